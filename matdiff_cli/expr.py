@@ -1,0 +1,560 @@
+"""Immutable, hash-consed expression nodes; every node knows its shape.
+
+Nodes are interned: building the same node twice returns the same object, so
+structural equality is identity, hashing is O(1) and a subexpression used in
+several places is one object (a DAG, never expanded into a tree).  Rules that
+walk expressions memoise on the node itself.
+
+Shapes are ``(rows, cols)`` pairs of dimensions; a dimension is a positive
+``int`` or a symbolic name (``str``).  A scalar is ``(1, 1)``, a column vector
+``(n, 1)``.
+
+``Mul`` follows the language's reading of a product chain: it is evaluated
+left to right, and each step is a scalar multiplication when either side is
+1x1, else a matrix product.  Constructors check shapes; an error there is a
+bug in matdiff (user input is checked with spans before nodes are built).
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Iterator, Union
+
+Dim = Union[int, str]
+Shape = tuple  # (Dim, Dim)
+SCALAR: Shape = (1, 1)
+
+PROPERTIES = ("symmetric", "spd", "diagonal", "orthogonal")
+
+# Elementwise scalar functions of the language, plus the two that only appear
+# as derivatives (step = relu', sign = abs').
+ELEMENTWISE = ("exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "softplus",
+               "sqrt", "abs", "step", "sign")
+
+
+class ShapeMismatch(ValueError):
+    """Raised by a node constructor given operands of incompatible shapes."""
+
+
+_interned: dict = {}
+
+
+class Expr:
+    """Base of all nodes.  ``args`` holds the defining fields (children and data)."""
+
+    __slots__ = ("args", "shape", "_size")
+    arity_names: tuple = ()
+
+    def __new__(cls, *args):
+        key = (cls, args)
+        node = _interned.get(key)
+        if node is None:
+            node = object.__new__(cls)
+            object.__setattr__(node, "args", args)
+            object.__setattr__(node, "shape", cls._shape(*args))
+            object.__setattr__(node, "_size", None)
+            _interned[key] = node
+        return node
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __reduce__(self):
+        return (type(self), self.args)
+
+    @staticmethod
+    def _shape(*args) -> Shape:  # pragma: no cover - every node overrides
+        raise NotImplementedError
+
+    @property
+    def children(self) -> tuple:
+        return tuple(a for a in self.args if isinstance(a, Expr))
+
+    def rebuild(self, children) -> "Expr":
+        """The same node over new children (data fields kept)."""
+        it = iter(children)
+        return type(self)(*[next(it) if isinstance(a, Expr) else a for a in self.args])
+
+    @property
+    def is_scalar(self) -> bool:
+        return self.shape == SCALAR
+
+    def size(self) -> int:
+        """Number of distinct nodes in this DAG."""
+        return sum(1 for _ in walk(self))
+
+    def __repr__(self):
+        from .render.text import to_text
+        try:
+            return f"<{type(self).__name__} {to_text(self)}>"
+        except Exception:  # repr must never fail
+            return f"<{type(self).__name__} {self.args!r}>"
+
+
+def walk(root: Expr) -> Iterator[Expr]:
+    """Every distinct node of the DAG once, children before parents (iterative)."""
+    seen: set = set()
+    stack = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            yield node
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        for c in reversed(node.children):
+            if c not in seen:
+                stack.append((c, False))
+
+
+def is_vector(shape: Shape) -> bool:
+    return shape[1] == 1 and shape[0] != 1
+
+
+def is_row(shape: Shape) -> bool:
+    return shape[0] == 1 and shape[1] != 1
+
+
+# --------------------------------------------------------------------------
+# Leaves
+
+class Sym(Expr):
+    """A named variable or constant: ``Sym(name, shape, properties)``."""
+    __slots__ = ()
+
+    def __new__(cls, name: str, shape: Shape, props: frozenset = frozenset()):
+        return super().__new__(cls, name, tuple(shape), frozenset(props))
+
+    @staticmethod
+    def _shape(name, shape, props):
+        return shape
+
+    name = property(lambda self: self.args[0])
+    props = property(lambda self: self.args[2])
+
+    def has(self, *props) -> bool:
+        return any(p in self.args[2] for p in props)
+
+
+class Num(Expr):
+    """A scalar number, kept exact as a Fraction."""
+    __slots__ = ()
+
+    def __new__(cls, value):
+        if not isinstance(value, Fraction):
+            value = Fraction(str(value)) if isinstance(value, float) else Fraction(value)
+        return super().__new__(cls, value)
+
+    @staticmethod
+    def _shape(value):
+        return SCALAR
+
+    value = property(lambda self: self.args[0])
+
+
+class Identity(Expr):
+    """The identity matrix ``I`` (or ``eye(n)``) of size n."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(n):
+        return (n, n)
+
+    n = property(lambda self: self.args[0])
+
+
+class Zeros(Expr):
+    """The zero matrix of a shape (``zeros(n, m)``)."""
+    __slots__ = ()
+
+    def __new__(cls, shape):
+        return super().__new__(cls, tuple(shape))
+
+    @staticmethod
+    def _shape(shape):
+        return shape
+
+
+class Ones(Expr):
+    """The all-ones matrix of a shape (``ones(n)``, ``ones(n, m)``)."""
+    __slots__ = ()
+
+    def __new__(cls, shape):
+        return super().__new__(cls, tuple(shape))
+
+    @staticmethod
+    def _shape(shape):
+        return shape
+
+
+class Diff(Expr):
+    """The differential ``dX`` of a variable; also the direction of an operator."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(sym):
+        return sym.shape
+
+    sym = property(lambda self: self.args[0])
+
+
+class Commutation(Expr):
+    """The commutation matrix K(m,n): K vec(A) = vec(A^T) for A of shape m x n."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(m, n):
+        return (_dim_mul(m, n), _dim_mul(m, n))
+
+
+# --------------------------------------------------------------------------
+# n-ary operators
+
+def _same_shapes(op, items):
+    first = items[0].shape
+    for it in items[1:]:
+        if it.shape != first:
+            raise ShapeMismatch(f"{op}: {first} vs {it.shape}")
+    return first
+
+
+class Add(Expr):
+    """A sum of two or more terms of one shape."""
+    __slots__ = ()
+
+    def __new__(cls, *terms):
+        if len(terms) < 2:
+            raise ShapeMismatch("Add needs two or more terms")
+        return super().__new__(cls, *terms)
+
+    @staticmethod
+    def _shape(*terms):
+        return _same_shapes("+", terms)
+
+    terms = property(lambda self: self.args)
+
+
+def product_shape(left: Shape, right: Shape) -> Shape:
+    """Shape of one step of a product chain: scalar multiplication or matmul."""
+    if left == SCALAR:
+        return right
+    if right == SCALAR:
+        return left
+    if left[1] != right[0]:
+        raise ShapeMismatch(f"product: {left} times {right}")
+    return (left[0], right[1])
+
+
+class Mul(Expr):
+    """A product chain ``f1 f2 ... fk`` read left to right (see module doc)."""
+    __slots__ = ()
+
+    def __new__(cls, *factors):
+        if len(factors) < 2:
+            raise ShapeMismatch("Mul needs two or more factors")
+        return super().__new__(cls, *factors)
+
+    @staticmethod
+    def _shape(*factors):
+        shape = factors[0].shape
+        for f in factors[1:]:
+            shape = product_shape(shape, f.shape)
+        return shape
+
+    factors = property(lambda self: self.args)
+
+
+class Hadamard(Expr):
+    """The elementwise product ``a .* b .* ...``."""
+    __slots__ = ()
+
+    def __new__(cls, *factors):
+        if len(factors) < 2:
+            raise ShapeMismatch("Hadamard needs two or more factors")
+        return super().__new__(cls, *factors)
+
+    @staticmethod
+    def _shape(*factors):
+        return _same_shapes(".*", factors)
+
+    factors = property(lambda self: self.args)
+
+
+# --------------------------------------------------------------------------
+# binary operators
+
+class Div(Expr):
+    """``a / c``: division by a scalar c."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a, c):
+        if c.shape != SCALAR:
+            raise ShapeMismatch(f"division by a non-scalar {c.shape}")
+        return a.shape
+
+
+class EDiv(Expr):
+    """``a ./ b``: elementwise division."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a, b):
+        return _same_shapes("./", (a, b))
+
+
+class Kron(Expr):
+    """``a ⊗ b``: the Kronecker product."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a, b):
+        return (_dim_mul(a.shape[0], b.shape[0]), _dim_mul(a.shape[1], b.shape[1]))
+
+
+def _dim_mul(p: Dim, q: Dim) -> Dim:
+    """Product of two dimensions; symbolic products are written ``n*m``."""
+    if isinstance(p, int) and isinstance(q, int):
+        return p * q
+    if p == 1:
+        return q
+    if q == 1:
+        return p
+    return f"{p}*{q}"
+
+
+class Broadcast(Expr):
+    """A scalar repeated over a shape: the ``1`` in ``1 + exp(z)``."""
+    __slots__ = ()
+
+    def __new__(cls, scalar, shape):
+        return super().__new__(cls, scalar, tuple(shape))
+
+    @staticmethod
+    def _shape(scalar, shape):
+        if scalar.shape != SCALAR:
+            raise ShapeMismatch("only a scalar is broadcast")
+        return shape
+
+
+class Power(Expr):
+    """``a^p``: a scalar power, or an integer power of a square matrix."""
+    __slots__ = ()
+
+    def __new__(cls, base, p):
+        return super().__new__(cls, base, Fraction(p))
+
+    @staticmethod
+    def _shape(base, p):
+        if base.shape != SCALAR:
+            if p.denominator != 1 or p < 0:
+                raise ShapeMismatch("a matrix power needs a non-negative integer exponent")
+            _square("^", base)
+        return base.shape
+
+    base = property(lambda self: self.args[0])
+    p = property(lambda self: self.args[1])
+
+
+class EPow(Expr):
+    """``a.^p``: the elementwise power."""
+    __slots__ = ()
+
+    def __new__(cls, base, p):
+        return super().__new__(cls, base, Fraction(p))
+
+    @staticmethod
+    def _shape(base, p):
+        return base.shape
+
+    base = property(lambda self: self.args[0])
+    p = property(lambda self: self.args[1])
+
+
+class Func(Expr):
+    """An elementwise scalar function: ``Func(name, arg)``; ``Func(name, arg, body)``
+    for a user function ``name(t) := body`` (body in matdiff's syntax, variable t)."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(name, arg, *body):
+        return arg.shape
+
+    name = property(lambda self: self.args[0])
+    arg = property(lambda self: self.args[1])
+
+
+# --------------------------------------------------------------------------
+# unary operators
+
+def _square(op, a):
+    if a.shape[0] != a.shape[1]:
+        raise ShapeMismatch(f"{op} needs a square matrix, got {a.shape}")
+
+
+class Unary(Expr):
+    __slots__ = ()
+    a = property(lambda self: self.args[0])
+
+
+class Transpose(Unary):
+    """``a^T``."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        return (a.shape[1], a.shape[0])
+
+
+class Inverse(Unary):
+    """``a^-1`` of a square matrix."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        _square("inv", a)
+        return a.shape
+
+
+class Trace(Unary):
+    """``tr(a)``."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        _square("tr", a)
+        return SCALAR
+
+
+class Det(Unary):
+    """``det(a)``."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        _square("det", a)
+        return SCALAR
+
+
+class LogDet(Unary):
+    """``logdet(a)`` = log(det(a)), where det(a) > 0."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        _square("logdet", a)
+        return SCALAR
+
+
+class Sum(Unary):
+    """``sum(a)``: the sum of all entries."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        return SCALAR
+
+
+class Norm2(Unary):
+    """``||x||``: the Euclidean norm of a vector."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        if a.shape[1] != 1 and a.shape[0] != 1:
+            raise ShapeMismatch("||.||_2 needs a vector")
+        return SCALAR
+
+
+class NormF(Unary):
+    """``||X||_F``: the Frobenius norm."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        return SCALAR
+
+
+class DiagM(Unary):
+    """``diag(x)``: the diagonal matrix of a column vector."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        if a.shape[1] != 1:
+            raise ShapeMismatch("diag(x) needs a column vector")
+        return (a.shape[0], a.shape[0])
+
+
+class DiagV(Unary):
+    """``diag(X)``: the column vector of a square matrix's diagonal."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        _square("diag", a)
+        return (a.shape[0], 1)
+
+
+class Vec(Unary):
+    """``vec(X)``: the columns of X stacked (column-major)."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        return (_dim_mul(a.shape[0], a.shape[1]), 1)
+
+
+class Softmax(Unary):
+    """``softmax(x)`` of a column vector."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        if a.shape[1] != 1:
+            raise ShapeMismatch("softmax needs a column vector")
+        return a.shape
+
+
+class LogSumExp(Unary):
+    """``logsumexp(x)`` of a column vector."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        if a.shape[1] != 1:
+            raise ShapeMismatch("logsumexp needs a column vector")
+        return SCALAR
+
+
+# --------------------------------------------------------------------------
+# small helpers used across the engine
+
+ZERO = Num(0)
+ONE = Num(1)
+
+
+def zeros_like(e: Expr) -> Expr:
+    return ZERO if e.shape == SCALAR else Zeros(e.shape)
+
+
+def is_zero(e: Expr) -> bool:
+    return isinstance(e, Zeros) or (isinstance(e, Num) and e.value == 0)
+
+
+def symbols(e: Expr) -> list:
+    """The Sym leaves of e, in order of first appearance (left to right)."""
+    out, seen = [], set()
+    stack = [e]
+    visited = set()
+    while stack:
+        node = stack.pop()
+        if node in visited:
+            continue
+        visited.add(node)
+        if isinstance(node, Sym) and node.name not in seen:
+            seen.add(node.name)
+            out.append(node)
+        stack.extend(reversed(node.children))
+    return out
