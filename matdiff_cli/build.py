@@ -1,0 +1,152 @@
+"""Smart constructors: build nodes while dropping zeros, ones and identities.
+
+The derivative and read-off rules build their results with these, so that a
+product rule term whose differential vanishes never appears.  Full
+canonicalisation (ordering, like terms, trace rotation) is ``simplify``'s job.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from .expr import (
+    ONE, SCALAR, ZERO, Add, Broadcast, Div, Expr, Hadamard, Identity, Inverse, Kron,
+    Mul, Num, Ones, Trace, Transpose, Zeros, is_zero, zeros_like,
+)
+
+
+def zero(shape) -> Expr:
+    return ZERO if tuple(shape) == SCALAR else Zeros(shape)
+
+
+def add(*terms: Expr) -> Expr:
+    """a + b + ...; zeros dropped, nested sums flattened."""
+    flat = []
+    for t in terms:
+        if isinstance(t, Add):
+            flat.extend(t.terms)
+        elif not is_zero(t):
+            flat.append(t)
+    if not flat:
+        return zeros_like(terms[0])
+    return flat[0] if len(flat) == 1 else Add(*flat)
+
+
+def _is_one(e: Expr) -> bool:
+    return (isinstance(e, Num) and e.value == 1) or isinstance(e, Identity)
+
+
+def mul(*factors: Expr) -> Expr:
+    """f1 f2 ... read left to right; a zero factor zeroes the product.
+
+    Identity factors and the number 1 are dropped only where the remaining
+    chain keeps its meaning (I next to a non-scalar factor)."""
+    shape = Mul(*factors).shape if len(factors) > 1 else factors[0].shape
+    if any(is_zero(f) for f in factors):
+        return zero(shape)
+    kept = [f for f in factors if not (isinstance(f, Num) and f.value == 1)]
+    if any(not isinstance(f, Identity) and f.shape != SCALAR for f in kept):
+        kept = [f for f in kept if not isinstance(f, Identity)]
+    if not kept:
+        return ONE if shape == SCALAR else Identity(shape[0])
+    out = kept[0] if len(kept) == 1 else Mul(*kept)
+    if out.shape != shape:  # dropping changed the meaning: keep the original
+        out = Mul(*factors)
+    return out
+
+
+def scale(c, e: Expr) -> Expr:
+    """c e for a number c."""
+    c = Fraction(c)
+    if c == 0:
+        return zeros_like(e)
+    if c == 1:
+        return e
+    if isinstance(e, Num):
+        return Num(c * e.value)
+    if isinstance(e, Mul) and isinstance(e.factors[0], Num):
+        k = c * e.factors[0].value
+        rest = e.factors[1:]
+        return scale(k, rest[0] if len(rest) == 1 else Mul(*rest))
+    return Mul(Num(c), e)
+
+
+def neg(e: Expr) -> Expr:
+    return scale(-1, e)
+
+
+def sub(a: Expr, b: Expr) -> Expr:
+    return add(a, neg(b))
+
+
+def transpose(e: Expr) -> Expr:
+    if is_zero(e):
+        return zero((e.shape[1], e.shape[0]))
+    if e.shape == SCALAR or isinstance(e, Identity):
+        return e
+    if isinstance(e, Transpose):
+        return e.a
+    return Transpose(e)
+
+
+def had(*factors: Expr) -> Expr:
+    """Elementwise product; a 1x1 product is an ordinary product."""
+    if any(is_zero(f) for f in factors):
+        return zeros_like(factors[0])
+    kept = [f for f in factors if not isinstance(f, Ones)]
+    if not kept:
+        return factors[0]
+    if len(kept) == 1:
+        return kept[0]
+    if kept[0].shape == SCALAR:
+        return mul(*kept)
+    return Hadamard(*kept)
+
+
+def trace(e: Expr) -> Expr:
+    if is_zero(e):
+        return ZERO
+    if e.shape == SCALAR:
+        return e
+    return Trace(e)
+
+
+def div(a: Expr, c: Expr) -> Expr:
+    if is_zero(a):
+        return a
+    if isinstance(c, Num) and c.value == 1:
+        return a
+    return Div(a, c)
+
+
+def broadcast(s: Expr, shape) -> Expr:
+    if tuple(shape) == SCALAR:
+        return s
+    if is_zero(s):
+        return Zeros(shape)
+    return Broadcast(s, shape)
+
+
+def kron(a: Expr, b: Expr) -> Expr:
+    if is_zero(a) or is_zero(b):
+        return Zeros(Kron(a, b).shape)
+    if a.shape == SCALAR:
+        return mul(a, b)
+    if b.shape == SCALAR:
+        return mul(b, a)
+    return Kron(a, b)
+
+
+def inverse(e: Expr) -> Expr:
+    if isinstance(e, Identity):
+        return e
+    if isinstance(e, Inverse):
+        return e.a
+    return Inverse(e)
+
+
+def ones_column(n) -> Expr:
+    return Ones((n, 1))
+
+
+__all__ = ["zero", "add", "mul", "scale", "neg", "sub", "transpose", "had", "trace",
+           "div", "broadcast", "kron", "inverse", "ones_column", "Ones"]

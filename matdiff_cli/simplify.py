@@ -1,0 +1,756 @@
+"""One canonical form: named rewrite rules per node type, composed by a small strategy.
+
+``simplify(e)`` rewrites bottom-up over the DAG (memoised, iterative over the
+input), and at each node applies the first rule of its type that changes it,
+then canonicalises the result again.  Every rule returns its input unchanged
+when it does not apply.  The canonical form:
+
+* sums are flat, without zeros, like terms collected, terms sorted;
+* products are ``coefficient · scalar factors (sorted) · matrix chain``; a 1x1
+  sub-chain (``y^T z`` inside ``x y^T z``) is a scalar factor; a 1x1 chain is
+  written the way round that puts a differential last (``x^T A dx``, not
+  ``dx^T A^T x``), else with fewer transposes;
+* transposes are pushed through products to the leaves and vanish on
+  symmetric matrices; ``A^-T`` is ``Transpose(Inverse(A))``;
+* traces are linear, pull scalars out, vanish on 1x1 products (``tr(x y^T)``
+  is ``y^T x``) and are rotated so that a differential comes last, else to one
+  fixed rotation;
+* declared properties are used: ``Q^T Q = I`` for orthogonal Q, ``A^T = A``
+  for symmetric A.
+
+Products are never expanded over sums: ``2 A^T (A x - b)`` stays factored, so
+that results stay as short as the input (no DAG is expanded into a tree).
+``present`` turns the canonical form into its printed form (negative powers
+as divisions, a lone broadcast scalar as ``c ones(n, m)``).
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from fractions import Fraction
+from typing import Callable
+
+from .expr import (
+    ONE, SCALAR, ZERO, Add, Broadcast, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Expr, Func,
+    Hadamard, Identity, Inverse, Kron, LogDet, Mul, Num, Ones, Power, Sum, Sym, Trace,
+    Transpose, Vec, Zeros, is_zero,
+)
+
+Rule = Callable[[Expr], Expr]
+RULES: dict[type, list] = defaultdict(list)
+
+_canon: dict = {}
+
+
+def rule(*types):
+    """Register a rewrite rule (a function node -> node) for node types, in order."""
+    def register(fn):
+        for t in types:
+            RULES[t].append(fn)
+        return fn
+    return register
+
+
+# ---------------------------------------------------------------- strategy
+
+def simplify(expr: Expr) -> Expr:
+    """The canonical form of expr."""
+    hit = _canon.get(expr)
+    if hit is not None:
+        return hit
+    stack = [(expr, False)]
+    while stack:
+        node, ready = stack.pop()
+        if node in _canon:
+            continue
+        pending = [c for c in node.children if c not in _canon]
+        if ready or not pending:
+            kids = tuple(_canon[c] for c in node.children)
+            rebuilt = node if kids == node.children else node.rebuild(kids)
+            out = _canon.get(rebuilt)
+            if out is None:
+                out = _normalise(rebuilt)
+                _canon[rebuilt] = out
+            _canon[node] = out
+            _canon.setdefault(out, out)
+        else:
+            stack.append((node, True))
+            stack.extend((c, False) for c in pending)
+    return _canon[expr]
+
+
+def _normalise(node: Expr) -> Expr:
+    for fn in RULES.get(type(node), ()):
+        out = fn(node)
+        if out is not node:
+            assert out.shape == node.shape, (fn.__name__, node, out)
+            return simplify(out)
+    return node
+
+
+# ---------------------------------------------------------------- ordering
+
+_digests: dict = {}
+
+
+def digest(e: Expr) -> str:
+    """A stable structural fingerprint (the same across runs), memoised."""
+    hit = _digests.get(e)
+    if hit is not None:
+        return hit
+    for node in _postorder_missing(e, _digests):
+        data = [type(node).__name__]
+        for a in node.args:
+            if isinstance(a, Expr):
+                data.append(_digests[a])
+            elif isinstance(a, frozenset):
+                data.append(",".join(sorted(a)))
+            else:
+                data.append(repr(a))
+        _digests[node] = hashlib.sha1("|".join(data).encode()).hexdigest()[:16]
+    return _digests[e]
+
+
+def _postorder_missing(root, done):
+    out, stack, seen = [], [(root, False)], set()
+    while stack:
+        node, ready = stack.pop()
+        if node in done or (not ready and node in seen):
+            continue
+        if ready:
+            out.append(node)
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        stack.extend((c, False) for c in node.children if c not in done)
+    return out
+
+
+_sizes: dict = {}
+_leads: dict = {}
+_CAP = 10 ** 9
+
+
+def tree_size(e: Expr) -> int:
+    hit = _sizes.get(e)
+    if hit is None:
+        for node in _postorder_missing(e, _sizes):
+            _sizes[node] = min(_CAP, 1 + sum(_sizes[c] for c in node.children))
+        hit = _sizes[e]
+    return hit
+
+
+def lead_name(e: Expr) -> str:
+    """The first symbol name read left to right ('' for none)."""
+    hit = _leads.get(e)
+    if hit is None:
+        for node in _postorder_missing(e, _leads):
+            if isinstance(node, Sym):
+                _leads[node] = node.name
+            elif isinstance(node, Diff):
+                _leads[node] = _leads[node.sym]
+            else:
+                _leads[node] = next((_leads[c] for c in node.children if _leads[c]), "")
+        hit = _leads[e]
+    return hit
+
+
+def sort_key(e: Expr):
+    return (isinstance(e, Num), contains_diff(e), lead_name(e), tree_size(e), digest(e))
+
+
+_has_diff: dict = {}
+
+
+def contains_diff(e: Expr) -> bool:
+    hit = _has_diff.get(e)
+    if hit is None:
+        for node in _postorder_missing(e, _has_diff):
+            _has_diff[node] = isinstance(node, Diff) or any(_has_diff[c] for c in node.children)
+        hit = _has_diff[e]
+    return hit
+
+
+# ---------------------------------------------------------------- helpers
+
+def zero(shape) -> Expr:
+    return ZERO if tuple(shape) == SCALAR else Zeros(shape)
+
+
+def split_coef(e: Expr):
+    """e = c * core with c a number."""
+    if isinstance(e, Num):
+        return e.value, ONE
+    if isinstance(e, Mul) and isinstance(e.factors[0], Num):
+        rest = e.factors[1:]
+        return e.factors[0].value, rest[0] if len(rest) == 1 else Mul(*rest)
+    if isinstance(e, Broadcast) and isinstance(e.args[0], Num):
+        return e.args[0].value, Broadcast(ONE, e.shape)
+    return Fraction(1), e
+
+
+def with_coef(c: Fraction, core: Expr) -> Expr:
+    if c == 0:
+        return zero(core.shape)
+    if core is ONE:
+        return Num(c)
+    if isinstance(core, Broadcast) and core.args[0] is ONE:
+        return Broadcast(Num(c), core.shape)
+    if c == 1:
+        return core
+    if isinstance(core, Mul):
+        return Mul(Num(c), *core.factors)
+    return Mul(Num(c), core)
+
+
+def is_symmetric(e: Expr) -> bool:
+    if isinstance(e, Diff):
+        e = e.sym
+    return isinstance(e, Sym) and e.has("symmetric", "spd", "diagonal")
+
+
+def is_orthogonal(e: Expr) -> bool:
+    return isinstance(e, Sym) and e.has("orthogonal")
+
+
+def T(e: Expr) -> Expr:
+    """The canonical transpose of e."""
+    return simplify(Transpose(e))
+
+
+def chain_of(e: Expr) -> list:
+    return list(e.factors) if isinstance(e, Mul) else [e]
+
+
+def product(factors: list, shape) -> Expr:
+    if not factors:
+        return ONE if tuple(shape) == SCALAR else Identity(shape[0])
+    return factors[0] if len(factors) == 1 else Mul(*factors)
+
+
+# ---------------------------------------------------------------- sums
+
+@rule(Add)
+def collect_like_terms(e: Add) -> Expr:
+    """a + 2a + 0 + (b + c) -> 3a + b + c, terms in one fixed order.  Shrinks or sorts."""
+    coefs: dict = {}
+    for t in e.terms:
+        for u in (t.terms if isinstance(t, Add) else (t,)):
+            if is_zero(u):
+                continue
+            c, core = split_coef(u)
+            coefs[core] = coefs.get(core, 0) + c
+    terms = sorted((with_coef(c, core) for core, c in coefs.items() if c != 0), key=sort_key)
+    if not terms:
+        return zero(e.shape)
+    if len(terms) == 1:
+        return terms[0]
+    out = Add(*terms)
+    return e if out is e else out
+
+
+# ---------------------------------------------------------------- products
+
+@rule(Mul)
+def canonical_product(e: Mul) -> Expr:
+    """coefficient · sorted scalars · chain, with 1x1 sub-chains made scalars,
+    identities dropped and X X^-1, Q^T Q cancelled.  Shrinks or sorts."""
+    coef, scalars, chain = Fraction(1), [], []
+
+    for f in e.factors:
+        if isinstance(f, Num):
+            coef *= f.value
+        elif is_zero(f):
+            return zero(e.shape)
+        elif isinstance(f, Mul):
+            c, s, ch = _parts(f)
+            coef *= c
+            scalars.extend(s)
+            if f.shape == SCALAR and ch:
+                scalars.append(product(ch, SCALAR))
+            else:
+                chain.extend(ch)
+        elif f.shape == SCALAR:
+            scalars.append(f)
+        else:
+            chain.append(f)
+    if coef == 0:
+        return zero(e.shape)
+    chain = _split_chain(chain, scalars)
+    chain = _cancel(chain)
+    scalars = _combine_powers(scalars)
+    if any(isinstance(s, Num) for s in scalars):
+        coef *= _num_product(scalars)
+        scalars = [s for s in scalars if not isinstance(s, Num)]
+        if coef == 0:
+            return zero(e.shape)
+    scalars = [_orient(s) for s in scalars]
+    scalars.sort(key=sort_key)
+    chain = [c for c in chain if not isinstance(c, Identity)]
+    if e.shape != SCALAR and not chain:
+        chain = [Identity(e.shape[0])]
+    if e.shape == SCALAR:
+        if len(chain) > 1:
+            chain = chain_of(_orient(Mul(*chain)))
+        elif not chain and scalars and isinstance(scalars[-1], Mul):
+            chain = list(scalars.pop().factors)   # 2 (x^T y) prints as 2 x^T y
+    factors = ([Num(coef)] if coef != 1 else []) + scalars + chain
+    if not factors:
+        return ONE
+    out = factors[0] if len(factors) == 1 else Mul(*factors)
+    if out.shape != e.shape:  # pragma: no cover - a bug guard
+        raise AssertionError(f"canonical_product changed a shape: {e} -> {out}")
+    return e if out is e else out
+
+
+def _parts(m: Mul):
+    """(coef, scalars, chain) of a canonical product."""
+    coef, scalars, chain = Fraction(1), [], []
+    for f in m.factors:
+        if isinstance(f, Num):
+            coef *= f.value
+        elif f.shape == SCALAR:
+            scalars.append(f)
+        else:
+            chain.append(f)
+    return coef, scalars, chain
+
+
+def _split_chain(chain: list, scalars: list) -> list:
+    """Make every 1x1 sub-chain of a product a scalar factor: x y^T z -> (y^T z) x."""
+    out: list = []
+    i = 0
+    while i < len(chain):
+        f = chain[i]
+        if f.shape[0] == 1 and (i > 0 or _has_col_before_end(chain, i)):
+            j = _first_col(chain, i)
+            if j is not None and not (i == 0 and j == len(chain) - 1):
+                scalars.append(simplify(product(chain[i:j + 1], SCALAR)))
+                i = j + 1
+                continue
+        out.append(f)
+        i += 1
+    return out
+
+
+def _first_col(chain, i):
+    for j in range(i, len(chain)):
+        if chain[j].shape[1] == 1:
+            return j
+    return None
+
+
+def _has_col_before_end(chain, i):
+    j = _first_col(chain, i)
+    return j is not None and j < len(chain) - 1
+
+
+def _inverse_pair(a: Expr, c: Expr) -> bool:
+    """a c = I: X X^-1, X^-1 X, X^-T X^T, X^T X^-T, and Q^T Q, Q Q^T for orthogonal Q."""
+    if isinstance(c, Inverse) and c.a is a or isinstance(a, Inverse) and a.a is c:
+        return True
+    if isinstance(a, Transpose) and isinstance(c, Transpose):
+        return _inverse_pair(a.a, c.a)
+    if isinstance(a, Transpose) and is_orthogonal(a.a) and a.a is c:
+        return True
+    return isinstance(c, Transpose) and is_orthogonal(c.a) and c.a is a
+
+
+def _cancel(chain: list) -> list:
+    """Cancel inverse pairs, merge A A -> A^2, and diag(v) w -> v ⊙ w."""
+    out: list = []
+    for f in chain:
+        if isinstance(f, Identity) and (out or len(chain) > 1):
+            continue
+        if out and _inverse_pair(out[-1], f):
+            out.pop()
+            continue
+        if out and f.shape[1] == 1 and isinstance(out[-1], DiagM):
+            out[-1] = simplify(Hadamard(out[-1].a, f))
+            continue
+        if out and _mat_base(out[-1])[0] is _mat_base(f)[0] and f.shape[0] == f.shape[1]:
+            base, p = _mat_base(out.pop())
+            out.append(simplify(Power(base, p + _mat_base(f)[1])))
+            continue
+        out.append(f)
+    return out
+
+
+def _mat_base(f):
+    if isinstance(f, Power) and f.shape != SCALAR:
+        return f.base, f.p
+    return f, Fraction(1)
+
+
+def _power_base(f):
+    if isinstance(f, Power):
+        return f.base, f.p
+    return f, Fraction(1)
+
+
+def _combine_powers(scalars: list) -> list:
+    """s s^2 / s -> s^2: equal scalar bases add their exponents."""
+    exps: dict = {}
+    for s in scalars:
+        base, p = _power_base(s)
+        exps[base] = exps.get(base, 0) + p
+    out = []
+    for base, p in exps.items():
+        if p == 0:
+            continue
+        out.append(simplify(Power(base, p)) if p != 1 else base)
+    return out
+
+
+def _num_product(scalars):
+    c = Fraction(1)
+    for s in scalars:
+        if isinstance(s, Num):
+            c *= s.value
+    return c
+
+
+def _orient(s: Expr) -> Expr:
+    """A 1x1 product equals its transpose; write it the canonical way round."""
+    if not (isinstance(s, Mul) and s.shape == SCALAR):
+        return s
+    coef, scalars, chain = Fraction(1), [], []
+    for f in s.factors:
+        (chain if f.shape != SCALAR else scalars).append(f)
+    if len(chain) < 2:
+        return s
+    flipped = [T(f) for f in reversed(chain)]
+    best = min(chain, flipped, key=_chain_key)
+    if best is chain:
+        return s
+    return Mul(*[f for f in s.factors if f.shape == SCALAR], *flipped)
+
+
+def _diff_rank(chain: list) -> int:
+    if isinstance(chain[-1], Diff):
+        return 0
+    if not any(contains_diff(f) for f in chain):
+        return 1
+    return 2 if not contains_diff(chain[-1]) else 1
+
+
+def _chain_key(chain: list):
+    return (_diff_rank(chain), sum(isinstance(f, Transpose) for f in chain),
+            [sort_key(f)[2:] for f in chain])
+
+
+# ---------------------------------------------------------------- transposes
+
+@rule(Transpose)
+def push_transpose(e: Transpose) -> Expr:
+    """(A^T)^T = A, A^T = A for symmetric A, (A B)^T = B^T A^T, scalars and I are
+    their own transposes.  Moves the transpose down one level."""
+    a = e.a
+    if a.shape == SCALAR or isinstance(a, (Identity, DiagM)) or is_symmetric(a):
+        return a
+    if isinstance(a, Transpose):
+        return a.a
+    if isinstance(a, Zeros):
+        return Zeros((a.shape[1], a.shape[0]))
+    if isinstance(a, Ones):
+        return Ones((a.shape[1], a.shape[0]))
+    if isinstance(a, Broadcast):
+        return Broadcast(a.args[0], (a.shape[1], a.shape[0]))
+    if isinstance(a, Mul):
+        return Mul(*[Transpose(f) if f.shape != SCALAR else f for f in reversed(a.factors)])
+    if isinstance(a, Kron):
+        return Kron(Transpose(a.args[0]), Transpose(a.args[1]))
+    if isinstance(a, Power) and a.shape != SCALAR:
+        return Power(Transpose(a.base), a.p)
+    return e
+
+
+# ---------------------------------------------------------------- inverses
+
+@rule(Inverse)
+def simplify_inverse(e: Inverse) -> Expr:
+    """(A^-1)^-1 = A, I^-1 = I, Q^-1 = Q^T, (A^T)^-1 = (A^-1)^T, (c A)^-1 = A^-1 / c."""
+    a = e.a
+    if isinstance(a, Inverse):
+        return a.a
+    if isinstance(a, Identity):
+        return a
+    if is_orthogonal(a):
+        return Transpose(a)
+    if isinstance(a, Transpose):
+        return Transpose(Inverse(a.a))
+    if isinstance(a, Mul):
+        c, scalars, chain = _parts(a)
+        if len(chain) == 1 and (c != 1 or scalars):
+            inv_scalars = [Power(s, -1) for s in scalars]
+            return Mul(Num(1 / c), *inv_scalars, Inverse(chain[0]))
+    return e
+
+
+# ---------------------------------------------------------------- traces
+
+@rule(Trace)
+def simplify_trace(e: Trace) -> Expr:
+    """tr is linear; tr(A^T) = tr(A); tr(c A) = c tr(A); tr(x y^T) = y^T x;
+    tr(A B C) = tr(B C A): rotate so a differential comes last."""
+    a = e.a
+    if a.shape == SCALAR:
+        return a
+    if isinstance(a, Add):
+        return Add(*[Trace(t) for t in a.terms])
+    if isinstance(a, Transpose):
+        return Trace(a.a)
+    if isinstance(a, Zeros):
+        return ZERO
+    if isinstance(a, Identity) and isinstance(a.n, int):
+        return Num(a.n)
+    if isinstance(a, Mul):
+        c, scalars, chain = _parts(a)
+        if c != 1 or scalars:
+            return Mul(*([Num(c)] if c != 1 else []), *scalars, Trace(product(chain, a.shape)))
+        best = _best_rotation(chain)
+        if best[0].shape[0] == 1:     # a rotation that is a 1x1 product
+            return Mul(*best)
+        if best != chain:
+            return Trace(Mul(*best))
+    return e
+
+
+def _best_rotation(chain: list) -> list:
+    flipped = [T(f) for f in reversed(chain)]
+    candidates = []
+    for ch in (chain, flipped):
+        for i in range(len(ch)):
+            rot = ch[i:] + ch[:i]
+            if rot[0].shape[0] == 1 and rot[-1].shape[1] == 1:
+                return rot
+            candidates.append(rot)
+    return min(candidates, key=_chain_key)
+
+
+# ---------------------------------------------------------------- reductions
+
+@rule(Det)
+def simplify_det(e: Det) -> Expr:
+    """det(A^T) = det(A); det(A^-1) = det(A)^-1; det(I) = 1."""
+    a = e.a
+    if isinstance(a, Transpose):
+        return Det(a.a)
+    if isinstance(a, Inverse):
+        return Power(Det(a.a), -1)
+    if isinstance(a, Identity):
+        return ONE
+    return e
+
+
+@rule(LogDet)
+def simplify_logdet(e: LogDet) -> Expr:
+    """logdet(A^T) = logdet(A); logdet(A^-1) = -logdet(A); logdet(I) = 0."""
+    a = e.a
+    if isinstance(a, Transpose):
+        return LogDet(a.a)
+    if isinstance(a, Inverse):
+        return Mul(Num(-1), LogDet(a.a))
+    if isinstance(a, Identity):
+        return ZERO
+    return e
+
+
+@rule(Sum)
+def simplify_sum(e: Sum) -> Expr:
+    """sum(s) = s for a scalar; sum(c A) = c sum(A)."""
+    a = e.a
+    if a.shape == SCALAR:
+        return a
+    if isinstance(a, Zeros):
+        return ZERO
+    if isinstance(a, Transpose):
+        return Sum(a.a)
+    if isinstance(a, Mul):
+        c, scalars, chain = _parts(a)
+        if c != 1 or scalars:
+            return Mul(*([Num(c)] if c != 1 else []), *scalars, Sum(product(chain, a.shape)))
+    return e
+
+
+@rule(DiagV)
+def simplify_diagv(e: DiagV) -> Expr:
+    """diag(diag(x)) = x; diag(A^T) = diag(A)."""
+    if isinstance(e.a, DiagM):
+        return e.a.a
+    if isinstance(e.a, Transpose):
+        return DiagV(e.a.a)
+    return e
+
+
+@rule(DiagM)
+def simplify_diagm(e: DiagM) -> Expr:
+    """diag(0) = 0."""
+    return Zeros(e.shape) if isinstance(e.a, Zeros) else e
+
+
+@rule(Vec)
+def simplify_vec(e: Vec) -> Expr:
+    """vec(x) = x for a column; vec(x^T) = x."""
+    a = e.a
+    if a.shape[1] == 1:
+        return a
+    if a.shape[0] == 1:
+        return Transpose(a)
+    return e
+
+
+# ---------------------------------------------------------------- powers, quotients
+
+@rule(Power)
+def simplify_power(e: Power) -> Expr:
+    """a^1 = a; a^0 = 1; numbers fold; (a^p)^q = a^(pq) for integer q;
+    (c s)^q = c^q s^q for scalar factors and integer q."""
+    base, p = e.args
+    if p == 1:
+        return base
+    if p == 0:
+        return ONE if e.shape == SCALAR else Identity(e.shape[0])
+    if isinstance(base, Num):
+        v = _num_power(base.value, p)
+        return Num(v) if v is not None else e
+    if p.denominator == 1 and isinstance(base, Power):
+        return Power(base.base, base.p * p)
+    if isinstance(base, Identity):
+        return base
+    if p.denominator == 1 and isinstance(base, Mul) and e.shape == SCALAR:
+        c, scalars, chain = _parts(base)
+        if not chain:
+            return Mul(Num(c) if c != 1 else ONE, *[Power(s, p) for s in scalars])
+    return e
+
+
+def _num_power(v: Fraction, p: Fraction):
+    if p.denominator == 1:
+        if v == 0 and p < 0:
+            return None
+        return v ** int(p)
+    return None
+
+
+@rule(Div)
+def div_as_power(e: Div) -> Expr:
+    """a / c = c^-1 a (the printed form puts it back as a division)."""
+    a, c = e.args
+    return Mul(Power(c, -1), a)
+
+
+@rule(EDiv)
+def ediv_as_power(e: EDiv) -> Expr:
+    """a ./ b = a ⊙ b.^-1."""
+    a, c = e.args
+    return Hadamard(a, EPow(c, -1))
+
+
+@rule(EPow)
+def simplify_epow(e: EPow) -> Expr:
+    """a.^1 = a; a.^0 = 1; a scalar's elementwise power is its power."""
+    base, p = e.args
+    if p == 1:
+        return base
+    if e.shape == SCALAR:
+        return Power(base, p)
+    if p == 0:
+        return Ones(e.shape)
+    if p.denominator == 1 and isinstance(base, EPow):
+        return EPow(base.base, base.p * p)
+    if isinstance(base, Ones):
+        return base
+    return e
+
+
+# ---------------------------------------------------------------- elementwise products
+
+@rule(Hadamard)
+def canonical_hadamard(e: Hadamard) -> Expr:
+    """Flat, sorted, ones dropped, scalars pulled out (c a) ⊙ b = c (a ⊙ b),
+    a ⊙ a = a.^2.  Shrinks or sorts."""
+    coef, scalars, items = Fraction(1), [], []
+    for f in e.factors:
+        for g in (f.factors if isinstance(f, Hadamard) else (f,)):
+            if is_zero(g):
+                return Zeros(e.shape)
+            if isinstance(g, Ones):
+                continue
+            if isinstance(g, Broadcast):
+                scalars.append(g.args[0])
+                continue
+            if isinstance(g, Mul):
+                c, s, chain = _parts(g)
+                if c != 1 or s:
+                    coef *= c
+                    scalars.extend(s)
+                    g = product(chain, g.shape)
+            items.append(g)
+    exps: dict = {}
+    for g in items:
+        base, p = (g.base, g.p) if isinstance(g, EPow) else (g, Fraction(1))
+        exps[base] = exps.get(base, 0) + p
+    items = sorted((simplify(EPow(b, p)) if p != 1 else b for b, p in exps.items() if p != 0),
+                   key=sort_key)
+    core = Ones(e.shape) if not items else items[0] if len(items) == 1 else Hadamard(*items)
+    if coef == 1 and not scalars:
+        return e if core is e else core
+    return Mul(*([Num(coef)] if coef != 1 else []), *scalars, core)
+
+
+@rule(Kron)
+def simplify_kron(e: Kron) -> Expr:
+    """s ⊗ A = s A for a scalar s."""
+    a, c = e.args
+    if a.shape == SCALAR:
+        return Mul(a, c)
+    if c.shape == SCALAR:
+        return Mul(c, a)
+    return e
+
+
+@rule(Broadcast)
+def simplify_broadcast(e: Broadcast) -> Expr:
+    """A broadcast 0 is the zero matrix."""
+    return Zeros(e.shape) if is_zero(e.args[0]) else e
+
+
+# ---------------------------------------------------------------- presentation
+
+def present(expr: Expr) -> Expr:
+    """The printed form of a canonical expression: c^-1 a -> a / c, a ⊙ b.^-1 -> a ./ b,
+    a lone broadcast c -> c ones(n, m)."""
+    memo: dict = {}
+    for node in _postorder_missing(expr, memo):
+        kids = tuple(memo[c] for c in node.children)
+        n = node if kids == node.children else node.rebuild(kids)
+        memo[node] = _present_node(n)
+    return memo[expr]
+
+
+def _present_node(n: Expr) -> Expr:
+    if isinstance(n, Mul):
+        num = [f for f in n.factors if not _is_reciprocal(f)]
+        den = [f.base if f.p == -1 else Power(f.base, -f.p) for f in n.factors if _is_reciprocal(f)]
+        if den:
+            top = product(num, n.shape) if num else ONE
+            if top.shape != n.shape:
+                return n
+            return Div(top, product(den, SCALAR))
+    if isinstance(n, Hadamard):
+        num = [f for f in n.factors if not (isinstance(f, EPow) and f.p < 0)]
+        den = [f for f in n.factors if isinstance(f, EPow) and f.p < 0]
+        if den and num:
+            top = num[0] if len(num) == 1 else Hadamard(*num)
+            bottom = [f.base if f.p == -1 else EPow(f.base, -f.p) for f in den]
+            return EDiv(top, bottom[0] if len(bottom) == 1 else Hadamard(*bottom))
+    if isinstance(n, Add):
+        return n
+    if isinstance(n, Power) and n.shape == SCALAR and n.p < 0 and n.p != -1:
+        return Div(ONE, Power(n.base, -n.p))
+    return n
+
+
+def _is_reciprocal(f: Expr) -> bool:
+    return isinstance(f, Power) and f.shape == SCALAR and f.p < 0
