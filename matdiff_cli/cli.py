@@ -1,0 +1,448 @@
+"""The ``matdiff`` command line: a thin click shell over the commands.
+
+Every command reads one input document (EXPR, ``-`` for standard input, or
+``-f FILE``; ``-d`` declarations go ahead of it), solves each problem in it
+with ``COMMANDS[name]``, writes each report as soon as it is ready, and exits
+with the worst status.  Bad input never shows a traceback.
+
+Only click and the standard library are imported at start-up; the parser, the
+engine, SymPy, NumPy and Rich are imported when a command needs them.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from . import __version__
+from .report import FORMATS
+
+FORMAT_HELP = "Output format [default: pretty on a terminal, text otherwise]."
+
+EPILOG = """\b
+Examples:
+  matdiff grad "tr(X^T A X B)" --wrt X -d "A, B: n x n symmetric"
+  matdiff hess "||A x - b||^2" --wrt x
+  matdiff shape "x^T A x"
+  echo "A x +" | matdiff shape -
+  matdiff grad -f problems.txt --format json
+  matdiff grad -- "-x^T x"          (an EXPR that starts with -)
+"""
+
+
+# ---------------------------------------------------------------------------
+# Options, each defined once and attached where SPEC §3 lists it
+
+
+def _split_wrt(ctx, param, values):
+    out = []
+    for v in values:
+        out.extend(name.strip() for name in v.split(",") if name.strip())
+    return tuple(out)
+
+
+def _parse_lets(ctx, param, values):
+    lets = []
+    for item in values:
+        name, eq, text = item.partition("=")
+        name = name.strip()
+        if not eq or not name.isidentifier():
+            raise click.BadParameter(f"{item!r} is not NAME=VALUE (e.g. --let \"X=[[1,2],[3,4]]\")")
+        try:
+            value = json.loads(text)
+        except ValueError:
+            raise click.BadParameter(
+                f"the value of {name} is not a number or a nested list of numbers: {text!r}"
+            ) from None
+        if not _numeric(value):
+            raise click.BadParameter(
+                f"the value of {name} is not a number or a nested list of numbers: {text!r}"
+            )
+        lets.append((name, text.strip()))
+    return tuple(lets)
+
+
+def _numeric(value) -> bool:
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, list):
+            stack.extend(v)
+        elif isinstance(v, bool) or not isinstance(v, (int, float)):
+            return False
+    return True
+
+
+def _option(name: str) -> click.Option:
+    """A fresh click Option for one of the command-line options."""
+    if name == "wrt":
+        return click.Option(
+            ["--wrt", "wrt"], multiple=True, metavar="VAR", callback=_split_wrt,
+            help="Variable to differentiate with respect to (repeatable; "
+            "default: every variable, in order of appearance).",
+        )
+    if name == "steps":
+        return click.Option(["--steps"], is_flag=True, help="Show the derivation rule by rule.")
+    if name == "check":
+        return click.Option(
+            ["--check"], is_flag=True, help="Verify the result numerically (finite differences)."
+        )
+    if name == "expect":
+        return click.Option(
+            ["--expect"], metavar="EXPR",
+            help="Compare the result with a claimed one; exit 1 when they differ.",
+        )
+    if name == "let":
+        return click.Option(
+            ["--let", "lets"], multiple=True, metavar="NAME=VALUE", callback=_parse_lets,
+            help="Bind a variable to numbers (JSON-style nested lists); repeatable.",
+        )
+    if name == "seed":
+        return click.Option(
+            ["--seed"], type=int, metavar="N", help="Seed for reproducible random checks."
+        )
+    if name == "layout":
+        return click.Option(
+            ["--layout"], type=click.Choice(["numerator", "denominator"]),
+            default="numerator", show_default=True,
+            help="Jacobian layout: rows are outputs (numerator) or inputs (denominator).",
+        )
+    if name == "vec":
+        return click.Option(
+            ["--vec"], is_flag=True, help="Also give the matrix of the operator on vec(X)."
+        )
+    if name == "lang":
+        return click.Option(
+            ["--lang"], type=click.Choice(["numpy", "torch", "jax"]), default="numpy",
+            show_default=True, help="Language of the generated code.",
+        )
+    raise ValueError(name)  # pragma: no cover
+
+
+def _input_params() -> list[click.Parameter]:
+    return [
+        click.Argument(["expr"], required=False, metavar="EXPR"),
+        click.Option(
+            ["-f", "--file", "file"], metavar="FILE",
+            help="Read the problems from FILE (- for standard input).",
+        ),
+        click.Option(
+            ["-d", "--declare", "declare"], multiple=True, metavar="DECL",
+            help='A declaration read ahead of the input, e.g. "A: n x n symmetric" (repeatable).',
+        ),
+        click.Option(
+            ["--format", "fmt"], type=click.Choice(list(FORMATS)), default=None, help=FORMAT_HELP
+        ),
+    ]
+
+
+# name: (summary, options) in the order of SPEC §3
+COMMAND_TABLE: dict[str, tuple[str, tuple[str, ...]]] = {
+    "grad": ("The gradient of a scalar EXPR.",
+             ("wrt", "steps", "check", "expect", "let", "seed")),
+    "diff": ("The differential df = L[dX].", ("wrt", "steps", "check", "expect", "let", "seed")),
+    "jac": ("The Jacobian, or the linear operator dF = L[dX].",
+            ("wrt", "steps", "check", "expect", "let", "seed", "layout", "vec")),
+    "hess": ("The Hessian matrix, or the Hessian operator H[dX].",
+             ("wrt", "steps", "check", "expect", "let", "seed", "vec")),
+    "check": ("Verify the derivatives numerically (finite differences).",
+              ("wrt", "expect", "let", "seed")),
+    "solve": ("The stationary point of a quadratic objective.",
+              ("wrt", "steps", "check", "let", "seed")),
+    "shape": ("Parse, infer the shapes and draw the expression tree.", ()),
+    "eval": ("The numeric value of EXPR at the --let bindings.", ("let", "seed", "expect")),
+    "code": ("A generated function for the value and the derivative.", ("wrt", "lang")),
+}
+
+
+def _make_command(name: str, summary: str, options: tuple[str, ...]) -> click.Command:
+    def callback(**kwargs):
+        return run(name, **kwargs)
+
+    return click.Command(
+        name,
+        params=_input_params() + [_option(o) for o in options],
+        callback=callback,
+        help=summary + "\n\nEXPR is an expression or a document of them; - reads standard input.",
+        short_help=summary,
+        epilog=EPILOG,
+        no_args_is_help=False,
+    )
+
+
+# ---------------------------------------------------------------------------
+# The group: usage errors are reported like every other error
+
+
+class MatdiffGroup(click.Group):
+    def list_commands(self, ctx):
+        return list(COMMAND_TABLE)  # the SPEC's order, not alphabetical
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """Run, and exit with the status (usage errors: 2, in json format too)."""
+        args = list(sys.argv[1:] if args is None else args)
+        try:
+            status = super().main(
+                args, prog_name or "matdiff", complete_var, standalone_mode=False, **extra
+            )
+        except click.ClickException as e:
+            if _wants_json(args):
+                _write_json_error("usage", e.format_message(), _command_of(args))
+            else:
+                e.show()
+            status = e.exit_code
+        except click.exceptions.Abort:
+            click.echo("Aborted!", err=True)
+            status = 130
+        if not standalone_mode:
+            return status
+        sys.exit(status if isinstance(status, int) else 0)
+
+
+def _wants_json(args: list[str]) -> bool:
+    for i, a in enumerate(args):
+        if a == "--":
+            break
+        if a == "--format=json" or (a == "--format" and args[i + 1 : i + 2] == ["json"]):
+            return True
+    return False
+
+
+def _command_of(args: list[str]) -> str | None:
+    return next((a for a in args if a in COMMAND_TABLE), None)
+
+
+def _write_json_error(kind: str, message: str, command: str | None, hint=None) -> None:
+    from .render.json import to_json_line
+
+    obj = {"ok": False, "input": None, "command": command,
+           "error": {"type": kind, "message": message, "line": None, "column": None,
+                     "hint": hint}}
+    sys.stdout.write(to_json_line(obj, sys.stdout) + "\n")
+    sys.stdout.flush()
+
+
+@click.group(
+    cls=MatdiffGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=EPILOG,
+)
+@click.version_option(__version__, "-V", "--version", prog_name="matdiff")
+def cli():
+    """matdiff: matrix calculus in differential form.
+
+    Differentiate expressions such as tr(X^T A X B) or ||A x - b||^2 with
+    respect to vectors and matrices, with shapes declared or inferred.
+    """
+
+
+for _name, (_summary, _options) in COMMAND_TABLE.items():
+    cli.add_command(_make_command(_name, _summary, _options))
+del _name, _summary, _options
+
+
+# ---------------------------------------------------------------------------
+# Running one command over one document
+
+
+class InputError(Exception):
+    """The input as a whole could not be read: bad bytes, no file, no problem."""
+
+    def __init__(self, message: str, hint: str | None = None, line=None, column=None):
+        super().__init__(message)
+        self.message, self.hint, self.line, self.column = message, hint, line, column
+
+
+def run(name: str, expr, file, declare, fmt, **opts) -> int:
+    """Read the input, solve each problem, write each report; return the status."""
+    from .commands import COMMANDS, Options
+    from .report import Output, exit_status
+
+    stdout = sys.stdout
+    if fmt is None:
+        fmt = "pretty" if stdout.isatty() else "text"
+    options = Options(command=name, fmt=fmt, **opts)
+    write = FORMATS[fmt]
+    out = Output(stdout, sys.stderr)
+
+    statuses = []
+    for report in reports(name, expr, file, declare, options, COMMANDS[name]):
+        try:
+            write(report, out)
+        except BrokenPipeError:  # the reader has gone: stop (see main)
+            raise
+        except RecursionError:
+            report = _too_deep(name, report.input, report.line)
+            write(report, out)
+        except Exception as exc:  # a bug in a renderer: say so, keep going
+            report = _internal(exc, name, report.input, report.line)
+            write(report, out)
+        statuses.append(report.status)
+    return exit_status(statuses)
+
+
+def reports(name, expr, file, declare, options, command):
+    """One report per problem (or error) of the document, in order."""
+    from .report import ErrorReport
+
+    try:
+        text = read_input(expr, file)
+        items = read_items(text, declare)
+    except InputError as e:
+        yield ErrorReport(_input_error(e), name, input=_short(expr))
+        return
+    except RecursionError:
+        yield ErrorReport(
+            _input_error(InputError(
+                "the input is nested too deeply to read",
+                "split the expression with definitions (h = ...) on separate lines",
+            )),
+            name, input=_short(expr),
+        )
+        return
+
+    for item in items:
+        if isinstance(item, BaseException):
+            yield ErrorReport(item, name)
+            continue
+        try:
+            yield command(item, options)
+        except RecursionError:
+            yield _too_deep(name, item.source, getattr(item, "line", None))
+        except Exception as exc:
+            yield _internal(exc, name, item.source, getattr(item, "line", None))
+
+
+def _internal(exc, name, source, line):
+    from .report import InternalErrorReport
+
+    return InternalErrorReport(exc, name, input=source, line=line)
+
+
+def _too_deep(name, source, line=None):
+    from .report import TooDeepReport
+
+    return TooDeepReport(name, input=source, line=line)
+
+
+def _short(expr: str | None, limit: int = 200) -> str | None:
+    if expr is None or expr == "-":
+        return None
+    return expr if len(expr) <= limit else expr[:limit] + "..."
+
+
+def read_items(text: str, declare: tuple[str, ...]) -> list:
+    """Problems and errors of the document, after checking the -d declarations."""
+    from .document import read_document
+
+    for decl in declare:
+        checked = read_document(decl, [])
+        for item in checked:
+            if isinstance(item, BaseException):
+                raise InputError(
+                    f"bad declaration -d {decl!r}: {getattr(item, 'message', item)}",
+                    getattr(item, "hint", None),
+                )
+            raise InputError(
+                f"-d {decl!r} is an expression, not a declaration",
+                'declare shapes with -d, e.g. -d "A: n x n symmetric"; '
+                "the expression goes in EXPR",
+            )
+    items = read_document(text, list(declare))
+    if not items:
+        raise InputError(
+            "the input has no expression to work on",
+            "give an expression, e.g. matdiff shape \"tr(X^T A X)\"; declarations "
+            "and comments alone set no problem",
+        )
+    return items
+
+
+def read_input(expr: str | None, file: str | None) -> str:
+    """The input document as text: EXPR, standard input (-) or FILE."""
+    if expr is not None and file is not None:
+        raise click.UsageError("give either EXPR or -f FILE, not both")
+    if expr is None and file is None:
+        raise click.UsageError("missing EXPR (an expression, - for standard input, or -f FILE)")
+    if file is not None and file != "-":
+        try:
+            with open(file, "rb") as fh:
+                data = fh.read()
+        except OSError as e:
+            reason = e.strerror or type(e).__name__
+            raise InputError(
+                f"cannot read {file}: {reason}",
+                "check the path; -f - reads standard input",
+            ) from None
+        return decode(data, file)
+    if file == "-" or expr == "-":
+        stdin = getattr(sys.stdin, "buffer", None)  # sys.stdin is None when fd 0 is closed
+        return decode(stdin.read() if stdin is not None else b"", "standard input")
+    try:
+        expr.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes in argv arrive as surrogates
+        return decode(os.fsencode(expr), "EXPR")
+    return _check_text(expr, "EXPR")
+
+
+def decode(data: bytes, origin: str) -> str:
+    """Strict UTF-8 (a leading BOM is dropped); the offset of a bad byte is given."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line, column = _position_in_bytes(data, e.start)
+        raise InputError(
+            f"{origin} is not valid UTF-8: byte 0x{data[e.start]:02x} at offset {e.start} "
+            f"(line {line}, column {column})",
+            "save the input as UTF-8",
+            line, column,
+        ) from None
+    return _check_text(text, origin)
+
+
+def _check_text(text: str, origin: str) -> str:
+    nul = text.find("\0")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        column = nul - (text.rfind("\n", 0, nul) + 1) + 1
+        raise InputError(
+            f"{origin} contains a NUL byte (line {line}, column {column})",
+            "is this a binary file? matdiff reads text",
+            line, column,
+        )
+    return text.replace("\r\n", "\n")
+
+
+def _position_in_bytes(data: bytes, offset: int) -> tuple[int, int]:
+    line = data.count(b"\n", 0, offset) + 1
+    column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+    return line, column
+
+
+def _input_error(e: InputError):
+    """An InputError as the language's MatdiffError (kind "input", exit 2)."""
+    from .errors import MatdiffError
+
+    return MatdiffError(
+        kind="input", message=e.message, line=e.line, column=e.column, hint=e.hint
+    )
+
+
+def main(argv=None) -> None:
+    """The console script ``matdiff``."""
+    try:
+        cli.main(argv, prog_name="matdiff")
+    except BrokenPipeError:  # e.g. matdiff ... | head -1
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

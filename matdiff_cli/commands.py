@@ -1,0 +1,66 @@
+"""The commands: one function per CLI command, ``(problem, options) -> Report``.
+
+The CLI looks commands up in ``COMMANDS``; a command never prints and never
+exits, it returns a :class:`~matdiff_cli.report.Report`.  ``shape`` is
+implemented here; the differentiation commands are stubs that the engine
+replaces (``COMMANDS["grad"] = gradient_command``).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Callable
+
+from .report import Report, ShapeReport, UnavailableReport
+
+LAYOUTS = ("numerator", "denominator")
+LANGS = ("numpy", "torch", "jax")
+
+
+@dataclass(frozen=True)
+class Options:
+    """Every command-line option, collected once (black's ``Mode`` habit).
+
+    ``wrt`` is empty when no ``--wrt`` was given: every variable, in order of
+    first appearance.  ``lets`` holds ``(name, value_text)`` pairs whose text
+    is valid JSON (checked by the CLI); ``bindings()`` parses them.
+    """
+
+    command: str = "shape"
+    wrt: tuple[str, ...] = ()
+    fmt: str = "text"
+    steps: bool = False
+    check: bool = False
+    expect: str | None = None
+    lets: tuple[tuple[str, str], ...] = ()
+    seed: int | None = None
+    layout: str = "numerator"
+    vec: bool = False
+    lang: str = "numpy"
+
+    def bindings(self) -> dict[str, object]:
+        """``--let`` values as numbers and nested lists, by name."""
+        return {name: json.loads(text) for name, text in self.lets}
+
+
+Command = Callable[[object, Options], Report]
+
+
+def shape_command(problem, options: Options) -> Report:
+    """Parse, infer shapes, draw the expression tree."""
+    return ShapeReport(problem)
+
+
+def unavailable(name: str) -> Command:
+    def command(problem, options: Options) -> Report:
+        return UnavailableReport(problem, name)
+
+    command.__name__ = f"{name}_unavailable"
+    command.__doc__ = f"matdiff {name}: not available in this release."
+    return command
+
+
+COMMANDS: dict[str, Command] = {"shape": shape_command}
+for _name in ("grad", "diff", "jac", "hess", "check", "solve", "eval", "code"):
+    COMMANDS[_name] = unavailable(_name)
+del _name

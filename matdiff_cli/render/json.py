@@ -1,0 +1,61 @@
+"""JSON Lines: one report object per line, strict JSON whatever the values.
+
+NaN and infinities (which strict JSON cannot hold) become ``null``; NumPy
+scalars and arrays become numbers and nested lists; ``Fraction`` becomes a
+float.  Non-ASCII text is written as is when the stream is UTF-8, escaped
+otherwise.
+"""
+from __future__ import annotations
+
+import json
+import math
+from fractions import Fraction
+
+
+def _clean(x):
+    """A copy of ``x`` that ``json.dumps(allow_nan=False)`` accepts (iterative)."""
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if not isinstance(x, (dict, list, tuple)):
+        return _scalar(x)
+    root: list = [None]
+    stack = [(root, 0, x)]
+    while stack:
+        parent, key, value = stack.pop()
+        if isinstance(value, dict):
+            new: dict | list = {}
+            for k, v in value.items():
+                new[str(k)] = None
+                stack.append((new, str(k), v))
+        elif isinstance(value, (list, tuple)):
+            new = [None] * len(value)
+            for i, v in enumerate(value):
+                stack.append((new, i, v))
+        elif isinstance(value, float):
+            new = value if math.isfinite(value) else None
+        else:
+            new = _scalar(value)
+            if isinstance(new, (list, dict)):
+                stack.append((parent, key, new))
+                continue
+        parent[key] = new
+    return root[0]
+
+
+def _scalar(x):
+    if x is None or isinstance(x, (bool, int, str)):
+        return x
+    if isinstance(x, Fraction):
+        return float(x)
+    tolist = getattr(x, "tolist", None)  # NumPy scalars and arrays
+    if tolist is not None:
+        return tolist()
+    return str(x)
+
+
+def to_json_line(obj: dict, stream=None) -> str:
+    """One line of strict JSON for ``obj``."""
+    encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("-", "")
+    return json.dumps(
+        _clean(obj), ensure_ascii=encoding != "utf8", allow_nan=False, separators=(", ", ": ")
+    )

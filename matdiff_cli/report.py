@@ -1,0 +1,598 @@
+"""Reports: what every command returns, and how each is written out.
+
+A command turns one problem into a :class:`Report`.  The report knows its exit
+status and how to show itself in every output format; the CLI only picks the
+format (``FORMATS``), the stream and the exit status (the worst one wins).
+
+Results go to standard output; diagnostics (errors, unavailable commands)
+go to standard error, except in ``json`` format, where every report is one
+JSON object on one line of standard output (JSON Lines).
+
+This module imports nothing heavy: Rich is imported inside ``to_pretty`` and
+the renderers inside the methods that need them.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Any, Callable, Iterator
+
+from .expr import Expr, Func, Num, Power, EPow, Sym, SCALAR, symbols
+
+# Exit statuses (SPEC §3): the worst status of all reports is the exit status.
+OK, FAILED, BAD_INPUT, CANNOT = 0, 1, 2, 3
+
+# Trees are drawn at most this deep and this large; the rest is elided.
+TREE_MAX_DEPTH = 40
+TREE_MAX_NODES = 500
+
+
+class Report:
+    """One command's result for one problem.
+
+    Subclasses set ``command`` and ``input`` and override the ``to_*`` methods
+    they have something to say in; ``status`` is this report's contribution to
+    the exit status.  ``to_stderr`` marks diagnostics (written to standard
+    error in every format but ``json``).
+    """
+
+    status: int = OK
+    to_stderr: bool = False
+    command: str = ""
+    input: str | None = None
+    line: int | None = None
+
+    def to_json(self) -> dict:
+        """The SPEC §3.1 object: ``ok``, ``input``, ``command``, ..."""
+        return {"ok": self.status == OK, "input": self.input, "command": self.command}
+
+    def to_text(self) -> str:
+        """Plain text, in matdiff's own input syntax where it can be."""
+        raise NotImplementedError
+
+    def to_latex(self) -> str:
+        return self.to_text()
+
+    def to_numpy(self) -> str:
+        return self.to_text()
+
+    def to_pretty(self, console) -> None:
+        """Print Rich renderables on ``console`` (the default: the plain text)."""
+        from rich.text import Text
+
+        console.print(Text(self.to_text()))
+
+
+# ---------------------------------------------------------------------------
+# Diagnostics
+
+
+class DiagnosticReport(Report):
+    """A report that did not produce a result: an error of some ``kind``."""
+
+    to_stderr = True
+    kind = "error"
+    message = ""
+    hint: str | None = None
+    column: int | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "ok": False,
+            "input": self.input,
+            "command": self.command,
+            "error": {
+                "type": self.kind,
+                "message": self.message,
+                "line": self.line,
+                "column": self.column,
+                "hint": self.hint,
+            },
+        }
+
+    prefix = "error"
+
+    def to_text(self) -> str:
+        lines = [f"{self.prefix}: {self.message}"]
+        if self.input:
+            lines.append(f"  {self.line or ''} | {self.input}")
+        if self.hint:
+            lines.append(f"hint: {self.hint}")
+        return "\n".join(lines)
+
+    def to_latex(self) -> str:
+        return self.to_text()
+
+    def to_numpy(self) -> str:
+        return self.to_text()
+
+    def to_pretty(self, console) -> None:
+        from rich.text import Text
+
+        text = Text(self.to_text())
+        first = text.plain.find("\n")
+        text.stylize("bold red", 0, first if first >= 0 else len(text.plain))
+        for start in _find_all(text.plain, "hint:"):
+            text.stylize("bold cyan", start, start + 5)
+        console.print(text)
+
+
+def _find_all(s: str, sub: str) -> Iterator[int]:
+    i = s.find(sub)
+    while i >= 0:
+        yield i
+        i = s.find(sub, i + 1)
+
+
+class ErrorReport(DiagnosticReport):
+    """A problem (or the whole input) that could not be read: a MatdiffError."""
+
+    def __init__(self, error, command: str, input: str | None = None):
+        self.error = error
+        self.command = command
+        self.kind = getattr(error, "kind", "error")
+        self.message = getattr(error, "message", str(error))
+        self.hint = getattr(error, "hint", None)
+        self.line = getattr(error, "line", None)
+        self.column = getattr(error, "column", None)
+        self.status = getattr(error, "exit_code", BAD_INPUT)
+        if input is None:
+            input = getattr(error, "statement", None) or getattr(error, "source_line", None)
+        self.input = input
+
+    def to_text(self) -> str:
+        format = getattr(self.error, "format", None)
+        return format() if format is not None else super().to_text()
+
+
+class UnavailableReport(DiagnosticReport):
+    """A command that this release cannot run yet."""
+
+    kind = "unavailable"
+    status = CANNOT
+
+    def __init__(self, problem, command: str):
+        self.command = command
+        self.input = problem.source
+        self.line = problem.line
+        self.message = (
+            f"matdiff {command} is not available yet: "
+            "the differentiation engine lands in the next release"
+        )
+        self.hint = "matdiff shape parses the expression and shows its shapes"
+
+
+class InternalErrorReport(DiagnosticReport):
+    """An unexpected exception while solving one problem: a bug in matdiff."""
+
+    kind = "internal"
+    prefix = "internal error"
+    status = CANNOT
+
+    def __init__(self, exc: BaseException, command: str, input=None, line=None):
+        self.command = command
+        self.input = input
+        self.line = line
+        self.exception = exc
+        name = type(exc).__name__
+        detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        self.message = (
+            f"{name}{': ' + detail if detail else ''}; "
+            "this is a bug in matdiff: please report it with the input that caused it"
+        )
+        self.hint = "set MATDIFF_DEBUG=1 to see the traceback"
+        if os.environ.get("MATDIFF_DEBUG"):
+            self.hint = None
+            self.traceback = "".join(traceback.format_exception(exc))
+        else:
+            self.traceback = None
+
+    def to_text(self) -> str:
+        text = super().to_text()
+        return text + "\n" + self.traceback.rstrip() if self.traceback else text
+
+
+class TooDeepReport(DiagnosticReport):
+    """A problem nested deeper than matdiff's recursion allows: a limitation."""
+
+    kind = "too_deep"
+    status = CANNOT
+    message = "the expression is nested too deeply for matdiff"
+    hint = "split it with definitions (h = ...) on separate lines"
+
+    def __init__(self, command: str, input=None, line=None):
+        self.command, self.input, self.line = command, input, line
+
+
+# ---------------------------------------------------------------------------
+# shape: symbols, their shapes and the expression tree
+
+
+def dim_json(d) -> int | str:
+    """A dimension in JSON: ints stay ints, names are strings."""
+    return d if isinstance(d, int) else str(d)
+
+
+def shape_json(shape) -> list:
+    return [dim_json(shape[0]), dim_json(shape[1])]
+
+
+def shape_text(shape, times: str = " x ") -> str:
+    """``n x m`` (text) or ``n×m`` (pretty)."""
+    return f"{shape[0]}{times}{shape[1]}"
+
+
+def shape_decl(shape) -> str:
+    """A shape as the right-hand side of a declaration: ``scalar``, ``n``, ``1 x n``."""
+    if shape == SCALAR:
+        return "scalar"
+    if shape[1] == 1:
+        return str(shape[0])
+    return shape_text(shape)
+
+
+def definition_names(problem) -> dict:
+    """``{node: name}`` for every definition the problem can refer to."""
+    return {e: name for name, e in getattr(problem, "definitions", {}).items()}
+
+
+class TreeNode:
+    """One row of a drawn expression tree (built iteratively, never recursively)."""
+
+    __slots__ = ("op", "label", "shape", "children", "fields")
+
+    def __init__(self, op: str, label: str, shape, fields: dict | None = None):
+        self.op = op
+        self.label = label
+        self.shape = shape
+        self.children: list[TreeNode] = []
+        self.fields = fields or {}
+
+
+def _describe(node: Expr, names: dict, seen_defs: set) -> tuple[TreeNode, bool]:
+    """The tree row for one node, and whether its children are to be drawn."""
+    name = names.get(node)
+    if name is not None and not isinstance(node, Sym):
+        if name in seen_defs:
+            return TreeNode("ref", name, node.shape, {"name": name}), False
+        seen_defs.add(name)
+        op = type(node).__name__
+        return TreeNode(op, f"{name} = {op}", node.shape, {"definition": name}), True
+    op = type(node).__name__
+    if isinstance(node, Sym):
+        return TreeNode(op, node.name, node.shape, {"name": node.name}), False
+    if isinstance(node, Num):
+        v = node.value
+        text = str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
+        return TreeNode(op, text, node.shape, {"value": text}), False
+    if isinstance(node, Func):
+        return TreeNode(op, node.name, node.shape, {"name": node.name}), True
+    if isinstance(node, (Power, EPow)):
+        p = node.p
+        text = str(p.numerator) if p.denominator == 1 else f"{p.numerator}/{p.denominator}"
+        sign = "^" if isinstance(node, Power) else ".^"
+        return TreeNode(op, f"{op} {sign}{text}", node.shape, {"p": text}), True
+    if not node.children:  # Identity, Zeros, Ones, ...
+        return TreeNode(op, op, node.shape), False
+    return TreeNode(op, op, node.shape), True
+
+
+def build_tree(
+    expr: Expr, names: dict | None = None, max_depth: int = TREE_MAX_DEPTH,
+    max_nodes: int = TREE_MAX_NODES,
+) -> TreeNode:
+    """The expression as a tree of rows, without recursion.
+
+    A definition is drawn in full where it first appears and by name after
+    that, so a DAG is never expanded; past ``max_depth`` levels or
+    ``max_nodes`` rows the rest is elided with a ``...`` row.
+    """
+    names = names or {}
+    seen_defs: set = set()
+    root, expand = _describe(expr, names, seen_defs)
+    count = 1
+    stack = [(root, expr, 0)] if expand else []
+    while stack:
+        tree, node, depth = stack.pop()
+        kids = node.children
+        if depth + 1 > max_depth or count >= max_nodes:
+            tree.children.append(TreeNode("...", "...", None, {"truncated": True}))
+            count += 1
+            continue
+        pending = []
+        for i, child in enumerate(kids):
+            if count >= max_nodes:
+                tree.children.append(
+                    TreeNode("...", f"... {len(kids) - i} more", None, {"truncated": True})
+                )
+                break
+            row, expand_child = _describe(child, names, seen_defs)
+            tree.children.append(row)
+            count += 1
+            if expand_child:
+                pending.append((row, child, depth + 1))
+        stack.extend(reversed(pending))
+    return root
+
+
+def tree_json(root: TreeNode) -> dict:
+    """The tree as nested ``{"op", "shape", "children"}`` objects (iteratively)."""
+
+    def one(t: TreeNode) -> dict:
+        d: dict = {"op": t.op}
+        d.update(t.fields)
+        if t.shape is not None:
+            d["shape"] = shape_json(t.shape)
+        return d
+
+    out = one(root)
+    stack = [(root, out)]
+    while stack:
+        t, d = stack.pop()
+        if t.children:
+            d["children"] = [one(c) for c in t.children]
+            stack.extend(zip(t.children, d["children"]))
+    return out
+
+
+def tree_lines(root: TreeNode, times: str = " x ", ascii: bool = True) -> list[str]:
+    """The tree drawn line by line: ``|-- `` and ``\\`-- `` guides (ASCII)."""
+    tee, last, bar = ("|-- ", "`-- ", "|   ") if ascii else ("├── ", "└── ", "│   ")
+
+    def label(t: TreeNode) -> str:
+        return t.label if t.shape is None else f"{t.label}  {shape_text(t.shape, times)}"
+
+    lines = [label(root)]
+    stack = [("", reversed_iter(root.children))]
+    while stack:
+        prefix, it = stack[-1]
+        nxt = next(it, None)
+        if nxt is None:
+            stack.pop()
+            continue
+        child, is_last = nxt
+        lines.append(prefix + (last if is_last else tee) + label(child))
+        if child.children:
+            stack.append((prefix + ("    " if is_last else bar), reversed_iter(child.children)))
+    return lines
+
+
+def reversed_iter(children: list) -> Iterator[tuple[TreeNode, bool]]:
+    n = len(children)
+    return ((c, i == n - 1) for i, c in enumerate(children))
+
+
+class ShapeReport(Report):
+    """``matdiff shape``: every symbol's shape, the assumptions, the tree."""
+
+    command = "shape"
+
+    def __init__(self, problem):
+        self.problem = problem
+        self.input = problem.source
+        self.line = problem.line
+        self.expr: Expr = problem.expr
+        self.names = definition_names(problem)
+        self.symbols = symbols(self.expr)
+        inferred = getattr(problem, "inferred", frozenset())
+        self.inferred = [s.name for s in self.symbols if s.name in inferred]
+        self._tree: TreeNode | None = None
+
+    @property
+    def tree(self) -> TreeNode:
+        if self._tree is None:
+            self._tree = build_tree(self.expr, self.names)
+        return self._tree
+
+    def expression_text(self) -> str:
+        from .render.text import to_text
+
+        return to_text(self.expr, names=self.names)
+
+    def used_definitions(self) -> list[tuple[str, Expr]]:
+        """The definitions the expression uses, in the order they were written."""
+        defs = getattr(self.problem, "definitions", {})
+        if not defs:
+            return []
+        from .expr import walk
+
+        nodes = set(walk(self.expr))
+        return [(name, e) for name, e in defs.items() if e in nodes and e is not self.expr]
+
+    def to_json(self) -> dict:
+        from .render.latex import to_latex
+        from .render.numpy import to_numpy
+
+        return {
+            "ok": True,
+            "input": self.input,
+            "command": self.command,
+            "shapes": {s.name: shape_json(s.shape) for s in self.symbols},
+            "assumptions": {s.name: sorted(s.props) for s in self.symbols if s.props},
+            "inferred": list(self.inferred),
+            "result": {
+                "kind": "shape",
+                "shape": shape_json(self.expr.shape),
+                "text": self.expression_text(),
+                "latex": to_latex(self.expr, names=self.names),
+                "numpy": to_numpy(self.expr),
+            },
+            "tree": tree_json(self.tree),
+        }
+
+    def declarations(self) -> list[str]:
+        """One declaration per symbol, in matdiff's input syntax."""
+        out = []
+        for s in self.symbols:
+            decl = f"{s.name}: {shape_decl(s.shape)}"
+            if s.props:
+                decl += " " + " ".join(sorted(s.props))
+            if s.name in self.inferred:
+                decl += "  # inferred"
+            out.append(decl)
+        return out
+
+    def to_text(self) -> str:
+        """A matdiff document that reads back: declarations, definitions, the
+        expression with its shape, and the tree as comments."""
+        from .render.text import to_text
+
+        lines = self.declarations()
+        names = dict(self.names)
+        for name, e in self.used_definitions():
+            del names[e]  # a definition is written out in terms of the earlier ones
+            lines.append(f"{name} = {to_text(e, names=names)}")
+            names[e] = name
+        lines.append(f"{self.expression_text()}  # {shape_text(self.expr.shape)}")
+        lines.extend("# " + line for line in tree_lines(self.tree))
+        return "\n".join(lines)
+
+    def to_latex(self) -> str:
+        from .render.latex import to_latex
+
+        return to_latex(self.expr, names=self.names)
+
+    def to_numpy(self) -> str:
+        from .render.numpy import to_numpy
+
+        return to_numpy(self.expr)
+
+    def to_pretty(self, console) -> None:
+        from rich import box
+        from rich.table import Table
+        from rich.text import Text
+        from rich.tree import Tree
+        from .render.pretty import to_rich_text
+
+        shape = self.expr.shape
+        head = Text()
+        head.append_text(to_rich_text(self.expr, names=self.names))
+        head.append("  :  ", style="dim")
+        head.append(_pretty_shape(shape), style="bold green")
+        console.print(head)
+
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        table.add_column("symbol", style="bold")
+        table.add_column("shape", style="green")
+        table.add_column("properties", style="magenta")
+        table.add_column("", style="dim")
+        for s in self.symbols:
+            table.add_row(
+                Text(s.name),
+                _pretty_shape(s.shape),
+                ", ".join(sorted(s.props)),
+                "inferred" if s.name in self.inferred else "declared",
+            )
+        if self.symbols:
+            console.print()
+            console.print(table)
+
+        defs = self.used_definitions()
+        if defs:
+            from .render.pretty import to_rich_text as rt
+
+            console.print()
+            names = dict(self.names)
+            for name, e in defs:
+                del names[e]
+                line = Text(f"{name} = ", style="bold")
+                line.append_text(rt(e, names=names))
+                console.print(line)
+                names[e] = name
+
+        def label(t: TreeNode) -> Text:
+            text = Text(t.label, style="bold" if t.op in ("Sym", "ref") else "")
+            if t.shape is not None:
+                text.append("  " + shape_text(t.shape, "×"), style="green")
+            return text
+
+        root = Tree(label(self.tree), guide_style="dim")
+        stack = [(self.tree, root)]
+        while stack:
+            t, r = stack.pop()
+            for c in t.children:
+                stack.append((c, r.add(label(c))))
+        console.print()
+        console.print(root)
+
+
+def _pretty_shape(shape) -> str:
+    s = shape_text(shape, "×")
+    if shape == SCALAR:
+        return "scalar"
+    if shape[1] == 1:
+        return s + " (vector)"
+    return s
+
+
+# ---------------------------------------------------------------------------
+# Output formats: a registry, not a flag per format
+
+
+class Output:
+    """Where reports go: standard output and standard error, Consoles on demand."""
+
+    def __init__(self, stdout=None, stderr=None):
+        self.stdout = stdout if stdout is not None else sys.stdout
+        self.stderr = stderr if stderr is not None else sys.stderr
+        self._consoles: dict = {}
+
+    def stream(self, report: Report):
+        return self.stderr if report.to_stderr else self.stdout
+
+    def console(self, report: Report):
+        key = report.to_stderr
+        if key not in self._consoles:
+            from rich.console import Console
+
+            self._consoles[key] = Console(file=self.stream(report), highlight=False)
+        return self._consoles[key]
+
+    def write(self, report: Report, text: str) -> None:
+        stream = self.stream(report)
+        stream.write(text if text.endswith("\n") else text + "\n")
+        stream.flush()
+
+
+def write_pretty(report: Report, out: Output) -> None:
+    report.to_pretty(out.console(report))
+    out.stream(report).flush()
+
+
+def write_text(report: Report, out: Output) -> None:
+    out.write(report, report.to_text())
+
+
+def write_latex(report: Report, out: Output) -> None:
+    out.write(report, report.to_text() if report.to_stderr else report.to_latex())
+
+
+def write_numpy(report: Report, out: Output) -> None:
+    out.write(report, report.to_text() if report.to_stderr else report.to_numpy())
+
+
+def write_json(report: Report, out: Output) -> None:
+    from .render.json import to_json_line
+
+    out.stdout.write(to_json_line(report.to_json(), out.stdout) + "\n")
+    out.stdout.flush()
+
+
+FORMATS: dict[str, Callable[[Report, Output], None]] = {
+    "pretty": write_pretty,
+    "text": write_text,
+    "latex": write_latex,
+    "json": write_json,
+    "numpy": write_numpy,
+}
+
+
+def exit_status(statuses) -> int:
+    """The one place exit statuses are decided: the worst (highest) wins.
+
+    0 everything solved; 1 a check or expectation failed; 2 bad input;
+    3 a derivative matdiff cannot express (or an internal error).
+    """
+    return max(statuses, default=OK)
+
