@@ -10,7 +10,6 @@ engine, SymPy, NumPy and Rich are imported when a command needs them.
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -44,6 +43,8 @@ def _split_wrt(ctx, param, values):
 
 
 def _parse_lets(ctx, param, values):
+    import json
+
     lets = []
     for item in values:
         name, eq, text = item.partition("=")
@@ -284,8 +285,8 @@ def run(name: str, expr, file, declare, fmt, **opts) -> int:
 
 
 def reports(name, expr, file, declare, options, command):
-    """One report per problem (or error) of the document, in order."""
-    from .report import ErrorReport
+    """The reports of every problem (or error) of the document, in order."""
+    from .report import ErrorReport, Report
 
     try:
         text = read_input(expr, file)
@@ -303,16 +304,23 @@ def reports(name, expr, file, declare, options, command):
         )
         return
 
+    from .errors import MatdiffError
+
     for item in items:
         if isinstance(item, BaseException):
             yield ErrorReport(item, name)
             continue
+        line = getattr(item, "line", None)
         try:
-            yield command(item, options)
+            result = command(item, options)
+        except MatdiffError as e:  # e.g. an unknown --wrt, a derivative that cannot be written
+            result = ErrorReport(e, name, input=item.source)
         except RecursionError:
-            yield _too_deep(name, item.source, getattr(item, "line", None))
+            result = _too_deep(name, item.source, line)
         except Exception as exc:
-            yield _internal(exc, name, item.source, getattr(item, "line", None))
+            result = _internal(exc, name, item.source, line)
+        # a command returns one report, or one per variable
+        yield from [result] if isinstance(result, Report) else result
 
 
 def _internal(exc, name, source, line):

@@ -1,13 +1,16 @@
 """The commands: one function per CLI command, ``(problem, options) -> Report``.
 
 The CLI looks commands up in ``COMMANDS``; a command never prints and never
-exits, it returns a :class:`~matdiff_cli.report.Report`.  ``shape`` is
+exits, it returns a :class:`~matdiff_cli.report.Report` (or a list of them,
+e.g. one per ``--wrt`` variable).  A command may raise a ``MatdiffError``
+(an unknown variable, a derivative that cannot be written): the CLI reports
+it with its own exit code.  Any other exception is reported as an internal
+error of that problem alone.  ``shape`` is
 implemented here; the differentiation commands are stubs that the engine
 replaces (``COMMANDS["grad"] = gradient_command``).
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Callable
 
@@ -40,10 +43,12 @@ class Options:
 
     def bindings(self) -> dict[str, object]:
         """``--let`` values as numbers and nested lists, by name."""
+        import json
+
         return {name: json.loads(text) for name, text in self.lets}
 
 
-Command = Callable[[object, Options], Report]
+Command = Callable[[object, Options], "Report | list[Report]"]
 
 
 def shape_command(problem, options: Options) -> Report:

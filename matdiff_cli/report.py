@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from typing import Any, Callable, Iterator
 
 from .expr import Expr, Func, Num, Power, EPow, Sym, SCALAR, symbols
@@ -183,6 +182,8 @@ class InternalErrorReport(DiagnosticReport):
         )
         self.hint = "set MATDIFF_DEBUG=1 to see the traceback"
         if os.environ.get("MATDIFF_DEBUG"):
+            import traceback
+
             self.hint = None
             self.traceback = "".join(traceback.format_exception(exc))
         else:

@@ -249,6 +249,27 @@ def test_one_crashing_problem_loses_nothing(monkeypatch):
     assert_no_traceback(r)
 
 
+def test_a_command_may_return_one_report_per_variable(monkeypatch):
+    shape = COMMANDS["shape"]
+    monkeypatch.setitem(COMMANDS, "grad", lambda p, o: [shape(p, o), shape(p, o)])
+    r = run("grad", "-", "--format", "json", input="tr(X)\nx^T x\n")
+    assert r.exit_code == 0
+    assert [o["input"] for o in json_lines(r.stdout)] == ["tr(X)", "tr(X)", "x^T x", "x^T x"]
+
+
+def test_a_command_may_raise_a_matdiff_error(monkeypatch):
+    from matdiff_cli.errors import MatdiffError
+
+    def refuse(problem, options):
+        raise MatdiffError("name", "no variable named W in this problem", hint="--wrt X")
+
+    monkeypatch.setitem(COMMANDS, "grad", refuse)
+    r = run("grad", "tr(X)", "--wrt", "W", "--format", "json")
+    assert r.exit_code == 2
+    (obj,) = json_lines(r.stdout)
+    assert obj["input"] == "tr(X)" and obj["error"]["type"] == "name"
+
+
 def test_worst_status_wins():
     from matdiff_cli.report import exit_status
 
