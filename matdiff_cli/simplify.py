@@ -245,8 +245,31 @@ def collect_like_terms(e: Add) -> Expr:
         return zero(e.shape)
     if len(terms) == 1:
         return terms[0]
-    out = Add(*terms)
+    out = _factor_right(terms) or Add(*terms)
     return e if out is e else out
+
+
+def _factor_right(terms: list):
+    """A x + A^T x -> (A + A^T) x: a right factor shared by every term is written once.
+    Not in differentials, whose terms must stay apart for the trace read-off."""
+    if any(contains_diff(t) for t in terms):
+        return None
+    last = None
+    prefixes = []
+    for t in terms:
+        c, core = split_coef(t)
+        if not isinstance(core, Mul) or core.factors[-1].shape == SCALAR:
+            return None
+        f = core.factors[-1]
+        if last is None:
+            last = f
+        elif f is not last:
+            return None
+        rest = core.factors[:-1]
+        if any(r.shape == SCALAR for r in rest) or not rest:
+            return None
+        prefixes.append(with_coef(c, product(list(rest), None)))
+    return Mul(Add(*prefixes), last)
 
 
 # ---------------------------------------------------------------- products
@@ -460,9 +483,19 @@ def push_transpose(e: Transpose) -> Expr:
         return Mul(*[Transpose(f) if f.shape != SCALAR else f for f in reversed(a.factors)])
     if isinstance(a, Kron):
         return Kron(Transpose(a.args[0]), Transpose(a.args[1]))
+    if isinstance(a, Add):
+        pushed = [T(t) for t in a.terms]
+        if sum(map(_transposes, pushed)) < 1 + sum(map(_transposes, a.terms)):
+            return Add(*pushed)   # (A + A^T)^T = A + A^T; (A x - b)^T stays as written
     if isinstance(a, Power) and a.shape != SCALAR:
         return Power(Transpose(a.base), a.p)
     return e
+
+
+def _transposes(e: Expr) -> int:
+    """Transposes showing at the top of a term (the term and its factors)."""
+    items = e.factors if isinstance(e, Mul) else (e,)
+    return sum(isinstance(f, Transpose) for f in items)
 
 
 # ---------------------------------------------------------------- inverses
@@ -481,10 +514,30 @@ def simplify_inverse(e: Inverse) -> Expr:
         return Transpose(Inverse(a.a))
     if isinstance(a, Mul):
         c, scalars, chain = _parts(a)
-        if len(chain) == 1 and (c != 1 or scalars):
+        if chain and (c != 1 or scalars):
             inv_scalars = [Power(s, -1) for s in scalars]
-            return Mul(Num(1 / c), *inv_scalars, Inverse(chain[0]))
+            return Mul(Num(1 / c), *inv_scalars, Inverse(product(chain, a.shape)))
+    if isinstance(a, Add):
+        c = _common_coef(a.terms)
+        if c != 1:   # (2 A + 2 λ I)^-1 = 1/2 (A + λ I)^-1
+            return Mul(Num(1 / c), Inverse(Add(*[with_coef(split_coef(t)[0] / c, split_coef(t)[1])
+                                                  for t in a.terms])))
     return e
+
+
+def _common_coef(terms) -> Fraction:
+    """The largest number dividing every term's coefficient (with the first term's sign)."""
+    from math import gcd
+    coefs = [split_coef(t)[0] for t in terms]
+    num = 0
+    den = 1
+    for c in coefs:
+        num = gcd(num, abs(c.numerator))
+        den = den * c.denominator // gcd(den, c.denominator)
+    if num == 0:
+        return Fraction(1)
+    g = Fraction(num, den) if all((c / Fraction(num, den)).denominator == 1 for c in coefs) else Fraction(1)
+    return -g if coefs[0] < 0 else g
 
 
 # ---------------------------------------------------------------- traces

@@ -1,0 +1,340 @@
+"""diff, grad, jac and hess: one problem, one variable -> a Derivation and its Report.
+
+The text format of a result is itself a matdiff document: named pieces
+(definitions the result uses, and shared subexpressions ``t1``, ``t2``) come
+first as definitions, the derivation steps as ``#`` comments, and the result
+expression last, so that the output can be read back.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import MatdiffError
+from .expr import SCALAR, Diff, Expr, Sym, walk
+from .report import OK, Report, shape_json
+from .simplify import present, simplify, tree_size
+
+KINDS = {
+    "diff": "differential",
+    "grad": "gradient",
+}
+
+
+@dataclass
+class Derivation:
+    """What a derivative command found for one variable."""
+
+    command: str
+    problem: object
+    var: Sym
+    differential: Expr            # canonical df, in terms of Diff(var)
+    kind: str                     # gradient | differential | jacobian | operator | hessian ...
+    result: Expr                  # canonical
+    operator: bool = False        # result is linear in Diff(var): written as lambda dX: ...
+    vec: Expr | None = None       # the operator's matrix on vec(X), with --vec
+    steps: list = field(default_factory=list)
+    steps_complete: bool = True
+
+    @property
+    def direction(self) -> Diff:
+        return Diff(self.var)
+
+
+def _vector_like(shape) -> bool:
+    return shape[0] == 1 or shape[1] == 1
+
+
+def resolve_wrt(problem, names) -> list:
+    """The variables to differentiate with respect to, as Sym nodes."""
+    symbols = problem.symbols
+    if not names:
+        return list(symbols.values())
+    out = []
+    for name in names:
+        sym = symbols.get(name)
+        if sym is None:
+            if name in getattr(problem, "definitions", {}):
+                hint = (f"{name} is a definition; differentiate with respect to a variable "
+                        f"it is made of")
+            else:
+                hint = "variables here: " + ", ".join(symbols) if symbols else None
+            raise MatdiffError("usage", f"--wrt {name}: {name} does not appear in the expression",
+                               hint=hint, statement=problem.source, line=problem.line)
+        out.append(sym)
+    return out
+
+
+def derive(problem, var: Sym, command: str, options) -> Derivation:
+    from .extract import d, read_gradient, read_jacobian, hessian
+
+    f = problem.expr
+    df = d(f, var)
+    der = Derivation(command, problem, var, df, "differential", df, operator=True)
+    if command == "grad":
+        if f.shape != SCALAR:
+            raise MatdiffError(
+                "usage", f"the gradient needs a scalar expression; this one is "
+                f"{f.shape[0]} x {f.shape[1]}", hint="use `matdiff jac` for the Jacobian",
+                statement=problem.source, line=problem.line)
+        der.kind, der.result, der.operator = "gradient", read_gradient(df, var), False
+    elif command == "jac":
+        if _vector_like(f.shape) and _vector_like(var.shape):
+            J = read_jacobian(df, var) if f.shape != SCALAR else _row_gradient(df, var)
+            if options.layout == "denominator":
+                J = simplify(_transpose(J))
+            der.kind, der.result, der.operator = "jacobian", J, False
+        else:
+            der.kind = "operator"
+            if options.vec:
+                der.vec = read_jacobian(df, var)
+    elif command == "hess":
+        if f.shape != SCALAR:
+            raise MatdiffError(
+                "usage", "the Hessian needs a scalar expression", statement=problem.source,
+                line=problem.line, hint="use `matdiff jac` for the derivative of a vector function")
+        kind, H = hessian(f, var)
+        der.result = H
+        der.operator = kind == "operator"
+        der.kind = "hessian_operator" if der.operator else "hessian"
+        if der.operator and options.vec:
+            der.vec = read_jacobian(H, var)
+    if options.steps:
+        from .steps import derivation
+
+        der.steps, der.steps_complete = derivation(f, var)
+    return der
+
+
+def _transpose(e):
+    from .expr import Transpose
+    return Transpose(e)
+
+
+def _row_gradient(df, var):
+    from .extract import read_gradient, vec_of
+    return simplify(_transpose(vec_of(read_gradient(df, var))))
+
+
+# ---------------------------------------------------------------- naming
+
+def shared_names(exprs, taken: dict) -> dict:
+    """Name the nontrivial subexpressions used more than once (t1, t2, ...).
+
+    ``taken`` maps nodes to names already in use (the problem's definitions)."""
+    counts: dict = {}
+    for e in exprs:
+        for node in walk(e):
+            for c in node.children:
+                counts[c] = counts.get(c, 0) + 1
+    names = dict(taken)
+    used = set(taken.values())
+    k = 0
+    order = []
+    for e in exprs:
+        order.extend(walk(e))
+    for node in order:
+        if node in names or counts.get(node, 0) < 2 or tree_size(node) < 5:
+            continue
+        if not node.children:
+            continue
+        k += 1
+        while f"t{k}" in used:
+            k += 1
+        names[node] = f"t{k}"
+    return names
+
+
+def definitions_by_node(problem) -> dict:
+    """Each definition's canonical body -> its name, so results print in its terms."""
+    out = {}
+    for name, body in getattr(problem, "definitions", {}).items():
+        out.setdefault(present(simplify(body)), name)
+        out.setdefault(body, name)
+    return out
+
+
+# ---------------------------------------------------------------- the report
+
+LABELS = {
+    "gradient": "∇{v} f",
+    "differential": "df",
+    "jacobian": "J",
+    "operator": "dF",
+    "hessian": "∇²{v} f",
+    "hessian_operator": "H[d{v}]",
+}
+
+
+class DerivativeReport(Report):
+    """The report of diff / grad / jac / hess for one problem and one variable."""
+
+    def __init__(self, der: Derivation):
+        self.der = der
+        self.command = der.command
+        self.input = der.problem.source
+        self.status = OK
+        self.extra: dict = {}          # check / expect fields, added by trust commands
+        self.notes: list[str] = []     # human lines (text as comments)
+        self.shown = present(der.result)
+        self.shown_df = present(der.differential)
+        self.shown_vec = present(der.vec) if der.vec is not None else None
+        outputs = [self.shown] + ([self.shown_vec] if self.shown_vec is not None else [])
+        self.names = shared_names(outputs, definitions_by_node(der.problem))
+
+    # -- pieces
+    def label(self) -> str:
+        return LABELS[self.der.kind].format(v=self.der.var.name)
+
+    def named_lines(self, render, exprs) -> list[tuple[str, str]]:
+        """(name, rendered body) of every named piece the outputs use, in dependency order."""
+        out, seen = [], set()
+        for e in exprs:
+            for node in walk(e):
+                name = self.names.get(node)
+                if name is None or name in seen or node in exprs:
+                    continue
+                seen.add(name)
+                inner = {k: v for k, v in self.names.items() if k is not node}
+                out.append((name, render(node, names=inner)))
+        return out
+
+    def top(self, e) -> dict:
+        """The names to print e with: all but e's own (a result is never just a name)."""
+        return {k: v for k, v in self.names.items() if k is not e}
+
+    def _exprs(self):
+        return [self.shown] + ([self.shown_vec] if self.shown_vec is not None else [])
+
+    # -- formats
+    def to_json(self) -> dict:
+        from .render.latex import to_latex
+        from .render.numpy import to_numpy, to_numpy_operator
+        from .render.text import to_text
+
+        der = self.der
+        syms = list(der.problem.symbols.values())
+        result = {
+            "kind": der.kind,
+            "shape": shape_json(self.shown.shape if not der.operator else der.var.shape),
+            "text": to_text(self.shown, names=self.top(self.shown)),
+            "latex": to_latex(self.shown, names=self.top(self.shown)),
+        }
+        if der.operator:
+            result["direction"] = "d" + der.var.name
+            result["numpy"] = to_numpy_operator(self.shown, der.var, names=self.top(self.shown))
+        else:
+            result["numpy"] = to_numpy(self.shown, names=self.top(self.shown))
+        where = self.named_lines(to_text, self._exprs())
+        if where:
+            result["where"] = dict(where)
+        if self.shown_vec is not None:
+            result["vec"] = {"text": to_text(self.shown_vec, names=self.names),
+                             "latex": to_latex(self.shown_vec, names=self.names),
+                             "numpy": to_numpy(self.shown_vec, names=self.names)}
+        out = {
+            "ok": self.status == OK, "input": self.input, "command": self.command,
+            "wrt": der.var.name,
+            "shapes": {s.name: shape_json(s.shape) for s in syms},
+            "assumptions": {s.name: sorted(s.props) for s in syms if s.props},
+            "differential": {"text": to_text(self.shown_df, names=self.names),
+                             "latex": to_latex(self.shown_df, names=self.names)},
+            "result": result,
+        }
+        if der.steps:
+            out["steps"] = [{"rule": s.rule, "identity": s.identity,
+                             "text": to_text(present(s.expr))} for s in der.steps]
+        out.update(self.extra)
+        return out
+
+    def to_text(self) -> str:
+        from .render.text import to_text
+
+        lines = []
+        der = self.der
+        if der.steps:
+            lines.append(f"# d/d{der.var.name} of {self.input}")
+            for s in der.steps:
+                lines.append(f"#   {s.rule}: {s.identity}")
+                lines.append(f"#     = {to_text(present(s.expr))}")
+            if not der.steps_complete:
+                lines.append("#   ... (further steps omitted)")
+            lines.append(f"#   simplify: df = {to_text(self.shown_df)}")
+        for name, body in self.named_lines(to_text, self._exprs()):
+            lines.append(f"{name} = {body}")
+        lines.append(to_text(self.shown, names=self.top(self.shown)))
+        if self.shown_vec is not None:
+            lines.append(f"# d vec(F) = J d vec(d{der.var.name}) with J =")
+            lines.append(to_text(self.shown_vec, names=self.names))
+        lines.extend("# " + n for n in self.notes)
+        return "\n".join(lines)
+
+    def to_latex(self) -> str:
+        from .render.latex import to_latex
+
+        lines = [f"{name} = {body}" for name, body in self.named_lines(to_latex, self._exprs())]
+        lines.append(to_latex(self.shown, names=self.top(self.shown)))
+        return "\n".join(lines)
+
+    def to_numpy(self) -> str:
+        from .render.numpy import to_numpy, to_numpy_operator
+
+        if self.der.operator:
+            return to_numpy_operator(self.shown, self.der.var, names=self.top(self.shown))
+        return to_numpy(self.shown, names=self.top(self.shown))
+
+    def to_pretty(self, console) -> None:
+        from rich.text import Text
+
+        from .render.pretty import to_rich_text
+
+        der = self.der
+        head = Text(self.input or "", style="bold")
+        shapes = "  ".join(f"{s.name}: {_pshape(s.shape)}{' ' + ' '.join(sorted(s.props)) if s.props else ''}"
+                           for s in der.problem.symbols.values())
+        head.append("    " + shapes, style="dim")
+        console.print(head)
+        if der.steps:
+            for i, s in enumerate(der.steps, 1):
+                line = Text(f"  {i:>2}. {s.rule}", style="cyan")
+                line.append(f"   {s.identity}", style="dim")
+                console.print(line)
+                body = Text("      = ")
+                body.append_text(to_rich_text(present(s.expr)))
+                console.print(body)
+            if not der.steps_complete:
+                console.print(Text("      … further steps omitted", style="dim"))
+        if der.kind != "differential":
+            line = Text("  df = ", style="bold")
+            line.append_text(to_rich_text(self.shown_df, names=self.names))
+            console.print(line)
+        for name, body in self.named_lines(lambda e, names: e, self._exprs()):
+            line = Text(f"  {name} = ", style="bold")
+            line.append_text(to_rich_text(body, names={k: v for k, v in self.names.items()
+                                                      if k is not body}))
+            console.print(line)
+        line = Text(f"  {self.label()} = ", style="bold green")
+        line.append_text(to_rich_text(self.shown, names=self.top(self.shown)))
+        console.print(line)
+        if self.shown_vec is not None:
+            line = Text(f"  d vec(F) = J d vec(d{der.var.name}),  J = ", style="bold")
+            line.append_text(to_rich_text(self.shown_vec, names=self.names))
+            console.print(line)
+        for n in self.notes:
+            console.print(Text("  " + n, style="dim"))
+
+
+def _pshape(shape) -> str:
+    if shape == SCALAR:
+        return "scalar"
+    if shape[1] == 1:
+        return str(shape[0])
+    return f"{shape[0]}×{shape[1]}"
+
+
+def derivative_command(name: str):
+    """The CLI command `name` (diff, grad, jac, hess): a list of reports, one per variable."""
+    def command(problem, options):
+        return [DerivativeReport(derive(problem, var, name, options))
+                for var in resolve_wrt(problem, options.wrt)]
+    command.__name__ = f"{name}_command"
+    return command
