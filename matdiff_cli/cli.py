@@ -259,7 +259,8 @@ class InputError(Exception):
 def run(name: str, expr, file, declare, fmt, **opts) -> int:
     """Read the input, solve each problem, write each report; return the status."""
     from .commands import COMMANDS, Options
-    from .report import Output, exit_status
+    from .errors import worst
+    from .report import Output
 
     stdout = sys.stdout
     if fmt is None:
@@ -281,7 +282,7 @@ def run(name: str, expr, file, declare, fmt, **opts) -> int:
             report = _internal(exc, name, report.input, report.line)
             write(report, out)
         statuses.append(report.status)
-    return exit_status(statuses)
+    return worst(statuses)  # the one place the exit status is decided
 
 
 def reports(name, expr, file, declare, options, command):
@@ -302,6 +303,11 @@ def reports(name, expr, file, declare, options, command):
             )),
             name, input=_short(expr),
         )
+        return
+    except click.ClickException:
+        raise
+    except Exception as exc:  # a bug while reading: report it, never a traceback
+        yield _internal(exc, name, _short(expr), None)
         return
 
     from .errors import MatdiffError

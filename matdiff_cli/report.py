@@ -17,10 +17,11 @@ import os
 import sys
 from typing import Any, Callable, Iterator
 
-from .expr import Expr, Func, Num, Power, EPow, Sym, SCALAR, symbols
+from .errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_UNSUPPORTED
+from .expr import SCALAR, EPow, Expr, Func, Num, Power, Sym
 
-# Exit statuses (SPEC §3): the worst status of all reports is the exit status.
-OK, FAILED, BAD_INPUT, CANNOT = 0, 1, 2, 3
+# Exit statuses (SPEC §3); errors.worst decides: the highest wins.
+OK, FAILED, BAD_INPUT, CANNOT = EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_UNSUPPORTED
 
 # Trees are drawn at most this deep and this large; the rest is elided.
 TREE_MAX_DEPTH = 40
@@ -93,9 +94,10 @@ class DiagnosticReport(Report):
     prefix = "error"
 
     def to_text(self) -> str:
-        lines = [f"{self.prefix}: {self.message}"]
+        where = f"line {self.line}: " if self.line else ""
+        lines = [f"{self.prefix}: {where}{self.message}"]
         if self.input:
-            lines.append(f"  {self.line or ''} | {self.input}")
+            lines.append(f"  {self.input}")
         if self.hint:
             lines.append(f"hint: {self.hint}")
         return "\n".join(lines)
@@ -110,10 +112,12 @@ class DiagnosticReport(Report):
         from rich.text import Text
 
         text = Text(self.to_text())
-        first = text.plain.find("\n")
-        text.stylize("bold red", 0, first if first >= 0 else len(text.plain))
-        for start in _find_all(text.plain, "hint:"):
-            text.stylize("bold cyan", start, start + 5)
+        plain = text.plain
+        text.stylize("bold red", 0, len(self.prefix) + 1)
+        for start in _find_all(plain, "\nhint:"):
+            text.stylize("bold cyan", start + 1, start + 6)
+        for start in _find_all(plain, "^"):
+            text.stylize("bold red", start, start + 1)
         console.print(text)
 
 
@@ -141,8 +145,7 @@ class ErrorReport(DiagnosticReport):
         self.input = input
 
     def to_text(self) -> str:
-        format = getattr(self.error, "format", None)
-        return format() if format is not None else super().to_text()
+        return f"{self.prefix}: {self.error.format()}"
 
 
 class UnavailableReport(DiagnosticReport):
@@ -375,9 +378,10 @@ class ShapeReport(Report):
         self.line = problem.line
         self.expr: Expr = problem.expr
         self.names = definition_names(problem)
-        self.symbols = symbols(self.expr)
-        inferred = getattr(problem, "inferred", frozenset())
-        self.inferred = [s.name for s in self.symbols if s.name in inferred]
+        # the expression itself is written out, never as the name it was defined with
+        self.top = {e: n for e, n in self.names.items() if e is not self.expr}
+        self.symbols = list(problem.symbols.values())
+        self.inferred = [s.name for s in self.symbols if s.name in problem.inferred]
         self._tree: TreeNode | None = None
 
     @property
@@ -389,17 +393,22 @@ class ShapeReport(Report):
     def expression_text(self) -> str:
         from .render.text import to_text
 
-        return to_text(self.expr, names=self.names)
+        return to_text(self.expr, names=self.top)
 
     def used_definitions(self) -> list[tuple[str, Expr]]:
         """The definitions the expression uses, in the order they were written."""
-        defs = getattr(self.problem, "definitions", {})
-        if not defs:
-            return []
-        from .expr import walk
+        return [(n, e) for n, e in self.problem.definitions.items() if e is not self.expr]
 
-        nodes = set(walk(self.expr))
-        return [(name, e) for name, e in defs.items() if e in nodes and e is not self.expr]
+    def definition_lines(self, render) -> list[tuple[str, object]]:
+        """``(name, body)`` of each definition used, each body in terms of the
+        definitions before it."""
+        names = dict(self.top)
+        out = []
+        for name, e in self.used_definitions():
+            names.pop(e, None)
+            out.append((name, render(e, names=names)))
+            names[e] = name
+        return out
 
     def to_json(self) -> dict:
         from .render.latex import to_latex
@@ -416,7 +425,7 @@ class ShapeReport(Report):
                 "kind": "shape",
                 "shape": shape_json(self.expr.shape),
                 "text": self.expression_text(),
-                "latex": to_latex(self.expr, names=self.names),
+                "latex": to_latex(self.expr, names=self.top),
                 "numpy": to_numpy(self.expr),
             },
             "tree": tree_json(self.tree),
@@ -440,19 +449,17 @@ class ShapeReport(Report):
         from .render.text import to_text
 
         lines = self.declarations()
-        names = dict(self.names)
-        for name, e in self.used_definitions():
-            del names[e]  # a definition is written out in terms of the earlier ones
-            lines.append(f"{name} = {to_text(e, names=names)}")
-            names[e] = name
-        lines.append(f"{self.expression_text()}  # {shape_text(self.expr.shape)}")
+        lines.extend(f"{f}({param}) := {body}"
+                     for f, (param, body) in self.problem.functions.items())
+        lines.extend(f"{name} = {body}" for name, body in self.definition_lines(to_text))
+        lines.append(f"{self.expression_text()}  # {describe_shape(self.expr.shape, ' x ')}")
         lines.extend("# " + line for line in tree_lines(self.tree))
         return "\n".join(lines)
 
     def to_latex(self) -> str:
         from .render.latex import to_latex
 
-        return to_latex(self.expr, names=self.names)
+        return to_latex(self.expr, names=self.top)
 
     def to_numpy(self) -> str:
         from .render.numpy import to_numpy
@@ -468,39 +475,35 @@ class ShapeReport(Report):
 
         shape = self.expr.shape
         head = Text()
-        head.append_text(to_rich_text(self.expr, names=self.names))
-        head.append("  :  ", style="dim")
-        head.append(_pretty_shape(shape), style="bold green")
+        head.append_text(to_rich_text(self.expr, names=self.top))
+        head.append("    ")
+        head.append(describe_shape(shape), style="bold green")
         console.print(head)
 
+        any_props = any(s.props for s in self.symbols)
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
         table.add_column("symbol", style="bold")
         table.add_column("shape", style="green")
-        table.add_column("properties", style="magenta")
-        table.add_column("", style="dim")
+        if any_props:
+            table.add_column("properties", style="magenta")
+        table.add_column("", style="dim italic")
         for s in self.symbols:
-            table.add_row(
-                Text(s.name),
-                _pretty_shape(s.shape),
-                ", ".join(sorted(s.props)),
-                "inferred" if s.name in self.inferred else "declared",
-            )
+            row = [Text(s.name), describe_shape(s.shape)]
+            if any_props:
+                row.append(", ".join(sorted(s.props)))
+            row.append("inferred" if s.name in self.inferred else "")
+            table.add_row(*row)
         if self.symbols:
             console.print()
             console.print(table)
 
-        defs = self.used_definitions()
-        if defs:
-            from .render.pretty import to_rich_text as rt
-
+        defs = self.definition_lines(to_rich_text)
+        if defs or self.problem.functions:
             console.print()
-            names = dict(self.names)
-            for name, e in defs:
-                del names[e]
-                line = Text(f"{name} = ", style="bold")
-                line.append_text(rt(e, names=names))
-                console.print(line)
-                names[e] = name
+            for f, (param, body) in self.problem.functions.items():
+                console.print(Text(f"{f}({param}) := ", style="bold") + Text(body))
+            for name, body in defs:
+                console.print(Text(f"{name} = ", style="bold") + body)
 
         def label(t: TreeNode) -> Text:
             text = Text(t.label, style="bold" if t.op in ("Sym", "ref") else "")
@@ -518,8 +521,9 @@ class ShapeReport(Report):
         console.print(root)
 
 
-def _pretty_shape(shape) -> str:
-    s = shape_text(shape, "×")
+def describe_shape(shape, times: str = "×") -> str:
+    """``scalar``, ``n×1 (vector)`` or ``n×m``."""
+    s = shape_text(shape, times)
     if shape == SCALAR:
         return "scalar"
     if shape[1] == 1:
@@ -538,6 +542,7 @@ class Output:
         self.stdout = stdout if stdout is not None else sys.stdout
         self.stderr = stderr if stderr is not None else sys.stderr
         self._consoles: dict = {}
+        self._used: set = set()  # the streams written to so far
 
     def stream(self, report: Report):
         return self.stderr if report.to_stderr else self.stdout
@@ -550,19 +555,28 @@ class Output:
             self._consoles[key] = Console(file=self.stream(report), highlight=False)
         return self._consoles[key]
 
-    def write(self, report: Report, text: str) -> None:
+    def write(self, report: Report, text: str, blank_between: bool = False) -> None:
+        """Write one report's text; with ``blank_between``, reports on one
+        stream are separated by a blank line."""
         stream = self.stream(report)
+        if blank_between and stream in self._used:
+            text = "\n" + text
+        self._used.add(stream)
         stream.write(text if text.endswith("\n") else text + "\n")
         stream.flush()
 
 
 def write_pretty(report: Report, out: Output) -> None:
-    report.to_pretty(out.console(report))
+    console = out.console(report)
+    if out._used:  # a blank line between problems, whichever stream they went to
+        console.print()
+    out._used.add(out.stream(report))
+    report.to_pretty(console)
     out.stream(report).flush()
 
 
 def write_text(report: Report, out: Output) -> None:
-    out.write(report, report.to_text())
+    out.write(report, report.to_text(), blank_between=True)
 
 
 def write_latex(report: Report, out: Output) -> None:
@@ -587,13 +601,4 @@ FORMATS: dict[str, Callable[[Report, Output], None]] = {
     "json": write_json,
     "numpy": write_numpy,
 }
-
-
-def exit_status(statuses) -> int:
-    """The one place exit statuses are decided: the worst (highest) wins.
-
-    0 everything solved; 1 a check or expectation failed; 2 bad input;
-    3 a derivative matdiff cannot express (or an internal error).
-    """
-    return max(statuses, default=OK)
 

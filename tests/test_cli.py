@@ -261,7 +261,8 @@ def test_a_command_may_raise_a_matdiff_error(monkeypatch):
     from matdiff_cli.errors import MatdiffError
 
     def refuse(problem, options):
-        raise MatdiffError("name", "no variable named W in this problem", hint="--wrt X")
+        raise MatdiffError("name", "no variable named W in this problem", hint="--wrt X",
+                           line=problem.line)
 
     monkeypatch.setitem(COMMANDS, "grad", refuse)
     r = run("grad", "tr(X)", "--wrt", "W", "--format", "json")
@@ -271,11 +272,11 @@ def test_a_command_may_raise_a_matdiff_error(monkeypatch):
 
 
 def test_worst_status_wins():
-    from matdiff_cli.report import exit_status
+    from matdiff_cli.errors import worst
 
-    assert exit_status([]) == 0
-    assert exit_status([0, 2, 1]) == 2
-    assert exit_status([0, 3, 2]) == 3
+    assert worst([]) == 0
+    assert worst([0, 2, 1]) == 2
+    assert worst([0, 3, 2]) == 3
 
 
 # ---------------------------------------------------------------------------
