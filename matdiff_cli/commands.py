@@ -65,7 +65,26 @@ def unavailable(name: str) -> Command:
     return command
 
 
-COMMANDS: dict[str, Command] = {"shape": shape_command}
-for _name in ("grad", "diff", "jac", "hess", "check", "solve", "eval", "code"):
-    COMMANDS[_name] = unavailable(_name)
-del _name
+def _lazy(module: str, attr: str, *args) -> Command:
+    """A command whose code is imported when it runs (keeps start-up light)."""
+    def command(problem, options: Options):
+        from importlib import import_module
+
+        fn = getattr(import_module(module, __package__), attr)
+        return (fn(*args) if args else fn)(problem, options)
+
+    command.__name__ = attr
+    return command
+
+
+COMMANDS: dict[str, Command] = {
+    "shape": shape_command,
+    "diff": _lazy(".derive", "derivative_command", "diff"),
+    "grad": _lazy(".derive", "derivative_command", "grad"),
+    "jac": _lazy(".derive", "derivative_command", "jac"),
+    "hess": _lazy(".derive", "derivative_command", "hess"),
+    "check": _lazy(".derive", "check_command"),
+    "eval": _lazy(".evaluation", "eval_command"),
+    "solve": _lazy(".evaluation", "solve_command"),
+    "code": unavailable("code"),
+}

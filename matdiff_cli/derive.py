@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from .errors import MatdiffError
 from .expr import SCALAR, Diff, Expr, Sym, walk
-from .report import OK, Report, shape_json
+from .report import FAILED, OK, Report, shape_json
 from .simplify import present, simplify, tree_size
 
 KINDS = {
@@ -215,7 +215,7 @@ class DerivativeReport(Report):
         syms = list(der.problem.symbols.values())
         result = {
             "kind": der.kind,
-            "shape": shape_json(self.shown.shape if not der.operator else der.var.shape),
+            "shape": shape_json(self.shown.shape),
             "text": to_text(self.shown, names=self.top(self.shown)),
             "latex": to_latex(self.shown, names=self.top(self.shown)),
         }
@@ -331,10 +331,45 @@ def _pshape(shape) -> str:
     return f"{shape[0]}×{shape[1]}"
 
 
+def report_for(problem, var, name, options) -> DerivativeReport:
+    """Derive, then verify as asked (--check, --expect)."""
+    der = derive(problem, var, name, options)
+    der.layout = options.layout
+    report = DerivativeReport(der)
+    if options.check:
+        from .trust import numeric_check
+
+        result = numeric_check(der, options.seed)
+        report.extra["check"] = result.to_json()
+        report.notes.append(result.summary())
+        if not result.passed:
+            report.status = FAILED
+    if options.expect:
+        from .trust import compare
+
+        cmp = compare(der, options.expect, options.seed)
+        report.extra["expect"] = cmp.to_json()
+        report.notes.append(cmp.summary())
+        if not cmp.equal:
+            report.status = FAILED
+    return report
+
+
 def derivative_command(name: str):
     """The CLI command `name` (diff, grad, jac, hess): a list of reports, one per variable."""
     def command(problem, options):
-        return [DerivativeReport(derive(problem, var, name, options))
+        return [report_for(problem, var, name, options)
                 for var in resolve_wrt(problem, options.wrt)]
     command.__name__ = f"{name}_command"
     return command
+
+
+def check_command(problem, options):
+    """matdiff check: the gradient and the Hessian of a scalar (the Jacobian operator
+    of anything else), each verified by finite differences."""
+    from dataclasses import replace
+
+    opts = replace(options, check=True)
+    names = ("grad", "hess") if problem.expr.shape == SCALAR else ("jac",)
+    return [report_for(problem, var, name, opts)
+            for var in resolve_wrt(problem, options.wrt) for name in names]

@@ -314,14 +314,18 @@ class Kron(Expr):
 
 
 def _dim_mul(p: Dim, q: Dim) -> Dim:
-    """Product of two dimensions; symbolic products are written ``n*m``."""
-    if isinstance(p, int) and isinstance(q, int):
-        return p * q
-    if p == 1:
-        return q
-    if q == 1:
-        return p
-    return f"{p}*{q}"
+    """Product of two dimensions; a symbolic product is written ``m*n`` with its
+    factors sorted (so that n*m and m*n are one dimension) and numbers first."""
+    k, names = 1, []
+    for d in (p, q):
+        for part in (d.split("*") if isinstance(d, str) else (d,)):
+            if isinstance(part, int) or part.isdigit():
+                k *= int(part)
+            else:
+                names.append(part)
+    if not names:
+        return k
+    return "*".join(([str(k)] if k != 1 else []) + sorted(names))
 
 
 class Broadcast(Expr):

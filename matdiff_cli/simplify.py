@@ -156,7 +156,9 @@ def lead_name(e: Expr) -> str:
 
 
 def sort_key(e: Expr):
-    return (isinstance(e, Num), contains_diff(e), lead_name(e), tree_size(e), digest(e))
+    """Terms: positive before negative (x - A s), then by first symbol, size and structure."""
+    negative = isinstance(e, Mul) and isinstance(e.factors[0], Num) and e.factors[0].value < 0
+    return (isinstance(e, Num), contains_diff(e), negative, lead_name(e), tree_size(e), digest(e))
 
 
 _has_diff: dict = {}
@@ -245,8 +247,49 @@ def collect_like_terms(e: Add) -> Expr:
         return zero(e.shape)
     if len(terms) == 1:
         return terms[0]
-    out = _factor_right(terms) or Add(*terms)
+    out = _factor_right(terms) or _factor_left(terms) or _factor_scalar(terms) or Add(*terms)
     return e if out is e else out
+
+
+def _factor_left(terms: list):
+    """X c b^T + X b c^T -> X (c b^T + b c^T): a left factor shared by every term."""
+    if any(contains_diff(t) for t in terms):
+        return None
+    first, rests = None, []
+    for t in terms:
+        c, core = split_coef(t)
+        if not isinstance(core, Mul) or core.factors[0].shape == SCALAR:
+            return None
+        f = core.factors[0]
+        if first is None:
+            first = f
+        elif f is not first:
+            return None
+        rest = core.factors[1:]
+        if any(r.shape == SCALAR for r in rest) or not rest:
+            return None
+        rests.append(with_coef(c, product(list(rest), None)))
+    return Mul(first, Add(*rests))
+
+
+def _factor_scalar(terms: list):
+    """det(M) P + det(M) Q -> det(M) (P + Q): a scalar factor shared by every term."""
+    if any(contains_diff(t) for t in terms) or terms[0].shape == SCALAR:
+        return None
+    common = None
+    for t in terms:
+        c, core = split_coef(t)
+        scal = [f for f in (core.factors if isinstance(core, Mul) else ()) if f.shape == SCALAR]
+        common = set(scal) if common is None else common & set(scal)
+        if not common:
+            return None
+    shared = sorted(common, key=sort_key)
+    rests = []
+    for t in terms:
+        c, core = split_coef(t)
+        left = [f for f in core.factors if f not in common]
+        rests.append(with_coef(c, product(left, core.shape)))
+    return Mul(*shared, Add(*rests))
 
 
 def _factor_right(terms: list):
@@ -489,6 +532,8 @@ def push_transpose(e: Transpose) -> Expr:
             return Add(*pushed)   # (A + A^T)^T = A + A^T; (A x - b)^T stays as written
     if isinstance(a, Power) and a.shape != SCALAR:
         return Power(Transpose(a.base), a.p)
+    if isinstance(a, Inverse) and T(a.a) is a.a:
+        return a              # M^-T = M^-1 for symmetric M (X^T A X with A symmetric)
     return e
 
 
@@ -517,6 +562,9 @@ def simplify_inverse(e: Inverse) -> Expr:
         if chain and (c != 1 or scalars):
             inv_scalars = [Power(s, -1) for s in scalars]
             return Mul(Num(1 / c), *inv_scalars, Inverse(product(chain, a.shape)))
+        if len(chain) > 1 and all(f.shape == a.shape for f in chain):
+            # (A B)^-1 = B^-1 A^-1 when every factor is square (so each is invertible)
+            return Mul(*[Inverse(f) for f in reversed(chain)])
     if isinstance(a, Add):
         c = _common_coef(a.terms)
         if c != 1:   # (2 A + 2 λ I)^-1 = 1/2 (A + λ I)^-1

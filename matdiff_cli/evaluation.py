@@ -1,0 +1,158 @@
+"""eval and solve: the commands that turn expressions into numbers.
+
+Both bind data with ``--let NAME=VALUE`` (JSON-style nested lists); the data
+fixes the dimensions, and shapes are checked against the declarations.
+"""
+from __future__ import annotations
+
+from .expr import SCALAR, symbols
+from .report import OK, Report, shape_json
+
+
+def _fmt(v) -> str:
+    """A value for reading: a number, or nested lists with 4 decimals."""
+    import numpy as np
+
+    a = np.asarray(v, dtype=float)
+    if a.size == 1:
+        return f"{float(a.reshape(())):.6g}"
+    if a.ndim == 2 and a.shape[1] == 1:
+        return "[" + ", ".join(f"{x:.4f}" for x in a[:, 0]) + "]"
+    return "[" + ", ".join("[" + ", ".join(f"{x:.4f}" for x in row) + "]" for row in a) + "]"
+
+
+def _json_value(v):
+    import numpy as np
+
+    a = np.asarray(v, dtype=float)
+    if a.size == 1:
+        return float(a.reshape(()))
+    if a.ndim == 2 and a.shape[1] == 1:
+        return a[:, 0].tolist()
+    return a.tolist()
+
+
+class EvalReport(Report):
+    command = "eval"
+
+    def __init__(self, problem, value):
+        self.problem = problem
+        self.input = problem.source
+        self.value = value
+
+    def to_json(self) -> dict:
+        syms = list(self.problem.symbols.values())
+        return {"ok": True, "input": self.input, "command": "eval",
+                "shapes": {s.name: shape_json(s.shape) for s in syms},
+                "value": _json_value(self.value)}
+
+    def to_text(self) -> str:
+        return _fmt(self.value)
+
+
+def eval_command(problem, options):
+    from .numeric import evaluate
+    from .trust import bind_values
+
+    values, sizes = bind_values(problem, options.bindings(), symbols(problem.expr))
+    return EvalReport(problem, evaluate(problem.expr, values, sizes))
+
+
+class SolveReport(Report):
+    command = "solve"
+
+    def __init__(self, problem, sol, value=None, numeric_class=None):
+        self.problem = problem
+        self.input = problem.source
+        self.sol = sol
+        self.value = value
+        self.classification = sol.classification
+        self.reason = sol.reason
+        if numeric_class is not None:
+            self.classification, self.reason = numeric_class
+
+    def _texts(self):
+        from .render.latex import to_latex
+        from .render.numpy import to_numpy
+        from .render.text import to_text
+        from .simplify import present
+
+        shown = present(self.sol.solution)
+        return {"text": to_text(shown), "latex": to_latex(shown), "numpy": to_numpy(shown)}
+
+    def to_json(self) -> dict:
+        from .render.text import to_text
+        from .simplify import present
+
+        result = {"kind": "stationary_point", "shape": shape_json(self.sol.var.shape),
+                  "solution": self._texts(),
+                  "gradient": to_text(present(self.sol.gradient)),
+                  "hessian": to_text(present(self.sol.hessian)),
+                  "classification": self.classification, "reason": self.reason}
+        if self.sol.assumptions:
+            result["assumptions"] = self.sol.assumptions
+        if self.value is not None:
+            result["value"] = _json_value(self.value)
+        syms = list(self.problem.symbols.values())
+        return {"ok": True, "input": self.input, "command": "solve", "wrt": self.sol.var.name,
+                "shapes": {s.name: shape_json(s.shape) for s in syms}, "result": result}
+
+    def _lines(self) -> list[str]:
+        why = self.reason + (" (assuming " + ", ".join(self.sol.assumptions) + ")"
+                             if self.sol.assumptions and self.value is None else "")
+        lines = [f"# {self.classification}: {why}"]
+        if self.value is not None:
+            lines.insert(0, f"# {self.sol.var.name}* = {_fmt(self.value)}")
+        return lines
+
+    def to_text(self) -> str:
+        return "\n".join([self._texts()["text"]] + self._lines())
+
+    def to_latex(self) -> str:
+        return self._texts()["latex"]
+
+    def to_numpy(self) -> str:
+        return self._texts()["numpy"]
+
+    def to_pretty(self, console) -> None:
+        from rich.text import Text
+
+        from .render.pretty import to_rich_text
+        from .simplify import present
+
+        console.print(Text(self.input, style="bold"))
+        line = Text(f"  {self.sol.var.name}* = ", style="bold green")
+        line.append_text(to_rich_text(present(self.sol.solution)))
+        console.print(line)
+        if self.value is not None:
+            console.print(Text(f"  {self.sol.var.name}* = {_fmt(self.value)}", style="bold"))
+        style = "green" if self.classification == "minimum" else "yellow"
+        console.print(Text(f"  {self.classification}", style=style)
+                      + Text(": " + self._lines()[-1].split(": ", 1)[1], style="dim"))
+
+
+def solve_command(problem, options):
+    from .derive import resolve_wrt
+    from .solve import classify_numeric, stationary_point
+
+    reports = []
+    bindings = options.bindings()
+    for var in resolve_wrt(problem, options.wrt or ()):
+        if not options.wrt and var.name in bindings:
+            continue  # without --wrt, the unbound variables are the unknowns
+        sol = stationary_point(problem.expr, var)
+        value = numeric_class = None
+        if bindings:
+            from .numeric import evaluate
+            from .trust import bind_values
+
+            needed = [s for s in symbols(sol.solution)]
+            values, sizes = bind_values(problem, bindings, needed)
+            value = evaluate(sol.solution, values, sizes)
+            hneeded = symbols(sol.hessian)
+            hvalues, hsizes = bind_values(problem, bindings, hneeded)
+            H = evaluate(sol.hessian, hvalues, hsizes) if hneeded else None
+            if H is not None:
+                numeric_class = classify_numeric(H)
+        reports.append(SolveReport(problem, sol, value, numeric_class))
+    return reports

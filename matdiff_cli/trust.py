@@ -1,0 +1,352 @@
+"""Trust without blind faith: numerical checks, --expect, eval and solve.
+
+* ``numeric_check``: central finite differences along random directions at
+  random points (declared properties respected) against the symbolic result:
+  a gradient by its directional derivative <G, D>, a Jacobian by J[D], a
+  Hessian by the second directional derivative <H[D], D> and by polarization
+  <H[D], E> (the mixed second derivative).
+* ``compare``: is a claimed result the same as matdiff's?  Symbolically when
+  the canonical forms agree, else numerically, else a counterexample; when
+  they agree only under symmetry of some matrices, it says which.
+NumPy is imported here, so only the commands that need numbers load it.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import numpy as np
+
+from .errors import MatdiffError
+from .expr import SCALAR, Diff, Expr, Sym
+from .numeric import (
+    directional_derivative, evaluate, relative_error, sample_direction, sample_values,
+    second_directional_derivative, sizes_from_values,
+)
+from .simplify import simplify
+
+FIRST_ORDER_TOL = 1e-5
+SECOND_ORDER_TOL = 1e-3
+EQUAL_TOL = 1e-8
+TRIALS = 5
+
+
+def resolve_seed(seed):
+    """The seed to use: the one given, or a fresh one (reported, so a run can be repeated)."""
+    return seed if seed is not None else int.from_bytes(os.urandom(3), "big")
+
+
+def _vecF(a) -> np.ndarray:
+    return np.asarray(a, dtype=float).reshape(-1, order="F")
+
+
+def _inner(a, b) -> float:
+    return float(np.sum(np.asarray(a, dtype=float) * np.asarray(b, dtype=float)))
+
+
+def _plain(v):
+    """A value as plain numbers / nested lists (JSON-ready, rounded for reading)."""
+    a = np.asarray(v, dtype=float)
+    if a.size == 1:
+        return float(np.round(a.reshape(()), 12))
+    return np.round(a, 12).tolist()
+
+
+def _short(v) -> str:
+    text = str(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+@dataclass
+class CheckResult:
+    passed: bool
+    max_rel_error: float
+    trials: int
+    seed: int
+    what: str                   # "directional derivative", ...
+    failure: dict | None = None
+
+    def to_json(self) -> dict:
+        out = {"passed": self.passed, "max_rel_error": self.max_rel_error,
+               "trials": self.trials, "seed": self.seed, "method": self.what}
+        if self.failure:
+            out["failure"] = self.failure
+        return out
+
+    def summary(self) -> str:
+        status = "passed" if self.passed else "FAILED"
+        line = (f"check {status}: {self.what}, max relative error {self.max_rel_error:.2e} "
+                f"over {self.trials} trials (seed {self.seed})")
+        if self.failure:
+            f = self.failure
+            line += (f"; trial {f['trial']} fails with relative error {f['rel_error']:.2e} "
+                     f"(finite differences {_short(f['numeric'])}, result "
+                     f"{_short(f['symbolic'])}); the point and the direction are in the JSON "
+                     f"output; repeat with --seed {self.seed}")
+        return line
+
+
+def _trial_values(roots, var: Sym, rng):
+    values, sizes = sample_values(roots, rng)
+    D = sample_direction(var, values[var.name], rng, sizes)
+    E = sample_direction(var, values[var.name], rng, sizes)
+    return values, sizes, D, E
+
+
+def numeric_check(der, seed=None, trials: int = TRIALS) -> CheckResult:
+    """Compare a Derivation's result with finite differences of the problem."""
+    seed = resolve_seed(seed)
+    rng = np.random.default_rng(seed)
+    f, var, kind = der.problem.expr, der.var, der.kind
+    roots = [f, der.result]
+    second = kind in ("hessian", "hessian_operator")
+    what = {"gradient": "directional derivative <G, D>",
+            "jacobian": "Jacobian product J vec(D)",
+            "operator": "linear operator L[D]", "differential": "differential df[D]",
+            "hessian": "second directional derivative and polarization",
+            "hessian_operator": "second directional derivative and polarization"}[kind]
+    worst, failure = 0.0, None
+    for trial in range(trials):
+        values, sizes, D, E = _trial_values(roots, var, rng)
+        pairs = _compare_pairs(der, values, sizes, D, E, second)
+        for numeric, symbolic in pairs:
+            err = relative_error(numeric, symbolic)
+            if err > worst:
+                worst = err
+            tol = SECOND_ORDER_TOL if second else FIRST_ORDER_TOL
+            if err > tol and failure is None:
+                failure = {"trial": trial + 1, "rel_error": err, "numeric": _plain(numeric),
+                           "symbolic": _plain(symbolic),
+                           "point": {str(k): _plain(v) for k, v in values.items()
+                                     if isinstance(k, str)},
+                           "direction": _plain(D), "sizes": dict(sizes)}
+    return CheckResult(failure is None, worst, trials, seed, what, failure)
+
+
+def _compare_pairs(der, values, sizes, D, E, second):
+    f, var, kind = der.problem.expr, der.var, der.kind
+    name = var.name
+    if kind == "gradient":
+        G = evaluate(der.result, values, sizes)
+        return [(directional_derivative(f, values, name, D), _inner(G, D))]
+    if kind == "jacobian":
+        J = np.atleast_2d(np.asarray(evaluate(der.result, values, sizes), dtype=float))
+        if getattr(der, "layout", "numerator") == "denominator":
+            J = J.T
+        num = _vecF(directional_derivative(f, values, name, D))
+        return [(num, J @ _vecF(D))]
+    if kind in ("operator", "differential"):
+        vals = dict(values)
+        vals[("d", name)] = D
+        return [(directional_derivative(f, values, name, D),
+                 evaluate(der.result, vals, sizes))]
+    # Hessians: Q(D) = <H[D], D> and the polarization B(D, E) = <H[D], E>
+    q_num = second_directional_derivative(f, values, name, D)
+    b_num = second_directional_derivative(f, values, name, D, direction2=E)
+    HD = _apply_hessian(der, values, sizes, D)
+    return [(q_num, _inner(HD, D)), (b_num, _inner(HD, E))]
+
+
+def _apply_hessian(der, values, sizes, D):
+    if der.kind == "hessian_operator":
+        vals = dict(values)
+        vals[("d", der.var.name)] = D
+        return evaluate(der.result, vals, sizes)
+    H = np.atleast_2d(np.asarray(evaluate(der.result, values, sizes), dtype=float))
+    return (H @ _vecF(D)).reshape(np.shape(D) if np.ndim(D) else ())
+
+
+# ---------------------------------------------------------------- --expect
+
+@dataclass
+class Comparison:
+    equal: bool
+    how: str                     # "symbolically" | "numerically" | "differs"
+    trials: int = 0
+    max_rel_error: float = 0.0
+    seed: int | None = None
+    counterexample: dict | None = None
+    hint: str | None = None
+    claim_text: str = ""
+
+    def summary(self) -> str:
+        if self.equal and self.how == "symbolically":
+            return f"expect: equal (symbolically) to {self.claim_text}"
+        if self.equal:
+            return (f"expect: equal (numerically, {self.trials} trials, max relative error "
+                    f"{self.max_rel_error:.1e}) to {self.claim_text}")
+        line = f"expect: differs from {self.claim_text}"
+        if self.counterexample:
+            c = self.counterexample
+            line += (f" (at a random point, trial {c['trial']} of --seed {self.seed}, they differ "
+                     f"by {c['rel_error']:.0%} relative; the point is in the JSON output)")
+        if self.hint:
+            line += f"; {self.hint}"
+        return line
+
+    def to_json(self) -> dict:
+        out = {"claim": self.claim_text, "equal": self.equal,
+               "how": self.how if self.equal else "differs"}
+        if self.trials:
+            out.update(trials=self.trials, max_rel_error=self.max_rel_error, seed=self.seed)
+        if self.counterexample:
+            out["counterexample"] = self.counterexample
+        if self.hint:
+            out["hint"] = self.hint
+        return out
+
+
+def parse_claim(der, text: str) -> Expr:
+    """The claim as an expression in the problem's scope; ``dX`` is the direction."""
+    from .steps import _replace
+
+    claim = der.problem.parse(text)
+    dname = "d" + der.var.name
+    for node in _symbols_named(claim, dname):
+        if node.shape != der.var.shape:
+            raise MatdiffError("shape", f"in the claim, {dname} is {node.shape[0]} x "
+                               f"{node.shape[1]} but {der.var.name} is {der.var.shape[0]} x "
+                               f"{der.var.shape[1]}", statement=text)
+        claim = _replace(claim, node, Diff(der.var))
+    return claim
+
+
+def _symbols_named(e: Expr, name: str):
+    from .expr import symbols
+    return [s for s in symbols(e) if s.name == name]
+
+
+def compare(der, claim_text: str, seed=None, trials: int = TRIALS) -> Comparison:
+    claim = parse_claim(der, claim_text)
+    result = der.result
+    if claim.shape != result.shape:
+        return Comparison(False, "differs", claim_text=claim_text,
+                          hint=f"the claim is {claim.shape[0]} x {claim.shape[1]}, the result "
+                               f"{result.shape[0]} x {result.shape[1]}")
+    if simplify(claim) is simplify(result):
+        return Comparison(True, "symbolically", claim_text=claim_text)
+    seed = resolve_seed(seed)
+    same, err, counter = _numerically_equal(result, claim, der.var, seed, trials)
+    if same:
+        return Comparison(True, "numerically", trials, err, seed, claim_text=claim_text)
+    return Comparison(False, "differs", trials, err, seed, counter,
+                      hint=_symmetry_hint(der, claim_text), claim_text=claim_text)
+
+
+def _numerically_equal(a: Expr, b: Expr, var: Sym, seed: int, trials: int):
+    rng = np.random.default_rng(seed)
+    worst = 0.0
+    for trial in range(trials):
+        values, sizes = sample_values([a, b], rng)
+        values[("d", var.name)] = sample_direction(var, values[var.name], rng, sizes)
+        va, vb = evaluate(a, values, sizes), evaluate(b, values, sizes)
+        err = relative_error(va, vb)
+        worst = max(worst, err)
+        if err > EQUAL_TOL:
+            return False, worst, {"trial": trial + 1, "rel_error": err,
+                                  "result": _plain(va), "claim": _plain(vb),
+                                  "point": {str(k): _plain(v) for k, v in values.items()
+                                            if isinstance(k, str)}}
+    return True, worst, None
+
+
+def _symmetry_hint(der, claim_text: str) -> str | None:
+    """Which square matrices, declared symmetric, would make the claim true?"""
+    from .derive import derive
+    from .steps import _replace
+
+    syms = [s for s in der.problem.symbols.values()
+            if s.shape[0] == s.shape[1] and s.shape != SCALAR and not s.props
+            and s is not der.var]
+    if not syms or len(syms) > 4:
+        return None
+    for k in range(1, len(syms) + 1):
+        for subset in combinations(syms, k):
+            problem = _with_symmetric(der.problem, subset)
+            try:
+                der2 = derive(problem, problem.symbols[der.var.name], der.command, _Opts())
+                claim = parse_claim(der2, claim_text)
+                claim = _symmetrize(claim, subset)
+            except Exception:
+                continue
+            same, _, _ = _numerically_equal(der2.result, claim, der2.var, 1, 3)
+            if same:
+                names = ", ".join(s.name for s in subset)
+                decls = " and ".join(f"`-d \"{s.name}: {s.shape[0]} x {s.shape[1]} symmetric\"`"
+                                     for s in subset)
+                return (f"they agree when {names} {'is' if k == 1 else 'are'} symmetric: "
+                        f"declare {decls}")
+    return None
+
+
+class _Opts:
+    layout = "numerator"
+    vec = False
+    steps = False
+
+
+def _symmetric(s: Sym) -> Sym:
+    return Sym(s.name, s.shape, s.props | {"symmetric"})
+
+
+def _symmetrize(e: Expr, subset) -> Expr:
+    from .steps import _replace
+    for s in subset:
+        e = _replace(e, s, _symmetric(s))
+    return e
+
+
+@dataclass
+class _Problem:
+    source: str
+    line: int
+    expr: Expr
+    symbols: dict
+    definitions: dict = field(default_factory=dict)
+    parent: object = None
+
+    def parse(self, text):
+        return _symmetrize(self.parent.parse(text), self._subset)
+
+
+def _with_symmetric(problem, subset):
+    p = _Problem(problem.source, problem.line, _symmetrize(problem.expr, subset),
+                 {n: (_symmetric(s) if s in subset else s) for n, s in problem.symbols.items()},
+                 {}, problem)
+    p._subset = subset
+    return p
+
+
+# ---------------------------------------------------------------- data from --let
+
+def bind_values(problem, bindings: dict, needed) -> tuple[dict, dict]:
+    """(values, sizes) from --let data, checked against the declared shapes."""
+    values = {}
+    syms = {s.name: s for s in needed}
+    missing = [n for n in syms if n not in bindings]
+    if missing:
+        raise MatdiffError(
+            "usage", "no value for " + ", ".join(missing),
+            hint="bind every variable, e.g. " + " ".join(f'--let "{n}=[[1,2],[3,4]]"' for n in missing[:2]),
+            statement=problem.source, line=problem.line)
+    for name, sym in syms.items():
+        a = np.asarray(bindings[name], dtype=float)
+        if a.ndim == 0:
+            if sym.shape != SCALAR:
+                raise MatdiffError("shape", f"{name} is {sym.shape[0]} x {sym.shape[1]} but its "
+                                   "value is a number", statement=problem.source, line=problem.line)
+            values[name] = float(a)
+            continue
+        if a.ndim == 1:
+            a = a.reshape(-1, 1) if sym.shape[1] == 1 or sym.shape[0] != 1 else a.reshape(1, -1)
+        if a.ndim != 2:
+            raise MatdiffError("shape", f"the value of {name} is not a matrix",
+                               statement=problem.source, line=problem.line)
+        values[name] = a
+    try:
+        sizes = sizes_from_values(list(needed), values)
+    except ValueError as exc:
+        raise MatdiffError("shape", f"the data does not fit the declared shapes: {exc}",
+                           statement=problem.source, line=problem.line) from None
+    return values, sizes
