@@ -1,0 +1,368 @@
+"""Documents: statements in order, declarations and definitions accumulating.
+
+``read_document(text, declare)`` reads a document (SPEC §1.5) and returns, in
+order, one :class:`Problem` per bare expression and one ``MatdiffError`` per
+statement that failed; a failure loses nothing else.  ``parse`` and
+``parse_expr`` read a document with exactly one expression.
+
+Undeclared symbols are inferred per problem, on a copy of the document's
+scope; symbols first seen in a definition belong to the document, so that
+later problems agree with the definition.  A definition is checked once, where
+it is written, and every problem that uses it shares that checked body, so
+within a problem it is one node however often it is used.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional, Sequence, Union
+
+from .errors import MatdiffError
+from .expr import PROPERTIES, Expr, Sym
+from .parser import Node, Source, parse_statement, split_statements
+from .shapes import (
+    RESERVED, SCALAR, DefInfo, Elaborator, FuncInfo, Scope, SymInfo, dim_product,
+    reserved_message,
+)
+
+__all__ = ["Problem", "read_document", "parse", "parse_expr"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One bare expression of a document, with everything it was solved with."""
+
+    source: str                     # the statement's own text
+    line: int                       # where it starts (1-based)
+    expr: Expr
+    symbols: dict                   # name -> Sym, every symbol used, in order of appearance
+    definitions: dict               # name -> body, the definitions used, in definition order
+    functions: dict                 # name -> (param, body text), the user functions used
+    inferred: frozenset             # names of the symbols whose shapes were inferred
+    _scope: Optional[Scope] = field(default=None, repr=False, compare=False)
+
+    def parse(self, text: str) -> Expr:
+        """Another expression in this problem's scope: same declarations,
+        definitions and inferred shapes (e.g. ``--expect "2 A X B"``)."""
+        src = Source(text)
+        spans = split_statements(text)
+        if len(spans) != 1:
+            raise MatdiffError("syntax", "expected one expression" if spans else
+                               "the expression is empty", line=1, column=1, source_line=text,
+                               statement=text, hint="write an expression such as `2 A X B`")
+        span = spans[0]
+        node = parse_statement(src, *span)
+        if node.kind != "problem":
+            raise src.error("syntax", "expected an expression, not a declaration or definition",
+                            node.start, node.end, span=span)
+        scope = self._scope.copy() if self._scope is not None else Scope()
+        el = Elaborator(scope, src, span)
+        expr, _ = el.finish(el.infer(node.kids[0]))
+        return expr
+
+
+Item = Union[Problem, MatdiffError]
+
+
+class Document:
+    """The reader's state: the scope, the definitions so far, the items."""
+
+    def __init__(self):
+        self.scope = Scope()
+        self.items: list = []
+        self.ndefs = 0
+
+    # statements
+
+    def read(self, src: Source, only_declarations: bool = False) -> None:
+        for span in split_statements(src.text):
+            try:
+                node = parse_statement(src, *span)
+                if only_declarations and node.kind != "decl":
+                    raise src.error("syntax", "expected a declaration such as `A: n x n symmetric`",
+                                    node.start, node.end, span=span)
+                item = getattr(self, "_" + node.kind)(node, src, span)
+            except MatdiffError as e:
+                self._failed(src, span)
+                item = e
+            except RecursionError:  # pragma: no cover - the parser bounds the depth
+                item = src.error("syntax", "the expression is nested too deeply", span[0], span[1],
+                                 "split it with definitions (h = ...) on separate lines", span=span)
+            if item is not None:
+                self.items.append(item)
+
+    def _failed(self, src: Source, span) -> None:
+        """Remember the names a failed declaration or definition meant to introduce."""
+        text = src.text[span[0]:span[1]]
+        line = src.locate(span[0])[0]
+        m = _DECL_NAMES.match(text)
+        names = []
+        if m and not m.group(0).endswith(":="):
+            if m.group(2) == ":":
+                names = [n.strip() for n in m.group(1).split(",")]
+            elif m.group(2) == "=":
+                names = [m.group(1).strip()]
+        else:
+            f = _FUNC_NAME.match(text)
+            if f:
+                names = [f.group(1)]
+        for n in names:
+            if n and n not in self.scope.symbols and n not in self.scope.defs:
+                self.scope.failed[n] = line
+
+    # declarations
+
+    def _decl(self, node: Node, src: Source, span):
+        names, shape_toks, props = node.val
+        line = src.locate(node.start)[0]
+        scope = self.scope.copy()
+
+        def err(kind, msg, tok_or_span, hint=None):
+            s, e = (tok_or_span.start, tok_or_span.end) if not isinstance(tok_or_span, tuple) else tok_or_span
+            return src.error(kind, msg, s, e, hint, span=span)
+
+        dims = []
+        for dim in shape_toks:
+            value = None
+            for tok in dim:
+                if tok.type == "NUMBER":
+                    v = _positive_int(tok.value)
+                    if v is None:
+                        raise err("shape", f"a dimension must be a positive integer or a name, "
+                                           f"not {tok.value}", tok)
+                else:
+                    v = tok.value
+                    if v == "scalar" and (len(dim) > 1 or len(shape_toks) > 1):
+                        raise err("shape", "'scalar' is a whole shape: write `s: scalar`", tok)
+                value = v if value is None else dim_product(value, v)
+            dims.append(value)
+        first_tok = shape_toks[0][0]
+        if len(dims) == 1 and dims[0] == "scalar":
+            shape = SCALAR
+        elif len(dims) == 1:
+            shape = (dims[0], 1)
+        else:
+            shape = (dims[0], dims[1])
+        span_shape = (first_tok.start, shape_toks[-1][-1].end)
+        pset = []
+        for tok in props:
+            if tok.value not in PROPERTIES:
+                from difflib import get_close_matches
+
+                close = get_close_matches(tok.value, PROPERTIES, n=1)
+                raise err("shape", f"unknown property '{tok.value}'", tok,
+                          (f"did you mean {close[0]}? " if close else "")
+                          + "the properties are " + ", ".join(PROPERTIES))
+            if shape[0] != shape[1]:
+                raise err("shape", f"'{tok.value}' needs a square shape, but "
+                                   f"{', '.join(t.value for t in names)} "
+                                   f"{'is' if len(names) == 1 else 'are'} {shape[0]}×{shape[1]}", tok,
+                          f"declare a square shape, e.g. `{names[0].value}: {shape[0]} x {shape[0]} "
+                          f"{tok.value}`")
+            pset.append(tok.value)
+        for tok in names:
+            n = tok.value
+            self._check_new_name(n, tok, src, span, scope, allow_symbol=True)
+            old = scope.symbols.get(n)
+            if old is not None and old.declared:
+                if tuple(old.shape) != shape:
+                    raise err("name", f"{n} is already declared as {old.shape[0]}×{old.shape[1]}"
+                                      f" (line {old.line})", tok,
+                              "a name has one shape in a document; use another name")
+                info = SymInfo(n, shape, old.props | frozenset(pset), True, old.line)
+            else:
+                if old is not None and not scope.unifier.unify_shapes(old.shape, shape):
+                    el = Elaborator(scope, src, span)
+                    raise err("shape", f"{n}: {_show(shape)} does not fit an earlier definition, "
+                                       f"where {n} is {el.show(old.shape)}", span_shape)
+                info = SymInfo(n, shape, frozenset(pset), True, line)
+            scope.symbols[n] = info
+            scope.failed.pop(n, None)
+        scope.dims.update(d for d in shape if isinstance(d, str))
+        self.scope = scope
+        return None
+
+    def _check_new_name(self, n, tok, src, span, scope, allow_symbol=False):
+        def err(msg, hint=None):
+            return src.error("name", msg, tok.start, tok.end, hint, span=span)
+
+        if n in RESERVED:
+            raise err(reserved_message(n) + " and cannot be declared or defined", "choose another name")
+        if n in scope.funcs:
+            raise err(f"{n} is already a function (line {scope.funcs[n].line})", "choose another name")
+        if n in scope.defs:
+            raise err(f"{n} is already defined (line {scope.defs[n].line})",
+                      "a name is either declared or defined; choose another name")
+        if not allow_symbol and n in scope.symbols:
+            info = scope.symbols[n]
+            where = f"declared on line {info.line}" if info.declared else "used in an earlier definition"
+            raise err(f"{n} is already a variable ({where})", "choose another name")
+
+    # definitions
+
+    def _def(self, node: Node, src: Source, span):
+        tok = node.val
+        n = tok.value
+        scope = self.scope.copy()
+        if n not in scope.defs:
+            self._check_new_name(n, tok, src, span, scope)
+        else:  # a redefinition: its body sees the earlier one
+            self._check_new_name(n, tok, src, span, _without_def(scope, n))
+        el = Elaborator(scope, src, span)
+        body = node.kids[0]
+        ir = el.infer(body)
+        if n in el.appear and n not in self.scope.defs:
+            raise src.error("name", f"{n} is used in its own definition", body.start, body.end,
+                            "define it from other names", span=span)
+        reached = sorted(el.reached, key=lambda d: d.index)
+        info = DefInfo(n, ir, src.locate(node.start)[0], self.ndefs, list(el.appear), list(el.dims),
+                       reached, list(el.funcs))
+        self.ndefs += 1
+        scope.defs[n] = info
+        scope.failed.pop(n, None)
+        self.scope = scope
+        return None
+
+    def _fundef(self, node: Node, src: Source, span):
+        lhs, rhs = node.kids
+        if not (lhs.kind == "apply" and not lhs.paren and len(lhs.kids) == 1
+                and lhs.kids[0].kind == "name" and not lhs.kids[0].paren):
+            raise src.error("syntax", "a function is defined as `f(t) := body`, with one parameter",
+                            lhs.start, lhs.end, "e.g. `f(t) := t^3 + sin(t)`", span=span)
+        n, param = lhs.val, lhs.kids[0].val
+        name_tok = _Span(lhs.start, lhs.extra[0])
+        scope = self.scope.copy()
+        if n in scope.funcs:
+            scope.funcs = {k: v for k, v in scope.funcs.items() if k != n}
+        self._check_new_name(n, name_tok, src, span, scope)
+        if param in RESERVED:
+            p = lhs.kids[0]
+            raise src.error("name", f"the parameter cannot be {param}: " + reserved_message(param),
+                            p.start, p.end, "call it t", span=span)
+        _check_body(rhs, n, param, src, span)
+        body = src.statement(rhs.start, rhs.end)
+        scope.funcs[n] = FuncInfo(n, param, body, src.locate(node.start)[0])
+        scope.failed.pop(n, None)
+        self.scope = scope
+        return None
+
+    # problems
+
+    def _problem(self, node: Node, src: Source, span):
+        scope = self.scope.copy()
+        el = Elaborator(scope, src, span)
+        plan = el.infer(node.kids[0])
+        memo: dict = {}
+        expr, names = el.finish(plan, memo)
+        symbols = {}
+        for n in el.appear:
+            info = scope.symbols[n]
+            symbols[n] = Sym(n, tuple(scope.unifier.resolve(d, names) for d in info.shape), info.props)
+        definitions = {d.name: el.build(d.ir, names, memo) for d in sorted(el.reached, key=lambda d: d.index)}
+        functions = {f: (scope.funcs[f].param, scope.funcs[f].body) for f in el.funcs}
+        inferred = frozenset(n for n in el.appear if not scope.symbols[n].declared)
+        # the problem's scope, for Problem.parse: the dimensions it named are now fixed
+        for var, name in names.items():
+            scope.unifier.binding[var] = name
+        scope.dims.update(names.values())
+        return Problem(src.statement(*span), src.locate(span[0])[0], expr, symbols, definitions,
+                       functions, inferred, scope)
+
+
+class _Span:
+    __slots__ = ("start", "end")
+
+    def __init__(self, start, end):
+        self.start, self.end = start, end
+
+
+_DECL_NAMES = re.compile(r"\s*([^\W\d][\w]*(?:\s*,\s*[^\W\d][\w]*)*)\s*(:=|:|=)")
+_FUNC_NAME = re.compile(r"\s*([^\W\d]\w*)\s*\(\s*[^\W\d]\w*\s*\)\s*:=")
+
+
+def _positive_int(text: str) -> Optional[int]:
+    try:
+        from fractions import Fraction
+
+        v = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        return None
+    return int(v) if v.denominator == 1 and v > 0 else None
+
+
+def _show(shape) -> str:
+    return f"{shape[0]}×{shape[1]}"
+
+
+def _without_def(scope: Scope, n: str) -> Scope:
+    s = Scope.__new__(Scope)
+    s.__dict__.update(scope.__dict__)
+    s.defs = {k: v for k, v in scope.defs.items() if k != n}
+    return s
+
+
+#: what the body of a user function may contain
+_BODY_KINDS = {"num", "name", "neg", "add", "chain", "post", "apply"}
+
+
+def _check_body(body: Node, fname: str, param: str, src: Source, span) -> None:
+    """A user function's body: only its parameter, numbers, arithmetic and
+    elementwise functions (it is a scalar function, applied entrywise)."""
+    from .expr import ELEMENTWISE
+
+    stack = [body]
+    while stack:
+        k = stack.pop()
+        bad = None
+        if k.kind not in _BODY_KINDS:
+            bad = "a norm" if k.kind == "norm" else "this"
+        elif k.kind == "name" and k.val != param:
+            bad = f"'{k.val}'"
+        elif k.kind == "apply" and (k.val not in ELEMENTWISE or len(k.kids) != 1):
+            bad = f"'{k.val}(...)'"
+        elif k.kind == "post" and k.val[0] not in ("pow", "epow"):
+            bad = "a transpose" if k.val[0] == "T" else "an inverse"
+        elif k.kind == "chain" and any(op[0] == "kron" for op in k.val[1:]):
+            bad = "a Kronecker product"
+        if bad is not None:
+            raise src.error(
+                "name", f"the body of {fname} may use only its parameter {param}, numbers and "
+                        f"elementwise functions; it uses {bad}", k.start, k.end,
+                f"e.g. `{fname}({param}) := {param}^3 + sin({param})`", span=span)
+        stack.extend(k.kids)
+
+
+# ---------------------------------------------------------------------------
+# Public functions
+
+
+def read_document(text: str, declare: Sequence[str] = ()) -> list:
+    """Every problem of ``text`` (and every error), in order; ``declare`` holds
+    declarations read ahead of the text (the CLI's ``-d``)."""
+    doc = Document()
+    for decl in declare:
+        doc.read(Source(decl), only_declarations=True)
+    doc.read(Source(text))
+    return doc.items
+
+
+def parse(text: str, declare: Sequence[str] = ()) -> Problem:
+    """The one problem of ``text``; raises the first error, or a usage error when
+    the text holds no expression or several."""
+    items = read_document(text, declare)
+    for item in items:
+        if isinstance(item, MatdiffError):
+            raise item
+    if len(items) != 1:
+        raise MatdiffError(
+            "usage", "the input has no expression to work on" if not items else
+            f"expected one expression, found {len(items)} (lines "
+            + ", ".join(str(p.line) for p in items) + ")",
+            hint="give one expression, e.g. `tr(X^T A X)`; declarations and comments alone "
+                 "set no problem")
+    return items[0]
+
+
+def parse_expr(text: str, declare: Sequence[str] = ()) -> Expr:
+    """The expression of the one problem of ``text`` (see :func:`parse`)."""
+    return parse(text, declare).expr

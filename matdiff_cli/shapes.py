@@ -1,0 +1,990 @@
+"""Dimensions, their unification, declared properties, and shape inference.
+
+A dimension is a positive ``int``, a declared name (``"n"``) or, while
+inferring, a :class:`Var`.  Names and integers are rigid: two different ones
+never unify.  A ``Var`` unifies with anything, except that the dimensions of an
+inferred vector or matrix refuse 1: an undeclared ``x`` stays a vector and an
+undeclared ``X`` a matrix, and using them as scalars is an error that suggests
+the declaration (``s: scalar``).  ``vec`` and ``kron`` give product
+dimensions (:class:`Prod`, printed ``n*m``).
+
+Inference rules for undeclared names: an upper-case initial is a matrix, a
+lower-case Latin initial a column vector, a Greek name (``λ``, or spelled out:
+``lambda``, ``beta_1``) a scalar.  Scalar-ness is decided bottom-up: an operand
+whose shape is known to be 1x1 makes ``*`` a scalar product and ``+`` a
+broadcast.  Unsolved dimensions are named ``n, m, k, p, q, r, ...`` in order of
+first appearance, skipping the names the document already uses.
+
+The :class:`Elaborator` turns syntax nodes (``parser.Node``) into expressions
+(``expr.py``) in two passes: ``infer`` checks and unifies shapes, recording a
+plan (:class:`P`) with the decisions; ``build`` makes the hash-consed nodes
+once every dimension is known.  Both are bounded: ``infer`` recurses at most as
+deep as the parser allows, and ``build`` is iterative.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Optional
+
+from . import expr as E
+from .errors import MatdiffError
+from .expr import ELEMENTWISE, _dim_mul
+from .parser import MAX_DEPTH, Node, Source
+
+SCALAR = (1, 1)
+
+
+# ---------------------------------------------------------------------------
+# Dimensions and unification
+
+
+class Var:
+    """An unknown dimension."""
+
+    __slots__ = ("id",)
+
+    def __init__(self, id: int):
+        self.id = id
+
+    def __repr__(self):
+        return f"?{self.id}"
+
+
+class Prod:
+    """The product of two dimensions, not both known (``vec``, ``kron``)."""
+
+    __slots__ = ("a", "b")
+
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+
+    def __repr__(self):
+        return f"{self.a!r}*{self.b!r}"
+
+
+def _rigid(d) -> bool:
+    return isinstance(d, (int, str))
+
+
+def dim_product(a, b):
+    """``a*b``: folded when both are known, 1 dropped."""
+    if isinstance(a, int) and isinstance(b, int):
+        return a * b
+    if isinstance(a, int) and a == 1:
+        return b
+    if isinstance(b, int) and b == 1:
+        return a
+    if _rigid(a) and _rigid(b):
+        return _dim_mul(a, b)
+    return Prod(a, b)
+
+
+class Unifier:
+    """Union-find over dimension variables, with rigid bindings.
+
+    ``unify`` is atomic: when it fails, nothing has changed.
+    """
+
+    def __init__(self):
+        self.parent: dict = {}
+        self.binding: dict = {}
+        self.nonunit: set = set()
+        self.count = 0
+        self._trail: Optional[list] = None
+
+    def copy(self) -> "Unifier":
+        u = Unifier()
+        u.parent = dict(self.parent)
+        u.binding = dict(self.binding)
+        u.nonunit = set(self.nonunit)
+        u.count = self.count
+        return u
+
+    def new(self, nonunit: bool = False) -> Var:
+        self.count += 1
+        v = Var(self.count)
+        if nonunit:
+            self.nonunit.add(v)
+        return v
+
+    def find(self, v: Var) -> Var:
+        parent = self.parent
+        while v in parent:
+            v = parent[v]
+        return v
+
+    def walk(self, d):
+        """The dimension ``d`` stands for: an int, a name, an unbound root Var or a Prod."""
+        if isinstance(d, Var):
+            root = self.find(d)
+            b = self.binding.get(root)
+            return root if b is None else self.walk(b)
+        if isinstance(d, Prod):
+            return dim_product(self.walk(d.a), self.walk(d.b))
+        return d
+
+    def is_one(self, d) -> bool:
+        d = self.walk(d)
+        return isinstance(d, int) and d == 1
+
+    def is_scalar(self, shape) -> bool:
+        return self.is_one(shape[0]) and self.is_one(shape[1])
+
+    def _record(self, table, key):
+        if self._trail is not None:
+            self._trail.append((table, key, table.get(key, _MISSING)))
+
+    def _occurs(self, v, d) -> bool:
+        d = self.walk(d)
+        if d is v:
+            return True
+        return isinstance(d, Prod) and (self._occurs(v, d.a) or self._occurs(v, d.b))
+
+    def _unify(self, a, b) -> bool:
+        a, b = self.walk(a), self.walk(b)
+        if a is b or (_rigid(a) and _rigid(b) and type(a) is type(b) and a == b):
+            return True
+        if not isinstance(a, Var) and isinstance(b, Var):
+            a, b = b, a
+        if isinstance(a, Var):
+            if isinstance(b, Var):
+                self._record(self.parent, a)
+                self.parent[a] = b
+                if a in self.nonunit and b not in self.nonunit:
+                    self._trail is not None and self._trail.append((None, b, None))
+                    self.nonunit.add(b)
+                return True
+            if isinstance(b, int) and b == 1 and a in self.nonunit:
+                return False
+            if self._occurs(a, b):
+                return False
+            self._record(self.binding, a)
+            self.binding[a] = b
+            return True
+        if isinstance(a, Prod) and isinstance(b, Prod):
+            return self._unify(a.a, b.a) and self._unify(a.b, b.b)
+        return False
+
+    def unify(self, *pairs) -> bool:
+        """Unify each ``(a, b)`` pair; all or nothing."""
+        outer = self._trail
+        self._trail = trail = []
+        try:
+            ok = all(self._unify(a, b) for a, b in pairs)
+        finally:
+            self._trail = outer
+        if ok:
+            if outer is not None:
+                outer.extend(trail)
+            return True
+        for table, key, old in reversed(trail):
+            if table is None:
+                self.nonunit.discard(key)
+            elif old is _MISSING:
+                del table[key]
+            else:
+                table[key] = old
+        return False
+
+    def unify_shapes(self, s, t) -> bool:
+        return self.unify((s[0], t[0]), (s[1], t[1]))
+
+    # naming and resolving
+
+    def name_vars(self, dims, taken, names: Optional[dict] = None) -> dict:
+        """Names for the unbound variables among ``dims`` (in order): n, m, k, ..."""
+        names = {} if names is None else names
+        used = set(taken) | set(names.values())
+        pool = _name_pool(used)
+        stack = list(reversed(dims))
+        while stack:
+            d = self.walk(stack.pop())
+            if isinstance(d, Var):
+                if d not in names:
+                    names[d] = next(pool)
+            elif isinstance(d, Prod):
+                stack.append(d.b)
+                stack.append(d.a)
+        return names
+
+    def resolve(self, d, names: dict):
+        """``d`` as an int or a name (every variable must be named)."""
+        d = self.walk(d)
+        if isinstance(d, Var):
+            return names[d]
+        if isinstance(d, Prod):
+            return _dim_mul(self.resolve(d.a, names), self.resolve(d.b, names))
+        return d
+
+    def show(self, shape, names: dict) -> str:
+        """A shape for messages: ``n×m``."""
+        return "×".join(str(self.resolve(d, names)) for d in shape)
+
+
+_MISSING = object()
+_POOL = ("n", "m", "k", "p", "q", "r", "s", "t", "u", "v", "w")
+
+
+def _name_pool(used):
+    for name in _POOL:
+        if name not in used:
+            yield name
+    i = 1
+    while True:
+        for base in ("n", "m", "k"):
+            name = f"{base}{i}"
+            if name not in used:
+                yield name
+        i += 1
+
+
+def decl_text(shape) -> str:
+    """A resolved shape as the right-hand side of a declaration: ``n x m``, ``n``, ``scalar``."""
+    if tuple(shape) == SCALAR:
+        return "scalar"
+    if shape[1] == 1:
+        return str(shape[0])
+    return f"{shape[0]} x {shape[1]}"
+
+
+# ---------------------------------------------------------------------------
+# Names
+
+GREEK_NAMES = frozenset("""alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta
+iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon phi varphi chi psi omega""".split())
+
+#: Built-in functions: name -> what it is (for messages)
+BUILTINS = {
+    "tr": "the trace function", "det": "the determinant function", "logdet": "the log-determinant",
+    "sum": "the sum of entries", "diag": "the diag function", "vec": "the vec function",
+    "kron": "the Kronecker product", "inv": "the inverse", "norm": "the Frobenius norm",
+    "norm2": "the Euclidean norm", "softmax": "the softmax function",
+    "logsumexp": "the logsumexp function", "eye": "the identity matrix",
+    "ones": "the matrix of ones", "zeros": "the zero matrix",
+}
+BUILTINS.update({f: "an elementwise function" for f in ELEMENTWISE})
+RESERVED = {**BUILTINS, "I": "the identity matrix", "T": "the transpose (x^T)"}
+
+_LATIN_HEAD = re.compile(r"[a-z]+")
+
+
+def name_class(name: str) -> str:
+    """How an undeclared name is inferred: ``matrix``, ``vector`` or ``scalar``."""
+    c = name[0]
+    if "\u0370" <= c <= "\u03ff" or "\u1f00" <= c <= "\u1fff":
+        return "matrix" if c.isupper() else "scalar"
+    if c.isupper():
+        return "matrix"
+    m = _LATIN_HEAD.match(name)
+    if m and m.group() in GREEK_NAMES and (m.end() == len(name) or name[m.end()] in "_0123456789"):
+        return "scalar"
+    return "vector"
+
+
+def reserved_message(name: str) -> str:
+    return f"'{name}' is reserved ({RESERVED[name]})"
+
+
+# ---------------------------------------------------------------------------
+# What a statement sees
+
+
+@dataclass(frozen=True)
+class SymInfo:
+    name: str
+    shape: tuple          # dimension terms
+    props: frozenset
+    declared: bool
+    line: Optional[int] = None
+
+
+@dataclass(eq=False)
+class DefInfo:
+    name: str
+    ir: "P"
+    line: int
+    index: int
+    syms: list            # symbol names, in order of first appearance
+    dims: list            # dimension terms, in order of first appearance
+    reached: list         # DefInfos used by the body (transitively), in order
+    funcs: list           # user functions used
+
+
+@dataclass(frozen=True)
+class FuncInfo:
+    name: str
+    param: str
+    body: str
+    line: int
+
+
+class Scope:
+    """Declarations, inferred symbols, definitions and functions seen so far."""
+
+    def __init__(self):
+        self.symbols: dict = {}
+        self.defs: dict = {}
+        self.funcs: dict = {}
+        self.failed: dict = {}   # name -> line of a declaration/definition that failed
+        self.dims: set = set()   # dimension names in use
+        self.unifier = Unifier()
+
+    def copy(self) -> "Scope":
+        s = Scope.__new__(Scope)
+        s.symbols = dict(self.symbols)
+        s.defs = dict(self.defs)
+        s.funcs = dict(self.funcs)
+        s.failed = dict(self.failed)
+        s.dims = set(self.dims)
+        s.unifier = self.unifier.copy()
+        return s
+
+
+# ---------------------------------------------------------------------------
+# Plans: checked, not yet built
+
+
+class DimArg:
+    __slots__ = ("d",)
+
+    def __init__(self, d):
+        self.d = d
+
+
+class ShapeArg:
+    __slots__ = ("s",)
+
+    def __init__(self, s):
+        self.s = s
+
+
+class P:
+    """A checked node waiting for its dimensions: ``op`` names the constructor."""
+
+    __slots__ = ("op", "args", "shape", "node", "num")
+
+    def __init__(self, op, args, shape, node=None, num=None):
+        self.op = op
+        self.args = args
+        self.shape = shape
+        self.node = node
+        self.num = num
+
+
+def neg(e: E.Expr) -> E.Expr:
+    """``-e``: a negated number, a Mul with its leading number negated, else -1 spliced in."""
+    if isinstance(e, E.Num):
+        return E.Num(-e.value)
+    if isinstance(e, E.Mul):
+        f = e.factors
+        if isinstance(f[0], E.Num):
+            return E.Mul(E.Num(-f[0].value), *f[1:])
+        return E.Mul(E.Num(-1), *f)
+    return E.Mul(E.Num(-1), e)
+
+
+_BUILD = {
+    "num": E.Num, "id": E.Identity, "zeros": E.Zeros, "ones": E.Ones, "neg": neg,
+    "add": E.Add, "bcast": E.Broadcast, "mul": E.Mul, "had": E.Hadamard, "div": E.Div,
+    "ediv": E.EDiv, "kron": E.Kron, "T": E.Transpose, "inv": E.Inverse, "tr": E.Trace,
+    "det": E.Det, "logdet": E.LogDet, "sum": E.Sum, "norm2": E.Norm2, "normF": E.NormF,
+    "diagM": E.DiagM, "diagV": E.DiagV, "vec": E.Vec, "softmax": E.Softmax,
+    "logsumexp": E.LogSumExp, "pow": E.Power, "epow": E.EPow, "func": E.Func,
+}
+_UNARY = {"tr": "tr", "det": "det", "logdet": "logdet", "sum": "sum", "vec": "vec",
+          "softmax": "softmax", "logsumexp": "logsumexp", "norm": "normF", "norm2": "norm2"}
+_ARITY = {"eye": (1, 1), "ones": (1, 2), "zeros": (1, 2), "kron": (2, 2)}
+_OPNAMES = {"add": "add", "had": "multiply elementwise", "ediv": "divide elementwise"}
+
+
+# ---------------------------------------------------------------------------
+# The elaborator
+
+
+class Elaborator:
+    """Syntax nodes -> checked plans -> expressions, within one scope."""
+
+    def __init__(self, scope: Scope, src: Source, span: tuple):
+        self.scope = scope
+        self.src = src
+        self.span = span
+        self.u = scope.unifier
+        self.appear: dict = {}      # symbol names in order of first appearance
+        self.dims: list = []        # dimension terms in order of first appearance
+        self.reached: dict = {}     # DefInfo -> None, definitions used
+        self.funcs: dict = {}       # user functions used
+        self.sym_plans: dict = {}   # one plan per symbol
+        self.level = 0
+
+    # -- errors
+
+    def error(self, kind, message, node_or_span, hint=None) -> MatdiffError:
+        if isinstance(node_or_span, tuple):
+            start, end = node_or_span
+        else:
+            start, end = node_or_span.start, node_or_span.end
+        return self.src.error(kind, message, start, end, hint, span=self.span)
+
+    def text(self, node, limit=40) -> str:
+        t = self.src.statement(node.start, node.end) if not isinstance(node, tuple) \
+            else self.src.statement(*node)
+        return t if len(t) <= limit else t[: limit - 3] + "..."
+
+    def names_now(self) -> dict:
+        """Provisional names for the unknown dimensions (for messages)."""
+        return self.u.name_vars(self.dims, self.taken())
+
+    def taken(self) -> set:
+        return self.scope.dims | set(self.scope.symbols) | set(self.appear)
+
+    def show(self, shape) -> str:
+        return self.u.show(shape, self.names_now())
+
+    def decl_for(self, shape) -> str:
+        names = self.names_now()
+        return decl_text(tuple(self.u.resolve(d, names) for d in shape))
+
+    def is_inferred_symbol(self, node) -> Optional[SymInfo]:
+        if node.kind == "name":
+            info = self.scope.symbols.get(node.val)
+            if info is not None and not info.declared:
+                return info
+        return None
+
+    # -- the first pass
+
+    def infer(self, node: Node) -> P:
+        self.level += 1
+        if self.level > MAX_DEPTH + 10:
+            raise self.error("syntax", f"the expression is nested too deeply (more than {MAX_DEPTH} levels)",
+                             node, "split it with definitions (h = ...) on separate lines")
+        try:
+            return getattr(self, "_" + node.kind)(node)
+        finally:
+            self.level -= 1
+
+    def _num(self, node):
+        return P("num", [node.val], SCALAR, node, num=node.val)
+
+    def _name(self, node):
+        n = node.val
+        if n == "I":
+            v = self.u.new()
+            self.dims.append(v)
+            return P("id", [DimArg(v)], (v, v), node)
+        d = self.scope.defs.get(n)
+        if d is not None:
+            return self.use_def(d)
+        if n == "T":
+            raise self.error("name", "'T' is reserved for the transpose", node, "write x^T, x' or x.T")
+        if n in self.scope.funcs:
+            raise self.error("name", f"'{n}' is a function: write {n}(...)", node)
+        if n in BUILTINS:
+            hint = "write log(det(X)), log det(X) or logdet(X)" if n == "log" else f"write {n}(...)"
+            raise self.error("name", f"'{n}' is a function ({BUILTINS[n]}), not a value", node, hint)
+        return self.use_symbol(n, node)
+
+    def use_symbol(self, n, node):
+        info = self.scope.symbols.get(n)
+        if info is None:
+            if n in self.scope.failed:
+                raise self.error("name", f"'{n}' cannot be used: its declaration or definition "
+                                         f"on line {self.scope.failed[n]} has an error", node,
+                                 "fix that line first")
+            cls = name_class(n)
+            if cls == "matrix":
+                shape = (self.u.new(True), self.u.new(True))
+            elif cls == "vector":
+                shape = (self.u.new(True), 1)
+            else:
+                shape = SCALAR
+            info = SymInfo(n, shape, frozenset(), False)
+            self.scope.symbols[n] = info
+        p = self.sym_plans.get(n)
+        if p is None:
+            p = self.sym_plans[n] = P("sym", [n], info.shape, node)
+        if n not in self.appear:
+            self.appear[n] = None
+            self.dims.extend(info.shape)
+        return p
+
+    def use_def(self, d: DefInfo) -> P:
+        for n in d.syms:
+            if n not in self.appear:
+                self.appear[n] = None
+        self.dims.extend(d.dims)
+        for r in d.reached:
+            self.reached.setdefault(r, None)
+        self.reached.setdefault(d, None)
+        for f in d.funcs:
+            self.funcs.setdefault(f, None)
+        return d.ir
+
+    def negate(self, p: P, node=None) -> P:
+        if p.num is not None:
+            return P("num", [-p.num], SCALAR, node or p.node, num=-p.num)
+        return P("neg", [p], p.shape, node or p.node)
+
+    def _neg(self, node):
+        return self.negate(self.infer(node.kids[0]), node)
+
+    # sums and elementwise operations
+
+    def _add(self, node):
+        ps = []
+        for (sign, _, _), k in zip(node.val, node.kids):
+            p = self.infer(k)
+            ps.append(self.negate(p, k) if sign < 0 else p)
+        ps, shape = self.elementwise("add", ps, node.kids)
+        return P("add", ps, shape, node)
+
+    def elementwise(self, op, ps, nodes):
+        """Terms of one shape; scalars among vectors/matrices are broadcast."""
+        scalar = [self.u.is_scalar(p.shape) for p in ps]
+        ref = next((i for i, s in enumerate(scalar) if not s), None)
+        if ref is None:
+            return ps, SCALAR
+        shape = ps[ref].shape
+        for i, p in enumerate(ps):
+            if scalar[i] or i == ref:
+                continue
+            if not self.u.unify_shapes(shape, p.shape):
+                raise self.shape_mismatch(op, nodes[ref], shape, nodes[i], p.shape, nodes)
+        return [P("bcast", [p, ShapeArg(shape)], shape, p.node) if s else p
+                for p, s in zip(ps, scalar)], shape
+
+    def shape_mismatch(self, op, ln, ls, rn, rs, nodes):
+        a, b = self.text(ln), self.text(rn)
+        sa, sb = self.show(ls), self.show(rs)
+        if op == "add":
+            message = f"cannot add {a} ({sa}) and {b} ({sb})"
+        else:
+            message = f"cannot {_OPNAMES[op]} {a} ({sa}) and {b} ({sb})"
+        hint = "the terms must have the same shape (a scalar is broadcast)"
+        if rn.kind == "name":
+            hint = f"declare `{rn.val}: {self.decl_for(ls)}`, or check the shapes; " + hint
+        elif self.is_inferred_symbol(ln):
+            hint = f"declare `{ln.val}: {self.decl_for(rs)}`, or check the shapes; " + hint
+        return self.error("shape", message, rn, hint)
+
+    # products and the other operators of level 2
+
+    def _chain(self, node):
+        first = node.kids[0]
+        negs = 0
+        while first.kind == "neg" and not first.paren:
+            negs += 1
+            first = first.kids[0]
+        items = []
+        for op, k in zip(node.val, [first] + node.kids[1:]):
+            split = None if k.paren else self.split_apply(k)
+            if split is not None:
+                name, rest = split
+                items.append((op, name))
+                items.append((("mul", rest.start, rest.start), rest))
+            else:
+                items.append((op, k))
+        items = self.merge_log_det(items)
+        return self.fold(items, negs, node)
+
+    def merge_log_det(self, items):
+        """``log det(X)`` -> ``logdet(X)``."""
+        out = []
+        i = 0
+        while i < len(items):
+            op, k = items[i]
+            if (k.kind == "name" and k.val == "log" and not k.paren and i + 1 < len(items)
+                    and items[i + 1][0][0] == "mul" and items[i + 1][0][1] == items[i + 1][0][2]):
+                nxt = items[i + 1][1]
+                if nxt.kind == "apply" and nxt.val == "det" and not nxt.paren:
+                    merged = Node("apply", nxt.kids, "logdet", k.start, nxt.end, nxt.depth, nxt.extra)
+                    out.append((op, merged))
+                    i += 2
+                    continue
+            out.append((op, k))
+            i += 1
+        return out
+
+    def fold(self, items, negs, node):
+        """Level-2 operators, left to right; runs of products (and of .*) are one node."""
+        u = self.u
+        group: list = []
+        gnodes: list = []
+        kind = None
+        shape = None
+        pending_negs = negs
+        gstart = items[0][1].start
+
+        def finish():
+            nonlocal pending_negs
+            if kind == "mul":
+                p = P("mul", list(group), shape, None)
+            elif kind == "had":
+                ps, sh = self.elementwise("had", group, gnodes)
+                p = P("had", ps, sh, None)
+            else:
+                p = group[0]
+            while pending_negs:
+                p = self.negate(p)
+                pending_negs -= 1
+            return p
+
+        for op, k in items:
+            p = self.infer(k)
+            if op is None:
+                group, gnodes, kind, shape = [p], [k], None, p.shape
+                continue
+            o = op[0]
+            span = (gstart, k.end)
+            if o == "mul":
+                if kind not in (None, "mul"):
+                    left = finish()
+                    group, gnodes, shape = [left], [Node("span", [], None, gstart, gnodes[-1].end)], left.shape
+                shape = self.product_shape(shape, p, gnodes, k, span)
+                group.append(p)
+                gnodes.append(k)
+                kind = "mul"
+            elif o == "had":
+                if kind not in (None, "had"):
+                    left = finish()
+                    group, gnodes = [left], [Node("span", [], None, gstart, gnodes[-1].end)]
+                group.append(p)
+                gnodes.append(k)
+                kind = "had"
+            else:
+                left = finish()
+                lnode = Node("span", [], None, gstart, gnodes[-1].end) if len(gnodes) > 1 else gnodes[0]
+                p = self.binary(o, left, lnode, p, k, span)
+                group, gnodes, kind, shape = [p], [Node("span", [], None, gstart, k.end)], None, p.shape
+        return finish()
+
+    def product_shape(self, ls, p, gnodes, k, span):
+        """One step of a product chain: a scalar product, or a matrix product."""
+        u = self.u
+        rs = p.shape
+        if u.is_scalar(ls):
+            return rs
+        if u.is_scalar(rs):
+            return ls
+        if u.unify((ls[1], rs[0])):
+            return (ls[0], rs[1])
+        lnode = gnodes[0] if len(gnodes) == 1 else Node("span", [], None, gnodes[0].start, gnodes[-1].end)
+        a, b = self.text(lnode), self.text(k)
+        names = self.names_now()
+        sa, sb = u.show(ls, names), u.show(rs, names)
+        cols, rows = u.resolve(ls[1], names), u.resolve(rs[0], names)
+        message = (f"cannot multiply {a} ({sa}) by {b} ({sb}): "
+                   f"{cols} column{'s' if cols != 1 else ''} against {rows} row{'s' if rows != 1 else ''}")
+        hint = self.product_hint(lnode, ls, k, rs, names)
+        return_error = self.error("shape", message, span, hint)
+        raise return_error
+
+    def product_hint(self, ln, ls, rn, rs, names):
+        u = self.u
+        li, ri = self.is_inferred_symbol(ln), self.is_inferred_symbol(rn)
+        for info in (li, ri):
+            if info is not None and name_class(info.name) == "vector":
+                n = info.name
+                return (f"{n} is taken to be a column vector (lower-case names are); declare "
+                        f"`{n}: scalar` if it is a number; an inner product is written x^T y")
+        if u.is_one(ls[1]) and u.is_one(rs[1]):
+            return "two column vectors: write x^T y for the inner product, x y^T for the outer product"
+        if rn.kind == "name":
+            shape = (u.resolve(ls[1], names), u.resolve(rs[1], names))
+            return f"declare `{rn.val}: {decl_text(shape)}`, or check the order of the factors"
+        if ln.kind == "name":
+            shape = (u.resolve(ls[0], names), u.resolve(rs[0], names))
+            return f"declare `{ln.val}: {decl_text(shape)}`, or check the order of the factors"
+        return "the columns of the left factor must match the rows of the right one"
+
+    def binary(self, o, left, lnode, p, k, span):
+        u = self.u
+        if o == "div":
+            if left.num is not None and p.num is not None:
+                if p.num == 0:
+                    raise self.error("shape", "division by zero", k)
+                v = left.num / p.num
+                return P("num", [v], SCALAR, None, num=v)
+            if not u.is_scalar(p.shape) and not u.unify((p.shape[0], 1), (p.shape[1], 1)):
+                raise self.error(
+                    "shape", f"cannot divide by {self.text(k)} ({self.show(p.shape)}): "
+                             "the divisor must be a scalar", span,
+                    "for elementwise division write ./ (e.g. x ./ y)")
+            return P("div", [left, p], left.shape)
+        if o == "ediv":
+            ps, shape = self.elementwise("ediv", [left, p], [lnode, k])
+            return P("ediv", ps, shape)
+        # kron
+        ls, rs = left.shape, p.shape
+        return P("kron", [left, p], (dim_product(ls[0], rs[0]), dim_product(ls[1], rs[1])))
+
+    # postfix operators
+
+    def split_apply(self, node):
+        """For ``A(x)`` (a product written like a call), possibly under postfix
+        operators: (the name, the rest with the postfixes moved onto ``x``)."""
+        posts = []
+        k = node
+        while k.kind == "post" and not k.paren:
+            posts.append(k)
+            k = k.kids[0]
+        if k.kind != "apply" or k.paren or not self.is_product(k):
+            return None
+        if len(k.kids) != 1:
+            raise self.error("name", f"'{k.val}' is not a function, so {k.val}(...) cannot take "
+                                     f"{len(k.kids)} arguments", k)
+        arg = k.kids[0]
+        arg.paren = True
+        rest = arg
+        for post in reversed(posts):
+            rest = Node("post", [rest], post.val, arg.start, post.end, post.depth)
+        name = Node("name", [], k.val, k.start, k.extra[0])
+        return name, rest
+
+    def is_product(self, node) -> bool:
+        """Is ``name(...)`` a product?  Yes unless the name is a function, or an
+        unknown lower-case name written right against its parenthesis."""
+        n = node.val
+        s = self.scope
+        if n in s.funcs or n in BUILTINS or n == "T":
+            return False
+        if n in s.defs or n in s.symbols or n == "I":
+            return True
+        if name_class(n) != "vector" or not node.extra[1]:
+            return True
+        return False
+
+    def _post(self, node):
+        split = self.split_apply(node)
+        if split is not None:
+            name, rest = split
+            chain = Node("chain", [name, rest], [None, ("mul", rest.start, rest.start)],
+                         node.start, node.end, node.depth)
+            return self.infer(chain)
+        p = self.infer(node.kids[0])
+        op = node.val[0]
+        if op == "T":
+            return P("T", [p], (p.shape[1], p.shape[0]), node)
+        if op == "inv":
+            return self.inverse(p, node)
+        if op == "invT":
+            q = self.inverse(p, node)
+            return q if self.u.is_scalar(p.shape) else P("T", [q], (q.shape[1], q.shape[0]), node)
+        if op == "epow":
+            return P("epow", [p, node.val[1]], p.shape, node)
+        return self.power(p, node.val[1], node)
+
+    def square(self, p, node, what):
+        if not self.u.unify((p.shape[0], p.shape[1])):
+            operand = node.kids[0] if node.kind in ("post", "apply") and node.kids else node
+            hint = "it applies to square matrices only"
+            if operand.kind == "name":
+                names = self.names_now()
+                n = self.u.resolve(p.shape[0], names)
+                hint = f"declare `{operand.val}: {n} x {n}` if it is square; " + hint
+            raise self.error("shape", f"{what} needs a square matrix, but {self.text(operand)} is "
+                                      f"{self.show(p.shape)}", node, hint)
+
+    def inverse(self, p, node):
+        if self.u.is_scalar(p.shape):
+            return P("pow", [p, Fraction(-1)], SCALAR, node)
+        self.square(p, node, "the inverse")
+        return P("inv", [p], p.shape, node)
+
+    def power(self, p, k: Fraction, node):
+        u = self.u
+        if u.is_scalar(p.shape):
+            return P("pow", [p, k], SCALAR, node)
+        if u.is_one(p.shape[0]) or u.is_one(p.shape[1]):
+            t = self.text(node.kids[0])
+            raise self.error("shape", f"{t}^{k} is not defined for a vector ({t} is {self.show(p.shape)})",
+                             node, f"for the elementwise power write {t}.^{k}; "
+                                   f"for the squared norm write {t}^T {t} or ||{t}||^2")
+        if k.denominator != 1:
+            raise self.error("shape", f"a matrix power needs an integer exponent, not {k}", node,
+                             "for the elementwise power write .^")
+        if k == -1:
+            return self.inverse(p, node)
+        self.square(p, node, "a matrix power")
+        if k < 0:
+            return P("pow", [P("inv", [p], p.shape, node), -k], p.shape, node)
+        return P("pow", [p, k], p.shape, node)
+
+    # calls
+
+    def _apply(self, node):
+        n = node.val
+        if n in self.scope.funcs:
+            return self.user_call(node)
+        if n in BUILTINS:
+            return self.builtin(node)
+        if n == "T":
+            raise self.error("name", "'T' is reserved for the transpose", node, "write x^T, x' or x.T")
+        if self.is_product(node):
+            name, rest = self.split_apply(node)
+            chain = Node("chain", [name, rest], [None, ("mul", rest.start, rest.start)],
+                         node.start, node.end, node.depth)
+            return self.infer(chain)
+        if n in self.scope.failed:
+            raise self.error("name", f"'{n}' cannot be used: its definition on line "
+                                     f"{self.scope.failed[n]} has an error", (node.start, node.extra[0]),
+                             "fix that line first")
+        from difflib import get_close_matches
+
+        close = get_close_matches(n, list(BUILTINS) + list(self.scope.funcs), n=1)
+        hint = f"did you mean {close[0]}(...)? " if close else ""
+        hint += (f"define it first (`{n}(t) := ...`), or for a product of {n} and (...) "
+                 f"declare `{n}` or write a space: `{n} (...)`")
+        raise self.error("name", f"unknown function '{n}'", (node.start, node.extra[0]), hint)
+
+    def user_call(self, node):
+        n = node.val
+        if len(node.kids) != 1:
+            raise self.error("name", f"{n} takes one argument, not {len(node.kids)}", node)
+        f = self.scope.funcs[n]
+        self.funcs.setdefault(n, None)
+        p = self.infer(node.kids[0])
+        return P("func", [n, p, (f.param, f.body)], p.shape, node)
+
+    def dim_arg(self, node, fname):
+        if node.kind == "name" and not node.paren:
+            self.scope.dims.add(node.val)
+            return node.val
+        if node.kind == "num" and node.val.denominator == 1 and node.val > 0:
+            return int(node.val)
+        raise self.error("syntax", f"{fname}(...) takes dimensions: names or positive integers", node,
+                         f"e.g. {fname}(n)" + (f", {fname}(n, m)" if fname != "eye" else ""))
+
+    def builtin(self, node):
+        n = node.val
+        args = node.kids
+        lo, hi = _ARITY.get(n, (1, 1))
+        if not lo <= len(args) <= hi:
+            want = str(lo) if lo == hi else f"{lo} or {hi}"
+            raise self.error("syntax", f"{n} takes {want} argument{'s' if hi > 1 else ''}, "
+                                       f"not {len(args)}", node)
+        if n == "eye":
+            d = self.dim_arg(args[0], n)
+            return P("id", [d], (d, d), node)
+        if n in ("ones", "zeros"):
+            dims = [self.dim_arg(a, n) for a in args]
+            shape = (dims[0], dims[1] if len(dims) == 2 else 1)
+            return P(n, [shape], shape, node)
+        if n == "log":
+            a = args[0]
+            if a.kind == "apply" and a.val == "det" and len(a.kids) == 1:
+                p = self.infer(a.kids[0])
+                self.square(p, a, "logdet")
+                return P("logdet", [p], SCALAR, node)
+        if n == "kron":
+            a, b = self.infer(args[0]), self.infer(args[1])
+            ls, rs = a.shape, b.shape
+            return P("kron", [a, b], (dim_product(ls[0], rs[0]), dim_product(ls[1], rs[1])), node)
+        p = self.infer(args[0])
+        if n in ELEMENTWISE:
+            return P("func", [n, p], p.shape, node)
+        if n == "inv":
+            return self.inverse(p, node)
+        if n in ("tr", "det", "logdet"):
+            self.square(p, node, {"tr": "the trace", "det": "the determinant", "logdet": "logdet"}[n])
+            return P(n, [p], SCALAR, node)
+        if n == "diag":
+            if self.u.is_one(p.shape[1]):
+                return P("diagM", [p], (p.shape[0], p.shape[0]), node)
+            if not self.u.unify((p.shape[0], p.shape[1])):
+                raise self.error("shape", f"diag needs a vector or a square matrix, but "
+                                          f"{self.text(args[0])} is {self.show(p.shape)}", node)
+            return P("diagV", [p], (p.shape[0], 1), node)
+        if n == "vec":
+            return P("vec", [p], (dim_product(p.shape[0], p.shape[1]), 1), node)
+        if n in ("softmax", "logsumexp"):
+            if not self.u.unify((p.shape[1], 1)):
+                raise self.error("shape", f"{n} needs a column vector, but {self.text(args[0])} is "
+                                          f"{self.show(p.shape)}", node)
+            return P(n, [p], p.shape if n == "softmax" else SCALAR, node)
+        if n == "norm2":
+            return self.norm2(p, args[0], node)
+        return P(_UNARY[n], [p], SCALAR, node)
+
+    def norm2(self, p, arg, node):
+        if self.u.is_one(p.shape[1]) or self.u.is_one(p.shape[0]):
+            return P("norm2", [p], SCALAR, node)
+        t = self.text(arg)
+        raise self.error("shape", f"the Euclidean norm needs a vector, but {t} is {self.show(p.shape)}",
+                         node, f"for the Frobenius norm of a matrix write ||{t}||_F "
+                               "(the spectral norm ||X||_2 is not supported)")
+
+    def _norm(self, node):
+        p = self.infer(node.kids[0])
+        if node.val == "F":
+            return P("normF", [p], SCALAR, node)
+        return self.norm2(p, node.kids[0], node)
+
+    # -- the second pass
+
+    def build(self, root: P, names: dict, memo: Optional[dict] = None) -> E.Expr:
+        """The expression of a plan, every dimension named (iterative, memoised)."""
+        memo = {} if memo is None else memo
+        depth = getattr(self, "_depth", None)
+        if depth is None:
+            depth = self._depth = {}
+        u = self.u
+        symbols = self.scope.symbols
+        stack = [(root, False)]
+        while stack:
+            p, ready = stack.pop()
+            if id(p) in memo:
+                continue
+            kids = [a for a in p.args if isinstance(a, P)]
+            if not ready:
+                stack.append((p, True))
+                stack.extend((k, False) for k in kids if id(k) not in memo)
+                continue
+            d = 1 + max((depth[id(k)] for k in kids), default=0)
+            if d > MAX_DEPTH:
+                node = p.node or self._first_node(p)
+                raise self.error("syntax", f"the expression is nested too deeply "
+                                           f"(more than {MAX_DEPTH} levels)",
+                                 node if node is not None else self.span,
+                                 "split it with definitions (h = ...) on separate lines")
+            args = []
+            for a in p.args:
+                if isinstance(a, P):
+                    args.append(memo[id(a)][0])
+                elif isinstance(a, DimArg):
+                    args.append(u.resolve(a.d, names))
+                elif isinstance(a, ShapeArg):
+                    args.append(tuple(u.resolve(x, names) for x in a.s))
+                elif p.op in ("ones", "zeros") and isinstance(a, tuple):
+                    args.append(tuple(u.resolve(x, names) for x in a))
+                elif p.op == "id":
+                    args.append(u.resolve(a, names))
+                else:
+                    args.append(a)
+            try:
+                if p.op == "sym":
+                    info = symbols[args[0]]
+                    e = E.Sym(args[0], tuple(u.resolve(x, names) for x in info.shape), info.props)
+                else:
+                    e = _BUILD[p.op](*args)
+            except E.ShapeMismatch as exc:  # pragma: no cover - infer checked every shape
+                raise self.error("shape", str(exc), p.node if p.node is not None else self.span)
+            memo[id(p)] = (e, p)  # keep p alive so that its id stays unique
+            depth[id(p)] = d
+        return memo[id(root)][0]
+
+    def _first_node(self, p):
+        stack = [p]
+        while stack:
+            q = stack.pop()
+            if q.node is not None:
+                return q.node
+            stack.extend(a for a in q.args if isinstance(a, P))
+        return None
+
+    def finish(self, root: P, memo=None):
+        """Name the unknown dimensions and build: (expression, names)."""
+        names = self.u.name_vars(self.dims, self.taken())
+        return self.build(root, names, memo), names
