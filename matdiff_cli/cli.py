@@ -16,6 +16,7 @@ import sys
 import click
 
 from . import __version__
+from .errors import MatdiffError
 from .report import FORMATS
 
 FORMAT_HELP = "Output format [default: pretty on a terminal, text otherwise]."
@@ -248,14 +249,6 @@ del _name, _summary, _options
 # Running one command over one document
 
 
-class InputError(Exception):
-    """The input as a whole could not be read: bad bytes, no file, no problem."""
-
-    def __init__(self, message: str, hint: str | None = None, line=None, column=None):
-        super().__init__(message)
-        self.message, self.hint, self.line, self.column = message, hint, line, column
-
-
 def run(name: str, expr, file, declare, fmt, **opts) -> int:
     """Read the input, solve each problem, write each report; return the status."""
     from .commands import COMMANDS, Options
@@ -292,15 +285,13 @@ def reports(name, expr, file, declare, options, command):
     try:
         text = read_input(expr, file)
         items = read_items(text, declare)
-    except InputError as e:
-        yield ErrorReport(_input_error(e), name, input=_short(expr))
+    except MatdiffError as e:  # the input as a whole: unreadable, no problem, bad -d
+        yield ErrorReport(e, name, input=e.statement or _short(expr))
         return
     except RecursionError:
         yield ErrorReport(
-            _input_error(InputError(
-                "the input is nested too deeply to read",
-                "split the expression with definitions (h = ...) on separate lines",
-            )),
+            input_error("the input is nested too deeply to read",
+                        "split the expression with definitions (h = ...) on separate lines"),
             name, input=_short(expr),
         )
         return
@@ -309,8 +300,6 @@ def reports(name, expr, file, declare, options, command):
     except Exception as exc:  # a bug while reading: report it, never a traceback
         yield _internal(exc, name, _short(expr), None)
         return
-
-    from .errors import MatdiffError
 
     for item in items:
         if isinstance(item, BaseException):
@@ -352,26 +341,33 @@ def read_items(text: str, declare: tuple[str, ...]) -> list:
     from .document import read_document
 
     for decl in declare:
-        checked = read_document(decl, [])
-        for item in checked:
-            if isinstance(item, BaseException):
-                raise InputError(
-                    f"bad declaration -d {decl!r}: {getattr(item, 'message', item)}",
-                    getattr(item, "hint", None),
+        for item in read_document(decl, []):
+            if isinstance(item, MatdiffError):  # the language's own error, about -d
+                raise MatdiffError(
+                    item.kind, f"in -d {decl!r}: {item.message}", column=item.column,
+                    end_column=item.end_column, source_line=decl, hint=item.hint,
+                    statement=decl,
                 )
-            raise InputError(
+            raise input_error(
                 f"-d {decl!r} is an expression, not a declaration",
                 'declare shapes with -d, e.g. -d "A: n x n symmetric"; '
                 "the expression goes in EXPR",
+                statement=decl,
             )
     items = read_document(text, list(declare))
     if not items:
-        raise InputError(
+        raise input_error(
             "the input has no expression to work on",
             "give an expression, e.g. matdiff shape \"tr(X^T A X)\"; declarations "
             "and comments alone set no problem",
         )
     return items
+
+
+def input_error(message: str, hint: str, line=None, column=None, statement=None):
+    """An error about the input as a whole (kind "input": exit 2)."""
+    return MatdiffError("input", message, line=line, column=column, hint=hint,
+                        statement=statement)
 
 
 def read_input(expr: str | None, file: str | None) -> str:
@@ -386,9 +382,8 @@ def read_input(expr: str | None, file: str | None) -> str:
                 data = fh.read()
         except OSError as e:
             reason = e.strerror or type(e).__name__
-            raise InputError(
-                f"cannot read {file}: {reason}",
-                "check the path; -f - reads standard input",
+            raise input_error(
+                f"cannot read {file}: {reason}", "check the path; -f - reads standard input"
             ) from None
         return decode(data, file)
     if file == "-" or expr == "-":
@@ -409,9 +404,8 @@ def decode(data: bytes, origin: str) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         line, column = _position_in_bytes(data, e.start)
-        raise InputError(
-            f"{origin} is not valid UTF-8: byte 0x{data[e.start]:02x} at offset {e.start} "
-            f"(line {line}, column {column})",
+        raise input_error(
+            f"{origin} is not valid UTF-8: byte 0x{data[e.start]:02x} at offset {e.start}",
             "save the input as UTF-8",
             line, column,
         ) from None
@@ -423,8 +417,8 @@ def _check_text(text: str, origin: str) -> str:
     if nul >= 0:
         line = text.count("\n", 0, nul) + 1
         column = nul - (text.rfind("\n", 0, nul) + 1) + 1
-        raise InputError(
-            f"{origin} contains a NUL byte (line {line}, column {column})",
+        raise input_error(
+            f"{origin} contains a NUL byte",
             "is this a binary file? matdiff reads text",
             line, column,
         )
@@ -435,15 +429,6 @@ def _position_in_bytes(data: bytes, offset: int) -> tuple[int, int]:
     line = data.count(b"\n", 0, offset) + 1
     column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
     return line, column
-
-
-def _input_error(e: InputError):
-    """An InputError as the language's MatdiffError (kind "input", exit 2)."""
-    from .errors import MatdiffError
-
-    return MatdiffError(
-        kind="input", message=e.message, line=e.line, column=e.column, hint=e.hint
-    )
 
 
 def main(argv=None) -> None:

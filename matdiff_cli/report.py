@@ -296,27 +296,23 @@ def build_tree(
     seen_defs: set = set()
     root, expand = _describe(expr, names, seen_defs)
     count = 1
-    stack = [(root, expr, 0)] if expand else []
+    # pre-order, so that a definition is drawn in full where it is first read
+    stack = [(root, child, 1) for child in reversed(expr.children)] if expand else []
     while stack:
-        tree, node, depth = stack.pop()
-        kids = node.children
-        if depth + 1 > max_depth or count >= max_nodes:
-            tree.children.append(TreeNode("...", "...", None, {"truncated": True}))
-            count += 1
+        parent, node, depth = stack.pop()
+        if count >= max_nodes:  # elide what is left: one "..." under each parent
+            for p in [parent] + [p for p, _, _ in reversed(stack)]:
+                if not (p.children and p.children[-1].op == "..."):
+                    p.children.append(TreeNode("...", "...", None, {"truncated": True}))
+            break
+        count += 1
+        if depth > max_depth:
+            parent.children.append(TreeNode("...", "...", None, {"truncated": True}))
             continue
-        pending = []
-        for i, child in enumerate(kids):
-            if count >= max_nodes:
-                tree.children.append(
-                    TreeNode("...", f"... {len(kids) - i} more", None, {"truncated": True})
-                )
-                break
-            row, expand_child = _describe(child, names, seen_defs)
-            tree.children.append(row)
-            count += 1
-            if expand_child:
-                pending.append((row, child, depth + 1))
-        stack.extend(reversed(pending))
+        row, expand = _describe(node, names, seen_defs)
+        parent.children.append(row)
+        if expand:
+            stack.extend((row, child, depth + 1) for child in reversed(node.children))
     return root
 
 
