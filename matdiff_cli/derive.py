@@ -133,7 +133,7 @@ def shared_names(exprs, taken: dict) -> dict:
     for e in exprs:
         order.extend(walk(e))
     for node in order:
-        if node in names or counts.get(node, 0) < 2 or tree_size(node) < 5:
+        if node in names or counts.get(node, 0) < 2 or tree_size(node) < 8:
             continue
         if not node.children:
             continue

@@ -32,7 +32,8 @@ from typing import Callable
 
 from .expr import (
     ONE, SCALAR, ZERO, Add, Broadcast, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Expr, Func,
-    Hadamard, Identity, Inverse, Kron, LogDet, Mul, Num, Ones, Power, Sum, Sym, Trace,
+    Hadamard, Identity, Inverse, Kron, LogDet, Mul, Norm2, NormF, Num, Ones, Power, Sum, Sym,
+    Trace,
     Transpose, Vec, Zeros, is_zero,
 )
 
@@ -674,6 +675,12 @@ def simplify_sum(e: Sum) -> Expr:
     return e
 
 
+@rule(Norm2, NormF)
+def norm_of_zero(e) -> Expr:
+    """||0|| = 0."""
+    return ZERO if is_zero(e.a) else e
+
+
 @rule(DiagV)
 def simplify_diagv(e: DiagV) -> Expr:
     """diag(diag(x)) = x; diag(A^T) = diag(A)."""
@@ -717,12 +724,12 @@ def simplify_power(e: Power) -> Expr:
         return Num(v) if v is not None else e
     if p.denominator == 1 and isinstance(base, Power):
         return Power(base.base, base.p * p)
-    if isinstance(base, Identity):
+    if isinstance(base, Identity) or (is_zero(base) and p > 0):
         return base
     if p.denominator == 1 and isinstance(base, Mul) and e.shape == SCALAR:
         c, scalars, chain = _parts(base)
         if not chain:
-            return Mul(Num(c) if c != 1 else ONE, *[Power(s, p) for s in scalars])
+            return Mul(Num(c ** int(p)), *[Power(s, p) for s in scalars])
     return e
 
 
@@ -833,7 +840,7 @@ def present(expr: Expr) -> Expr:
 def _present_node(n: Expr) -> Expr:
     if isinstance(n, Mul):
         num = [f for f in n.factors if not _is_reciprocal(f)]
-        den = [f.base if f.p == -1 else Power(f.base, -f.p) for f in n.factors if _is_reciprocal(f)]
+        den = [_denominator(f) for f in n.factors if _is_reciprocal(f)]
         if den:
             top = product(num, n.shape) if num else ONE
             if top.shape != n.shape:
@@ -848,10 +855,17 @@ def _present_node(n: Expr) -> Expr:
             return EDiv(top, bottom[0] if len(bottom) == 1 else Hadamard(*bottom))
     if isinstance(n, Add):
         return n
-    if isinstance(n, Power) and n.shape == SCALAR and n.p < 0 and n.p != -1:
-        return Div(ONE, Power(n.base, -n.p))
+    if isinstance(n, Power) and n.shape == SCALAR and n.p < 0:
+        return Div(ONE, n.base if n.p == -1 else Power(n.base, -n.p))
     return n
 
 
 def _is_reciprocal(f: Expr) -> bool:
-    return isinstance(f, Power) and f.shape == SCALAR and f.p < 0
+    return (isinstance(f, Power) and f.shape == SCALAR and f.p < 0) or \
+        (isinstance(f, Div) and f.args[0] is ONE)
+
+
+def _denominator(f: Expr) -> Expr:
+    if isinstance(f, Div):
+        return f.args[1]
+    return f.base if f.p == -1 else Power(f.base, -f.p)

@@ -1,0 +1,86 @@
+"""The backbone of trust: random well-shaped scalar expressions, differentiated
+symbolically and compared with finite differences.
+
+CI runs ``MATDIFF_EXAMPLES`` examples (default 1000), derandomized; run more
+locally with e.g. ``MATDIFF_EXAMPLES=20000 pytest tests/test_engine_properties.py``.
+The largest relative error seen is printed at the end of the session
+(``-s`` shows it).
+"""
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
+
+from matdiff_cli.derive import derive
+from matdiff_cli.errors import MatdiffError
+from matdiff_cli.expr import SCALAR, symbols
+from matdiff_cli.trust import numeric_check
+from strategies import expressions
+
+EXAMPLES = int(os.environ.get("MATDIFF_EXAMPLES", "1000"))
+WORST = {"gradient": 0.0, "hessian": 0.0, "checked": 0}
+
+
+class Opts:
+    layout = "numerator"
+    vec = False
+    steps = False
+
+
+class Problem:
+    def __init__(self, expr):
+        self.expr = expr
+        self.source = "<random>"
+        self.line = 1
+        self.symbols = {s.name: s for s in symbols(expr)}
+        self.definitions = {}
+
+
+NONSMOOTH = ("relu", "abs", "step", "sign")
+
+
+def _smooth(e) -> bool:
+    from matdiff_cli.expr import Func, walk
+    return not any(isinstance(n, Func) and n.name in NONSMOOTH for n in walk(e))
+
+
+def _check(expr, data, command):
+    syms = symbols(expr)
+    assume(syms)
+    var = data.draw(st.sampled_from(syms), label="variable")
+    try:
+        der = derive(Problem(expr), var, command, Opts())
+    except MatdiffError as exc:
+        # refusing is allowed (exit 3); a wrong answer is not
+        assert exc.exit_code == 3, exc.message
+        assume(False)
+    try:
+        result = numeric_check(der, seed=data.draw(st.integers(0, 2**16), label="seed"), trials=2)
+    except MatdiffError:     # the sampler found no well-conditioned point: not a verdict
+        assume(False)
+    assert result.passed, (f"{command} of {expr!r} w.r.t. {var.name}: {result.summary()}\n"
+                           f"result: {der.result!r}")
+    kind = "hessian" if command == "hess" else "gradient"
+    WORST[kind] = max(WORST[kind], result.max_rel_error)
+    WORST["checked"] += 1
+
+
+@settings(max_examples=EXAMPLES, derandomize=True, deadline=None,
+          suppress_health_check=list(HealthCheck))
+@given(expressions(shape=SCALAR, depth=4, diffs=False), st.data())
+def test_random_gradients_match_finite_differences(expr, data):
+    _check(expr, data, "grad")
+
+
+@settings(max_examples=max(EXAMPLES // 2, 10), derandomize=True, deadline=None,
+          suppress_health_check=list(HealthCheck))
+@given(expressions(shape=SCALAR, depth=4, diffs=False), st.data())
+def test_random_hessians_match_finite_differences(expr, data):
+    assume(_smooth(expr))
+    _check(expr, data, "hess")
+
+
+def teardown_module(module):
+    print(f"\n[engine properties] checked {WORST['checked']} derivatives; largest relative "
+          f"error: gradient {WORST['gradient']:.2e}, Hessian {WORST['hessian']:.2e}")
