@@ -140,26 +140,36 @@ def _input_params() -> list[click.Parameter]:
     ]
 
 
-# name: (summary, options) in the order of SPEC §3
-COMMAND_TABLE: dict[str, tuple[str, tuple[str, ...]]] = {
+# name: (summary, options, example) in the order of SPEC §3
+COMMAND_TABLE: dict[str, tuple[str, tuple[str, ...], str]] = {
     "grad": ("The gradient of a scalar EXPR.",
-             ("wrt", "steps", "check", "expect", "let", "seed")),
-    "diff": ("The differential df = L[dX].", ("wrt", "steps", "check", "expect", "let", "seed")),
+             ("wrt", "steps", "check", "expect", "let", "seed"),
+             'matdiff grad "tr(X^T A X B)" --wrt X -d "A, B: n x n symmetric"'),
+    "diff": ("The differential df = L[dX].",
+             ("wrt", "steps", "check", "expect", "let", "seed"),
+             'matdiff diff "logdet(X^T A X)" --wrt X --steps'),
     "jac": ("The Jacobian, or the linear operator dF = L[dX].",
-            ("wrt", "steps", "check", "expect", "let", "seed", "layout", "vec")),
+            ("wrt", "steps", "check", "expect", "let", "seed", "layout", "vec"),
+            'matdiff jac "sigmoid(W x - b)" --wrt x'),
     "hess": ("The Hessian matrix, or the Hessian operator H[dX].",
-             ("wrt", "steps", "check", "expect", "let", "seed", "vec")),
+             ("wrt", "steps", "check", "expect", "let", "seed", "vec"),
+             'matdiff hess "||A x - b||^2" --wrt x'),
     "check": ("Verify the derivatives numerically (finite differences).",
-              ("wrt", "expect", "let", "seed")),
+              ("wrt", "expect", "let", "seed"),
+              'matdiff check "tr(X^T A X B)" --wrt X --expect "A X B + A^T X B^T"'),
     "solve": ("The stationary point of a quadratic objective.",
-              ("wrt", "steps", "check", "let", "seed")),
-    "shape": ("Parse, infer the shapes and draw the expression tree.", ()),
-    "eval": ("The numeric value of EXPR at the --let bindings.", ("let", "seed", "expect")),
-    "code": ("A generated function for the value and the derivative.", ("wrt", "lang")),
+              ("wrt", "steps", "check", "let", "seed"),
+              'matdiff solve "||X w - y||^2" --wrt w'),
+    "shape": ("Parse, infer the shapes and draw the expression tree.", (),
+              'matdiff shape "x^T A x" -d "A: n x n spd"'),
+    "eval": ("The numeric value of EXPR at the --let bindings.", ("let", "seed", "expect"),
+             'matdiff eval "x^T A x" --let "x=[[1],[2]]" --let "A=[[2,0],[0,3]]"'),
+    "code": ("A generated function for the value and the derivative.", ("wrt", "lang"),
+             'matdiff code "||A x - b||^2" --wrt x --lang numpy'),
 }
 
 
-def _make_command(name: str, summary: str, options: tuple[str, ...]) -> click.Command:
+def _make_command(name: str, summary: str, options: tuple[str, ...], example: str):
     def callback(**kwargs):
         return run(name, **kwargs)
 
@@ -167,10 +177,10 @@ def _make_command(name: str, summary: str, options: tuple[str, ...]) -> click.Co
         name,
         params=_input_params() + [_option(o) for o in options],
         callback=callback,
-        help=summary + "\n\nEXPR is an expression or a document of them; - reads standard input.",
+        help=summary + "\n\nEXPR is an expression, or a document of declarations and "
+        "expressions (one problem per expression); - reads standard input.",
         short_help=summary,
-        epilog=EPILOG,
-        no_args_is_help=False,
+        epilog=f"\b\nExample:\n  {example}\n  matdiff {name} -f problems.txt --format json",
     )
 
 
@@ -240,9 +250,9 @@ def cli():
     """
 
 
-for _name, (_summary, _options) in COMMAND_TABLE.items():
-    cli.add_command(_make_command(_name, _summary, _options))
-del _name, _summary, _options
+for _name, _entry in COMMAND_TABLE.items():
+    cli.add_command(_make_command(_name, *_entry))
+del _name, _entry
 
 
 # ---------------------------------------------------------------------------
