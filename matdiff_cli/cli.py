@@ -16,7 +16,7 @@ import sys
 import click
 
 from . import __version__
-from .errors import MatdiffError
+from .errors import MatdiffError, worst
 from .report import FORMATS
 
 FORMAT_HELP = "Output format [default: pretty on a terminal, text otherwise]."
@@ -262,7 +262,6 @@ del _name, _entry
 def run(name: str, expr, file, declare, fmt, **opts) -> int:
     """Read the input, solve each problem, write each report; return the status."""
     from .commands import COMMANDS, Options
-    from .errors import worst
     from .report import Output
 
     stdout = sys.stdout
