@@ -10,10 +10,6 @@ and the command line start fast::
 The differentiation API (``differential``, ``gradient``, ``jacobian``,
 ``hessian``, ``check``, ``solve``) comes with the differentiation engine.
 """
-from __future__ import annotations
-
-import importlib
-
 __version__ = "0.1.0"
 
 # public name -> module that defines it (imported on first use)
@@ -30,13 +26,17 @@ _LAZY = {
     "solve": "matdiff_cli.api",
 }
 
-__all__ = ["__version__", *_LAZY]
+# (the differentiation names join __all__ when matdiff_cli.api exists, so that
+# ``from matdiff_cli import *`` never asks for a missing one)
+__all__ = ["__version__", "parse", "read_document", "Problem", "MatdiffError"]
 
 
 def __getattr__(name: str):
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'matdiff_cli' has no attribute {name!r}")
+    import importlib
+
     try:
         value = getattr(importlib.import_module(module), name)
     except ModuleNotFoundError as e:

@@ -450,6 +450,17 @@ def test_shape_does_not_import_heavy_modules():
     assert not imported & {"sympy", "numpy", "rich"}
 
 
+def test_public_api_is_lazy():
+    import matdiff_cli
+
+    problem = matdiff_cli.parse("tr(X^T A X B)")
+    assert problem.expr.shape == (1, 1)
+    (again,) = matdiff_cli.read_document("X: n x m\ntr(X^T A X B)", declare=["A: n x n"])
+    assert again.symbols["X"].shape == ("n", "m")
+    with pytest.raises(AttributeError):
+        matdiff_cli.no_such_thing
+
+
 def test_import_matdiff_cli_is_cheap():
     code = "import sys, matdiff_cli; print(sorted(m for m in sys.modules if m.startswith(('click', 'lark', 'sympy', 'numpy', 'rich'))))"
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=ROOT, timeout=60)
