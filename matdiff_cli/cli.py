@@ -200,10 +200,13 @@ class MatdiffGroup(click.Group):
                 args, prog_name or "matdiff", complete_var, standalone_mode=False, **extra
             )
         except click.ClickException as e:
+            hint = _usage_hint(e, args)
             if _wants_json(args):
-                _write_json_error("usage", e.format_message(), _command_of(args))
+                _write_json_error("usage", e.format_message(), _command_of(args), hint)
             else:
                 e.show()
+                if hint:
+                    click.echo(f"hint: {hint}", err=True)
             status = e.exit_code
         except click.exceptions.Abort:
             click.echo("Aborted!", err=True)
@@ -220,6 +223,15 @@ def _wants_json(args: list[str]) -> bool:
         if a == "--format=json" or (a == "--format" and args[i + 1 : i + 2] == ["json"]):
             return True
     return False
+
+
+def _usage_hint(e: click.ClickException, args: list[str]) -> str | None:
+    """An unknown option that looks like an expression: say how to pass it."""
+    name = getattr(e, "option_name", None)
+    if not isinstance(e, click.NoSuchOption) or not name or name.startswith("--"):
+        return None
+    arg = next((a for a in args if a.startswith(name)), name)
+    return f'an EXPR that starts with - goes after --: matdiff {_command_of(args) or "grad"} -- "{arg}"'
 
 
 def _command_of(args: list[str]) -> str | None:

@@ -108,6 +108,12 @@ def test_expr_starting_with_minus_after_double_dash():
     assert json_lines(r.stdout)[0]["input"] == "-x^T x"
 
 
+def test_expr_starting_with_minus_without_double_dash_gets_a_hint():
+    r = run("shape", "-x^T x")
+    assert r.exit_code == 2
+    assert 'matdiff shape -- "-x^T x"' in r.stderr
+
+
 def test_expr_and_file_together_is_a_usage_error(tmp_path):
     f = tmp_path / "p.txt"
     f.write_text("tr(X)\n")
