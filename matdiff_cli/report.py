@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Callable, Iterator
+from typing import Callable, Iterator
 
 from .errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_UNSUPPORTED
 from .expr import SCALAR, EPow, Expr, Func, Num, Power, Sym
@@ -73,6 +73,7 @@ class DiagnosticReport(Report):
 
     to_stderr = True
     kind = "error"
+    prefix = "error"
     message = ""
     hint: str | None = None
     column: int | None = None
@@ -91,8 +92,6 @@ class DiagnosticReport(Report):
             },
         }
 
-    prefix = "error"
-
     def to_text(self) -> str:
         where = f"line {self.line}: " if self.line else ""
         lines = [f"{self.prefix}: {where}{self.message}"]
@@ -101,12 +100,6 @@ class DiagnosticReport(Report):
         if self.hint:
             lines.append(f"hint: {self.hint}")
         return "\n".join(lines)
-
-    def to_latex(self) -> str:
-        return self.to_text()
-
-    def to_numpy(self) -> str:
-        return self.to_text()
 
     def to_pretty(self, console) -> None:
         from rich.text import Text
@@ -134,15 +127,10 @@ class ErrorReport(DiagnosticReport):
     def __init__(self, error, command: str, input: str | None = None):
         self.error = error
         self.command = command
-        self.kind = getattr(error, "kind", "error")
-        self.message = getattr(error, "message", str(error))
-        self.hint = getattr(error, "hint", None)
-        self.line = getattr(error, "line", None)
-        self.column = getattr(error, "column", None)
-        self.status = getattr(error, "exit_code", BAD_INPUT)
-        if input is None:
-            input = getattr(error, "statement", None) or getattr(error, "source_line", None)
-        self.input = input
+        self.kind, self.message, self.hint = error.kind, error.message, error.hint
+        self.line, self.column = error.line, error.column
+        self.status = error.exit_code
+        self.input = input if input is not None else (error.statement or error.source_line)
 
     def to_text(self) -> str:
         return f"{self.prefix}: {self.error.format()}"
@@ -158,11 +146,8 @@ class UnavailableReport(DiagnosticReport):
         self.command = command
         self.input = problem.source
         self.line = problem.line
-        self.message = (
-            f"matdiff {command} is not available yet: "
-            "the differentiation engine lands in the next release"
-        )
-        self.hint = "matdiff shape parses the expression and shows its shapes"
+        self.message = f"matdiff {command} is not available yet: it comes in a later release"
+        self.hint = "matdiff --help lists what this release can do"
 
 
 class InternalErrorReport(DiagnosticReport):
