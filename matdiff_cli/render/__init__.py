@@ -1,0 +1,175 @@
+"""Renderers: one expression DAG -> text, pretty (Unicode / Rich), LaTeX, NumPy.
+
+Every renderer is a table of small per-node rules (``functools.singledispatch``)
+run by the one engine below, which owns the walk, the memo and the names:
+
+* ``render_dag`` visits the DAG children-first with an explicit stack (no
+  recursion, so a chain thousands of nodes deep is fine) and calls the rule of
+  each distinct node once.  A rule returns a :class:`Doc`: a precedence level
+  and a tuple of parts that are strings or the Docs of its children, so a
+  shared child is rendered once and referenced, never re-rendered.
+* ``flatten`` writes a Doc out with an explicit stack: the cost is linear in
+  the length of the output.
+* ``names`` maps nodes to names (definitions such as ``h1 = tanh(W1 x)``,
+  shared subexpressions ``t1``).  A named node is printed as its name and not
+  descended into -- except the root, which is always written out (a result is
+  never just its own name).
+
+Importing this package imports nothing heavy (``expr.__repr__`` uses the text
+renderer).
+"""
+from __future__ import annotations
+
+from ..expr import Expr
+
+
+class Doc:
+    """A rendered fragment.
+
+    ``level``: how tightly it binds (renderer-specific scale, higher = tighter);
+    ``parts``: strings, child Docs or :class:`Styled` strings;
+    ``node``: the node it renders, ``None`` when it is a name;
+    ``neg``: for a negation ``-body``, the Doc of ``body`` (so a sum can write
+    ``a - body``); ``chain``: the node type whose syntactic chain this fragment
+    is at its top level (``Add``, ``Mul``, ``Hadamard``), if any;
+    ``bars``: whether the text contains ``||`` (norm delimiters).
+    """
+
+    __slots__ = ("level", "parts", "node", "neg", "chain", "bars")
+
+    def __init__(self, level, parts, node=None, neg=None, chain=None, bars=None):
+        self.level = level
+        self.parts = parts = tuple(parts)
+        self.node = node
+        self.neg = neg
+        self.chain = chain
+        if bars is None:
+            bars = False
+            for p in parts:
+                if type(p) is Doc and p.bars:
+                    bars = True
+                    break
+        self.bars = bars
+
+
+class Styled:
+    """A literal string with a Rich style (ignored by plain output)."""
+
+    __slots__ = ("text", "style")
+
+    def __init__(self, text: str, style: str):
+        self.text = text
+        self.style = style
+
+
+class Deferred:
+    """A part that raises when written: an error that matters only if used
+    (e.g. a dimension that cannot be named, in a branch the output drops)."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception):
+        self.error = error
+
+
+def _postorder(root: Expr, names: dict) -> list:
+    """Distinct nodes of root, children first; named nodes are leaves."""
+    out, seen = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            out.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        if node is root or node not in names:
+            for c in reversed(node.children):
+                if c not in seen:
+                    stack.append((c, False))
+    return out
+
+
+class Context:
+    """What a rule sees: ``cx[child]`` is the child's Doc; renderers subclass
+    it to carry their settings (notation, dimension lookup...)."""
+
+    def __init__(self, names: dict | None = None):
+        self.names = names or {}
+        self.docs: dict = {}
+
+    def __getitem__(self, node: Expr) -> Doc:
+        return self.docs[node]
+
+    def name_doc(self, node: Expr, name: str) -> Doc:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+def render_dag(root: Expr, rule, cx: Context) -> Doc:
+    """The Doc of root: ``rule(node, cx)`` once per distinct node, children first."""
+    names = cx.names
+    docs = cx.docs
+    for node in _postorder(root, names):
+        if node is not root and node in names:
+            docs[node] = cx.name_doc(node, names[node])
+        else:
+            docs[node] = rule(node, cx)
+    return docs[root]
+
+
+def _write(doc: Doc, emit) -> None:
+    """Call emit(text, style) for each piece of doc in order (explicit stack)."""
+    stack = [doc]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is str:
+            emit(item, None)
+        elif kind is Doc:
+            push(reversed(item.parts))
+        elif kind is Styled:
+            emit(item.text, item.style)
+        elif kind is Deferred:
+            raise item.error
+        else:  # pragma: no cover - a rule returned a bad part
+            raise TypeError(f"bad Doc part {item!r}")
+
+
+def segments(doc: Doc) -> list:
+    """The (text, style) pieces of doc in order; style None for plain text."""
+    out: list = []
+    _write(doc, lambda text, style: out.append((text, style)))
+    return out
+
+
+def flatten(doc: Doc) -> str:
+    """The plain text of doc (``_write`` unrolled: this is the hot loop)."""
+    out: list = []
+    append = out.append
+    stack = [iter((doc,))]
+    while stack:
+        for item in stack[-1]:
+            kind = type(item)
+            if kind is str:
+                append(item)
+            elif kind is Doc:
+                stack.append(iter(item.parts))
+                break
+            elif kind is Styled:
+                append(item.text)
+            else:
+                _write(item, None)  # raises: Deferred or a bad part
+        else:
+            stack.pop()
+    return "".join(out)
+
+
+def paren(doc: Doc, level: int, open_: str = "(", close: str = ")") -> Doc:
+    """doc in brackets, as a fragment of the given (tightest) level."""
+    return Doc(level, (open_, doc, close))
+
+
+__all__ = ["Doc", "Styled", "Deferred", "Context", "render_dag", "flatten", "segments", "paren"]

@@ -1,0 +1,605 @@
+"""NumPy evaluation, property-respecting random points, finite differences.
+
+* :func:`evaluate` computes an expression at a point, once per distinct node of
+  the DAG, children first with an explicit stack (deep DAGs are fine).
+  Non-scalars are 2-D arrays (vectors (n, 1) columns); scalars are floats.
+  ``logdet(a)`` is ``log(det(a))``: NaN where ``det(a) < 0`` (outside its
+  domain), -inf where it is 0.
+* :func:`sample_values` draws a random point at which the expressions are
+  defined and well conditioned, with every declared property holding.
+* :func:`directional_derivative`, :func:`second_directional_derivative` and
+  :func:`relative_error` are the finite-difference oracle of ``check``.
+
+Values are keyed by variable name; the direction of ``Diff(X)`` (``dX``) is
+keyed ``("d", "X")``.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import singledispatch
+
+import numpy as np
+
+from .expr import (
+    SCALAR, Add, Broadcast, Commutation, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Expr,
+    Func, Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num,
+    Ones, Power, Softmax, Sum, Sym, Trace, Transpose, Vec, Zeros, symbols, walk,
+)
+
+SIZES = (2, 3, 4, 5, 6)
+
+
+# =========================================================================== dimensions
+
+def dim_size(d, sizes: dict) -> int:
+    """The integer value of a dimension: an int, a name, or a product ``n*m``."""
+    if isinstance(d, int):
+        return d
+    if d in sizes:
+        return sizes[d]
+    if "*" in d:
+        out = 1
+        for part in d.split("*"):
+            out *= dim_size(part.strip(), sizes)
+        return out
+    raise ValueError(f"the size of dimension {d!r} is not known")
+
+
+def base_dims(roots) -> list:
+    """The symbolic dimension names the expressions use (composites split), in order."""
+    out: dict = {}
+    for root in roots:
+        for node in walk(root):
+            dims = list(node.shape)
+            if isinstance(node, (Identity, Commutation)):
+                dims += list(node.args)
+            for d in dims:
+                if isinstance(d, str):
+                    for part in d.split("*"):
+                        out.setdefault(part.strip(), None)
+    return list(out)
+
+
+def sizes_from_values(roots, values: dict, sizes: dict | None = None) -> dict:
+    """Dimension sizes read off the values of the variables (checked for consistency)."""
+    sizes = dict(sizes or {})
+    for root in roots:
+        for node in walk(root):
+            if isinstance(node, Sym) and node.name in values:
+                _bind(node, np.shape(values[node.name]), sizes)
+    return sizes
+
+
+def _bind(sym: Sym, shape, sizes: dict) -> None:
+    if sym.shape == SCALAR:
+        return
+    if len(shape) == 1:
+        shape = (shape[0], 1)
+    if len(shape) != 2:
+        raise ValueError(f"{sym.name}: expected a 2-D value, got shape {shape}")
+    for d, k in zip(sym.shape, shape):
+        if isinstance(d, str) and "*" not in d:
+            if sizes.setdefault(d, k) != k:
+                raise ValueError(f"{sym.name}: dimension {d} is {sizes[d]} elsewhere, {k} here")
+        elif isinstance(d, int) and d != k:
+            raise ValueError(f"{sym.name}: expected {d} for a dimension, got {k}")
+
+
+# =========================================================================== evaluation
+
+def evaluate(expr: Expr, values: dict, sizes: dict | None = None):
+    """The value of expr at ``values`` (name -> array or float; ("d", name) ->
+    direction).  Scalars come back as floats, everything else as 2-D arrays."""
+    return evaluate_all([expr], values, sizes)[expr]
+
+
+def evaluate_all(roots, values: dict, sizes: dict | None = None) -> dict:
+    """node -> value for every node of the DAGs of roots (each computed once)."""
+    ev = _Evaluator(values, sizes_from_values(roots, values, sizes))
+    memo: dict = {}
+    with np.errstate(all="ignore"):
+        for root in roots:
+            for node in walk(root):
+                if node not in memo:
+                    memo[node] = _check(node, value(node, [memo[c] for c in node.children], ev))
+    return memo
+
+
+class _Evaluator:
+    def __init__(self, values, sizes):
+        self.values = values
+        self.sizes = sizes
+
+    def shape(self, shape) -> tuple:
+        return tuple(dim_size(d, self.sizes) for d in shape)
+
+
+def _check(node: Expr, v):
+    """Scalars as floats, the rest as 2-D float arrays."""
+    if node.shape == SCALAR:
+        return float(np.asarray(v, dtype=float).reshape(-1)[0])
+    v = np.asarray(v, dtype=float)
+    if v.ndim != 2:
+        v = v.reshape(-1, 1) if v.ndim <= 1 else v
+    return v
+
+
+@singledispatch
+def value(node: Expr, args: list, ev: _Evaluator):
+    raise NotImplementedError(f"no numeric rule for {type(node).__name__}")
+
+
+@value.register
+def _sym(node: Sym, args, ev):
+    if node.name not in ev.values:
+        raise ValueError(f"no value for {node.name}")
+    v = np.asarray(ev.values[node.name], dtype=float)
+    return v if node.shape == SCALAR else v.reshape(ev.shape(node.shape))
+
+
+@value.register
+def _diff(node: Diff, args, ev):
+    key = ("d", node.sym.name)
+    if key not in ev.values:
+        raise ValueError(f"no value for the direction d{node.sym.name}")
+    v = np.asarray(ev.values[key], dtype=float)
+    return v if node.shape == SCALAR else v.reshape(ev.shape(node.shape))
+
+
+@value.register
+def _num(node: Num, args, ev):
+    return float(node.value)
+
+
+@value.register
+def _identity(node: Identity, args, ev):
+    return np.eye(dim_size(node.n, ev.sizes))
+
+
+@value.register
+def _zeros(node: Zeros, args, ev):
+    return np.zeros(ev.shape(node.shape))
+
+
+@value.register
+def _ones(node: Ones, args, ev):
+    return np.ones(ev.shape(node.shape))
+
+
+@value.register
+def _commutation(node: Commutation, args, ev):
+    """K(m,n) vec(A) = vec(A^T): K[j + i n, i + j m] = 1."""
+    m, n = (dim_size(d, ev.sizes) for d in node.args)
+    return np.eye(m * n)[np.arange(m * n).reshape(n, m).T.ravel()]
+
+
+@value.register
+def _add(node: Add, args, ev):
+    out = args[0]
+    for a in args[1:]:
+        out = out + a
+    return out
+
+
+@value.register
+def _mul(node: Mul, args, ev):
+    """Left to right: a scalar step when either side is 1x1, else a matrix product."""
+    out, shape = args[0], node.factors[0].shape
+    for f, a in zip(node.factors[1:], args[1:]):
+        if SCALAR in (shape, f.shape):
+            out = out * a
+        else:
+            out = out @ a
+        shape = f.shape if shape == SCALAR else (shape if f.shape == SCALAR else (shape[0], f.shape[1]))
+    return out
+
+
+@value.register
+def _hadamard(node: Hadamard, args, ev):
+    out = args[0]
+    for a in args[1:]:
+        out = out * a
+    return out
+
+
+@value.register(Div)
+@value.register(EDiv)
+def _divide(node, args, ev):
+    return args[0] / args[1]
+
+
+@value.register
+def _kron(node: Kron, args, ev):
+    return np.kron(np.atleast_2d(args[0]), np.atleast_2d(args[1]))
+
+
+@value.register
+def _broadcast(node: Broadcast, args, ev):
+    return args[0] * np.ones(ev.shape(node.shape))
+
+
+@value.register
+def _transpose(node: Transpose, args, ev):
+    return args[0] if node.shape == SCALAR else args[0].T
+
+
+@value.register
+def _inverse(node: Inverse, args, ev):
+    """NaN for a singular matrix (the check reports it, nothing raises)."""
+    if node.shape == SCALAR:
+        return 1.0 / args[0]
+    try:
+        return np.linalg.inv(args[0])
+    except np.linalg.LinAlgError:
+        return np.full(np.shape(args[0]), np.nan)
+
+
+@value.register
+def _power(node: Power, args, ev):
+    p = node.p
+    if node.shape == SCALAR:
+        if p.denominator == 1 and p >= 0:
+            return args[0] ** int(p)
+        return float(np.power(np.float64(args[0]), float(p)))  # 0^-1 is inf, not an exception
+    return np.linalg.matrix_power(args[0], int(p))
+
+
+@value.register
+def _epow(node: EPow, args, ev):
+    p = node.p
+    return args[0] ** (int(p) if p.denominator == 1 and p >= 0 else float(p))
+
+
+def _scalar_or(fn, scalar=lambda a: a):
+    def rule_(node, args, ev):
+        a = args[0]
+        return scalar(a) if node.a.shape == SCALAR else fn(a)
+    return rule_
+
+
+value.register(Trace, _scalar_or(np.trace))
+value.register(Det, _scalar_or(np.linalg.det))
+value.register(Sum, _scalar_or(np.sum))
+value.register(Norm2, _scalar_or(np.linalg.norm, abs))
+value.register(NormF, _scalar_or(np.linalg.norm, abs))
+value.register(DiagM, _scalar_or(np.diagflat))
+value.register(DiagV, _scalar_or(lambda a: np.diag(a).reshape(-1, 1)))
+value.register(Vec, _scalar_or(lambda a: a.reshape(-1, 1, order="F")))
+
+
+@value.register
+def _logdet(node: LogDet, args, ev):
+    """log det a where det a > 0, else NaN -- computed as the ``numpy`` field
+    writes it, ``np.log(np.linalg.det(a))``, so that the two agree to the bit."""
+    a = args[0]
+    return np.log(a if node.a.shape == SCALAR else np.linalg.det(a))
+
+
+@value.register
+def _softmax(node: Softmax, args, ev):
+    e = np.exp(args[0] - np.max(args[0]))
+    return e / np.sum(e)
+
+
+@value.register
+def _logsumexp(node: LogSumExp, args, ev):
+    m = np.max(args[0])
+    return m + np.log(np.sum(np.exp(args[0] - m)))
+
+
+ELEMENTWISE = {
+    "exp": np.exp, "log": np.log, "sin": np.sin, "cos": np.cos, "tanh": np.tanh,
+    "sqrt": np.sqrt, "abs": np.abs, "sign": np.sign,
+    "sigmoid": lambda u: 1 / (1 + np.exp(-u)),
+    "relu": lambda u: np.maximum(u, 0),
+    "step": lambda u: np.heaviside(u, 0.0),
+    "softplus": lambda u: np.logaddexp(0, u),
+}
+
+
+@value.register
+def _func(node: Func, args, ev):
+    if len(node.args) > 2:
+        return user_function(node.args[2])(args[0])
+    return ELEMENTWISE[node.name](args[0])
+
+
+def user_function(spec):
+    """A vectorised NumPy function for a user function's ``(param, body)``.
+
+    The body is parsed by SymPy (``^`` read as a power, implicit products
+    allowed, matdiff's scalar functions known), not by matdiff's parser."""
+    from .usersym import numeric_function
+
+    param, body = spec if isinstance(spec, tuple) else ("t", str(spec))
+    fn = numeric_function(param, body)
+    return lambda u: np.asarray(fn(u), dtype=float) * np.ones_like(u, dtype=float)
+
+
+# =========================================================================== sampling
+
+def sample_values(exprs_or_syms, rng: np.random.Generator, sizes: dict | None = None,
+                  attempts: int = 100):
+    """A random point ``(values, sizes)`` at which the expressions are defined.
+
+    * Sizes: every symbolic dimension gets its own size from 2..6 (all different
+      while there are enough of them; given ``sizes`` and integer dimensions stay).
+    * Properties always hold: symmetric (M + M^T)/2, spd (G G^T + n I)/n,
+      diagonal, orthogonal (QR of a Gaussian, signs fixed by diag(R) > 0).
+    * A square matrix inside the argument of an inverse, det or logdet is well
+      conditioned: U diag(s) V^T with orthogonal U, V and s in [0.5, 2]
+      (symmetric: eigenvalues +-[0.5, 2]; diagonal: entries +-[0.5, 2]).
+    * logdet of a variable X (or X^T): det X > 0 -- if the draw has det < 0, the
+      sign of its first column is flipped (for a symmetric X, of one eigenvalue).
+    * logdet of a compound argument (``logdet(X^T A X)``, ``logdet(A + B)``):
+      every square variable inside is drawn with a positive-definite symmetric
+      part, S + K with S spd (eigenvalues in [0.5, 2]) and K skew; such
+      matrices have det > 0, and so do X^T A X (X of full column rank), sums
+      and inverses of them.  Whatever the construction cannot promise (X with
+      more columns than rows, products of general matrices) is handled by
+      rejection: the point is redrawn (sizes included) until every inverse,
+      det and logdet argument has condition number < 1e8, every logdet
+      argument has det > 0 and every expression is finite.
+    * A scalar or matrix directly under log, sqrt or a fractional power is
+      drawn positive; one directly under a division or negative power, away
+      from zero.
+    * Directions: ``values[("d", X)]`` for every ``Diff(X)`` in the expressions,
+      with X's structure (see :func:`sample_direction`).
+
+    Raises ValueError when no acceptable point is found in ``attempts`` draws.
+    """
+    roots = [exprs_or_syms] if isinstance(exprs_or_syms, Expr) else list(exprs_or_syms)
+    syms = _all_symbols(roots)
+    diffs = [n.sym for r in roots for n in walk(r) if isinstance(n, Diff)]
+    marks = constraints(roots)
+    fixed = dict(sizes or {})
+    dims = [d for d in base_dims(roots) if d not in fixed]
+    for _ in range(attempts):
+        sz = {**fixed, **draw_sizes(dims, rng)}
+        values = {s.name: draw_symbol(s, sz, marks.get(s.name, set()), rng) for s in syms}
+        for s in diffs:
+            values[("d", s.name)] = sample_direction(s, values[s.name], rng, sz)
+        if acceptable(roots, values, sz):
+            return values, sz
+    raise ValueError("could not draw a point where every inverse, det and logdet "
+                     f"is defined and well conditioned ({attempts} attempts)")
+
+
+def _all_symbols(roots) -> list:
+    out, seen = [], set()
+    for r in roots:
+        for s in symbols(r):
+            if s.name not in seen:
+                seen.add(s.name)
+                out.append(s)
+    return out
+
+
+def draw_sizes(dims, rng) -> dict:
+    """Sizes from 2..6, all different while there are at most five dimensions."""
+    if len(dims) <= len(SIZES):
+        picks = rng.choice(SIZES, size=len(dims), replace=False)
+    else:
+        picks = rng.choice(SIZES, size=len(dims))
+    return {d: int(k) for d, k in zip(dims, picks)}
+
+
+def _direct(e: Expr) -> str | None:
+    """The variable e is, up to transposition (X or X^T), else None."""
+    while isinstance(e, Transpose):
+        e = e.a
+    return e.name if isinstance(e, Sym) else None
+
+
+def constraints(roots) -> dict:
+    """variable name -> marks: ``logdet`` (direct argument), ``pdpart`` (inside a
+    compound logdet argument), ``invertible``, ``positive``, ``nonzero``."""
+    marks: dict = defaultdict(set)
+    for root in roots:
+        for node in walk(root):
+            for name, mark in _marks(node):
+                marks[name].add(mark)
+    return marks
+
+
+def _marks(node: Expr):
+    if isinstance(node, LogDet):
+        direct = _direct(node.a)
+        if direct is not None:
+            yield direct, "logdet"
+        else:
+            for s in symbols(node.a):
+                yield s.name, "pdpart"
+    if isinstance(node, (Inverse, Det, LogDet)):
+        for s in symbols(node.a):
+            yield s.name, "invertible"
+    fractional = isinstance(node, (Power, EPow)) and node.p.denominator != 1
+    if fractional or (isinstance(node, Func) and node.name in ("log", "sqrt")):
+        direct = _direct(node.args[1] if isinstance(node, Func) else node.base)
+        if direct is not None:
+            yield direct, "positive"
+    negative = isinstance(node, (Power, EPow)) and node.p < 0
+    if negative or isinstance(node, (Div, EDiv)):
+        direct = _direct(node.base if negative else node.args[1])
+        if direct is not None:
+            yield direct, "nonzero"
+
+
+def _magnitudes(rng, k) -> np.ndarray:
+    return rng.uniform(0.5, 2.0, size=k)
+
+
+def _signs(rng, k) -> np.ndarray:
+    return rng.choice((-1.0, 1.0), size=k)
+
+
+def random_orthogonal(n: int, rng) -> np.ndarray:
+    """QR of a Gaussian with the signs fixed (diag R > 0): Haar distributed."""
+    q, r = np.linalg.qr(rng.standard_normal((n, n)))
+    return q * np.where(np.diag(r) < 0, -1.0, 1.0)
+
+
+def draw_symbol(sym: Sym, sizes: dict, marks: set, rng):
+    """A value for one variable, with its properties and the marks' guarantees."""
+    r, c = (dim_size(d, sizes) for d in sym.shape)
+    if sym.shape == SCALAR:
+        return _draw_scalar(marks, rng)
+    if r != c:
+        if "positive" in marks:
+            return rng.uniform(0.5, 2.0, size=(r, c))
+        return rng.standard_normal((r, c))
+    return _draw_square(sym, r, marks, rng)
+
+
+def _draw_scalar(marks, rng) -> float:
+    if "positive" in marks or "logdet" in marks or "pdpart" in marks:
+        return float(rng.uniform(0.5, 2.0))
+    if marks & {"nonzero", "invertible"}:
+        return float(_signs(rng, 1)[0] * _magnitudes(rng, 1)[0])
+    return float(rng.standard_normal())
+
+
+def _draw_square(sym: Sym, n: int, marks: set, rng) -> np.ndarray:
+    logdet = "logdet" in marks
+    pd = "pdpart" in marks
+    cond = logdet or pd or "invertible" in marks
+    if sym.has("orthogonal"):
+        q = random_orthogonal(n, rng)
+        if logdet and np.linalg.det(q) < 0:
+            q[:, 0] = -q[:, 0]
+        return q
+    if sym.has("spd"):
+        g = rng.standard_normal((n, n))
+        return (g @ g.T + n * np.eye(n)) / n
+    if sym.has("diagonal"):
+        if not cond:
+            return np.diag(rng.standard_normal(n))
+        d = _magnitudes(rng, n) * (1.0 if pd else _signs(rng, n))
+        if logdet and np.prod(d) < 0:
+            d[0] = -d[0]
+        return np.diag(d)
+    if sym.has("symmetric"):
+        if not cond:
+            g = rng.standard_normal((n, n))
+            return (g + g.T) / 2
+        lam = _magnitudes(rng, n) * (1.0 if pd else _signs(rng, n))
+        if logdet and np.prod(lam) < 0:
+            lam[0] = -lam[0]
+        u = random_orthogonal(n, rng)
+        return (u * lam) @ u.T
+    if "positive" in marks:  # under an elementwise log / sqrt: positive entries
+        return rng.uniform(0.5, 2.0, size=(n, n))
+    if pd:
+        u = random_orthogonal(n, rng)
+        s = (u * _magnitudes(rng, n)) @ u.T
+        g = rng.standard_normal((n, n))
+        return s + (g - g.T) / (2 * np.sqrt(n))
+    if cond:
+        m = (random_orthogonal(n, rng) * _magnitudes(rng, n)) @ random_orthogonal(n, rng).T
+        if logdet and np.linalg.det(m) < 0:
+            m[:, 0] = -m[:, 0]
+        return m
+    return rng.standard_normal((n, n))
+
+
+def sample_direction(sym: Sym, value, rng, sizes: dict):
+    """A random direction dX that keeps X's structure: symmetric for symmetric
+    and spd X, diagonal for diagonal X, the tangent X Ω (Ω skew) for orthogonal X."""
+    if sym.shape == SCALAR:
+        return float(rng.standard_normal())
+    r, c = (dim_size(d, sizes) for d in sym.shape)
+    g = rng.standard_normal((r, c))
+    if r != c:
+        return g
+    if sym.has("orthogonal"):
+        return np.asarray(value) @ (g - g.T) / 2
+    if sym.has("symmetric", "spd"):
+        return (g + g.T) / 2
+    if sym.has("diagonal"):
+        return np.diag(np.diag(g))
+    return g
+
+
+def acceptable(roots, values: dict, sizes: dict, max_cond: float = 1e8) -> bool:
+    """Every inverse/det/logdet argument well conditioned (logdet: det > 0) and
+    every root finite."""
+    memo = evaluate_all(roots, values, sizes)
+    for node, v in memo.items():
+        if isinstance(node, (Inverse, Det, LogDet)) and node.a.shape != SCALAR:
+            a = memo[node.a]
+            if not np.all(np.isfinite(a)) or np.linalg.cond(a) > max_cond:
+                return False
+            if isinstance(node, LogDet) and not np.linalg.det(a) > 0:
+                return False
+    return all(np.all(np.isfinite(memo[r])) for r in roots)
+
+
+# =========================================================================== finite differences
+
+def _caller(f, sizes=None):
+    """f as a function of the values: an expression is evaluated."""
+    if isinstance(f, Expr):
+        return lambda vals: evaluate(f, vals, sizes)
+    return f
+
+
+def _shifted(values: dict, name: str, steps) -> dict:
+    out = dict(values)
+    x = np.asarray(values[name], dtype=float)
+    for coef, direction in steps:
+        x = x + coef * np.asarray(direction, dtype=float)
+    out[name] = x if x.ndim else float(x)
+    return out
+
+
+def directional_derivative(f, values: dict, name: str, direction, h: float = 1e-6,
+                           sizes: dict | None = None):
+    """Central difference: (f(X + h D) - f(X - h D)) / 2h, error O(h^2).
+
+    f: an expression (evaluated with ``sizes``) or a function of the values
+    dict; name: the variable X."""
+    f = _caller(f, sizes)
+    plus = f(_shifted(values, name, [(h, direction)]))
+    minus = f(_shifted(values, name, [(-h, direction)]))
+    return (np.asarray(plus) - np.asarray(minus)) / (2 * h)
+
+
+def second_directional_derivative(f, values: dict, name: str, direction, h: float = 1e-4,
+                                  direction2=None, sizes: dict | None = None):
+    """d²/dt² f(X + t D) at 0: (f(X + hD) - 2 f(X) + f(X - hD)) / h².
+
+    With ``direction2`` E, the mixed d²/ds dt f(X + s D + t E): the four-point
+    formula (f(+D+E) - f(+D-E) - f(-D+E) + f(-D-E)) / 4h²."""
+    f = _caller(f, sizes)
+    if direction2 is None:
+        fp = f(_shifted(values, name, [(h, direction)]))
+        fm = f(_shifted(values, name, [(-h, direction)]))
+        return (np.asarray(fp) - 2 * np.asarray(f(values)) + np.asarray(fm)) / h**2
+    total = 0
+    for s, t in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
+        total = total + s * t * np.asarray(f(_shifted(values, name, [(s * h, direction),
+                                                                        (t * h, direction2)])))
+    return total / (4 * h**2)
+
+
+def relative_error(a, b, floor: float = 1e-3) -> float:
+    """max|a - b| / max(max|a|, max|b|, floor).
+
+    Relative to the larger of the two arrays as a whole (so a single entry near
+    zero does not blow up the error), and absolute (divided by ``floor``) when
+    both are about zero.  inf when shapes differ or a value is not finite."""
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    if a.size == 1 and b.size == 1:
+        a, b = a.reshape(()), b.reshape(())
+    if a.shape != b.shape or not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        return float("inf")
+    if a.size == 0:
+        return 0.0
+    scale = max(float(np.max(np.abs(a))), float(np.max(np.abs(b))), floor)
+    return float(np.max(np.abs(a - b))) / scale
+
+
+__all__ = ["evaluate", "evaluate_all", "sample_values", "sample_direction", "draw_symbol",
+           "constraints", "random_orthogonal", "directional_derivative",
+           "second_directional_derivative", "relative_error", "dim_size", "sizes_from_values"]

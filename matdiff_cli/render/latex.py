@@ -1,0 +1,147 @@
+r"""LaTeX: ``A^{\top}``, ``\operatorname{tr}``, ``\odot``, ``\frac{a}{c}``, ``\mathrm{d}X``.
+
+The rules are the text renderer's (same precedence, same brackets, written
+``\left( \right)``); :class:`LatexNotation` spells them.  Division is a
+``\frac`` (which binds like a postfix term: bare as a factor, bracketed under
+an exponent).  Names: Greek words and letters become ``\alpha``, a letter with
+digits or an ``_`` suffix gets a subscript (``W1`` -> ``W_{1}``, ``x_0`` ->
+``x_{0}``), other multi-letter names are ``\mathrm{...}``.
+"""
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+from ..expr import EDiv, Expr, Hadamard
+from . import Doc, flatten, render_dag
+from .pretty import GREEK
+from .text import ATOM, POST, Notation, TextContext, number_text, rule
+
+GREEK_TEX = {word: "\\" + word for word in GREEK}
+GREEK_TEX.update({letter: "\\" + word for word, letter in GREEK.items()})
+GREEK_TEX.update({"ϵ": r"\epsilon", "ϕ": r"\phi", "ϑ": r"\vartheta"})
+
+FUNCS = {
+    "tr": r"\operatorname{tr}", "det": r"\det", "logdet": r"\log\det",
+    "sum": r"\operatorname{sum}", "diag": r"\operatorname{diag}", "vec": r"\operatorname{vec}",
+    "softmax": r"\operatorname{softmax}", "logsumexp": r"\operatorname{logsumexp}",
+    "exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tanh": r"\tanh",
+    "sigmoid": r"\sigma", "kron": r"\operatorname{kron}", "norm2": r"\operatorname{norm2}",
+    "inv": r"\operatorname{inv}",
+}
+
+
+def _word(w: str) -> str:
+    """One piece of a name: Greek -> \\alpha, one character as is, else \\mathrm."""
+    if w in GREEK_TEX:
+        return GREEK_TEX[w]
+    if len(w) == 1 or w.isdigit():
+        return w
+    return r"\mathrm{" + w.replace("_", r"\_") + "}"
+
+
+def latex_name(name: str) -> str:
+    """``W1`` -> ``W_{1}``, ``x_0`` -> ``x_{0}``, ``beta`` -> ``\\beta``, ``foo`` -> ``\\mathrm{foo}``."""
+    head, sep, tail = name.partition("_")
+    if not sep:
+        m = re.fullmatch(r"([^\W\d_]+)(\d+)", name)
+        if m is None:
+            return _word(name)
+        head, tail = m.groups()
+    if not head or not tail:
+        return _word(name)
+    return _word(head) + "_{" + _word(tail) + "}"
+
+
+def first_char(doc) -> str:
+    """The first character doc writes (empty if none)."""
+    item = doc
+    for _ in range(10_000):
+        if isinstance(item, str):
+            if item:
+                return item[0]
+            return ""
+        parts = getattr(item, "parts", None)
+        if parts is None:
+            return getattr(item, "text", "")[:1]
+        if not parts:
+            return ""
+        item = parts[0]
+    return ""
+
+
+class LatexNotation(Notation):
+    lp, rp = r"\left(", r"\right)"
+    ops = {Hadamard: r" \odot ", EDiv: r" \oslash "}
+    kron_op = r" \otimes "
+    exact = False
+    transpose_mark, inverse_mark, inverse_transpose_mark = r"^{\top}", "^{-1}", r"^{-\top}"
+
+    def sym(self, name):
+        return latex_name(name)
+
+    def diff(self, sym):
+        return r"\mathrm{d}" + latex_name(sym.name)
+
+    def number(self, v: Fraction) -> Doc:
+        level, text = number_text(v)
+        if level == ATOM:
+            return Doc(ATOM, (text,))
+        return Doc(POST, (rf"\frac{{{v.numerator}}}{{{v.denominator}}}",))
+
+    def zeros(self, shape):
+        return Doc(ATOM, (r"\mathbf{0}",))
+
+    def ones(self, shape):
+        return Doc(ATOM, (r"\mathbf{1}",))
+
+    def commutation(self, m, n):
+        return Doc(ATOM, (f"K_{{{m},{n}}}",))
+
+    def func(self, key):
+        if key in FUNCS:
+            return FUNCS[key]
+        if key.endswith("'"):  # a derivative f' of a user function f
+            return self.func(key[:-1]) + "'"
+        return latex_name(key) if len(key) == 1 else rf"\operatorname{{{key}}}"
+
+    def call(self, key, *args):
+        if key == "sqrt":
+            return Doc(ATOM, (r"\sqrt{", args[0], "}"))
+        if key == "abs":
+            return Doc(ATOM, (r"\left|", args[0], r"\right|"))
+        return super().call(key, *args)
+
+    def norm2(self, a):
+        return Doc(ATOM, (r"\|", a, r"\|_2"))
+
+    def normF(self, a):
+        return Doc(ATOM, (r"\|", a, r"\|_F"))
+
+    def power_text(self, p: Fraction) -> str:
+        level, text = number_text(abs(p))
+        return ("-" if p < 0 else "") + text
+
+    def exponent(self, p: Fraction) -> str:
+        return "^{" + self.power_text(p) + "}"
+
+    def epow(self, p: Fraction) -> str:
+        return r"^{\circ " + self.power_text(p) + "}"
+
+    def juxt(self, left, right) -> str:
+        c = first_char(right)
+        return r" \cdot " if c.isdigit() or c == "-" else " "
+
+    def div(self, node, a, c):
+        return Doc(POST, (r"\frac{", a, "}{", c, "}"), node)
+
+
+LATEX = LatexNotation()
+
+
+def to_latex(expr: Expr, names: dict | None = None) -> str:
+    """expr as LaTeX (math mode, no delimiters)."""
+    return flatten(render_dag(expr, rule, TextContext(names, LATEX)))
+
+
+__all__ = ["to_latex", "latex_name", "LatexNotation"]

@@ -1,0 +1,440 @@
+"""matdiff's own ASCII syntax: the ``text`` format, read back exactly by the parser.
+
+``parse(to_text(e)) is e`` for every tree the parser builds (docs/design.md,
+"Text format").  Parentheses are the fewest the precedence table needs:
+
+====  =========================================  =========================
+ 1    ``a + b``, ``a - b``                        SUM
+ 2    products ``a b``, ``/``, ``.*``, ``./``     PROD (left to right)
+ 3    ``-a``, negative numbers                    NEG
+ 4    ``a^T``, ``a^-1``, ``a^k``, ``a.^p``        POST
+ 5    names, numbers, calls, norms, ``(...)``     ATOM
+====  =========================================  =========================
+
+* one syntactic chain is one node, so a ``Mul`` factor that is a ``Mul`` (and a
+  first ``.*`` operand that is a ``Hadamard``, a sum term that is an ``Add``)
+  is parenthesised -- else the parser would splice it into the chain;
+* a later factor of level <= 3 is parenthesised; a leading one of level 2 is
+  not (``A x .* y`` is ``(A x) .* y``);
+* a leading coefficient prints as ``-2 x``, ``-x`` for -1, and as a later sum
+  term ``a - 2 x``; ``-`` is never followed by another ``-``;
+* a negation that leads a ``/``, ``.*`` or ``./`` is parenthesised, so the
+  text reads the same whether the grammar puts unary minus above or below
+  the product level;
+* a postfix operand that is itself postfix is parenthesised (``(A^T)^-1``),
+  except ``A^-T`` for ``Transpose(Inverse(A))``.
+
+Trees the parser never builds are printed with their value, not their form:
+``Mul(-1, Mul(a, b))`` as ``-a b``, ``Broadcast(s)`` outside a sum as
+``s ones(n, m)``, ``Div`` of two numbers as a division, a composite dimension
+``n*m`` as is.
+
+The rules here are shared with the pretty and LaTeX renderers: each takes
+its symbols from a :class:`Notation` (``cx.nt``).
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from functools import singledispatch
+
+from ..expr import (
+    Add, Broadcast, Commutation, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Expr, Func,
+    Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num, Ones,
+    Power, Softmax, Sum, Sym, Trace, Transpose, Vec, Zeros,
+)
+from . import Context, Doc, Styled, flatten, paren, render_dag
+
+SUM, PROD, NEG, POST, ATOM = 1, 2, 3, 4, 5
+
+
+# --------------------------------------------------------------------------- numbers
+
+def decimal(v: Fraction, max_digits: int = 20) -> str | None:
+    """v >= 0 as a terminating decimal (``0.5``, ``0.001``), or None if it has none."""
+    den, k2, k5 = v.denominator, 0, 0
+    while den % 2 == 0:
+        den, k2 = den // 2, k2 + 1
+    while den % 5 == 0:
+        den, k5 = den // 5, k5 + 1
+    if den != 1:
+        return None
+    k = max(k2, k5)
+    digits = str(v.numerator * 10**k // v.denominator).rjust(k + 1, "0")
+    if k == 0:
+        return digits
+    if len(digits) > max_digits:
+        return None
+    return (digits[:-k] + "." + digits[-k:]).rstrip("0").rstrip(".")
+
+
+def number_text(v: Fraction) -> tuple[int, str]:
+    """(level, text) of a number v >= 0: ``2``, ``0.5`` are atoms, ``1/3`` a product."""
+    d = decimal(v)
+    if d is not None:
+        return ATOM, d
+    return PROD, f"{v.numerator}/{v.denominator}"
+
+
+# --------------------------------------------------------------------------- notation
+
+class Notation:
+    """How the shared rules spell things (the ASCII input syntax here)."""
+
+    lp, rp = "(", ")"
+    minus = "-"
+    ops = {Hadamard: " .* ", EDiv: " ./ ", Div: " / "}
+    kron_op: str | None = None          # infix symbol, or None for kron(a, b)
+    exact = True                        # guard against lexer traps (``2.^3``)
+    sym_style = func_style = diff_style = None
+    funcs = {"logdet": "logdet", "inv": "inv"}
+
+    # leaves
+    def sym(self, name: str):
+        return self.styled(name, self.sym_style)
+
+    def diff(self, sym: Sym):
+        return self.styled("d" + sym.name, self.diff_style)
+
+    def number(self, v: Fraction) -> Doc:
+        level, text = number_text(v)
+        return Doc(level, (text,))
+
+    def identity(self, n) -> Doc:
+        return Doc(ATOM, (self.sym("I"),))
+
+    def zeros(self, shape) -> Doc:
+        return self.call("zeros", *map(self.dim, shape))
+
+    def ones(self, shape) -> Doc:
+        dims = shape[:1] if shape[1] == 1 else shape
+        return self.call("ones", *map(self.dim, dims))
+
+    def commutation(self, m, n) -> Doc:
+        return Doc(ATOM, (self.sym("K"), f"({m}, {n})"))
+
+    def dim(self, d) -> Doc:
+        return Doc(ATOM, (str(d),))
+
+    # compounds
+    def styled(self, text: str, style):
+        return Styled(text, style) if style else text
+
+    def func(self, key: str):
+        return self.styled(self.funcs.get(key, key), self.func_style)
+
+    def call(self, key: str, *args: Doc) -> Doc:
+        parts = [self.func(key), self.lp]
+        for i, a in enumerate(args):
+            parts += [", ", a] if i else [a]
+        parts.append(self.rp)
+        return Doc(ATOM, parts)
+
+    def paren(self, d: Doc) -> Doc:
+        return paren(d, ATOM, self.lp, self.rp)
+
+    def norm2(self, a: Doc) -> Doc:
+        if a.bars:  # inside ||...|| the next || closes the norm
+            return self.call("norm2", a)
+        return Doc(ATOM, ("||", a, "||"), bars=True)
+
+    def normF(self, a: Doc) -> Doc:
+        if a.bars:
+            return self.call("norm", a)
+        return Doc(ATOM, ("||", a, "||_F"), bars=True)
+
+    def exponent(self, p: Fraction) -> str:
+        """``^2``, ``^-1``, ``^(-2)``, ``^0.5``, ``^(1/3)``."""
+        if p == -1:
+            return "^-1"
+        return "^" + self.power_text(p)
+
+    def power_text(self, p: Fraction) -> str:
+        level, text = number_text(abs(p))
+        if p < 0:
+            return f"(-{text})"
+        return text if level == ATOM else f"({text})"
+
+    def epow(self, p: Fraction) -> str:
+        return ".^" + self.power_text(p)
+
+    transpose_mark, inverse_mark, inverse_transpose_mark = "^T", "^-1", "^-T"
+
+    def juxt(self, left: Doc, right: Doc) -> str:
+        return " "
+
+    def div(self, node, a: Doc, c: Doc) -> Doc:
+        return binary(self, node, a, c)
+
+
+TEXT = Notation()
+
+
+class TextContext(Context):
+    def __init__(self, names=None, nt: Notation = TEXT):
+        super().__init__(names)
+        self.nt = nt
+
+    def name_doc(self, node, name):
+        return Doc(ATOM, (self.nt.sym(name),))
+
+
+def to_text(expr: Expr, names: dict | None = None) -> str:
+    """expr in matdiff's input syntax; nodes in ``names`` print as their names."""
+    return flatten(render_dag(expr, rule, TextContext(names)))
+
+
+# --------------------------------------------------------------------------- helpers
+
+def plain(cx: Context, node: Expr, cls) -> bool:
+    """node is a cls that is written out (not replaced by a name)."""
+    return isinstance(node, cls) and cx[node].node is node
+
+
+def is_negative_number(d: Doc) -> bool:
+    return isinstance(d.node, Num) and d.node.value < 0
+
+
+def leading(nt: Notation, d: Doc) -> Doc:
+    """The first factor of a product: a sum or a product chain needs brackets."""
+    return nt.paren(d) if d.level <= SUM or d.chain is Mul else d
+
+
+def later(nt: Notation, d: Doc) -> Doc:
+    """A later operand of a product-level operator: only POST and ATOM go bare."""
+    return nt.paren(d) if d.level <= NEG else d
+
+
+def first_operand(nt: Notation, d: Doc, chain=None) -> Doc:
+    """Left operand of ``/ .* ./``: no sums or negations; no chain it would join."""
+    if d.level <= SUM or d.level == NEG or (chain is not None and d.chain is chain):
+        return nt.paren(d)
+    return d
+
+
+def base(nt: Notation, d: Doc) -> Doc:
+    """Operand of a postfix operator: an atom."""
+    return d if d.level >= ATOM else nt.paren(d)
+
+
+def binary(nt: Notation, node, a: Doc, c: Doc) -> Doc:
+    return Doc(PROD, (first_operand(nt, a), nt.ops[type(node)], later(nt, c)), node)
+
+
+def product(nt: Notation, docs: list) -> list:
+    """Parts of ``d1 d2 ...`` with every factor in a later position."""
+    parts = [later(nt, docs[0])]
+    for prev, d in zip(docs, docs[1:]):
+        parts += [nt.juxt(prev, d), later(nt, d)]
+    return parts
+
+
+# --------------------------------------------------------------------------- rules
+
+@singledispatch
+def rule(node: Expr, cx) -> Doc:
+    raise TypeError(f"no text rule for {type(node).__name__}")
+
+
+@rule.register
+def _sym(node: Sym, cx) -> Doc:
+    return Doc(ATOM, (cx.nt.sym(node.name),), node)
+
+
+@rule.register
+def _num(node: Num, cx) -> Doc:
+    """``2``, ``0.5``, ``1/3``; ``-2`` is a negation of level 3."""
+    v = node.value
+    if v >= 0:
+        d = cx.nt.number(v)
+        return Doc(d.level, d.parts, node)
+    body = cx.nt.number(-v)
+    return Doc(NEG, (cx.nt.minus, body), node, neg=body)
+
+
+@rule.register
+def _identity(node: Identity, cx) -> Doc:
+    d = cx.nt.identity(node.n)
+    return Doc(d.level, d.parts, node)
+
+
+@rule.register
+def _zeros(node: Zeros, cx) -> Doc:
+    d = cx.nt.zeros(node.shape)
+    return Doc(d.level, d.parts, node)
+
+
+@rule.register
+def _ones(node: Ones, cx) -> Doc:
+    d = cx.nt.ones(node.shape)
+    return Doc(d.level, d.parts, node)
+
+
+@rule.register
+def _diff(node: Diff, cx) -> Doc:
+    return Doc(ATOM, (cx.nt.diff(node.sym),), node)
+
+
+@rule.register
+def _commutation(node: Commutation, cx) -> Doc:
+    d = cx.nt.commutation(*node.args)
+    return Doc(d.level, d.parts, node)
+
+
+@rule.register
+def _add(node: Add, cx) -> Doc:
+    """``a + b - c``: a later negated term is written with ``-``; a broadcast
+    scalar is written bare (``1 + exp(z)``) as long as some term is not one."""
+    nt, get = cx.nt, cx.docs.__getitem__
+    bare = any(not plain(cx, t, Broadcast) for t in node.terms)
+    docs = [get(t.args[0]) if bare and plain(cx, t, Broadcast) else get(t) for t in node.terms]
+    first = docs[0]
+    parts = [nt.paren(first) if first.level <= SUM else first]
+    for d in docs[1:]:
+        if d.neg is not None:
+            parts += [" - ", nt.paren(d.neg) if d.neg.level <= SUM else d.neg]
+        else:
+            parts += [" + ", nt.paren(d) if d.level <= SUM else d]
+    return Doc(SUM, parts, node, chain=Add)
+
+
+@rule.register
+def _mul(node: Mul, cx) -> Doc:
+    """``f1 f2 ...``: the first factor may be a level-2 chain, the later ones not."""
+    nt = cx.nt
+    docs = [cx[f] for f in node.factors]
+    if is_negative_number(docs[0]):
+        return negated_product(node, cx)
+    parts = [leading(nt, docs[0])]
+    for prev, d in zip(docs, docs[1:]):
+        parts += [nt.juxt(prev, d), later(nt, d)]
+    return Doc(PROD, parts, node, chain=Mul)
+
+
+def negated_product(node: Mul, cx) -> Doc:
+    """``-2 x``, ``-x y`` (coefficient -1 dropped unless a number or product
+    follows it: ``-1 2``, ``-1 (a b)``).  ``Mul(-1, Mul(a, b))`` reads ``-a b``."""
+    nt = cx.nt
+    c = -node.factors[0].value
+    rest = list(node.factors[1:])
+    if c == 1 and len(rest) == 1 and plain(cx, rest[0], Mul) \
+            and not is_negative_number(cx[rest[0].factors[0]]):
+        rest = list(rest[0].factors)  # not a parser tree: print its value
+        if isinstance(rest[0], Num) and cx[rest[0]].node is rest[0]:
+            c, rest = rest[0].value, rest[1:]
+    docs = [cx[f] for f in rest]
+    if c == 1 and not isinstance(docs[0].node, (Num, Mul)):
+        parts = product(nt, docs)
+    else:
+        lead = nt.number(c)
+        parts = [lead, nt.juxt(lead, docs[0])] + product(nt, docs)
+    body = Doc(PROD if len(parts) > 1 else parts[0].level, parts)
+    return Doc(NEG, (nt.minus, body), node, neg=body, chain=Mul)
+
+
+@rule.register
+def _hadamard(node: Hadamard, cx) -> Doc:
+    nt = cx.nt
+    docs = [cx[f] for f in node.factors]
+    parts = [first_operand(nt, docs[0], chain=Hadamard)]
+    for d in docs[1:]:
+        parts += [nt.ops[Hadamard], later(nt, d)]
+    return Doc(PROD, parts, node, chain=Hadamard)
+
+
+@rule.register
+def _div(node: Div, cx) -> Doc:
+    d = cx.nt.div(node, cx[node.args[0]], cx[node.args[1]])
+    return Doc(d.level, d.parts, node)
+
+
+@rule.register
+def _ediv(node: EDiv, cx) -> Doc:
+    return binary(cx.nt, node, cx[node.args[0]], cx[node.args[1]])
+
+
+@rule.register
+def _kron(node: Kron, cx) -> Doc:
+    nt = cx.nt
+    a, b = cx[node.args[0]], cx[node.args[1]]
+    if nt.kron_op is None:
+        d = nt.call("kron", a, b)
+        return Doc(d.level, d.parts, node)
+    return Doc(PROD, (first_operand(nt, a), nt.kron_op, later(nt, b)), node)
+
+
+@rule.register
+def _broadcast(node: Broadcast, cx) -> Doc:
+    """Outside a sum (the sum writes the scalar bare): ``s ones(n, m)``."""
+    nt = cx.nt
+    ones = nt.ones(node.shape)
+    s = node.args[0]
+    if isinstance(s, Num) and s.value == 1 and cx[s].node is s:
+        return Doc(ones.level, ones.parts, node)
+    d = cx[s]
+    if is_negative_number(d):
+        return Doc(NEG, (nt.minus, Doc(PROD, (d.neg, " ", ones))), node,
+                   neg=Doc(PROD, (d.neg, " ", ones)), chain=Mul)
+    return Doc(PROD, (leading(nt, d), nt.juxt(d, ones), ones), node, chain=Mul)
+
+
+@rule.register
+def _transpose(node: Transpose, cx) -> Doc:
+    nt = cx.nt
+    a = node.a
+    if plain(cx, a, Inverse):  # A^-T
+        return Doc(POST, (base(nt, cx[a.a]), nt.inverse_transpose_mark), node)
+    return Doc(POST, (base(nt, cx[a]), nt.transpose_mark), node)
+
+
+@rule.register
+def _inverse(node: Inverse, cx) -> Doc:
+    return Doc(POST, (base(cx.nt, cx[node.a]), cx.nt.inverse_mark), node)
+
+
+@rule.register
+def _power(node: Power, cx) -> Doc:
+    nt = cx.nt
+    return Doc(POST, (base(nt, cx[node.base]), nt.exponent(node.p)), node)
+
+
+@rule.register
+def _epow(node: EPow, cx) -> Doc:
+    nt = cx.nt
+    d = cx[node.base]
+    b = nt.paren(d) if nt.exact and isinstance(d.node, Num) else base(nt, d)  # not 2.^3
+    return Doc(POST, (b, nt.epow(node.p)), node)
+
+
+def _call(key):
+    def rule_(node, cx) -> Doc:
+        d = cx.nt.call(key, *(cx[c] for c in node.children))
+        return Doc(d.level, d.parts, node)
+    return rule_
+
+
+for _cls, _key in ((Trace, "tr"), (Det, "det"), (LogDet, "logdet"), (Sum, "sum"),
+                   (DiagM, "diag"), (DiagV, "diag"), (Vec, "vec"), (Softmax, "softmax"),
+                   (LogSumExp, "logsumexp")):
+    rule.register(_cls, _call(_key))
+
+
+@rule.register
+def _func(node: Func, cx) -> Doc:
+    d = cx.nt.call(node.name, cx[node.arg])
+    return Doc(d.level, d.parts, node)
+
+
+@rule.register
+def _norm2(node: Norm2, cx) -> Doc:
+    d = cx.nt.norm2(cx[node.a])
+    return Doc(d.level, d.parts, node, bars=d.bars)
+
+
+@rule.register
+def _normf(node: NormF, cx) -> Doc:
+    d = cx.nt.normF(cx[node.a])
+    return Doc(d.level, d.parts, node, bars=d.bars)
+
+
+__all__ = ["to_text", "Notation", "TextContext", "rule", "decimal", "number_text",
+           "SUM", "PROD", "NEG", "POST", "ATOM"]

@@ -1,0 +1,274 @@
+"""Hypothesis strategies: random well-shaped expressions over a small symbol pool.
+
+``expressions(shape=None, depth=4)`` builds an expression of the given shape
+(or of a random one) from the constructors of ``matdiff_cli.expr``, choosing
+at each level among the productions that give that shape, down to ``depth``
+levels.  Every node type can appear (``NODE_TYPES``; a test checks it).  The
+values are numerically tame at the sampler's points: logs and square roots
+see positive arguments, divisions positive denominators, inverses and
+logdets matrices of the forms ``M^T M + I``, ``X P X^T`` or a variable.
+
+Dimensions are ``n``, ``m``, ``k``; the pool has a matrix for every pair of
+them, columns, rows, scalars (one named ``lambda``, a Python keyword), and
+square matrices with each property.  Reuse: parse/print round trips
+(``to_text``), derivative checks (``Diff`` leaves appear with ``diffs=True``).
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from hypothesis import strategies as st
+
+from matdiff_cli.expr import (
+    SCALAR, Add, Broadcast, Commutation, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Func,
+    Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num, Ones,
+    Power, Softmax, Sum, Sym, Trace, Transpose, Vec, Zeros,
+)
+
+DIMS = ("n", "m", "k")
+_M = {(r, c): name for name, (r, c) in {
+    "A": ("n", "n"), "B": ("m", "m"), "C": ("k", "k"), "X": ("n", "m"), "Y": ("m", "k"),
+    "Z": ("k", "n"), "U": ("m", "n"), "V": ("k", "m"), "W": ("n", "k")}.items()}
+
+POOL = [Sym(name, shape) for shape, name in _M.items()] + [
+    Sym("S", ("n", "n"), {"symmetric"}), Sym("P", ("m", "m"), {"spd"}),
+    Sym("D", ("k", "k"), {"diagonal"}), Sym("Q", ("n", "n"), {"orthogonal"}),
+    Sym("x", ("n", 1)), Sym("y", ("m", 1)), Sym("z", ("k", 1)), Sym("x_0", ("n", 1)),
+    Sym("r", (1, "n")), Sym("q", (1, "m")), Sym("w", (1, "k")),
+    Sym("alpha", SCALAR), Sym("beta", SCALAR), Sym("lambda", SCALAR),
+]
+BY_SHAPE: dict = {}
+for _s in POOL:
+    BY_SHAPE.setdefault(_s.shape, []).append(_s)
+
+NODE_TYPES = (Sym, Num, Identity, Zeros, Ones, Diff, Commutation, Add, Mul, Hadamard, Div,
+              EDiv, Kron, Broadcast, Power, EPow, Func, Transpose, Inverse, Trace, Det,
+              LogDet, Sum, Norm2, NormF, DiagM, DiagV, Vec, Softmax, LogSumExp)
+ELEMENTWISE = ("exp", "sin", "cos", "tanh", "sigmoid", "relu", "softplus", "abs", "step", "sign")
+USER = ("f", ("t", "t^3 + sin(t)"))
+NUMBERS = [Fraction(v) for v in ("2", "3", "-1", "-2", "1/2", "1/3", "-3/4", "0.001", "1")]
+SHAPES = [(r, c) for r in (*DIMS, 1) for c in (*DIMS, 1)]
+
+
+def shapes():
+    return st.sampled_from(SHAPES)
+
+
+def expressions(shape=None, depth: int = 4, diffs: bool = True):
+    """Random expressions of ``shape`` (random if None), up to ``depth`` levels."""
+    if shape is None:
+        return shapes().flatmap(lambda s: _expr(tuple(s), depth, diffs))
+    return _expr(tuple(shape), depth, diffs)
+
+
+@st.composite
+def _expr(draw, shape, depth, diffs):
+    if depth <= 0 or draw(st.integers(0, 5)) == 0:
+        return draw(leaves(shape, diffs))
+    options = productions(shape)
+    build = draw(st.sampled_from(options))
+    return build(draw, shape, depth - 1, diffs)
+
+
+def leaves(shape, diffs=True):
+    r, c = shape
+    out = list(BY_SHAPE.get(shape, []))
+    if diffs:
+        out += [Diff(s) for s in BY_SHAPE.get(shape, []) if not s.props and s.name != "lambda"]
+    if shape == SCALAR:
+        out += [Num(v) for v in NUMBERS]
+    else:
+        out += [Ones(shape), Zeros(shape)]
+        if r == c:
+            out += [Identity(r), Commutation(r, 1)]
+    return st.sampled_from(out)
+
+
+# --------------------------------------------------------------------------- productions
+# each: (draw, shape, depth, diffs) -> Expr of that shape
+
+def _sub(draw, shape, depth, diffs):
+    return draw(_expr(tuple(shape), depth, diffs))
+
+
+def _dim(draw):
+    return draw(st.sampled_from((*DIMS, 1)))
+
+
+def p_add(draw, shape, d, diffs):
+    terms = [_sub(draw, shape, d, diffs) for _ in range(draw(st.integers(2, 3)))]
+    if shape != SCALAR and draw(st.booleans()):
+        terms.insert(draw(st.integers(0, len(terms))),
+                     Broadcast(_sub(draw, SCALAR, d, diffs), shape))
+    return Add(*terms)
+
+
+def p_mul(draw, shape, d, diffs):
+    r, c = shape
+    inner = [_dim(draw) for _ in range(draw(st.integers(1, 2)))]
+    dims = [r, *inner, c]
+    return Mul(*[_sub(draw, (a, b), d, diffs) for a, b in zip(dims, dims[1:])])
+
+
+def p_scale(draw, shape, d, diffs):
+    s, e = _sub(draw, SCALAR, d, diffs), _sub(draw, shape, d, diffs)
+    return Mul(s, e) if draw(st.booleans()) else Mul(e, s)
+
+
+def p_hadamard(draw, shape, d, diffs):
+    return Hadamard(*[_sub(draw, shape, d, diffs) for _ in range(draw(st.integers(2, 3)))])
+
+
+def positive(draw, shape, d, diffs):
+    """Something positive entrywise: exp(e), 1 + e.^2, a positive number."""
+    e = _sub(draw, shape, max(d - 1, 0), diffs)
+    kind = draw(st.integers(0, 2))
+    if kind == 0:
+        return Func("exp", e)
+    if shape == SCALAR:
+        return Add(Num(1), Power(e, 2)) if kind == 1 else Num(Fraction(draw(st.integers(1, 4))))
+    return Add(Broadcast(Num(1), shape), EPow(e, 2))
+
+
+def p_div(draw, shape, d, diffs):
+    return Div(_sub(draw, shape, d, diffs), positive(draw, SCALAR, d, diffs))
+
+
+def p_ediv(draw, shape, d, diffs):
+    return EDiv(_sub(draw, shape, d, diffs), positive(draw, shape, d, diffs))
+
+
+def p_kron(draw, shape, d, diffs):
+    r, c = shape
+    if draw(st.booleans()):
+        return Kron(_sub(draw, (r, 1), d, diffs), _sub(draw, (1, c), d, diffs))
+    return Kron(_sub(draw, shape, d, diffs), _sub(draw, SCALAR, d, diffs))
+
+
+def p_broadcast(draw, shape, d, diffs):
+    return Broadcast(_sub(draw, SCALAR, d, diffs), shape)
+
+
+def p_transpose(draw, shape, d, diffs):
+    return Transpose(_sub(draw, (shape[1], shape[0]), d, diffs))
+
+
+def p_func(draw, shape, d, diffs):
+    kind = draw(st.integers(0, 3))
+    if kind == 0:
+        return Func(draw(st.sampled_from(("log", "sqrt"))), positive(draw, shape, d, diffs))
+    if kind == 1:
+        return Func(USER[0], _sub(draw, shape, d, diffs), USER[1])
+    return Func(draw(st.sampled_from(ELEMENTWISE)), _sub(draw, shape, d, diffs))
+
+
+def p_epow(draw, shape, d, diffs):
+    p = draw(st.sampled_from((2, 3, Fraction(1, 2), -1)))
+    base = positive(draw, shape, d, diffs) if p in (Fraction(1, 2), -1) else _sub(draw, shape, d, diffs)
+    return EPow(base, p)
+
+
+def p_power(draw, shape, d, diffs):
+    if shape != SCALAR:
+        return Power(_sub(draw, shape, d, diffs), draw(st.sampled_from((0, 1, 2, 3))))
+    p = draw(st.sampled_from((2, 3, -1, -2, Fraction(1, 2), Fraction(1, 3))))
+    base = positive(draw, shape, d, diffs) if p < 0 or p.denominator != 1 else _sub(draw, shape, d, diffs)
+    return Power(base, p)
+
+
+def well_conditioned(draw, n, d, diffs):
+    """A square n x n matrix safe to invert: a variable, M^T M + I, X P X^T."""
+    kind = draw(st.integers(0, 2))
+    if kind == 0 and BY_SHAPE.get((n, n)):
+        return draw(st.sampled_from(BY_SHAPE[(n, n)]))
+    if kind == 2 and n == "n":
+        x = BY_SHAPE[("n", "m")][0]
+        return Mul(x, Sym("P", ("m", "m"), {"spd"}), Transpose(x))
+    m = _sub(draw, (_dim(draw), n), min(d, 1), diffs)
+    return Add(Mul(Transpose(m), m), Identity(n))
+
+
+def p_inverse(draw, shape, d, diffs):
+    return Inverse(well_conditioned(draw, shape[0], d, diffs))
+
+
+def p_diagm(draw, shape, d, diffs):
+    return DiagM(_sub(draw, (shape[0], 1), d, diffs))
+
+
+def p_commutation(draw, shape, d, diffs):
+    n = shape[0]
+    k = Commutation(n, 1) if draw(st.booleans()) else Commutation(1, n)
+    return Mul(k, _sub(draw, shape, d, diffs))
+
+
+# scalars
+def p_trace(draw, shape, d, diffs):
+    return Trace(_sub(draw, (n := _dim(draw), n), d, diffs))
+
+
+def p_det(draw, shape, d, diffs):
+    return Det(well_conditioned(draw, draw(st.sampled_from(DIMS)), d, diffs))
+
+
+def p_logdet(draw, shape, d, diffs):
+    return LogDet(well_conditioned(draw, draw(st.sampled_from(DIMS)), d, diffs))
+
+
+def p_reduce(draw, shape, d, diffs):
+    cls = draw(st.sampled_from((Sum, NormF)))
+    return cls(_sub(draw, (_dim(draw), _dim(draw)), d, diffs))
+
+
+def p_norm2(draw, shape, d, diffs):
+    n = draw(st.sampled_from(DIMS))
+    return Norm2(_sub(draw, (n, 1) if draw(st.booleans()) else (1, n), d, diffs))
+
+
+def p_logsumexp(draw, shape, d, diffs):
+    return LogSumExp(_sub(draw, (draw(st.sampled_from(DIMS)), 1), d, diffs))
+
+
+def p_kron_reduce(draw, shape, d, diffs):
+    """Composite shapes: tr(A ⊗ B), vec(X)^T K vec(Y), ||vec(X)||."""
+    a, b = (draw(st.sampled_from(DIMS)) for _ in range(2))
+    kind = draw(st.integers(0, 2))
+    if kind == 0:
+        return Trace(Kron(_sub(draw, (a, a), d, diffs), _sub(draw, (b, b), d, diffs)))
+    if kind == 1:
+        return Norm2(Vec(_sub(draw, (a, b), d, diffs)))
+    v1, v2 = Vec(_sub(draw, (a, b), d, diffs)), Vec(_sub(draw, (a, b), d, diffs))
+    return Mul(Transpose(v1), Commutation(a, b), v2)
+
+
+# vectors
+def p_diagv(draw, shape, d, diffs):
+    return DiagV(_sub(draw, (shape[0], shape[0]), d, diffs))
+
+
+def p_vec(draw, shape, d, diffs):
+    return Vec(_sub(draw, (1, shape[0]), d, diffs))
+
+
+def p_softmax(draw, shape, d, diffs):
+    return Softmax(_sub(draw, shape, d, diffs))
+
+
+def productions(shape):
+    r, c = shape
+    out = [p_add, p_mul, p_scale, p_hadamard, p_div, p_ediv, p_kron, p_transpose, p_func,
+           p_epow, p_power]
+    if shape == SCALAR:
+        out += [p_trace, p_det, p_logdet, p_reduce, p_norm2, p_logsumexp, p_kron_reduce]
+    else:
+        out.append(p_broadcast)
+    if r == c and r != 1:
+        out += [p_inverse, p_diagm, p_commutation]
+    if c == 1 and r != 1:
+        out += [p_diagv, p_vec, p_softmax]
+    if shape != SCALAR and r != c:
+        out.remove(p_power)
+    return out
+
+
+__all__ = ["expressions", "shapes", "leaves", "POOL", "NODE_TYPES", "DIMS", "SHAPES"]
