@@ -81,7 +81,16 @@ class Document:
                 if only_declarations and node.kind != "decl":
                     raise src.error("syntax", "expected a declaration such as `A: n x n symmetric`",
                                     node.start, node.end, span=span)
-                item = getattr(self, "_" + node.kind)(node, src, span)
+                if node.kind == "problem":
+                    item = self._problem(node, src, span)
+                else:  # a declaration or definition changes the scope, or nothing
+                    self.scope.begin()
+                    try:
+                        item = getattr(self, "_" + node.kind)(node, src, span)
+                    except BaseException:
+                        self.scope.rollback()
+                        raise
+                    self.scope.commit()
             except MatdiffError as e:
                 self._failed(src, span)
                 item = e
@@ -115,7 +124,7 @@ class Document:
     def _decl(self, node: Node, src: Source, span):
         names, shape_toks, props = node.val
         line = src.locate(node.start)[0]
-        scope = self.scope.copy()
+        scope = self.scope
 
         def err(kind, msg, tok_or_span, hint=None):
             s, e = (tok_or_span.start, tok_or_span.end) if not isinstance(tok_or_span, tuple) else tok_or_span
@@ -176,21 +185,24 @@ class Document:
                     raise err("shape", f"{n}: {_show(shape)} does not fit an earlier definition, "
                                        f"where {n} is {el.show(old.shape)}", span_shape)
                 info = SymInfo(n, shape, frozenset(pset), True, line)
-            scope.symbols[n] = info
-            scope.failed.pop(n, None)
-        scope.dims.update(d for d in shape if isinstance(d, str))
-        self.scope = scope
+            scope.set_symbol(n, info)
+        for d in shape:
+            if isinstance(d, str):
+                scope.add_dim(d)
+        for tok in names:
+            scope.failed.pop(tok.value, None)
         return None
 
-    def _check_new_name(self, n, tok, src, span, scope, allow_symbol=False):
+    def _check_new_name(self, n, tok, src, span, scope, allow_symbol=False, allow_def=False,
+                        allow_func=False):
         def err(msg, hint=None):
             return src.error("name", msg, tok.start, tok.end, hint, span=span)
 
         if n in RESERVED:
             raise err(reserved_message(n) + " and cannot be declared or defined", "choose another name")
-        if n in scope.funcs:
+        if n in scope.funcs and not allow_func:
             raise err(f"{n} is already a function (line {scope.funcs[n].line})", "choose another name")
-        if n in scope.defs:
+        if n in scope.defs and not allow_def:
             raise err(f"{n} is already defined (line {scope.defs[n].line})",
                       "a name is either declared or defined; choose another name")
         if not allow_symbol and n in scope.symbols:
@@ -203,24 +215,19 @@ class Document:
     def _def(self, node: Node, src: Source, span):
         tok = node.val
         n = tok.value
-        scope = self.scope.copy()
-        if n not in scope.defs:
-            self._check_new_name(n, tok, src, span, scope)
-        else:  # a redefinition: its body sees the earlier one
-            self._check_new_name(n, tok, src, span, _without_def(scope, n))
-        el = Elaborator(scope, src, span)
+        scope = self.scope
+        # a redefinition is allowed: its body sees the earlier definition
+        self._check_new_name(n, tok, src, span, scope, allow_def=True)
+        el = Elaborator(scope, src, span, expand=False)
         body = node.kids[0]
         ir = el.infer(body)
         if n in el.appear and n not in self.scope.defs:
             raise src.error("name", f"{n} is used in its own definition", body.start, body.end,
                             "define it from other names", span=span)
-        reached = sorted(el.reached, key=lambda d: d.index)
-        info = DefInfo(n, ir, src.locate(node.start)[0], self.ndefs, list(el.appear), list(el.dims),
-                       reached, list(el.funcs))
+        info = DefInfo(n, ir, src.locate(node.start)[0], self.ndefs, el.events)
         self.ndefs += 1
         scope.defs[n] = info
         scope.failed.pop(n, None)
-        self.scope = scope
         return None
 
     def _fundef(self, node: Node, src: Source, span):
@@ -231,10 +238,8 @@ class Document:
                             lhs.start, lhs.end, "e.g. `f(t) := t^3 + sin(t)`", span=span)
         n, param = lhs.val, lhs.kids[0].val
         name_tok = _Span(lhs.start, lhs.extra[0])
-        scope = self.scope.copy()
-        if n in scope.funcs:
-            scope.funcs = {k: v for k, v in scope.funcs.items() if k != n}
-        self._check_new_name(n, name_tok, src, span, scope)
+        scope = self.scope
+        self._check_new_name(n, name_tok, src, span, scope, allow_func=True)
         if param in RESERVED:
             p = lhs.kids[0]
             raise src.error("name", f"the parameter cannot be {param}: " + reserved_message(param),
@@ -243,7 +248,6 @@ class Document:
         body = src.statement(rhs.start, rhs.end)
         scope.funcs[n] = FuncInfo(n, param, body, src.locate(node.start)[0])
         scope.failed.pop(n, None)
-        self.scope = scope
         return None
 
     # problems
@@ -292,13 +296,6 @@ def _positive_int(text: str) -> Optional[int]:
 
 def _show(shape) -> str:
     return f"{shape[0]}×{shape[1]}"
-
-
-def _without_def(scope: Scope, n: str) -> Scope:
-    s = Scope.__new__(Scope)
-    s.__dict__.update(scope.__dict__)
-    s.defs = {k: v for k, v in scope.defs.items() if k != n}
-    return s
 
 
 #: what the body of a user function may contain

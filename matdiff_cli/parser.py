@@ -658,8 +658,8 @@ def _syntax_error(src, span, toks, i, tok, stack, states, opened) -> MatdiffErro
         c = tok.value
         hints = {
             "|": "a norm is written ||x|| (or ‖x‖); an absolute value is abs(x)",
-            "[": "square brackets are not part of the language; group with ( )",
-            "]": "square brackets are not part of the language; group with ( )",
+            "[": "square brackets are not part of the language; group with parentheses",
+            "]": "square brackets are not part of the language; group with parentheses",
             "\\": "a '\\' continues a statement only at the very end of a line",
             "!": "there is no factorial; write the expression out",
             "`": "write the expression without backquotes",
@@ -672,6 +672,8 @@ def _syntax_error(src, span, toks, i, tok, stack, states, opened) -> MatdiffErro
         shown = c if c.isprintable() else f"U+{ord(c):04X}"
         return err(f"unexpected character '{shown}'", h)
 
+    if p == "COMMA" and expected <= {"NAME"}:
+        return err(f"expected a name after ',', found {found}", "declare several names as `A, B: n x n`")
     if p in _NEEDS_OPERAND and (_OPERAND_START & expected):
         what = {"LPAR": "an expression after '('", "NORM_OPEN": "an expression inside '||'",
                 "EQUALS": "an expression after '='", "DEFINE": "the function's body after ':='",
@@ -697,8 +699,6 @@ def _syntax_error(src, span, toks, i, tok, stack, states, opened) -> MatdiffErro
     if p == "EPOW":
         return err(f"expected a number after '.^', found {found}",
                    "an elementwise power is x.^2, x.^(-1) or x.^(1/2)")
-    if p == "COMMA" and "NAME" in expected:
-        return err(f"expected a name after ',', found {found}", "declare several names as `A, B: n x n`")
 
     closer = {"LPAR": ("RPAR", "')'"), "LBRACE": ("RBRACE", "'}'"), "NORM_OPEN": ("NORM_CLOSE", "'||'")}
     if opened:

@@ -89,6 +89,7 @@ class Unifier:
 
     def __init__(self):
         self.parent: dict = {}
+        self.rank: dict = {}
         self.binding: dict = {}
         self.nonunit: set = set()
         self.count = 0
@@ -97,6 +98,7 @@ class Unifier:
     def copy(self) -> "Unifier":
         u = Unifier()
         u.parent = dict(self.parent)
+        u.rank = dict(self.rank)
         u.binding = dict(self.binding)
         u.nonunit = set(self.nonunit)
         u.count = self.count
@@ -149,7 +151,13 @@ class Unifier:
         if not isinstance(a, Var) and isinstance(b, Var):
             a, b = b, a
         if isinstance(a, Var):
-            if isinstance(b, Var):
+            if isinstance(b, Var):  # union by rank: a goes under b
+                ra, rb = self.rank.get(a, 0), self.rank.get(b, 0)
+                if ra > rb:
+                    a, b = b, a
+                elif ra == rb:
+                    self._record(self.rank, b)
+                    self.rank[b] = rb + 1
                 self._record(self.parent, a)
                 self.parent[a] = b
                 if a in self.nonunit and b not in self.nonunit:
@@ -179,6 +187,10 @@ class Unifier:
             if outer is not None:
                 outer.extend(trail)
             return True
+        self._undo(trail)
+        return False
+
+    def _undo(self, trail) -> None:
         for table, key, old in reversed(trail):
             if table is None:
                 self.nonunit.discard(key)
@@ -186,7 +198,19 @@ class Unifier:
                 del table[key]
             else:
                 table[key] = old
-        return False
+
+    def begin(self) -> None:
+        """Start recording changes (see :meth:`rollback`)."""
+        self._trail = []
+
+    def commit(self) -> None:
+        self._trail = None
+
+    def rollback(self) -> None:
+        """Undo every change since :meth:`begin`."""
+        if self._trail is not None:
+            self._undo(self._trail)
+        self._trail = None
 
     def unify_shapes(self, s, t) -> bool:
         return self.unify((s[0], t[0]), (s[1], t[1]))
@@ -265,7 +289,7 @@ BUILTINS = {
     "ones": "the matrix of ones", "zeros": "the zero matrix",
 }
 BUILTINS.update({f: "an elementwise function" for f in ELEMENTWISE})
-RESERVED = {**BUILTINS, "I": "the identity matrix", "T": "the transpose (x^T)"}
+RESERVED = {**BUILTINS, "I": "the identity matrix", "T": "the transpose, as in x^T"}
 
 _LATIN_HEAD = re.compile(r"[a-z]+")
 
@@ -306,10 +330,7 @@ class DefInfo:
     ir: "P"
     line: int
     index: int
-    syms: list            # symbol names, in order of first appearance
-    dims: list            # dimension terms, in order of first appearance
-    reached: list         # DefInfos used by the body (transitively), in order
-    funcs: list           # user functions used
+    events: list  # what the body uses, in order: ("sym", name), ("var", Var), ("def", DefInfo), ("func", name)
 
 
 @dataclass(frozen=True)
@@ -331,6 +352,8 @@ class Scope:
         self.dims: set = set()   # dimension names in use
         self.unifier = Unifier()
 
+        self._journal: Optional[list] = None
+
     def copy(self) -> "Scope":
         s = Scope.__new__(Scope)
         s.symbols = dict(self.symbols)
@@ -339,7 +362,41 @@ class Scope:
         s.failed = dict(self.failed)
         s.dims = set(self.dims)
         s.unifier = self.unifier.copy()
+        s._journal = None
         return s
+
+    # A statement that fails leaves the scope as it found it: changes to the
+    # symbols, the dimension names and the unifier are journaled and undone.
+
+    def set_symbol(self, name: str, info: SymInfo) -> None:
+        if self._journal is not None:
+            self._journal.append((self.symbols, name, self.symbols.get(name, _MISSING)))
+        self.symbols[name] = info
+
+    def add_dim(self, name: str) -> None:
+        if name not in self.dims:
+            if self._journal is not None:
+                self._journal.append((self.dims, name, None))
+            self.dims.add(name)
+
+    def begin(self) -> None:
+        self._journal = []
+        self.unifier.begin()
+
+    def commit(self) -> None:
+        self._journal = None
+        self.unifier.commit()
+
+    def rollback(self) -> None:
+        for table, key, old in reversed(self._journal or []):
+            if table is self.dims:
+                self.dims.discard(key)
+            elif old is _MISSING:
+                del table[key]
+            else:
+                table[key] = old
+        self._journal = None
+        self.unifier.rollback()
 
 
 # ---------------------------------------------------------------------------
@@ -406,8 +463,9 @@ _OPNAMES = {"add": "add", "had": "multiply elementwise", "ediv": "divide element
 class Elaborator:
     """Syntax nodes -> checked plans -> expressions, within one scope."""
 
-    def __init__(self, scope: Scope, src: Source, span: tuple):
+    def __init__(self, scope: Scope, src: Source, span: tuple, expand: bool = True):
         self.scope = scope
+        self.expand = expand  # follow definitions to the symbols they use (problems do)
         self.src = src
         self.span = span
         self.u = scope.unifier
@@ -415,6 +473,7 @@ class Elaborator:
         self.dims: list = []        # dimension terms in order of first appearance
         self.reached: dict = {}     # DefInfo -> None, definitions used
         self.funcs: dict = {}       # user functions used
+        self.events: list = []      # what this text uses directly (see DefInfo)
         self.sym_plans: dict = {}   # one plan per symbol
         self.level = 0
 
@@ -432,18 +491,18 @@ class Elaborator:
             else self.src.statement(*node)
         return t if len(t) <= limit else t[: limit - 3] + "..."
 
-    def names_now(self) -> dict:
+    def names_now(self, *shapes) -> dict:
         """Provisional names for the unknown dimensions (for messages)."""
-        return self.u.name_vars(self.dims, self.taken())
+        return self.u.name_vars(self.dims + [d for s in shapes for d in s], self.taken())
 
     def taken(self) -> set:
         return self.scope.dims | set(self.scope.symbols) | set(self.appear)
 
     def show(self, shape) -> str:
-        return self.u.show(shape, self.names_now())
+        return self.u.show(shape, self.names_now(shape))
 
     def decl_for(self, shape) -> str:
-        names = self.names_now()
+        names = self.names_now(shape)
         return decl_text(tuple(self.u.resolve(d, names) for d in shape))
 
     def is_inferred_symbol(self, node) -> Optional[SymInfo]:
@@ -473,6 +532,7 @@ class Elaborator:
         if n == "I":
             v = self.u.new()
             self.dims.append(v)
+            self.events.append(("var", v))
             return P("id", [DimArg(v)], (v, v), node)
         d = self.scope.defs.get(n)
         if d is not None:
@@ -501,25 +561,43 @@ class Elaborator:
             else:
                 shape = SCALAR
             info = SymInfo(n, shape, frozenset(), False)
-            self.scope.symbols[n] = info
+            self.scope.set_symbol(n, info)
         p = self.sym_plans.get(n)
         if p is None:
             p = self.sym_plans[n] = P("sym", [n], info.shape, node)
         if n not in self.appear:
             self.appear[n] = None
             self.dims.extend(info.shape)
+            self.events.append(("sym", n))
         return p
 
     def use_def(self, d: DefInfo) -> P:
-        for n in d.syms:
-            if n not in self.appear:
-                self.appear[n] = None
-        self.dims.extend(d.dims)
-        for r in d.reached:
-            self.reached.setdefault(r, None)
-        self.reached.setdefault(d, None)
-        for f in d.funcs:
-            self.funcs.setdefault(f, None)
+        """A definition's checked body; what it uses is recorded as if written here."""
+        self.events.append(("def", d))
+        if d in self.reached:
+            return d.ir
+        self.reached[d] = None
+        if not self.expand:  # a definition records what it uses directly
+            return d.ir
+        symbols = self.scope.symbols
+        stack = [iter(d.events)]
+        while stack:  # each definition once, in order of first use
+            ev = next(stack[-1], None)
+            if ev is None:
+                stack.pop()
+                continue
+            kind, val = ev
+            if kind == "sym":
+                if val not in self.appear:
+                    self.appear[val] = None
+                    self.dims.extend(symbols[val].shape)
+            elif kind == "var":
+                self.dims.append(val)
+            elif kind == "func":
+                self.funcs.setdefault(val, None)
+            elif val not in self.reached:
+                self.reached[val] = None
+                stack.append(iter(val.events))
         return d.ir
 
     def negate(self, p: P, node=None) -> P:
@@ -557,7 +635,8 @@ class Elaborator:
 
     def shape_mismatch(self, op, ln, ls, rn, rs, nodes):
         a, b = self.text(ln), self.text(rn)
-        sa, sb = self.show(ls), self.show(rs)
+        names = self.names_now(ls, rs)
+        sa, sb = self.u.show(ls, names), self.u.show(rs, names)
         if op == "add":
             message = f"cannot add {a} ({sa}) and {b} ({sb})"
         else:
@@ -672,7 +751,7 @@ class Elaborator:
             return (ls[0], rs[1])
         lnode = gnodes[0] if len(gnodes) == 1 else Node("span", [], None, gnodes[0].start, gnodes[-1].end)
         a, b = self.text(lnode), self.text(k)
-        names = self.names_now()
+        names = self.names_now(ls, rs)
         sa, sb = u.show(ls, names), u.show(rs, names)
         cols, rows = u.resolve(ls[1], names), u.resolve(rs[0], names)
         message = (f"cannot multiply {a} ({sa}) by {b} ({sb}): "
@@ -697,6 +776,8 @@ class Elaborator:
         if ln.kind == "name":
             shape = (u.resolve(ls[0], names), u.resolve(rs[0], names))
             return f"declare `{ln.val}: {decl_text(shape)}`, or check the order of the factors"
+        if isinstance(u.walk(ls[1]), Prod) or isinstance(u.walk(rs[0]), Prod):
+            return "matdiff does not split a product of dimensions: declare the shapes involved"
         return "the columns of the left factor must match the rows of the right one"
 
     def binary(self, o, left, lnode, p, k, span):
@@ -722,15 +803,16 @@ class Elaborator:
 
     # postfix operators
 
-    def split_apply(self, node):
+    def split_apply(self, node, whole=False):
         """For ``A(x)`` (a product written like a call), possibly under postfix
-        operators: (the name, the rest with the postfixes moved onto ``x``)."""
+        operators: (the name, the rest with the postfixes moved onto ``x``).
+        ``whole``: the node itself is the product, even if parenthesised."""
         posts = []
         k = node
         while k.kind == "post" and not k.paren:
             posts.append(k)
             k = k.kids[0]
-        if k.kind != "apply" or k.paren or not self.is_product(k):
+        if k.kind != "apply" or (k.paren and not (whole and k is node)) or not self.is_product(k):
             return None
         if len(k.kids) != 1:
             raise self.error("name", f"'{k.val}' is not a function, so {k.val}(...) cannot take "
@@ -781,7 +863,7 @@ class Elaborator:
             operand = node.kids[0] if node.kind in ("post", "apply") and node.kids else node
             hint = "it applies to square matrices only"
             if operand.kind == "name":
-                names = self.names_now()
+                names = self.names_now(p.shape)
                 n = self.u.resolve(p.shape[0], names)
                 hint = f"declare `{operand.val}: {n} x {n}` if it is square; " + hint
             raise self.error("shape", f"{what} needs a square matrix, but {self.text(operand)} is "
@@ -823,7 +905,7 @@ class Elaborator:
         if n == "T":
             raise self.error("name", "'T' is reserved for the transpose", node, "write x^T, x' or x.T")
         if self.is_product(node):
-            name, rest = self.split_apply(node)
+            name, rest = self.split_apply(node, whole=True)
             chain = Node("chain", [name, rest], [None, ("mul", rest.start, rest.start)],
                          node.start, node.end, node.depth)
             return self.infer(chain)
@@ -845,12 +927,13 @@ class Elaborator:
             raise self.error("name", f"{n} takes one argument, not {len(node.kids)}", node)
         f = self.scope.funcs[n]
         self.funcs.setdefault(n, None)
+        self.events.append(("func", n))
         p = self.infer(node.kids[0])
         return P("func", [n, p, (f.param, f.body)], p.shape, node)
 
     def dim_arg(self, node, fname):
         if node.kind == "name" and not node.paren:
-            self.scope.dims.add(node.val)
+            self.scope.add_dim(node.val)
             return node.val
         if node.kind == "num" and node.val.denominator == 1 and node.val > 0:
             return int(node.val)
