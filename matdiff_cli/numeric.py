@@ -115,9 +115,10 @@ class _Evaluator:
 
 
 def _check(node: Expr, v):
-    """Scalars as floats, the rest as 2-D float arrays."""
+    """Scalars as floats (NumPy's, so 1/0 is inf, not an exception), the rest
+    as 2-D float arrays."""
     if node.shape == SCALAR:
-        return float(np.asarray(v, dtype=float).reshape(-1)[0])
+        return np.float64(np.asarray(v, dtype=float).reshape(-1)[0])
     v = np.asarray(v, dtype=float)
     if v.ndim != 2:
         v = v.reshape(-1, 1) if v.ndim <= 1 else v

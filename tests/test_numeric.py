@@ -114,6 +114,11 @@ def test_commutation_definition():
     assert np.allclose(evaluate(Mul(Commutation(n, m), Vec(X)), {"X": M}), vec(M.T))
 
 
+def test_scalar_division_by_zero_is_inf_not_an_error():
+    assert evaluate(Div(s, Num(0)), {"s": 1.0}) == np.inf
+    assert evaluate(Inverse(s), {"s": 0.0}) == np.inf
+
+
 def test_logdet_outside_its_domain_is_nan():
     assert np.isnan(evaluate(LogDet(A), {"A": -np.eye(3)}))
     assert np.isclose(evaluate(LogDet(A), {"A": 2 * np.eye(3)}), 3 * np.log(2))
