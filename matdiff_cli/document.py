@@ -246,6 +246,8 @@ class Document:
                             p.start, p.end, "call it t", span=span)
         _check_body(rhs, n, param, src, span)
         body = src.statement(rhs.start, rhs.end)
+        if not _PLAIN_BODY.fullmatch(body) or _ELEMENTWISE_OP.search(body):
+            body = _body_text(rhs)  # Unicode or .* ./ .^: written out in plain operators
         scope.funcs[n] = FuncInfo(n, param, body, src.locate(node.start)[0])
         scope.failed.pop(n, None)
         return None
@@ -327,6 +329,43 @@ def _check_body(body: Node, fname: str, param: str, src: Source, span) -> None:
                         f"elementwise functions; it uses {bad}", k.start, k.end,
                 f"e.g. `{fname}({param}) := {param}^3 + sin({param})`", span=span)
         stack.extend(k.kids)
+
+
+_PLAIN_BODY = re.compile(r"[A-Za-z0-9_ +\-*/^().]*")
+_ELEMENTWISE_OP = re.compile(r"\.[*/^]")
+
+
+def _body_text(node: Node) -> str:
+    """A user function's body in plain operators (``t² ⊙ t`` -> ``t^2 * t``)."""
+    k = node.kind
+    if k == "num":
+        v = node.val
+        return str(v.numerator) if v.denominator == 1 else f"({v.numerator}/{v.denominator})"
+    if k == "name":
+        return node.val
+
+    def wrap(kid, loose=("num", "name", "apply", "post")):
+        text = _body_text(kid)
+        return text if kid.kind in loose and not text.startswith("-") else f"({text})"
+
+    if k == "neg":
+        return "-" + wrap(node.kids[0])
+    if k == "add":
+        parts = [_body_text(node.kids[0])]
+        for (sign, _, _), kid in zip(node.val[1:], node.kids[1:]):
+            parts.append(("+ " if sign > 0 else "- ") + wrap(kid, ("num", "name", "apply", "post", "chain")))
+        return " ".join(parts)
+    if k == "chain":
+        ops = {"mul": " * ", "had": " * ", "div": " / ", "ediv": " / "}
+        out = wrap(node.kids[0])
+        for op, kid in zip(node.val[1:], node.kids[1:]):
+            out += ops[op[0]] + wrap(kid)
+        return out
+    if k == "post":
+        p = node.val[1]
+        exp = str(p) if p.denominator == 1 and p >= 0 else f"({p})"
+        return wrap(node.kids[0], ("name", "apply")) + "^" + exp
+    return f"{node.val}({_body_text(node.kids[0])})"  # apply
 
 
 # ---------------------------------------------------------------------------

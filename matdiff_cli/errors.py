@@ -74,6 +74,11 @@ class MatdiffError(Exception):
         self.hint = hint
         self.statement = statement
 
+    def __reduce__(self):  # picklable, e.g. across processes
+        fields = {k: getattr(self, k) for k in
+                  ("line", "column", "end_column", "source_line", "hint", "statement")}
+        return (_rebuild, (self.kind, self.message, fields))
+
     @property
     def exit_code(self) -> int:
         return KINDS.get(self.kind, EXIT_BAD_INPUT)
@@ -113,3 +118,7 @@ class MatdiffError(Exception):
         """The ``error`` object of SPEC §3.1."""
         return {"type": self.kind, "message": self.message, "line": self.line,
                 "column": self.column, "hint": self.hint}
+
+
+def _rebuild(kind, message, fields):
+    return MatdiffError(kind, message, **fields)

@@ -664,6 +664,7 @@ def _syntax_error(src, span, toks, i, tok, stack, states, opened) -> MatdiffErro
             "!": "there is no factorial; write the expression out",
             "`": "write the expression without backquotes",
             '"': "write the expression without quotes",
+            ".": "'.' starts the operators .* ./ .^ and .T",
         }
         if c.isalpha():
             h = "names use Latin or Greek letters, digits and _"
@@ -674,6 +675,26 @@ def _syntax_error(src, span, toks, i, tok, stack, states, opened) -> MatdiffErro
 
     if p == "COMMA" and expected <= {"NAME"}:
         return err(f"expected a name after ',', found {found}", "declare several names as `A, B: n x n`")
+    if p == "COLON":
+        return err(f"expected a shape after ':' (such as `n x m`, `n`, `1 x n` or `scalar`), found {found}",
+                   "declare shapes as `X: n x m`, `x: n` or `s: scalar`")
+    if p in ("TIMES", "CROSS"):
+        return err(f"expected a dimension after '{prev.value}', found {found}",
+                   "a dimension is a name or a positive integer: `X: n x m`, `Y: 3 x 4`")
+    if any(t.type == "COLON" for t in toks[:i]):
+        return err(f"unexpected {found} in a declaration",
+                   "a declaration is names, ':', a shape and properties: `A, B: n x n symmetric`; "
+                   "separate declarations with ';' or a new line")
+    k = i - 1  # inside an exponent?
+    while k >= 0 and toks[k].type in ("MINUS", "LPAR", "LBRACE", "NUMBER", "SLASH", "TKEY"):
+        k -= 1
+    if "NAME" not in expected and (k >= 0 and toks[k].type in ("CARET", "EPOW")):
+        if toks[k].type == "EPOW":
+            return err(f"expected a number after '.^', found {found}",
+                       "an elementwise power is x.^2, x.^(-1) or x.^(1/2)")
+        return err(f"expected an exponent after '^', found {found}",
+                   "exponents are T, -T, -1, a number, or (p/q): x^T, X^-1, x^2, x^(1/2); "
+                   "symbolic exponents are not supported (use exp(...))")
     if p in _NEEDS_OPERAND and (_OPERAND_START & expected):
         what = {"LPAR": "an expression after '('", "NORM_OPEN": "an expression inside '||'",
                 "EQUALS": "an expression after '='", "DEFINE": "the function's body after ':='",
@@ -685,20 +706,6 @@ def _syntax_error(src, span, toks, i, tok, stack, states, opened) -> MatdiffErro
         elif tok.type in ("RPAR", "RBRACE") and p == "LPAR":
             hint = "empty parentheses: write an expression inside them"
         return err(f"expected {what}, found {found}", hint)
-    if p == "COLON":
-        return err(f"expected a shape after ':' (such as `n x m`, `n`, `1 x n` or `scalar`), found {found}",
-                   "declare shapes as `X: n x m`, `x: n` or `s: scalar`")
-    if p in ("TIMES", "CROSS"):
-        return err(f"expected a dimension after '{prev.value}', found {found}",
-                   "a dimension is a name or a positive integer: `X: n x m`, `Y: 3 x 4`")
-    if p == "CARET" or (p in ("MINUS", "LPAR", "LBRACE", "SLASH") and "RPAR" not in expected
-                        and ("NUMBER" in expected or "TKEY" in expected) and "NAME" not in expected):
-        return err(f"expected an exponent after '^', found {found}",
-                   "exponents are T, -T, -1, a number, or (p/q): x^T, X^-1, x^2, x^(1/2); "
-                   "symbolic exponents are not supported (use exp(...))")
-    if p == "EPOW":
-        return err(f"expected a number after '.^', found {found}",
-                   "an elementwise power is x.^2, x.^(-1) or x.^(1/2)")
 
     closer = {"LPAR": ("RPAR", "')'"), "LBRACE": ("RBRACE", "'}'"), "NORM_OPEN": ("NORM_CLOSE", "'||'")}
     if opened:
@@ -717,7 +724,10 @@ def _syntax_error(src, span, toks, i, tok, stack, states, opened) -> MatdiffErro
         return err(f"unmatched '{tok.value}'", f"remove it, or add the '(' it closes")
     if tok.type == "EQUALS":
         return err("'=' defines a name; only a single name may stand on its left",
-                   "write a definition as `h = W x + b`")
+                   "write a definition as `h = W x + b`, a function as `f(t) := t^2`")
+    if tok.type in ("LBRACE", "RBRACE"):
+        return err(f"unexpected {found}", "braces only hold an exponent, as in x^{-1}; "
+                                          "group with parentheses")
     if tok.type == "COLON":
         return err("':' declares names; only names may stand on its left",
                    "declare shapes as `A, B: n x n`")

@@ -182,6 +182,16 @@ def test_exit_codes():
     assert worst([0, 1, 0]) == 1 and worst([1, 2]) == 2 and worst([2, 3, 1]) == 3
 
 
+def test_errors_pickle():
+    import pickle
+
+    (err,) = read_document("A x +")
+    again = pickle.loads(pickle.dumps(err))
+    assert (again.kind, again.message, again.line, again.column, again.hint) == \
+        (err.kind, err.message, err.line, err.column, err.hint)
+    assert again.format() == err.format()
+
+
 def test_error_fields_and_format_without_position():
     e = MatdiffError("unsupported", "cannot write this", hint="try jac")
     assert e.format() == "cannot write this\nhint: try jac"

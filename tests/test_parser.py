@@ -208,7 +208,9 @@ def test_user_function_call():
 
 def test_user_function_with_unicode_and_continuation():
     e = parse_expr("g(u) := u² \\\n + 1\ng(s)", DECL)
-    assert e is Func("g", s, ("u", "u² + 1"))
+    assert e is Func("g", s, ("u", "u^2 + 1"))
+    e = parse_expr("h(u) := u.^(1/2) ./ (1 − u)\nh(s)", DECL)
+    assert e is Func("h", s, ("u", "u^(1/2) / (1 - u)"))
 
 
 def test_greek_names_are_scalars():
