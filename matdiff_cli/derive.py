@@ -156,12 +156,24 @@ def definitions_by_node(problem) -> dict:
 # ---------------------------------------------------------------- the report
 
 LABELS = {
-    "gradient": "∇{v} f",
+    "gradient": "∇_{v} f",
     "differential": "df",
     "jacobian": "J",
     "operator": "dF",
-    "hessian": "∇²{v} f",
+    "hessian": "∇²_{v} f",
     "hessian_operator": "H[d{v}]",
+}
+
+
+# the last step of a derivation: how the result is read off the differential
+READ_OFF = {
+    "gradient": "read off: move d{v} to the end of every term (cyclic trace, transposes), "
+                "df = <G, d{v}> = tr(G^T d{v}), so the gradient is G",
+    "differential": "the differential is linear in d{v}",
+    "jacobian": "read off: vec(df) = J vec(d{v}), by vec(P d{v} Q) = (Q^T ⊗ P) vec(d{v})",
+    "operator": "the derivative is the linear operator d{v} -> dF",
+    "hessian": "differentiate the gradient again and read off d(∇f) = H d{v}",
+    "hessian_operator": "differentiate the gradient again: H[d{v}] = d(∇f)",
 }
 
 
@@ -259,6 +271,7 @@ class DerivativeReport(Report):
             if not der.steps_complete:
                 lines.append("#   ... (further steps omitted)")
             lines.append(f"#   simplify: df = {to_text(self.shown_df)}")
+            lines.append(f"#   {READ_OFF[der.kind].format(v=der.var.name)}")
         for name, body in self.named_lines(to_text, self._exprs()):
             lines.append(f"{name} = {body}")
         lines.append(to_text(self.shown, names=self.top(self.shown)))
@@ -303,10 +316,16 @@ class DerivativeReport(Report):
                 console.print(body)
             if not der.steps_complete:
                 console.print(Text("      … further steps omitted", style="dim"))
-        if der.kind != "differential":
+            line = Text(f"  {len(der.steps) + 1:>2}. simplify", style="cyan")
+            line.append("   collect terms, rotate traces, use the declared properties", style="dim")
+            console.print(line)
+        if der.kind != "differential" or der.steps:
             line = Text("  df = ", style="bold")
             line.append_text(to_rich_text(self.shown_df, names=self.names))
             console.print(line)
+        if der.steps:
+            console.print(Text(f"  {len(der.steps) + 2:>2}. " +
+                               READ_OFF[der.kind].format(v=der.var.name), style="cyan"))
         for name, body in self.named_lines(lambda e, names: e, self._exprs()):
             line = Text(f"  {name} = ", style="bold")
             line.append_text(to_rich_text(body, names={k: v for k, v in self.names.items()

@@ -80,6 +80,8 @@ class LatexNotation(Notation):
     def sym(self, name):
         return latex_name(name)
 
+    d_mark = r"\mathrm{d}"
+
     def diff(self, sym):
         return r"\mathrm{d}" + latex_name(sym.name)
 

@@ -95,6 +95,12 @@ class Notation:
     def diff(self, sym: Sym):
         return self.styled("d" + sym.name, self.diff_style)
 
+    d_mark = "d"
+
+    def differential_of(self, a: Doc) -> Doc:
+        """d(e) of a compound e, a step of a derivation not yet expanded."""
+        return Doc(ATOM, (self.styled(self.d_mark, self.diff_style), self.lp, a, self.rp))
+
     def number(self, v: Fraction) -> Doc:
         level, text = number_text(v)
         return Doc(level, (text,))
@@ -271,6 +277,9 @@ def _ones(node: Ones, cx) -> Doc:
 
 @rule.register
 def _diff(node: Diff, cx) -> Doc:
+    if not isinstance(node.sym, Sym):
+        d = cx.nt.differential_of(cx[node.sym])
+        return Doc(d.level, d.parts, node)
     return Doc(ATOM, (cx.nt.diff(node.sym),), node)
 
 
