@@ -214,6 +214,10 @@ class DerivativeReport(Report):
         """The names to print e with: all but e's own (a result is never just a name)."""
         return {k: v for k, v in self.names.items() if k is not e}
 
+    def scope(self) -> list:
+        """The problem's variables: in scope where the NumPy code runs (for dimensions)."""
+        return list(self.der.problem.symbols.values())
+
     def _exprs(self):
         return [self.shown] + ([self.shown_vec] if self.shown_vec is not None else [])
 
@@ -233,16 +237,18 @@ class DerivativeReport(Report):
         }
         if der.operator:
             result["direction"] = "d" + der.var.name
-            result["numpy"] = to_numpy_operator(self.shown, der.var, names=self.top(self.shown))
+            result["numpy"] = to_numpy_operator(self.shown, der.var, names=self.top(self.shown),
+                                                bound=self.scope())
         else:
-            result["numpy"] = to_numpy(self.shown, names=self.top(self.shown))
+            result["numpy"] = to_numpy(self.shown, names=self.top(self.shown), bound=self.scope())
         where = self.named_lines(to_text, self._exprs())
         if where:
             result["where"] = dict(where)
         if self.shown_vec is not None:
             result["vec"] = {"text": to_text(self.shown_vec, names=self.names),
                              "latex": to_latex(self.shown_vec, names=self.names),
-                             "numpy": to_numpy(self.shown_vec, names=self.names)}
+                             "numpy": to_numpy(self.shown_vec, names=self.names,
+                                               bound=self.scope())}
         out = {
             "ok": self.status == OK, "input": self.input, "command": self.command,
             "wrt": der.var.name,
@@ -292,8 +298,9 @@ class DerivativeReport(Report):
         from .render.numpy import to_numpy, to_numpy_operator
 
         if self.der.operator:
-            return to_numpy_operator(self.shown, self.der.var, names=self.top(self.shown))
-        return to_numpy(self.shown, names=self.top(self.shown))
+            return to_numpy_operator(self.shown, self.der.var, names=self.top(self.shown),
+                                     bound=self.scope())
+        return to_numpy(self.shown, names=self.top(self.shown), bound=self.scope())
 
     def to_pretty(self, console) -> None:
         from rich.text import Text

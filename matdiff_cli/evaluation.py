@@ -78,7 +78,8 @@ class SolveReport(Report):
         from .simplify import present
 
         shown = present(self.sol.solution)
-        return {"text": to_text(shown), "latex": to_latex(shown), "numpy": to_numpy(shown)}
+        return {"text": to_text(shown), "latex": to_latex(shown),
+                "numpy": to_numpy(shown, bound=list(self.problem.symbols.values()))}
 
     def to_json(self) -> dict:
         from .render.text import to_text

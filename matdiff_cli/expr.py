@@ -41,7 +41,7 @@ _interned: dict = {}
 class Expr:
     """Base of all nodes.  ``args`` holds the defining fields (children and data)."""
 
-    __slots__ = ("args", "shape", "_size")
+    __slots__ = ("args", "shape", "children")
     arity_names: tuple = ()
 
     def __new__(cls, *args):
@@ -51,7 +51,8 @@ class Expr:
             node = object.__new__(cls)
             object.__setattr__(node, "args", args)
             object.__setattr__(node, "shape", cls._shape(*args))
-            object.__setattr__(node, "_size", None)
+            # the child nodes, computed once: every walk reads them
+            object.__setattr__(node, "children", tuple(a for a in args if isinstance(a, Expr)))
             _interned[key] = node
         return node
 
@@ -64,10 +65,6 @@ class Expr:
     @staticmethod
     def _shape(*args) -> Shape:  # pragma: no cover - every node overrides
         raise NotImplementedError
-
-    @property
-    def children(self) -> tuple:
-        return tuple(a for a in self.args if isinstance(a, Expr))
 
     def rebuild(self, children) -> "Expr":
         """The same node over new children (data fields kept)."""

@@ -91,25 +91,54 @@ def _normalise(node: Expr) -> Expr:
 
 # ---------------------------------------------------------------- ordering
 
-_digests: dict = {}
+_info: dict = {}
+_CAP = 10 ** 9
 
 
-def digest(e: Expr) -> str:
-    """A stable structural fingerprint (the same across runs), memoised."""
-    hit = _digests.get(e)
+def info(e: Expr) -> tuple:
+    """(digest, tree size, first symbol name, contains a differential), memoised.
+
+    The digest is a stable structural fingerprint (the same across runs), so that
+    sorting never depends on memory addresses.  One walk fills all four."""
+    hit = _info.get(e)
     if hit is not None:
         return hit
-    for node in _postorder_missing(e, _digests):
+    for node in _postorder_missing(e, _info):
         data = [type(node).__name__]
+        size, lead, has_diff = 1, "", isinstance(node, Diff)
         for a in node.args:
             if isinstance(a, Expr):
-                data.append(_digests[a])
+                d, sz, ld, hd = _info[a]
+                data.append(d)
+                size += sz
+                lead = lead or ld
+                has_diff = has_diff or hd
             elif isinstance(a, frozenset):
                 data.append(",".join(sorted(a)))
             else:
                 data.append(repr(a))
-        _digests[node] = hashlib.sha1("|".join(data).encode()).hexdigest()[:16]
-    return _digests[e]
+        if isinstance(node, Sym):
+            lead = node.name
+        digest_ = hashlib.sha1("|".join(data).encode()).hexdigest()[:16]
+        _info[node] = (digest_, min(size, _CAP), lead, has_diff)
+    return _info[e]
+
+
+def digest(e: Expr) -> str:
+    return info(e)[0]
+
+
+def tree_size(e: Expr) -> int:
+    return info(e)[1]
+
+
+def lead_name(e: Expr) -> str:
+    """The first symbol name read left to right ('' for none)."""
+    return info(e)[2]
+
+
+def contains_diff(e: Expr) -> bool:
+    return info(e)[3]
 
 
 def _postorder_missing(root, done):
@@ -127,51 +156,17 @@ def _postorder_missing(root, done):
     return out
 
 
-_sizes: dict = {}
-_leads: dict = {}
-_CAP = 10 ** 9
-
-
-def tree_size(e: Expr) -> int:
-    hit = _sizes.get(e)
-    if hit is None:
-        for node in _postorder_missing(e, _sizes):
-            _sizes[node] = min(_CAP, 1 + sum(_sizes[c] for c in node.children))
-        hit = _sizes[e]
-    return hit
-
-
-def lead_name(e: Expr) -> str:
-    """The first symbol name read left to right ('' for none)."""
-    hit = _leads.get(e)
-    if hit is None:
-        for node in _postorder_missing(e, _leads):
-            if isinstance(node, Sym):
-                _leads[node] = node.name
-            elif isinstance(node, Diff):
-                _leads[node] = _leads[node.sym]
-            else:
-                _leads[node] = next((_leads[c] for c in node.children if _leads[c]), "")
-        hit = _leads[e]
-    return hit
+_keys: dict = {}
 
 
 def sort_key(e: Expr):
     """Terms: positive before negative (x - A s), then by first symbol, size and structure."""
-    negative = isinstance(e, Mul) and isinstance(e.factors[0], Num) and e.factors[0].value < 0
-    return (isinstance(e, Num), contains_diff(e), negative, lead_name(e), tree_size(e), digest(e))
-
-
-_has_diff: dict = {}
-
-
-def contains_diff(e: Expr) -> bool:
-    hit = _has_diff.get(e)
-    if hit is None:
-        for node in _postorder_missing(e, _has_diff):
-            _has_diff[node] = isinstance(node, Diff) or any(_has_diff[c] for c in node.children)
-        hit = _has_diff[e]
-    return hit
+    key = _keys.get(e)
+    if key is None:
+        negative = isinstance(e, Mul) and isinstance(e.factors[0], Num) and e.factors[0].value < 0
+        key = _keys[e] = (isinstance(e, Num), contains_diff(e), negative, lead_name(e),
+                          tree_size(e), digest(e))
+    return key
 
 
 # ---------------------------------------------------------------- helpers
@@ -610,12 +605,29 @@ def simplify_trace(e: Trace) -> Expr:
         c, scalars, chain = _parts(a)
         if c != 1 or scalars:
             return Mul(*([Num(c)] if c != 1 else []), *scalars, Trace(product(chain, a.shape)))
+        expanded = _expand_differential(chain, a.shape)
+        if expanded is not None:
+            return expanded
         best = _best_rotation(chain)
         if best[0].shape[0] == 1:     # a rotation that is a 1x1 product
             return Mul(*best)
         if best != chain:
             return Trace(Mul(*best))
     return e
+
+
+MAX_EXPANDED_TERMS = 8
+
+
+def _expand_differential(chain: list, shape):
+    """tr(P (dX^T A + B dX) Q) = tr(P dX^T A Q) + tr(P B dX Q): a sum holding the
+    differential is distributed inside a trace, so that each term can bring dX to
+    its end.  Only small sums, so nothing is expanded into a large tree."""
+    for i, f in enumerate(chain):
+        if isinstance(f, Add) and contains_diff(f) and len(f.terms) <= MAX_EXPANDED_TERMS \
+                and tree_size(Mul(*chain)) <= 400:
+            return Add(*[Trace(Mul(*chain[:i], t, *chain[i + 1:])) for t in f.terms])
+    return None
 
 
 def _best_rotation(chain: list) -> list:

@@ -136,13 +136,17 @@ def numeric_check(der, seed=None, trials: int = TRIALS) -> CheckResult:
         # against the function's own scale too, not only the derivative's
         floor = 1e-3 + 1e-4 * float(np.max(np.abs(evaluate(f, values, sizes))))
         # a fast-growing f needs a smaller step: the best of a few steps is the verdict
-        candidates = [_compare_pairs(der, values, sizes, D, E, scale) for scale in STEP_SCALES]
-        errors = [[relative_error(n, s, floor) for n, s in pairs] for pairs in candidates]
+        tol = SECOND_ORDER_TOL if second else FIRST_ORDER_TOL
+        candidates, errors = [], []
+        for scale in STEP_SCALES:
+            candidates.append(_compare_pairs(der, values, sizes, D, E, scale))
+            errors.append([relative_error(n, s, floor) for n, s in candidates[-1]])
+            if max(errors[-1]) <= tol:
+                break
         best = min(range(len(candidates)), key=lambda i: max(errors[i]))
         for (numeric, symbolic), err in zip(candidates[best], errors[best]):
             if err > worst:
                 worst = err
-            tol = SECOND_ORDER_TOL if second else FIRST_ORDER_TOL
             if err > tol and failure is None:
                 failure = {"trial": trial + 1, "rel_error": err, "numeric": _plain(numeric),
                            "symbolic": _plain(symbolic),
@@ -152,7 +156,7 @@ def numeric_check(der, seed=None, trials: int = TRIALS) -> CheckResult:
     return CheckResult(failure is None, worst, trials, seed, what, failure)
 
 
-STEP_SCALES = (1.0, 1e-2)
+STEP_SCALES = (1.0, 1e-2, 1e-4, 1e-6)
 
 
 def _compare_pairs(der, values, sizes, D, E, scale):

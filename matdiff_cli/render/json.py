@@ -56,6 +56,11 @@ def _scalar(x):
 def to_json_line(obj: dict, stream=None) -> str:
     """One line of strict JSON for ``obj``."""
     encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("-", "")
+    ascii_only = encoding != "utf8"
+    try:  # the common case: plain JSON values already
+        return json.dumps(obj, ensure_ascii=ascii_only, allow_nan=False, separators=(", ", ": "))
+    except (TypeError, ValueError):
+        pass
     return json.dumps(
-        _clean(obj), ensure_ascii=encoding != "utf8", allow_nan=False, separators=(", ", ": ")
+        _clean(obj), ensure_ascii=ascii_only, allow_nan=False, separators=(", ", ": ")
     )
