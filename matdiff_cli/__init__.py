@@ -7,8 +7,11 @@ and the command line start fast::
     problem = matdiff_cli.parse("tr(X^T A X B)")
     problems = matdiff_cli.read_document("X: n x m\\ntr(X^T X)", declare=["A: n x n"])
 
-The differentiation API (``differential``, ``gradient``, ``jacobian``,
-``hessian``, ``check``, ``solve``) comes with the differentiation engine.
+    g = matdiff_cli.gradient("tr(X^T A X B)", wrt="X", declare=["A: n x n symmetric"])
+    g.text, g.latex, g.numpy, g.to_sympy()
+
+``differential``, ``gradient``, ``jacobian``, ``hessian``, ``check`` and
+``solve`` live in ``matdiff_cli.api``.
 """
 __version__ = "0.1.0"
 
@@ -26,9 +29,8 @@ _LAZY = {
     "solve": "matdiff_cli.api",
 }
 
-# (the differentiation names join __all__ when matdiff_cli.api exists, so that
-# ``from matdiff_cli import *`` never asks for a missing one)
-__all__ = ["__version__", "parse", "read_document", "Problem", "MatdiffError"]
+__all__ = ["__version__", "parse", "read_document", "Problem", "MatdiffError", "differential",
+           "gradient", "jacobian", "hessian", "check", "solve"]
 
 
 def __getattr__(name: str):

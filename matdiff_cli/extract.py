@@ -18,7 +18,7 @@ from fractions import Fraction
 from typing import Callable
 
 from . import build as b
-from .differential import differential
+from .calculus import differential
 from .errors import MatdiffError
 from .expr import (
     ONE, SCALAR, Add, Broadcast, Commutation, Diff, DiagM, DiagV, Expr, Hadamard, Identity,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from .differential import depends_on
+from .calculus import depends_on
 from .errors import MatdiffError
 from .expr import SCALAR, Expr, Identity, Inverse, Mul, Num, Power, Sym, Transpose, Zeros
 from .extract import gradient, hessian

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import build as b
-from .differential import RULES, RULE_NAMES, depends_on
+from .calculus import RULES, RULE_NAMES, depends_on
 from .expr import Diff, Expr, Sym
 from .simplify import _postorder_missing
 

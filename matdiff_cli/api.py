@@ -1,0 +1,120 @@
+"""The Python API (SPEC §3.2): the CLI's commands as functions.
+
+    >>> import matdiff_cli
+    >>> g = matdiff_cli.gradient("tr(X^T A X B)", wrt="X",
+    ...                          declare=["A: n x n symmetric", "B: m x m symmetric"])
+    >>> g.text
+    '2 A X B'
+    >>> g.numpy
+    '2 * A @ X @ B'
+
+Each function takes one expression (declarations and definitions may come
+before it, separated by newlines or ``;``), raises ``MatdiffError`` for bad
+input or a derivative that cannot be written, and returns a ``Result``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Sequence
+
+from .commands import Options
+from .errors import MatdiffError
+from .expr import Expr
+
+
+@dataclass(frozen=True)
+class Result:
+    """A derivative: the expression (canonical) and its renderings."""
+
+    kind: str               # gradient | differential | jacobian | operator | hessian | ...
+    expr: Expr
+    wrt: str
+    differential: Expr
+    report: object
+
+    @property
+    def text(self) -> str:
+        return self.report.to_json()["result"]["text"]
+
+    @property
+    def latex(self) -> str:
+        return self.report.to_json()["result"]["latex"]
+
+    @property
+    def numpy(self) -> str:
+        return self.report.to_json()["result"]["numpy"]
+
+    def to_json(self) -> dict:
+        return self.report.to_json()
+
+    def to_sympy(self):
+        """The result as a SymPy matrix expression (imports SymPy)."""
+        from .sympy_bridge import to_sympy
+
+        return to_sympy(self.expr)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _problem(expr: str, declare: Sequence[str]):
+    from .document import read_document
+
+    items = read_document(expr, declare=list(declare))
+    for item in items:
+        if isinstance(item, MatdiffError):
+            raise item
+    if not items:
+        raise MatdiffError("usage", "no expression to differentiate", statement=expr)
+    return items[-1]
+
+
+def _derive(command: str, expr: str, wrt: str, declare, **options) -> Result:
+    from .derive import report_for, resolve_wrt
+
+    problem = _problem(expr, declare)
+    (var,) = resolve_wrt(problem, (wrt,))
+    opts = replace(Options(command=command), **options)
+    report = report_for(problem, var, command, opts)
+    der = report.der
+    return Result(der.kind, der.result, wrt, der.differential, report)
+
+
+def differential(expr: str, wrt: str, declare: Sequence[str] = ()) -> Result:
+    """df = L[dX], canonical."""
+    return _derive("diff", expr, wrt, declare)
+
+
+def gradient(expr: str, wrt: str, declare: Sequence[str] = (), check: bool = False,
+             expect: str | None = None, seed: int | None = None) -> Result:
+    """∇f for a scalar f (a symmetric / diagonal gradient for such a variable)."""
+    return _derive("grad", expr, wrt, declare, check=check, expect=expect, seed=seed)
+
+
+def jacobian(expr: str, wrt: str, declare: Sequence[str] = (), layout: str = "numerator",
+             vec: bool = False) -> Result:
+    """The Jacobian matrix (vectors), else the linear operator dF = L[dX]."""
+    return _derive("jac", expr, wrt, declare, layout=layout, vec=vec)
+
+
+def hessian(expr: str, wrt: str, declare: Sequence[str] = (), vec: bool = False) -> Result:
+    """The Hessian matrix (scalar or vector variable) or the operator H[dX]."""
+    return _derive("hess", expr, wrt, declare, vec=vec)
+
+
+def check(expr: str, wrt: str, declare: Sequence[str] = (), seed: int | None = None) -> dict:
+    """The finite-difference verdict on the gradient (or Jacobian operator)."""
+    problem = _problem(expr, declare)
+    command = "grad" if problem.expr.shape == (1, 1) else "jac"
+    return _derive(command, expr, wrt, declare, check=True, seed=seed).to_json()["check"]
+
+
+def solve(expr: str, wrt: str, declare: Sequence[str] = ()):
+    """The stationary point of a quadratic objective (a ``solve.Solution``)."""
+    from .solve import stationary_point
+
+    problem = _problem(expr, declare)
+    from .derive import resolve_wrt
+
+    (var,) = resolve_wrt(problem, (wrt,))
+    return stationary_point(problem.expr, var)

@@ -1,0 +1,62 @@
+"""The Python API (SPEC §3.2) and the JSON numpy field of derivative results."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import matdiff_cli
+from matdiff_cli.errors import MatdiffError
+from matdiff_cli.numeric import evaluate, sample_values
+
+
+def test_gradient_api_renders_every_way():
+    g = matdiff_cli.gradient("tr(X^T A X B)", wrt="X",
+                             declare=["A: n x n symmetric", "B: m x m symmetric"])
+    assert g.text == "2 A X B"
+    assert g.latex == "2 A X B"
+    assert g.numpy == "2 * A @ X @ B"
+    assert g.kind == "gradient"
+    assert str(g.to_sympy()).replace(" ", "") in ("((2*A)*X)*B", "2*A*X*B")
+
+
+def test_hessian_jacobian_differential_solve_check():
+    assert matdiff_cli.hessian("x^T A x", wrt="x").text == "A + A^T"
+    assert matdiff_cli.jacobian("A x", wrt="x").text == "A"
+    assert matdiff_cli.differential("x^T x", wrt="x").text == "2 x^T dx"
+    assert matdiff_cli.solve("||X w - y||^2", wrt="w").classification == "minimum"
+    assert matdiff_cli.check("tr(X^T A X B)", wrt="X", seed=1)["passed"]
+
+
+def test_api_errors_are_matdiff_errors():
+    with pytest.raises(MatdiffError):
+        matdiff_cli.gradient("A x +", wrt="x")
+    with pytest.raises(MatdiffError):
+        matdiff_cli.gradient("x^T x", wrt="y")
+
+
+@pytest.mark.parametrize("src, wrt, declare", [
+    ("tr(X^T A X B)", "X", []), ("||A x - b||^2", "x", []), ("det(X)", "X", []),
+    ("sum(sigmoid(W x))", "W", []), ("logsumexp(A x)", "x", []), ("tr(X)", "X", []),
+    ("sum(X)", "X", []), ("alpha tr(A)", "alpha", ["alpha: scalar"]),
+    ("h = tanh(W1 x); ||W2 h - y||^2", "W1", []),
+])
+def test_numpy_field_evaluates_to_the_result(src, wrt, declare):
+    g = matdiff_cli.gradient(src, wrt=wrt, declare=declare)
+    rng = np.random.default_rng(0)
+    values, sizes = sample_values([g.expr], rng)
+    scope = {k: v for k, v in values.items() if isinstance(k, str)}
+    for s in g.report.der.problem.symbols.values():  # variables the result does not use
+        if s.name not in scope:
+            scope[s.name] = sample_values(s, rng, sizes)[0][s.name]
+    got = eval(g.numpy, {"np": np, **scope})
+    assert np.allclose(got, evaluate(g.expr, values, sizes))
+
+
+def test_numpy_field_of_an_operator_is_a_lambda_of_the_direction():
+    h = matdiff_cli.hessian("tr(X^T A X B)", wrt="X",
+                            declare=["A: n x n symmetric", "B: m x m symmetric"])
+    assert h.numpy.startswith("lambda dX:")
+    rng = np.random.default_rng(1)
+    values, sizes = sample_values([h.expr], rng)
+    fn = eval(h.numpy, {"np": np, **{k: v for k, v in values.items() if isinstance(k, str)}})
+    assert np.allclose(fn(values[("d", "X")]), evaluate(h.expr, values, sizes))
