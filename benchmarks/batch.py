@@ -4,10 +4,10 @@ Builds a document of N problems (default 1,000): the Matrix Cookbook identities
 of tests/cookbook.py, repeated with renamed symbols (X -> X_3, ...), each with
 its declarations.  Then
 
-1. runs ``matdiff grad -f DOC --format json`` (a real subprocess: start-up,
-   parsing, differentiation and JSON rendering all included) and reports
-   problems per second and derivatives per second (without --wrt every
-   variable of a problem is differentiated);
+1. runs ``matdiff grad -f DOC --format json --wrt V1,V2,...`` (a real
+   subprocess: start-up, parsing, differentiation and JSON rendering all
+   included; each problem's variable is named V<i> after its shape, the other
+   symbols get a suffix) and reports problems per second;
 2. runs SymPy's matrix ``diff`` in this process on a sample of the same
    derivatives that SymPy can do (its result is neither an exception, nor 0,
    nor an unevaluated Derivative), parsing excluded, and reports the ratio of
@@ -38,10 +38,18 @@ FUNCTIONS = {"tr", "det", "logdet", "inv", "sum", "diag", "exp", "log", "sin", "
              "zeros", "eye", "kron", "vec", "norm", "norm2", "I", "T", "F"}
 
 
-def renamed(text: str, k: int) -> str:
-    """Every symbol gets the suffix _k; functions, dimensions and properties stay."""
+# the variable of every problem gets one name per shape (a name has one shape in a
+# document), so that one --wrt list serves the whole document
+VARIABLES: dict = {}
+
+
+def renamed(text: str, k: int, wrt: str = "", var: str = "") -> str:
+    """Every symbol gets the suffix _k, but the variable wrt, which becomes var;
+    functions, dimensions and properties stay."""
     def sub(m):
         w = m.group(0)
+        if w == wrt:
+            return var
         return w if w in FUNCTIONS else f"{w}_{k}"
 
     names, colon, shape = text.partition(":")
@@ -57,11 +65,21 @@ def document(n: int) -> tuple[str, list]:
             if len(problems) >= n:
                 break
             suffix = len(problems)
-            for d in decls:
-                lines.append(renamed(d, suffix))
-            lines.append(renamed(src, suffix))
-            problems.append((renamed(src, suffix), [renamed(d, suffix) for d in decls]))
+            var = _variable_name(decls, src, wrt)
+            decls = [renamed(d, suffix, wrt, var) for d in decls]
+            src = renamed(src, suffix, wrt, var)
+            lines.extend(decls)
+            lines.append(src)
+            problems.append((src, decls))
     return "\n".join(lines), problems
+
+
+def _variable_name(decls, src, wrt) -> str:
+    from matdiff_cli.document import parse
+
+    sym = parse(src, declare=decls).symbols[wrt]
+    key = (sym.shape, sym.props)
+    return VARIABLES.setdefault(key, f"V{len(VARIABLES) + 1}")
 
 
 def matdiff_executable() -> list:
@@ -71,7 +89,9 @@ def matdiff_executable() -> list:
 
 def run_matdiff(path: str) -> tuple[float, list]:
     t0 = time.perf_counter()
-    out = subprocess.run(matdiff_executable() + ["grad", "-f", path, "--format", "json"],
+    wrt = ",".join(VARIABLES.values())
+    out = subprocess.run(matdiff_executable() + ["grad", "-f", path, "--format", "json",
+                                                 "--wrt", wrt],
                          capture_output=True, text=True)
     dt = time.perf_counter() - t0
     objs = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]

@@ -49,6 +49,10 @@ def resolve_wrt(problem, names) -> list:
     symbols = problem.symbols
     if not names:
         return list(symbols.values())
+    present_names = [n for n in names if n in symbols]
+    if present_names and len(present_names) < len(names):
+        # a document of many problems: each uses the listed variables it contains
+        names = present_names
     out = []
     for name in names:
         sym = symbols.get(name)

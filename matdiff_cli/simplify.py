@@ -420,6 +420,8 @@ def _inverse_pair(a: Expr, c: Expr) -> bool:
 
 def _cancel(chain: list) -> list:
     """Cancel inverse pairs, merge A A -> A^2, and diag(v) w -> v ⊙ w."""
+    if len(chain) < 2:
+        return chain
     out: list = []
     for f in chain:
         if isinstance(f, Identity) and (out or len(chain) > 1):
@@ -631,14 +633,17 @@ def _expand_differential(chain: list, shape):
 
 
 def _best_rotation(chain: list) -> list:
+    """The rotation of tr(chain) (or of its transpose) to keep: a 1x1 one if there
+    is one, else one that ends in dX, else the smallest by _chain_key."""
+    k = len(chain)
+    for i in range(k):  # a rotation that is a 1x1 product (its transpose is too)
+        if chain[i].shape[0] == 1 and chain[i - 1].shape[1] == 1:
+            return chain[i:] + chain[:i]
     flipped = [T(f) for f in reversed(chain)]
-    candidates = []
-    for ch in (chain, flipped):
-        for i in range(len(ch)):
-            rot = ch[i:] + ch[:i]
-            if rot[0].shape[0] == 1 and rot[-1].shape[1] == 1:
-                return rot
-            candidates.append(rot)
+    candidates = [ch[i:] + ch[:i] for ch in (chain, flipped) for i in range(k)]
+    if any(contains_diff(f) for f in chain):
+        ending = [c for c in candidates if isinstance(c[-1], Diff)]
+        candidates = ending or candidates
     return min(candidates, key=_chain_key)
 
 
