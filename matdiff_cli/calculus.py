@@ -138,8 +138,11 @@ def d_power(e, d):
         k = int(p)
         return b.add(*[b.mul(_mpow(base, i), db, _mpow(base, k - 1 - i)) for i in range(k)]
                      or [b.zero(e.shape)])
-    if p == 2 and isinstance(base, (Norm2, NormF)) and isinstance(db, Div) and db.args[1] is base:
-        return b.scale(2, db.args[0])        # 2 ||x|| (x^T dx / ||x||) = 2 x^T dx
+    if p == 2 and isinstance(base, (Norm2, NormF)):
+        if isinstance(db, Div) and db.args[1] is base:
+            return b.scale(2, db.args[0])    # 2 ||x|| (x^T dx / ||x||) = 2 x^T dx
+        if isinstance(db, Diff) and db.sym is base:  # a derivation step: d||u||^2 = 2 <u, du>
+            return b.scale(2, _inner(base.a, Diff(base.a)))
     return b.scale(p, b.mul(_spow(base, p - 1), db)) if p != 1 else db
 
 

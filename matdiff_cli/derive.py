@@ -385,15 +385,33 @@ def report_for(problem, var, name, options) -> DerivativeReport:
     return report
 
 
+def located(command):
+    """A command whose errors without a place point at the whole problem statement
+    (the engine's errors are about the expression, not one character of it)."""
+    def run(problem, options):
+        try:
+            return command(problem, options)
+        except MatdiffError as e:
+            if e.line is None or e.column is None:
+                e.line = problem.line
+                e.column, e.end_column = 1, len(problem.source) + 1
+                e.source_line = e.statement = problem.source
+            raise
+    run.__name__ = command.__name__
+    run.__doc__ = command.__doc__
+    return run
+
+
 def derivative_command(name: str):
     """The CLI command `name` (diff, grad, jac, hess): a list of reports, one per variable."""
     def command(problem, options):
         return [report_for(problem, var, name, options)
                 for var in resolve_wrt(problem, options.wrt)]
     command.__name__ = f"{name}_command"
-    return command
+    return located(command)
 
 
+@located
 def check_command(problem, options):
     """matdiff check: the gradient and the Hessian of a scalar (the Jacobian operator
     of anything else), each verified by finite differences."""

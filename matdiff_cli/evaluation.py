@@ -5,6 +5,7 @@ fixes the dimensions, and shapes are checked against the declarations.
 """
 from __future__ import annotations
 
+from .derive import located
 from .expr import SCALAR, symbols
 from .report import OK, Report, shape_json
 
@@ -50,6 +51,7 @@ class EvalReport(Report):
         return _fmt(self.value)
 
 
+@located
 def eval_command(problem, options):
     from .numeric import evaluate
     from .trust import bind_values
@@ -132,6 +134,7 @@ class SolveReport(Report):
                       + Text(": " + self._lines()[-1].split(": ", 1)[1], style="dim"))
 
 
+@located
 def solve_command(problem, options):
     from .derive import resolve_wrt
     from .solve import classify_numeric, stationary_point

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from . import build as b
 from .calculus import RULES, RULE_NAMES, depends_on
-from .expr import Diff, Expr, Sym
+from .expr import SCALAR, Diff, Expr, Norm2, NormF, Power, Sym
 from .simplify import _postorder_missing
 
 MAX_STEPS = 60
@@ -26,9 +26,17 @@ class Step:
     expr: Expr       # the whole differential after this step
 
 
-def identity_of(node_type) -> str:
-    doc = (RULES[node_type].__doc__ or "").strip()
-    return doc.splitlines()[0].rstrip(".") if doc else ""
+def identity_of(node) -> str:
+    """The rule's identity: the first sentence of its docstring, on one line; for a
+    docstring of several cases ("...; ...; ..."), the case of this node."""
+    doc = " ".join((RULES[type(node)].__doc__ or "").split())
+    first = doc.split(". ")[0].rstrip(".")
+    cases = [c.strip() for c in first.split(";")]
+    if isinstance(node, Power) and len(cases) == 3:
+        if isinstance(node.base, (Norm2, NormF)) and node.p == 2:
+            return cases[2]
+        return cases[1] if node.base.shape != SCALAR else cases[0]
+    return first
 
 
 def _pending(e: Expr, var: Sym):
@@ -87,4 +95,4 @@ def derivation(expr: Expr, var: Sym) -> tuple[list, bool]:
             for c in node.children)
         out = RULES[type(node)](node, kids)
         current = _replace(current, target, out)
-        steps.append(Step(RULE_NAMES[type(node)], identity_of(type(node)), current))
+        steps.append(Step(RULE_NAMES[type(node)], identity_of(node), current))
