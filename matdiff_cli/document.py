@@ -14,7 +14,7 @@ within a problem it is one node however often it is used.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional, Sequence, Union
 
 from .errors import MatdiffError
@@ -41,9 +41,11 @@ class Problem:
     inferred: frozenset             # names of the symbols whose shapes were inferred
     _scope: Optional[Scope] = field(default=None, repr=False, compare=False)
 
-    def parse(self, text: str) -> Expr:
+    def parse(self, text: str, directions: Sequence[str] = ()) -> Expr:
         """Another expression in this problem's scope: same declarations,
-        definitions and inferred shapes (e.g. ``--expect "2 A X B"``)."""
+        definitions and inferred shapes (e.g. ``--expect "2 A X B"``).  For each
+        variable X in ``directions``, ``dX`` is in scope too, with X's shape
+        (an operator claim such as ``2 A dX B``)."""
         src = Source(text)
         spans = split_statements(text)
         if len(spans) != 1:
@@ -56,6 +58,10 @@ class Problem:
             raise src.error("syntax", "expected an expression, not a declaration or definition",
                             node.start, node.end, span=span)
         scope = self._scope.copy() if self._scope is not None else Scope()
+        for name in directions:
+            info = scope.symbols.get(name)
+            if info is not None and "d" + name not in scope.symbols:
+                scope.symbols["d" + name] = replace(info, name="d" + name, declared=True)
         el = Elaborator(scope, src, span)
         expr, _ = el.finish(el.infer(node.kids[0]))
         return expr

@@ -239,7 +239,10 @@ def parse_claim(der, text: str) -> Expr:
     """The claim as an expression in the problem's scope; ``dX`` is the direction."""
     from .steps import _replace
 
-    claim = der.problem.parse(text)
+    try:
+        claim = der.problem.parse(text, directions=(der.var.name,))
+    except TypeError:  # a problem object without direction support
+        claim = der.problem.parse(text)
     dname = "d" + der.var.name
     for node in _symbols_named(claim, dname):
         if node.shape != der.var.shape:
