@@ -4,7 +4,7 @@ The language is ``grammar/matdiff.lark``.  Lark computes its LALR(1) tables
 once; they are cached (``marshal``, keyed by the grammar's text) in the user's
 cache directory, and a small driver below runs them.  So the command line does
 not import Lark at all once the cache is warm, and starts in a few
-milliseconds; a cold cache costs one Lark build (about half a second).
+milliseconds; a cold cache costs one Lark build (under a tenth of a second).
 
 A document is split into statements first (newlines and ``;``, ``\\`` joins
 lines, ``#`` starts a comment), so a statement with an error loses nothing
@@ -68,12 +68,27 @@ def _grammar_text() -> str:
     return path.read_text(encoding="utf-8")
 
 
-def _cache_dir() -> str:
+def _cache_dirs() -> list:
+    """Where the tables are cached: $MATDIFF_CACHE_DIR, else the user's cache
+    directory, then a private directory under the system's temporary one."""
     d = os.environ.get("MATDIFF_CACHE_DIR")
     if d:
-        return d
+        return [d]
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "matdiff")
+    tmp = os.environ.get("TMPDIR") or os.environ.get("TEMP") or os.environ.get("TMP") or (
+        "/tmp" if os.name == "posix" else os.getcwd())
+    uid = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+    return [os.path.join(base, "matdiff"), os.path.join(tmp, f"matdiff-{uid}")]
+
+
+def _owned(directory: str) -> bool:
+    """Is the directory ours (not planted by someone else in a shared place)?"""
+    if not hasattr(os, "getuid"):
+        return True
+    try:
+        return os.stat(directory).st_uid == os.getuid()
+    except OSError:
+        return False
 
 
 def _build_tables(grammar: str) -> dict:
@@ -133,29 +148,45 @@ def _build_tables(grammar: str) -> dict:
 def _load_tables() -> dict:
     """The cached tables for the current grammar (built and saved on a miss)."""
     import marshal
-
     import zlib
 
     grammar = _grammar_text()
-
-    key = zlib.crc32(grammar.encode("utf-8"))
-    cache = os.path.join(_cache_dir(), f"matdiff-lalr-{_FORMAT}-{key:08x}.marshal")
-    try:
-        with open(cache, "rb") as fh:
-            data = marshal.load(fh)
-        if data.get("format") == _FORMAT and data.get("grammar") == grammar:
-            return data
-    except Exception:
-        pass
+    name = f"matdiff-lalr-{_FORMAT}-{zlib.crc32(grammar.encode('utf-8')):08x}.marshal"
+    dirs = _cache_dirs()
+    for d in dirs:
+        try:
+            if not _owned(d):
+                continue
+            with open(os.path.join(d, name), "rb") as fh:
+                data = marshal.load(fh)
+            if isinstance(data, dict) and data.get("format") == _FORMAT and data.get("grammar") == grammar:
+                return data
+        except Exception:  # missing or damaged: rebuild
+            pass
     data = _build_tables(grammar)
-    try:
-        os.makedirs(os.path.dirname(cache), exist_ok=True)
-        tmp = f"{cache}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as fh:
-            marshal.dump(data, fh)
-        os.replace(tmp, cache)
-    except OSError:  # a read-only home: keep the tables in memory only
-        pass
+    for d in dirs:
+        try:
+            os.makedirs(d, mode=0o700, exist_ok=True)
+            if not _owned(d):
+                continue
+            path = os.path.join(d, name)
+            tmp = f"{path}.{os.getpid()}.tmp"
+            try:
+                with open(tmp, "wb") as fh:
+                    marshal.dump(data, fh)
+                os.replace(tmp, path)
+            finally:
+                if os.path.exists(tmp):
+                    os.remove(tmp)
+        except (OSError, ValueError):  # read-only: try the next place, or keep them in memory
+            continue
+        for old in os.listdir(d):  # tables of earlier grammars
+            if old.startswith("matdiff-lalr-") and old != name and not old.endswith(".tmp"):
+                try:
+                    os.remove(os.path.join(d, old))
+                except OSError:
+                    pass
+        break
     return data
 
 
@@ -616,29 +647,18 @@ _OPERAND_START = {"NAME", "NUMBER", "LPAR", "NORM_OPEN"}
 
 
 def _found(tok: Token) -> str:
-    if tok.type == "$END":
-        return "the end of the statement"
-    if tok.type == "ERROR":
-        return f"'{tok.value}'"
-    return f"'{tok.value}'"
+    return "the end of the statement" if tok.type == "$END" else f"'{tok.value}'"
 
 
 def _expected_words(expected: set) -> str:
-    if _OPERAND_START & expected:
-        words = ["an operand"]
-        rest = expected - _OPERAND_START - {"MINUS"}
-    else:
-        words, rest = [], set(expected)
-    order = ["RPAR", "RBRACE", "NORM_CLOSE", "COMMA", "TIMES", "NAME", "NUMBER", "$END"]
-    for t in order:
-        if t in rest and t not in ("NAME", "NUMBER") or (t in rest and not words):
-            words.append(_WORDS.get(t, t))
+    """A few words for what the parser could take: "an operand, ')' or the end ..."."""
+    words = ["an operand"] if _OPERAND_START & expected else []
+    for t in ("RPAR", "RBRACE", "NORM_CLOSE", "COMMA", "$END"):
+        if t in expected:
+            words.append(_WORDS[t])
     if not words:
-        words = sorted(_WORDS.get(t, t) for t in rest)[:4]
-    words = list(dict.fromkeys(words))
-    if len(words) == 1:
-        return words[0]
-    return ", ".join(words[:-1]) + " or " + words[-1]
+        words = sorted(_WORDS.get(t, t) for t in expected)[:4]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
 def _syntax_error(src, span, toks, i, tok, stack, states, opened) -> MatdiffError:

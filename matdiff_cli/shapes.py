@@ -688,7 +688,6 @@ class Elaborator:
 
     def fold(self, items, negs, node):
         """Level-2 operators, left to right; runs of products (and of .*) are one node."""
-        u = self.u
         group: list = []
         gnodes: list = []
         kind = None
@@ -697,7 +696,13 @@ class Elaborator:
         gstart = items[0][1].start
 
         def finish():
+            # a leading minus negates the product it starts (-A B is -(A B)),
+            # else its own operand (-x .* y is (-x) .* y)
             nonlocal pending_negs
+            if kind != "mul":
+                while pending_negs:
+                    group[0] = self.negate(group[0])
+                    pending_negs -= 1
             if kind == "mul":
                 p = P("mul", list(group), shape, None)
             elif kind == "had":
@@ -756,9 +761,7 @@ class Elaborator:
         cols, rows = u.resolve(ls[1], names), u.resolve(rs[0], names)
         message = (f"cannot multiply {a} ({sa}) by {b} ({sb}): "
                    f"{cols} column{'s' if cols != 1 else ''} against {rows} row{'s' if rows != 1 else ''}")
-        hint = self.product_hint(lnode, ls, k, rs, names)
-        return_error = self.error("shape", message, span, hint)
-        raise return_error
+        raise self.error("shape", message, span, self.product_hint(lnode, ls, k, rs, names))
 
     def product_hint(self, ln, ls, rn, rs, names):
         u = self.u
@@ -803,16 +806,16 @@ class Elaborator:
 
     # postfix operators
 
-    def split_apply(self, node, whole=False):
+    def split_apply(self, node):
         """For ``A(x)`` (a product written like a call), possibly under postfix
         operators: (the name, the rest with the postfixes moved onto ``x``).
-        ``whole``: the node itself is the product, even if parenthesised."""
+        Parentheses around ``node`` itself do not matter; inner ones do."""
         posts = []
         k = node
-        while k.kind == "post" and not k.paren:
+        while k.kind == "post" and (k is node or not k.paren):
             posts.append(k)
             k = k.kids[0]
-        if k.kind != "apply" or (k.paren and not (whole and k is node)) or not self.is_product(k):
+        if k.kind != "apply" or (k.paren and k is not node) or not self.is_product(k):
             return None
         if len(k.kids) != 1:
             raise self.error("name", f"'{k.val}' is not a function, so {k.val}(...) cannot take "
@@ -905,7 +908,7 @@ class Elaborator:
         if n == "T":
             raise self.error("name", "'T' is reserved for the transpose", node, "write x^T, x' or x.T")
         if self.is_product(node):
-            name, rest = self.split_apply(node, whole=True)
+            name, rest = self.split_apply(node)
             chain = Node("chain", [name, rest], [None, ("mul", rest.start, rest.start)],
                          node.start, node.end, node.depth)
             return self.infer(chain)

@@ -109,6 +109,10 @@ ROWS = [
     ("-(A B) X", Mul(Num(-1), Mul(A, B), X)),
     ("-x^T x", Mul(Num(-1), T(x), x)),
     ("A * -B", Mul(A, neg(B))),
+    ("-x .* y", Hadamard(neg(x), y)),
+    ("-A / 2", Div(neg(A), Num(2))),
+    ("-A B / 2", Div(Mul(Num(-1), A, B), Num(2))),
+    ("-2 .* x", Hadamard(Broadcast(Num(-2), (n, 1)), x)),
     ("x - -y", Add(x, Mul(Num(1), y))),  # neg of a Mul negates its leading number
     # transpose, every spelling
     ("A^T", T(A)),
@@ -399,3 +403,54 @@ def test_a_long_but_reasonable_expression_is_linear():
     e = parse_expr(text)
     assert time.perf_counter() - t < 1.0
     assert len(e.terms) == 20_000
+
+
+# ---------------------------------------------------------------------------
+# parse(print(e)) is e (SPEC §3), for the printer of render/text.py
+
+
+def test_text_round_trip_through_the_parser():
+    hypothesis = pytest.importorskip("hypothesis")
+    strategies = pytest.importorskip("strategies")  # tests/strategies.py
+    text_mod = pytest.importorskip("matdiff_cli.render.text")
+    from matdiff_cli.expr import Commutation, Diff, walk
+    from matdiff_cli.shapes import decl_text
+
+    decls = [f"{v.name}: {decl_text(v.shape)} {' '.join(sorted(v.props))}".strip()
+             for v in strategies.POOL]
+
+    def readable(e):
+        """Nodes the language writes differently: I of a size nothing else fixes,
+        a scalar broadcast other than in a sum, a division of two numbers (folded),
+        -1 times a product (-(a b) splices: design.md)."""
+        if isinstance(e, Broadcast):
+            return False
+        for node in walk(e):
+            if (isinstance(node, Mul) and len(node.factors) == 2 and node.factors[0] is Num(-1)
+                    and isinstance(node.factors[1], Mul)):
+                return False
+            if isinstance(node, (Commutation, Diff, Identity)):
+                return False
+            if isinstance(node, Div) and all(isinstance(a, Num) for a in node.args):
+                return False
+            if any(isinstance(a, Broadcast) for a in node.children) and not (
+                    isinstance(node, Add) and not all(isinstance(a, Broadcast) for a in node.args)):
+                return False
+        return True
+
+    @hypothesis.settings(max_examples=200, deadline=None, database=None,
+                         suppress_health_check=list(hypothesis.HealthCheck))
+    @hypothesis.given(strategies.expressions(diffs=False))
+    def check(e):
+        hypothesis.assume(readable(e))
+        text = text_mod.to_text(e)
+        got = parse_expr("f(t) := t^3 + sin(t)\n" + text, decls)
+        assert got is e, text
+
+    check()
+
+
+def test_postfix_inside_parentheses_stays_on_the_argument():
+    assert parse_expr("(A (s)^T)^T", DECL) is T(Mul(A, T(s)))
+    assert parse_expr("(A(x))^T", DECL) is T(Mul(A, x))
+    assert parse_expr("B (A(x))", DECL) is Mul(B, Mul(A, x))
