@@ -382,6 +382,8 @@ def read_document(text: str, declare: Sequence[str] = ()) -> list:
     """Every problem of ``text`` (and every error), in order; ``declare`` holds
     declarations read ahead of the text (the CLI's ``-d``)."""
     doc = Document()
+    if isinstance(declare, str):
+        declare = [declare]
     for decl in declare:
         doc.read(Source(decl), only_declarations=True)
     doc.read(Source(text))
