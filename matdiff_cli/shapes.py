@@ -1018,6 +1018,9 @@ class Elaborator:
             depth = self._depth = {}
         u = self.u
         symbols = self.scope.symbols
+        # a definition is a name: the nesting of its body counts on its own line,
+        # not again in every expression that uses it (h_L = tanh(W_L h_{L-1}), ...)
+        definitions = {id(d.ir) for d in self.reached}
         stack = [(root, False)]
         while stack:
             p, ready = stack.pop()
@@ -1028,7 +1031,7 @@ class Elaborator:
                 stack.append((p, True))
                 stack.extend((k, False) for k in kids if id(k) not in memo)
                 continue
-            d = 1 + max((depth[id(k)] for k in kids), default=0)
+            d = 1 + max((0 if id(k) in definitions else depth[id(k)] for k in kids), default=0)
             if d > MAX_DEPTH:
                 node = p.node or self._first_node(p)
                 raise self.error("syntax", f"the expression is nested too deeply "

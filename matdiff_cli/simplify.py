@@ -846,12 +846,15 @@ def simplify_broadcast(e: Broadcast) -> Expr:
 def present(expr: Expr) -> Expr:
     """The printed form of a canonical expression: c^-1 a -> a / c, a ⊙ b.^-1 -> a ./ b,
     a lone broadcast c -> c ones(n, m)."""
-    memo: dict = {}
+    memo = _presented  # a pure function of the node: one memo for the whole run
     for node in _postorder_missing(expr, memo):
         kids = tuple(memo[c] for c in node.children)
         n = node if kids == node.children else node.rebuild(kids)
         memo[node] = _present_node(n)
     return memo[expr]
+
+
+_presented: dict = {}
 
 
 def _present_node(n: Expr) -> Expr:
