@@ -407,7 +407,7 @@ class ShapeReport(Report):
                 "shape": shape_json(self.expr.shape),
                 "text": self.expression_text(),
                 "latex": to_latex(self.expr, names=self.top),
-                "numpy": to_numpy(self.expr),
+                "numpy": to_numpy(self.expr, names=self.names),
             },
             "tree": tree_json(self.tree),
         }
@@ -445,7 +445,7 @@ class ShapeReport(Report):
     def to_numpy(self) -> str:
         from .render.numpy import to_numpy
 
-        return to_numpy(self.expr)
+        return to_numpy(self.expr, names=self.names)
 
     def to_pretty(self, console) -> None:
         from rich import box
