@@ -12,6 +12,7 @@ from fractions import Fraction
 from typing import Callable
 
 from . import build as b
+from .dispatch import registrar
 from .errors import MatdiffError
 from .expr import (
     SCALAR, Add, Broadcast, Commutation, Det, Diff, Div, EDiv, EPow, Expr, Func, Hadamard,
@@ -22,15 +23,13 @@ from .expr import (
 Rule = Callable[[Expr, tuple], Expr]
 RULES: dict[type, Rule] = {}
 RULE_NAMES: dict[type, str] = {}
+_file = registrar(RULES)
 
 
 def rule(*types, name: str):
-    def register(fn):
-        for t in types:
-            RULES[t] = fn
-            RULE_NAMES[t] = name
-        return fn
-    return register
+    """@rule(Mul, name="product rule"): the differential rule of those node types."""
+    RULE_NAMES.update((t, name) for t in types)
+    return _file(*types)
 
 
 # ---------------------------------------------------------------- constants

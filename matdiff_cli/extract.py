@@ -19,6 +19,7 @@ from typing import Callable
 
 from . import build as b
 from .calculus import differential
+from .dispatch import registrar
 from .errors import MatdiffError
 from .expr import (
     ONE, SCALAR, Add, Broadcast, Commutation, Diff, DiagM, DiagV, Expr, Hadamard, Identity,
@@ -42,14 +43,7 @@ def _depends(df: Expr, dX: Expr) -> dict:
 
 Adjoint = Callable[[Expr, Expr, dict], list]
 ADJOINTS: dict[type, Adjoint] = {}
-
-
-def adjoint(*types):
-    def register(fn):
-        for t in types:
-            ADJOINTS[t] = fn
-        return fn
-    return register
+adjoint = registrar(ADJOINTS)
 
 
 @adjoint(Add)
@@ -203,14 +197,7 @@ def _describe(node: Expr) -> str:
 
 Forward = Callable[[Expr, list, dict], Expr]
 VEC_RULES: dict[type, Forward] = {}
-
-
-def vec_rule(*types):
-    def register(fn):
-        for t in types:
-            VEC_RULES[t] = fn
-        return fn
-    return register
+vec_rule = registrar(VEC_RULES)
 
 
 def vec_of(M: Expr) -> Expr:

@@ -26,10 +26,10 @@ as divisions, a lone broadcast scalar as ``c ones(n, m)``).
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 from fractions import Fraction
 from typing import Callable
 
+from .dispatch import registrar
 from .expr import (
     ONE, SCALAR, ZERO, Add, Broadcast, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Expr, Func,
     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Norm2, NormF, Num, Ones, Power, Sum, Sym,
@@ -38,18 +38,10 @@ from .expr import (
 )
 
 Rule = Callable[[Expr], Expr]
-RULES: dict[type, list] = defaultdict(list)
+RULES: dict[type, list] = {}
+rule = registrar(RULES, many=True)   # @rule(Add): a rewrite rule node -> node, in order
 
 _canon: dict = {}
-
-
-def rule(*types):
-    """Register a rewrite rule (a function node -> node) for node types, in order."""
-    def register(fn):
-        for t in types:
-            RULES[t].append(fn)
-        return fn
-    return register
 
 
 # ---------------------------------------------------------------- strategy
