@@ -205,6 +205,8 @@ class _Tables:
         # blanks and continuations (the grammar's %ignore; comments never reach
         # the lexer), then one token or one bad character
         self.master = re.compile(f"{_SKIP}(?:{'|'.join(parts)})", re.DOTALL)
+        # the reduction of each rule, looked up once (a statement binds them to its builder)
+        self.reductions = [None if cb is None else getattr(_Builder, cb) for (_, _, cb) in self.rules]
 
 
 _SKIP = r"(?:[ \t\f\r\u00a0]|\\[ \t]*\r?\n)*" + ("+" if sys.version_info >= (3, 11) else "")
@@ -579,7 +581,7 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
                         "is this a binary file? matdiff reads text", span=span)
     toks = _lex(tb, src.text, start, end)
     builder = _Builder(src, span)
-    callbacks = [None if cb is None else getattr(builder, cb) for (_, _, cb) in tb.rules]
+    reductions = tb.reductions
     rules = tb.rules  # (origin, size, callback name or None)
     states_table = tb.states
     keywords = tb.keywords
@@ -612,7 +614,7 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
                 kids = values[-size:]
                 del values[-size:]
                 del stack[-size:]
-                values.append(callbacks[~act](kids))
+                values.append(reductions[~act](builder, kids))
                 stack.append(states_table[stack[-1]][origin])
                 if stack[-1] == end_state and ttype == "$END":
                     return values[-1]

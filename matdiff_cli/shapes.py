@@ -220,8 +220,8 @@ class Unifier:
     def name_vars(self, dims, taken, names: Optional[dict] = None) -> dict:
         """Names for the unbound variables among ``dims`` (in order): n, m, k, ..."""
         names = {} if names is None else names
-        used = set(taken) | set(names.values())
-        pool = _name_pool(used)
+        given = set(names.values())
+        pool = _name_pool(_Either(taken, given))
         stack = list(reversed(dims))
         while stack:
             d = self.walk(stack.pop())
@@ -249,6 +249,17 @@ class Unifier:
 
 _MISSING = object()
 _POOL = ("n", "m", "k", "p", "q", "r", "s", "t", "u", "v", "w")
+
+
+class _Either:
+    """Membership in any of several collections, without copying them (a document's
+    symbols grow with it: copying them for every problem would be quadratic)."""
+
+    def __init__(self, *collections):
+        self.collections = collections
+
+    def __contains__(self, item) -> bool:
+        return any(item in c for c in self.collections)
 
 
 def _name_pool(used):
@@ -495,8 +506,9 @@ class Elaborator:
         """Provisional names for the unknown dimensions (for messages)."""
         return self.u.name_vars(self.dims + [d for s in shapes for d in s], self.taken())
 
-    def taken(self) -> set:
-        return self.scope.dims | set(self.scope.symbols) | set(self.appear)
+    def taken(self):
+        """The names a new dimension must not take (looked up, never copied)."""
+        return _Either(self.scope.dims, self.scope.symbols, self.appear)
 
     def show(self, shape) -> str:
         return self.u.show(shape, self.names_now(shape))
