@@ -140,7 +140,9 @@ class Num(Expr):
 
     def __new__(cls, value):
         if not isinstance(value, Fraction):
-            value = Fraction(str(value)) if isinstance(value, float) else Fraction(value)
+            if isinstance(value, float):  # exact numbers only: a float here is a bug
+                raise TypeError(f"Num needs an exact number, got the float {value!r}")
+            value = Fraction(value)
         return super().__new__(cls, value)
 
     @staticmethod
@@ -541,7 +543,7 @@ def zeros_like(e: Expr) -> Expr:
 
 
 def is_zero(e: Expr) -> bool:
-    return isinstance(e, Zeros) or (isinstance(e, Num) and e.value == 0)
+    return e is ZERO or type(e) is Zeros   # numbers are interned: Num(0) is ZERO
 
 
 def symbols(e: Expr) -> list:

@@ -309,7 +309,7 @@ def _factor_right(terms: list):
 def canonical_product(e: Mul) -> Expr:
     """coefficient · sorted scalars · chain, with 1x1 sub-chains made scalars,
     identities dropped and X X^-1, Q^T Q cancelled.  Shrinks or sorts."""
-    coef, scalars, chain = Fraction(1), [], []
+    coef, scalars, chain = 1, [], []   # an int until a number comes (Fraction is slow)
 
     for f in e.factors:
         if isinstance(f, Num):
@@ -359,7 +359,7 @@ def canonical_product(e: Mul) -> Expr:
 
 def _parts(m: Mul):
     """(coef, scalars, chain) of a canonical product."""
-    coef, scalars, chain = Fraction(1), [], []
+    coef, scalars, chain = 1, [], []
     for f in m.factors:
         if isinstance(f, Num):
             coef *= f.value
@@ -551,14 +551,14 @@ def simplify_inverse(e: Inverse) -> Expr:
         c, scalars, chain = _parts(a)
         if chain and (c != 1 or scalars):
             inv_scalars = [Power(s, -1) for s in scalars]
-            return Mul(Num(1 / c), *inv_scalars, Inverse(product(chain, a.shape)))
+            return Mul(Num(Fraction(1) / c), *inv_scalars, Inverse(product(chain, a.shape)))
         if len(chain) > 1 and all(f.shape == a.shape for f in chain):
             # (A B)^-1 = B^-1 A^-1 when every factor is square (so each is invertible)
             return Mul(*[Inverse(f) for f in reversed(chain)])
     if isinstance(a, Add):
         c = _common_coef(a.terms)
         if c != 1:   # (2 A + 2 λ I)^-1 = 1/2 (A + λ I)^-1
-            return Mul(Num(1 / c), Inverse(Add(*[with_coef(split_coef(t)[0] / c, split_coef(t)[1])
+            return Mul(Num(Fraction(1) / c), Inverse(Add(*[with_coef(split_coef(t)[0] / c, split_coef(t)[1])
                                                   for t in a.terms])))
     return e
 
@@ -738,7 +738,7 @@ def simplify_power(e: Power) -> Expr:
     if p.denominator == 1 and isinstance(base, Mul) and e.shape == SCALAR:
         c, scalars, chain = _parts(base)
         if not chain:
-            return Mul(Num(c ** int(p)), *[Power(s, p) for s in scalars])
+            return Mul(Num(Fraction(c) ** int(p)), *[Power(s, p) for s in scalars])
     return e
 
 
