@@ -350,7 +350,8 @@ class DerivativeReport(Report):
             line.append_text(to_rich_text(self.shown_vec, names=self.names))
             console.print(line)
         for n in self.notes:
-            console.print(Text("  " + n, style="dim"))
+            bad = "FAILED" in n or n.startswith("expect: differs")
+            console.print(Text("  " + n, style="bold red" if bad else "green"))
 
 
 def _pshape(shape) -> str:
