@@ -274,7 +274,8 @@ del _name, _entry
 def run(name: str, expr, file, declare, fmt, **opts) -> int:
     """Read the input, solve each problem, write each report; return the status."""
     from .commands import COMMANDS, Options
-    from .report import Output
+    from .errors import MatdiffError
+    from .report import ErrorReport, Output
 
     stdout = sys.stdout
     if fmt is None:
@@ -291,6 +292,12 @@ def run(name: str, expr, file, declare, fmt, **opts) -> int:
             raise
         except RecursionError:
             report = _too_deep(name, report.input, report.line)
+            write(report, out)
+        except MatdiffError as exc:  # a format that cannot be written for this result
+            if exc.line is None and report.input:
+                exc.line, exc.column, exc.end_column = report.line, 1, len(report.input) + 1
+                exc.source_line = exc.statement = report.input
+            report = ErrorReport(exc, name, input=report.input)
             write(report, out)
         except Exception as exc:  # a bug in a renderer: say so, keep going
             report = _internal(exc, name, report.input, report.line)

@@ -188,6 +188,7 @@ class DerivativeReport(Report):
         self.der = der
         self.command = der.command
         self.input = der.problem.source
+        self.line = der.problem.line
         self.status = OK
         self.extra: dict = {}          # check / expect fields, added by trust commands
         self.notes: list[str] = []     # human lines (text as comments)
@@ -228,7 +229,7 @@ class DerivativeReport(Report):
     # -- formats
     def to_json(self) -> dict:
         from .render.latex import to_latex
-        from .render.numpy import to_numpy, to_numpy_operator
+        from .render.numpy import numpy_or_none, to_numpy, to_numpy_operator
         from .render.text import to_text
 
         der = self.der
@@ -241,18 +242,21 @@ class DerivativeReport(Report):
         }
         if der.operator:
             result["direction"] = "d" + der.var.name
-            result["numpy"] = to_numpy_operator(self.shown, der.var, names=self.top(self.shown),
-                                                bound=self.scope())
+            result["numpy"], why = numpy_or_none(to_numpy_operator, self.shown, der.var,
+                                                 names=self.top(self.shown), bound=self.scope())
         else:
-            result["numpy"] = to_numpy(self.shown, names=self.top(self.shown), bound=self.scope())
+            result["numpy"], why = numpy_or_none(to_numpy, self.shown,
+                                                 names=self.top(self.shown), bound=self.scope())
+        if why:
+            result["numpy_error"] = why
         where = self.named_lines(to_text, self._exprs())
         if where:
             result["where"] = dict(where)
         if self.shown_vec is not None:
             result["vec"] = {"text": to_text(self.shown_vec, names=self.names),
                              "latex": to_latex(self.shown_vec, names=self.names),
-                             "numpy": to_numpy(self.shown_vec, names=self.names,
-                                               bound=self.scope())}
+                             "numpy": numpy_or_none(to_numpy, self.shown_vec,
+                                                    names=self.names, bound=self.scope())[0]}
         out = {
             "ok": self.status == OK, "input": self.input, "command": self.command,
             "wrt": der.var.name,

@@ -393,7 +393,7 @@ class ShapeReport(Report):
 
     def to_json(self) -> dict:
         from .render.latex import to_latex
-        from .render.numpy import to_numpy
+        from .render.numpy import numpy_or_none, to_numpy
 
         return {
             "ok": True,
@@ -407,7 +407,7 @@ class ShapeReport(Report):
                 "shape": shape_json(self.expr.shape),
                 "text": self.expression_text(),
                 "latex": to_latex(self.expr, names=self.top),
-                "numpy": to_numpy(self.expr, names=self.names),
+                "numpy": numpy_or_none(to_numpy, self.expr, names=self.names)[0],
             },
             "tree": tree_json(self.tree),
         }

@@ -286,7 +286,7 @@ def test_numpy_operator():
 
 
 def test_numpy_missing_dimension():
-    with pytest.raises(ValueError, match="dimension 'n'"):
+    with pytest.raises(ValueError, match="dimension n"):
         to_numpy(Identity(n))
     assert to_numpy(Identity(3)) == "np.eye(3)"
     assert to_numpy(Add(Broadcast(s, (n, 1)), Ones((n, 1))), bound=[b]) == "s + np.ones((b.shape[0], 1))"

@@ -32,6 +32,7 @@ from __future__ import annotations
 import keyword
 from functools import singledispatch
 
+from ..errors import MatdiffError
 from ..expr import (
     SCALAR, Add, Broadcast, Commutation, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Expr,
     Func, Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num,
@@ -75,8 +76,10 @@ class NumpyContext(Context):
             return self.dims[d]
         if "*" in d:
             return "(" + " * ".join(self.dim(p.strip()) for p in d.split("*")) + ")"
-        raise ValueError(f"no variable in scope has the dimension {d!r}: "
-                         "cannot write it in NumPy")
+        raise NoNumpyCode(
+            "unsupported", f"the NumPy code needs the size of the dimension {d}, which no "
+            "variable of the problem carries",
+            hint=f"declare a variable with the dimension {d}, or write the size as a number")
 
     def shape(self, shape) -> str:
         return f"({self.dim(shape[0])}, {self.dim(shape[1])})"
@@ -95,6 +98,18 @@ def dimension_table(nodes, bound=()) -> dict:
             if isinstance(d, str) and d not in table:
                 table[d] = f"{var}.shape[{i}]"
     return table
+
+
+class NoNumpyCode(MatdiffError, ValueError):
+    """An expression NumPy code cannot be written for (a dimension not in scope)."""
+
+
+def numpy_or_none(fn, *args, **kwargs):
+    """(code, None), or (None, the reason) when no NumPy code can be written."""
+    try:
+        return fn(*args, **kwargs), None
+    except NoNumpyCode as e:
+        return None, e.message
 
 
 # --------------------------------------------------------------------------- entry points
