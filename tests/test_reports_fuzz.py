@@ -1,0 +1,51 @@
+"""No traceback, whatever the expression: every derivative command on random
+expressions, rendered in every format (pretty included).  A refusal must be a
+MatdiffError with exit status 2 or 3, never another exception."""
+from __future__ import annotations
+
+import io
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+from rich.console import Console
+
+from matdiff_cli.derive import DerivativeReport, derive
+from matdiff_cli.errors import MatdiffError
+from matdiff_cli.expr import SCALAR, symbols
+from matdiff_cli.render.text import to_text
+from strategies import expressions
+
+
+class Opts:
+    layout = "numerator"
+    vec = True
+    steps = True
+
+
+class Problem:
+    def __init__(self, expr):
+        self.expr = expr
+        self.source = to_text(expr)
+        self.line = 1
+        self.symbols = {s.name: s for s in symbols(expr)}
+        self.definitions = {}
+
+
+@settings(max_examples=200, deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+@given(expressions(depth=3, diffs=False), st.data())
+def test_every_command_and_format_answers_or_refuses_cleanly(expr, data):
+    syms = symbols(expr)
+    if not syms:
+        return
+    var = data.draw(st.sampled_from(syms), label="variable")
+    commands = ["diff", "jac"] + (["grad", "hess"] if expr.shape == SCALAR else [])
+    for command in commands:
+        try:
+            report = DerivativeReport(derive(Problem(expr), var, command, Opts()))
+            report.to_json()
+            report.to_text()
+            report.to_latex()
+            report.to_pretty(Console(file=io.StringIO()))
+            report.to_numpy()
+        except MatdiffError as e:
+            assert e.exit_code in (2, 3), e.message
