@@ -5,16 +5,16 @@ exits, it returns a :class:`~matdiff_cli.report.Report` (or a list of them,
 e.g. one per ``--wrt`` variable).  A command may raise a ``MatdiffError``
 (an unknown variable, a derivative that cannot be written): the CLI reports
 it with its own exit code.  Any other exception is reported as an internal
-error of that problem alone.  ``shape`` is
-implemented here; the differentiation commands are stubs that the engine
-replaces (``COMMANDS["grad"] = gradient_command``).
+error of that problem alone.  ``shape`` is implemented here; the others are
+imported when they run (derive.py, evaluation.py, codegen.py), so that start-up
+stays light.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable
 
-from .report import Report, ShapeReport, UnavailableReport
+from .report import Report, ShapeReport
 
 LAYOUTS = ("numerator", "denominator")
 LANGS = ("numpy", "torch", "jax")
@@ -56,15 +56,6 @@ def shape_command(problem, options: Options) -> Report:
     return ShapeReport(problem)
 
 
-def unavailable(name: str) -> Command:
-    def command(problem, options: Options) -> Report:
-        return UnavailableReport(problem, name)
-
-    command.__name__ = f"{name}_unavailable"
-    command.__doc__ = f"matdiff {name}: not available in this release."
-    return command
-
-
 def _lazy(module: str, attr: str, *args) -> Command:
     """A command whose code is imported when it runs (keeps start-up light)."""
     def command(problem, options: Options):
@@ -86,5 +77,5 @@ COMMANDS: dict[str, Command] = {
     "check": _lazy(".derive", "check_command"),
     "eval": _lazy(".evaluation", "eval_command"),
     "solve": _lazy(".evaluation", "solve_command"),
-    "code": unavailable("code"),
+    "code": _lazy(".codegen", "code_command"),
 }

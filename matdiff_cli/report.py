@@ -136,20 +136,6 @@ class ErrorReport(DiagnosticReport):
         return f"{self.prefix}: {self.error.format()}"
 
 
-class UnavailableReport(DiagnosticReport):
-    """A command that this release cannot run yet."""
-
-    kind = "unavailable"
-    status = CANNOT
-
-    def __init__(self, problem, command: str):
-        self.command = command
-        self.input = problem.source
-        self.line = problem.line
-        self.message = f"matdiff {command} is not available yet: it comes in a later release"
-        self.hint = "matdiff --help lists what this release can do"
-
-
 class InternalErrorReport(DiagnosticReport):
     """An unexpected exception while solving one problem: a bug in matdiff."""
 

@@ -22,8 +22,6 @@ from matdiff_cli.commands import COMMANDS, Options
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data" / "cli"
-UNAVAILABLE = [c for c in ("grad", "diff", "jac", "hess", "check", "solve", "eval", "code")
-               if getattr(COMMANDS[c], "__name__", "").endswith("_unavailable")]
 
 
 def run(*args, input=None):
@@ -216,15 +214,6 @@ def test_no_problem_in_the_input_exit_2(doc):
     assert r.exit_code == 2
     (obj,) = json_lines(r.stdout)
     assert obj["ok"] is False and "no expression" in obj["error"]["message"]
-
-
-@pytest.mark.parametrize("command", UNAVAILABLE)
-def test_unavailable_commands_exit_3(command):
-    r = run(command, "tr(X^T A X B)", "--format", "json")
-    assert r.exit_code == 3
-    (obj,) = json_lines(r.stdout)
-    assert obj["ok"] is False and obj["command"] == command
-    assert "not available yet" in obj["error"]["message"]
 
 
 def test_five_problems_third_malformed():
