@@ -491,8 +491,10 @@ def _diff_rank(chain: list) -> int:
 
 
 def _chain_key(chain: list):
+    """Rotations and 1x1 products: dX last, fewer transposes, a transpose first
+    (tr(X^T A X B), not tr(A X B X^T)), then by structure."""
     return (_diff_rank(chain), sum(isinstance(f, Transpose) for f in chain),
-            [sort_key(f)[2:] for f in chain])
+            not isinstance(chain[0], Transpose), [sort_key(f)[2:] for f in chain])
 
 
 # ---------------------------------------------------------------- transposes
@@ -854,6 +856,10 @@ def _present_node(n: Expr) -> Expr:
         num = [f for f in n.factors if not _is_reciprocal(f)]
         den = [_denominator(f) for f in n.factors if _is_reciprocal(f)]
         if den:
+            if num and isinstance(num[0], Num) and num[0].value.denominator != 1:
+                c = num[0].value   # -1/3 a / b -> -a / (3 b)
+                num = ([Num(c.numerator)] if c.numerator != 1 else []) + num[1:]
+                den = [Num(c.denominator)] + den
             top = product(num, n.shape) if num else ONE
             if top.shape != n.shape:
                 return n

@@ -15,7 +15,7 @@ GRADIENTS = [
     ("cookbook_49_det", [SQ], "det(X)", "X", "det(X) X^-T"),
     ("cookbook_51_det_AXB", [SQ, "A, B: n x n"], "det(A X B)", "X", "det(A X B) X^-T"),
     ("cookbook_53_logdet", [SQ], "logdet(X)", "X", "X^-T"),
-    ("cookbook_54_det_inverse", [SQ], "det(X^-1)", "X", "(-X^-T) / det(X)"),
+    ("cookbook_54_det_inverse", [SQ], "det(X^-1)", "X", "-X^-T / det(X)"),
     ("cookbook_55_det_XtAX_sym", [RECT, "A: n x n symmetric"], "det(X^T A X)", "X",
      "2 det(X^T A X) A X (X^T A X)^-1"),
     ("cookbook_56_det_XtAX", [RECT, "A: n x n"], "det(X^T A X)", "X",

@@ -18,9 +18,6 @@
   not (``A x .* y`` is ``(A x) .* y``);
 * a leading coefficient prints as ``-2 x``, ``-x`` for -1, and as a later sum
   term ``a - 2 x``; ``-`` is never followed by another ``-``;
-* a negation that leads a ``/``, ``.*`` or ``./`` is parenthesised, so the
-  text reads the same whether the grammar puts unary minus above or below
-  the product level;
 * a postfix operand that is itself postfix is parenthesised (``(A^T)^-1``),
   except ``A^-T`` for ``Transpose(Inverse(A))``.
 
@@ -211,8 +208,10 @@ def later(nt: Notation, d: Doc) -> Doc:
 
 
 def first_operand(nt: Notation, d: Doc, chain=None) -> Doc:
-    """Left operand of ``/ .* ./``: no sums or negations; no chain it would join."""
-    if d.level <= SUM or d.level == NEG or (chain is not None and d.chain is chain):
+    """Left operand of ``/ .* ./``: no sums; no chain it would join.  A negation
+    needs no brackets: unary minus binds tighter than products (``-a / b`` is
+    ``(-a) / b``)."""
+    if d.level <= SUM or (chain is not None and d.chain is chain):
         return nt.paren(d)
     return d
 
