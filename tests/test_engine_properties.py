@@ -19,7 +19,7 @@ from matdiff_cli.trust import numeric_check
 from strategies import expressions
 
 EXAMPLES = int(os.environ.get("MATDIFF_EXAMPLES", "1000"))
-WORST = {"gradient": 0.0, "hessian": 0.0, "checked": 0}
+WORST = {"gradient": 0.0, "hessian": 0.0, "jacobian": 0.0, "checked": 0}
 
 
 class Opts:
@@ -61,7 +61,7 @@ def _check(expr, data, command):
         assume(False)
     assert result.passed, (f"{command} of {expr!r} w.r.t. {var.name}: {result.summary()}\n"
                            f"result: {der.result!r}")
-    kind = "hessian" if command == "hess" else "gradient"
+    kind = {"hess": "hessian", "jac": "jacobian"}.get(command, "gradient")
     WORST[kind] = max(WORST[kind], result.max_rel_error)
     WORST["checked"] += 1
 
@@ -81,6 +81,15 @@ def test_random_hessians_match_finite_differences(expr, data):
     _check(expr, data, "hess")
 
 
+@settings(max_examples=max(EXAMPLES // 2, 10), derandomize=True, deadline=None,
+          suppress_health_check=list(HealthCheck))
+@given(expressions(depth=4, diffs=False), st.data())
+def test_random_jacobians_and_operators_match_finite_differences(expr, data):
+    assume(expr.shape != SCALAR)
+    _check(expr, data, "jac")
+
+
 def teardown_module(module):
     print(f"\n[engine properties] checked {WORST['checked']} derivatives; largest relative "
-          f"error: gradient {WORST['gradient']:.2e}, Hessian {WORST['hessian']:.2e}")
+          f"error: gradient {WORST['gradient']:.2e}, Hessian {WORST['hessian']:.2e}, "
+          f"Jacobian/operator {WORST['jacobian']:.2e}")
