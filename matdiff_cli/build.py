@@ -31,10 +31,6 @@ def add(*terms: Expr) -> Expr:
     return flat[0] if len(flat) == 1 else Add(*flat)
 
 
-def _is_one(e: Expr) -> bool:
-    return (isinstance(e, Num) and e.value == 1) or isinstance(e, Identity)
-
-
 def mul(*factors: Expr) -> Expr:
     """f1 f2 ... read left to right; a zero factor zeroes the product.
 
@@ -143,10 +139,3 @@ def inverse(e: Expr) -> Expr:
         return e.a
     return Inverse(e)
 
-
-def ones_column(n) -> Expr:
-    return Ones((n, 1))
-
-
-__all__ = ["zero", "add", "mul", "scale", "neg", "sub", "transpose", "had", "trace",
-           "div", "broadcast", "kron", "inverse", "ones_column", "Ones"]

@@ -17,7 +17,7 @@ from .errors import MatdiffError
 from .expr import (
     SCALAR, Add, Broadcast, Commutation, Det, Diff, Div, EDiv, EPow, Expr, Func, Hadamard,
     Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num, Ones, Power, Softmax,
-    Sum, Sym, Trace, Transpose, Unary, Vec, DiagM, DiagV, Zeros, is_zero, walk,
+    Sum, Sym, Trace, Transpose, Vec, DiagM, DiagV, Zeros, is_zero, walk,
 )
 
 Rule = Callable[[Expr, tuple], Expr]

@@ -16,8 +16,6 @@ from typing import Callable
 
 from .report import Report, ShapeReport
 
-LAYOUTS = ("numerator", "denominator")
-LANGS = ("numpy", "torch", "jax")
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,6 @@ from .expr import SCALAR, Diff, Expr, Sym, walk
 from .report import FAILED, OK, Report, shape_json
 from .simplify import present, simplify, tree_size
 
-KINDS = {
-    "diff": "differential",
-    "grad": "gradient",
-}
-
-
 @dataclass
 class Derivation:
     """What a derivative command found for one variable."""

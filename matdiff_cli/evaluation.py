@@ -6,8 +6,8 @@ fixes the dimensions, and shapes are checked against the declarations.
 from __future__ import annotations
 
 from .derive import located
-from .expr import SCALAR, symbols
-from .report import OK, Report, shape_json
+from .expr import symbols
+from .report import Report, shape_json
 
 
 def _fmt(v) -> str:

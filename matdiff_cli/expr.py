@@ -105,14 +105,6 @@ def walk(root: Expr) -> Iterator[Expr]:
                 stack.append((c, False))
 
 
-def is_vector(shape: Shape) -> bool:
-    return shape[1] == 1 and shape[0] != 1
-
-
-def is_row(shape: Shape) -> bool:
-    return shape[0] == 1 and shape[1] != 1
-
-
 # --------------------------------------------------------------------------
 # Leaves
 

@@ -743,7 +743,7 @@ def _syntax_error(src, span, toks, i, tok, stack, states, opened) -> MatdiffErro
             return err(f"expected a closing {shown}, found {found}", h)
 
     if tok.type in ("RPAR", "RBRACE") and not opened:
-        return err(f"unmatched '{tok.value}'", f"remove it, or add the '(' it closes")
+        return err(f"unmatched '{tok.value}'", "remove it, or add the '(' it closes")
     if tok.type == "EQUALS":
         return err("'=' defines a name; only a single name may stand on its left",
                    "write a definition as `h = W x + b`, a function as `f(t) := t^2`")
@@ -766,12 +766,3 @@ def _syntax_error(src, span, toks, i, tok, stack, states, opened) -> MatdiffErro
                "check for a missing operand or parenthesis" if tok.type in ("STAR", "SLASH", "PLUS")
                else None)
 
-
-def parse_text_statement(text: str) -> Node:
-    """The single statement of ``text`` (for tests and ``Problem.parse``)."""
-    src = Source(text)
-    spans = split_statements(text)
-    if not spans:
-        raise MatdiffError("syntax", "the input is empty: there is no expression",
-                           hint="write an expression such as `tr(X^T A X)`")
-    return parse_statement(src, *spans[0])

@@ -31,7 +31,7 @@ from typing import Callable
 
 from .dispatch import registrar
 from .expr import (
-    ONE, SCALAR, ZERO, Add, Broadcast, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Expr, Func,
+    ONE, SCALAR, ZERO, Add, Broadcast, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Expr,
     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Norm2, NormF, Num, Ones, Power, Sum, Sym,
     Trace,
     Transpose, Vec, Zeros, is_zero,
@@ -470,7 +470,7 @@ def _orient(s: Expr) -> Expr:
     """A 1x1 product equals its transpose; write it the canonical way round."""
     if not (isinstance(s, Mul) and s.shape == SCALAR):
         return s
-    coef, scalars, chain = Fraction(1), [], []
+    scalars, chain = [], []
     for f in s.factors:
         (chain if f.shape != SCALAR else scalars).append(f)
     if len(chain) < 2:

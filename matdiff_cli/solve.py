@@ -9,7 +9,6 @@ of I with known signs, numerically (eigenvalues) when data is bound.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 from .calculus import depends_on
 from .errors import MatdiffError
@@ -30,8 +29,8 @@ class Solution:
 
 
 def substitute(e: Expr, old: Expr, new: Expr) -> Expr:
-    from .steps import _replace
-    return _replace(e, old, new)
+    from .steps import replace_node
+    return replace_node(e, old, new)
 
 
 def stationary_point(f: Expr, var: Sym) -> Solution:

@@ -54,7 +54,7 @@ def _pending(e: Expr, var: Sym):
     return None
 
 
-def _replace(e: Expr, old: Expr, new: Expr) -> Expr:
+def replace_node(e: Expr, old: Expr, new: Expr) -> Expr:
     memo: dict = {old: new}
     for node in _postorder_missing(e, memo):
         kids = tuple(memo[c] for c in node.children)
@@ -94,5 +94,5 @@ def derivation(expr: Expr, var: Sym) -> tuple[list, bool]:
             (Diff(c) if c is not var else Diff(var)) if dep.get(c) else b.zero(c.shape)
             for c in node.children)
         out = RULES[type(node)](node, kids)
-        current = _replace(current, target, out)
+        current = replace_node(current, target, out)
         steps.append(Step(RULE_NAMES[type(node)], identity_of(node), current))

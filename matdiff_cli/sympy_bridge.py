@@ -10,9 +10,8 @@ from __future__ import annotations
 from functools import singledispatch
 
 from .expr import (
-    SCALAR, Add, Broadcast, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Expr, Func, Hadamard,
-    Identity, Inverse, Kron, LogDet, Mul, Norm2, NormF, Num, Ones, Power, Sum, Sym, Trace,
-    Transpose, Vec, Zeros, walk,
+    SCALAR, Add, Broadcast, Det, Diff, Div, Expr, Func, Hadamard, Identity, Inverse, Kron,
+    LogDet, Mul, Norm2, NormF, Num, Ones, Power, Sum, Sym, Trace, Transpose, Zeros, walk,
 )
 
 

@@ -237,7 +237,7 @@ class Comparison:
 
 def parse_claim(der, text: str) -> Expr:
     """The claim as an expression in the problem's scope; ``dX`` is the direction."""
-    from .steps import _replace
+    from .steps import replace_node
 
     try:
         claim = der.problem.parse(text, directions=(der.var.name,))
@@ -249,7 +249,7 @@ def parse_claim(der, text: str) -> Expr:
             raise MatdiffError("shape", f"in the claim, {dname} is {node.shape[0]} x "
                                f"{node.shape[1]} but {der.var.name} is {der.var.shape[0]} x "
                                f"{der.var.shape[1]}", statement=text)
-        claim = _replace(claim, node, Diff(der.var))
+        claim = replace_node(claim, node, Diff(der.var))
     return claim
 
 
@@ -295,7 +295,6 @@ def _numerically_equal(a: Expr, b: Expr, var: Sym, seed: int, trials: int):
 def _symmetry_hint(der, claim_text: str) -> str | None:
     """Which square matrices, declared symmetric, would make the claim true?"""
     from .derive import derive
-    from .steps import _replace
 
     syms = [s for s in der.problem.symbols.values()
             if s.shape[0] == s.shape[1] and s.shape != SCALAR and not s.props
@@ -332,9 +331,9 @@ def _symmetric(s: Sym) -> Sym:
 
 
 def _symmetrize(e: Expr, subset) -> Expr:
-    from .steps import _replace
+    from .steps import replace_node
     for s in subset:
-        e = _replace(e, s, _symmetric(s))
+        e = replace_node(e, s, _symmetric(s))
     return e
 
 

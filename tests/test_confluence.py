@@ -16,7 +16,7 @@ from matdiff_cli.expr import SCALAR, Add, Expr, Mul, Sym, Trace, Transpose, symb
 from matdiff_cli.extract import gradient
 from matdiff_cli.render.text import to_text
 from matdiff_cli.simplify import present, simplify
-from matdiff_cli.steps import _replace
+from matdiff_cli.steps import replace_node
 
 SOURCES = [
     ("tr(X^T A X B)", []),
@@ -78,7 +78,7 @@ def _rewrite_node(n: Expr, rng: random.Random) -> Expr:
 def renamed(e: Expr, suffix: str) -> Expr:
     """Every symbol renamed, keeping the names' order (X -> X_s)."""
     for s in symbols(e):
-        e = _replace(e, s, Sym(s.name + suffix, s.shape, s.props))
+        e = replace_node(e, s, Sym(s.name + suffix, s.shape, s.props))
     return e
 
 

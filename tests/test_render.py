@@ -13,7 +13,6 @@ from __future__ import annotations
 import builtins
 import re
 import sys
-import time
 from fractions import Fraction
 
 import numpy as np

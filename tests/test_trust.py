@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 
 from matdiff_cli.derive import derive
 from matdiff_cli.document import parse
