@@ -271,15 +271,17 @@ def depends_on(expr: Expr, var: Sym) -> dict:
 
 def differential(expr: Expr, var: Sym) -> Expr:
     """The differential of expr with respect to var, in terms of Diff(var)."""
-    dep = depends_on(expr, var)
     memo: dict = {}
+    constant: set = set()   # nodes that do not depend on var (one walk finds both)
     for node in walk(expr):
-        if not dep[node]:
-            memo[node] = b.zero(node.shape)
-        elif node is var:
+        kids = node.children
+        if node is var:
             memo[node] = Diff(var)
+        elif all(c in constant for c in kids):
+            constant.add(node)
+            memo[node] = b.zero(node.shape)
         else:
-            memo[node] = apply_rule(node, tuple(memo[c] for c in node.children))
+            memo[node] = apply_rule(node, tuple(memo[c] for c in kids))
     return memo[expr]
 
 

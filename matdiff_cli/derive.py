@@ -120,16 +120,15 @@ def shared_names(exprs, taken: dict) -> dict:
 
     ``taken`` maps nodes to names already in use (the problem's definitions)."""
     counts: dict = {}
+    order = []
     for e in exprs:
         for node in walk(e):
+            order.append(node)
             for c in node.children:
                 counts[c] = counts.get(c, 0) + 1
     names = dict(taken)
     used = set(taken.values())
     k = 0
-    order = []
-    for e in exprs:
-        order.extend(walk(e))
     for node in order:
         if node in names or counts.get(node, 0) < 2 or tree_size(node) < 8:
             continue

@@ -214,13 +214,10 @@ class Add(Expr):
     """A sum of two or more terms of one shape."""
     __slots__ = ()
 
-    def __new__(cls, *terms):
-        if len(terms) < 2:
-            raise ShapeMismatch("Add needs two or more terms")
-        return super().__new__(cls, *terms)
-
     @staticmethod
     def _shape(*terms):
+        if len(terms) < 2:
+            raise ShapeMismatch("Add needs two or more terms")
         return _same_shapes("+", terms)
 
     terms = property(lambda self: self.args)
@@ -241,13 +238,10 @@ class Mul(Expr):
     """A product chain ``f1 f2 ... fk`` read left to right (see module doc)."""
     __slots__ = ()
 
-    def __new__(cls, *factors):
-        if len(factors) < 2:
-            raise ShapeMismatch("Mul needs two or more factors")
-        return super().__new__(cls, *factors)
-
     @staticmethod
     def _shape(*factors):
+        if len(factors) < 2:
+            raise ShapeMismatch("Mul needs two or more factors")
         shape = factors[0].shape
         for f in factors[1:]:
             shape = product_shape(shape, f.shape)
@@ -260,13 +254,10 @@ class Hadamard(Expr):
     """The elementwise product ``a .* b .* ...``."""
     __slots__ = ()
 
-    def __new__(cls, *factors):
-        if len(factors) < 2:
-            raise ShapeMismatch("Hadamard needs two or more factors")
-        return super().__new__(cls, *factors)
-
     @staticmethod
     def _shape(*factors):
+        if len(factors) < 2:
+            raise ShapeMismatch("Hadamard needs two or more factors")
         return _same_shapes(".*", factors)
 
     factors = property(lambda self: self.args)

@@ -51,6 +51,16 @@ def simplify(expr: Expr) -> Expr:
     hit = _canon.get(expr)
     if hit is not None:
         return hit
+    canon = _canon
+    if all(c in canon for c in expr.children):  # the common case: a rule's new node
+        kids = tuple(canon[c] for c in expr.children)
+        rebuilt = expr if kids == expr.children else expr.rebuild(kids)
+        out = canon.get(rebuilt)
+        if out is None:
+            out = canon[rebuilt] = _normalise(rebuilt)
+        canon[expr] = out
+        canon.setdefault(out, out)
+        return out
     stack = [(expr, False)]
     while stack:
         node, ready = stack.pop()
@@ -95,7 +105,8 @@ def info(e: Expr) -> tuple:
     hit = _info.get(e)
     if hit is not None:
         return hit
-    for node in _postorder_missing(e, _info):
+    todo = [e] if all(c in _info for c in e.children) else _postorder_missing(e, _info)
+    for node in todo:
         data = [type(node).__name__]
         size, lead, has_diff = 1, "", isinstance(node, Diff)
         for a in node.args:

@@ -111,11 +111,19 @@ def render_dag(root: Expr, rule, cx: Context) -> Doc:
     """The Doc of root: ``rule(node, cx)`` once per distinct node, children first."""
     names = cx.names
     docs = cx.docs
+    dispatch = getattr(rule, "dispatch", None)  # a singledispatch rule: look up once per type
+    table: dict = {}
     for node in _postorder(root, names):
         if node is not root and node in names:
             docs[node] = cx.name_doc(node, names[node])
-        else:
+        elif dispatch is None:
             docs[node] = rule(node, cx)
+        else:
+            cls = type(node)
+            fn = table.get(cls)
+            if fn is None:
+                fn = table[cls] = dispatch(cls)
+            docs[node] = fn(node, cx)
     return docs[root]
 
 
