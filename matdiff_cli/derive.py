@@ -367,7 +367,7 @@ def report_for(problem, var, name, options) -> DerivativeReport:
     if options.check:
         from .trust import numeric_check
 
-        result = numeric_check(der, options.seed)
+        result = numeric_check(der, options.seed, bindings=options.bindings())
         report.extra["check"] = result.to_json()
         report.notes.append(result.summary())
         if not result.passed:

@@ -104,9 +104,16 @@ def second_derivative(f, values, name, D, E=None, h=1e-2):
     return (4 * s2 - s1) / 3
 
 
-def _trial_values(roots, var: Sym, rng):
+def _trial_values(roots, var: Sym, rng, fixed=None):
+    """A random point (values, sizes) and two directions D, E for var.  ``fixed``:
+    (values, sizes) bound with --let; the other variables are drawn around them."""
     try:
-        values, sizes = sample_values(roots, rng)
+        if fixed:
+            given, given_sizes = fixed  # the data decides: the rest is drawn unchecked
+            values, sizes = sample_values(roots, rng, sizes=given_sizes, check=False)
+            values.update(given)
+        else:
+            values, sizes = sample_values(roots, rng)
     except ValueError:
         raise MatdiffError(
             "unsupported", "the numerical check found no random point where the expression "
@@ -117,9 +124,12 @@ def _trial_values(roots, var: Sym, rng):
     return values, sizes, D, E
 
 
-def numeric_check(der, seed=None, trials: int = TRIALS) -> CheckResult:
-    """Compare a Derivation's result with finite differences of the problem."""
+def numeric_check(der, seed=None, trials: int = TRIALS, bindings=None) -> CheckResult:
+    """Compare a Derivation's result with finite differences of the problem, at
+    random points, or at the --let data (``bindings``: name -> numbers) with
+    the unbound variables drawn at random."""
     seed = resolve_seed(seed)
+    fixed = _bound_point(der, bindings) if bindings else None
     rng = np.random.default_rng(seed)
     f, var, kind = der.problem.expr, der.var, der.kind
     roots = [f, der.result]
@@ -131,7 +141,7 @@ def numeric_check(der, seed=None, trials: int = TRIALS) -> CheckResult:
             "hessian_operator": "second directional derivative and polarization"}[kind]
     worst, failure = 0.0, None
     for trial in range(trials):
-        values, sizes, D, E = _trial_values(roots, var, rng)
+        values, sizes, D, E = _trial_values(roots, var, rng, fixed)
         # finite differences lose about eps |f| / h^k to rounding: measure errors
         # against the function's own scale too, not only the derivative's
         floor = 1e-3 + 1e-4 * float(np.max(np.abs(evaluate(f, values, sizes))))
@@ -356,6 +366,12 @@ def _with_symmetric(problem, subset):
                  {}, problem)
     p._subset = subset
     return p
+
+
+def _bound_point(der, bindings: dict):
+    """(values, sizes) of the bound variables the problem uses."""
+    needed = [s for s in der.problem.symbols.values() if s.name in bindings]
+    return bind_values(der.problem, bindings, needed)
 
 
 # ---------------------------------------------------------------- data from --let

@@ -174,3 +174,15 @@ def test_cli_solve_classifies_a_maximum_and_a_saddle():
     code, out, _ = matdiff("solve", "x^T A x + b^T x", "--wrt", "x", "--let",
                            "A=[[1,0],[0,-1]]", "--let", "b=[1,1]", "--format", "json")
     assert json.loads(out)["result"]["classification"] == "saddle"
+
+
+def test_check_at_the_bound_data():
+    code, out, _ = matdiff("check", "tr(X^T A X B)", "--wrt", "X", "--let", "X=[[1,2],[3,4],[5,6]]",
+                           "--seed", "4", "--format", "json")
+    objs = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and all(o["check"]["passed"] for o in objs)
+    # the data fixes n = 3 and m = 2, and the point: X is the given matrix in every trial
+    tampered_der = tampered(derivation("tr(X^T A X B)", "X"), "2 A X B")
+    result = numeric_check(tampered_der, seed=4, bindings={"X": [[1, 2], [3, 4], [5, 6]]})
+    assert not result.passed
+    assert result.failure["point"]["X"] == [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
