@@ -189,7 +189,8 @@ class DerivativeReport(Report):
         self.shown_df = present(der.differential)
         self.shown_vec = present(der.vec) if der.vec is not None else None
         outputs = [self.shown] + ([self.shown_vec] if self.shown_vec is not None else [])
-        self.names = shared_names(outputs, definitions_by_node(der.problem))
+        self.defs = definitions_by_node(der.problem)   # steps are written with them
+        self.names = shared_names(outputs, self.defs)
 
     # -- pieces
     def label(self) -> str:
@@ -261,7 +262,8 @@ class DerivativeReport(Report):
         }
         if der.steps:
             out["steps"] = [{"rule": s.rule, "identity": s.identity,
-                             "text": to_text(present(s.expr))} for s in der.steps]
+                             "text": to_text(present(s.expr), names=self.defs)}
+                            for s in der.steps]
         out.update(self.extra)
         return out
 
@@ -274,10 +276,10 @@ class DerivativeReport(Report):
             lines.append(f"# d/d{der.var.name} of {self.input}")
             for s in der.steps:
                 lines.append(f"#   {s.rule}: {s.identity}")
-                lines.append(f"#     = {to_text(present(s.expr))}")
+                lines.append(f"#     = {to_text(present(s.expr), names=self.defs)}")
             if not der.steps_complete:
                 lines.append("#   ... (further steps omitted)")
-            lines.append(f"#   simplify: df = {to_text(self.shown_df)}")
+            lines.append(f"#   simplify: df = {to_text(self.shown_df, names=self.names)}")
             lines.append(f"#   {READ_OFF[der.kind].format(v=der.var.name)}")
         for name, body in self.named_lines(to_text, self._exprs()):
             lines.append(f"{name} = {body}")
@@ -320,7 +322,7 @@ class DerivativeReport(Report):
                 line.append(f"   {s.identity}", style="dim")
                 console.print(line)
                 body = Text("      = ")
-                body.append_text(to_rich_text(present(s.expr)))
+                body.append_text(to_rich_text(present(s.expr), names=self.defs))
                 console.print(body)
             if not der.steps_complete:
                 console.print(Text("      … further steps omitted", style="dim"))
