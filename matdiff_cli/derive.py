@@ -194,7 +194,9 @@ class DerivativeReport(Report):
 
     # -- pieces
     def label(self) -> str:
-        return LABELS[self.der.kind].format(v=self.der.var.name)
+        from .render.pretty import pretty_name
+
+        return LABELS[self.der.kind].format(v=pretty_name(self.der.var.name))
 
     def named_lines(self, render, exprs) -> list[tuple[str, str]]:
         """(name, rendered body) of every named piece the outputs use, in dependency order."""
@@ -308,11 +310,11 @@ class DerivativeReport(Report):
     def to_pretty(self, console) -> None:
         from rich.text import Text
 
-        from .render.pretty import to_rich_text
+        from .render.pretty import pretty_name, to_rich_text
 
         der = self.der
         head = Text(self.input or "", style="bold")
-        shapes = "  ".join(f"{s.name}: {_pshape(s.shape)}{' ' + ' '.join(sorted(s.props)) if s.props else ''}"
+        shapes = "  ".join(f"{pretty_name(s.name)}: {_pshape(s.shape)}{' ' + ' '.join(sorted(s.props)) if s.props else ''}"
                            for s in der.problem.symbols.values())
         head.append("    " + shapes, style="dim")
         console.print(head)
@@ -337,7 +339,7 @@ class DerivativeReport(Report):
             console.print(Text(f"  {len(der.steps) + 2:>2}. " +
                                READ_OFF[der.kind].format(v=der.var.name), style="cyan"))
         for name, body in self.named_lines(lambda e, names: e, self._exprs()):
-            line = Text(f"  {name} = ", style="bold")
+            line = Text(f"  {pretty_name(name)} = ", style="bold")
             line.append_text(to_rich_text(body, names={k: v for k, v in self.names.items()
                                                       if k is not body}))
             console.print(line)
