@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 
+from .commands import Options
 from .derive import definitions_by_node, derive, shared_names
 from .errors import MatdiffError
 from .expr import SCALAR, walk
@@ -68,7 +69,7 @@ def generate(problem, variables, lang: str = "numpy") -> str:
     scalar = f.shape == SCALAR
     outputs = [("value", present(f), None)]
     for var in variables:
-        der = derive(problem, var, "grad" if scalar else "diff", _Opts())
+        der = derive(problem, var, "grad" if scalar else "diff", Options())
         label = ("grad_" if scalar else "jvp_") + py_name(var.name)
         outputs.append((label, present(der.result), None if scalar else var))
     roots = [e for _, e, _ in outputs]
@@ -116,12 +117,6 @@ def generate(problem, variables, lang: str = "numpy") -> str:
     if lang == "jax":
         source = re.sub(r"\bnp\.", "jnp.", source)
     return source
-
-
-class _Opts:
-    layout = "numerator"
-    vec = False
-    steps = False
 
 
 class CodeReport(Report):

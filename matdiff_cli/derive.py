@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .errors import MatdiffError
-from .expr import SCALAR, Diff, Expr, Sym, walk
+from .expr import SCALAR, Expr, Sym, Transpose, walk
 from .report import FAILED, OK, Report, shape_json
 from .simplify import present, simplify, tree_size
+
 
 @dataclass
 class Derivation:
@@ -28,10 +29,7 @@ class Derivation:
     vec: Expr | None = None       # the operator's matrix on vec(X), with --vec
     steps: list = field(default_factory=list)
     steps_complete: bool = True
-
-    @property
-    def direction(self) -> Diff:
-        return Diff(self.var)
+    layout: str = "numerator"     # of a Jacobian matrix: numerator (rows are outputs)
 
 
 def _vector_like(shape) -> bool:
@@ -67,7 +65,8 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
 
     f = problem.expr
     df = d(f, var)
-    der = Derivation(command, problem, var, df, "differential", df, operator=True)
+    der = Derivation(command, problem, var, df, "differential", df, operator=True,
+                     layout=options.layout)
     if command == "grad":
         if f.shape != SCALAR:
             raise MatdiffError(
@@ -79,7 +78,7 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
         if _vector_like(f.shape) and _vector_like(var.shape):
             J = read_jacobian(df, var) if f.shape != SCALAR else _row_gradient(df, var)
             if options.layout == "denominator":
-                J = simplify(_transpose(J))
+                J = simplify(Transpose(J))
             der.kind, der.result, der.operator = "jacobian", J, False
         else:
             der.kind = "operator"
@@ -103,14 +102,10 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
     return der
 
 
-def _transpose(e):
-    from .expr import Transpose
-    return Transpose(e)
-
-
 def _row_gradient(df, var):
+    """The Jacobian of a scalar: the row g^T."""
     from .extract import read_gradient, vec_of
-    return simplify(_transpose(vec_of(read_gradient(df, var))))
+    return simplify(Transpose(vec_of(read_gradient(df, var))))
 
 
 # ---------------------------------------------------------------- naming
@@ -366,7 +361,6 @@ def _pshape(shape) -> str:
 def report_for(problem, var, name, options) -> DerivativeReport:
     """Derive, then verify as asked (--check, --expect)."""
     der = derive(problem, var, name, options)
-    der.layout = options.layout
     report = DerivativeReport(der)
     if options.check:
         from .trust import numeric_check

@@ -180,7 +180,7 @@ def _compare_pairs(der, values, sizes, D, E, scale):
         return [(first_derivative(f, values, name, D, 1e-3 * scale), _inner(G, D))]
     if kind == "jacobian":
         J = np.atleast_2d(np.asarray(evaluate(der.result, values, sizes), dtype=float))
-        if getattr(der, "layout", "numerator") == "denominator":
+        if der.layout == "denominator":
             J = J.T
         num = _vecF(first_derivative(f, values, name, D, 1e-3 * scale))
         return [(num, J @ _vecF(D))]
@@ -304,6 +304,7 @@ def _numerically_equal(a: Expr, b: Expr, var: Sym, seed: int, trials: int):
 
 def _symmetry_hint(der, claim_text: str) -> str | None:
     """Which square matrices, declared symmetric, would make the claim true?"""
+    from .commands import Options
     from .derive import derive
 
     syms = [s for s in der.problem.symbols.values()
@@ -315,7 +316,8 @@ def _symmetry_hint(der, claim_text: str) -> str | None:
         for subset in combinations(syms, k):
             problem = _with_symmetric(der.problem, subset)
             try:
-                der2 = derive(problem, problem.symbols[der.var.name], der.command, _Opts())
+                der2 = derive(problem, problem.symbols[der.var.name], der.command,
+                              Options(layout=der.layout))
                 claim = parse_claim(der2, claim_text)
                 claim = _symmetrize(claim, subset)
             except Exception:
@@ -328,12 +330,6 @@ def _symmetry_hint(der, claim_text: str) -> str | None:
                 return (f"they agree when {names} {'is' if k == 1 else 'are'} symmetric: "
                         f"declare {decls}")
     return None
-
-
-class _Opts:
-    layout = "numerator"
-    vec = False
-    steps = False
 
 
 def _symmetric(s: Sym) -> Sym:

@@ -26,9 +26,7 @@ def run(src, wrt, command="grad", declare=(), layout="numerator", vec=False):
     problem = parse(src, declare=list(declare))
     opts = Opts()
     opts.layout, opts.vec = layout, vec
-    der = derive(problem, problem.symbols[wrt], command, opts)
-    der.layout = layout
-    return der
+    return derive(problem, problem.symbols[wrt], command, opts)
 
 
 def text(der, which="result"):

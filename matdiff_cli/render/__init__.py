@@ -180,4 +180,22 @@ def paren(doc: Doc, level: int, open_: str = "(", close: str = ")") -> Doc:
     return Doc(level, (open_, doc, close))
 
 
-__all__ = ["Doc", "Styled", "Deferred", "Context", "render_dag", "flatten", "segments", "paren"]
+def first_char(doc) -> str:
+    """The first character doc writes (empty if none)."""
+    item = doc
+    for _ in range(10_000):
+        if isinstance(item, str):
+            if item:
+                return item[0]
+            return ""
+        parts = getattr(item, "parts", None)
+        if parts is None:
+            return getattr(item, "text", "")[:1]
+        if not parts:
+            return ""
+        item = parts[0]
+    return ""
+
+
+__all__ = ["Doc", "Styled", "Deferred", "Context", "render_dag", "flatten", "segments", "paren",
+           "first_char"]

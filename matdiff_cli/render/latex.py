@@ -13,7 +13,7 @@ import re
 from fractions import Fraction
 
 from ..expr import EDiv, Expr, Hadamard
-from . import Doc, flatten, render_dag
+from . import Doc, first_char, flatten, render_dag
 from .pretty import GREEK
 from .text import ATOM, POST, Notation, TextContext, number_text, rule
 
@@ -52,22 +52,6 @@ def latex_name(name: str) -> str:
         return _word(name)
     return _word(head) + "_{" + _word(tail) + "}"
 
-
-def first_char(doc) -> str:
-    """The first character doc writes (empty if none)."""
-    item = doc
-    for _ in range(10_000):
-        if isinstance(item, str):
-            if item:
-                return item[0]
-            return ""
-        parts = getattr(item, "parts", None)
-        if parts is None:
-            return getattr(item, "text", "")[:1]
-        if not parts:
-            return ""
-        item = parts[0]
-    return ""
 
 
 class LatexNotation(Notation):

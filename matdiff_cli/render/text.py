@@ -39,7 +39,7 @@ from ..expr import (
     Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num, Ones,
     Power, Softmax, Sum, Sym, Trace, Transpose, Vec, Zeros,
 )
-from . import Context, Doc, Styled, flatten, paren, render_dag
+from . import Context, Doc, Styled, first_char, flatten, paren, render_dag
 
 SUM, PROD, NEG, POST, ATOM = 1, 2, 3, 4, 5
 
@@ -300,8 +300,8 @@ def _add(node: Add, cx) -> Doc:
     for d in docs[1:]:
         if d.neg is not None:
             parts += [" - ", nt.paren(d.neg) if d.neg.level <= SUM else d.neg]
-        else:
-            parts += [" + ", nt.paren(d) if d.level <= SUM else d]
+        else:  # a term that starts with a minus it does not own: (-a) / b
+            parts += [" + ", nt.paren(d) if d.level <= SUM or first_char(d) == "-" else d]
     return Doc(SUM, parts, node, chain=Add)
 
 
