@@ -882,11 +882,23 @@ def _present_node(n: Expr) -> Expr:
             top = num[0] if len(num) == 1 else Hadamard(*num)
             bottom = [f.base if f.p == -1 else EPow(f.base, -f.p) for f in den]
             return EDiv(top, bottom[0] if len(bottom) == 1 else Hadamard(*bottom))
-    if isinstance(n, Add):
-        return n
+    if isinstance(n, Add):  # a - 8 b / c rather than a + (-8 b) / c
+        terms = [_minus_quotient(t) for t in n.terms]
+        return n if all(t is u for t, u in zip(terms, n.terms)) else Add(*terms)
     if isinstance(n, Power) and n.shape == SCALAR and n.p < 0:
         return Div(ONE, n.base if n.p == -1 else Power(n.base, -n.p))
     return n
+
+
+def _minus_quotient(t: Expr) -> Expr:
+    """(-c a) / b as -(c a / b), which a sum writes as a subtraction."""
+    if not isinstance(t, Div):
+        return t
+    top, bottom = t.args
+    c, core = split_coef(top)
+    if c >= 0:
+        return t
+    return Mul(Num(-1), Div(with_coef(-c, core), bottom))
 
 
 def _is_reciprocal(f: Expr) -> bool:

@@ -336,7 +336,9 @@ def negated_product(node: Mul, cx) -> Doc:
         lead = nt.number(c)
         parts = [lead, nt.juxt(lead, docs[0])] + product(nt, docs)
     body = Doc(PROD if len(parts) > 1 else parts[0].level, parts)
-    return Doc(NEG, (nt.minus, body), node, neg=body, chain=Mul)
+    # after a binary minus (a - 8 b / c) one factor needs no brackets of its own
+    neg = docs[0] if c == 1 and len(docs) == 1 and docs[0].level > SUM else body
+    return Doc(NEG, (nt.minus, body), node, neg=neg, chain=Mul)
 
 
 @rule.register
