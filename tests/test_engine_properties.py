@@ -16,25 +16,11 @@ from matdiff_cli.derive import derive
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import SCALAR, symbols
 from matdiff_cli.trust import numeric_check
-from strategies import expressions
+from matdiff_cli.commands import Options
+from strategies import ExprProblem, expressions
 
 EXAMPLES = int(os.environ.get("MATDIFF_EXAMPLES", "1000"))
 WORST = {"gradient": 0.0, "hessian": 0.0, "jacobian": 0.0, "checked": 0}
-
-
-class Opts:
-    layout = "numerator"
-    vec = False
-    steps = False
-
-
-class Problem:
-    def __init__(self, expr):
-        self.expr = expr
-        self.source = "<random>"
-        self.line = 1
-        self.symbols = {s.name: s for s in symbols(expr)}
-        self.definitions = {}
 
 
 NONSMOOTH = ("relu", "abs", "step", "sign")
@@ -50,7 +36,7 @@ def _check(expr, data, command):
     assume(syms)
     var = data.draw(st.sampled_from(syms), label="variable")
     try:
-        der = derive(Problem(expr), var, command, Opts())
+        der = derive(ExprProblem(expr), var, command, Options())
     except MatdiffError as exc:
         # refusing is allowed (exit 3); a wrong answer is not
         assert exc.exit_code == 3, exc.message

@@ -11,23 +11,8 @@ from rich.console import Console
 from matdiff_cli.derive import DerivativeReport, derive
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import SCALAR, symbols
-from matdiff_cli.render.text import to_text
-from strategies import expressions
-
-
-class Opts:
-    layout = "numerator"
-    vec = True
-    steps = True
-
-
-class Problem:
-    def __init__(self, expr):
-        self.expr = expr
-        self.source = to_text(expr)
-        self.line = 1
-        self.symbols = {s.name: s for s in symbols(expr)}
-        self.definitions = {}
+from matdiff_cli.commands import Options
+from strategies import ExprProblem, expressions
 
 
 @settings(max_examples=200, deadline=None, derandomize=True,
@@ -41,7 +26,8 @@ def test_every_command_and_format_answers_or_refuses_cleanly(expr, data):
     commands = ["diff", "jac"] + (["grad", "hess"] if expr.shape == SCALAR else [])
     for command in commands:
         try:
-            report = DerivativeReport(derive(Problem(expr), var, command, Opts()))
+            report = DerivativeReport(derive(ExprProblem(expr), var, command,
+                                             Options(vec=True, steps=True)))
             report.to_json()
             report.to_text()
             report.to_latex()
