@@ -53,6 +53,12 @@ def _plain(v):
     return np.round(a, 12).tolist()
 
 
+def _rounded(v) -> str:
+    """A value with 4 decimals: 1.2346 or [[1.0, 2.0], ...]."""
+    a = np.round(np.asarray(v, dtype=float), 4)
+    return str(float(a)) if a.ndim == 0 else str(a.tolist())
+
+
 def _short(v) -> str:
     text = str(v)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -82,8 +88,14 @@ class CheckResult:
             f = self.failure
             line += (f"; trial {f['trial']} fails with relative error {f['rel_error']:.2e} "
                      f"(finite differences {_short(f['numeric'])}, result "
-                     f"{_short(f['symbolic'])}); the point and the direction are in the JSON "
-                     f"output; repeat with --seed {self.seed}")
+                     f"{_short(f['symbolic'])})")
+            where = "; ".join(f"{k} = {_rounded(v)}" for k, v in f["point"].items())
+            where += f"; direction {_rounded(f['direction'])}"
+            if len(where) <= 400:   # small enough to read here
+                line += f" at {where}"
+            else:
+                line += "; the point and the direction are in the JSON output"
+            line += f"; repeat with --seed {self.seed}"
         return line
 
 
