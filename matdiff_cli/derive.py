@@ -96,9 +96,17 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
         if der.operator and options.vec:
             der.vec = read_jacobian(H, var)
     if options.steps:
-        from .steps import derivation
+        from .steps import Step, derivation
 
         der.steps, der.steps_complete = derivation(f, var)
+        if command == "hess":  # then the gradient, and its own differential
+            from .extract import gradient
+
+            G = gradient(f, var)
+            more, complete = derivation(G, var)
+            read = f"read off df = <G, d{var.name}>, and differentiate G"
+            der.steps += [Step("gradient", read, G)] + more
+            der.steps_complete = der.steps_complete and complete
     return der
 
 
@@ -270,13 +278,18 @@ class DerivativeReport(Report):
         lines = []
         der = self.der
         if der.steps:
+            simplified = f"#   simplify: df = {to_text(self.shown_df, names=self.names)}"
             lines.append(f"# d/d{der.var.name} of {self.input}")
             for s in der.steps:
+                if s.rule == "gradient":  # the first derivation ends here
+                    lines.append(simplified)
+                    simplified = None
                 lines.append(f"#   {s.rule}: {s.identity}")
                 lines.append(f"#     = {to_text(present(s.expr), names=self.defs)}")
             if not der.steps_complete:
                 lines.append("#   ... (further steps omitted)")
-            lines.append(f"#   simplify: df = {to_text(self.shown_df, names=self.names)}")
+            if simplified:
+                lines.append(simplified)
             lines.append(f"#   {READ_OFF[der.kind].format(v=der.var.name)}")
         for name, body in self.named_lines(to_text, self._exprs()):
             lines.append(f"{name} = {body}")
@@ -315,6 +328,10 @@ class DerivativeReport(Report):
         console.print(head)
         if der.steps:
             for i, s in enumerate(der.steps, 1):
+                if s.rule == "gradient":  # the first derivation ends here
+                    line = Text("  df = ", style="bold")
+                    line.append_text(to_rich_text(self.shown_df, names=self.names))
+                    console.print(line)
                 line = Text(f"  {i:>2}. {s.rule}", style="cyan")
                 line.append(f"   {s.identity}", style="dim")
                 console.print(line)
@@ -323,15 +340,17 @@ class DerivativeReport(Report):
                 console.print(body)
             if not der.steps_complete:
                 console.print(Text("      … further steps omitted", style="dim"))
+        shown_df = any(s.rule == "gradient" for s in der.steps)  # a Hessian's: shown above
+        if der.steps and not shown_df:
             line = Text(f"  {len(der.steps) + 1:>2}. simplify", style="cyan")
             line.append("   collect terms, rotate traces, use the declared properties", style="dim")
             console.print(line)
-        if der.kind != "differential" or der.steps:
+        if (der.kind != "differential" or der.steps) and not shown_df:
             line = Text("  df = ", style="bold")
             line.append_text(to_rich_text(self.shown_df, names=self.names))
             console.print(line)
         if der.steps:
-            console.print(Text(f"  {len(der.steps) + 2:>2}. " +
+            console.print(Text(f"  {len(der.steps) + (1 if shown_df else 2):>2}. " +
                                READ_OFF[der.kind].format(v=der.var.name), style="cyan"))
         for name, body in self.named_lines(lambda e, names: e, self._exprs()):
             line = Text(f"  {pretty_name(name)} = ", style="bold")

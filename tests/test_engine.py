@@ -269,3 +269,14 @@ def test_operator_matches_finite_differences(src):
     for command in ("jac", "diff"):
         der = derive(problem, var, command, Opts())
         assert_checked(der, seed=3)
+
+
+def test_hessian_steps_go_through_the_gradient():
+    problem = parse("x^T A x")
+    opts = Opts()
+    opts.steps = True
+    der = derive(problem, problem.symbols["x"], "hess", opts)
+    rules = [s.rule for s in der.steps]
+    assert "gradient" in rules
+    assert to_text(present(der.steps[rules.index("gradient")].expr)) == "(A + A^T) x"
+    assert to_text(present(der.steps[-1].expr)) == "(A + A^T) dx"
