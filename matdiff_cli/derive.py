@@ -218,6 +218,18 @@ class DerivativeReport(Report):
         """The names to print e with: all but e's own (a result is never just a name)."""
         return {k: v for k, v in self.names.items() if k is not e}
 
+    def derived_functions(self) -> dict:
+        """f' (and f'') of user functions the outputs use: name -> "param -> body"."""
+        from .expr import Func
+
+        out = {}
+        for e in [self.shown_df] + self._exprs():
+            for node in walk(e):
+                if isinstance(node, Func) and len(node.args) == 3 and node.name.endswith("'"):
+                    param, body = node.args[2]
+                    out.setdefault(node.name, f"{node.name}({param}) = {body}")
+        return out
+
     def scope(self) -> list:
         """The problem's variables: in scope where the NumPy code runs (for dimensions)."""
         return list(self.der.problem.symbols.values())
@@ -265,6 +277,9 @@ class DerivativeReport(Report):
                              "latex": to_latex(self.shown_df, names=self.names)},
             "result": result,
         }
+        functions = self.derived_functions()
+        if functions:
+            out["functions"] = {name: text.split(" = ", 1)[1] for name, text in functions.items()}
         if der.steps:
             out["steps"] = [{"rule": s.rule, "identity": s.identity,
                              "text": to_text(present(s.expr), names=self.defs)}
@@ -298,6 +313,7 @@ class DerivativeReport(Report):
             lines.append(f"# d vec(F) = J d vec(d{der.var.name}) with J =")
             lines.append(to_text(self.shown_vec, names=self.names))
         lines.extend("# " + n for n in self.notes)
+        lines.extend("# where " + f for f in self.derived_functions().values())
         return "\n".join(lines)
 
     def to_latex(self) -> str:
@@ -364,6 +380,8 @@ class DerivativeReport(Report):
             line = Text(f"  d vec(F) = J d vec(d{der.var.name}),  J = ", style="bold")
             line.append_text(to_rich_text(self.shown_vec, names=self.names))
             console.print(line)
+        for f in self.derived_functions().values():
+            console.print(Text("  where " + f, style="dim"))
         for n in self.notes:
             bad = "FAILED" in n or n.startswith("expect: differs")
             console.print(Text("  " + n, style="bold red" if bad else "green"))

@@ -715,8 +715,14 @@ def simplify_diagv(e: DiagV) -> Expr:
 
 @rule(DiagM)
 def simplify_diagm(e: DiagM) -> Expr:
-    """diag(0) = 0."""
-    return Zeros(e.shape) if isinstance(e.a, Zeros) else e
+    """diag(0) = 0; diag(1) = I; diag(s 1) = s I."""
+    if isinstance(e.a, Zeros):
+        return Zeros(e.shape)
+    if isinstance(e.a, Ones):
+        return Identity(e.shape[0])
+    if isinstance(e.a, Broadcast):
+        return Mul(e.a.args[0], Identity(e.shape[0]))
+    return e
 
 
 @rule(Vec)
@@ -860,9 +866,16 @@ def present(expr: Expr) -> Expr:
 
 
 _presented: dict = {}
+MINUS_ONE = Num(-1)
 
 
 def _present_node(n: Expr) -> Expr:
+    if isinstance(n, Mul) and n.factors[0] is MINUS_ONE and isinstance(n.factors[1], Mul) \
+            and any(f.shape != SCALAR for f in n.factors[2:]):
+        # -v (s^T y), not -1 (s^T y) v: a bracketed scalar goes after the chain
+        products = [f for f in n.factors[1:] if isinstance(f, Mul) and f.shape == SCALAR]
+        rest = [f for f in n.factors[1:] if f not in products]
+        n = Mul(MINUS_ONE, *rest, *products)
     if isinstance(n, Mul):
         num = [f for f in n.factors if not _is_reciprocal(f)]
         den = [_denominator(f) for f in n.factors if _is_reciprocal(f)]

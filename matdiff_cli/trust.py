@@ -22,7 +22,7 @@ from .errors import MatdiffError
 from .expr import SCALAR, Diff, Expr, Sym
 from .numeric import (
     directional_derivative, evaluate, relative_error, sample_direction, sample_values,
-    second_directional_derivative, sizes_from_values,
+    second_directional_derivative,
 )
 from .simplify import simplify
 
@@ -408,9 +408,39 @@ def bind_values(problem, bindings: dict, needed) -> tuple[dict, dict]:
             raise MatdiffError("shape", f"the value of {name} is not a matrix",
                                statement=problem.source, line=problem.line)
         values[name] = a
-    try:
-        sizes = sizes_from_values(list(needed), values)
-    except ValueError as exc:
-        raise MatdiffError("shape", f"the data does not fit the declared shapes: {exc}",
-                           statement=problem.source, line=problem.line) from None
-    return values, sizes
+    return values, _sizes_of(problem, syms, values)
+
+
+def _sizes_of(problem, syms: dict, values: dict) -> dict:
+    """The dimensions the data fixes, each checked against every use of it."""
+    sizes: dict = {}
+    source: dict = {}   # dimension -> where it was fixed, for the message
+    for name, sym in syms.items():
+        if sym.shape == SCALAR:
+            continue
+        got = np.shape(values[name])
+        for axis, (d, k) in enumerate(zip(sym.shape, got)):
+            where = f"{name}'s {'rows' if axis == 0 else 'columns'}"
+            if isinstance(d, int) or "*" in str(d):
+                expected = d if isinstance(d, int) else None
+                if expected is not None and expected != k:
+                    raise _misfit(problem, f"{name} is {_show(sym.shape)}, its value "
+                                  f"{got[0]} x {got[1]}: {where} should be {d}")
+                continue
+            if d in sizes and sizes[d] != k:
+                raise _misfit(problem, f"the dimension {d} is {sizes[d]} from {source[d]} but "
+                              f"{k} from {where} (the value of {name} is {got[0]} x {got[1]})")
+            sizes.setdefault(d, k)
+            source.setdefault(d, where)
+    return sizes
+
+
+def _show(shape) -> str:
+    return f"{shape[0]} x {shape[1]}"
+
+
+def _misfit(problem, message: str) -> MatdiffError:
+    return MatdiffError("shape", "the data does not fit the shapes: " + message,
+                        statement=problem.source, line=problem.line,
+                        hint="--let values are JSON lists: a flat list is a column vector, "
+                             "a list of rows a matrix")

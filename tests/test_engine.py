@@ -280,3 +280,19 @@ def test_hessian_steps_go_through_the_gradient():
     assert "gradient" in rules
     assert to_text(present(der.steps[rules.index("gradient")].expr)) == "(A + A^T) x"
     assert to_text(present(der.steps[-1].expr)) == "(A + A^T) dx"
+
+
+def test_user_function_derivatives_are_shown():
+    from matdiff_cli.derive import DerivativeReport
+    from matdiff_cli.document import read_document
+
+    (problem,) = read_document("f(t) := t^3 + sin(t); sum(f(W x))")
+    report = DerivativeReport(derive(problem, problem.symbols["x"], "grad", Opts()))
+    assert report.to_text().splitlines() == ["W^T f'(W x)", "# where f'(t) = 3*t^2 + cos(t)"]
+    assert report.to_json()["functions"] == {"f'": "3*t^2 + cos(t)"}
+
+
+def test_trace_of_the_diagonal():
+    der = run("sum(diag(X))", "X")
+    assert text(der) == "I"
+    assert_checked(der)
