@@ -222,7 +222,9 @@ class DerivativeReport(Report):
         """f' (and f'') of user functions the outputs use: name -> "param -> body"."""
         from .expr import Func
 
-        out = {}
+        out: dict = {}
+        if not getattr(self.der.problem, "functions", True):
+            return out  # no user function in this problem: nothing to walk for
         for e in [self.shown_df] + self._exprs():
             for node in walk(e):
                 if isinstance(node, Func) and len(node.args) == 3 and node.name.endswith("'"):
