@@ -435,18 +435,35 @@ def _cancel(chain: list) -> list:
         if out and f.shape[1] == 1 and isinstance(out[-1], DiagM):
             out[-1] = simplify(Hadamard(out[-1].a, f))
             continue
-        if out and _mat_base(out[-1])[0] is _mat_base(f)[0] and f.shape[0] == f.shape[1]:
-            base, p = _mat_base(out.pop())
-            out.append(simplify(Power(base, p + _mat_base(f)[1])))
+        if out and f.shape[0] == f.shape[1] and _signed_base(out[-1])[0] is _signed_base(f)[0]:
+            base, k = _signed_base(out.pop())      # A^2 A^-3 = A^-1, X^T X^-T = I
+            merged = _signed_power(base, k + _signed_base(f)[1])
+            if merged is not None:
+                out.append(merged)
             continue
         out.append(f)
     return out
 
 
-def _mat_base(f):
+def _signed_base(f):
+    """(base, k) with f = base^k, k a nonzero integer, negative for inverses:
+    A^2 -> (A, 2), X^-1 -> (X, -1), (X^-T)^3 -> (X^T, -3)."""
+    k = 1
     if isinstance(f, Power) and f.shape != SCALAR:
-        return f.base, f.p
-    return f, Fraction(1)
+        f, k = f.base, int(f.p)
+    if isinstance(f, Inverse):
+        return f.a, -k
+    if isinstance(f, Transpose) and isinstance(f.a, Inverse):
+        return T(f.a.a), -k
+    return f, k
+
+
+def _signed_power(base, k: int):
+    """base^k (None for k = 0), canonical."""
+    if k == 0:
+        return None
+    b = base if k > 0 else simplify(Inverse(base))
+    return b if abs(k) == 1 else simplify(Power(b, abs(k)))
 
 
 def _power_base(f):
@@ -560,6 +577,8 @@ def simplify_inverse(e: Inverse) -> Expr:
         return Transpose(a)
     if isinstance(a, Transpose):
         return Transpose(Inverse(a.a))
+    if isinstance(a, Power) and a.shape != SCALAR:
+        return Power(Inverse(a.base), a.p)     # (A^k)^-1 = (A^-1)^k
     if isinstance(a, Mul):
         c, scalars, chain = _parts(a)
         if chain and (c != 1 or scalars):

@@ -23,7 +23,7 @@ GRADIENTS = [
     ("cookbook_57_logdet_XtX", [RECT], "logdet(X^T X)", "X", "2 X (X^T X)^-1"),
     ("cookbook_58_logdet_XtAX", [RECT, "A: n x n symmetric"], "logdet(X^T A X)", "X",
      "2 A X (X^T A X)^-1"),
-    ("cookbook_det_power", [SQ], "det(X^3)", "X", "det(X^3) ((X^3)^-T (X^T)^2 + (X^T)^2 (X^3)^-T + X^T (X^3)^-T X^T)"),
+    ("cookbook_det_power", [SQ], "det(X^3)", "X", "3 det(X^3) X^-T"),
     # -- 2.2 inverses ----------------------------------------------------------------
     ("cookbook_61_aT_Xinv_b", [SQ, "a, b: n"], "a^T X^-1 b", "X", "-X^-T a b^T X^-T"),
     ("cookbook_63_tr_A_Xinv_B", [SQ, "A, B: n x n"], "tr(A X^-1 B)", "X",
