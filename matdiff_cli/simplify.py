@@ -320,6 +320,8 @@ def _factor_right(terms: list):
 def canonical_product(e: Mul) -> Expr:
     """coefficient · sorted scalars · chain, with 1x1 sub-chains made scalars,
     identities dropped and X X^-1, Q^T Q cancelled.  Shrinks or sorts."""
+    if _already_canonical(e):
+        return e
     coef, scalars, chain = 1, [], []   # an int until a number comes (Fraction is slow)
 
     for f in e.factors:
@@ -366,6 +368,30 @@ def canonical_product(e: Mul) -> Expr:
     if out.shape != e.shape:  # pragma: no cover - a bug guard
         raise AssertionError(f"canonical_product changed a shape: {e} -> {out}")
     return e if out is e else out
+
+
+def _already_canonical(e: Mul) -> bool:
+    """A plain matrix chain with nothing to do (most products): no numbers, scalars,
+    nested products, identities or zeros; no 1x1 sub-chain; no neighbours that
+    cancel or merge.  Exactly the cases where the full rule returns e itself."""
+    if e.shape == SCALAR:
+        return False
+    factors = e.factors
+    last = len(factors) - 1
+    prev = None
+    for i, f in enumerate(factors):
+        shape = f.shape
+        if shape == SCALAR or isinstance(f, (Num, Mul, Identity, Zeros)):
+            return False
+        if (i > 0 and shape[0] == 1) or (i < last and shape[1] == 1):
+            return False
+        if prev is not None:
+            if _inverse_pair(prev, f) or (shape[1] == 1 and isinstance(prev, DiagM)):
+                return False
+            if shape[0] == shape[1] and _signed_base(prev)[0] is _signed_base(f)[0]:
+                return False
+        prev = f
+    return True
 
 
 def _parts(m: Mul):
