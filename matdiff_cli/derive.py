@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from .errors import MatdiffError
 from .expr import SCALAR, Expr, Sym, Transpose, walk
-from .report import FAILED, OK, Report, shape_json
+from .report import FAILED, OK, Report, shape_decl, shape_json
 from .simplify import present, simplify, tree_size
 
 
@@ -232,6 +232,11 @@ class DerivativeReport(Report):
                     out.setdefault(node.name, f"{node.name}({param}) = {body}")
         return out
 
+    def inferred(self) -> list:
+        """The problem's symbols whose shapes were inferred, not declared."""
+        names = getattr(self.der.problem, "inferred", frozenset())
+        return [s for s in self.der.problem.symbols.values() if s.name in names]
+
     def scope(self) -> list:
         """The problem's variables: in scope where the NumPy code runs (for dimensions)."""
         return list(self.der.problem.symbols.values())
@@ -275,6 +280,7 @@ class DerivativeReport(Report):
             "wrt": der.var.name,
             "shapes": {s.name: shape_json(s.shape) for s in syms},
             "assumptions": {s.name: sorted(s.props) for s in syms if s.props},
+            "inferred": [s.name for s in self.inferred()],
             "differential": {"text": to_text(self.shown_df, names=self.names),
                              "latex": to_latex(self.shown_df, names=self.names)},
             "result": result,
@@ -294,6 +300,10 @@ class DerivativeReport(Report):
 
         lines = []
         der = self.der
+        inferred = self.inferred()
+        if inferred:  # shown with every result; as a declaration, the output reads back
+            lines.append("; ".join(f"{s.name}: {shape_decl(s.shape)}" for s in inferred)
+                         + "  # inferred")
         if der.steps:
             simplified = f"#   simplify: df = {to_text(self.shown_df, names=self.names)}"
             lines.append(f"# d/d{der.var.name} of {self.input}")
@@ -343,6 +353,10 @@ class DerivativeReport(Report):
         shapes = "  ".join(f"{pretty_name(s.name)}: {_pshape(s.shape)}{' ' + ' '.join(sorted(s.props)) if s.props else ''}"
                            for s in der.problem.symbols.values())
         head.append("    " + shapes, style="dim")
+        inferred = self.inferred()
+        if inferred:
+            head.append(f"  (inferred: {', '.join(pretty_name(s.name) for s in inferred)})",
+                        style="dim italic")
         console.print(head)
         if der.steps:
             for i, s in enumerate(der.steps, 1):

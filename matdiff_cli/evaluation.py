@@ -98,7 +98,8 @@ class SolveReport(Report):
             result["value"] = _json_value(self.value)
         syms = list(self.problem.symbols.values())
         return {"ok": True, "input": self.input, "command": "solve", "wrt": self.sol.var.name,
-                "shapes": {s.name: shape_json(s.shape) for s in syms}, "result": result}
+                "shapes": {s.name: shape_json(s.shape) for s in syms},
+                "inferred": [s.name for s in self.inferred()], "result": result}
 
     def _lines(self) -> list[str]:
         why = self.reason + (" (assuming " + ", ".join(self.sol.assumptions) + ")"
@@ -108,8 +109,18 @@ class SolveReport(Report):
             lines.insert(0, f"# {self.sol.var.name}* = {_fmt(self.value)}")
         return lines
 
+    def inferred(self) -> list:
+        names = getattr(self.problem, "inferred", frozenset())
+        return [s for s in self.problem.symbols.values() if s.name in names]
+
     def to_text(self) -> str:
-        return "\n".join([self._texts()["text"]] + self._lines())
+        from .report import shape_decl
+
+        head = []
+        if self.inferred():   # inferred shapes are shown with every result
+            head = ["; ".join(f"{s.name}: {shape_decl(s.shape)}" for s in self.inferred())
+                    + "  # inferred"]
+        return "\n".join(head + [self._texts()["text"]] + self._lines())
 
     def to_latex(self) -> str:
         return self._texts()["latex"]

@@ -288,7 +288,8 @@ def test_user_function_derivatives_are_shown():
 
     (problem,) = read_document("f(t) := t^3 + sin(t); sum(f(W x))")
     report = DerivativeReport(derive(problem, problem.symbols["x"], "grad", Opts()))
-    assert report.to_text().splitlines() == ["W^T f'(W x)", "# where f'(t) = 3*t^2 + cos(t)"]
+    assert report.to_text().splitlines() == ["W: n x m; x: m  # inferred", "W^T f'(W x)",
+                                             "# where f'(t) = 3*t^2 + cos(t)"]
     assert report.to_json()["functions"] == {"f'": "3*t^2 + cos(t)"}
 
 
