@@ -157,7 +157,7 @@ def test_cli_solve_seed_quadratic_fit():
 def test_cli_solve_ridge_and_non_quadratic():
     code, out, _ = matdiff("solve", "||X w - y||^2 + λ ||w||^2", "--wrt", "w")
     assert code == 0 and out.splitlines()[1] == "(X^T X + λ I)^-1 X^T y"
-    assert out.splitlines()[0] == "X: n x m; w: m; y: n  # inferred"
+    assert out.splitlines()[0] == "X: n x m; w: m; y: n; λ: scalar  # inferred"
     code, out, _ = matdiff("solve", "||X w - y||^2 + λ ||w||^2", "--wrt", "w",
                            "--let", f"X={SEED_X}", "--let", f"y={SEED_Y}", "--let", "λ=0.5",
                            "--format", "json")
