@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from .errors import MatdiffError
 from .expr import SCALAR, Expr, Sym, Transpose, walk
-from .report import FAILED, OK, Report, shape_decl, shape_json
+from .report import FAILED, OK, Report, compact_shape, shape_decl, shape_json
 from .simplify import present, simplify, tree_size
 
 
@@ -350,7 +350,7 @@ class DerivativeReport(Report):
 
         der = self.der
         head = Text(self.input or "", style="bold")
-        shapes = "  ".join(f"{pretty_name(s.name)}: {_pshape(s.shape)}{' ' + ' '.join(sorted(s.props)) if s.props else ''}"
+        shapes = "  ".join(f"{pretty_name(s.name)}: {compact_shape(s.shape)}{' ' + ' '.join(sorted(s.props)) if s.props else ''}"
                            for s in der.problem.symbols.values())
         head.append("    " + shapes, style="dim")
         inferred = self.inferred()
@@ -401,14 +401,6 @@ class DerivativeReport(Report):
         for n in self.notes:
             bad = "FAILED" in n or n.startswith("expect: differs")
             console.print(Text("  " + n, style="bold red" if bad else "green"))
-
-
-def _pshape(shape) -> str:
-    if shape == SCALAR:
-        return "scalar"
-    if shape[1] == 1:
-        return str(shape[0])
-    return f"{shape[0]}×{shape[1]}"
 
 
 def report_for(problem, var, name, options) -> DerivativeReport:

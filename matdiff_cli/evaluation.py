@@ -132,9 +132,15 @@ class SolveReport(Report):
         from rich.text import Text
 
         from .render.pretty import to_rich_text
+        from .report import compact_shape
         from .simplify import present
 
-        console.print(Text(self.input, style="bold"))
+        head = Text(self.input, style="bold")
+        if self.inferred():
+            head.append("    (inferred: " + ", ".join(
+                f"{s.name}: {compact_shape(s.shape)}" for s in self.inferred()) + ")",
+                style="dim italic")
+        console.print(head)
         line = Text(f"  {self.sol.var.name}* = ", style="bold green")
         line.append_text(to_rich_text(present(self.sol.solution)))
         console.print(line)

@@ -198,6 +198,15 @@ def shape_text(shape, times: str = " x ") -> str:
     return f"{shape[0]}{times}{shape[1]}"
 
 
+def compact_shape(shape) -> str:
+    """A shape for reading: ``scalar``, ``n`` (a column), ``n×m``."""
+    if shape == SCALAR:
+        return "scalar"
+    if shape[1] == 1:
+        return str(shape[0])
+    return f"{shape[0]}×{shape[1]}"
+
+
 def shape_decl(shape) -> str:
     """A shape as the right-hand side of a declaration: ``scalar``, ``n``, ``1 x n``."""
     if shape == SCALAR:
