@@ -7,6 +7,7 @@ written out with expr.py's constructors; shape inference has its own tests
 """
 from __future__ import annotations
 
+import os
 import time
 from fractions import Fraction
 
@@ -442,7 +443,8 @@ def test_text_round_trip_through_the_parser():
                 return False
         return True
 
-    @hypothesis.settings(max_examples=200, deadline=None, database=None,
+    @hypothesis.settings(max_examples=int(os.environ.get("MATDIFF_ROUND_TRIPS", "200")),
+                         deadline=None, database=None,
                          suppress_health_check=list(hypothesis.HealthCheck))
     @hypothesis.given(strategies.expressions(diffs=False))
     def check(e):

@@ -330,14 +330,16 @@ def negated_product(node: Mul, cx) -> Doc:
         if isinstance(rest[0], Num) and cx[rest[0]].node is rest[0]:
             c, rest = rest[0].value, rest[1:]
     docs = [cx[f] for f in rest]
+    neg = None
     if c == 1 and not isinstance(docs[0].node, (Num, Mul)):
         parts = product(nt, docs)
+        if len(docs) == 1 and docs[0].level > SUM:
+            neg = docs[0]  # after a binary minus (a - 8 b / c): no brackets of its own
     else:
         lead = nt.number(c)
         parts = [lead, nt.juxt(lead, docs[0])] + product(nt, docs)
     body = Doc(PROD if len(parts) > 1 else parts[0].level, parts)
-    # after a binary minus (a - 8 b / c) one factor needs no brackets of its own
-    neg = docs[0] if c == 1 and len(docs) == 1 and docs[0].level > SUM else body
+    neg = neg or body
     return Doc(NEG, (nt.minus, body), node, neg=neg, chain=Mul)
 
 
