@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from matdiff_cli.codegen import generate
 from matdiff_cli.derive import derive
 from matdiff_cli.document import read_document
 from matdiff_cli.errors import MatdiffError
+from matdiff_cli.expr import symbols
 from matdiff_cli.numeric import evaluate, sample_values
 from matdiff_cli.trust import first_derivative
+from strategies import ExprProblem, expressions
 
 
 class Opts:
@@ -121,3 +124,24 @@ def test_torch_jvp_agrees_with_autograd(src):
 
     _, expected = torch.func.jvp(f, (args[i],), (d,))
     assert np.allclose(jvp(d).numpy(), expected.numpy())
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(expressions(shape=(1, 1), depth=4, diffs=False), st.data())
+def test_generated_numpy_matches_the_engine_on_random_expressions(expr, data):
+    syms = symbols(expr)
+    assume(syms)
+    var = data.draw(st.sampled_from(syms), label="variable")
+    problem = ExprProblem(expr)
+    try:
+        source = generate(problem, [var], "numpy")
+        result = derive(problem, var, "grad", Opts()).result
+        values, sizes = sample_values([expr, result], np.random.default_rng(0))
+    except (MatdiffError, ValueError):  # refused (exit 3), or no well-defined point
+        assume(False)
+    namespace: dict = {}
+    exec(compile(source, "<generated>", "exec"), namespace)
+    with np.errstate(all="ignore"):
+        value, grad = namespace["value_and_grad"](*[values[s.name] for s in problem.symbols.values()])
+    assert np.allclose(value, evaluate(expr, values, sizes), equal_nan=True), source
+    assert np.allclose(grad, evaluate(result, values, sizes), equal_nan=True), source
