@@ -58,6 +58,10 @@ class Problem:
             raise src.error("syntax", "expected an expression, not a declaration or definition",
                             node.start, node.end, span=span)
         scope = self._scope.copy() if self._scope is not None else Scope()
+        for table in (scope.symbols, scope.defs, scope.funcs):
+            # what the document declared after this problem is not in its scope
+            for name in [n for n in table if (getattr(table[n], "line", None) or 0) > self.line]:
+                table.hide(name)
         for name in directions:
             info = scope.symbols.get(name)
             if info is not None and "d" + name not in scope.symbols:

@@ -81,6 +81,89 @@ def dim_product(a, b):
     return Prod(a, b)
 
 
+class Layer(dict):
+    """A dict over a base dict: reads fall through, writes stay in the layer.
+
+    Every problem of a document works on a layer over the document's scope, so
+    that starting a problem costs O(1), not a copy of all the document has
+    declared so far (which made reading a document quadratic in its length)."""
+
+    __slots__ = ("base", "hidden")
+
+    def __init__(self, base):
+        super().__init__()
+        self.base = base
+        self.hidden: set = set()   # base keys this layer does not see
+
+    def hide(self, key) -> None:
+        self.hidden.add(key)
+
+    def _in_base(self, key) -> bool:
+        return key in self.base and key not in self.hidden
+
+    def __missing__(self, key):
+        if key in self.hidden:
+            raise KeyError(key)
+        return self.base[key]
+
+    def get(self, key, default=None):
+        if dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
+        return self.base.get(key, default) if key not in self.hidden else default
+
+    def __contains__(self, key):
+        return dict.__contains__(self, key) or self._in_base(key)
+
+    def __iter__(self):
+        yield from dict.__iter__(self)
+        for k in self.base:
+            if not dict.__contains__(self, k) and k not in self.hidden:
+                yield k
+
+    def keys(self):
+        return list(self)
+
+    def items(self):
+        return [(k, self[k]) for k in self]
+
+    def values(self):
+        return [self[k] for k in self]
+
+    def __len__(self):
+        return sum(1 for _ in self)
+
+
+class LayerSet:
+    """A set over a base set, as Layer is a dict over a base dict."""
+
+    __slots__ = ("own", "base")
+
+    def __init__(self, base):
+        self.own: set = set()
+        self.base = base
+
+    def __contains__(self, item):
+        return item in self.own or item in self.base
+
+    def add(self, item):
+        self.own.add(item)
+
+    def update(self, items):
+        self.own.update(items)
+
+    def discard(self, item):  # only what this layer added is ever undone
+        self.own.discard(item)
+
+    def __iter__(self):
+        yield from self.own
+        for x in self.base:
+            if x not in self.own:
+                yield x
+
+    def __len__(self):
+        return sum(1 for _ in self)
+
+
 class Unifier:
     """Union-find over dimension variables, with rigid bindings.
 
@@ -96,11 +179,11 @@ class Unifier:
         self._trail: Optional[list] = None
 
     def copy(self) -> "Unifier":
-        u = Unifier()
-        u.parent = dict(self.parent)
-        u.rank = dict(self.rank)
-        u.binding = dict(self.binding)
-        u.nonunit = set(self.nonunit)
+        u = Unifier()   # layers over this one: O(1), whatever its size
+        u.parent = Layer(self.parent)
+        u.rank = Layer(self.rank)
+        u.binding = Layer(self.binding)
+        u.nonunit = LayerSet(self.nonunit)
         u.count = self.count
         return u
 
@@ -366,12 +449,12 @@ class Scope:
         self._journal: Optional[list] = None
 
     def copy(self) -> "Scope":
-        s = Scope.__new__(Scope)
-        s.symbols = dict(self.symbols)
-        s.defs = dict(self.defs)
-        s.funcs = dict(self.funcs)
-        s.failed = dict(self.failed)
-        s.dims = set(self.dims)
+        s = Scope.__new__(Scope)  # layers: a problem's changes never reach the document
+        s.symbols = Layer(self.symbols)
+        s.defs = Layer(self.defs)
+        s.funcs = Layer(self.funcs)
+        s.failed = Layer(self.failed)
+        s.dims = LayerSet(self.dims)
         s.unifier = self.unifier.copy()
         s._journal = None
         return s

@@ -247,3 +247,19 @@ def test_start_up_imports_neither_lark_nor_numpy_nor_sympy():
     out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True,
                          capture_output=True, text=True).stdout
     assert out.strip() == "[]"
+
+
+def test_reading_stays_linear_and_problems_keep_their_own_scope():
+    # every problem works on a layer over the document's scope (no copy per problem)
+    import time
+
+    lines = []
+    for i in range(3000):
+        lines += [f"X{i}: n x m", f"tr(X{i}^T X{i})"]
+    t = time.perf_counter()
+    items = read_document("\n".join(lines))
+    assert len(items) == 3000 and time.perf_counter() - t < 10  # ~1 s; quadratic was ~8x
+    first = items[0]
+    # a name declared later in the document is not in an earlier problem's scope
+    assert first.parse("X5").shape != ("n", "m")
+    assert items[10].parse("X5").shape == ("n", "m")
