@@ -461,6 +461,11 @@ def _position_in_bytes(data: bytes, offset: int) -> tuple[int, int]:
 
 def main(argv=None) -> None:
     """The console script ``matdiff``."""
+    import gc
+
+    # expression nodes are interned and live as long as the process: the cyclic
+    # collector would scan them again and again for nothing, so it runs rarely
+    gc.set_threshold(100_000, 50, 100)
     try:
         cli.main(argv, prog_name="matdiff")
     except BrokenPipeError:  # e.g. matdiff ... | head -1
