@@ -16,10 +16,16 @@ when it does not apply.  The canonical form:
   is ``y^T x``) and are rotated so that a differential comes last, else to one
   fixed rotation;
 * declared properties are used: ``Q^T Q = I`` for orthogonal Q, ``A^T = A``
-  for symmetric A.
+  for symmetric A;
+* neighbours in a chain merge as signed powers of one base: ``A^2 A^-3 = A^-1``,
+  ``X^T X^-T = I``;
+* outside differentials, a factor shared by every term of a sum is written
+  once: ``A x + A^T x = (A + A^T) x``.  Inside a trace, a sum holding the
+  differential is distributed instead, so each term can bring dX to its end.
 
-Products are never expanded over sums: ``2 A^T (A x - b)`` stays factored, so
-that results stay as short as the input (no DAG is expanded into a tree).
+Products are otherwise never expanded over sums: ``2 A^T (A x - b)`` stays
+factored, so that results stay as short as the input (no DAG is expanded into
+a tree).
 ``present`` turns the canonical form into its printed form (negative powers
 as divisions, a lone broadcast scalar as ``c ones(n, m)``).
 """
