@@ -10,7 +10,7 @@ from fractions import Fraction
 
 from .expr import (
     ONE, SCALAR, ZERO, Add, Broadcast, Div, Expr, Hadamard, Identity, Inverse, Kron,
-    Mul, Num, Ones, Trace, Transpose, Zeros, is_zero, zeros_like,
+    Mul, Num, Ones, Trace, Transpose, Zeros, is_zero, product_shape, zeros_like,
 )
 
 
@@ -36,7 +36,9 @@ def mul(*factors: Expr) -> Expr:
 
     Identity factors and the number 1 are dropped only where the remaining
     chain keeps its meaning (I next to a non-scalar factor)."""
-    shape = Mul(*factors).shape if len(factors) > 1 else factors[0].shape
+    shape = factors[0].shape
+    for f in factors[1:]:
+        shape = product_shape(shape, f.shape)
     if any(is_zero(f) for f in factors):
         return zero(shape)
     kept = [f for f in factors if not (isinstance(f, Num) and f.value == 1)]

@@ -261,11 +261,12 @@ def user_derivative(e: Func) -> Expr:
 
 # ---------------------------------------------------------------- the engine
 
-def depends_on(expr: Expr, var: Sym) -> dict:
-    """For every node of expr: does it depend on var?"""
+def depends_on(expr: Expr, target: Expr) -> dict:
+    """For every node of expr, children first: does it contain target (a variable,
+    or its dX)?"""
     dep: dict = {}
     for node in walk(expr):
-        dep[node] = node is var or any(dep[c] for c in node.children)
+        dep[node] = node is target or any(dep[c] for c in node.children)
     return dep
 
 

@@ -529,18 +529,24 @@ def is_zero(e: Expr) -> bool:
     return e is ZERO or type(e) is Zeros   # numbers are interned: Num(0) is ZERO
 
 
+def preorder(root: Expr) -> Iterator[Expr]:
+    """Every distinct node once, parents first, read left to right (iterative)."""
+    seen: set = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        yield node
+        stack.extend(reversed(node.children))
+
+
 def symbols(e: Expr) -> list:
     """The Sym leaves of e, in order of first appearance (left to right)."""
     out, seen = [], set()
-    stack = [e]
-    visited = set()
-    while stack:
-        node = stack.pop()
-        if node in visited:
-            continue
-        visited.add(node)
+    for node in preorder(e):
         if isinstance(node, Sym) and node.name not in seen:
             seen.add(node.name)
             out.append(node)
-        stack.extend(reversed(node.children))
     return out

@@ -18,25 +18,18 @@ from fractions import Fraction
 from typing import Callable
 
 from . import build as b
-from .calculus import differential
+from .calculus import depends_on, differential
 from .dispatch import registrar
 from .errors import MatdiffError
 from .expr import (
     ONE, SCALAR, Add, Broadcast, Commutation, Diff, DiagM, DiagV, Expr, Hadamard, Identity,
     Mul, Num, Ones, Sum, Sym, Trace, Transpose, Vec, _dim_mul,
 )
-from .simplify import _postorder_missing, contains_diff, simplify
+from .simplify import contains_diff, simplify
 
 
 def unsupported(message: str) -> MatdiffError:
     return MatdiffError("unsupported", message)
-
-
-def _depends(df: Expr, dX: Expr) -> dict:
-    dep: dict = {}
-    for node in _postorder_missing(df, dep):
-        dep[node] = node is dX or any(dep[c] for c in node.children)
-    return dep
 
 
 # ---------------------------------------------------------------- gradient (adjoint pass)
@@ -151,11 +144,11 @@ def read_gradient(df: Expr, var: Sym) -> Expr:
     if df.shape != SCALAR:
         raise MatdiffError("usage", "a gradient needs a scalar function; use `jac` for this one")
     dX = Diff(var)
-    dep = _depends(df, dX)
+    dep = depends_on(df, dX)
     contrib: dict = defaultdict(list)
     contrib[df].append(ONE)
     result = None
-    order = [n for n in _postorder_missing(df, {}) if dep.get(n)]
+    order = [n for n, d in dep.items() if d]   # dep is filled children first
     for node in reversed(order):
         if node not in contrib:
             continue
@@ -292,11 +285,11 @@ def vec_vec(e, J, dep):
 def read_jacobian(dF: Expr, var: Sym) -> Expr:
     """J with vec(dF) = J vec(dX) (numerator layout: rows are outputs)."""
     dX = Diff(var)
-    dep = _depends(dF, dX)
+    dep = depends_on(dF, dX)
     J: dict = {}
     n = _size(var.shape)
-    for node in _postorder_missing(dF, {}):
-        if not dep.get(node):
+    for node, depends in dep.items():   # children first
+        if not depends:
             continue
         if node is dX:
             J[node] = Identity(n)

@@ -391,11 +391,8 @@ def _already_canonical(e: Mul) -> bool:
             return False
         if (i > 0 and shape[0] == 1) or (i < last and shape[1] == 1):
             return False
-        if prev is not None:
-            if _inverse_pair(prev, f) or (shape[1] == 1 and isinstance(prev, DiagM)):
-                return False
-            if shape[0] == shape[1] and _signed_base(prev)[0] is _signed_base(f)[0]:
-                return False
+        if prev is not None and _interact(prev, f):
+            return False
         prev = f
     return True
 
@@ -464,10 +461,10 @@ def _cancel(chain: list) -> list:
         if out and _inverse_pair(out[-1], f):
             out.pop()
             continue
-        if out and f.shape[1] == 1 and isinstance(out[-1], DiagM):
+        if out and _diag_times_column(out[-1], f):
             out[-1] = simplify(Hadamard(out[-1].a, f))
             continue
-        if out and f.shape[0] == f.shape[1] and _signed_base(out[-1])[0] is _signed_base(f)[0]:
+        if out and _same_base(out[-1], f):
             base, k = _signed_base(out.pop())      # A^2 A^-3 = A^-1, X^T X^-T = I
             merged = _signed_power(base, k + _signed_base(f)[1])
             if merged is not None:
@@ -475,6 +472,21 @@ def _cancel(chain: list) -> list:
             continue
         out.append(f)
     return out
+
+
+def _diag_times_column(a: Expr, c: Expr) -> bool:
+    """diag(v) w, written v ⊙ w."""
+    return c.shape[1] == 1 and isinstance(a, DiagM)
+
+
+def _same_base(a: Expr, c: Expr) -> bool:
+    """Neighbours that are powers of one square base (A^2 A^-3, X^T X^-T)."""
+    return c.shape[0] == c.shape[1] and _signed_base(a)[0] is _signed_base(c)[0]
+
+
+def _interact(a: Expr, c: Expr) -> bool:
+    """Neighbours that _cancel changes."""
+    return _inverse_pair(a, c) or _diag_times_column(a, c) or _same_base(a, c)
 
 
 def _signed_base(f):

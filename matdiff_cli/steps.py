@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from . import build as b
 from .calculus import RULES, RULE_NAMES, depends_on
-from .expr import SCALAR, Diff, Expr, Norm2, NormF, Power, Sym
+from .expr import SCALAR, Diff, Expr, Norm2, NormF, Power, Sym, preorder
 from .simplify import _postorder_missing
 
 MAX_STEPS = 60
@@ -40,18 +40,8 @@ def identity_of(node) -> str:
 
 
 def _pending(e: Expr, var: Sym):
-    """The first d(node) left to expand, reading left to right (iterative)."""
-    stack = [e]
-    seen = set()
-    while stack:
-        node = stack.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        if isinstance(node, Diff) and node.sym is not var:
-            return node
-        stack.extend(reversed(node.children))
-    return None
+    """The first d(node) left to expand, reading left to right."""
+    return next((n for n in preorder(e) if isinstance(n, Diff) and n.sym is not var), None)
 
 
 def replace_node(e: Expr, old: Expr, new: Expr) -> Expr:

@@ -261,10 +261,7 @@ def parse_claim(der, text: str) -> Expr:
     """The claim as an expression in the problem's scope; ``dX`` is the direction."""
     from .steps import replace_node
 
-    try:
-        claim = der.problem.parse(text, directions=(der.var.name,))
-    except TypeError:  # a problem object without direction support
-        claim = der.problem.parse(text)
+    claim = der.problem.parse(text, directions=(der.var.name,))
     dname = "d" + der.var.name
     for node in _symbols_named(claim, dname):
         if node.shape != der.var.shape:
@@ -363,17 +360,16 @@ class _Problem:
     symbols: dict
     definitions: dict = field(default_factory=dict)
     parent: object = None
+    subset: tuple = ()     # the matrices taken as symmetric
 
-    def parse(self, text):
-        return _symmetrize(self.parent.parse(text), self._subset)
+    def parse(self, text, directions=()):
+        return _symmetrize(self.parent.parse(text, directions), self.subset)
 
 
 def _with_symmetric(problem, subset):
-    p = _Problem(problem.source, problem.line, _symmetrize(problem.expr, subset),
-                 {n: (_symmetric(s) if s in subset else s) for n, s in problem.symbols.items()},
-                 {}, problem)
-    p._subset = subset
-    return p
+    return _Problem(problem.source, problem.line, _symmetrize(problem.expr, subset),
+                    {n: (_symmetric(s) if s in subset else s)
+                     for n, s in problem.symbols.items()}, {}, problem, tuple(subset))
 
 
 def _bound_point(der, bindings: dict):
