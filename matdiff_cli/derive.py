@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 
 from .errors import MatdiffError
 from .expr import SCALAR, Expr, Sym, Transpose, walk
-from .report import FAILED, OK, Report, compact_shape, shape_decl, shape_json
+from .report import (
+    FAILED, OK, Report, compact_shape, inferred_line, inferred_symbols, shape_json,
+)
 from .simplify import present, simplify, tree_size
 
 
@@ -232,11 +234,6 @@ class DerivativeReport(Report):
                     out.setdefault(node.name, f"{node.name}({param}) = {body}")
         return out
 
-    def inferred(self) -> list:
-        """The problem's symbols whose shapes were inferred, not declared."""
-        names = getattr(self.der.problem, "inferred", frozenset())
-        return [s for s in self.der.problem.symbols.values() if s.name in names]
-
     def scope(self) -> list:
         """The problem's variables: in scope where the NumPy code runs (for dimensions)."""
         return list(self.der.problem.symbols.values())
@@ -280,7 +277,7 @@ class DerivativeReport(Report):
             "wrt": der.var.name,
             "shapes": {s.name: shape_json(s.shape) for s in syms},
             "assumptions": {s.name: sorted(s.props) for s in syms if s.props},
-            "inferred": [s.name for s in self.inferred()],
+            "inferred": [s.name for s in inferred_symbols(der.problem)],
             "differential": {"text": to_text(self.shown_df, names=self.names),
                              "latex": to_latex(self.shown_df, names=self.names)},
             "result": result,
@@ -298,12 +295,8 @@ class DerivativeReport(Report):
     def to_text(self) -> str:
         from .render.text import to_text
 
-        lines = []
         der = self.der
-        inferred = self.inferred()
-        if inferred:  # shown with every result; as a declaration, the output reads back
-            lines.append("; ".join(f"{s.name}: {shape_decl(s.shape)}" for s in inferred)
-                         + "  # inferred")
+        lines = inferred_line(der.problem)
         if der.steps:
             simplified = f"#   simplify: df = {to_text(self.shown_df, names=self.names)}"
             lines.append(f"# d/d{der.var.name} of {self.input}")
@@ -353,7 +346,7 @@ class DerivativeReport(Report):
         shapes = "  ".join(f"{pretty_name(s.name)}: {compact_shape(s.shape)}{' ' + ' '.join(sorted(s.props)) if s.props else ''}"
                            for s in der.problem.symbols.values())
         head.append("    " + shapes, style="dim")
-        inferred = self.inferred()
+        inferred = inferred_symbols(der.problem)
         if inferred:
             head.append(f"  (inferred: {', '.join(pretty_name(s.name) for s in inferred)})",
                         style="dim italic")

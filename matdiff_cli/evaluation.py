@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .derive import located
 from .expr import symbols
-from .report import Report, shape_json
+from .report import Report, inferred_line, inferred_symbols, shape_json
 
 
 def _fmt(v) -> str:
@@ -99,7 +99,7 @@ class SolveReport(Report):
         syms = list(self.problem.symbols.values())
         return {"ok": True, "input": self.input, "command": "solve", "wrt": self.sol.var.name,
                 "shapes": {s.name: shape_json(s.shape) for s in syms},
-                "inferred": [s.name for s in self.inferred()], "result": result}
+                "inferred": [s.name for s in inferred_symbols(self.problem)], "result": result}
 
     def _lines(self) -> list[str]:
         why = self.reason + (" (assuming " + ", ".join(self.sol.assumptions) + ")"
@@ -109,18 +109,8 @@ class SolveReport(Report):
             lines.insert(0, f"# {self.sol.var.name}* = {_fmt(self.value)}")
         return lines
 
-    def inferred(self) -> list:
-        names = getattr(self.problem, "inferred", frozenset())
-        return [s for s in self.problem.symbols.values() if s.name in names]
-
     def to_text(self) -> str:
-        from .report import shape_decl
-
-        head = []
-        if self.inferred():   # inferred shapes are shown with every result
-            head = ["; ".join(f"{s.name}: {shape_decl(s.shape)}" for s in self.inferred())
-                    + "  # inferred"]
-        return "\n".join(head + [self._texts()["text"]] + self._lines())
+        return "\n".join(inferred_line(self.problem) + [self._texts()["text"]] + self._lines())
 
     def to_latex(self) -> str:
         return self._texts()["latex"]
@@ -136,9 +126,10 @@ class SolveReport(Report):
         from .simplify import present
 
         head = Text(self.input, style="bold")
-        if self.inferred():
+        inferred = inferred_symbols(self.problem)
+        if inferred:
             head.append("    (inferred: " + ", ".join(
-                f"{s.name}: {compact_shape(s.shape)}" for s in self.inferred()) + ")",
+                f"{s.name}: {compact_shape(s.shape)}" for s in inferred) + ")",
                 style="dim italic")
         console.print(head)
         line = Text(f"  {self.sol.var.name}* = ", style="bold green")

@@ -207,6 +207,21 @@ def compact_shape(shape) -> str:
     return f"{shape[0]}×{shape[1]}"
 
 
+def inferred_symbols(problem) -> list:
+    """The problem's symbols whose shapes were inferred, not declared."""
+    names = getattr(problem, "inferred", frozenset())
+    return [s for s in problem.symbols.values() if s.name in names]
+
+
+def inferred_line(problem) -> list:
+    """The inferred shapes as one declaration line (shown with every result, so
+    that a text result reads back with them), or no line."""
+    syms = inferred_symbols(problem)
+    if not syms:
+        return []
+    return ["; ".join(f"{s.name}: {shape_decl(s.shape)}" for s in syms) + "  # inferred"]
+
+
 def shape_decl(shape) -> str:
     """A shape as the right-hand side of a declaration: ``scalar``, ``n``, ``1 x n``."""
     if shape == SCALAR:
