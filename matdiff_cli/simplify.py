@@ -672,9 +672,10 @@ def simplify_trace(e: Trace) -> Expr:
     if isinstance(a, Identity) and isinstance(a.n, int):
         return Num(a.n)
     if isinstance(a, Mul):
-        c, scalars, chain = _parts(a)
-        if c != 1 or scalars:
-            return Mul(*([Num(c)] if c != 1 else []), *scalars, Trace(product(chain, a.shape)))
+        out = _scalars_out(Trace, a)
+        if out is not None:
+            return out
+        chain = list(a.factors)   # no number, no scalar: the product is its chain
         expanded = _expand_differential(chain, a.shape)
         if expanded is not None:
             return expanded
@@ -754,10 +755,17 @@ def simplify_sum(e: Sum) -> Expr:
     if isinstance(a, Transpose):
         return Sum(a.a)
     if isinstance(a, Mul):
-        c, scalars, chain = _parts(a)
-        if c != 1 or scalars:
-            return Mul(*([Num(c)] if c != 1 else []), *scalars, Sum(product(chain, a.shape)))
+        return _scalars_out(Sum, a) or e
     return e
+
+
+def _scalars_out(op, a: Mul):
+    """op(c s M) = c s op(M) for a linear op (tr, sum): the product's number and
+    scalar factors in front; None when it has none."""
+    c, scalars, chain = _parts(a)
+    if c == 1 and not scalars:
+        return None
+    return Mul(*([Num(c)] if c != 1 else []), *scalars, op(product(chain, a.shape)))
 
 
 @rule(Norm2, NormF)
