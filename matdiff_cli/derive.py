@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .errors import MatdiffError
-from .expr import SCALAR, Expr, Sym, Transpose, walk
+from .expr import SCALAR, Diff, Expr, Sym, Transpose, walk
+from .names import Names
 from .report import (
     FAILED, OK, Report, compact_shape, inferred_line, inferred_symbols, shape_json,
 )
@@ -106,7 +107,8 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
 
             G = gradient(f, var)
             more, complete = derivation(G, var)
-            read = f"read off df = <G, d{var.name}>, and differentiate G"
+            read = (f"read off df = <G, {Names.of(problem).direction(var)}>, "
+                    "and differentiate G")
             der.steps += [Step("gradient", read, G)] + more
             der.steps_complete = der.steps_complete and complete
     return der
@@ -120,10 +122,14 @@ def _row_gradient(df, var):
 
 # ---------------------------------------------------------------- naming
 
-def shared_names(exprs, taken: dict) -> dict:
+def shared_names(exprs, taken: dict, naming=None) -> dict:
     """Name the nontrivial subexpressions used more than once (t1, t2, ...).
 
-    ``taken`` maps nodes to names already in use (the problem's definitions)."""
+    ``taken`` maps nodes to names already in use (the problem's definitions);
+    ``naming`` (:class:`matdiff_cli.names.Names`) gives fresh names, never a
+    name of the problem (a variable may be called ``t1``)."""
+    if naming is None:
+        naming = Names(set(taken.values()))
     counts: dict = {}
     order = []
     for e in exprs:
@@ -132,17 +138,12 @@ def shared_names(exprs, taken: dict) -> dict:
             for c in node.children:
                 counts[c] = counts.get(c, 0) + 1
     names = dict(taken)
-    used = set(taken.values())
-    k = 0
     for node in order:
         if node in names or counts.get(node, 0) < 2 or tree_size(node) < 8:
             continue
         if not node.children:
             continue
-        k += 1
-        while f"t{k}" in used:
-            k += 1
-        names[node] = f"t{k}"
+        names[node] = naming.numbered("t")
     return names
 
 
@@ -163,19 +164,19 @@ LABELS = {
     "jacobian": "J",
     "operator": "dF",
     "hessian": "∇²_{v} f",
-    "hessian_operator": "H[d{v}]",
+    "hessian_operator": "H[{d}]",
 }
 
 
 # the last step of a derivation: how the result is read off the differential
 READ_OFF = {
-    "gradient": "read off: move d{v} to the end of every term (cyclic trace, transposes), "
-                "df = <G, d{v}> = tr(G^T d{v}), so the gradient is G",
-    "differential": "the differential is linear in d{v}",
-    "jacobian": "read off: vec(df) = J vec(d{v}), by vec(P d{v} Q) = (Q^T ⊗ P) vec(d{v})",
-    "operator": "the derivative is the linear operator d{v} -> dF",
-    "hessian": "differentiate the gradient again and read off d(∇f) = H d{v}",
-    "hessian_operator": "differentiate the gradient again: H[d{v}] = d(∇f)",
+    "gradient": "read off: move {d} to the end of every term (cyclic trace, transposes), "
+                "df = <G, {d}> = tr(G^T {d}), so the gradient is G",
+    "differential": "the differential is linear in {d}",
+    "jacobian": "read off: vec(df) = J vec({d}), by vec(P {d} Q) = (Q^T ⊗ P) vec({d})",
+    "operator": "the derivative is the linear operator {d} -> dF",
+    "hessian": "differentiate the gradient again and read off d(∇f) = H {d}",
+    "hessian_operator": "differentiate the gradient again: H[{d}] = d(∇f)",
 }
 
 
@@ -194,14 +195,19 @@ class DerivativeReport(Report):
         self.shown_df = present(der.differential)
         self.shown_vec = present(der.vec) if der.vec is not None else None
         outputs = [self.shown] + ([self.shown_vec] if self.shown_vec is not None else [])
+        self.naming = Names.of(der.problem)
+        self.direction = self.naming.direction(der.var)   # dX, or d_X when dX is taken
         self.defs = definitions_by_node(der.problem)   # steps are written with them
-        self.names = shared_names(outputs, self.defs)
+        if self.direction != "d" + der.var.name:
+            self.defs[Diff(der.var)] = self.direction
+        self.names = shared_names(outputs, self.defs, self.naming)
 
     # -- pieces
     def label(self) -> str:
         from .render.pretty import pretty_name
 
-        return LABELS[self.der.kind].format(v=pretty_name(self.der.var.name))
+        return LABELS[self.der.kind].format(v=pretty_name(self.der.var.name),
+                                            d=pretty_name(self.direction))
 
     def named_lines(self, render, exprs) -> list[tuple[str, str]]:
         """(name, rendered body) of every named piece the outputs use, in dependency order."""
@@ -209,7 +215,7 @@ class DerivativeReport(Report):
         for e in exprs:
             for node in walk(e):
                 name = self.names.get(node)
-                if name is None or name in seen or node in exprs:
+                if name is None or name in seen or node in exprs or type(node) is Diff:
                     continue
                 seen.add(name)
                 inner = {k: v for k, v in self.names.items() if k is not node}
@@ -218,7 +224,15 @@ class DerivativeReport(Report):
 
     def top(self, e) -> dict:
         """The names to print e with: all but e's own (a result is never just a name)."""
-        return {k: v for k, v in self.names.items() if k is not e}
+        return {k: v for k, v in self.names.items() if k is not e or type(k) is Diff}
+
+    @staticmethod
+    def bound(names: dict) -> dict:
+        """The names NumPy code binds inside (a direction is the lambda's parameter)."""
+        return {k: v for k, v in names.items() if type(k) is not Diff}
+
+    def code_names(self, e) -> dict:
+        return self.bound(self.top(e))
 
     def derived_functions(self) -> dict:
         """f' (and f'') of user functions the outputs use: name -> "param -> body"."""
@@ -256,12 +270,14 @@ class DerivativeReport(Report):
             "latex": to_latex(self.shown, names=self.top(self.shown)),
         }
         if der.operator:
-            result["direction"] = "d" + der.var.name
+            result["direction"] = self.direction
             result["numpy"], why = numpy_or_none(to_numpy_operator, self.shown, der.var,
-                                                 names=self.top(self.shown), bound=self.scope())
+                                                 names=self.code_names(self.shown),
+                                                 bound=self.scope(), naming=self.naming)
         else:
             result["numpy"], why = numpy_or_none(to_numpy, self.shown,
-                                                 names=self.top(self.shown), bound=self.scope())
+                                                 names=self.code_names(self.shown),
+                                                 bound=self.scope(), naming=self.naming)
         if why:
             result["numpy_error"] = why
         where = self.named_lines(to_text, self._exprs())
@@ -271,7 +287,9 @@ class DerivativeReport(Report):
             result["vec"] = {"text": to_text(self.shown_vec, names=self.names),
                              "latex": to_latex(self.shown_vec, names=self.names),
                              "numpy": numpy_or_none(to_numpy, self.shown_vec,
-                                                    names=self.names, bound=self.scope())[0]}
+                                                    names=self.bound(self.names),
+                                                    bound=self.scope(),
+                                                    naming=self.naming)[0]}
         out = {
             "ok": self.status == OK, "input": self.input, "command": self.command,
             "wrt": der.var.name,
@@ -282,6 +300,10 @@ class DerivativeReport(Report):
                              "latex": to_latex(self.shown_df, names=self.names)},
             "result": result,
         }
+        renamed = {s.name: self.naming.python(s.name) for s in syms
+                   if self.naming.python(s.name) != s.name}
+        if renamed:  # the numpy field's names for variables Python cannot use as they are
+            out["python_names"] = renamed
         functions = self.derived_functions()
         if functions:
             out["functions"] = {name: text.split(" = ", 1)[1] for name, text in functions.items()}
@@ -310,12 +332,12 @@ class DerivativeReport(Report):
                 lines.append("#   ... (further steps omitted)")
             if simplified:
                 lines.append(simplified)
-            lines.append(f"#   {READ_OFF[der.kind].format(v=der.var.name)}")
+            lines.append(f"#   {READ_OFF[der.kind].format(d=self.direction)}")
         for name, body in self.named_lines(to_text, self._exprs()):
             lines.append(f"{name} = {body}")
         lines.append(to_text(self.shown, names=self.top(self.shown)))
         if self.shown_vec is not None:
-            lines.append(f"# d vec(F) = J d vec(d{der.var.name}) with J =")
+            lines.append(f"# d vec(F) = J d vec({self.direction}) with J =")
             lines.append(to_text(self.shown_vec, names=self.names))
         lines.extend("# " + n for n in self.notes)
         lines.extend("# where " + f for f in self.derived_functions().values())
@@ -332,9 +354,10 @@ class DerivativeReport(Report):
         from .render.numpy import to_numpy, to_numpy_operator
 
         if self.der.operator:
-            return to_numpy_operator(self.shown, self.der.var, names=self.top(self.shown),
-                                     bound=self.scope())
-        return to_numpy(self.shown, names=self.top(self.shown), bound=self.scope())
+            return to_numpy_operator(self.shown, self.der.var, names=self.code_names(self.shown),
+                                     bound=self.scope(), naming=self.naming)
+        return to_numpy(self.shown, names=self.code_names(self.shown), bound=self.scope(),
+                        naming=self.naming)
 
     def to_pretty(self, console) -> None:
         from rich.text import Text
@@ -376,7 +399,8 @@ class DerivativeReport(Report):
             console.print(line)
         if der.steps:
             console.print(Text(f"  {len(der.steps) + (1 if shown_df else 2):>2}. " +
-                               READ_OFF[der.kind].format(v=der.var.name), style="cyan"))
+                               READ_OFF[der.kind].format(d=pretty_name(self.direction)),
+                               style="cyan"))
         for name, body in self.named_lines(lambda e, names: e, self._exprs()):
             line = Text(f"  {pretty_name(name)} = ", style="bold")
             line.append_text(to_rich_text(body, names={k: v for k, v in self.names.items()
@@ -386,7 +410,8 @@ class DerivativeReport(Report):
         line.append_text(to_rich_text(self.shown, names=self.top(self.shown)))
         console.print(line)
         if self.shown_vec is not None:
-            line = Text(f"  d vec(F) = J d vec(d{der.var.name}),  J = ", style="bold")
+            line = Text(f"  d vec(F) = J d vec({pretty_name(self.direction)}),  J = ",
+                        style="bold")
             line.append_text(to_rich_text(self.shown_vec, names=self.names))
             console.print(line)
         for f in self.derived_functions().values():

@@ -62,10 +62,11 @@ class Problem:
             # what the document declared after this problem is not in its scope
             for name in [n for n in table if (getattr(table[n], "line", None) or 0) > self.line]:
                 table.hide(name)
-        for name in directions:
+        for name in directions:  # a dict gives each direction's name (else dX)
             info = scope.symbols.get(name)
-            if info is not None and "d" + name not in scope.symbols:
-                scope.symbols["d" + name] = replace(info, name="d" + name, declared=True)
+            dname = directions[name] if isinstance(directions, dict) else "d" + name
+            if info is not None and dname not in scope.symbols:
+                scope.symbols[dname] = replace(info, name=dname, declared=True)
         el = Elaborator(scope, src, span)
         expr, _ = el.finish(el.infer(node.kids[0]))
         return expr

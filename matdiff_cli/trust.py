@@ -261,8 +261,10 @@ def parse_claim(der, text: str) -> Expr:
     """The claim as an expression in the problem's scope; ``dX`` is the direction."""
     from .steps import replace_node
 
-    claim = der.problem.parse(text, directions=(der.var.name,))
-    dname = "d" + der.var.name
+    from .names import Names
+
+    dname = Names.of(der.problem).direction(der.var)   # dX, or d_X when dX is a variable
+    claim = der.problem.parse(text, directions={der.var.name: dname})
     for node in _symbols_named(claim, dname):
         if node.shape != der.var.shape:
             raise MatdiffError("shape", f"in the claim, {dname} is {node.shape[0]} x "
