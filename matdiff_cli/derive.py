@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from .errors import MatdiffError
 from .expr import SCALAR, Diff, Expr, Sym, Transpose, walk
-from .names import Names
+from .names import Names, renamed
 from .report import (
     FAILED, OK, Report, compact_shape, inferred_line, inferred_symbols, shape_json,
 )
@@ -300,10 +300,9 @@ class DerivativeReport(Report):
                              "latex": to_latex(self.shown_df, names=self.names)},
             "result": result,
         }
-        renamed = {s.name: self.naming.python(s.name) for s in syms
-                   if self.naming.python(s.name) != s.name}
-        if renamed:  # the numpy field's names for variables Python cannot use as they are
-            out["python_names"] = renamed
+        python_names = renamed(self.naming, syms)
+        if python_names:  # the numpy field's names for variables Python cannot use as is
+            out["python_names"] = python_names
         functions = self.derived_functions()
         if functions:
             out["functions"] = {name: text.split(" = ", 1)[1] for name, text in functions.items()}

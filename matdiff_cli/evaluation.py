@@ -75,15 +75,18 @@ class SolveReport(Report):
 
     def _texts(self):
         from .render.latex import to_latex
+        from .names import Names
         from .render.numpy import to_numpy
         from .render.text import to_text
         from .simplify import present
 
         shown = present(self.sol.solution)
         return {"text": to_text(shown), "latex": to_latex(shown),
-                "numpy": to_numpy(shown, bound=list(self.problem.symbols.values()))}
+                "numpy": to_numpy(shown, bound=list(self.problem.symbols.values()),
+                                  naming=Names.of(self.problem))}
 
     def to_json(self) -> dict:
+        from .names import Names, renamed
         from .render.text import to_text
         from .simplify import present
 
@@ -97,9 +100,13 @@ class SolveReport(Report):
         if self.value is not None:
             result["value"] = _json_value(self.value)
         syms = list(self.problem.symbols.values())
-        return {"ok": True, "input": self.input, "command": "solve", "wrt": self.sol.var.name,
-                "shapes": {s.name: shape_json(s.shape) for s in syms},
-                "inferred": [s.name for s in inferred_symbols(self.problem)], "result": result}
+        out = {"ok": True, "input": self.input, "command": "solve", "wrt": self.sol.var.name,
+               "shapes": {s.name: shape_json(s.shape) for s in syms},
+               "inferred": [s.name for s in inferred_symbols(self.problem)], "result": result}
+        python_names = renamed(Names.of(self.problem), syms)
+        if python_names:  # the numpy field's names for variables Python cannot use as is
+            out["python_names"] = python_names
+        return out
 
     def _lines(self) -> list[str]:
         why = self.reason + (" (assuming " + ", ".join(self.sol.assumptions) + ")"

@@ -142,9 +142,20 @@ class Names:
         return out
 
 
+def renamed(naming: "Names", syms) -> dict:
+    """name -> Python name of the variables that Python cannot use as they are
+    (the JSON ``python_names``)."""
+    out = {}
+    for s in syms:
+        py = naming.python(s.name)
+        if py != s.name:
+            out[s.name] = py
+    return out
+
+
 def py_name(name: str) -> str:
     """The Python name of a lone name: ``lambda`` -> ``lambda_``, ``np`` -> ``np_``."""
     return Names([name]).python(name)
 
 
-__all__ = ["Names", "MODULES", "AVOID", "python_safe", "problem_names", "py_name"]
+__all__ = ["Names", "MODULES", "AVOID", "python_safe", "problem_names", "py_name", "renamed"]

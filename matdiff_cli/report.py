@@ -403,8 +403,10 @@ class ShapeReport(Report):
 
     def to_json(self) -> dict:
         from .render.latex import to_latex
+        from .names import Names, renamed
         from .render.numpy import numpy_or_none, to_numpy
 
+        python_names = renamed(Names.of(self.problem), self.symbols)
         return {
             "ok": True,
             "input": self.input,
@@ -417,9 +419,11 @@ class ShapeReport(Report):
                 "shape": shape_json(self.expr.shape),
                 "text": self.expression_text(),
                 "latex": to_latex(self.expr, names=self.top),
-                "numpy": numpy_or_none(to_numpy, self.expr, names=self.names)[0],
+                "numpy": numpy_or_none(to_numpy, self.expr, names=self.names,
+                                       naming=Names.of(self.problem))[0],
             },
             "tree": tree_json(self.tree),
+            **({"python_names": python_names} if python_names else {}),
         }
 
     def declarations(self) -> list[str]:
@@ -453,9 +457,10 @@ class ShapeReport(Report):
         return to_latex(self.expr, names=self.top)
 
     def to_numpy(self) -> str:
+        from .names import Names
         from .render.numpy import to_numpy
 
-        return to_numpy(self.expr, names=self.names)
+        return to_numpy(self.expr, names=self.names, naming=Names.of(self.problem))
 
     def to_pretty(self, console) -> None:
         from rich import box

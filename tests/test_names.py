@@ -309,3 +309,31 @@ def test_the_cli_keeps_the_names_apart():
         capture_output=True, text=True, check=True)
     out = json.loads(run.stdout)
     assert out["result"]["numpy"] == "np.exp(np_)" and out["python_names"] == {"np": "np_"}
+
+
+@pytest.mark.parametrize("command, src", [
+    ("solve", "lambda: n; ||A lambda - np||^2"),
+    ("shape", "lambda: n; np = A lambda; np^T np + sum(exp(in))"),
+])
+def test_every_numpy_field_lists_the_renamed_variables(command, src):
+    run = subprocess.run(
+        [sys.executable, "-m", "matdiff_cli", command, src, "--format", "json"]
+        + (["--wrt", "lambda"] if command == "solve" else []),
+        capture_output=True, text=True, check=True)
+    out = json.loads(run.stdout)
+    py = out["python_names"]
+    assert py["lambda"] == "lambda_" and py.get("np", "np_") == "np_"
+    problem = load(src)
+    values, _ = point(problem)
+    if command == "solve":  # a tall A: A^T A invertible
+        rng = np.random.default_rng(3)
+        values = {"A": rng.standard_normal((6, 3)), "np": rng.standard_normal((6, 1)),
+                  "lambda": rng.standard_normal((3, 1))}
+    scope = {py.get(k, k): v for k, v in values.items()}
+    code = out["result"]["solution" if command == "solve" else "numpy"]
+    got = eval(code["numpy"] if command == "solve" else code, {"np": np, **scope})
+    if command == "shape":
+        assert close(got, evaluate(problem.expr, values))
+    else:
+        A, b = values["A"], values["np"]
+        assert close(got, np.linalg.solve(A.T @ A, A.T @ b))
