@@ -171,7 +171,10 @@ COMMAND_TABLE: dict[str, tuple[str, tuple[str, ...], str]] = {
 
 def _make_command(name: str, summary: str, options: tuple[str, ...], example: str):
     def callback(**kwargs):
-        return run(name, **kwargs)
+        try:
+            return run(name, **kwargs)
+        except KeyboardInterrupt:  # before click turns it into Abort (and writes to stderr)
+            raise Interrupted() from None
 
     return click.Command(
         name,
@@ -208,9 +211,13 @@ class MatdiffGroup(click.Group):
                 if hint:
                     click.echo(f"hint: {hint}", err=True)
             status = e.exit_code
-        except click.exceptions.Abort:
-            click.echo("Aborted!", err=True)
-            status = 130
+        except (click.exceptions.Abort, Interrupted):
+            # Ctrl-C: one line saying so (a JSON object in json format), status 130
+            if _wants_json(args):
+                _write_json_error("interrupted", "interrupted (Ctrl-C)", _command_of(args))
+            else:
+                _diagnose("interrupted")
+            status = EXIT_INTERRUPTED
         if not standalone_mode:
             return status
         sys.exit(status if isinstance(status, int) else 0)
@@ -244,8 +251,9 @@ def _write_json_error(kind: str, message: str, command: str | None, hint=None) -
     obj = {"ok": False, "input": None, "command": command,
            "error": {"type": kind, "message": message, "line": None, "column": None,
                      "hint": hint}}
-    sys.stdout.write(to_json_line(obj, sys.stdout) + "\n")
-    sys.stdout.flush()
+    out = GuardedStream(sys.stdout, "standard output")
+    out.write(to_json_line(obj, out) + "\n")
+    out.flush()
 
 
 @click.group(
@@ -277,18 +285,22 @@ def run(name: str, expr, file, declare, fmt, **opts) -> int:
     from .errors import MatdiffError
     from .report import ErrorReport, Output
 
-    stdout = sys.stdout
+    stdout = GuardedStream(sys.stdout, "standard output")
     if fmt is None:
         fmt = "pretty" if stdout.isatty() else "text"
+    if fmt == "json":  # JSON lines on standard output, and nothing else anywhere
+        import warnings
+
+        warnings.simplefilter("ignore")
     options = Options(command=name, fmt=fmt, **opts)
     write = FORMATS[fmt]
-    out = Output(stdout, sys.stderr)
+    out = Output(stdout, GuardedStream(sys.stderr, "standard error", quiet=True))
 
     statuses = []
     for report in reports(name, expr, file, declare, options, COMMANDS[name]):
         try:
             write(report, out)
-        except BrokenPipeError:  # the reader has gone: stop (see main)
+        except OutputFault:  # the output itself failed: stop (see main)
             raise
         except RecursionError:
             report = _too_deep(name, report.input, report.line)
@@ -342,8 +354,28 @@ def reports(name, expr, file, declare, options, command):
             result = _too_deep(name, item.source, line)
         except Exception as exc:
             result = _internal(exc, name, item.source, line)
-        # a command returns one report, or one per variable
-        yield from [result] if isinstance(result, Report) else result
+        # a command returns one report, or one per variable; never none at all
+        results = [result] if isinstance(result, Report) else list(result)
+        if not results:
+            results = [ErrorReport(nothing_to_do(name, item, options), name, input=item.source)]
+        yield from results
+
+
+def nothing_to_do(name: str, problem, options) -> MatdiffError:
+    """The error of a problem that has no variable to work on (e.g. ``grad "2"``):
+    bad input (exit 2), never a problem that silently has no output."""
+    source = problem.source
+    if name == "solve" and problem.symbols:
+        message = "nothing to solve for: every variable is bound by --let"
+        hint = "name the unknown with --wrt, or leave it out of --let"
+    else:
+        verb = {"solve": "solve for", "code": "generate code for"}.get(name, "differentiate")
+        message = f"nothing to {verb}: the expression has no variable"
+        hint = ("a constant's derivative is zero; matdiff differentiates expressions "
+                "of variables, e.g. x^T x")
+    return MatdiffError("usage", message, line=problem.line, column=1,
+                        end_column=len(source) + 1, source_line=source, hint=hint,
+                        statement=source)
 
 
 def _internal(exc, name, source, line):
@@ -459,6 +491,163 @@ def _position_in_bytes(data: bytes, offset: int) -> tuple[int, int]:
     return line, column
 
 
+# ---------------------------------------------------------------------------
+# Faults of the environment: the output cannot be written, Ctrl-C
+#
+# Each is named once, on standard error (never a traceback, never one line per
+# problem), with its own status (README "Exit status"):
+#   4    the results could not be written: standard output closed, disk full,
+#        an I/O error
+#   141  the reader of standard output went away (a broken pipe, as in
+#        ``matdiff ... | head -1``): quietly, like other Unix tools (128 + SIGPIPE)
+#   130  interrupted (Ctrl-C)
+
+EXIT_OUTPUT = 4
+EXIT_BROKEN_PIPE = 141
+EXIT_INTERRUPTED = 130
+
+
+class Interrupted(Exception):
+    """Ctrl-C while a command ran (raised past click, which would print to stderr)."""
+
+
+class OutputFault(Exception):
+    """Writing to a stream failed: the reader went away (``broken_pipe``) or the
+    stream cannot take it (closed, full, an I/O error)."""
+
+    def __init__(self, stream_name: str, error: BaseException | None = None):
+        self.stream_name = stream_name
+        self.error = error
+        self.broken_pipe = isinstance(error, BrokenPipeError)
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        if self.error is None:
+            return f"cannot write the results: {self.stream_name} is closed"
+        reason = getattr(self.error, "strerror", None) or str(self.error) or type(self.error).__name__
+        return f"cannot write the results to {self.stream_name}: {reason}"
+
+
+class GuardedStream:
+    """A text stream whose write faults become :class:`OutputFault`.
+
+    ``quiet``: faults are swallowed (standard error: a diagnostic that cannot be
+    written is dropped; the exit status still says what happened).
+    """
+
+    def __init__(self, stream, name: str, quiet: bool = False):
+        if isinstance(stream, GuardedStream):
+            stream = stream._stream
+        self._stream = stream
+        self.name = name
+        self.quiet = quiet
+
+    def _guard(self, op, *args):
+        if self._stream is None:
+            if self.quiet:
+                return None
+            raise OutputFault(self.name)
+        try:
+            return op(*args)
+        except (OSError, ValueError) as e:  # ValueError: I/O operation on closed file
+            if self.quiet:
+                return None
+            raise OutputFault(self.name, e) from None
+
+    def write(self, text: str):
+        return self._guard(lambda t: self._stream.write(t), text)
+
+    def flush(self):
+        return self._guard(lambda: self._stream.flush())
+
+    def isatty(self) -> bool:
+        try:
+            return bool(self._stream is not None and self._stream.isatty())
+        except (OSError, ValueError):
+            return False
+
+    @property
+    def encoding(self):
+        return getattr(self._stream, "encoding", None) or "utf-8"
+
+    def __getattr__(self, attr):
+        return getattr(self._stream, attr)
+
+
+def _diagnose(message: str) -> None:
+    """One line on standard error, if it can be written."""
+    err = GuardedStream(sys.stderr, "standard error", quiet=True)
+    err.write(f"matdiff: {message}\n")
+    err.flush()
+
+
+# What an ASCII-only (or Latin-1, ...) stream gets instead of the characters
+# it cannot carry: matdiff's own ASCII spellings where there is one (they read
+# back), a \uXXXX escape otherwise.
+ASCII_SPELLINGS = {
+    "ᵀ": "^T", "⁻": "^-", "⊙": ".*", "⊘": "./", "⊗": " kron ", "‖": "||", "×": "x",
+    "·": "*", "∇": "grad ", "²": "^2", "𝟏": "ones", "…": "...", "→": "->", "σ": "sigmoid",
+    "├": "|", "└": "`", "│": "|", "─": "-", "√": "sqrt", "∂": "d", "≈": "~=", "≠": "!=",
+    "⁰": "0", "¹": "1", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6", "⁷": "7", "⁸": "8", "⁹": "9",
+}
+
+
+def _ascii_spellings(err: UnicodeEncodeError):
+    from .render.pretty import GREEK
+
+    letters = {v: k for k, v in GREEK.items()}
+    out = []
+    for ch in err.object[err.start:err.end]:
+        spelled = ASCII_SPELLINGS.get(ch) or letters.get(ch)
+        if spelled is None:
+            code = ord(ch)
+            spelled = f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+        out.append(spelled)
+    return "".join(out), err.end
+
+
+def _prepare_streams() -> bool:
+    """Make the standard streams safe to use; False when standard output is closed.
+
+    A closed descriptor 0, 1 or 2 is reopened on the null device (so that no file
+    matdiff opens lands there); a closed standard error drops diagnostics; a
+    stream whose encoding cannot carry a character gets an ASCII spelling.
+    """
+    import codecs
+
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")
+    try:
+        codecs.lookup_error("matdiff-ascii")
+    except LookupError:
+        codecs.register_error("matdiff-ascii", _ascii_spellings)
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if stream is not None and encoding not in ("utf8", "utf16", "utf32"):
+            try:
+                stream.reconfigure(errors="matdiff-ascii")
+            except (AttributeError, ValueError, OSError):
+                pass
+    return sys.stdout is not None
+
+
+def _silence_stdout() -> None:
+    """After a fault, what is left in the buffer goes nowhere (no second message)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+    except OSError:
+        pass
+
+
 def main(argv=None) -> None:
     """The console script ``matdiff``."""
     import gc
@@ -466,14 +655,26 @@ def main(argv=None) -> None:
     # expression nodes are interned and live as long as the process: the cyclic
     # collector would scan them again and again for nothing, so it runs rarely
     gc.set_threshold(100_000, 50, 100)
+    if not _prepare_streams():
+        _diagnose(OutputFault("standard output").describe())
+        sys.exit(EXIT_OUTPUT)
     try:
         cli.main(argv, prog_name="matdiff")
-    except BrokenPipeError:  # e.g. matdiff ... | head -1
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(1)
+    except OutputFault as fault:
+        _silence_stdout()
+        if fault.broken_pipe:
+            sys.exit(EXIT_BROKEN_PIPE)
+        _diagnose(fault.describe())
+        sys.exit(EXIT_OUTPUT)
+    except BrokenPipeError:  # e.g. click's own help text into a closed pipe
+        _silence_stdout()
+        sys.exit(EXIT_BROKEN_PIPE)
+    except OSError as e:  # click's own output (help, usage) could not be written
+        _silence_stdout()
+        _diagnose(OutputFault("standard output", e).describe())
+        sys.exit(EXIT_OUTPUT)
     except KeyboardInterrupt:
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
 
 
 if __name__ == "__main__":  # pragma: no cover

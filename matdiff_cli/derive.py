@@ -86,6 +86,8 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
             der.kind = "operator"
             if options.vec:
                 der.vec = read_jacobian(df, var)
+                if options.layout == "denominator":  # the transpose, as for a Jacobian
+                    der.vec = simplify(Transpose(der.vec))
     elif command == "hess":
         if f.shape != SCALAR:
             raise MatdiffError(
@@ -167,6 +169,27 @@ LABELS = {
 }
 
 
+# the result's name in LaTeX, when a problem has several results ({v}: the variable)
+LATEX_LABELS = {
+    "gradient": r"\nabla_{{{v}}} f",
+    "differential": r"\mathrm{{d}}f",
+    "jacobian": r"J_{{{v}}}",
+    "operator": r"\mathrm{{d}}F",
+    "hessian": r"\nabla^2_{{{v}}} f",
+    "hessian_operator": r"H[\mathrm{{d}}{v}]",
+}
+
+# ... and in words, as a comment line of text and NumPy output
+WORD_LABELS = {
+    "gradient": "gradient",
+    "differential": "differential",
+    "jacobian": "Jacobian",
+    "operator": "derivative (the operator dF)",
+    "hessian": "Hessian",
+    "hessian_operator": "Hessian operator",
+}
+
+
 # the last step of a derivation: how the result is read off the differential
 READ_OFF = {
     "gradient": "read off: move d{v} to the end of every term (cyclic trace, transposes), "
@@ -190,6 +213,7 @@ class DerivativeReport(Report):
         self.status = OK
         self.extra: dict = {}          # check / expect fields, added by trust commands
         self.notes: list[str] = []     # human lines (text as comments)
+        self.labelled = False          # one of several results of a problem: say which
         self.shown = present(der.result)
         self.shown_df = present(der.differential)
         self.shown_vec = present(der.vec) if der.vec is not None else None
@@ -292,49 +316,96 @@ class DerivativeReport(Report):
         out.update(self.extra)
         return out
 
+    def word_label(self) -> str:
+        """``gradient with respect to x``: the comment line that says what a result is."""
+        return f"{WORD_LABELS[self.der.kind]} with respect to {self.der.var.name}"
+
+    def latex_label(self) -> str:
+        from .render.latex import to_latex
+
+        return LATEX_LABELS[self.der.kind].format(v=to_latex(self.der.var))
+
+    def vec_caption(self) -> str:
+        v = self.der.var.name
+        if self.der.layout == "denominator" and self.der.kind == "operator":
+            return f"vec(dF) = J^T vec(d{v}), in denominator layout J^T ="
+        return f"vec(dF) = J vec(d{v}) with J ="
+
+    def step_lines(self) -> list[str]:
+        """--steps as lines of words (each output format makes them comments)."""
+        from .render.text import to_text
+
+        der = self.der
+        if not der.steps:
+            return []
+        lines = [f"d/d{der.var.name} of {self.input}"]
+        simplified = f"  simplify: df = {to_text(self.shown_df, names=self.names)}"
+        for s in der.steps:
+            if s.rule == "gradient":  # the first derivation ends here
+                lines.append(simplified)
+                simplified = None
+            lines.append(f"  {s.rule}: {s.identity}")
+            lines.append(f"    = {to_text(present(s.expr), names=self.defs)}")
+        if not der.steps_complete:
+            lines.append("  ... (further steps omitted)")
+        if simplified:
+            lines.append(simplified)
+        lines.append(f"  {READ_OFF[der.kind].format(v=der.var.name)}")
+        return lines
+
+    def verdicts(self) -> list[str]:
+        """The verdicts of --check / --expect, one line each."""
+        return list(self.notes)
+
     def to_text(self) -> str:
         from .render.text import to_text
 
         der = self.der
         lines = inferred_line(der.problem)
-        if der.steps:
-            simplified = f"#   simplify: df = {to_text(self.shown_df, names=self.names)}"
-            lines.append(f"# d/d{der.var.name} of {self.input}")
-            for s in der.steps:
-                if s.rule == "gradient":  # the first derivation ends here
-                    lines.append(simplified)
-                    simplified = None
-                lines.append(f"#   {s.rule}: {s.identity}")
-                lines.append(f"#     = {to_text(present(s.expr), names=self.defs)}")
-            if not der.steps_complete:
-                lines.append("#   ... (further steps omitted)")
-            if simplified:
-                lines.append(simplified)
-            lines.append(f"#   {READ_OFF[der.kind].format(v=der.var.name)}")
+        lines.extend("# " + line for line in self.step_lines())
+        if self.labelled:
+            lines.append("# " + self.word_label())
         for name, body in self.named_lines(to_text, self._exprs()):
             lines.append(f"{name} = {body}")
         lines.append(to_text(self.shown, names=self.top(self.shown)))
         if self.shown_vec is not None:
-            lines.append(f"# d vec(F) = J d vec(d{der.var.name}) with J =")
+            lines.append("# " + self.vec_caption())
             lines.append(to_text(self.shown_vec, names=self.names))
-        lines.extend("# " + n for n in self.notes)
+        lines.extend("# " + n for n in self.verdicts())
         lines.extend("# where " + f for f in self.derived_functions().values())
         return "\n".join(lines)
 
     def to_latex(self) -> str:
-        from .render.latex import to_latex
+        from .render.latex import comment_lines, to_latex
 
-        lines = [f"{name} = {body}" for name, body in self.named_lines(to_latex, self._exprs())]
-        lines.append(to_latex(self.shown, names=self.top(self.shown)))
+        lines = comment_lines(self.step_lines(), "%")
+        lines += [f"{name} = {body}" for name, body in self.named_lines(to_latex, self._exprs())]
+        result = to_latex(self.shown, names=self.top(self.shown))
+        lines.append(f"{self.latex_label()} = {result}" if self.labelled else result)
+        if self.shown_vec is not None:
+            lines += comment_lines([self.vec_caption()], "%")
+            lines.append(to_latex(self.shown_vec, names=self.names))
+        lines += comment_lines(self.verdicts(), "%")
+        lines += comment_lines(["where " + f for f in self.derived_functions().values()], "%")
         return "\n".join(lines)
 
     def to_numpy(self) -> str:
+        from .render.latex import comment_lines
         from .render.numpy import to_numpy, to_numpy_operator
 
+        lines = comment_lines(self.step_lines(), "#")
+        if self.labelled:
+            lines += comment_lines([self.word_label()], "#")
         if self.der.operator:
-            return to_numpy_operator(self.shown, self.der.var, names=self.top(self.shown),
-                                     bound=self.scope())
-        return to_numpy(self.shown, names=self.top(self.shown), bound=self.scope())
+            lines.append(to_numpy_operator(self.shown, self.der.var, names=self.top(self.shown),
+                                           bound=self.scope()))
+        else:
+            lines.append(to_numpy(self.shown, names=self.top(self.shown), bound=self.scope()))
+        if self.shown_vec is not None:
+            lines += comment_lines([self.vec_caption()], "#")
+            lines.append(to_numpy(self.shown_vec, names=self.names, bound=self.scope()))
+        lines += comment_lines(self.verdicts(), "#")
+        return "\n".join(lines)
 
     def to_pretty(self, console) -> None:
         from rich.text import Text
@@ -439,8 +510,8 @@ def located(command):
 def derivative_command(name: str):
     """The CLI command `name` (diff, grad, jac, hess): a list of reports, one per variable."""
     def command(problem, options):
-        return [report_for(problem, var, name, options)
-                for var in resolve_wrt(problem, options.wrt)]
+        return labelled([report_for(problem, var, name, options)
+                         for var in resolve_wrt(problem, options.wrt)])
     command.__name__ = f"{name}_command"
     return located(command)
 
@@ -453,5 +524,13 @@ def check_command(problem, options):
 
     opts = replace(options, check=True)
     names = ("grad", "hess") if problem.expr.shape == SCALAR else ("jac",)
-    return [report_for(problem, var, name, opts)
-            for var in resolve_wrt(problem, options.wrt) for name in names]
+    return labelled([report_for(problem, var, name, opts)
+                     for var in resolve_wrt(problem, options.wrt) for name in names])
+
+
+def labelled(reports: list) -> list:
+    """Several results for one problem: each says what it is and for which variable."""
+    if len(reports) > 1:
+        for r in reports:
+            r.labelled = True
+    return reports

@@ -543,7 +543,8 @@ class Output:
         if key not in self._consoles:
             from rich.console import Console
 
-            self._consoles[key] = Console(file=self.stream(report), highlight=False)
+            self._consoles[key] = Console(file=self.stream(report), highlight=False,
+                                          width=console_width(self.stream(report)))
         return self._consoles[key]
 
     def write(self, report: Report, text: str, blank_between: bool = False) -> None:
@@ -555,6 +556,28 @@ class Output:
         self._used.add(stream)
         stream.write(text if text.endswith("\n") else text + "\n")
         stream.flush()
+
+
+MIN_WIDTH = 20  # narrower than this, a line holds too little: wrap at this width
+
+
+def console_width(stream=None) -> int | None:
+    """The width for Rich: ``COLUMNS`` when it is a sensible number (None: Rich
+    reads it, or the terminal's); an unusable one (0, negative, not a number,
+    which would print nothing) counts as unset.  Never below ``MIN_WIDTH``."""
+    columns = os.environ.get("COLUMNS", "").strip()
+    if not columns:
+        return None
+    try:
+        width = int(columns)
+    except ValueError:
+        width = 0
+    if width <= 0:
+        try:
+            width = os.get_terminal_size(stream.fileno()).columns
+        except (AttributeError, OSError, ValueError):
+            width = 80
+    return max(width, MIN_WIDTH)
 
 
 def write_pretty(report: Report, out: Output) -> None:
@@ -581,8 +604,30 @@ def write_numpy(report: Report, out: Output) -> None:
 def write_json(report: Report, out: Output) -> None:
     from .render.json import to_json_line
 
-    out.stdout.write(to_json_line(report.to_json(), out.stdout) + "\n")
+    out.stdout.write(to_json_line(with_error(report.to_json(), report), out.stdout) + "\n")
     out.stdout.flush()
+
+
+def with_error(obj: dict, report: Report) -> dict:
+    """Every ``ok: false`` object has an ``error`` object, the same for every
+    report: a failed ``--check`` or ``--expect`` is ``{"type": "check"}`` (exit 1),
+    its message the verdicts' one-line summaries, the details in ``check`` / ``expect``."""
+    if obj.get("ok") is not False or "error" in obj:
+        return obj
+    failed = [v for v in verdict_lines(report) if "FAILED" in v or "differs" in v]
+    message = "; ".join(failed) or "a check or an expectation failed"
+    obj = dict(obj)
+    obj["error"] = {"type": "check", "message": message, "line": report.line,
+                    "column": None, "hint": None}
+    return obj
+
+
+def verdict_lines(report: Report) -> list[str]:
+    """The one-line verdicts of --check / --expect a report carries."""
+    lines = getattr(report, "verdicts", None)
+    if callable(lines):
+        return list(lines())
+    return list(getattr(report, "notes", []))
 
 
 FORMATS: dict[str, Callable[[Report, Output], None]] = {
