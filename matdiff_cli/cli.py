@@ -162,7 +162,7 @@ COMMAND_TABLE: dict[str, tuple[str, tuple[str, ...], str]] = {
               'matdiff solve "||X w - y||^2" --wrt w'),
     "shape": ("Parse, infer the shapes and draw the expression tree.", (),
               'matdiff shape "x^T A x" -d "A: n x n spd"'),
-    "eval": ("The numeric value of EXPR at the --let bindings.", ("let", "seed", "expect"),
+    "eval": ("The numeric value of EXPR at the --let bindings.", ("let", "expect"),
              'matdiff eval "x^T A x" --let "x=[[1],[2]]" --let "A=[[2,0],[0,3]]"'),
     "code": ("A generated function for the value and the derivative.", ("wrt", "lang"),
              'matdiff code "||A x - b||^2" --wrt x --lang numpy'),
@@ -292,6 +292,7 @@ def run(name: str, expr, file, declare, fmt, **opts) -> int:
         import warnings
 
         warnings.simplefilter("ignore")
+    refuse_idle_options(name, opts)
     options = Options(command=name, fmt=fmt, **opts)
     write = FORMATS[fmt]
     out = Output(stdout, GuardedStream(sys.stderr, "standard error", quiet=True))
@@ -316,6 +317,20 @@ def run(name: str, expr, file, declare, fmt, **opts) -> int:
             write(report, out)
         statuses.append(report.status)
     return worst(statuses)  # the one place the exit status is decided
+
+
+def refuse_idle_options(name: str, opts: dict) -> None:
+    """No option is accepted and then ignored: one that would do nothing with
+    the others given is a usage error (exit 2) that says what it needs."""
+    verifies = opts.get("check") or opts.get("expect") or name == "check"
+    if opts.get("lets") and name in ("grad", "diff", "jac", "hess") and not opts.get("check"):
+        raise click.UsageError(
+            f"--let gives the data of --check; `matdiff {name}` without --check uses no data "
+            "(add --check, or use `matdiff eval` for values)")
+    if opts.get("seed") is not None and not verifies:
+        raise click.UsageError(
+            "--seed makes the random points of --check and --expect reproducible; "
+            "give it with one of them")
 
 
 def reports(name, expr, file, declare, options, command):
@@ -615,15 +630,19 @@ def _prepare_streams() -> bool:
     """
     import codecs
 
+    closed = []
     for fd in (0, 1, 2):
         try:
             os.fstat(fd)
         except OSError:
+            closed.append(fd)
             null = os.open(os.devnull, os.O_RDWR)
             if null != fd:
                 os.dup2(null, fd)
                 os.close(null)
-    if sys.stderr is None:
+    if 1 in closed:  # the results would go to the null device: a fault, not a success
+        sys.stdout = None
+    if sys.stderr is None or 2 in closed:
         sys.stderr = open(os.devnull, "w")
     try:
         codecs.lookup_error("matdiff-ascii")

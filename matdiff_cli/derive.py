@@ -214,6 +214,7 @@ class DerivativeReport(Report):
         self.extra: dict = {}          # check / expect fields, added by trust commands
         self.notes: list[str] = []     # human lines (text as comments)
         self.labelled = False          # one of several results of a problem: say which
+        self.remarks: list[str] = []   # an option that does not apply here, and why
         self.shown = present(der.result)
         self.shown_df = present(der.differential)
         self.shown_vec = present(der.vec) if der.vec is not None else None
@@ -313,6 +314,8 @@ class DerivativeReport(Report):
             out["steps"] = [{"rule": s.rule, "identity": s.identity,
                              "text": to_text(present(s.expr), names=self.defs)}
                             for s in der.steps]
+        if self.remarks:
+            out["remarks"] = list(self.remarks)
         out.update(self.extra)
         return out
 
@@ -354,19 +357,20 @@ class DerivativeReport(Report):
         return lines
 
     def verdicts(self) -> list[str]:
-        """The verdicts of --check / --expect, one line each."""
-        return list(self.notes)
+        """The verdicts of --check / --expect, one line each (and the remarks)."""
+        return list(self.notes) + list(self.remarks)
 
     def to_text(self) -> str:
         from .render.text import to_text
 
         der = self.der
         lines = inferred_line(der.problem)
+        # the named pieces first: the steps' df and the result use them
+        for name, body in self.named_lines(to_text, self._exprs()):
+            lines.append(f"{name} = {body}")
         lines.extend("# " + line for line in self.step_lines())
         if self.labelled:
             lines.append("# " + self.word_label())
-        for name, body in self.named_lines(to_text, self._exprs()):
-            lines.append(f"{name} = {body}")
         lines.append(to_text(self.shown, names=self.top(self.shown)))
         if self.shown_vec is not None:
             lines.append("# " + self.vec_caption())
@@ -378,8 +382,8 @@ class DerivativeReport(Report):
     def to_latex(self) -> str:
         from .render.latex import comment_lines, to_latex
 
-        lines = comment_lines(self.step_lines(), "%")
-        lines += [f"{name} = {body}" for name, body in self.named_lines(to_latex, self._exprs())]
+        lines = [f"{name} = {body}" for name, body in self.named_lines(to_latex, self._exprs())]
+        lines += comment_lines(self.step_lines(), "%")
         result = to_latex(self.shown, names=self.top(self.shown))
         lines.append(f"{self.latex_label()} = {result}" if self.labelled else result)
         if self.shown_vec is not None:
@@ -410,7 +414,7 @@ class DerivativeReport(Report):
     def to_pretty(self, console) -> None:
         from rich.text import Text
 
-        from .render.pretty import pretty_name, to_rich_text
+        from .render.pretty import hanging, pretty_name, to_rich_text
 
         der = self.der
         head = Text(self.input or "", style="bold")
@@ -422,55 +426,57 @@ class DerivativeReport(Report):
             head.append(f"  (inferred: {', '.join(pretty_name(s.name) for s in inferred)})",
                         style="dim italic")
         console.print(head)
+        # the named pieces first: the lines below use them
+        for name, body in self.named_lines(lambda e, names: e, self._exprs()):
+            console.print(hanging(Text(f"  {pretty_name(name)} = ", style="bold"),
+                                  to_rich_text(body, names={k: v for k, v in self.names.items()
+                                                            if k is not body})))
+        df_line = hanging(Text("  df = ", style="bold"),
+                          to_rich_text(self.shown_df, names=self.names))
         if der.steps:
             for i, s in enumerate(der.steps, 1):
                 if s.rule == "gradient":  # the first derivation ends here
-                    line = Text("  df = ", style="bold")
-                    line.append_text(to_rich_text(self.shown_df, names=self.names))
-                    console.print(line)
-                line = Text(f"  {i:>2}. {s.rule}", style="cyan")
-                line.append(f"   {s.identity}", style="dim")
-                console.print(line)
-                body = Text("      = ")
-                body.append_text(to_rich_text(present(s.expr), names=self.defs))
-                console.print(body)
+                    console.print(df_line)
+                console.print(hanging(Text(f"  {i:>2}. {s.rule}   ", style="cyan"),
+                                      Text(s.identity, style="dim")))
+                console.print(hanging("      = ", to_rich_text(present(s.expr), names=self.defs)))
             if not der.steps_complete:
                 console.print(Text("      … further steps omitted", style="dim"))
         shown_df = any(s.rule == "gradient" for s in der.steps)  # a Hessian's: shown above
         if der.steps and not shown_df:
-            line = Text(f"  {len(der.steps) + 1:>2}. simplify", style="cyan")
-            line.append("   collect terms, rotate traces, use the declared properties", style="dim")
-            console.print(line)
+            console.print(hanging(Text(f"  {len(der.steps) + 1:>2}. simplify   ", style="cyan"),
+                                  Text("collect terms, rotate traces, use the declared "
+                                       "properties", style="dim")))
         if (der.kind != "differential" or der.steps) and not shown_df:
-            line = Text("  df = ", style="bold")
-            line.append_text(to_rich_text(self.shown_df, names=self.names))
-            console.print(line)
+            console.print(df_line)
         if der.steps:
-            console.print(Text(f"  {len(der.steps) + (1 if shown_df else 2):>2}. " +
-                               READ_OFF[der.kind].format(v=der.var.name), style="cyan"))
-        for name, body in self.named_lines(lambda e, names: e, self._exprs()):
-            line = Text(f"  {pretty_name(name)} = ", style="bold")
-            line.append_text(to_rich_text(body, names={k: v for k, v in self.names.items()
-                                                      if k is not body}))
-            console.print(line)
-        line = Text(f"  {self.label()} = ", style="bold green")
-        line.append_text(to_rich_text(self.shown, names=self.top(self.shown)))
-        console.print(line)
+            console.print(hanging(Text(f"  {len(der.steps) + (1 if shown_df else 2):>2}. ",
+                                       style="cyan"),
+                                  Text(READ_OFF[der.kind].format(v=der.var.name), style="cyan")))
+        console.print(hanging(Text(f"  {self.label()} = ", style="bold green"),
+                              to_rich_text(self.shown, names=self.top(self.shown))))
         if self.shown_vec is not None:
-            line = Text(f"  d vec(F) = J d vec(d{der.var.name}),  J = ", style="bold")
-            line.append_text(to_rich_text(self.shown_vec, names=self.names))
-            console.print(line)
+            console.print(hanging(Text("  " + self.vec_caption() + " ",
+                                       style="bold"),
+                                  to_rich_text(self.shown_vec, names=self.names)))
         for f in self.derived_functions().values():
-            console.print(Text("  where " + f, style="dim"))
-        for n in self.notes:
+            console.print(hanging("  where ", Text(f, style="dim"), head_style="dim"))
+        for n in self.verdicts():
             bad = "FAILED" in n or n.startswith("expect: differs")
-            console.print(Text("  " + n, style="bold red" if bad else "green"))
+            console.print(hanging("  ", Text(n, style="bold red" if bad else "green")))
 
 
 def report_for(problem, var, name, options) -> DerivativeReport:
     """Derive, then verify as asked (--check, --expect)."""
     der = derive(problem, var, name, options)
     report = DerivativeReport(der)
+    # an option that does not apply to this problem's result says so (never silence)
+    if options.vec and der.vec is None and name in ("jac", "hess"):
+        report.remarks.append(f"--vec: the {WORD_LABELS[der.kind]} is already the matrix "
+                            f"of the derivative on vec({var.name})")
+    if options.layout == "denominator" and name == "jac" and der.operator and der.vec is None:
+        report.remarks.append("--layout applies to a Jacobian matrix; this derivative is the "
+                            "operator dF (add --vec for its matrix)")
     if options.check:
         from .trust import numeric_check
 

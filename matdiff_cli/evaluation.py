@@ -86,9 +86,11 @@ class EvalReport(Report):
     def to_pretty(self, console) -> None:
         from rich.text import Text
 
+        from .render.pretty import hanging
+
         console.print(Text(_fmt(self.value), style="bold"))
         for v in self.verdicts():
-            console.print(Text("  " + v, style="green" if self.status == 0 else "bold red"))
+            console.print(hanging("  ", Text(v, style="green" if self.status == 0 else "bold red")))
 
 
 def _claimed_value(problem, text: str, bindings: dict):
@@ -252,7 +254,7 @@ class SolveReport(Report):
     def to_pretty(self, console) -> None:
         from rich.text import Text
 
-        from .render.pretty import to_rich_text
+        from .render.pretty import hanging, to_rich_text
         from .report import compact_shape
         from .simplify import present
 
@@ -264,20 +266,19 @@ class SolveReport(Report):
                 style="dim italic")
         console.print(head)
         for i, (rule, identity, e) in enumerate(self.steps, 1):
-            line = Text(f"  {i:>2}. {rule}", style="cyan")
-            line.append(f"   {identity}", style="dim")
-            console.print(line)
-            console.print(Text("      = ") + to_rich_text(present(e)))
-        line = Text(f"  {self.sol.var.name}* = ", style="bold green")
-        line.append_text(to_rich_text(present(self.sol.solution)))
-        console.print(line)
+            console.print(hanging(Text(f"  {i:>2}. {rule}   ", style="cyan"),
+                                  Text(identity, style="dim")))
+            console.print(hanging("      = ", to_rich_text(present(e))))
+        console.print(hanging(Text(f"  {self.sol.var.name}* = ", style="bold green"),
+                              to_rich_text(present(self.sol.solution))))
         if self.value is not None:
-            console.print(Text(f"  {self.sol.var.name}* = {_fmt(self.value)}", style="bold"))
+            console.print(hanging(Text(f"  {self.sol.var.name}* = ", style="bold"),
+                                  Text(_fmt(self.value), style="bold")))
         style = "green" if self.classification == "minimum" else "yellow"
-        console.print(Text(f"  {self.classification}", style=style)
-                      + Text(": " + self._lines()[-1].split(": ", 1)[1], style="dim"))
+        console.print(hanging(Text(f"  {self.classification}: ", style=style),
+                              Text(self._lines()[-1].split(": ", 1)[1], style="dim")))
         for v in self.verdicts():
-            console.print(Text("  " + v, style="green" if self.status == 0 else "bold red"))
+            console.print(hanging("  ", Text(v, style="green" if self.status == 0 else "bold red")))
 
 
 @located

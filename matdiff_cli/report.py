@@ -109,9 +109,13 @@ class DiagnosticReport(Report):
         text.stylize("bold red", 0, len(self.prefix) + 1)
         for start in _find_all(plain, "\nhint:"):
             text.stylize("bold cyan", start + 1, start + 6)
-        for start in _find_all(plain, "^"):
-            text.stylize("bold red", start, start + 1)
-        console.print(text)
+        offset = 0
+        for line in plain.split("\n"):  # the caret line only, never a ^ of the source
+            if line.strip() and set(line.strip()) <= set("^~"):
+                text.stylize("bold red", offset, offset + len(line))
+            offset += len(line) + 1
+        # the source and its caret line are never re-wrapped (the caret must stay under it)
+        console.print(text, soft_wrap=True)
 
 
 def _find_all(s: str, sub: str) -> Iterator[int]:
@@ -256,8 +260,10 @@ def _describe(node: Expr, names: dict, seen_defs: set) -> tuple[TreeNode, bool]:
         if name in seen_defs:
             return TreeNode("ref", name, node.shape, {"name": name}), False
         seen_defs.add(name)
-        op = type(node).__name__
-        return TreeNode(op, f"{name} = {op}", node.shape, {"definition": name}), True
+        row, expand = _describe(node, {}, seen_defs)  # the node's own row: tanh, Mul, ...
+        row.label = f"{name} = {row.label}"
+        row.fields = {"definition": name, **row.fields}
+        return row, expand
     op = type(node).__name__
     if isinstance(node, Sym):
         return TreeNode(op, node.name, node.shape, {"name": node.name}), False
@@ -462,7 +468,7 @@ class ShapeReport(Report):
         from rich.table import Table
         from rich.text import Text
         from rich.tree import Tree
-        from .render.pretty import to_rich_text
+        from .render.pretty import hanging, to_rich_text
 
         shape = self.expr.shape
         head = Text()
@@ -494,7 +500,7 @@ class ShapeReport(Report):
             for f, (param, body) in self.problem.functions.items():
                 console.print(Text(f"{f}({param}) := ", style="bold") + Text(body))
             for name, body in defs:
-                console.print(Text(f"{name} = ", style="bold") + body)
+                console.print(hanging(Text(f"{name} = ", style="bold"), body))
 
         def label(t: TreeNode) -> Text:
             text = Text(t.label, style="bold" if t.op in ("Sym", "ref") else "")
