@@ -417,15 +417,14 @@ class DerivativeReport(Report):
         from .render.pretty import hanging, pretty_name, to_rich_text
 
         der = self.der
-        head = Text(self.input or "", style="bold")
-        shapes = "  ".join(f"{pretty_name(s.name)}: {compact_shape(s.shape)}{' ' + ' '.join(sorted(s.props)) if s.props else ''}"
-                           for s in der.problem.symbols.values())
-        head.append("    " + shapes, style="dim")
+        head = Text((self.input or "") + "    ", style="bold")
+        shapes = Text("  ".join(f"{pretty_name(s.name)}: {compact_shape(s.shape)}{' ' + ' '.join(sorted(s.props)) if s.props else ''}"
+                                for s in der.problem.symbols.values()), style="dim")
         inferred = inferred_symbols(der.problem)
         if inferred:
-            head.append(f"  (inferred: {', '.join(pretty_name(s.name) for s in inferred)})",
-                        style="dim italic")
-        console.print(head)
+            shapes.append(f"  (inferred: {', '.join(pretty_name(s.name) for s in inferred)})",
+                          style="dim italic")
+        console.print(hanging(head, shapes))
         # the named pieces first: the lines below use them
         for name, body in self.named_lines(lambda e, names: e, self._exprs()):
             console.print(hanging(Text(f"  {pretty_name(name)} = ", style="bold"),

@@ -258,13 +258,12 @@ class SolveReport(Report):
         from .report import compact_shape
         from .simplify import present
 
-        head = Text(self.input, style="bold")
+        head = Text(self.input + "    ", style="bold")
         inferred = inferred_symbols(self.problem)
-        if inferred:
-            head.append("    (inferred: " + ", ".join(
-                f"{s.name}: {compact_shape(s.shape)}" for s in inferred) + ")",
-                style="dim italic")
-        console.print(head)
+        shapes = Text("(inferred: " + ", ".join(
+            f"{s.name}: {compact_shape(s.shape)}" for s in inferred) + ")",
+            style="dim italic") if inferred else Text("")
+        console.print(hanging(head, shapes))
         for i, (rule, identity, e) in enumerate(self.steps, 1):
             console.print(hanging(Text(f"  {i:>2}. {rule}   ", style="cyan"),
                                   Text(identity, style="dim")))

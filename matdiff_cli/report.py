@@ -471,11 +471,9 @@ class ShapeReport(Report):
         from .render.pretty import hanging, to_rich_text
 
         shape = self.expr.shape
-        head = Text()
-        head.append_text(to_rich_text(self.expr, names=self.top))
+        head = to_rich_text(self.expr, names=self.top)
         head.append("    ")
-        head.append(describe_shape(shape), style="bold green")
-        console.print(head)
+        console.print(hanging(head, Text(describe_shape(shape), style="bold green")))
 
         any_props = any(s.props for s in self.symbols)
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)

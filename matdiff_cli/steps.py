@@ -74,7 +74,9 @@ def derivation(expr: Expr, var: Sym) -> tuple[list, bool]:
     if not dep.get(expr):  # a constant (e.g. the gradient of a linear function)
         zero = b.zero(expr.shape)
         return [Step("constant", f"d(c) = 0 when c does not depend on {var.name}", zero)], True
-    current: Expr = Diff(expr) if expr is not var else Diff(var)
+    if expr is var:
+        return [Step("variable", f"d({var.name}) = d{var.name}", Diff(var))], True
+    current: Expr = Diff(expr)
     steps: list = []
     while True:
         target = _pending(current, var)

@@ -241,3 +241,19 @@ def test_tree_names_definitions_by_their_operation():
     tree = [line for line in r.stdout.splitlines() if "h1 =" in line or "h2 =" in line]
     assert any("h1 = tanh" in line for line in tree) and any("h2 = Add" in line for line in tree)
     assert not any("= Func" in line for line in r.stdout.splitlines())
+
+
+STEP_EXPRS = ["a^T x", "tr(A)", "a^T x + b^T y", "tr(A X) + tr(B)", "||A x - b||^2", "x",
+              "x^T x + 3", "s x^T x", "a^T x + 5"]
+
+
+@pytest.mark.parametrize("command", ["diff", "hess", "solve"])
+def test_steps_never_fail_on_constants_and_linear_parts(command):
+    """--steps expands d(.) of every node, including the pieces that do not depend
+    on the variable (the gradient of a linear function is a constant)."""
+    for e in STEP_EXPRS:
+        r = run(command, e, "--steps", "--format", "json")
+        for obj in json_lines(r.stdout):
+            assert obj.get("error", {}).get("type") != "internal", (e, obj)
+            if obj["ok"] and command != "solve":
+                assert obj["steps"], (e, obj)
