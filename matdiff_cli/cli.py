@@ -40,7 +40,7 @@ def _split_wrt(ctx, param, values):
     out = []
     for v in values:
         out.extend(name.strip() for name in v.split(",") if name.strip())
-    return tuple(out)
+    return tuple(dict.fromkeys(out))  # a variable named twice is differentiated once
 
 
 def _parse_lets(ctx, param, values):
@@ -62,6 +62,8 @@ def _parse_lets(ctx, param, values):
             raise click.BadParameter(
                 f"the value of {name} is not a number or a nested list of numbers: {text!r}"
             )
+        if any(name == seen for seen, _ in lets):  # which one would win? neither: say so
+            raise click.BadParameter(f"{name} is bound twice; give each name one value")
         lets.append((name, text.strip()))
     return tuple(lets)
 
@@ -598,27 +600,38 @@ def _diagnose(message: str) -> None:
 
 # What an ASCII-only (or Latin-1, ...) stream gets instead of the characters
 # it cannot carry: matdiff's own ASCII spellings where there is one (they read
-# back), a \uXXXX escape otherwise.
+# back: xᵀ -> x^T, A⁻¹ -> A^-1, ‖x‖² -> ||x||^2, α -> alpha), a \\uXXXX escape
+# otherwise.
 ASCII_SPELLINGS = {
-    "ᵀ": "^T", "⁻": "^-", "⊙": ".*", "⊘": "./", "⊗": " kron ", "‖": "||", "×": "x",
-    "·": "*", "∇": "grad ", "²": "^2", "𝟏": "ones", "…": "...", "→": "->", "σ": "sigmoid",
+    "⁻ᵀ": "^-T", "ᵀ": "^T", "⊙": ".*", "⊘": "./", "⊗": " kron ", "‖": "||", "×": "x",
+    "·": "*", "∇": "nabla", "𝟏": "ones", "…": "...", "→": "->", "σ": "sigmoid",
     "├": "|", "└": "`", "│": "|", "─": "-", "√": "sqrt", "∂": "d", "≈": "~=", "≠": "!=",
-    "⁰": "0", "¹": "1", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6", "⁷": "7", "⁸": "8", "⁹": "9",
 }
+SUPERSCRIPTS = "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"
 
 
 def _ascii_spellings(err: UnicodeEncodeError):
+    import re
+
     from .render.pretty import GREEK
 
     letters = {v: k for k, v in GREEK.items()}
-    out = []
-    for ch in err.object[err.start:err.end]:
-        spelled = ASCII_SPELLINGS.get(ch) or letters.get(ch)
-        if spelled is None:
-            code = ord(ch)
-            spelled = f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
-        out.append(spelled)
-    return "".join(out), err.end
+    run = err.object[err.start:err.end]
+    pattern = "|".join(sorted(map(re.escape, ASCII_SPELLINGS), key=len, reverse=True))
+
+    def one(m):
+        text = m.group(0)
+        if text in ASCII_SPELLINGS:
+            return ASCII_SPELLINGS[text]
+        if text[0] in SUPERSCRIPTS:  # an exponent: ² -> ^2, ⁻¹ -> ^-1
+            return "^" + text.translate(str.maketrans(SUPERSCRIPTS, "-0123456789"))
+        if text in letters:
+            return letters[text]
+        code = ord(text)
+        return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+    spelled = re.sub(f"(?:{pattern})|[{SUPERSCRIPTS}]+(?!ᵀ)|.", one, run, flags=re.S)
+    return spelled, err.end
 
 
 def _prepare_streams() -> bool:

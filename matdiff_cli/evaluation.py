@@ -218,15 +218,15 @@ class SolveReport(Report):
     def verdicts(self) -> list[str]:
         return [self.check.summary()] if self.check is not None else []
 
-    def comment_lines(self) -> list[str]:
-        """--steps and --check as comment lines (without the comment mark)."""
-        lines = []
-        if self.steps:
-            lines.append(f"solve ∇f = 0 for {self.sol.var.name}, where f = {self.input}")
-            for rule, identity, text in self.step_texts():
-                lines.append(f"  {rule}: {identity}")
-                lines.append(f"    = {text}")
-        return lines + self.verdicts()
+    def step_lines(self) -> list[str]:
+        """--steps as lines of words (each format makes them comments)."""
+        if not self.steps:
+            return []
+        lines = [f"solve ∇f = 0 for {self.sol.var.name}, where f = {self.input}"]
+        for rule, identity, text in self.step_texts():
+            lines.append(f"  {rule}: {identity}")
+            lines.append(f"    = {text}")
+        return lines
 
     def _lines(self) -> list[str]:
         why = self.reason + (" (assuming " + ", ".join(self.sol.assumptions) + ")"
@@ -236,20 +236,26 @@ class SolveReport(Report):
             lines.insert(0, f"# {self.sol.var.name}* = {_fmt(self.value)}")
         return lines
 
+    def after_lines(self) -> list[str]:
+        """What follows the solution, as words: its value at the data, the
+        second-order test, the verdict of --check."""
+        return [line[2:] for line in self._lines()] + self.verdicts()
+
     def to_text(self) -> str:
-        steps = ["# " + c for c in self.comment_lines()[:-len(self.verdicts()) or None]]
-        return "\n".join(inferred_line(self.problem) + steps + [self._texts()["text"]]
-                         + self._lines() + ["# " + v for v in self.verdicts()])
+        return "\n".join(inferred_line(self.problem) + ["# " + s for s in self.step_lines()]
+                         + [self._texts()["text"]] + ["# " + a for a in self.after_lines()])
 
     def to_latex(self) -> str:
         from .render.latex import comment_lines
 
-        return "\n".join(comment_lines(self.comment_lines(), "%") + [self._texts()["latex"]])
+        return "\n".join(comment_lines(self.step_lines(), "%") + [self._texts()["latex"]]
+                         + comment_lines(self.after_lines(), "%"))
 
     def to_numpy(self) -> str:
         from .render.latex import comment_lines
 
-        return "\n".join(comment_lines(self.comment_lines(), "#") + [self._texts()["numpy"]])
+        return "\n".join(comment_lines(self.step_lines(), "#") + [self._texts()["numpy"]]
+                         + comment_lines(self.after_lines(), "#"))
 
     def to_pretty(self, console) -> None:
         from rich.text import Text

@@ -280,3 +280,25 @@ def test_a_problem_without_a_variable_gets_its_object(command, warm):
     assert r.exit_code == 2
     single = CliRunner().invoke(cli, [command, "2"])
     assert single.exit_code == 2 and "nothing to" in single.stderr
+
+
+def test_every_pretty_character_has_an_ascii_spelling():
+    """Random strings over every character the pretty output uses (the notation's
+    marks and Greek letters, Rich's tree guides, others) always encode to ASCII."""
+    import codecs
+    import random
+
+    from matdiff_cli.cli import _ascii_spellings
+    from matdiff_cli.render.pretty import GREEK
+
+    try:
+        codecs.lookup_error("matdiff-ascii")
+    except LookupError:
+        codecs.register_error("matdiff-ascii", _ascii_spellings)
+    alphabet = (list("⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵀ⊙⊘⊗‖×𝟏…σ├└│─∇") + list(GREEK.values())
+                + list("中😀é") + list("xA (),^-_"))
+    rng = random.Random(0)
+    for _ in range(2000):
+        s = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+        s.encode("ascii", "matdiff-ascii")  # never raises
+    assert "C⁻ᵀ A⁻¹ ‖x‖² ∇²".encode("ascii", "matdiff-ascii") == b"C^-T A^-1 ||x||^2 nabla^2"

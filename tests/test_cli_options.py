@@ -62,7 +62,7 @@ VALUES = {
     ("solve", "declare"): ["-d", "A: n x n spd"],
     ("eval", "declare"): ["-d", "x: 3"],
     ("eval", "expect"): ["--expect", "27"],
-    ("eval", "lets"): ["--let", "x=[3,4]"],
+    ("eval", "lets"): ["--let", "x=[3,4]"],  # x twice: refused
 }
 
 
@@ -257,3 +257,11 @@ def test_steps_never_fail_on_constants_and_linear_parts(command):
             assert obj.get("error", {}).get("type") != "internal", (e, obj)
             if obj["ok"] and command != "solve":
                 assert obj["steps"], (e, obj)
+
+
+def test_an_option_given_twice_is_used_once_or_refused():
+    once = run("grad", "x^T A x", "--wrt", "x")
+    assert run("grad", "x^T A x", "--wrt", "x", "--wrt", "x").stdout == once.stdout
+    assert run("grad", "x^T A x", "--wrt", "x,x").stdout == once.stdout
+    twice = run("eval", "x^T x", "--let", "x=[1,2]", "--let", "x=[3,4]")
+    assert twice.exit_code == 2 and "bound twice" in twice.stderr
