@@ -126,6 +126,11 @@ class Sym(Expr):
         return any(p in self.args[2] for p in props)
 
 
+#: the most bits of a numerator or denominator in a Num (about 1,000 digits);
+#: the reader's literals and the folded powers stay far below
+NUM_BITS = 3400
+
+
 class Num(Expr):
     """A scalar number, kept exact as a Fraction."""
     __slots__ = ()
@@ -135,6 +140,13 @@ class Num(Expr):
             if isinstance(value, float):  # exact numbers only: a float here is a bug
                 raise TypeError(f"Num needs an exact number, got the float {value!r}")
             value = Fraction(value)
+        if value.numerator.bit_length() > NUM_BITS or value.denominator.bit_length() > NUM_BITS:
+            from .errors import MatdiffError
+
+            raise MatdiffError(  # constants folded together grow: 2,000 factors 1.0001
+                "unsupported", f"a number in the result would need more than {NUM_BITS * 3 // 10:,} "
+                               "digits", hint="rescale the problem, or name the constant factors "
+                                              "(declare `c: scalar`)")
         return super().__new__(cls, value)
 
     @staticmethod
