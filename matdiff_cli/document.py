@@ -62,6 +62,8 @@ class Problem:
             # what the document declared after this problem is not in its scope
             for name in [n for n in table if (getattr(table[n], "line", None) or 0) > self.line]:
                 table.hide(name)
+        for name in [n for n in scope.failed if scope.failed[n] > self.line]:
+            scope.failed.hide(name)  # a later failure does not reach back to this problem
         for name in directions:
             info = scope.symbols.get(name)
             if info is not None and "d" + name not in scope.symbols:
@@ -118,8 +120,10 @@ class Document:
         """Remember the names a failed declaration or definition meant to introduce.
 
         Later uses of such a name are errors that point here.  A failed
-        redefinition drops the earlier definition (or function): the user meant
-        to change it, so its old meaning is never used silently."""
+        redefinition drops the earlier definition (or function), and a failed
+        redeclaration hides the earlier shape from later statements: the user
+        meant to change it, so its old meaning is never used silently
+        (definitions written before keep the meaning they were checked with)."""
         text = src.text[span[0]:span[1]]
         line = src.locate(span[0])[0]
         m = _DECL_NAMES.match(text)
@@ -134,8 +138,8 @@ class Document:
             if f:
                 names, table = [f.group(1)], self.scope.funcs
         for n in names:
-            if not n or n in self.scope.symbols:
-                continue
+            if not n or (n in self.scope.symbols and table is not None):
+                continue  # a definition of a variable's name fails on its own; the variable stays
             if n in self.scope.defs or n in self.scope.funcs:
                 if table is None or n not in table:  # e.g. declaring a defined name: its own error
                     continue

@@ -416,3 +416,16 @@ def test_a_failed_redefinition_makes_later_uses_errors():
             assert isinstance(use, MatdiffError) and use.line == 5
             assert "line 4" in use.message
             assert (first.definitions, first.functions) != (again.definitions, again.functions)
+
+
+def test_a_failed_redeclaration_hides_the_old_shape_from_later_statements():
+    for bad in ["A: n x n symetric", "A: n x", "A: m x k", "A: n x n,", "A, B: n x n spd x"]:
+        lines = ["A: n x n", "h = A x", "tr(A X)", bad, "tr(A)", "sum(h)", "A: n x n spd", "tr(A)"]
+        items = read_document("\n".join(lines))
+        assert len(items) == 5, bad
+        before, failed, use, through_h, again = items
+        assert isinstance(failed, MatdiffError) and failed.line == 4
+        assert isinstance(use, MatdiffError) and "line 4" in use.message and use.line == 5
+        assert not isinstance(through_h, MatdiffError)  # h keeps what it was checked with
+        assert not isinstance(again, MatdiffError) and again.symbols["A"].props == {"spd"}
+        before.parse("A^T")  # a later failure does not reach back to an earlier problem
