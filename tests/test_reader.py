@@ -14,6 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from budget import examples
 from click.testing import CliRunner
 
 from matdiff_cli import parser as P
@@ -96,7 +97,8 @@ def test_random_corruptions_of_the_cache_always_heal(cache):
     path, good, reference, builds, _ = cache
     rng = random.Random(8)
     kinds = {"flip": 0, "truncate": 0, "garbage": 0, "splice": 0}
-    for _ in range(240):
+    n = examples(240)
+    for _ in range(n):
         kind = rng.choice(list(kinds))
         if kind == "flip":
             i = rng.randrange(len(good) * 8)
@@ -115,7 +117,7 @@ def test_random_corruptions_of_the_cache_always_heal(cache):
         kinds[kind] += 1
         path.write_bytes(bad)
         _heals(path, reference, builds)
-    assert min(kinds.values()) > 30
+    assert min(kinds.values()) > n // 8
 
 
 def _mutations(data):
@@ -323,7 +325,7 @@ PROBLEMS = ["x^T x", "tr(A B)", "sum(exp(y))", "a^T X b", "||z||^2", "log det(S)
 
 def test_every_line_ending_ends_a_line():
     rng = random.Random(4)
-    for _ in range(60):
+    for _ in range(examples(60)):
         lines = rng.sample(PROBLEMS, rng.randint(1, 5))
         ends = [rng.choice(["\n", "\r", "\r\n"]) for _ in lines]
         text = "".join(line + end for line, end in zip(lines, ends))
@@ -346,7 +348,7 @@ BAD = [b"\x00", b"\xff", b"\xc3\x28", b"\x80", b"\xed\xa0\x80", b"\xf5", b"\xe2\
 def test_a_bad_byte_loses_only_its_statement():
     rng = random.Random(5)
     sup = "⁴".encode() * 4400
-    for trial in range(40):
+    for trial in range(examples(40)):
         lines = [p.encode() for p in rng.sample(PROBLEMS, rng.randint(2, 5))]
         k = rng.randrange(len(lines))
         junk = sup if trial % 8 == 0 else rng.choice(BAD)
