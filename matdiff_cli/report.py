@@ -104,25 +104,24 @@ class DiagnosticReport(Report):
     def to_pretty(self, console) -> None:
         from rich.text import Text
 
-        text = Text(self.to_text())
-        plain = text.plain
-        text.stylize("bold red", 0, len(self.prefix) + 1)
-        for start in _find_all(plain, "\nhint:"):
-            text.stylize("bold cyan", start + 1, start + 6)
-        offset = 0
-        for line in plain.split("\n"):  # the caret line only, never a ^ of the source
-            if line.strip() and set(line.strip()) <= set("^~"):
-                text.stylize("bold red", offset, offset + len(line))
-            offset += len(line) + 1
-        # the source and its caret line are never re-wrapped (the caret must stay under it)
-        console.print(text, soft_wrap=True)
+        from .render.pretty import hanging
 
-
-def _find_all(s: str, sub: str) -> Iterator[int]:
-    i = s.find(sub)
-    while i >= 0:
-        yield i
-        i = s.find(sub, i + 1)
+        lines = self.to_text().split("\n")
+        carets = {i for i, line in enumerate(lines)
+                  if line.strip() and set(line.strip()) <= set("^~")}
+        for i, line in enumerate(lines):
+            if i in carets or i + 1 in carets:
+                # the source and its caret line are never re-wrapped: the caret
+                # must stay under what it points at (only the caret is red)
+                console.print(Text(line, style="bold red" if i in carets else ""),
+                              soft_wrap=True)
+            elif i == 0 and line.startswith(self.prefix + ":"):
+                console.print(hanging(Text(self.prefix + ": ", style="bold red"),
+                                      Text(line[len(self.prefix) + 2:])))
+            elif line.startswith("hint: "):
+                console.print(hanging(Text("hint: ", style="bold cyan"), Text(line[6:])))
+            else:
+                console.print(Text(line), soft_wrap=i > 0)
 
 
 class ErrorReport(DiagnosticReport):
