@@ -265,3 +265,76 @@ def test_an_option_given_twice_is_used_once_or_refused():
     assert run("grad", "x^T A x", "--wrt", "x,x").stdout == once.stdout
     twice = run("eval", "x^T x", "--let", "x=[1,2]", "--let", "x=[3,4]")
     assert twice.exit_code == 2 and "bound twice" in twice.stderr
+
+
+# ---------------------------------------------------------------------------
+# Pretty output at a narrow width (what a terminal shows)
+
+LONG = [
+    "sum(sigmoid(W x - b)) + sum(tanh(W x - b))^2 + x^T A x + tr(W^T W W^T W)",
+    "||A x - b||^2 + 0.5 alpha ||x||^2 + logdet(X^T B X) + tr(X^T C X D)",
+    "sum(sigmoid(W x - b) .* tanh(W x - b) .* exp(W x - b))",
+]
+
+
+def pretty_at(width: int, command: str, expr: str, steps: bool = True) -> str:
+    """The pretty output of a command, rendered at ``width`` columns (derived once)."""
+    import io
+
+    from rich.console import Console
+
+    from matdiff_cli.cli import reports
+    from matdiff_cli.commands import COMMANDS, Options
+
+    key = (command, expr, steps)
+    if key not in _REPORTS:
+        options = Options(command=command, fmt="pretty", steps=steps, wrt=("x",))
+        _REPORTS[key] = list(reports(command, expr, None, (), options, COMMANDS[command]))
+    out = []
+    for report in _REPORTS[key]:
+        buf = io.StringIO()
+        report.to_pretty(Console(file=buf, width=width, highlight=False, color_system=None))
+        out.append(buf.getvalue())
+    return "\n".join(out)
+
+
+_REPORTS: dict = {}
+
+
+@pytest.mark.parametrize("command", ["grad", "hess", "jac"])
+def test_pretty_wrapped_lines_keep_their_indent(command):
+    for e in LONG:
+        for width in (40, 60):
+            out = pretty_at(width, command, e)
+            for block in out.split("\n\n"):
+                lines = block.splitlines()
+                body = [ln for ln in lines if ln.startswith("  ")]
+                # every line of a result after its head is indented: a wrapped
+                # line never falls back to the first column
+                head_end = next(i for i, ln in enumerate(lines) if ln.startswith("  "))
+                assert len(body) == len(lines) - head_end, (width, block)
+                assert max(len(ln.rstrip()) for ln in lines) <= width
+
+
+def test_pretty_names_a_piece_before_the_lines_that_use_it():
+    for e in LONG:
+        for command in ("grad", "hess", "jac"):
+            lines = pretty_at(200, command, e).splitlines()
+            for i, line in enumerate(lines):
+                for name in ("t1", "t2", "t3", "t4"):
+                    if f"  {name} = " in line:
+                        earlier = "\n".join(lines[:i])
+                        last_block = earlier.split("\n\n")[-1]
+                        assert name not in last_block.replace(f"{name} =", ""), (e, name)
+
+
+def test_pretty_error_colours_only_the_caret(monkeypatch):
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    for expr in ["x^T x +", "x^T (A x", "A^T x^T +"]:
+        r = run("grad", expr, "--format", "pretty")
+        lines = r.stderr.splitlines()
+        source = [ln for ln in lines if ln.strip() == expr]
+        assert source, r.stderr  # the echoed statement carries no colour at all
+        caret = [ln for ln in lines if "^" in ln and ln.strip() != expr]
+        assert caret and all("\x1b[" in ln for ln in caret)
