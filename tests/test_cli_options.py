@@ -338,3 +338,55 @@ def test_pretty_error_colours_only_the_caret(monkeypatch):
         assert source, r.stderr  # the echoed statement carries no colour at all
         caret = [ln for ln in lines if "^" in ln and ln.strip() != expr]
         assert caret and all("\x1b[" in ln for ln in caret)
+
+
+# ---------------------------------------------------------------------------
+# --let and --seed values: refused with a usage error, never an internal error
+
+
+def _random_value(rng, depth=0):
+    kind = rng.choice(["num", "num", "list", "bad"] if depth < 4 else ["num", "bad"])
+    if kind == "num":
+        return rng.choice(["1", "-2.5", "1e-8", "0", "3e300"])
+    if kind == "bad":
+        return rng.choice(["NaN", "Infinity", "-Infinity", "1e999", "-1e999", "true", "null",
+                           '"a"', "{}", "1" + "0" * 400])
+    return "[" + ",".join(_random_value(rng, depth + 1) for _ in range(rng.randint(0, 3))) + "]"
+
+
+def test_let_values_are_data_or_refused():
+    """Generated values: what _let_problem accepts, NumPy reads as a finite 0-, 1- or
+    2-d array of equal rows; what it refuses, it refuses with a reason."""
+    import random
+
+    import numpy as np
+
+    from matdiff_cli.cli import _let_problem
+
+    rng = random.Random(1)
+    accepted = refused = 0
+    for _ in range(3000):
+        text = _random_value(rng)
+        why = _let_problem(text)
+        if why is None:
+            a = np.asarray(json.loads(text), dtype=float)
+            assert a.ndim <= 2 and a.size > 0 and np.all(np.isfinite(a)), text
+            accepted += 1
+        else:
+            assert why.strip(), text
+            refused += 1
+    assert accepted > 100 and refused > 100
+    for deep in (3, 500, 3000):
+        assert "deeper" in _let_problem("[" * deep + "1" + "]" * deep)
+
+
+@pytest.mark.parametrize("value", ["[[1,2],[3]]", "[NaN,1]", "[1e999]", "[[[1]]]",
+                                   "[" * 3000 + "]" * 3000, "[1,[2]]", "[]"])
+def test_bad_let_is_a_usage_error(value):
+    r = run("eval", "x^T x", "--let", f"x={value}")
+    assert r.exit_code == 2 and "--let" in r.stderr and "Traceback" not in r.output
+
+
+def test_negative_seed_is_a_usage_error():
+    r = run("check", "x^T x", "--seed", "-1")
+    assert r.exit_code == 2 and "--seed" in r.stderr
