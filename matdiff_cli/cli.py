@@ -327,17 +327,25 @@ def run(name: str, expr, file, declare, fmt, **opts) -> int:
     stdout = GuardedStream(sys.stdout, "standard output")
     if fmt is None:
         fmt = "pretty" if stdout.isatty() else "text"
-    if fmt == "json":  # JSON lines on standard output, and nothing else anywhere
-        import warnings
-
-        warnings.simplefilter("ignore")
     refuse_idle_options(name, opts)
     options = Options(command=name, fmt=fmt, **opts)
     write = FORMATS[fmt]
     out = Output(stdout, GuardedStream(sys.stderr, "standard error", quiet=True))
+    import warnings
+
+    with warnings.catch_warnings():
+        # Python's warnings (NumPy's overflow in a finite difference, ...) are
+        # not for users: what matters is in the report; and JSON mode writes
+        # JSON lines on standard output and nothing else anywhere
+        warnings.simplefilter("ignore")
+        return _write_all(name, expr, file, declare, options, write, out, COMMANDS[name])
+
+
+def _write_all(name, expr, file, declare, options, write, out, command) -> int:
+    from .report import ErrorReport
 
     statuses = []
-    for report in reports(name, expr, file, declare, options, COMMANDS[name]):
+    for report in reports(name, expr, file, declare, options, command):
         try:
             write(report, out)
         except OutputFault:  # the output itself failed: stop (see main)
