@@ -380,9 +380,10 @@ class DerivativeReport(Report):
         return "\n".join(lines)
 
     def to_latex(self) -> str:
-        from .render.latex import comment_lines, to_latex
+        from .render.latex import comment_lines, latex_name, to_latex
 
-        lines = [f"{name} = {body}" for name, body in self.named_lines(to_latex, self._exprs())]
+        lines = [f"{latex_name(name)} = {body}"  # t_{1}, as the body refers to it
+                 for name, body in self.named_lines(to_latex, self._exprs())]
         lines += comment_lines(self.step_lines(), "%")
         result = to_latex(self.shown, names=self.top(self.shown))
         lines.append(f"{self.latex_label()} = {result}" if self.labelled else result)

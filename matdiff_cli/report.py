@@ -453,9 +453,10 @@ class ShapeReport(Report):
         return "\n".join(lines)
 
     def to_latex(self) -> str:
-        from .render.latex import to_latex
+        from .render.latex import latex_name, to_latex
 
-        return to_latex(self.expr, names=self.top)
+        lines = [f"{latex_name(name)} = {body}" for name, body in self.definition_lines(to_latex)]
+        return "\n".join(lines + [to_latex(self.expr, names=self.top)])
 
     def to_numpy(self) -> str:
         from .render.numpy import to_numpy

@@ -390,3 +390,16 @@ def test_bad_let_is_a_usage_error(value):
 def test_negative_seed_is_a_usage_error():
     r = run("check", "x^T x", "--seed", "-1")
     assert r.exit_code == 2 and "--seed" in r.stderr
+
+
+def test_latex_defines_every_name_it_uses():
+    """Named pieces and definitions are written as the LaTeX names the body uses."""
+    import re
+
+    for args in (["jac", "sigmoid(W x - b)", "--wrt", "x"],
+                 ["shape", "h1 = tanh(W x); h2 = tanh(h1); sum(h2)"],
+                 ["grad", "h1 = tanh(W x); sum(h1) + sum(h1 .* h1)", "--wrt", "x"]):
+        lines = run(*args, "--format", "latex").stdout.splitlines()
+        defined = {line.split(" = ", 1)[0] for line in lines[:-1] if " = " in line}
+        used = set(re.findall(r"[th]_\{\d+\}", lines[-1]))
+        assert used <= defined, (args, lines)
