@@ -1,7 +1,11 @@
 """eval and solve: the commands that turn expressions into numbers.
 
 Both bind data with ``--let NAME=VALUE`` (JSON-style nested lists); the data
-fixes the dimensions, and shapes are checked against the declarations.
+fixes the dimensions, and shapes are checked against the declarations.  A
+number is never invented: a dimension the data does not fix, sizes that would
+not fit in memory, a value that is not finite at the data (a singular inverse,
+the log of a negative number) and a Hessian singular at the data are errors
+that say why, not nan with exit 0.
 """
 from __future__ import annotations
 
@@ -51,13 +55,52 @@ class EvalReport(Report):
         return _fmt(self.value)
 
 
-@located
-def eval_command(problem, options):
-    from .numeric import evaluate
+def _bind(problem, bindings, needed):
+    """(values, sizes) of the needed variables, with sizes fixed by every bound
+    variable of the problem (data for an unused or solved-for variable still
+    fixes its dimensions)."""
     from .trust import bind_values
 
-    values, sizes = bind_values(problem, options.bindings(), symbols(problem.expr))
-    return EvalReport(problem, evaluate(problem.expr, values, sizes))
+    names = {s.name for s in needed}
+    more = [s for s in problem.symbols.values() if s.name in bindings and s.name not in names]
+    return bind_values(problem, bindings, list(needed) + more)
+
+
+def _numbers(problem, exprs, values, sizes, what="the value"):
+    """The values of exprs at the data, all finite, or an error that says why."""
+    import numpy as np
+
+    from .errors import MatdiffError
+    from .numeric import UnknownSize, evaluate, guard_memory, quiet, undefined_at
+    from .render.text import to_text
+
+    try:
+        guard_memory(exprs, sizes)
+        with quiet():
+            out = [evaluate(e, values, sizes) for e in exprs]
+            bad = None
+            if not all(np.all(np.isfinite(v)) for v in out):
+                bad = undefined_at(exprs, values, sizes)
+    except UnknownSize as e:
+        raise MatdiffError(
+            "usage", f"the data does not fix the size of the dimension {e.dim}: no bound "
+            f"variable has it", hint=f"bind a variable with dimension {e.dim}, or give the size "
+            "in the expression, e.g. eye(3), ones(3), zeros(3, 2)") from None
+    if bad is not None:
+        node, why = bad
+        text = to_text(node)
+        text = text if len(text) <= 60 else text[:57] + "..."
+        raise MatdiffError(
+            "domain", f"{what} is not defined at the data: {text} is not finite there ({why})",
+            hint="give data inside the expression's domain")
+    return out
+
+
+@located
+def eval_command(problem, options):
+    values, sizes = _bind(problem, options.bindings(), symbols(problem.expr))
+    value, = _numbers(problem, [problem.expr], values, sizes)
+    return EvalReport(problem, value)
 
 
 class SolveReport(Report):
@@ -145,7 +188,7 @@ class SolveReport(Report):
 @located
 def solve_command(problem, options):
     from .derive import resolve_wrt
-    from .solve import classify_numeric, stationary_point
+    from .solve import classify_numeric, singular_at, stationary_point
 
     reports = []
     bindings = options.bindings()
@@ -155,16 +198,20 @@ def solve_command(problem, options):
         sol = stationary_point(problem.expr, var)
         value = numeric_class = None
         if bindings:
-            from .numeric import evaluate
-            from .trust import bind_values
+            needed = list(dict.fromkeys(symbols(sol.hessian) + symbols(sol.solution)))
+            values, sizes = _bind(problem, bindings, needed)
+            H, = _numbers(problem, [sol.hessian], values, sizes, "the Hessian")
+            singular = singular_at(H)
+            if singular:
+                from .errors import MatdiffError
+                from .render.text import to_text
 
-            needed = [s for s in symbols(sol.solution)]
-            values, sizes = bind_values(problem, bindings, needed)
-            value = evaluate(sol.solution, values, sizes)
-            hneeded = symbols(sol.hessian)
-            hvalues, hsizes = bind_values(problem, bindings, hneeded)
-            H = evaluate(sol.hessian, hvalues, hsizes) if hneeded else None
-            if H is not None:
-                numeric_class = classify_numeric(H)
+                raise MatdiffError(
+                    "unsupported", f"no unique stationary point at the data: the Hessian "
+                    f"{to_text(sol.hessian)} is singular there ({singular}), so ∇f = 0 has "
+                    "no solution or infinitely many",
+                    hint="add a regularizer such as λ ||w||^2, or give data of full rank")
+            numeric_class = classify_numeric(H)
+            value, = _numbers(problem, [sol.solution], values, sizes, "the solution")
         reports.append(SolveReport(problem, sol, value, numeric_class))
     return reports
