@@ -9,6 +9,13 @@
   defined and well conditioned, with every declared property holding.
 * :func:`directional_derivative`, :func:`second_directional_derivative` and
   :func:`relative_error` are the finite-difference oracle of ``check``.
+* Faults at the edges, refused in words before they become numbers:
+  :func:`read_let_value` (finite, rectangular, at most a matrix),
+  :func:`property_violation` (data against declared properties),
+  :func:`guard_memory` (sizes that would not fit, before allocating),
+  :func:`undefined_at` (where a value stops being finite), :func:`quiet`
+  (no NumPy warning reaches the streams).  An inverse of a matrix singular to
+  working precision (condition number over 1e15) is NaN, not noise.
 
 Values are keyed by variable name; the direction of ``Diff(X)`` (``dX``) is
 keyed ``("d", "X")``.
@@ -246,10 +253,25 @@ def _inverse(node: Inverse, args, ev):
     """NaN for a singular matrix (the check reports it, nothing raises)."""
     if node.shape == SCALAR:
         return 1.0 / args[0]
+    return _inv(args[0])
+
+
+#: Beyond this condition number (about 1/eps) an inverse has no correct digit.
+SINGULAR_COND = 1e15
+
+
+def _inv(a):
+    """The inverse, or NaN where a is singular to working precision: LU may miss an
+    exact zero pivot by rounding and return huge, meaningless numbers, so the
+    condition number ||a||_inf ||a^-1||_inf decides (cheap: no SVD)."""
     try:
-        return np.linalg.inv(args[0])
+        out = np.linalg.inv(a)
     except np.linalg.LinAlgError:
-        return np.full(np.shape(args[0]), np.nan)
+        return np.full(np.shape(a), np.nan)
+    cond = np.abs(a).sum(axis=1).max() * np.abs(out).sum(axis=1).max()
+    if not cond < SINGULAR_COND:   # nan too
+        return np.full(np.shape(a), np.nan)
+    return out
 
 
 @value.register
@@ -259,6 +281,8 @@ def _power(node: Power, args, ev):
         if p.denominator == 1 and p >= 0:
             return args[0] ** int(p)
         return float(np.power(np.float64(args[0]), float(p)))  # 0^-1 is inf, not an exception
+    if p < 0:
+        return np.linalg.matrix_power(_inv(args[0]), -int(p))
     return np.linalg.matrix_power(args[0], int(p))
 
 
@@ -364,7 +388,8 @@ def sample_values(exprs_or_syms, rng: np.random.Generator, sizes: dict | None = 
     * Directions: ``values[("d", X)]`` for every ``Diff(X)`` in the expressions,
       with X's structure (see :func:`sample_direction`).
 
-    Raises ValueError when no acceptable point is found in ``attempts`` draws;
+    Raises ValueError when no acceptable point is found in ``attempts`` draws,
+    MatdiffError when the sizes would not fit in memory (:func:`guard_memory`);
     ``check=False`` returns the first draw unchecked (when given data decides).
     """
     roots = [exprs_or_syms] if isinstance(exprs_or_syms, Expr) else list(exprs_or_syms)

@@ -65,10 +65,11 @@ def stationary_point(f: Expr, var: Sym) -> Solution:
     if rank is not None:
         from .render.text import to_text
         r, n = rank
+        at = "it is zero at random points" if n == 1 else \
+            f"of rank {r} at random points where {var.name} has {n} entries"
         raise MatdiffError(
             "unsupported", f"no unique stationary point: the Hessian {_clip(to_text(H))} is "
-            f"singular (rank {r} of {n} at random points), so ∇f = 0 has no solution or "
-            "infinitely many", hint="add a regularizer such as λ ||w||^2, which makes the "
+            f"singular ({at}), so ∇f = 0 has no solution or infinitely many", hint="add a regularizer such as λ ||w||^2, which makes the "
             "Hessian invertible")
     if var.shape == SCALAR:
         w = simplify(Mul(Num(-1), Power(H, -1), g0))
@@ -117,17 +118,17 @@ def _no_stationary_point(var: Sym, g0: Expr):
 
 def singular_everywhere(H: Expr, var: Sym, draws: int = 3):
     """(rank, n) when the constant Hessian H is singular at every one of a few random
-    points, else None.  The variable's dimensions are drawn small (2) and the
-    others larger, so that Gram matrices X^T X of data are generically full rank and
-    only a Hessian singular by its form (a a^T, ones) is caught."""
+    points, else None.  The variable's dimensions are drawn 4 and the others larger
+    (5, 6, ...), so that Gram matrices X^T X of data are generically full rank and
+    a Hessian singular by its form (a a^T, a b^T + b a^T, ones) is caught."""
     import numpy as np
 
     from .numeric import base_dims, quiet, sample_values
 
     var_dims = [d for d in base_dims([var]) if isinstance(d, str)]
     others = [d for d in base_dims([H]) if d not in var_dims]
-    sizes = {d: 2 for d in var_dims}
-    sizes.update({d: 3 + i for i, d in enumerate(others)})
+    sizes = {d: 4 for d in var_dims}
+    sizes.update({d: 5 + i for i, d in enumerate(others)})
     rng = np.random.default_rng(0)   # deterministic: the same answer every run
     rank = None
     with quiet():
