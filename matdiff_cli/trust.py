@@ -78,6 +78,7 @@ class CheckResult:
     what: str                   # "directional derivative", ...
     failure: dict | None = None
     inconclusive: str | None = None   # why the check could not be made (values not finite)
+    skipped: int = 0                  # trials whose values were not finite (not compared)
 
     def to_json(self) -> dict:
         out = {"passed": self.passed, "max_rel_error": self.max_rel_error,
@@ -86,6 +87,8 @@ class CheckResult:
             out["failure"] = self.failure
         if self.inconclusive:
             out.update(inconclusive=True, reason=self.inconclusive)
+        if self.skipped:
+            out["skipped"] = self.skipped
         return out
 
     def summary(self) -> str:
@@ -93,8 +96,11 @@ class CheckResult:
             return (f"check not made: {self.inconclusive}; the result is neither confirmed "
                     f"nor refuted ({self.what}, seed {self.seed})")
         status = "passed" if self.passed else "FAILED"
+        over = f"{self.trials} trials" if not self.skipped else \
+            f"{self.trials - self.skipped} of {self.trials} trials ({self.skipped} skipped: " \
+            "values not finite)"
         line = (f"check {status}: {self.what}, max relative error {self.max_rel_error:.2e} "
-                f"over {self.trials} trials (seed {self.seed})")
+                f"over {over} (seed {self.seed})")
         if self.failure:
             f = self.failure
             line += (f"; trial {f['trial']} fails with relative error {f['rel_error']:.2e} "
@@ -161,8 +167,9 @@ def numeric_check(der, seed=None, trials: int = TRIALS, bindings=None) -> CheckR
     the unbound variables drawn at random.
 
     A trial whose values are not finite (they overflow a double, or the data is
-    outside the domain) decides nothing: when no trial fails with finite
-    values and some could not be compared, the result is ``inconclusive``."""
+    outside the domain) decides nothing and is counted as skipped: a check
+    passes when no trial fails and at least one was compared, and is
+    ``inconclusive`` (not made) when none could be."""
     seed = resolve_seed(seed)
     with quiet():
         try:
@@ -180,7 +187,7 @@ def _numeric_check(der, seed, trials, bindings) -> CheckResult:
     roots = [f, der.result]
     second = kind in ("hessian", "hessian_operator")
     what = _METHOD[kind]
-    worst, failure, not_finite = 0.0, None, None
+    worst, failure, not_finite, skipped = 0.0, None, None, set()
     for trial in range(trials):
         values, sizes, D, E = _trial_values(roots, var, rng, fixed)
         # finite differences lose about eps |f| / h^k to rounding: measure errors
@@ -199,6 +206,7 @@ def _numeric_check(der, seed, trials, bindings) -> CheckResult:
             if not (np.all(np.isfinite(numeric)) and np.all(np.isfinite(symbolic))):
                 if not_finite is None:
                     not_finite = (trial + 1, numeric, symbolic)
+                skipped.add(trial)
                 continue    # nothing to compare: no verdict from this pair
             if err > worst:
                 worst = err
@@ -208,14 +216,14 @@ def _numeric_check(der, seed, trials, bindings) -> CheckResult:
                            "point": {str(k): _plain(v) for k, v in values.items()
                                      if isinstance(k, str)},
                            "direction": _plain(D), "sizes": dict(sizes)}
-    if failure is None and not_finite is not None:
+    if failure is None and len(skipped) == trials:   # not one trial could be compared
         trial, numeric, symbolic = not_finite
         where = "at the data" if fixed else "at the random points"
         why = (f"the values are not finite {where} (trial {trial}: finite differences "
                f"{_short(_plain(numeric))}, result {_short(_plain(symbolic))}), they overflow "
                "a double or leave the domain")
-        return CheckResult(False, worst, trials, seed, what, None, why)
-    return CheckResult(failure is None, worst, trials, seed, what, failure)
+        return CheckResult(False, worst, trials, seed, what, None, why, len(skipped))
+    return CheckResult(failure is None, worst, trials, seed, what, failure, None, len(skipped))
 
 
 STEP_SCALES = (1.0, 1e-2, 1e-4, 1e-6)

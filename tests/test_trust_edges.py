@@ -17,6 +17,8 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
+
 from matdiff_cli.cli import COMMAND_TABLE, cli
 from matdiff_cli.derive import derive
 from matdiff_cli.document import parse
@@ -251,7 +253,7 @@ def malformed(draw):
 
 
 @given(malformed())
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 def test_malformed_let_values_are_refused_in_words(text):
     with pytest.raises(ValueError) as e:
         read_let_value(text)
@@ -259,7 +261,7 @@ def test_malformed_let_values_are_refused_in_words(text):
 
 
 @given(st.integers(1, 4), st.integers(1, 4), st.data())
-@settings(max_examples=30)
+@settings(max_examples=examples(30))
 def test_well_formed_let_values_are_read(r, c, data):
     rows = [[data.draw(st.floats(-1e300, 1e300)) for _ in range(c)] for _ in range(r)]
     assert read_let_value(json.dumps(rows)) == rows
@@ -413,7 +415,7 @@ def test_objectives_with_a_unique_minimum_are_solved_and_the_gradient_vanishes(s
 
 
 @given(st.integers(2, 4), st.integers(1, 3), st.integers(0, 2**16))
-@settings(max_examples=15)
+@settings(max_examples=examples(15))
 def test_rank_deficient_data_gives_no_invented_solution(m, rank, seed):
     """||X w - y||^2 with X of rank < m (columns dependent): exit 3, never nan."""
     rank = min(rank, m - 1)
@@ -439,6 +441,13 @@ def test_overflowing_values_never_fail_a_check(src):
         check = obj["check"]
         assert check["passed"] or check.get("inconclusive"), check
         assert r.exit_code == (0 if check["passed"] else 3)
+
+
+def test_trials_that_overflow_are_skipped_and_said_so():
+    checks = [objs(run("jac", "1e308 x", "--wrt", "x", "--check", "--seed", str(seed),
+                       "--format", "json"))[0]["check"] for seed in (1, 2, 3)]
+    partial = [c for c in checks if c.get("skipped")]
+    assert partial and all(c["passed"] and 0 < c["skipped"] < c["trials"] for c in partial)
 
 
 def test_a_check_at_data_where_the_values_overflow_is_not_made():
