@@ -10,7 +10,7 @@ that say why, not nan with exit 0.
 from __future__ import annotations
 
 from .derive import located
-from .expr import symbols
+from .expr import Num, symbols
 from .report import Report, inferred_line, inferred_symbols, shape_json
 
 
@@ -89,10 +89,15 @@ def _numbers(problem, exprs, values, sizes, what="the value"):
     if bad is not None:
         node, why = bad
         text = to_text(node)
+        if isinstance(node, Num) and abs(node.value) >= 1:   # 2e308, not its 309 digits
+            digits = str(int(abs(node.value)))
+            text = f"{'-' if node.value < 0 else ''}{digits[0]}.{digits[1:4]}e{len(digits) - 1}"
         text = text if len(text) <= 60 else text[:57] + "..."
+        where = " at the data" if values else ""
         raise MatdiffError(
-            "domain", f"{what} is not defined at the data: {text} is not finite there ({why})",
-            hint="give data inside the expression's domain")
+            "domain", f"{what} is not finite{where}: {text} is not finite ({why})",
+            hint="give data inside the expression's domain" if values else
+                 "keep the numbers within the range of doubles")
     return out
 
 

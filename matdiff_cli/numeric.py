@@ -829,7 +829,13 @@ def undefined_at(roots, values: dict, sizes: dict | None = None):
             continue
         if all(np.all(np.isfinite(memo[c])) for c in node.children):
             key = node.name if isinstance(node, Func) else type(node).__name__
-            return node, _WHY.get(key, "the value overflows or is not defined there")
+            if key in _WHY:
+                return node, _WHY[key]
+            if isinstance(node, Num):
+                return node, "the number is beyond the largest double, about 1.8e308"
+            if not np.any(np.isnan(v)):
+                return node, "it overflows a double, beyond about 1.8e308"
+            return node, "it is not defined there (0 / 0, inf - inf or the like)"
     return None
 
 

@@ -354,7 +354,20 @@ def test_a_value_undefined_at_the_data_is_an_error_not_nan(src):
         clean(r)
         (obj,) = objs(r)
         assert r.exit_code == 2 and obj["error"]["type"] == "domain", obj
-        assert "not defined at the data" in obj["error"]["message"]
+        assert "is not finite at the data" in obj["error"]["message"]
+
+
+@pytest.mark.parametrize("args,says", [
+    (("2e308",), "beyond the largest double"),
+    (("sum(exp(x))", "--let", "x=[1000,1]"), "overflows a double"),
+    (("sum(log(x))", "--let", "x=[-1,1]"), "not positive"),
+    (("x .* x - x .* x", "--let", "x=[1e300,1]"), "overflows"),
+])
+def test_a_value_that_overflows_or_leaves_the_domain_is_named(args, says):
+    r = run("eval", *args, "--format", "json")
+    clean(r)
+    (obj,) = objs(r)
+    assert r.exit_code == 2 and obj["error"]["type"] == "domain" and says in obj["error"]["message"]
 
 
 def test_division_by_zero_at_the_data_is_named():
