@@ -172,8 +172,8 @@ def _diff(node: Diff, args, ev):
 def _num(node: Num, args, ev):
     try:
         return float(node.value)
-    except OverflowError:   # an exact number beyond the doubles (2e308): inf, as NumPy would
-        return math.inf if node.value > 0 else -math.inf
+    except OverflowError:  # a folded constant beyond the doubles (1e300 1e300): +-inf, as NumPy
+        return float("inf") if node.value > 0 else float("-inf")
 
 
 @value.register

@@ -279,10 +279,12 @@ def test_worst_status_wins():
 
 
 def test_invalid_utf8_on_stdin():
+    # the statement with the bad byte is the error; the others are still solved
     r = run("shape", "-", "--format", "json", input=b"tr(X)\ntr(\xff\xfe)\n")
     assert r.exit_code == 2
-    (obj,) = json_lines(r.stdout)
-    assert "UTF-8" in obj["error"]["message"] and "offset 9" in obj["error"]["message"]
+    ok, obj = json_lines(r.stdout)
+    assert ok["ok"] is True and ok["input"] == "tr(X)"
+    assert "UTF-8" in obj["error"]["message"] and "0xff" in obj["error"]["message"]
     assert (obj["error"]["line"], obj["error"]["column"]) == (2, 4)
     assert_no_traceback(r)
 
@@ -291,7 +293,8 @@ def test_invalid_utf8_in_file(tmp_path):
     f = tmp_path / "bad.txt"
     f.write_bytes(b"\x80abc")
     r = run("shape", "-f", str(f))
-    assert r.exit_code == 2 and "offset 0" in r.stderr
+    assert r.exit_code == 2 and "byte 0x80 is not valid UTF-8" in r.stderr
+    assert "line 1, column 1" in r.stderr
     assert_no_traceback(r)
 
 
