@@ -14,16 +14,17 @@ import warnings
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from budget import examples
+from strategies import SHAPES, ExprProblem, expressions
 
 from matdiff_cli.cli import COMMAND_TABLE, cli
 from matdiff_cli.derive import derive
 from matdiff_cli.document import parse
 from matdiff_cli.errors import MatdiffError
-from matdiff_cli.expr import Sym
+from matdiff_cli.expr import SCALAR, Sym, symbols
 from matdiff_cli.numeric import (
     evaluate, footprint, property_violation, read_let_value, sample_values,
 )
@@ -216,6 +217,42 @@ def test_generated_claims_get_the_right_verdict_and_never_crash(base):
         assert cmp.equal is truth, (src, claim, cmp.summary())
         if not cmp.equal and cmp.how == "differs" and cmp.trials:
             assert cmp.counterexample["point"][der.var.name] is not None
+
+
+@given(expressions(shape=SCALAR, depth=3, diffs=False), st.data())
+@settings(max_examples=examples(25), suppress_health_check=list(HealthCheck))
+def test_random_claims_get_the_oracles_verdict(expr, data):
+    """A random claim of the result's shape (with or without the variable, with I,
+    zeros, ones, any node) is judged as an independent NumPy comparison judges it."""
+    from matdiff_cli.commands import Options
+    from matdiff_cli.trust import _compare
+
+    syms = symbols(expr)
+    assume(syms)
+    var = data.draw(st.sampled_from(syms), label="variable")
+    try:
+        der = derive(ExprProblem(expr), var, "grad", Options())
+    except MatdiffError:
+        assume(False)
+    shape = der.result.shape
+    assume(shape in SHAPES)
+    claim = data.draw(st.one_of(expressions(shape=shape, depth=2, diffs=False),
+                                st.just(der.result)), label="claim")
+    try:
+        cmp = _compare(der, claim, "claim", seed=3, trials=3)
+        rng = np.random.default_rng(9)
+        truth = True
+        for _ in range(3):
+            values, sizes = sample_values([der.result, claim, der.var], rng)
+            a, b = evaluate(der.result, values, sizes), evaluate(claim, values, sizes)
+            truth = truth and bool(np.allclose(a, b, rtol=1e-6, atol=1e-9))
+    except MatdiffError:   # no well-conditioned random point: not a verdict
+        assume(False)
+    except ValueError:
+        assume(False)
+    assert cmp.equal is truth, (to_text(der.result), to_text(claim), cmp.summary())
+    if not cmp.equal and cmp.how == "differs" and cmp.trials:
+        assert var.name in cmp.counterexample["point"]
 
 
 # ============================================================ generated: malformed --let values
