@@ -806,7 +806,8 @@ def property_violation(sym: Sym, value) -> str | None:
         err = float(np.max(np.abs(a.T @ a - np.eye(len(a)))))
         if err > 1e-6:
             return f"{n} is declared orthogonal but its value is not " \
-                   f"(largest |{n}^T {n} - I| entry {err:.3g})"
+                   f"(largest |{n}^T {n} - I| entry {err:.3g}; 1e-6 is allowed, so give " \
+                   "at least 7 digits)"
     return None
 
 
