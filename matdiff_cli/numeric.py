@@ -678,6 +678,10 @@ def footprint(roots, sizes: dict) -> tuple[int, object, tuple]:
     return 8 * total, big, big_shape
 
 
+class TooLarge(MatdiffError):
+    """Sizes whose numbers would not fit (exit 3, like other things matdiff cannot do)."""
+
+
 def guard_memory(roots, sizes: dict, limit: int | None = None) -> None:
     """Refuse (before anything is allocated) sizes whose numbers would not fit."""
     limit = MEMORY_LIMIT if limit is None else limit
@@ -688,7 +692,7 @@ def guard_memory(roots, sizes: dict, limit: int | None = None) -> None:
 
     what = big.name if isinstance(big, Sym) else to_text(big)
     what = what if len(what) <= 40 else what[:37] + "..."
-    raise MatdiffError(
+    raise TooLarge(
         "unsupported", f"the numbers would need about {_bytes(need)} of memory ({what} alone "
         f"is {r} x {c}); matdiff evaluates at most {_bytes(limit)}",
         hint="use smaller sizes: declare symbolic dimensions (X: n x m) and let the check "
@@ -843,5 +847,5 @@ def undefined_at(roots, values: dict, sizes: dict | None = None):
 __all__ = ["evaluate", "evaluate_all", "sample_values", "sample_direction", "draw_symbol",
            "constraints", "random_orthogonal", "directional_derivative",
            "second_directional_derivative", "relative_error", "dim_size", "sizes_from_values",
-           "UnknownSize", "MEMORY_LIMIT", "quiet", "footprint", "guard_memory",
+           "UnknownSize", "TooLarge", "MEMORY_LIMIT", "quiet", "footprint", "guard_memory",
            "read_let_value", "check_let_value", "property_violation", "undefined_at"]

@@ -21,7 +21,7 @@ import numpy as np
 from .errors import MatdiffError
 from .expr import SCALAR, Diff, Expr, Sym
 from .numeric import (
-    check_let_value, directional_derivative, evaluate, property_violation, quiet, relative_error,
+    TooLarge, check_let_value, directional_derivative, evaluate, property_violation, quiet, relative_error,
     sample_direction, sample_values, second_directional_derivative,
 )
 from .simplify import simplify
@@ -180,6 +180,8 @@ def numeric_check(der, seed=None, trials: int = TRIALS, bindings=None) -> CheckR
         except _NoPoint:
             return CheckResult(False, 0.0, trials, seed, _METHOD[der.kind], None,
                                _NoPoint.reason)
+        except TooLarge as e:   # refused before allocating: the result still stands
+            return CheckResult(False, 0.0, trials, seed, _METHOD[der.kind], None, e.message)
 
 
 def _numeric_check(der, seed, trials, bindings) -> CheckResult:
