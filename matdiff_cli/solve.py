@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .calculus import depends_on
 from .errors import MatdiffError
 from .expr import (
     SCALAR, Diff, Expr, Identity, Inverse, Mul, Num, Power, Sym, Transpose, Zeros, walk,
