@@ -44,75 +44,23 @@ def _split_wrt(ctx, param, values):
 
 
 def _parse_lets(ctx, param, values):
+    from .numeric import read_let_value  # finite numbers, a vector or a matrix (numeric.py)
+
     lets = []
     for item in values:
         name, eq, text = item.partition("=")
         name = name.strip()
         if not eq or not name.isidentifier():
             raise click.BadParameter(f"{item!r} is not NAME=VALUE (e.g. --let \"X=[[1,2],[3,4]]\")")
-        why = _let_problem(text)
-        if why:
-            raise click.BadParameter(f"the value of {name} {why}: {_clip(text)}")
+        try:
+            read_let_value(text)
+        except ValueError as e:
+            shown = text if len(text) <= 60 else text[:57] + "..."
+            raise click.BadParameter(f"the value of {name} cannot be used: {e}: {shown!r}") from None
         if any(name == seen for seen, _ in lets):  # which one would win? neither: say so
             raise click.BadParameter(f"{name} is bound twice; give each name one value")
         lets.append((name, text.strip()))
     return tuple(lets)
-
-
-def _clip(text: str, limit: int = 60) -> str:
-    text = text.strip()
-    return repr(text if len(text) <= limit else text[:limit] + "...")
-
-
-def _let_problem(text: str) -> str | None:
-    """Why a --let value is not data matdiff can use, or None: it must be a
-    number, a list of numbers (a vector) or a list of equal rows (a matrix),
-    every number finite (JSON has no NaN or infinity, and 1e999 is not a double)."""
-    import json
-
-    class Refused(ValueError):
-        pass
-
-    def not_a_number(token):
-        raise Refused(f"holds {token}, which is not a number (JSON has no NaN or infinity)")
-
-    def finite(token):
-        value = float(token)
-        if value != value or value in (float("inf"), float("-inf")):
-            raise Refused(f"holds {token}, beyond the range of a double")
-        return value
-
-    depth = deepest = 0
-    for ch in text:  # deeper than a matrix: said before parsing (never a RecursionError)
-        depth += (ch == "[") - (ch == "]")
-        deepest = max(deepest, depth)
-    if deepest > 2:
-        return "is nested deeper than a matrix (a list of rows)"
-    try:
-        value = json.loads(text, parse_constant=not_a_number, parse_float=finite)
-    except Refused as e:
-        return str(e)
-    except ValueError:
-        return "is not a number or a nested list of numbers (JSON)"
-    if isinstance(value, bool) or not isinstance(value, (int, float, list)):
-        return "is not a number or a nested list of numbers"
-    if isinstance(value, int) and abs(value) > 1.7e308:
-        return "holds a number beyond the range of a double"
-    if isinstance(value, list):
-        rows = value if value and all(isinstance(v, list) for v in value) else [value]
-        if any(isinstance(v, list) for v in value) and rows is not value:
-            return "mixes numbers and lists (a matrix is a list of equal rows)"
-        for row in rows:
-            if not row or not all(_number(v) for v in row):
-                return "is not a number, a list of numbers or a list of rows of numbers"
-        if len({len(row) for row in rows}) > 1:
-            return "has rows of different lengths"
-    return None
-
-
-def _number(v) -> bool:
-    return (not isinstance(v, bool) and isinstance(v, (int, float))
-            and abs(v) <= 1.7976931348623157e308)
 
 
 def _option(name: str) -> click.Option:

@@ -615,13 +615,17 @@ def write_json(report: Report, out: Output) -> None:
 def with_error(obj: dict, report: Report) -> dict:
     """Every ``ok: false`` object has an ``error`` object, the same for every
     report: a failed ``--check`` or ``--expect`` is ``{"type": "check"}`` (exit 1),
-    its message the verdicts' one-line summaries, the details in ``check`` / ``expect``."""
+    one that could not be made ``{"type": "check_not_made"}`` (exit 3); the message
+    is the verdicts' one-line summaries, the details are in ``check`` / ``expect``."""
     if obj.get("ok") is not False or "error" in obj:
         return obj
-    failed = [v for v in verdict_lines(report) if "FAILED" in v or "differs" in v]
+    failed = [v for v in verdict_lines(report)
+              if "FAILED" in v or "differs" in v or v.startswith("check not made")]
     message = "; ".join(failed) or "a check or an expectation failed"
     obj = dict(obj)
-    obj["error"] = {"type": "check", "message": message, "line": report.line,
+    # a check that could not be made (values not finite: exit 3) is not a failure
+    kind = "check" if report.status == FAILED else "check_not_made"
+    obj["error"] = {"type": kind, "message": message, "line": report.line,
                     "column": None, "hint": None}
     return obj
 

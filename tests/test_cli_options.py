@@ -355,29 +355,31 @@ def _random_value(rng, depth=0):
 
 
 def test_let_values_are_data_or_refused():
-    """Generated values: what _let_problem accepts, NumPy reads as a finite 0-, 1- or
+    """Generated values: what the CLI accepts, NumPy reads as a finite 0-, 1- or
     2-d array of equal rows; what it refuses, it refuses with a reason."""
     import random
 
     import numpy as np
 
-    from matdiff_cli.cli import _let_problem
+    from matdiff_cli.numeric import read_let_value
 
     rng = random.Random(1)
     accepted = refused = 0
     for _ in range(3000):
         text = _random_value(rng)
-        why = _let_problem(text)
-        if why is None:
-            a = np.asarray(json.loads(text), dtype=float)
-            assert a.ndim <= 2 and a.size > 0 and np.all(np.isfinite(a)), text
-            accepted += 1
-        else:
-            assert why.strip(), text
+        try:
+            read_let_value(text)
+        except ValueError as e:
+            assert str(e).strip(), text
             refused += 1
+            continue
+        a = np.asarray(json.loads(text), dtype=float)
+        assert a.ndim <= 2 and a.size > 0 and np.all(np.isfinite(a)), text
+        accepted += 1
     assert accepted > 100 and refused > 100
     for deep in (3, 500, 3000):
-        assert "deeper" in _let_problem("[" * deep + "1" + "]" * deep)
+        with pytest.raises(ValueError, match="deep"):
+            read_let_value("[" * deep + "1" + "]" * deep)
 
 
 @pytest.mark.parametrize("value", ["[[1,2],[3]]", "[NaN,1]", "[1e999]", "[[[1]]]",
