@@ -297,6 +297,9 @@ class DerivativeReport(Report):
 
         der = self.der
         lines = inferred_line(der.problem)
+        # the user functions, so that f(u) and f'(u) in the result read back
+        lines += [f"{n}({p}) := {b}" for n, (p, b) in
+                  (getattr(der.problem, "functions", None) or {}).items()]
         if der.steps:
             simplified = f"#   simplify: df = {to_text(self.shown_df, names=self.names)}"
             lines.append(f"# d/d{der.var.name} of {self.input}")
