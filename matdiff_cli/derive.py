@@ -62,10 +62,29 @@ def resolve_wrt(problem, names) -> list:
     return out
 
 
+def _refuse_division_by_zero(problem) -> None:
+    """An expression that divides by something identically zero (``α / (β - β)``)
+    has no derivative: an error, never ``1 / 0`` as an answer."""
+    from .expr import Div, EDiv, EPow, Num, Power, Zeros
+
+    def zero(c):
+        return (isinstance(c, Num) and c.value == 0) or isinstance(c, Zeros)
+
+    for node in walk(simplify(problem.expr)):
+        if (isinstance(node, (Div, EDiv)) and zero(node.args[1])) or (
+                isinstance(node, (Power, EPow)) and zero(node.args[0]) and node.args[1] < 0):
+            raise MatdiffError(
+                "shape", "the expression divides by zero: a divisor is 0 for every value",
+                statement=problem.source, line=problem.line,
+                hint="a divisor such as β - β is identically zero; the expression has no "
+                     "value and no derivative")
+
+
 def derive(problem, var: Sym, command: str, options) -> Derivation:
     from .extract import d, read_gradient, read_jacobian, hessian
 
     f = problem.expr
+    _refuse_division_by_zero(problem)
     df = d(f, var)
     der = Derivation(command, problem, var, df, "differential", df, operator=True,
                      layout=options.layout)

@@ -56,8 +56,49 @@ def eval_command(problem, options):
     from .numeric import evaluate
     from .trust import bind_values
 
-    values, sizes = bind_values(problem, options.bindings(), symbols(problem.expr))
+    bindings = options.bindings()
+    needed = symbols(problem.expr)
+    values, sizes = bind_values(problem, bindings, needed + _declared_unused(problem, bindings, needed))
+    _check_sizes_known(problem, sizes)
     return EvalReport(problem, evaluate(problem.expr, values, sizes))
+
+
+def _declared_unused(problem, bindings: dict, needed) -> list:
+    """Declared variables that the expression does not use but the data binds:
+    they fix dimensions (``X: n x m; ones(n, m)`` with X's value)."""
+    from .expr import Sym
+
+    scope = getattr(problem, "_scope", None)
+    if scope is None:
+        return []
+    used = {s.name for s in needed}
+    out = []
+    for name in bindings:
+        info = scope.symbols.get(name) if name not in used else None
+        if info is not None and info.declared and all(isinstance(d, (int, str)) for d in info.shape):
+            out.append(Sym(name, tuple(info.shape), info.props))
+    return out
+
+
+def _check_sizes_known(problem, sizes: dict) -> None:
+    """Every dimension of the expression has a size from the data, or a clear error."""
+    from .errors import MatdiffError
+    from .expr import walk
+
+    unknown = []
+    for node in walk(problem.expr):
+        for d in node.shape:
+            for part in (str(d).split("*") if isinstance(d, str) else ()):
+                part = part.strip()
+                if not part.isdigit() and part not in sizes and part not in unknown:
+                    unknown.append(part)
+    if unknown:
+        d = unknown[0]
+        raise MatdiffError(
+            "shape", f"the size of the dimension {d} is not known: no value given fixes it",
+            statement=problem.source, line=problem.line,
+            hint=f"bind a variable of that dimension with --let, or write the size: "
+                 f"eye({d}) for I, ones({d}), zeros({d}, ...)")
 
 
 class SolveReport(Report):

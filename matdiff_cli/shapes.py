@@ -503,6 +503,7 @@ BUILTINS = {
     "norm2": "the Euclidean norm", "softmax": "the softmax function",
     "logsumexp": "the logsumexp function", "eye": "the identity matrix",
     "ones": "the matrix of ones", "zeros": "the zero matrix",
+    "commutation": "the commutation matrix",
 }
 BUILTINS.update({f: "an elementwise function" for f in ELEMENTWISE})
 RESERVED = {**BUILTINS, "I": "the identity matrix", "T": "the transpose, as in x^T"}
@@ -681,10 +682,11 @@ _BUILD = {
     "det": E.Det, "logdet": E.LogDet, "sum": E.Sum, "norm2": E.Norm2, "normF": E.NormF,
     "diagM": E.DiagM, "diagV": E.DiagV, "vec": E.Vec, "softmax": E.Softmax,
     "logsumexp": E.LogSumExp, "pow": E.Power, "epow": E.EPow, "func": E.Func,
+    "comm": E.Commutation,
 }
 _UNARY = {"tr": "tr", "det": "det", "logdet": "logdet", "sum": "sum", "vec": "vec",
           "softmax": "softmax", "logsumexp": "logsumexp", "norm": "normF", "norm2": "norm2"}
-_ARITY = {"eye": (1, 1), "ones": (1, 2), "zeros": (1, 2), "kron": (2, 2)}
+_ARITY = {"eye": (1, 1), "ones": (1, 2), "zeros": (1, 2), "kron": (2, 2), "commutation": (2, 2)}
 _OPNAMES = {"add": "add", "had": "multiply elementwise", "ediv": "divide elementwise"}
 
 
@@ -1237,6 +1239,12 @@ class Elaborator:
             return node.val
         if node.kind == "num" and node.val.denominator == 1 and node.val > 0:
             return int(node.val)
+        if (node.kind == "chain" and not node.paren and all(op[0] == "mul" for op in node.val[1:])
+                and all(k.kind in ("name", "num") and not k.paren for k in node.kids)):
+            d = 1  # a product of dimensions: ones(m*n)
+            for k in node.kids:
+                d = dim_product(d, self.dim_arg(k, fname))
+            return d
         raise self.error("syntax", f"{fname}(...) takes dimensions: names or positive integers", node,
                          f"e.g. {fname}(n)" + (f", {fname}(n, m)" if fname != "eye" else ""))
 
@@ -1251,6 +1259,10 @@ class Elaborator:
         if n == "eye":
             d = self.dim_arg(args[0], n)
             return P("id", [d], (d, d), node)
+        if n == "commutation":
+            m, k = self.dim_arg(args[0], n), self.dim_arg(args[1], n)
+            d = dim_product(m, k)
+            return P("comm", [m, k], (d, d), node)
         if n in ("ones", "zeros"):
             dims = [self.dim_arg(a, n) for a in args]
             shape = (dims[0], dims[1] if len(dims) == 2 else 1)
