@@ -319,6 +319,10 @@ class DerivativeReport(Report):
         # the user functions, so that f(u) and f'(u) in the result read back
         lines += [f"{n}({p}) := {b}" for n, (p, b) in
                   (getattr(der.problem, "functions", None) or {}).items()]
+        if der.operator:  # the direction dX, so that the operator reads back
+            from .report import shape_decl
+
+            lines.append(f"d{der.var.name}: {shape_decl(der.var.shape)}  # the direction")
         if der.steps:
             simplified = f"#   simplify: df = {to_text(self.shown_df, names=self.names)}"
             lines.append(f"# d/d{der.var.name} of {self.input}")
