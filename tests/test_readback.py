@@ -29,10 +29,13 @@ from strategies import USER, expressions
 # Text output reads back
 
 
-def _document(expr) -> tuple[str, list]:
-    """A document for expr: its variables declared, its user function defined."""
+def _document(expr, infer: bool = False) -> tuple[str, list]:
+    """A document for expr: its variables declared (or, with ``infer``, only those
+    with properties: the others are inferred), its user function defined."""
     decls = []
     for s in symbols(expr):
+        if infer and not s.props:
+            continue
         decls.append(f"{s.name}: {decl_text(s.shape)}" + "".join(" " + p for p in sorted(s.props)))
     funcs = {n.name.rstrip("'") for n in walk(expr) if isinstance(n, Func) and len(n.args) == 3}
     lines = [f"{USER[0]}({USER[1][0]}) := {USER[1][1]}"] if funcs else []
@@ -65,7 +68,7 @@ def _read_back(text: str, decls: list) -> list:
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(expressions(depth=3, diffs=False), st.data())
 def test_every_text_result_reads_back_to_the_same_numbers(expr, data):
-    text, decls = _document(expr)
+    text, decls = _document(expr, infer=data.draw(st.booleans(), label="infer shapes"))
     try:
         problem = parse(text, decls)
     except MatdiffError:
@@ -126,6 +129,33 @@ def test_known_results_read_back(command, text, wrt):
         back = dict(values)
         back["d" + wrt] = values[("d", wrt)]
         assert _close(evaluate(original, values, sizes), evaluate(item.expr, back, sizes)), out
+
+
+BODIES = ["abs(t)", "relu(t) - t", "step(t) t^2", "sign(t) t^3", "σ(t)", "t^2^3 / 64",
+          "softplus(t) + sqrt(1 + t^2)", "t (1 + t)", "tanh(t)^(-2)"]
+
+
+@pytest.mark.parametrize("body", BODIES)
+@pytest.mark.parametrize("src,wrt", [("sum(f(W x))", "x"), ("f(x)^T A f(x)", "x"),
+                                     ("tr(f(X)^T X)", "X")])
+def test_user_function_results_read_back(body, src, wrt):
+    problem = parse(f"f(t) := {body}; {src}")
+    var = problem.symbols[wrt]
+    rng = np.random.default_rng(7)
+    for command in ("grad", "hess", "diff"):
+        try:
+            report = DerivativeReport(derive(problem, var, command, Options()))
+        except MatdiffError:
+            continue
+        out = report.to_text()
+        assert "DiracDelta" not in out and "Heaviside" not in out
+        items = _read_back(out, [])
+        values, sizes = _values(problem, var, rng)
+        back = dict(values)
+        back["d" + wrt] = values[("d", wrt)]
+        want, got = evaluate(report.shown, values, sizes), evaluate(items[0].expr, back, sizes)
+        assert _close(want, got), out
+        report.to_json()  # and NumPy meets no Dirac delta
 
 
 def test_bare_identity_states_its_size_only_when_the_text_does_not():
