@@ -369,19 +369,13 @@ def read_items(text: str, declare: tuple[str, ...]) -> list:
     from .document import read_document
 
     for decl in declare:
-        for item in read_document(decl, []):
+        for item in read_document("", [decl]):  # declarations only: a definition is bad input too
             if isinstance(item, MatdiffError):  # the language's own error, about -d
                 raise MatdiffError(
                     item.kind, f"in -d {decl!r}: {item.message}", column=item.column,
                     end_column=item.end_column, source_line=decl, hint=item.hint,
                     statement=decl,
                 )
-            raise input_error(
-                f"-d {decl!r} is an expression, not a declaration",
-                'declare shapes with -d, e.g. -d "A: n x n symmetric"; '
-                "the expression goes in EXPR",
-                statement=decl,
-            )
     items = read_document(text, list(declare))
     if not items:
         raise input_error(
@@ -428,35 +422,14 @@ def decode(data: bytes, origin: str) -> str:
     """Strict UTF-8 (a leading BOM is dropped); the offset of a bad byte is given."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line, column = _position_in_bytes(data, e.start)
-        raise input_error(
-            f"{origin} is not valid UTF-8: byte 0x{data[e.start]:02x} at offset {e.start}",
-            "save the input as UTF-8",
-            line, column,
-        ) from None
-    return _check_text(text, origin)
+    # a byte that is not UTF-8 becomes a lone surrogate: the statement holding
+    # it is an error (parser.py), the other problems are still solved
+    return _check_text(data.decode("utf-8", errors="surrogateescape"), origin)
 
 
 def _check_text(text: str, origin: str) -> str:
-    nul = text.find("\0")
-    if nul >= 0:
-        line = text.count("\n", 0, nul) + 1
-        column = nul - (text.rfind("\n", 0, nul) + 1) + 1
-        raise input_error(
-            f"{origin} contains a NUL byte",
-            "is this a binary file? matdiff reads text",
-            line, column,
-        )
+    # a NUL byte makes its statement an error (parser.py); \r and \r\n are line breaks
     return text.replace("\r\n", "\n")
-
-
-def _position_in_bytes(data: bytes, offset: int) -> tuple[int, int]:
-    line = data.count(b"\n", 0, offset) + 1
-    column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
-    return line, column
 
 
 def main(argv=None) -> None:

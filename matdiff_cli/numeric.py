@@ -149,7 +149,10 @@ def _diff(node: Diff, args, ev):
 
 @value.register
 def _num(node: Num, args, ev):
-    return float(node.value)
+    try:
+        return float(node.value)
+    except OverflowError:  # a folded constant beyond the doubles (1e300 1e300): +-inf, as NumPy
+        return float("inf") if node.value > 0 else float("-inf")
 
 
 @value.register

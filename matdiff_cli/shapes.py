@@ -782,12 +782,12 @@ class Elaborator:
         return self.use_symbol(n, node)
 
     def use_symbol(self, n, node):
+        if n in self.scope.failed:  # also a failed redeclaration: never the old shape silently
+            raise self.error("name", f"'{n}' cannot be used: its declaration or definition "
+                                     f"on line {self.scope.failed[n]} has an error", node,
+                             "fix that line first")
         info = self.scope.symbols.get(n)
         if info is None:
-            if n in self.scope.failed:
-                raise self.error("name", f"'{n}' cannot be used: its declaration or definition "
-                                         f"on line {self.scope.failed[n]} has an error", node,
-                                 "fix that line first")
             cls = name_class(n)
             if cls == "matrix":
                 shape = (self.u.new(True), self.u.new(True))

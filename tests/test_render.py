@@ -30,9 +30,10 @@ from matdiff_cli.render.latex import latex_name, to_latex
 from matdiff_cli.render.numpy import py_name, to_numpy, to_numpy_operator
 from matdiff_cli.render.pretty import to_pretty, to_rich_text
 from matdiff_cli.render.text import to_text
+from budget import examples
 from strategies import NODE_TYPES, POOL, expressions
 
-SETTINGS = settings(max_examples=250, deadline=None, database=None,
+SETTINGS = settings(max_examples=examples(250), deadline=None, database=None,
                     suppress_health_check=list(HealthCheck))
 
 n, m = "n", "m"
@@ -136,7 +137,7 @@ def test_table(node, text, pretty, latex, numpy):
 def test_strategy_covers_every_node_type():
     seen = set()
 
-    @settings(max_examples=400, deadline=None, database=None, derandomize=True,
+    @settings(max_examples=examples(400), deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
     @given(expressions())
     def collect(e):
