@@ -23,6 +23,7 @@ from matdiff_cli.expr import SCALAR, Diff, Func, Sym, symbols, walk
 from matdiff_cli.numeric import evaluate, sample_values
 from matdiff_cli.render.text import to_text
 from matdiff_cli.shapes import decl_text
+from budget import examples
 from strategies import USER, expressions
 
 # ---------------------------------------------------------------------------
@@ -65,7 +66,7 @@ def _read_back(text: str, decls: list) -> list:
     return items
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=list(HealthCheck))
 @given(expressions(depth=3, diffs=False), st.data())
 def test_every_text_result_reads_back_to_the_same_numbers(expr, data):
     text, decls = _document(expr, infer=data.draw(st.booleans(), label="infer shapes"))
@@ -194,7 +195,7 @@ _TAIL = _HEAD + "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 @given(st.text(_HEAD, min_size=1, max_size=1), st.text(_TAIL, max_size=8),
        st.sampled_from(["{}(x)", "sum({}(W x))", "x^T {}(x) + 1", "2 {}(X)^T"]))
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 def test_random_undeclared_names_against_a_parenthesis_are_never_products(head, tail, where):
     from matdiff_cli.shapes import BUILTINS, NOT_YET, RESERVED, SIGMOID_NAMES
 
@@ -270,7 +271,7 @@ def test_permuted_product_dimensions_do_not_force_equality(order):
 
 
 @given(st.permutations(["a", "b", "c"]), st.permutations(["a", "b", "c"]))
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(20), deadline=None)
 def test_three_factor_products_unify_in_any_order(p, q):
     vs = {"a": "u", "b": "v", "c": "w"}
     left = f"kron(kron({vs[p[0]]}, {vs[p[1]]}), {vs[p[2]]})"
