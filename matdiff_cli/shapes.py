@@ -315,6 +315,10 @@ class Unifier:
             return self._unify(lb[0], self._product_of(la))
         va = [f for f in la if isinstance(f, Var)]
         vb = [f for f in lb if isinstance(f, Var)]
+        # a name left on one side can only be a factor of a variable on the other
+        if (not vb and any(isinstance(f, str) for f in la)) or \
+                (not va and any(isinstance(f, str) for f in lb)):
+            return False
         if not va and not vb:
             ia = [f for f in la if isinstance(f, int)]
             ib = [f for f in lb if isinstance(f, int)]
@@ -325,11 +329,38 @@ class Unifier:
         if not force:
             self._defer(a, b)
             return True
-        # paired in order; the last factor of the shorter side takes the rest
+        # paired in order, until one side has one factor left (never deferred again)
         while len(la) > 1 and len(lb) > 1:
             if not self._unify(la.pop(0), lb.pop(0)):
                 return False
-        return self._unify_product(self._product_of(la), self._product_of(lb))
+        return self._unify_rest(la, lb)
+
+    def _unify_rest(self, la, lb) -> bool:
+        """Forced: the two sides after pairing, one of them (at least) a single factor."""
+        la, lb = self._cancel(self._product_of(la), self._product_of(lb))
+        if not la or not lb:
+            return all(self._unify(f, 1) for f in (la or lb))
+        if len(lb) == 1:
+            la, lb = lb, la
+        if len(la) != 1:
+            return False  # pragma: no cover - the loop above leaves a single factor
+        single = la[0]
+        if isinstance(single, Var):
+            return self._unify(single, self._product_of(lb))
+        vs = [f for f in lb if isinstance(f, Var)]
+        rigid = [f for f in lb if not isinstance(f, Var)]
+        if not vs:
+            return False
+        if isinstance(single, int):
+            k = self._product_of(rigid)
+            if not isinstance(k, int) or single % k:
+                return False
+            value = single // k
+        elif rigid:
+            return False
+        else:
+            value = single
+        return self._unify(vs[0], value) and all(self._unify(v, 1) for v in vs[1:])
 
     def _defer(self, a, b) -> None:
         if self._trail is not None:

@@ -353,3 +353,41 @@ def test_api_takes_a_declaration_string_and_refuses_several_problems():
     assert m.gradient("x^T A x", "x", declare="A: n x n symmetric").text == "2 A x"
     with pytest.raises(MatdiffError, match="one expression"):
         m.gradient("x^T x; tr(X)", "x")
+
+
+def test_the_unifier_defers_ambiguous_products_and_decides_them_later():
+    from matdiff_cli.shapes import Prod, Unifier, Var
+
+    u = Unifier()
+    a, b, c, d = (u.new() for _ in range(4))
+    assert u.unify((Prod(a, b), Prod(c, d)))
+    assert len(u.pending) == 1 and isinstance(u.walk(a), Var) and u.walk(a) is not u.walk(c)
+    assert u.unify((a, "n"), (c, "n"))  # now n*b = n*d: b = d
+    assert not u.pending and u.walk(b) is u.walk(d)
+    # commutative, rigid: n*m = m*n holds, n*m = n*k fails and changes nothing
+    assert u.unify((Prod("n", "m"), Prod("m", "n")))
+    assert not u.unify((Prod("n", "m"), Prod("n", "k")))
+    e, f = u.new(), u.new()
+    assert u.unify((Prod(e, f), "k*m*n"))  # ambiguous: waits
+    assert not u.unify((e, "p"))  # p is no factor of k*m*n: refused, atomically
+    assert isinstance(u.walk(e), Var) and len(u.pending) == 1
+    u.settle()  # paired in order
+    assert not u.pending and {u.walk(e), u.walk(f)} <= {"k", "m*n", "k*m", "n", "m", "k*n"}
+    assert u._cancel(Prod(u.walk(e), u.walk(f)), "k*m*n") == ([], [])
+
+
+def test_settling_numbers_and_names_terminates_with_an_answer_or_a_refusal():
+    from matdiff_cli.shapes import Prod, Unifier
+
+    for rhs, ok in ((6, True), (7, True), ("n", True), ("m*n", True), (1, False)):
+        u = Unifier()
+        a, b = u.new(), u.new(True)
+        assert u.unify((Prod(2, Prod(a, b)), Prod(3, u.new())))  # 2 a b = 3 c: waits
+        u.unify((Prod(a, b), rhs))
+        u.settle()
+        assert not u.pending
+    u = Unifier()
+    a, b = u.new(True), u.new(True)
+    assert u.unify((Prod(a, b), 6))
+    u.settle()  # 6 = a b with neither 1: no pairing decides it, and settle still ends
+    assert not u.pending
