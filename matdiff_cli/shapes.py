@@ -1132,6 +1132,10 @@ class Elaborator:
 
     def _dapply(self, node):
         n, order = node.val
+        if n in BUILTINS or n in SIGMOID_NAMES and n not in self.scope.symbols:
+            raise self.error("name", f"{n}{chr(39) * order}(...): primes mark the derivative of a "
+                                     "user function only", (node.start, node.extra[0]),
+                             f"write the derivative out, or define g(t) := {n}(t) and use g'(...)")
         if not self.is_derivative(node):
             name, rest = self.split_apply(node)
             chain = Node("chain", [name, rest], [None, ("mul", rest.start, rest.start)],

@@ -394,3 +394,9 @@ def test_settling_numbers_and_names_terminates_with_an_answer_or_a_refusal():
     assert u.unify((Prod(a, b), 6))
     u.settle()  # 6 = a b with neither 1: no pairing decides it, and settle still ends
     assert not u.pending
+
+
+@pytest.mark.parametrize("name", ["tanh", "exp", "sigmoid", "σ", "tr"])
+def test_primes_on_a_built_in_function_are_an_error(name):
+    e = read_document(f"{name}'(x)")[0]
+    assert isinstance(e, MatdiffError) and "user function only" in e.message
