@@ -44,7 +44,7 @@ def _split_wrt(ctx, param, values):
 
 
 def _parse_lets(ctx, param, values):
-    import json
+    from .numeric import read_let_value  # finite numbers, a vector or a matrix (numeric.py)
 
     lets = []
     for item in values:
@@ -53,28 +53,12 @@ def _parse_lets(ctx, param, values):
         if not eq or not name.isidentifier():
             raise click.BadParameter(f"{item!r} is not NAME=VALUE (e.g. --let \"X=[[1,2],[3,4]]\")")
         try:
-            value = json.loads(text)
-        except ValueError:
-            raise click.BadParameter(
-                f"the value of {name} is not a number or a nested list of numbers: {text!r}"
-            ) from None
-        if not _numeric(value):
-            raise click.BadParameter(
-                f"the value of {name} is not a number or a nested list of numbers: {text!r}"
-            )
+            read_let_value(text)
+        except ValueError as e:
+            shown = text if len(text) <= 60 else text[:57] + "..."
+            raise click.BadParameter(f"the value of {name} cannot be used: {e}: {shown!r}") from None
         lets.append((name, text.strip()))
     return tuple(lets)
-
-
-def _numeric(value) -> bool:
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, list):
-            stack.extend(v)
-        elif isinstance(v, bool) or not isinstance(v, (int, float)):
-            return False
-    return True
 
 
 def _option(name: str) -> click.Option:
@@ -103,7 +87,8 @@ def _option(name: str) -> click.Option:
         )
     if name == "seed":
         return click.Option(
-            ["--seed"], type=int, metavar="N", help="Seed for reproducible random checks."
+            ["--seed"], type=click.IntRange(min=0), metavar="N",
+            help="Seed for reproducible random checks."
         )
     if name == "layout":
         return click.Option(

@@ -41,11 +41,14 @@ class Problem:
     inferred: frozenset             # names of the symbols whose shapes were inferred
     _scope: Optional[Scope] = field(default=None, repr=False, compare=False)
 
-    def parse(self, text: str, directions: Sequence[str] = ()) -> Expr:
+    def parse(self, text: str, directions: Sequence[str] = (), shape=None,
+              known_only: bool = False) -> Expr:
         """Another expression in this problem's scope: same declarations,
         definitions and inferred shapes (e.g. ``--expect "2 A X B"``).  For each
         variable X in ``directions``, ``dX`` is in scope too, with X's shape
-        (an operator claim such as ``2 A dX B``)."""
+        (an operator claim such as ``2 A dX B``).  ``shape``: the shape the
+        expression should have, where its own does not fix it (a bare ``I``);
+        ``known_only``: a name the scope does not know is an error."""
         src = Source(text)
         spans = split_statements(src.text)
         if len(spans) != 1:
@@ -69,7 +72,17 @@ class Problem:
             if info is not None and "d" + name not in scope.symbols:
                 scope.symbols["d" + name] = replace(info, name="d" + name, declared=True)
         el = Elaborator(scope, src, span)
-        expr, _ = el.finish(el.infer(node.kids[0]))
+        known = set(scope.symbols) if known_only else None
+        root = el.infer(node.kids[0])
+        for name in el.appear if known_only else ():
+            if name not in known:
+                where = el.sym_plans[name].node
+                raise src.error("name", f"unknown name '{name}': the problem has no "
+                                "variable of that name", where.start, where.end, span=span,
+                                hint="use the problem's variables, or declare it with -d")
+        if shape is not None:
+            el.u.unify_shapes(root.shape, shape)  # all or nothing: a misfit is reported later
+        expr, _ = el.finish(root)
         return expr
 
 

@@ -1,12 +1,16 @@
 """eval and solve: the commands that turn expressions into numbers.
 
 Both bind data with ``--let NAME=VALUE`` (JSON-style nested lists); the data
-fixes the dimensions, and shapes are checked against the declarations.
+fixes the dimensions, and shapes are checked against the declarations.  A
+number is never invented: a dimension the data does not fix, sizes that would
+not fit in memory, a value that is not finite at the data (a singular inverse,
+the log of a negative number) and a Hessian singular at the data are errors
+that say why, not nan with exit 0.
 """
 from __future__ import annotations
 
 from .derive import located
-from .expr import symbols
+from .expr import Num, symbols
 from .report import Report, inferred_line, inferred_symbols, shape_json
 
 
@@ -51,16 +55,58 @@ class EvalReport(Report):
         return _fmt(self.value)
 
 
-@located
-def eval_command(problem, options):
-    from .numeric import evaluate
+def _bind(problem, bindings, needed):
+    """(values, sizes) of the needed variables, with sizes fixed by every bound
+    variable of the problem (data for an unused or solved-for variable still
+    fixes its dimensions)."""
     from .trust import bind_values
 
-    bindings = options.bindings()
-    needed = symbols(problem.expr)
-    values, sizes = bind_values(problem, bindings, needed + _declared_unused(problem, bindings, needed))
-    _check_sizes_known(problem, sizes)
-    return EvalReport(problem, evaluate(problem.expr, values, sizes))
+    names = {s.name for s in needed}
+    more = [s for s in problem.symbols.values() if s.name in bindings and s.name not in names]
+    more += _declared_unused(problem, bindings, list(needed) + more)
+    return bind_values(problem, bindings, list(needed) + more)
+
+
+def _numbers(problem, exprs, values, sizes, what="the value"):
+    """The values of exprs at the data, all finite, or an error that says why."""
+    import numpy as np
+
+    from .errors import MatdiffError
+    from .numeric import UnknownSize, evaluate, guard_memory, quiet, undefined_at
+    from .render.text import to_text
+
+    try:
+        guard_memory(exprs, sizes)
+        with quiet():
+            out = [evaluate(e, values, sizes) for e in exprs]
+            bad = None
+            if not all(np.all(np.isfinite(v)) for v in out):
+                bad = undefined_at(exprs, values, sizes)
+    except UnknownSize as e:
+        raise MatdiffError(
+            "usage", f"the data does not fix the size of the dimension {e.dim}: no bound "
+            f"variable has it", hint=f"bind a variable with dimension {e.dim}, or give the size "
+            "in the expression, e.g. eye(3), ones(3), zeros(3, 2)") from None
+    if bad is not None:
+        node, why = bad
+        text = to_text(node)
+        if isinstance(node, Num) and abs(node.value) >= 1:   # 2e308, not its 309 digits
+            digits = str(int(abs(node.value)))
+            text = f"{'-' if node.value < 0 else ''}{digits[0]}.{digits[1:4]}e{len(digits) - 1}"
+        text = text if len(text) <= 60 else text[:57] + "..."
+        where = " at the data" if values else ""
+        raise MatdiffError(
+            "domain", f"{what} is not finite{where}: {text} is not finite ({why})",
+            hint="give data inside the expression's domain" if values else
+                 "keep the numbers within the range of doubles")
+    return out
+
+
+@located
+def eval_command(problem, options):
+    values, sizes = _bind(problem, options.bindings(), symbols(problem.expr))
+    value, = _numbers(problem, [problem.expr], values, sizes)
+    return EvalReport(problem, value)
 
 
 def _declared_unused(problem, bindings: dict, needed) -> list:
@@ -78,27 +124,6 @@ def _declared_unused(problem, bindings: dict, needed) -> list:
         if info is not None and info.declared and all(isinstance(d, (int, str)) for d in info.shape):
             out.append(Sym(name, tuple(info.shape), info.props))
     return out
-
-
-def _check_sizes_known(problem, sizes: dict) -> None:
-    """Every dimension of the expression has a size from the data, or a clear error."""
-    from .errors import MatdiffError
-    from .expr import walk
-
-    unknown = []
-    for node in walk(problem.expr):
-        for d in node.shape:
-            for part in (str(d).split("*") if isinstance(d, str) else ()):
-                part = part.strip()
-                if not part.isdigit() and part not in sizes and part not in unknown:
-                    unknown.append(part)
-    if unknown:
-        d = unknown[0]
-        raise MatdiffError(
-            "shape", f"the size of the dimension {d} is not known: no value given fixes it",
-            statement=problem.source, line=problem.line,
-            hint=f"bind a variable of that dimension with --let, or write the size: "
-                 f"eye({d}) for I, ones({d}), zeros({d}, ...)")
 
 
 class SolveReport(Report):
@@ -186,7 +211,7 @@ class SolveReport(Report):
 @located
 def solve_command(problem, options):
     from .derive import resolve_wrt
-    from .solve import classify_numeric, stationary_point
+    from .solve import classify_numeric, singular_at, stationary_point
 
     reports = []
     bindings = options.bindings()
@@ -196,16 +221,20 @@ def solve_command(problem, options):
         sol = stationary_point(problem.expr, var)
         value = numeric_class = None
         if bindings:
-            from .numeric import evaluate
-            from .trust import bind_values
+            needed = list(dict.fromkeys(symbols(sol.hessian) + symbols(sol.solution)))
+            values, sizes = _bind(problem, bindings, needed)
+            H, = _numbers(problem, [sol.hessian], values, sizes, "the Hessian")
+            singular = singular_at(H)
+            if singular:
+                from .errors import MatdiffError
+                from .render.text import to_text
 
-            needed = [s for s in symbols(sol.solution)]
-            values, sizes = bind_values(problem, bindings, needed)
-            value = evaluate(sol.solution, values, sizes)
-            hneeded = symbols(sol.hessian)
-            hvalues, hsizes = bind_values(problem, bindings, hneeded)
-            H = evaluate(sol.hessian, hvalues, hsizes) if hneeded else None
-            if H is not None:
-                numeric_class = classify_numeric(H)
+                raise MatdiffError(
+                    "unsupported", f"no unique stationary point at the data: the Hessian "
+                    f"{to_text(sol.hessian)} is singular there ({singular}), so ∇f = 0 has "
+                    "no solution or infinitely many",
+                    hint="add a regularizer such as λ ||w||^2, or give data of full rank")
+            numeric_class = classify_numeric(H)
+            value, = _numbers(problem, [sol.solution], values, sizes, "the solution")
         reports.append(SolveReport(problem, sol, value, numeric_class))
     return reports
