@@ -105,6 +105,8 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
             der.kind = "operator"
             if options.vec:
                 der.vec = read_jacobian(df, var)
+                if options.layout == "denominator":  # the transpose, as for a Jacobian
+                    der.vec = simplify(Transpose(der.vec))
     elif command == "hess":
         if f.shape != SCALAR:
             raise MatdiffError(
@@ -186,6 +188,27 @@ LABELS = {
 }
 
 
+# the result's name in LaTeX, when a problem has several results ({v}: the variable)
+LATEX_LABELS = {
+    "gradient": r"\nabla_{{{v}}} f",
+    "differential": r"\mathrm{{d}}f",
+    "jacobian": r"J_{{{v}}}",
+    "operator": r"\mathrm{{d}}F",
+    "hessian": r"\nabla^2_{{{v}}} f",
+    "hessian_operator": r"H[\mathrm{{d}}{v}]",
+}
+
+# ... and in words, as a comment line of text and NumPy output
+WORD_LABELS = {
+    "gradient": "gradient",
+    "differential": "differential",
+    "jacobian": "Jacobian",
+    "operator": "derivative (the operator dF)",
+    "hessian": "Hessian",
+    "hessian_operator": "Hessian operator",
+}
+
+
 # the last step of a derivation: how the result is read off the differential
 READ_OFF = {
     "gradient": "read off: move d{v} to the end of every term (cyclic trace, transposes), "
@@ -209,6 +232,8 @@ class DerivativeReport(Report):
         self.status = OK
         self.extra: dict = {}          # check / expect fields, added by trust commands
         self.notes: list[str] = []     # human lines (text as comments)
+        self.labelled = False          # one of several results of a problem: say which
+        self.remarks: list[str] = []   # an option that does not apply here, and why
         self.shown = present(der.result)
         self.shown_df = present(der.differential)
         self.shown_vec = present(der.vec) if der.vec is not None else None
@@ -308,8 +333,51 @@ class DerivativeReport(Report):
             out["steps"] = [{"rule": s.rule, "identity": s.identity,
                              "text": to_text(present(s.expr), names=self.defs)}
                             for s in der.steps]
+        if self.remarks:
+            out["remarks"] = list(self.remarks)
         out.update(self.extra)
         return out
+
+    def word_label(self) -> str:
+        """``gradient with respect to x``: the comment line that says what a result is."""
+        return f"{WORD_LABELS[self.der.kind]} with respect to {self.der.var.name}"
+
+    def latex_label(self) -> str:
+        from .render.latex import to_latex
+
+        return LATEX_LABELS[self.der.kind].format(v=to_latex(self.der.var))
+
+    def vec_caption(self) -> str:
+        v = self.der.var.name
+        if self.der.layout == "denominator" and self.der.kind == "operator":
+            return f"vec(dF) = J^T vec(d{v}), in denominator layout J^T ="
+        return f"vec(dF) = J vec(d{v}) with J ="
+
+    def step_lines(self) -> list[str]:
+        """--steps as lines of words (each output format makes them comments)."""
+        from .render.text import to_text
+
+        der = self.der
+        if not der.steps:
+            return []
+        lines = [f"d/d{der.var.name} of {self.input}"]
+        simplified = f"  simplify: df = {to_text(self.shown_df, names=self.names)}"
+        for s in der.steps:
+            if s.rule == "gradient":  # the first derivation ends here
+                lines.append(simplified)
+                simplified = None
+            lines.append(f"  {s.rule}: {s.identity}")
+            lines.append(f"    = {to_text(present(s.expr), names=self.defs)}")
+        if not der.steps_complete:
+            lines.append("  ... (further steps omitted)")
+        if simplified:
+            lines.append(simplified)
+        lines.append(f"  {READ_OFF[der.kind].format(v=der.var.name)}")
+        return lines
+
+    def verdicts(self) -> list[str]:
+        """The verdicts of --check / --expect, one line each (and the remarks)."""
+        return list(self.notes) + list(self.remarks)
 
     def to_text(self) -> str:
         from .render.text import to_text
@@ -323,109 +391,118 @@ class DerivativeReport(Report):
             from .report import shape_decl
 
             lines.append(f"d{der.var.name}: {shape_decl(der.var.shape)}  # the direction")
-        if der.steps:
-            simplified = f"#   simplify: df = {to_text(self.shown_df, names=self.names)}"
-            lines.append(f"# d/d{der.var.name} of {self.input}")
-            for s in der.steps:
-                if s.rule == "gradient":  # the first derivation ends here
-                    lines.append(simplified)
-                    simplified = None
-                lines.append(f"#   {s.rule}: {s.identity}")
-                lines.append(f"#     = {to_text(present(s.expr), names=self.defs)}")
-            if not der.steps_complete:
-                lines.append("#   ... (further steps omitted)")
-            if simplified:
-                lines.append(simplified)
-            lines.append(f"#   {READ_OFF[der.kind].format(v=der.var.name)}")
+        # the named pieces first: the steps' df and the result use them
         for name, body in self.named_lines(to_text, self._exprs()):
             lines.append(f"{name} = {body}")
+        lines.extend("# " + line for line in self.step_lines())
+        if self.labelled:
+            lines.append("# " + self.word_label())
         lines.append(to_text(self.shown, names=self.top(self.shown)))
         if self.shown_vec is not None:
-            lines.append(f"# d vec(F) = J d vec(d{der.var.name}) with J =")
+            lines.append("# " + self.vec_caption())
             lines.append(to_text(self.shown_vec, names=self.names))
-        lines.extend("# " + n for n in self.notes)
+        lines.extend("# " + n for n in self.verdicts())
         lines.extend("# where " + f for f in self.derived_functions().values())
         return "\n".join(lines)
 
     def to_latex(self) -> str:
-        from .render.latex import to_latex
+        from .render.latex import comment_lines, latex_name, to_latex
 
-        lines = [f"{name} = {body}" for name, body in self.named_lines(to_latex, self._exprs())]
-        lines.append(to_latex(self.shown, names=self.top(self.shown)))
+        lines = [f"{latex_name(name)} = {body}"  # t_{1}, as the body refers to it
+                 for name, body in self.named_lines(to_latex, self._exprs())]
+        lines += comment_lines(self.step_lines(), "%")
+        result = to_latex(self.shown, names=self.top(self.shown))
+        lines.append(f"{self.latex_label()} = {result}" if self.labelled else result)
+        if self.shown_vec is not None:
+            lines += comment_lines([self.vec_caption()], "%")
+            lines.append(to_latex(self.shown_vec, names=self.names))
+        lines += comment_lines(self.verdicts(), "%")
+        lines += comment_lines(["where " + f for f in self.derived_functions().values()], "%")
         return "\n".join(lines)
 
     def to_numpy(self) -> str:
+        from .render.latex import comment_lines
         from .render.numpy import to_numpy, to_numpy_operator
 
+        lines = comment_lines(self.step_lines(), "#")
+        if self.labelled:
+            lines += comment_lines([self.word_label()], "#")
         if self.der.operator:
-            return to_numpy_operator(self.shown, self.der.var, names=self.top(self.shown),
-                                     bound=self.scope())
-        return to_numpy(self.shown, names=self.top(self.shown), bound=self.scope())
+            lines.append(to_numpy_operator(self.shown, self.der.var, names=self.top(self.shown),
+                                           bound=self.scope()))
+        else:
+            lines.append(to_numpy(self.shown, names=self.top(self.shown), bound=self.scope()))
+        if self.shown_vec is not None:
+            lines += comment_lines([self.vec_caption()], "#")
+            lines.append(to_numpy(self.shown_vec, names=self.names, bound=self.scope()))
+        lines += comment_lines(self.verdicts(), "#")
+        return "\n".join(lines)
 
     def to_pretty(self, console) -> None:
         from rich.text import Text
 
-        from .render.pretty import pretty_name, to_rich_text
+        from .render.pretty import hanging, pretty_name, to_rich_text
 
         der = self.der
-        head = Text(self.input or "", style="bold")
-        shapes = "  ".join(f"{pretty_name(s.name)}: {compact_shape(s.shape)}{' ' + ' '.join(sorted(s.props)) if s.props else ''}"
-                           for s in der.problem.symbols.values())
-        head.append("    " + shapes, style="dim")
+        head = Text((self.input or "") + "    ", style="bold")
+        shapes = Text("  ".join(f"{pretty_name(s.name)}: {compact_shape(s.shape)}{' ' + ' '.join(sorted(s.props)) if s.props else ''}"
+                                for s in der.problem.symbols.values()), style="dim")
         inferred = inferred_symbols(der.problem)
         if inferred:
-            head.append(f"  (inferred: {', '.join(pretty_name(s.name) for s in inferred)})",
-                        style="dim italic")
-        console.print(head)
+            shapes.append(f"  (inferred: {', '.join(pretty_name(s.name) for s in inferred)})",
+                          style="dim italic")
+        console.print(hanging(head, shapes))
+        # the named pieces first: the lines below use them
+        for name, body in self.named_lines(lambda e, names: e, self._exprs()):
+            console.print(hanging(Text(f"  {pretty_name(name)} = ", style="bold"),
+                                  to_rich_text(body, names={k: v for k, v in self.names.items()
+                                                            if k is not body})))
+        df_line = hanging(Text("  df = ", style="bold"),
+                          to_rich_text(self.shown_df, names=self.names))
         if der.steps:
             for i, s in enumerate(der.steps, 1):
                 if s.rule == "gradient":  # the first derivation ends here
-                    line = Text("  df = ", style="bold")
-                    line.append_text(to_rich_text(self.shown_df, names=self.names))
-                    console.print(line)
-                line = Text(f"  {i:>2}. {s.rule}", style="cyan")
-                line.append(f"   {s.identity}", style="dim")
-                console.print(line)
-                body = Text("      = ")
-                body.append_text(to_rich_text(present(s.expr), names=self.defs))
-                console.print(body)
+                    console.print(df_line)
+                console.print(hanging(Text(f"  {i:>2}. {s.rule}   ", style="cyan"),
+                                      Text(s.identity, style="dim")))
+                console.print(hanging("      = ", to_rich_text(present(s.expr), names=self.defs)))
             if not der.steps_complete:
                 console.print(Text("      … further steps omitted", style="dim"))
         shown_df = any(s.rule == "gradient" for s in der.steps)  # a Hessian's: shown above
         if der.steps and not shown_df:
-            line = Text(f"  {len(der.steps) + 1:>2}. simplify", style="cyan")
-            line.append("   collect terms, rotate traces, use the declared properties", style="dim")
-            console.print(line)
+            console.print(hanging(Text(f"  {len(der.steps) + 1:>2}. simplify   ", style="cyan"),
+                                  Text("collect terms, rotate traces, use the declared "
+                                       "properties", style="dim")))
         if (der.kind != "differential" or der.steps) and not shown_df:
-            line = Text("  df = ", style="bold")
-            line.append_text(to_rich_text(self.shown_df, names=self.names))
-            console.print(line)
+            console.print(df_line)
         if der.steps:
-            console.print(Text(f"  {len(der.steps) + (1 if shown_df else 2):>2}. " +
-                               READ_OFF[der.kind].format(v=der.var.name), style="cyan"))
-        for name, body in self.named_lines(lambda e, names: e, self._exprs()):
-            line = Text(f"  {pretty_name(name)} = ", style="bold")
-            line.append_text(to_rich_text(body, names={k: v for k, v in self.names.items()
-                                                      if k is not body}))
-            console.print(line)
-        line = Text(f"  {self.label()} = ", style="bold green")
-        line.append_text(to_rich_text(self.shown, names=self.top(self.shown)))
-        console.print(line)
+            console.print(hanging(Text(f"  {len(der.steps) + (1 if shown_df else 2):>2}. ",
+                                       style="cyan"),
+                                  Text(READ_OFF[der.kind].format(v=der.var.name), style="cyan")))
+        console.print(hanging(Text(f"  {self.label()} = ", style="bold green"),
+                              to_rich_text(self.shown, names=self.top(self.shown))))
         if self.shown_vec is not None:
-            line = Text(f"  d vec(F) = J d vec(d{der.var.name}),  J = ", style="bold")
-            line.append_text(to_rich_text(self.shown_vec, names=self.names))
-            console.print(line)
+            console.print(hanging(Text("  " + self.vec_caption() + " ",
+                                       style="bold"),
+                                  to_rich_text(self.shown_vec, names=self.names)))
         for f in self.derived_functions().values():
-            console.print(Text("  where " + f, style="dim"))
-        for n in self.notes:
+            console.print(hanging("  where ", Text(f, style="dim"), head_style="dim"))
+        for n in self.verdicts():
             bad = "FAILED" in n or n.startswith(("expect: differs", "check not made"))
-            console.print(Text("  " + n, style="bold red" if bad else "green"))
+            console.print(hanging("  ", Text(n, style="bold red" if bad else "green")))
 
 
 def report_for(problem, var, name, options) -> DerivativeReport:
     """Derive, then verify as asked (--check, --expect)."""
     der = derive(problem, var, name, options)
     report = DerivativeReport(der)
+    # an option that does not apply to this problem's result says so (never silence)
+    if options.vec and der.vec is None and name in ("jac", "hess"):
+        report.remarks.append(f"--vec: the {WORD_LABELS[der.kind]} is already the matrix "
+                            f"of the derivative on vec({var.name})")
+    if options.layout == "denominator" and name == "jac" and der.operator and der.vec is None:
+        report.remarks.append("--layout applies to a Jacobian matrix; this derivative is the "
+                            "operator dF (add --vec for its matrix)")
     if options.check:
         from .trust import numeric_check
 
@@ -465,8 +542,8 @@ def located(command):
 def derivative_command(name: str):
     """The CLI command `name` (diff, grad, jac, hess): a list of reports, one per variable."""
     def command(problem, options):
-        return [report_for(problem, var, name, options)
-                for var in resolve_wrt(problem, options.wrt)]
+        return labelled([report_for(problem, var, name, options)
+                         for var in resolve_wrt(problem, options.wrt)])
     command.__name__ = f"{name}_command"
     return located(command)
 
@@ -480,5 +557,14 @@ def check_command(problem, options):
 
     opts = replace(options, check=True)
     names = ("grad", "hess") if problem.expr.shape == SCALAR else ("jac",)
-    return [report_for(problem, var, name, opts if name != "hess" else replace(opts, expect=None))
-            for var in resolve_wrt(problem, options.wrt) for name in names]
+    return labelled([report_for(problem, var, name,
+                                opts if name != "hess" else replace(opts, expect=None))
+                     for var in resolve_wrt(problem, options.wrt) for name in names])
+
+
+def labelled(reports: list) -> list:
+    """Several results for one problem: each says what it is and for which variable."""
+    if len(reports) > 1:
+        for r in reports:
+            r.labelled = True
+    return reports

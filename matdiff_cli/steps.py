@@ -71,7 +71,12 @@ def _rebuild(node, kids):
 def derivation(expr: Expr, var: Sym) -> tuple[list, bool]:
     """(steps, complete): the expansion of d(expr), at most MAX_STEPS steps."""
     dep = depends_on(expr, var)
-    current: Expr = Diff(expr) if expr is not var else Diff(var)
+    if not dep.get(expr):  # a constant (e.g. the gradient of a linear function)
+        zero = b.zero(expr.shape)
+        return [Step("constant", f"d(c) = 0 when c does not depend on {var.name}", zero)], True
+    if expr is var:
+        return [Step("variable", f"d({var.name}) = d{var.name}", Diff(var))], True
+    current: Expr = Diff(expr)
     steps: list = []
     while True:
         target = _pending(current, var)
