@@ -63,10 +63,29 @@ def resolve_wrt(problem, names) -> list:
     return out
 
 
+def _refuse_division_by_zero(problem) -> None:
+    """An expression that divides by something identically zero (``α / (β - β)``)
+    has no derivative: an error, never ``1 / 0`` as an answer."""
+    from .expr import Div, EDiv, EPow, Num, Power, Zeros
+
+    def zero(c):
+        return (isinstance(c, Num) and c.value == 0) or isinstance(c, Zeros)
+
+    for node in walk(simplify(problem.expr)):
+        if (isinstance(node, (Div, EDiv)) and zero(node.args[1])) or (
+                isinstance(node, (Power, EPow)) and zero(node.args[0]) and node.args[1] < 0):
+            raise MatdiffError(
+                "shape", "the expression divides by zero: a divisor is 0 for every value",
+                statement=problem.source, line=problem.line,
+                hint="a divisor such as β - β is identically zero; the expression has no "
+                     "value and no derivative")
+
+
 def derive(problem, var: Sym, command: str, options) -> Derivation:
     from .extract import d, read_gradient, read_jacobian, hessian
 
     f = problem.expr
+    _refuse_division_by_zero(problem)
     df = d(f, var)
     der = Derivation(command, problem, var, df, "differential", df, operator=True,
                      layout=options.layout)
@@ -391,6 +410,13 @@ class DerivativeReport(Report):
 
         der = self.der
         lines = inferred_line(der.problem)
+        # the user functions, so that f(u) and f'(u) in the result read back
+        lines += [f"{n}({p}) := {b}" for n, (p, b) in
+                  (getattr(der.problem, "functions", None) or {}).items()]
+        if der.operator:  # the direction dX, so that the operator reads back
+            from .report import shape_decl
+
+            lines.append(f"d{der.var.name}: {shape_decl(der.var.shape)}  # the direction")
         # the named pieces first: the steps' df and the result use them
         for name, body in self.named_lines(to_text, self._exprs()):
             lines.append(f"{name} = {body}")

@@ -153,6 +153,7 @@ def _bind(problem, bindings, needed):
 
     names = {s.name for s in needed}
     more = [s for s in problem.symbols.values() if s.name in bindings and s.name not in names]
+    more += _declared_unused(problem, bindings, list(needed) + more)
     return bind_values(problem, bindings, list(needed) + more)
 
 
@@ -202,6 +203,23 @@ def eval_command(problem, options):
         equal, why = _agree(value, claimed)
         expect = {"claim": options.expect, "value": claimed, "equal": equal, "why": why}
     return EvalReport(problem, value, expect)
+
+
+def _declared_unused(problem, bindings: dict, needed) -> list:
+    """Declared variables that the expression does not use but the data binds:
+    they fix dimensions (``X: n x m; ones(n, m)`` with X's value)."""
+    from .expr import Sym
+
+    scope = getattr(problem, "_scope", None)
+    if scope is None:
+        return []
+    used = {s.name for s in needed}
+    out = []
+    for name in bindings:
+        info = scope.symbols.get(name) if name not in used else None
+        if info is not None and info.declared and all(isinstance(d, (int, str)) for d in info.shape):
+            out.append(Sym(name, tuple(info.shape), info.props))
+    return out
 
 
 class SolveReport(Report):

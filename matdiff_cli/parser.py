@@ -738,6 +738,17 @@ class _Builder:
         return self._node("apply", args, name.value, name.start, rpar.end,
                           extra=(name.end, lpar.start == name.end))
 
+    def primes(self, c):
+        base, tok = c
+        for _ in tok.value:
+            base = self._post(base, ("T",), tok.end)
+        return base
+
+    def derivative(self, c):
+        name, primes, lpar, args, rpar = c
+        return self._node("dapply", args, (name.value, len(primes.value)), name.start, rpar.end,
+                          extra=(primes.end, True))
+
     def paren(self, c):
         lpar, e, rpar = c
         e.start, e.end = lpar.start, rpar.end
@@ -852,7 +863,7 @@ _CLOSERS = {"RPAR", "RBRACE", "NORM_CLOSE"}
 _WORDS = {
     "NAME": "a name", "NUMBER": "a number", "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'",
     "SLASH": "'/'", "HADAMARD": "'.*'", "EDIV": "'./'", "KRON": "'⊗'", "TRANSPOSE": "'^T'",
-    "INV_T": "'⁻ᵀ'", "SUPERSCRIPT": "a superscript", "CARET": "'^'", "EPOW": "'.^'",
+    "INV_T": "'⁻ᵀ'", "PRIMES": "'", "SUPERSCRIPT": "a superscript", "CARET": "'^'", "EPOW": "'.^'",
     "TKEY": "'T'", "LPAR": "'('", "RPAR": "')'", "LBRACE": "'{'", "RBRACE": "'}'",
     "COMMA": "','", "COLON": "':'", "DEFINE": "':='", "EQUALS": "'='", "TIMES": "'x'",
     "CROSS": "'×'", "NORM_2": "'_2'", "NORM_F": "'_F'", "NORM_OPEN": "'||'",

@@ -113,7 +113,7 @@ ROWS = [
     ("-A / 2", Div(neg(A), Num(2))),
     ("-A B / 2", Div(Mul(Num(-1), A, B), Num(2))),
     ("-2 .* x", Hadamard(Broadcast(Num(-2), (n, 1)), x)),
-    ("x - -y", Add(x, Mul(Num(1), y))),  # neg of a Mul negates its leading number
+    ("x - -y", Add(x, y)),  # neg of -y is y
     # transpose, every spelling
     ("A^T", T(A)),
     ("A'", T(A)),

@@ -64,7 +64,7 @@ TABLE = [
     (Ones((n, 1)), "ones(n)", "𝟏", r"\mathbf{1}", "np.ones((A.shape[0], 1))"),
     (Ones((n, m)), "ones(n, m)", "𝟏", r"\mathbf{1}", "np.ones((A.shape[0], X.shape[1]))"),
     (Diff(X), "dX", "dX", r"\mathrm{d}X", "dX"),
-    (Commutation(n, m), "K(n, m)", "K(n,m)", "K_{n,m}",
+    (Commutation(n, m), "commutation(n, m)", "K(n,m)", "K_{n,m}",
      "np.eye(A.shape[0] * X.shape[1])"
      "[np.arange(A.shape[0] * X.shape[1]).reshape(X.shape[1], A.shape[0]).T.ravel()]"),
     (Add(A, neg(A)), "A - A", "A - A", "A - A", "A - A"),
@@ -232,7 +232,7 @@ def test_seed_results():
     (Mul(Power(Norm2(b), 2), Power(Norm2(y), 2)), "||b||^2 ||y||^2"),
     (Add(Broadcast(s, (n, 1)), Broadcast(Num(-3), (n, 1))), "s ones(n) - 3 ones(n)"),
     (Add(b, Broadcast(neg(s), (n, 1))), "b - s"),
-    (Mul(Commutation(n, m), Vec(X)), "K(n, m) vec(X)"),
+    (Mul(Commutation(n, m), Vec(X)), "commutation(n, m) vec(X)"),
 ])
 def test_text_details(node, text):
     assert to_text(node) == text
@@ -370,7 +370,7 @@ CALLS = {"norm2": "norm2", "norm": "normF", "inv": "inv"}
 FUNCTIONS = {"tr", "det", "logdet", "sum", "diag", "vec", "softmax", "logsumexp", "kron",
              "norm2", "norm", "inv", "exp", "log", "sin", "cos", "tanh", "sigmoid", "relu",
              "softplus", "sqrt", "abs", "step", "sign", "zeros", "ones", "eye",
-             "K", "f"}  # K(m, n): engine output; f: the strategies' user function
+             "commutation", "f"}  # commutation(m, n): engine output; f: the strategies' user function
 
 
 class Reader:
@@ -511,6 +511,8 @@ class Reader:
                 args.append(self.sum())
             self.in_norm = saved
             self.take(")")
+            if v == "eye":  # the identity written with its size (trees are shape-free)
+                return ("I",)
             return (CALLS[v], *args) if v in CALLS else ("call", v, *args)
         return ("sym", v)
 
@@ -548,7 +550,7 @@ def tree(e):
         dims = e.shape[:1] if t is Ones and e.shape[1] == 1 else e.shape
         return ("call", "zeros" if t is Zeros else "ones", *map(_dim_tree, dims))
     if t is Commutation:
-        return ("call", "K", *map(_dim_tree, e.args))
+        return ("call", "commutation", *map(_dim_tree, e.args))
     if t is Add:
         bare = any(not isinstance(u, Broadcast) for u in e.terms)
         return ("add", *(tree(u.args[0] if bare and isinstance(u, Broadcast) else u)
