@@ -416,7 +416,7 @@ class DerivativeReport(Report):
         if der.operator:  # the direction dX, so that the operator reads back
             from .report import shape_decl
 
-            lines.append(f"d{der.var.name}: {shape_decl(der.var.shape)}  # the direction")
+            lines.append(f"{self.direction}: {shape_decl(der.var.shape)}  # the direction")
         # the named pieces first: the steps' df and the result use them
         for name, body in self.named_lines(to_text, self._exprs()):
             lines.append(f"{name} = {body}")

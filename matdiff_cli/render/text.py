@@ -224,8 +224,8 @@ def _sizes_fixed(expr: Expr, names: dict | None, text: str) -> bool:
     for node in walk(expr):
         if isinstance(node, Sym):
             declare(node.name, node.shape, node.props)
-        elif isinstance(node, Diff) and isinstance(node.sym, Sym):
-            declare("d" + node.sym.name, node.sym.shape)
+        elif isinstance(node, Diff) and isinstance(node.sym, Sym) and node not in (names or {}):
+            declare("d" + node.sym.name, node.sym.shape)  # else declared by its name below
         elif isinstance(node, Func) and len(node.args) == 3:
             base = node.name.rstrip("'")
             param, body = node.args[2] if isinstance(node.args[2], tuple) else ("t", str(node.args[2]))
