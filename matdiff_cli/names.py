@@ -78,6 +78,7 @@ class Names:
         self.taken |= set(self._py.values())
         self._directions: dict = {}
         self._k = 0
+        self._tex: set | None = None     # the LaTeX forms taken (t1 and t_1 are both t_{1})
         # directions: dX where that is free, then d_X, d_X_2, ... for the rest
         later = []
         for v in variables:
@@ -98,12 +99,22 @@ class Names:
 
     def _take(self, name: str) -> str:
         self.taken.add(name)
+        if self._tex is not None:
+            self._tex.add(_latex(name))
         return name
+
+    def _free(self, name: str) -> bool:
+        """Neither the name nor its LaTeX form is in use."""
+        if name in self.taken:
+            return False
+        if self._tex is None:
+            self._tex = {_latex(n) for n in self.taken - AVOID}
+        return _latex(name) not in self._tex
 
     def fresh(self, base: str) -> str:
         """base, or base_2, base_3, ...: the first name nobody uses."""
         name, k = base, 1
-        while name in self.taken:
+        while not self._free(name):
             k += 1
             name = f"{base}_{k}"
         return self._take(name)
@@ -113,7 +124,7 @@ class Names:
         while True:
             self._k += 1
             name = f"{prefix}{self._k}"
-            if name not in self.taken:
+            if self._free(name):
                 return self._take(name)
 
     def direction(self, sym) -> str:
@@ -151,6 +162,12 @@ def renamed(naming: "Names", syms) -> dict:
         if py != s.name:
             out[s.name] = py
     return out
+
+
+def _latex(name: str) -> str:
+    from .render.latex import latex_name
+
+    return latex_name(name)
 
 
 def py_name(name: str) -> str:

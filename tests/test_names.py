@@ -334,3 +334,14 @@ def test_every_numpy_field_lists_the_renamed_variables(command, src):
     else:
         A, b = values["A"], values["np"]
         assert close(got, np.linalg.solve(A.T @ A, A.T @ b))
+
+
+@pytest.mark.parametrize("name", ["t1", "t_1", "t2", "t_2"])
+def test_a_shared_piece_is_never_written_like_a_variable_in_latex(name):
+    from matdiff_cli.render.latex import latex_name
+
+    _, report = derive_json("jac", f"{name}: n; sigmoid(W x - b) .* {name}", "x")
+    (piece,) = [n for n in report.names.values()]
+    assert latex_name(piece) != latex_name(name) and piece != name
+    first = report.to_latex().splitlines()[0]
+    assert first.startswith(latex_name(piece) + " = ")
