@@ -20,8 +20,10 @@ floats or size-1 arrays.  So:
 * rules for 1x1 operands avoid calls that need a 2-D array (``tr(s)`` is
   ``s``, ``s^T`` is ``s``), so a scalar may be a float or a (1, 1) array.
 
-Evaluate the code with one namespace, ``eval(code, {"np": np, **variables})``:
-the lambdas it contains (names, operators, softmax) see globals only.
+Evaluate the code with one namespace, ``eval(code, {"np": np, **variables})``
+(variables under their Python names, the reports' ``python_names``): the
+lambdas it contains (names, operators, softmax) see globals only, and the code
+calls no builtin (a variable may be called ``abs``).
 
 Numerically, ``logdet(a)`` is ``np.log(np.linalg.det(a))``: NaN where
 ``det(a) < 0`` (-inf where it is 0), outside the function's domain, rather
