@@ -345,3 +345,30 @@ def test_a_shared_piece_is_never_written_like_a_variable_in_latex(name):
     assert latex_name(piece) != latex_name(name) and piece != name
     first = report.to_latex().splitlines()[0]
     assert first.startswith(latex_name(piece) + " = ")
+
+
+@pytest.mark.parametrize("name", ["np", "value", "t1", "lambda", "grad_x", "dx", "torch", "u",
+                                  "dtype", "jnp", "ϵ"])
+def test_a_definition_with_a_clashing_name(name):
+    """Definitions are names of the user's too: bound, assigned and read back."""
+    src = f"W: n x n; {name} = sigmoid(W x - b); sum({name} .* y) + {name}^T {name}"
+    problem = load(src)
+    x = problem.symbols["x"]
+    values, sizes = point(problem)
+    report = report_for(problem, x, "grad", Options())
+    ref = evaluate(report.der.result, values, sizes)
+    out = report.to_json()
+    py = out.get("python_names", {})
+    scope = {py.get(k, k): v for k, v in values.items()}
+    assert close(eval(out["result"]["numpy"], {"np": np, **scope}), ref)
+    args = [values[n] for n in problem.symbols]
+    for lang in ["numpy"] + (["torch"] if torch is not None else []) + \
+            (["jax"] if jax is not None else []):
+        convert = (lambda a: a) if lang == "numpy" else \
+            (lambda a: torch.as_tensor(np.asarray(a, dtype=float))) if lang == "torch" else \
+            (lambda a: jnp.asarray(np.asarray(a, dtype=float)))
+        v, g = run_code(generate(problem, [x], lang), "value_and_grad", args, convert)
+        assert close(numbers(v), evaluate(problem.expr, values, sizes)), lang
+        assert close(numbers(g), ref), lang
+    back = load(report.to_text())
+    assert close(evaluate(back.expr, values, sizes), ref), report.to_text()
