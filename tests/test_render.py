@@ -17,8 +17,9 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from matdiff_cli.errors import MatdiffError
 
 from matdiff_cli.expr import (
     SCALAR, Add, Broadcast, Commutation, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Func,
@@ -623,7 +624,10 @@ def _scope(values):
 @SETTINGS
 @given(expressions(), st.integers(0, 2**32 - 1))
 def test_numpy_matches_evaluate(e, seed):
-    values, sizes = sample_values([e, *POOL], np.random.default_rng(seed))
+    try:
+        values, sizes = sample_values([e, *POOL], np.random.default_rng(seed))
+    except MatdiffError:  # no well-conditioned point (exp(exp(exp(...)))): no verdict
+        assume(False)
     ref = evaluate(e, values, sizes)
     code = to_numpy(e, bound=POOL)
     with np.errstate(all="ignore"):
