@@ -37,6 +37,7 @@ class Options:
     seed: int | None = None
     layout: str = "numerator"
     vec: bool = False
+    order: int = 1
     lang: str = "numpy"
 
     def bindings(self) -> dict[str, object]:

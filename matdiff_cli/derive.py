@@ -33,6 +33,8 @@ class Derivation:
     steps: list = field(default_factory=list)
     steps_complete: bool = True
     layout: str = "numerator"     # of a Jacobian matrix: numerator (rows are outputs)
+    order: int = 1                # of a differential: d^k f with --order k
+    directions: tuple = ()        # of a second differential: the Sym directions dX1, dX2
 
 
 def _vector_like(shape) -> bool:
@@ -89,6 +91,11 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
     df = d(f, var)
     der = Derivation(command, problem, var, df, "differential", df, operator=True,
                      layout=options.layout)
+    order = getattr(options, "order", 1) or 1
+    if command == "diff" and order > 1:   # d^k f[dX, ..., dX]
+        from .hessians import kth_differential
+
+        der.result, der.order = kth_differential(f, var, order), order
     if command == "grad":
         if f.shape != SCALAR:
             raise MatdiffError(
@@ -108,11 +115,14 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
                 der.vec = read_jacobian(df, var)
                 if options.layout == "denominator":  # the transpose, as for a Jacobian
                     der.vec = simplify(Transpose(der.vec))
+    elif command == "hess" and f.shape != SCALAR:   # the second differential d²F[dX1, dX2]
+        from .hessians import direction_names, second_differential
+
+        names = direction_names(Names.of(problem), var)
+        der.result, *der.directions = second_differential(f, var, names)
+        der.directions = tuple(der.directions)
+        der.kind, der.operator = "second_differential", False
     elif command == "hess":
-        if f.shape != SCALAR:
-            raise MatdiffError(
-                "usage", "the Hessian needs a scalar expression", statement=problem.source,
-                line=problem.line, hint="use `matdiff jac` for the derivative of a vector function")
         kind, H = hessian(f, var)
         der.result = H
         der.operator = kind == "operator"
@@ -123,7 +133,7 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
         from .steps import Step, derivation
 
         der.steps, der.steps_complete = derivation(f, var)
-        if command == "hess":  # then the gradient, and its own differential
+        if command == "hess" and f.shape == SCALAR:  # then the gradient, and its differential
             from .extract import gradient
 
             G = gradient(f, var)
@@ -186,6 +196,7 @@ LABELS = {
     "operator": "dF",
     "hessian": "∇²_{v} f",
     "hessian_operator": "H[{d}]",
+    "second_differential": "d²F[{d}]",
 }
 
 
@@ -197,6 +208,7 @@ LATEX_LABELS = {
     "operator": r"\mathrm{{d}}F",
     "hessian": r"\nabla^2_{{{v}}} f",
     "hessian_operator": r"H[{d}]",
+    "second_differential": r"\mathrm{{d}}^2 F[{d}]",
 }
 
 # ... and in words, as a comment line of text and NumPy output
@@ -207,6 +219,7 @@ WORD_LABELS = {
     "operator": "derivative (the operator dF)",
     "hessian": "Hessian",
     "hessian_operator": "Hessian operator",
+    "second_differential": "second differential",
 }
 
 
@@ -219,6 +232,7 @@ READ_OFF = {
     "operator": "the derivative is the linear operator {d} -> dF",
     "hessian": "differentiate the gradient again and read off d(∇f) = H {d}",
     "hessian_operator": "differentiate the gradient again: H[{d}] = d(∇f)",
+    "second_differential": "differentiate dF[{d}] again, the first direction held constant",
 }
 
 
@@ -250,6 +264,8 @@ class DerivativeReport(Report):
     def label(self) -> str:
         from .render.pretty import pretty_name
 
+        if self.der.order > 1:
+            return f"d{superscript(self.der.order)}f"
         return LABELS[self.der.kind].format(v=pretty_name(self.der.var.name),
                                             d=pretty_name(self.direction))
 
@@ -344,6 +360,8 @@ class DerivativeReport(Report):
                              "latex": to_latex(self.shown_df, names=self.names)},
             "result": result,
         }
+        if der.order > 1:
+            out["order"] = der.order
         python_names = renamed(self.naming, syms)
         if python_names:  # the numpy field's names for variables Python cannot use as is
             out["python_names"] = python_names
@@ -361,7 +379,10 @@ class DerivativeReport(Report):
 
     def word_label(self) -> str:
         """``gradient with respect to x``: the comment line that says what a result is."""
-        return f"{WORD_LABELS[self.der.kind]} with respect to {self.der.var.name}"
+        what = WORD_LABELS[self.der.kind]
+        if self.der.order > 1:
+            what = f"differential of order {self.der.order}, d^{self.der.order} f[{self.direction}, ...],"
+        return f"{what} with respect to {self.der.var.name}"
 
     def latex_label(self) -> str:
         from .render.latex import to_latex
@@ -371,6 +392,8 @@ class DerivativeReport(Report):
         var = self.der.var
         d = (r"\mathrm{d}" + to_latex(var) if self.direction == "d" + var.name
              else latex_name(self.direction))
+        if self.der.order > 1:
+            return rf"\mathrm{{d}}^{{{self.der.order}}} f"
         return LATEX_LABELS[self.der.kind].format(v=to_latex(var), d=d)
 
     def vec_caption(self) -> str:
@@ -421,7 +444,7 @@ class DerivativeReport(Report):
         for name, body in self.named_lines(to_text, self._exprs()):
             lines.append(f"{name} = {body}")
         lines.extend("# " + line for line in self.step_lines())
-        if self.labelled:
+        if self.labelled or der.order > 1:
             lines.append("# " + self.word_label())
         lines.append(to_text(self.shown, names=self.top(self.shown)))
         if self.shown_vec is not None:
@@ -523,9 +546,17 @@ class DerivativeReport(Report):
 def report_for(problem, var, name, options) -> DerivativeReport:
     """Derive, then verify as asked (--check, --expect)."""
     der = derive(problem, var, name, options)
-    report = DerivativeReport(der)
+    if der.kind == "second_differential":
+        from .hessians import SecondDifferentialReport
+
+        report = SecondDifferentialReport(der)
+    else:
+        report = DerivativeReport(der)
     # an option that does not apply to this problem's result says so (never silence)
-    if options.vec and der.vec is None and name in ("jac", "hess"):
+    if options.vec and der.kind == "second_differential":
+        report.remarks.append("--vec: the second differential of a non-scalar is a "
+                              "third-order array; it is given as the bilinear form only")
+    elif options.vec and der.vec is None and name in ("jac", "hess"):
         report.remarks.append(f"--vec: the {WORD_LABELS[der.kind]} is already the matrix "
                             f"of the derivative on vec({var.name})")
     if options.layout == "denominator" and name == "jac" and der.operator and der.vec is None:
@@ -570,8 +601,12 @@ def located(command):
 def derivative_command(name: str):
     """The CLI command `name` (diff, grad, jac, hess): a list of reports, one per variable."""
     def command(problem, options):
-        return labelled([report_for(problem, var, name, options)
-                         for var in resolve_wrt(problem, options.wrt)])
+        variables = resolve_wrt(problem, options.wrt)
+        if name == "hess" and len(variables) > 1 and problem.expr.shape == SCALAR:
+            from .hessians import hessian_report
+
+            return [hessian_report(problem, variables, options)]   # one result, every block
+        return labelled([report_for(problem, var, name, options) for var in variables])
     command.__name__ = f"{name}_command"
     return located(command)
 
@@ -584,10 +619,21 @@ def check_command(problem, options):
     from dataclasses import replace
 
     opts = replace(options, check=True)
+    variables = resolve_wrt(problem, options.wrt)
+    if problem.expr.shape == SCALAR and len(variables) > 1:   # the Hessian as a whole
+        from .hessians import hessian_report
+
+        grads = [report_for(problem, var, "grad", opts) for var in variables]
+        return labelled(grads + [hessian_report(problem, variables,
+                                                replace(opts, expect=None))])
     names = ("grad", "hess") if problem.expr.shape == SCALAR else ("jac",)
     return labelled([report_for(problem, var, name,
                                 opts if name != "hess" else replace(opts, expect=None))
-                     for var in resolve_wrt(problem, options.wrt) for name in names])
+                     for var in variables for name in names])
+
+
+def superscript(k: int) -> str:
+    return str(k).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
 
 
 def labelled(reports: list) -> list:
