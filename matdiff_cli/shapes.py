@@ -1105,6 +1105,14 @@ class Elaborator:
 
     # -- the second pass
 
+    def _definition_ids(self) -> set:
+        """{id(d.ir)} of the definitions reached, kept between builds (a document builds
+        every definition: rebuilding the set each time was quadratic in their number)."""
+        cached = getattr(self, "_def_ids", None)
+        if cached is None or cached[0] != len(self.reached):
+            cached = self._def_ids = (len(self.reached), {id(d.ir) for d in self.reached})
+        return cached[1]
+
     def build(self, root: P, names: dict, memo: Optional[dict] = None) -> E.Expr:
         """The expression of a plan, every dimension named (iterative, memoised)."""
         memo = {} if memo is None else memo
@@ -1115,7 +1123,7 @@ class Elaborator:
         symbols = self.scope.symbols
         # a definition is a name: the nesting of its body counts on its own line,
         # not again in every expression that uses it (h_L = tanh(W_L h_{L-1}), ...)
-        definitions = {id(d.ir) for d in self.reached}
+        definitions = self._definition_ids()
         stack = [(root, False)]
         while stack:
             p, ready = stack.pop()

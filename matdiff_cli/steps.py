@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import build as b
-from .calculus import RULES, RULE_NAMES, depends_on
-from .expr import SCALAR, Diff, Expr, Norm2, NormF, Power, Sym, preorder
+from .calculus import RULES, RULE_NAMES, d_trace_power, depends_on, power_of
+from .expr import SCALAR, Diff, Expr, Norm2, NormF, Power, Sym, Trace, preorder
 from .simplify import _postorder_missing
 
 MAX_STEPS = 60
@@ -80,9 +80,24 @@ def derivation(expr: Expr, var: Sym) -> tuple[list, bool]:
         if len(steps) >= MAX_STEPS:
             return steps, False
         node = target.sym
-        kids = tuple(
-            (Diff(c) if c is not var else Diff(var)) if dep.get(c) else b.zero(c.shape)
-            for c in node.children)
+        if isinstance(node, Trace) and power_of(node.a) is not None:
+            # tr(A^k) in one step: the k terms of d(A^k) are never written
+            base = power_of(node.a)[0]
+            out = d_trace_power(node, _placeholder(base, var, dep))
+            current = replace_node(current, target, out)
+            steps.append(Step("trace of a power", d_trace_power.__doc__.split(":")[0].strip(),
+                              current))
+            continue
+        kids = tuple(_placeholder(c, var, dep) for c in node.children)
         out = RULES[type(node)](node, kids)
         current = replace_node(current, target, out)
         steps.append(Step(RULE_NAMES[type(node)], identity_of(node), current))
+
+
+def _placeholder(c, var, dep):
+    """d(c) still to expand: Diff(c), dX for the variable, 0 for a constant."""
+    if c is var:
+        return Diff(var)
+    if dep.get(c) or (c not in dep and any(s is var for s in preorder(c))):
+        return Diff(c)
+    return b.zero(c.shape)
