@@ -100,12 +100,13 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
     if options.steps:
         from .steps import Step, derivation
 
-        der.steps, der.steps_complete = derivation(f, var)
+        shown_as_names = definitions_by_node(problem)
+        der.steps, der.steps_complete = derivation(f, var, shown_as_names)
         if command == "hess":  # then the gradient, and its own differential
             from .extract import gradient
 
             G = gradient(f, var)
-            more, complete = derivation(G, var)
+            more, complete = derivation(G, var, shown_as_names)
             read = f"read off df = <G, d{var.name}>, and differentiate G"
             der.steps += [Step("gradient", read, G)] + more
             der.steps_complete = der.steps_complete and complete
@@ -196,6 +197,7 @@ class DerivativeReport(Report):
         outputs = [self.shown] + ([self.shown_vec] if self.shown_vec is not None else [])
         self.defs = definitions_by_node(der.problem)   # steps are written with them
         self.names = shared_names(outputs, self.defs)
+        self._df_names = None
 
     # -- pieces
     def label(self) -> str:
@@ -203,22 +205,39 @@ class DerivativeReport(Report):
 
         return LABELS[self.der.kind].format(v=pretty_name(self.der.var.name))
 
-    def named_lines(self, render, exprs) -> list[tuple[str, str]]:
-        """(name, rendered body) of every named piece the outputs use, in dependency order."""
+    def named_lines(self, render, exprs, names=None) -> list[tuple[str, str]]:
+        """(name, rendered body) of every named piece the outputs use, in dependency order.
+        A renderer writes its root out even when it has a name, so every piece is
+        rendered with the one names dict (no copy per piece: linear in their number)."""
+        names = self.names if names is None else names
         out, seen = [], set()
         for e in exprs:
             for node in walk(e):
-                name = self.names.get(node)
+                name = names.get(node)
                 if name is None or name in seen or node in exprs:
                     continue
                 seen.add(name)
-                inner = {k: v for k, v in self.names.items() if k is not node}
-                out.append((name, render(node, names=inner)))
+                out.append((name, render(node, names=names)))
         return out
 
     def top(self, e) -> dict:
-        """The names to print e with: all but e's own (a result is never just a name)."""
-        return {k: v for k, v in self.names.items() if k is not e}
+        """The names to print e with (the root is written out even when named: a result
+        is never just a name)."""
+        return self.names
+
+    def df_names(self) -> dict:
+        """The names to print the differential with: the result's, and its own shared
+        pieces (a differential through definitions shares them as the result does;
+        written as a tree it would double with each definition)."""
+        if self._df_names is None:
+            self._df_names = shared_names([self.shown_df], self.names)
+        return self._df_names
+
+    def df_where(self, render) -> list[tuple[str, str]]:
+        """(name, body) of the differential's own named pieces (not the result's)."""
+        result_names = {name for name, _ in self.named_lines(lambda e, names: "", self._exprs())}
+        return [(n, body) for n, body in self.named_lines(render, [self.shown_df], self.df_names())
+                if n not in result_names]
 
     def derived_functions(self) -> dict:
         """f' (and f'') of user functions the outputs use: name -> "param -> body"."""
@@ -278,8 +297,7 @@ class DerivativeReport(Report):
             "shapes": {s.name: shape_json(s.shape) for s in syms},
             "assumptions": {s.name: sorted(s.props) for s in syms if s.props},
             "inferred": [s.name for s in inferred_symbols(der.problem)],
-            "differential": {"text": to_text(self.shown_df, names=self.names),
-                             "latex": to_latex(self.shown_df, names=self.names)},
+            "differential": self._differential_json(to_text, to_latex),
             "result": result,
         }
         functions = self.derived_functions()
@@ -292,13 +310,24 @@ class DerivativeReport(Report):
         out.update(self.extra)
         return out
 
+    def _differential_json(self, to_text, to_latex) -> dict:
+        names = self.df_names()
+        out = {"text": to_text(self.shown_df, names=names),
+               "latex": to_latex(self.shown_df, names=names)}
+        where = self.named_lines(to_text, [self.shown_df], names)
+        if where:
+            out["where"] = dict(where)
+        return out
+
     def to_text(self) -> str:
         from .render.text import to_text
 
         der = self.der
         lines = inferred_line(der.problem)
         if der.steps:
-            simplified = f"#   simplify: df = {to_text(self.shown_df, names=self.names)}"
+            simplified = "\n".join(
+                [f"#   simplify: df = {to_text(self.shown_df, names=self.df_names())}"]
+                + [f"#     where {n} = {body}" for n, body in self.df_where(to_text)])
             lines.append(f"# d/d{der.var.name} of {self.input}")
             for s in der.steps:
                 if s.rule == "gradient":  # the first derivation ends here
@@ -354,9 +383,7 @@ class DerivativeReport(Report):
         if der.steps:
             for i, s in enumerate(der.steps, 1):
                 if s.rule == "gradient":  # the first derivation ends here
-                    line = Text("  df = ", style="bold")
-                    line.append_text(to_rich_text(self.shown_df, names=self.names))
-                    console.print(line)
+                    self._pretty_df(console, "  df = ")
                 line = Text(f"  {i:>2}. {s.rule}", style="cyan")
                 line.append(f"   {s.identity}", style="dim")
                 console.print(line)
@@ -371,16 +398,13 @@ class DerivativeReport(Report):
             line.append("   collect terms, rotate traces, use the declared properties", style="dim")
             console.print(line)
         if (der.kind != "differential" or der.steps) and not shown_df:
-            line = Text("  df = ", style="bold")
-            line.append_text(to_rich_text(self.shown_df, names=self.names))
-            console.print(line)
+            self._pretty_df(console, "  df = ")
         if der.steps:
             console.print(Text(f"  {len(der.steps) + (1 if shown_df else 2):>2}. " +
                                READ_OFF[der.kind].format(v=der.var.name), style="cyan"))
         for name, body in self.named_lines(lambda e, names: e, self._exprs()):
             line = Text(f"  {pretty_name(name)} = ", style="bold")
-            line.append_text(to_rich_text(body, names={k: v for k, v in self.names.items()
-                                                      if k is not body}))
+            line.append_text(to_rich_text(body, names=self.names))
             console.print(line)
         line = Text(f"  {self.label()} = ", style="bold green")
         line.append_text(to_rich_text(self.shown, names=self.top(self.shown)))
@@ -394,6 +418,22 @@ class DerivativeReport(Report):
         for n in self.notes:
             bad = "FAILED" in n or n.startswith("expect: differs")
             console.print(Text("  " + n, style="bold red" if bad else "green"))
+
+
+    def _pretty_df(self, console, head: str) -> None:
+        """The differential line, with its own named pieces after it."""
+        from rich.text import Text
+
+        from .render.pretty import pretty_name, to_rich_text
+
+        names = self.df_names()
+        line = Text(head, style="bold")
+        line.append_text(to_rich_text(self.shown_df, names=names))
+        console.print(line)
+        for name, body in self.df_where(lambda e, names: e):
+            line = Text(f"      where {pretty_name(name)} = ", style="dim")
+            line.append_text(to_rich_text(body, names=names))
+            console.print(line)
 
 
 def report_for(problem, var, name, options) -> DerivativeReport:

@@ -68,8 +68,28 @@ def _rebuild(node, kids):
     return node.rebuild(kids)
 
 
-def derivation(expr: Expr, var: Sym) -> tuple[list, bool]:
-    """(steps, complete): the expansion of d(expr), at most MAX_STEPS steps."""
+# A step is written out whole, as a tree (definitions by name): a differential
+# whose shared pieces double at each step (h_i = h_{i-1} + sin(h_{i-1})) would be
+# written in exponential space, so the steps stop at a step this large.
+MAX_STEP_NODES = 2000
+
+
+def printed_size(e: Expr, names: dict, cap: int = MAX_STEP_NODES + 1) -> int:
+    """Nodes of e written as a tree, a node in names counting as one (at most cap)."""
+    size: dict = {}
+    for node in _postorder_missing(e, size):
+        if node in names and node is not e:
+            size[node] = 1
+        else:
+            size[node] = min(cap, 1 + sum(size[c] for c in node.children))
+    return size[e]
+
+
+def derivation(expr: Expr, var: Sym, names: dict | None = None) -> tuple[list, bool]:
+    """(steps, complete): the expansion of d(expr), at most MAX_STEPS steps, each
+    at most MAX_STEP_NODES nodes as printed (``names``: nodes printed as a name)."""
+    from .simplify import present
+    names = names or {}
     dep = depends_on(expr, var)
     current: Expr = Diff(expr) if expr is not var else Diff(var)
     steps: list = []
@@ -85,12 +105,16 @@ def derivation(expr: Expr, var: Sym) -> tuple[list, bool]:
             base = power_of(node.a)[0]
             out = d_trace_power(node, _placeholder(base, var, dep))
             current = replace_node(current, target, out)
+            if printed_size(present(current), names) > MAX_STEP_NODES:
+                return steps, False
             steps.append(Step("trace of a power", d_trace_power.__doc__.split(":")[0].strip(),
                               current))
             continue
         kids = tuple(_placeholder(c, var, dep) for c in node.children)
         out = RULES[type(node)](node, kids)
         current = replace_node(current, target, out)
+        if printed_size(present(current), names) > MAX_STEP_NODES:
+            return steps, False
         steps.append(Step(RULE_NAMES[type(node)], identity_of(node), current))
 
 
