@@ -23,7 +23,7 @@ def add(*terms: Expr) -> Expr:
     simplify.FLAT_LIMIT, so that a chain of sums is not rewritten at every level)."""
     flat = []
     for t in terms:
-        if isinstance(t, Add) and len(t.terms) <= 32:
+        if isinstance(t, Add) and len(t.terms) <= 16:
             flat.extend(t.terms)
         elif not is_zero(t):
             flat.append(t)

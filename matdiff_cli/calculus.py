@@ -88,6 +88,7 @@ def d_mul(e, d):
         grouped = _grouped_differential(e, d)
         if grouped is not None:
             return grouped
+        f, d = _runs_as_powers(f, d)
     return b.add(*[b.mul(*f[:i], di, *f[i + 1:]) for i, di in enumerate(d) if not is_zero(di)]
                  or [b.zero(e.shape)])
 
@@ -122,6 +123,28 @@ def repeated_block(factors) -> tuple | None:
     if base.shape[0] != base.shape[1]:
         return None
     return base, n // period
+
+
+def _runs_as_powers(f, d):
+    """(factors, differentials) with each run A A ... A (k >= 2 equal square factors)
+    as one factor A^k, its differential d(A^k) written with k terms of three factors:
+    the product rule then writes (number of runs) terms, not one per factor."""
+    out_f, out_d = [], []
+    i, n = 0, len(f)
+    while i < n:
+        j = i + 1
+        while j < n and f[j] is f[i] and d[j] is d[i]:
+            j += 1
+        k = j - i
+        if k >= 2 and f[i].shape[0] == f[i].shape[1] and f[i].shape != SCALAR:
+            out_f.append(Power(f[i], k))
+            out_d.append(b.zero(f[i].shape) if is_zero(d[i])
+                         else power_differential(f[i], d[i], k))
+        else:
+            out_f.extend(f[i:j])
+            out_d.extend(d[i:j])
+        i = j
+    return tuple(out_f), tuple(out_d)
 
 
 def _grouped_differential(e, d):

@@ -243,7 +243,7 @@ def product(factors: list, shape) -> Expr:
 # one sum in the next: splicing every level would rewrite i terms at level i
 # (quadratic work, and output that grows as k^2); with the limit every node is
 # rewritten in bounded work and a long sum stays a parenthesised term.
-FLAT_LIMIT = 32
+FLAT_LIMIT = 16
 
 @rule(Add)
 def collect_like_terms(e: Add) -> Expr:
