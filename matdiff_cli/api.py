@@ -57,16 +57,14 @@ class Result:
         return self.text
 
 
-def _problem(expr: str, declare: Sequence[str]):
-    from .document import read_document
+def _problem(expr: str, declare: Sequence[str] | str):
+    """The one problem of ``expr``.  ``declare`` is a declaration or a list of
+    them (``"A: n x n symmetric"`` or ``["A: n x n symmetric", "x: n"]``)."""
+    from .document import parse
 
-    items = read_document(expr, declare=list(declare))
-    for item in items:
-        if isinstance(item, MatdiffError):
-            raise item
-    if not items:
-        raise MatdiffError("usage", "no expression to differentiate", statement=expr)
-    return items[-1]
+    if isinstance(declare, str):
+        declare = [declare]
+    return parse(expr, declare=list(declare))
 
 
 def _derive(command: str, expr: str, wrt: str, declare, **options) -> Result:

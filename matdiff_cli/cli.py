@@ -40,11 +40,11 @@ def _split_wrt(ctx, param, values):
     out = []
     for v in values:
         out.extend(name.strip() for name in v.split(",") if name.strip())
-    return tuple(out)
+    return tuple(dict.fromkeys(out))  # a variable named twice is differentiated once
 
 
 def _parse_lets(ctx, param, values):
-    import json
+    from .numeric import read_let_value  # finite numbers, a vector or a matrix (numeric.py)
 
     lets = []
     for item in values:
@@ -53,28 +53,14 @@ def _parse_lets(ctx, param, values):
         if not eq or not name.isidentifier():
             raise click.BadParameter(f"{item!r} is not NAME=VALUE (e.g. --let \"X=[[1,2],[3,4]]\")")
         try:
-            value = json.loads(text)
-        except ValueError:
-            raise click.BadParameter(
-                f"the value of {name} is not a number or a nested list of numbers: {text!r}"
-            ) from None
-        if not _numeric(value):
-            raise click.BadParameter(
-                f"the value of {name} is not a number or a nested list of numbers: {text!r}"
-            )
+            read_let_value(text)
+        except ValueError as e:
+            shown = text if len(text) <= 60 else text[:57] + "..."
+            raise click.BadParameter(f"the value of {name} cannot be used: {e}: {shown!r}") from None
+        if any(name == seen for seen, _ in lets):  # which one would win? neither: say so
+            raise click.BadParameter(f"{name} is bound twice; give each name one value")
         lets.append((name, text.strip()))
     return tuple(lets)
-
-
-def _numeric(value) -> bool:
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, list):
-            stack.extend(v)
-        elif isinstance(v, bool) or not isinstance(v, (int, float)):
-            return False
-    return True
 
 
 def _option(name: str) -> click.Option:
@@ -103,7 +89,8 @@ def _option(name: str) -> click.Option:
         )
     if name == "seed":
         return click.Option(
-            ["--seed"], type=int, metavar="N", help="Seed for reproducible random checks."
+            ["--seed"], type=click.IntRange(min=0), metavar="N",
+            help="Seed for reproducible random checks (a whole number >= 0)."
         )
     if name == "layout":
         return click.Option(
@@ -162,7 +149,7 @@ COMMAND_TABLE: dict[str, tuple[str, tuple[str, ...], str]] = {
               'matdiff solve "||X w - y||^2" --wrt w'),
     "shape": ("Parse, infer the shapes and draw the expression tree.", (),
               'matdiff shape "x^T A x" -d "A: n x n spd"'),
-    "eval": ("The numeric value of EXPR at the --let bindings.", ("let", "seed", "expect"),
+    "eval": ("The numeric value of EXPR at the --let bindings.", ("let", "expect"),
              'matdiff eval "x^T A x" --let "x=[[1],[2]]" --let "A=[[2,0],[0,3]]"'),
     "code": ("A generated function for the value and the derivative.", ("wrt", "lang"),
              'matdiff code "||A x - b||^2" --wrt x --lang numpy'),
@@ -171,7 +158,10 @@ COMMAND_TABLE: dict[str, tuple[str, tuple[str, ...], str]] = {
 
 def _make_command(name: str, summary: str, options: tuple[str, ...], example: str):
     def callback(**kwargs):
-        return run(name, **kwargs)
+        try:
+            return run(name, **kwargs)
+        except KeyboardInterrupt:  # before click turns it into Abort (and writes to stderr)
+            raise Interrupted() from None
 
     return click.Command(
         name,
@@ -208,9 +198,13 @@ class MatdiffGroup(click.Group):
                 if hint:
                     click.echo(f"hint: {hint}", err=True)
             status = e.exit_code
-        except click.exceptions.Abort:
-            click.echo("Aborted!", err=True)
-            status = 130
+        except (click.exceptions.Abort, Interrupted):
+            # Ctrl-C: one line saying so (a JSON object in json format), status 130
+            if _wants_json(args):
+                _write_json_error("interrupted", "interrupted (Ctrl-C)", _command_of(args))
+            else:
+                _diagnose("interrupted")
+            status = EXIT_INTERRUPTED
         if not standalone_mode:
             return status
         sys.exit(status if isinstance(status, int) else 0)
@@ -244,8 +238,9 @@ def _write_json_error(kind: str, message: str, command: str | None, hint=None) -
     obj = {"ok": False, "input": None, "command": command,
            "error": {"type": kind, "message": message, "line": None, "column": None,
                      "hint": hint}}
-    sys.stdout.write(to_json_line(obj, sys.stdout) + "\n")
-    sys.stdout.flush()
+    out = GuardedStream(sys.stdout, "standard output")
+    out.write(to_json_line(obj, out) + "\n")
+    out.flush()
 
 
 @click.group(
@@ -277,18 +272,31 @@ def run(name: str, expr, file, declare, fmt, **opts) -> int:
     from .errors import MatdiffError
     from .report import ErrorReport, Output
 
-    stdout = sys.stdout
+    stdout = GuardedStream(sys.stdout, "standard output")
     if fmt is None:
         fmt = "pretty" if stdout.isatty() else "text"
+    refuse_idle_options(name, opts)
     options = Options(command=name, fmt=fmt, **opts)
     write = FORMATS[fmt]
-    out = Output(stdout, sys.stderr)
+    out = Output(stdout, GuardedStream(sys.stderr, "standard error", quiet=True))
+    import warnings
+
+    with warnings.catch_warnings():
+        # Python's warnings (NumPy's overflow in a finite difference, ...) are
+        # not for users: what matters is in the report; and JSON mode writes
+        # JSON lines on standard output and nothing else anywhere
+        warnings.simplefilter("ignore")
+        return _write_all(name, expr, file, declare, options, write, out, COMMANDS[name])
+
+
+def _write_all(name, expr, file, declare, options, write, out, command) -> int:
+    from .report import ErrorReport
 
     statuses = []
-    for report in reports(name, expr, file, declare, options, COMMANDS[name]):
+    for report in reports(name, expr, file, declare, options, command):
         try:
             write(report, out)
-        except BrokenPipeError:  # the reader has gone: stop (see main)
+        except OutputFault:  # the output itself failed: stop (see main)
             raise
         except RecursionError:
             report = _too_deep(name, report.input, report.line)
@@ -304,6 +312,20 @@ def run(name: str, expr, file, declare, fmt, **opts) -> int:
             write(report, out)
         statuses.append(report.status)
     return worst(statuses)  # the one place the exit status is decided
+
+
+def refuse_idle_options(name: str, opts: dict) -> None:
+    """No option is accepted and then ignored: one that would do nothing with
+    the others given is a usage error (exit 2) that says what it needs."""
+    verifies = opts.get("check") or opts.get("expect") or name == "check"
+    if opts.get("lets") and name in ("grad", "diff", "jac", "hess") and not opts.get("check"):
+        raise click.UsageError(
+            f"--let gives the data of --check; `matdiff {name}` without --check uses no data "
+            "(add --check, or use `matdiff eval` for values)")
+    if opts.get("seed") is not None and not verifies:
+        raise click.UsageError(
+            "--seed makes the random points of --check and --expect reproducible; "
+            "give it with one of them")
 
 
 def reports(name, expr, file, declare, options, command):
@@ -342,8 +364,28 @@ def reports(name, expr, file, declare, options, command):
             result = _too_deep(name, item.source, line)
         except Exception as exc:
             result = _internal(exc, name, item.source, line)
-        # a command returns one report, or one per variable
-        yield from [result] if isinstance(result, Report) else result
+        # a command returns one report, or one per variable; never none at all
+        results = [result] if isinstance(result, Report) else list(result)
+        if not results:
+            results = [ErrorReport(nothing_to_do(name, item, options), name, input=item.source)]
+        yield from results
+
+
+def nothing_to_do(name: str, problem, options) -> MatdiffError:
+    """The error of a problem that has no variable to work on (e.g. ``grad "2"``):
+    bad input (exit 2), never a problem that silently has no output."""
+    source = problem.source
+    if name == "solve" and problem.symbols:
+        message = "nothing to solve for: every variable is bound by --let"
+        hint = "name the unknown with --wrt, or leave it out of --let"
+    else:
+        verb = {"solve": "solve for", "code": "generate code for"}.get(name, "differentiate")
+        message = f"nothing to {verb}: the expression has no variable"
+        hint = ("a constant's derivative is zero; matdiff differentiates expressions "
+                "of variables, e.g. x^T x")
+    return MatdiffError("usage", message, line=problem.line, column=1,
+                        end_column=len(source) + 1, source_line=source, hint=hint,
+                        statement=source)
 
 
 def _internal(exc, name, source, line):
@@ -369,19 +411,13 @@ def read_items(text: str, declare: tuple[str, ...]) -> list:
     from .document import read_document
 
     for decl in declare:
-        for item in read_document(decl, []):
+        for item in read_document("", [decl]):  # declarations only: a definition is bad input too
             if isinstance(item, MatdiffError):  # the language's own error, about -d
                 raise MatdiffError(
                     item.kind, f"in -d {decl!r}: {item.message}", column=item.column,
                     end_column=item.end_column, source_line=decl, hint=item.hint,
                     statement=decl,
                 )
-            raise input_error(
-                f"-d {decl!r} is an expression, not a declaration",
-                'declare shapes with -d, e.g. -d "A: n x n symmetric"; '
-                "the expression goes in EXPR",
-                statement=decl,
-            )
     items = read_document(text, list(declare))
     if not items:
         raise input_error(
@@ -428,35 +464,186 @@ def decode(data: bytes, origin: str) -> str:
     """Strict UTF-8 (a leading BOM is dropped); the offset of a bad byte is given."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line, column = _position_in_bytes(data, e.start)
-        raise input_error(
-            f"{origin} is not valid UTF-8: byte 0x{data[e.start]:02x} at offset {e.start}",
-            "save the input as UTF-8",
-            line, column,
-        ) from None
-    return _check_text(text, origin)
+    # a byte that is not UTF-8 becomes a lone surrogate: the statement holding
+    # it is an error (parser.py), the other problems are still solved
+    return _check_text(data.decode("utf-8", errors="surrogateescape"), origin)
 
 
 def _check_text(text: str, origin: str) -> str:
-    nul = text.find("\0")
-    if nul >= 0:
-        line = text.count("\n", 0, nul) + 1
-        column = nul - (text.rfind("\n", 0, nul) + 1) + 1
-        raise input_error(
-            f"{origin} contains a NUL byte",
-            "is this a binary file? matdiff reads text",
-            line, column,
-        )
+    # a NUL byte makes its statement an error (parser.py); \r and \r\n are line breaks
     return text.replace("\r\n", "\n")
 
 
-def _position_in_bytes(data: bytes, offset: int) -> tuple[int, int]:
-    line = data.count(b"\n", 0, offset) + 1
-    column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
-    return line, column
+# ---------------------------------------------------------------------------
+# Faults of the environment: the output cannot be written, Ctrl-C
+#
+# Each is named once, on standard error (never a traceback, never one line per
+# problem), with its own status (README "Exit status"):
+#   4    the results could not be written: standard output closed, disk full,
+#        an I/O error
+#   141  the reader of standard output went away (a broken pipe, as in
+#        ``matdiff ... | head -1``): quietly, like other Unix tools (128 + SIGPIPE)
+#   130  interrupted (Ctrl-C)
+
+EXIT_OUTPUT = 4
+EXIT_BROKEN_PIPE = 141
+EXIT_INTERRUPTED = 130
+
+
+class Interrupted(Exception):
+    """Ctrl-C while a command ran (raised past click, which would print to stderr)."""
+
+
+class OutputFault(Exception):
+    """Writing to a stream failed: the reader went away (``broken_pipe``) or the
+    stream cannot take it (closed, full, an I/O error)."""
+
+    def __init__(self, stream_name: str, error: BaseException | None = None):
+        self.stream_name = stream_name
+        self.error = error
+        self.broken_pipe = isinstance(error, BrokenPipeError)
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        if self.error is None:
+            return f"cannot write the results: {self.stream_name} is closed"
+        reason = getattr(self.error, "strerror", None) or str(self.error) or type(self.error).__name__
+        return f"cannot write the results to {self.stream_name}: {reason}"
+
+
+class GuardedStream:
+    """A text stream whose write faults become :class:`OutputFault`.
+
+    ``quiet``: faults are swallowed (standard error: a diagnostic that cannot be
+    written is dropped; the exit status still says what happened).
+    """
+
+    def __init__(self, stream, name: str, quiet: bool = False):
+        if isinstance(stream, GuardedStream):
+            stream = stream._stream
+        self._stream = stream
+        self.name = name
+        self.quiet = quiet
+
+    def _guard(self, op, *args):
+        if self._stream is None:
+            if self.quiet:
+                return None
+            raise OutputFault(self.name)
+        try:
+            return op(*args)
+        except (OSError, ValueError) as e:  # ValueError: I/O operation on closed file
+            if self.quiet:
+                return None
+            raise OutputFault(self.name, e) from None
+
+    def write(self, text: str):
+        return self._guard(lambda t: self._stream.write(t), text)
+
+    def flush(self):
+        return self._guard(lambda: self._stream.flush())
+
+    def isatty(self) -> bool:
+        try:
+            return bool(self._stream is not None and self._stream.isatty())
+        except (OSError, ValueError):
+            return False
+
+    @property
+    def encoding(self):
+        return getattr(self._stream, "encoding", None) or "utf-8"
+
+    def __getattr__(self, attr):
+        return getattr(self._stream, attr)
+
+
+def _diagnose(message: str) -> None:
+    """One line on standard error, if it can be written."""
+    err = GuardedStream(sys.stderr, "standard error", quiet=True)
+    err.write(f"matdiff: {message}\n")
+    err.flush()
+
+
+# What an ASCII-only (or Latin-1, ...) stream gets instead of the characters
+# it cannot carry: matdiff's own ASCII spellings where there is one (they read
+# back: xᵀ -> x^T, A⁻¹ -> A^-1, ‖x‖² -> ||x||^2, α -> alpha), a \\uXXXX escape
+# otherwise.
+ASCII_SPELLINGS = {
+    "⁻ᵀ": "^-T", "ᵀ": "^T", "⊙": ".*", "⊘": "./", "⊗": " kron ", "‖": "||", "×": "x",
+    "·": "*", "∇": "nabla", "𝟏": "ones", "…": "...", "→": "->", "σ": "sigmoid",
+    "├": "|", "└": "`", "│": "|", "─": "-", "√": "sqrt", "∂": "d", "≈": "~=", "≠": "!=",
+}
+SUPERSCRIPTS = "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"
+
+
+def _ascii_spellings(err: UnicodeEncodeError):
+    import re
+
+    from .render.pretty import GREEK
+
+    letters = {v: k for k, v in GREEK.items()}
+    run = err.object[err.start:err.end]
+    pattern = "|".join(sorted(map(re.escape, ASCII_SPELLINGS), key=len, reverse=True))
+
+    def one(m):
+        text = m.group(0)
+        if text in ASCII_SPELLINGS:
+            return ASCII_SPELLINGS[text]
+        if text[0] in SUPERSCRIPTS:  # an exponent: ² -> ^2, ⁻¹ -> ^-1
+            return "^" + text.translate(str.maketrans(SUPERSCRIPTS, "-0123456789"))
+        if text in letters:
+            return letters[text]
+        code = ord(text)
+        return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+    spelled = re.sub(f"(?:{pattern})|[{SUPERSCRIPTS}]+(?!ᵀ)|.", one, run, flags=re.S)
+    return spelled, err.end
+
+
+def _prepare_streams() -> bool:
+    """Make the standard streams safe to use; False when standard output is closed.
+
+    A closed descriptor 0, 1 or 2 is reopened on the null device (so that no file
+    matdiff opens lands there); a closed standard error drops diagnostics; a
+    stream whose encoding cannot carry a character gets an ASCII spelling.
+    """
+    import codecs
+
+    closed = []
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            closed.append(fd)
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    if 1 in closed:  # the results would go to the null device: a fault, not a success
+        sys.stdout = None
+    if sys.stderr is None or 2 in closed:
+        sys.stderr = open(os.devnull, "w")
+    try:
+        codecs.lookup_error("matdiff-ascii")
+    except LookupError:
+        codecs.register_error("matdiff-ascii", _ascii_spellings)
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if stream is not None and encoding not in ("utf8", "utf16", "utf32"):
+            try:
+                stream.reconfigure(errors="matdiff-ascii")
+            except (AttributeError, ValueError, OSError):
+                pass
+    return sys.stdout is not None
+
+
+def _silence_stdout() -> None:
+    """After a fault, what is left in the buffer goes nowhere (no second message)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+    except OSError:
+        pass
 
 
 def main(argv=None) -> None:
@@ -466,14 +653,26 @@ def main(argv=None) -> None:
     # expression nodes are interned and live as long as the process: the cyclic
     # collector would scan them again and again for nothing, so it runs rarely
     gc.set_threshold(100_000, 50, 100)
+    if not _prepare_streams():
+        _diagnose(OutputFault("standard output").describe())
+        sys.exit(EXIT_OUTPUT)
     try:
         cli.main(argv, prog_name="matdiff")
-    except BrokenPipeError:  # e.g. matdiff ... | head -1
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(1)
+    except OutputFault as fault:
+        _silence_stdout()
+        if fault.broken_pipe:
+            sys.exit(EXIT_BROKEN_PIPE)
+        _diagnose(fault.describe())
+        sys.exit(EXIT_OUTPUT)
+    except BrokenPipeError:  # e.g. click's own help text into a closed pipe
+        _silence_stdout()
+        sys.exit(EXIT_BROKEN_PIPE)
+    except OSError as e:  # click's own output (help, usage) could not be written
+        _silence_stdout()
+        _diagnose(OutputFault("standard output", e).describe())
+        sys.exit(EXIT_OUTPUT)
     except KeyboardInterrupt:
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,111 +12,91 @@
 Definitions and shared subexpressions become local variables, computed once,
 in dependency order (the DAG is never expanded).  A scalar function gets its
 gradients; any other function gets, for each variable, its derivative as a
-function of the direction (``jvp_X = lambda dX: ...``).  ``--lang jax`` writes
-the same code over ``jax.numpy``, whose names match NumPy's; ``--lang torch``
-translates the few names PyTorch spells differently through small helpers
-(new tensors take the inputs' dtype).
+function of the direction (``jvp_X = lambda dX: ...``).  Each library's code
+is rendered from the expression tree through its :class:`~.render.numpy.Target`
+(``--lang jax``: ``jax.numpy``; ``--lang torch``: PyTorch, new tensors in the
+inputs' dtype).  Every name the code introduces (locals, outputs, directions,
+the module) is fresh: it never shadows an argument (:mod:`matdiff_cli.names`).
 """
 from __future__ import annotations
-
-import re
 
 from .commands import Options
 from .derive import definitions_by_node, derive, shared_names
 from .errors import MatdiffError
-from .expr import SCALAR, walk
+from .expr import SCALAR, Diff, walk
+from .names import Names
 from .render import flatten, render_dag
-from .render.numpy import NumpyContext, diff_name, dimension_table, py_name, rule
+from .render.numpy import TARGETS, NumpyContext, dimension_table, rule, to_numpy
 from .report import OK, Report
 from .simplify import present
-
-PRELUDES = {"numpy": "import numpy as np", "jax": "import jax.numpy as jnp",
-            "torch": "import torch"}
-
-# the NumPy functions PyTorch spells differently; new tensors take the inputs' dtype
-TORCH_HELPERS = {
-    "_eye": "def _eye(dtype, n):\n    return torch.eye(n, dtype=dtype)",
-    "_ones": "def _ones(dtype, shape):\n    return torch.ones(shape, dtype=dtype)",
-    "_zeros": "def _zeros(dtype, shape):\n    return torch.zeros(shape, dtype=dtype)",
-    "_maximum": "def _maximum(a, b):\n    return torch.clamp(a, min=b)",
-    "_heaviside": "def _heaviside(a, at_zero):\n"
-                  "    return torch.heaviside(a, torch.tensor(at_zero, dtype=a.dtype))",
-    "_logaddexp": "def _logaddexp(a, b):\n"
-                  "    return torch.logaddexp(torch.as_tensor(a, dtype=b.dtype), b)",
-}
-
-# NumPy spellings -> PyTorch ones (the code is NumPy's, written by render.numpy)
-TORCH_NAMES = [
-    ('.reshape(-1, 1, order="F")', ".T.reshape(-1, 1)"),   # vec: column-major
-    ("np.eye(", "_eye(dtype, "), ("np.ones(", "_ones(dtype, "), ("np.zeros(", "_zeros(dtype, "),
-    ("np.maximum(", "_maximum("), ("np.heaviside(", "_heaviside("),
-    ("np.logaddexp(", "_logaddexp("), ("np.", "torch."),
-]
-
-
-def to_torch(line: str) -> str:
-    for old, new in TORCH_NAMES:
-        line = line.replace(old, new)
-    return line
 
 
 def generate(problem, variables, lang: str = "numpy") -> str:
     """The source of a function of the problem's variables: value and derivatives."""
-    if lang not in PRELUDES:
+    if lang not in TARGETS:
         raise MatdiffError("unsupported", f"--lang {lang} is not available",
                            hint="--lang numpy, jax or torch")
+    lib = TARGETS[lang]()
+    naming = Names.of(problem)
+    py = naming.python
     f = problem.expr
     scalar = f.shape == SCALAR
-    outputs = [("value", present(f), None)]
-    for var in variables:
-        der = derive(problem, var, "grad" if scalar else "diff", Options())
-        label = ("grad_" if scalar else "jvp_") + py_name(var.name)
-        outputs.append((label, present(der.result), None if scalar else var))
-    roots = [e for _, e, _ in outputs]
-    names = shared_names(roots, definitions_by_node(problem))
+    ders = [(var, present(derive(problem, var, "grad" if scalar else "diff", Options()).result))
+            for var in variables]
+    roots = [present(f)] + [e for _, e in ders]
+    names = shared_names(roots, definitions_by_node(problem), naming)
+    for n in names.values():
+        py(n)  # the locals' Python names first: outputs and helpers avoid them
+    outputs = [(naming.fresh("value"), roots[0], None)]
+    for var, e in ders:
+        prefix = "grad_" if scalar else "jvp_"
+        outputs.append((naming.fresh(prefix + py(var.name)), e, None if scalar else var))
+    if lang == "torch":
+        lib.dtype = naming.fresh("dtype")
     nodes = [n for r in roots for n in walk(r)]
+    # a piece that holds a direction dX is computed inside its lambda, the rest once
+    inner: dict = {}
+    for node in nodes:
+        if node not in inner:
+            inner[node] = isinstance(node, Diff) or any(inner[c] for c in node.children)
+    outer = {k: v for k, v in names.items() if not inner[k]}
     # sizes come from the arguments (a direction dX is in scope in its lambda only)
-    dims = dimension_table(list(problem.symbols.values()))
+    syms = list(problem.symbols.values())
+    dims = dimension_table(syms, (), naming)
 
     def code(e):
-        own = {k: v for k, v in names.items() if k is not e}
-        return flatten(render_dag(e, rule, NumpyContext(own, dims)))
+        own = {k: v for k, v in outer.items() if k is not e}
+        return flatten(render_dag(e, rule, NumpyContext(own, dims, naming, lib)))
 
     body, done = [], set()
     for node in nodes:  # named pieces, each once, after what it uses
-        name = names.get(node)
+        name = outer.get(node)
         if name is not None and name not in done:
             done.add(name)
-            body.append(f"{py_name(name)} = {code(node)}")
+            body.append(f"{py(name)} = {code(node)}")
     for label, e, var in outputs:
-        text = py_name(names[e]) if e in names else code(e)
-        body.append(f"{label} = lambda {diff_name(var)}: {text}" if var is not None
-                    else f"{label} = {text}")
+        if var is None:
+            body.append(f"{label} = {py(outer[e]) if e in outer else code(e)}")
+            continue
+        own = {k: v for k, v in names.items() if k is not e}
+        text = to_numpy(e, own, syms, naming, lib, free=outer)
+        body.append(f"{label} = lambda {py(naming.direction(var))}: {text}")
     body.append("return " + ", ".join(label for label, _, _ in outputs))
-    if lang == "torch":
-        body = [to_torch(line) for line in body]
-        if any("(dtype, " in line for line in body):
-            first = next((s for s in problem.symbols.values() if s.shape != SCALAR), None)
-            body.insert(0, f"dtype = {py_name(first.name)}.dtype" if first is not None
-                        else "dtype = torch.get_default_dtype()")
+    if lib.uses_dtype:
+        first = next((s for s in problem.symbols.values() if s.shape != SCALAR), None)
+        body.insert(0, f"{lib.dtype} = {py(first.name)}.dtype" if first is not None
+                    else f"{lib.dtype} = torch.get_default_dtype()")
 
-    args = ", ".join(py_name(s) for s in problem.symbols)
+    args = ", ".join(py(s) for s in problem.symbols)
     what = "gradient" if scalar else "derivative (a function of the direction)"
     wrt = ", ".join(v.name for v in variables)
-    doc = (f'"""{problem.source} and its {what} with respect to {wrt} '
+    source = problem.source.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    doc = (f'"""{source} and its {what} with respect to {wrt} '
            f'(generated by matdiff)."""')
     fname = "value_and_grad" if scalar else "value_and_jvp"
-    lines = [PRELUDES[lang], "", ""]
-    if lang == "torch":
-        for name, helper in TORCH_HELPERS.items():
-            if any(name + "(" in line for line in body):
-                lines += [helper, "", ""]
-    lines += [f"def {fname}({args}):", f"    {doc}"]
+    lines = [lib.prelude, "", "", f"def {fname}({args}):", f"    {doc}"]
     lines += ["    " + line for line in body]
-    source = "\n".join(lines) + "\n"
-    if lang == "jax":
-        source = re.sub(r"\bnp\.", "jnp.", source)
-    return source
+    return "\n".join(lines) + "\n"
 
 
 class CodeReport(Report):

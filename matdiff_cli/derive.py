@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .errors import MatdiffError
-from .expr import SCALAR, Expr, Sym, Transpose, walk
+from .expr import SCALAR, Diff, Expr, Sym, Transpose, walk
+from .names import Names, renamed
 from .report import (
-    FAILED, OK, Report, compact_shape, inferred_line, inferred_symbols, shape_json,
+    CANNOT, FAILED, OK, Report, compact_shape, inferred_line, inferred_symbols, shape_json,
 )
 from .simplify import present, simplify, tree_size
 
@@ -62,10 +63,29 @@ def resolve_wrt(problem, names) -> list:
     return out
 
 
+def _refuse_division_by_zero(problem) -> None:
+    """An expression that divides by something identically zero (``α / (β - β)``)
+    has no derivative: an error, never ``1 / 0`` as an answer."""
+    from .expr import Div, EDiv, EPow, Num, Power, Zeros
+
+    def zero(c):
+        return (isinstance(c, Num) and c.value == 0) or isinstance(c, Zeros)
+
+    for node in walk(simplify(problem.expr)):
+        if (isinstance(node, (Div, EDiv)) and zero(node.args[1])) or (
+                isinstance(node, (Power, EPow)) and zero(node.args[0]) and node.args[1] < 0):
+            raise MatdiffError(
+                "shape", "the expression divides by zero: a divisor is 0 for every value",
+                statement=problem.source, line=problem.line,
+                hint="a divisor such as β - β is identically zero; the expression has no "
+                     "value and no derivative")
+
+
 def derive(problem, var: Sym, command: str, options) -> Derivation:
     from .extract import d, read_gradient, read_jacobian, hessian
 
     f = problem.expr
+    _refuse_division_by_zero(problem)
     df = d(f, var)
     der = Derivation(command, problem, var, df, "differential", df, operator=True,
                      layout=options.layout)
@@ -86,6 +106,8 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
             der.kind = "operator"
             if options.vec:
                 der.vec = read_jacobian(df, var)
+                if options.layout == "denominator":  # the transpose, as for a Jacobian
+                    der.vec = simplify(Transpose(der.vec))
     elif command == "hess":
         if f.shape != SCALAR:
             raise MatdiffError(
@@ -107,7 +129,8 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
 
             G = gradient(f, var)
             more, complete = derivation(G, var, shown_as_names)
-            read = f"read off df = <G, d{var.name}>, and differentiate G"
+            read = (f"read off df = <G, {Names.of(problem).direction(var)}>, "
+                    "and differentiate G")
             der.steps += [Step("gradient", read, G)] + more
             der.steps_complete = der.steps_complete and complete
     return der
@@ -121,10 +144,14 @@ def _row_gradient(df, var):
 
 # ---------------------------------------------------------------- naming
 
-def shared_names(exprs, taken: dict) -> dict:
+def shared_names(exprs, taken: dict, naming=None) -> dict:
     """Name the nontrivial subexpressions used more than once (t1, t2, ...).
 
-    ``taken`` maps nodes to names already in use (the problem's definitions)."""
+    ``taken`` maps nodes to names already in use (the problem's definitions);
+    ``naming`` (:class:`matdiff_cli.names.Names`) gives fresh names, never a
+    name of the problem (a variable may be called ``t1``)."""
+    if naming is None:
+        naming = Names(set(taken.values()))
     counts: dict = {}
     order = []
     for e in exprs:
@@ -133,17 +160,12 @@ def shared_names(exprs, taken: dict) -> dict:
             for c in node.children:
                 counts[c] = counts.get(c, 0) + 1
     names = dict(taken)
-    used = set(taken.values())
-    k = 0
     for node in order:
         if node in names or counts.get(node, 0) < 2 or tree_size(node) < 8:
             continue
         if not node.children:
             continue
-        k += 1
-        while f"t{k}" in used:
-            k += 1
-        names[node] = f"t{k}"
+        names[node] = naming.numbered("t")
     return names
 
 
@@ -164,19 +186,40 @@ LABELS = {
     "jacobian": "J",
     "operator": "dF",
     "hessian": "∇²_{v} f",
-    "hessian_operator": "H[d{v}]",
+    "hessian_operator": "H[{d}]",
+}
+
+
+# the result's name in LaTeX, when a problem has several results ({v}: the variable)
+LATEX_LABELS = {
+    "gradient": r"\nabla_{{{v}}} f",
+    "differential": r"\mathrm{{d}}f",
+    "jacobian": r"J_{{{v}}}",
+    "operator": r"\mathrm{{d}}F",
+    "hessian": r"\nabla^2_{{{v}}} f",
+    "hessian_operator": r"H[{d}]",
+}
+
+# ... and in words, as a comment line of text and NumPy output
+WORD_LABELS = {
+    "gradient": "gradient",
+    "differential": "differential",
+    "jacobian": "Jacobian",
+    "operator": "derivative (the operator dF)",
+    "hessian": "Hessian",
+    "hessian_operator": "Hessian operator",
 }
 
 
 # the last step of a derivation: how the result is read off the differential
 READ_OFF = {
-    "gradient": "read off: move d{v} to the end of every term (cyclic trace, transposes), "
-                "df = <G, d{v}> = tr(G^T d{v}), so the gradient is G",
-    "differential": "the differential is linear in d{v}",
-    "jacobian": "read off: vec(df) = J vec(d{v}), by vec(P d{v} Q) = (Q^T ⊗ P) vec(d{v})",
-    "operator": "the derivative is the linear operator d{v} -> dF",
-    "hessian": "differentiate the gradient again and read off d(∇f) = H d{v}",
-    "hessian_operator": "differentiate the gradient again: H[d{v}] = d(∇f)",
+    "gradient": "read off: move {d} to the end of every term (cyclic trace, transposes), "
+                "df = <G, {d}> = tr(G^T {d}), so the gradient is G",
+    "differential": "the differential is linear in {d}",
+    "jacobian": "read off: vec(df) = J vec({d}), by vec(P {d} Q) = (Q^T ⊗ P) vec({d})",
+    "operator": "the derivative is the linear operator {d} -> dF",
+    "hessian": "differentiate the gradient again and read off d(∇f) = H {d}",
+    "hessian_operator": "differentiate the gradient again: H[{d}] = d(∇f)",
 }
 
 
@@ -191,19 +234,26 @@ class DerivativeReport(Report):
         self.status = OK
         self.extra: dict = {}          # check / expect fields, added by trust commands
         self.notes: list[str] = []     # human lines (text as comments)
+        self.labelled = False          # one of several results of a problem: say which
+        self.remarks: list[str] = []   # an option that does not apply here, and why
         self.shown = present(der.result)
         self.shown_df = present(der.differential)
         self.shown_vec = present(der.vec) if der.vec is not None else None
         outputs = [self.shown] + ([self.shown_vec] if self.shown_vec is not None else [])
+        self.naming = Names.of(der.problem)
+        self.direction = self.naming.direction(der.var)   # dX, or d_X when dX is taken
         self.defs = definitions_by_node(der.problem)   # steps are written with them
-        self.names = shared_names(outputs, self.defs)
+        if self.direction != "d" + der.var.name:
+            self.defs[Diff(der.var)] = self.direction
+        self.names = shared_names(outputs, self.defs, self.naming)
         self._df_names = None
 
     # -- pieces
     def label(self) -> str:
         from .render.pretty import pretty_name
 
-        return LABELS[self.der.kind].format(v=pretty_name(self.der.var.name))
+        return LABELS[self.der.kind].format(v=pretty_name(self.der.var.name),
+                                            d=pretty_name(self.direction))
 
     def named_lines(self, render, exprs, names=None) -> list[tuple[str, str]]:
         """(name, rendered body) of every named piece the outputs use, in dependency order.
@@ -214,23 +264,30 @@ class DerivativeReport(Report):
         for e in exprs:
             for node in walk(e):
                 name = names.get(node)
-                if name is None or name in seen or node in exprs:
+                if name is None or name in seen or node in exprs or type(node) is Diff:
                     continue
                 seen.add(name)
                 out.append((name, render(node, names=names)))
         return out
 
     def top(self, e) -> dict:
-        """The names to print e with (the root is written out even when named: a result
-        is never just a name)."""
-        return self.names
+        """The names to print e with: all but e's own (a result is never just a name)."""
+        return {k: v for k, v in self.names.items() if k is not e or type(k) is Diff}
+
+    @staticmethod
+    def bound(names: dict) -> dict:
+        """The names NumPy code binds inside (a direction is the lambda's parameter)."""
+        return {k: v for k, v in names.items() if type(k) is not Diff}
+
+    def code_names(self, e) -> dict:
+        return self.bound(self.top(e))
 
     def df_names(self) -> dict:
         """The names to print the differential with: the result's, and its own shared
         pieces (a differential through definitions shares them as the result does;
         written as a tree it would double with each definition)."""
         if self._df_names is None:
-            self._df_names = shared_names([self.shown_df], self.names)
+            self._df_names = shared_names([self.shown_df], self.names, self.naming)
         return self._df_names
 
     def df_where(self, render) -> list[tuple[str, str]]:
@@ -275,12 +332,14 @@ class DerivativeReport(Report):
             "latex": to_latex(self.shown, names=self.top(self.shown)),
         }
         if der.operator:
-            result["direction"] = "d" + der.var.name
+            result["direction"] = self.direction
             result["numpy"], why = numpy_or_none(to_numpy_operator, self.shown, der.var,
-                                                 names=self.top(self.shown), bound=self.scope())
+                                                 names=self.code_names(self.shown),
+                                                 bound=self.scope(), naming=self.naming)
         else:
             result["numpy"], why = numpy_or_none(to_numpy, self.shown,
-                                                 names=self.top(self.shown), bound=self.scope())
+                                                 names=self.code_names(self.shown),
+                                                 bound=self.scope(), naming=self.naming)
         if why:
             result["numpy_error"] = why
         where = self.named_lines(to_text, self._exprs())
@@ -290,7 +349,9 @@ class DerivativeReport(Report):
             result["vec"] = {"text": to_text(self.shown_vec, names=self.names),
                              "latex": to_latex(self.shown_vec, names=self.names),
                              "numpy": numpy_or_none(to_numpy, self.shown_vec,
-                                                    names=self.names, bound=self.scope())[0]}
+                                                    names=self.bound(self.names),
+                                                    bound=self.scope(),
+                                                    naming=self.naming)[0]}
         out = {
             "ok": self.status == OK, "input": self.input, "command": self.command,
             "wrt": der.var.name,
@@ -300,6 +361,9 @@ class DerivativeReport(Report):
             "differential": self._differential_json(to_text, to_latex),
             "result": result,
         }
+        python_names = renamed(self.naming, syms)
+        if python_names:  # the numpy field's names for variables Python cannot use as is
+            out["python_names"] = python_names
         functions = self.derived_functions()
         if functions:
             out["functions"] = {name: text.split(" = ", 1)[1] for name, text in functions.items()}
@@ -307,6 +371,8 @@ class DerivativeReport(Report):
             out["steps"] = [{"rule": s.rule, "identity": s.identity,
                              "text": to_text(present(s.expr), names=self.defs)}
                             for s in der.steps]
+        if self.remarks:
+            out["remarks"] = list(self.remarks)
         out.update(self.extra)
         return out
 
@@ -319,135 +385,197 @@ class DerivativeReport(Report):
             out["where"] = dict(where)
         return out
 
+    def word_label(self) -> str:
+        """``gradient with respect to x``: the comment line that says what a result is."""
+        return f"{WORD_LABELS[self.der.kind]} with respect to {self.der.var.name}"
+
+    def latex_label(self) -> str:
+        from .render.latex import to_latex
+
+        from .render.latex import latex_name
+
+        var = self.der.var
+        d = (r"\mathrm{d}" + to_latex(var) if self.direction == "d" + var.name
+             else latex_name(self.direction))
+        return LATEX_LABELS[self.der.kind].format(v=to_latex(var), d=d)
+
+    def vec_caption(self) -> str:
+        d = self.direction
+        if self.der.layout == "denominator" and self.der.kind == "operator":
+            return f"vec(dF) = J^T vec({d}), in denominator layout J^T ="
+        return f"vec(dF) = J vec({d}) with J ="
+
+    def step_lines(self) -> list[str]:
+        """--steps as lines of words (each output format makes them comments)."""
+        from .render.text import to_text
+
+        der = self.der
+        if not der.steps:
+            return []
+        lines = [f"d/d{der.var.name} of {self.input}"]
+        simplified = ([f"  simplify: df = {to_text(self.shown_df, names=self.df_names())}"]
+                      + [f"    where {n} = {body}" for n, body in self.df_where(to_text)])
+        for s in der.steps:
+            if s.rule == "gradient":  # the first derivation ends here
+                lines.extend(simplified)
+                simplified = None
+            lines.append(f"  {s.rule}: {s.identity}")
+            lines.append(f"    = {to_text(present(s.expr), names=self.defs)}")
+        if not der.steps_complete:
+            lines.append("  ... (further steps omitted)")
+        if simplified:
+            lines.extend(simplified)
+        lines.append(f"  {READ_OFF[der.kind].format(d=self.direction)}")
+        return lines
+
+    def verdicts(self) -> list[str]:
+        """The verdicts of --check / --expect, one line each (and the remarks)."""
+        return list(self.notes) + list(self.remarks)
+
     def to_text(self) -> str:
         from .render.text import to_text
 
         der = self.der
         lines = inferred_line(der.problem)
-        if der.steps:
-            simplified = "\n".join(
-                [f"#   simplify: df = {to_text(self.shown_df, names=self.df_names())}"]
-                + [f"#     where {n} = {body}" for n, body in self.df_where(to_text)])
-            lines.append(f"# d/d{der.var.name} of {self.input}")
-            for s in der.steps:
-                if s.rule == "gradient":  # the first derivation ends here
-                    lines.append(simplified)
-                    simplified = None
-                lines.append(f"#   {s.rule}: {s.identity}")
-                lines.append(f"#     = {to_text(present(s.expr), names=self.defs)}")
-            if not der.steps_complete:
-                lines.append("#   ... (further steps omitted)")
-            if simplified:
-                lines.append(simplified)
-            lines.append(f"#   {READ_OFF[der.kind].format(v=der.var.name)}")
+        # the user functions, so that f(u) and f'(u) in the result read back
+        lines += [f"{n}({p}) := {b}" for n, (p, b) in
+                  (getattr(der.problem, "functions", None) or {}).items()]
+        if der.operator:  # the direction dX, so that the operator reads back
+            from .report import shape_decl
+
+            lines.append(f"{self.direction}: {shape_decl(der.var.shape)}  # the direction")
+        # the named pieces first: the steps' df and the result use them
         for name, body in self.named_lines(to_text, self._exprs()):
             lines.append(f"{name} = {body}")
+        lines.extend("# " + line for line in self.step_lines())
+        if self.labelled:
+            lines.append("# " + self.word_label())
         lines.append(to_text(self.shown, names=self.top(self.shown)))
         if self.shown_vec is not None:
-            lines.append(f"# d vec(F) = J d vec(d{der.var.name}) with J =")
+            lines.append("# " + self.vec_caption())
             lines.append(to_text(self.shown_vec, names=self.names))
-        lines.extend("# " + n for n in self.notes)
+        lines.extend("# " + n for n in self.verdicts())
         lines.extend("# where " + f for f in self.derived_functions().values())
         return "\n".join(lines)
 
     def to_latex(self) -> str:
-        from .render.latex import to_latex
+        from .render.latex import comment_lines, latex_name, to_latex
 
-        lines = [f"{name} = {body}" for name, body in self.named_lines(to_latex, self._exprs())]
-        lines.append(to_latex(self.shown, names=self.top(self.shown)))
+        lines = [f"{latex_name(name)} = {body}"  # t_{1}, as the body refers to it
+                 for name, body in self.named_lines(to_latex, self._exprs())]
+        lines += comment_lines(self.step_lines(), "%")
+        result = to_latex(self.shown, names=self.top(self.shown))
+        lines.append(f"{self.latex_label()} = {result}" if self.labelled else result)
+        if self.shown_vec is not None:
+            lines += comment_lines([self.vec_caption()], "%")
+            lines.append(to_latex(self.shown_vec, names=self.names))
+        lines += comment_lines(self.verdicts(), "%")
+        lines += comment_lines(["where " + f for f in self.derived_functions().values()], "%")
         return "\n".join(lines)
 
     def to_numpy(self) -> str:
+        from .render.latex import comment_lines
         from .render.numpy import to_numpy, to_numpy_operator
 
+        lines = comment_lines(self.step_lines(), "#")
+        if self.labelled:
+            lines += comment_lines([self.word_label()], "#")
         if self.der.operator:
-            return to_numpy_operator(self.shown, self.der.var, names=self.top(self.shown),
-                                     bound=self.scope())
-        return to_numpy(self.shown, names=self.top(self.shown), bound=self.scope())
+            lines.append(to_numpy_operator(self.shown, self.der.var, names=self.code_names(self.shown),
+                                           bound=self.scope(), naming=self.naming))
+        else:
+            lines.append(to_numpy(self.shown, names=self.code_names(self.shown),
+                                  bound=self.scope(), naming=self.naming))
+        if self.shown_vec is not None:
+            lines += comment_lines([self.vec_caption()], "#")
+            lines.append(to_numpy(self.shown_vec, names=self.bound(self.names),
+                                  bound=self.scope(), naming=self.naming))
+        lines += comment_lines(self.verdicts(), "#")
+        return "\n".join(lines)
 
     def to_pretty(self, console) -> None:
         from rich.text import Text
 
-        from .render.pretty import pretty_name, to_rich_text
+        from .render.pretty import hanging, pretty_name, to_rich_text
 
         der = self.der
-        head = Text(self.input or "", style="bold")
-        shapes = "  ".join(f"{pretty_name(s.name)}: {compact_shape(s.shape)}{' ' + ' '.join(sorted(s.props)) if s.props else ''}"
-                           for s in der.problem.symbols.values())
-        head.append("    " + shapes, style="dim")
+        head = Text((self.input or "") + "    ", style="bold")
+        shapes = Text("  ".join(f"{pretty_name(s.name)}: {compact_shape(s.shape)}{' ' + ' '.join(sorted(s.props)) if s.props else ''}"
+                                for s in der.problem.symbols.values()), style="dim")
         inferred = inferred_symbols(der.problem)
         if inferred:
-            head.append(f"  (inferred: {', '.join(pretty_name(s.name) for s in inferred)})",
-                        style="dim italic")
-        console.print(head)
+            shapes.append(f"  (inferred: {', '.join(pretty_name(s.name) for s in inferred)})",
+                          style="dim italic")
+        console.print(hanging(head, shapes))
+        # the named pieces first: the lines below use them
+        for name, body in self.named_lines(lambda e, names: e, self._exprs()):
+            console.print(hanging(Text(f"  {pretty_name(name)} = ", style="bold"),
+                                  to_rich_text(body, names=self.names)))
         if der.steps:
             for i, s in enumerate(der.steps, 1):
                 if s.rule == "gradient":  # the first derivation ends here
-                    self._pretty_df(console, "  df = ")
-                line = Text(f"  {i:>2}. {s.rule}", style="cyan")
-                line.append(f"   {s.identity}", style="dim")
-                console.print(line)
-                body = Text("      = ")
-                body.append_text(to_rich_text(present(s.expr), names=self.defs))
-                console.print(body)
+                    self._pretty_df(console)
+                console.print(hanging(Text(f"  {i:>2}. {s.rule}   ", style="cyan"),
+                                      Text(s.identity, style="dim")))
+                console.print(hanging("      = ", to_rich_text(present(s.expr), names=self.defs)))
             if not der.steps_complete:
                 console.print(Text("      … further steps omitted", style="dim"))
         shown_df = any(s.rule == "gradient" for s in der.steps)  # a Hessian's: shown above
         if der.steps and not shown_df:
-            line = Text(f"  {len(der.steps) + 1:>2}. simplify", style="cyan")
-            line.append("   collect terms, rotate traces, use the declared properties", style="dim")
-            console.print(line)
+            console.print(hanging(Text(f"  {len(der.steps) + 1:>2}. simplify   ", style="cyan"),
+                                  Text("collect terms, rotate traces, use the declared "
+                                       "properties", style="dim")))
         if (der.kind != "differential" or der.steps) and not shown_df:
-            self._pretty_df(console, "  df = ")
+            self._pretty_df(console)
         if der.steps:
-            console.print(Text(f"  {len(der.steps) + (1 if shown_df else 2):>2}. " +
-                               READ_OFF[der.kind].format(v=der.var.name), style="cyan"))
-        for name, body in self.named_lines(lambda e, names: e, self._exprs()):
-            line = Text(f"  {pretty_name(name)} = ", style="bold")
-            line.append_text(to_rich_text(body, names=self.names))
-            console.print(line)
-        line = Text(f"  {self.label()} = ", style="bold green")
-        line.append_text(to_rich_text(self.shown, names=self.top(self.shown)))
-        console.print(line)
+            console.print(hanging(Text(f"  {len(der.steps) + (1 if shown_df else 2):>2}. ",
+                                       style="cyan"),
+                                  Text(READ_OFF[der.kind].format(d=pretty_name(self.direction)), style="cyan")))
+        console.print(hanging(Text(f"  {self.label()} = ", style="bold green"),
+                              to_rich_text(self.shown, names=self.top(self.shown))))
         if self.shown_vec is not None:
-            line = Text(f"  d vec(F) = J d vec(d{der.var.name}),  J = ", style="bold")
-            line.append_text(to_rich_text(self.shown_vec, names=self.names))
-            console.print(line)
+            console.print(hanging(Text("  " + self.vec_caption() + " ",
+                                       style="bold"),
+                                  to_rich_text(self.shown_vec, names=self.names)))
         for f in self.derived_functions().values():
-            console.print(Text("  where " + f, style="dim"))
-        for n in self.notes:
-            bad = "FAILED" in n or n.startswith("expect: differs")
-            console.print(Text("  " + n, style="bold red" if bad else "green"))
+            console.print(hanging("  where ", Text(f, style="dim"), head_style="dim"))
+        for n in self.verdicts():
+            bad = "FAILED" in n or n.startswith(("expect: differs", "check not made"))
+            console.print(hanging("  ", Text(n, style="bold red" if bad else "green")))
 
-
-    def _pretty_df(self, console, head: str) -> None:
+    def _pretty_df(self, console) -> None:
         """The differential line, with its own named pieces after it."""
         from rich.text import Text
 
-        from .render.pretty import pretty_name, to_rich_text
+        from .render.pretty import hanging, pretty_name, to_rich_text
 
         names = self.df_names()
-        line = Text(head, style="bold")
-        line.append_text(to_rich_text(self.shown_df, names=names))
-        console.print(line)
+        console.print(hanging(Text("  df = ", style="bold"),
+                              to_rich_text(self.shown_df, names=names)))
         for name, body in self.df_where(lambda e, names: e):
-            line = Text(f"      where {pretty_name(name)} = ", style="dim")
-            line.append_text(to_rich_text(body, names=names))
-            console.print(line)
+            console.print(hanging(Text(f"      where {pretty_name(name)} = ", style="dim"),
+                                  to_rich_text(body, names=names)))
 
 
 def report_for(problem, var, name, options) -> DerivativeReport:
     """Derive, then verify as asked (--check, --expect)."""
     der = derive(problem, var, name, options)
     report = DerivativeReport(der)
+    # an option that does not apply to this problem's result says so (never silence)
+    if options.vec and der.vec is None and name in ("jac", "hess"):
+        report.remarks.append(f"--vec: the {WORD_LABELS[der.kind]} is already the matrix "
+                            f"of the derivative on vec({var.name})")
+    if options.layout == "denominator" and name == "jac" and der.operator and der.vec is None:
+        report.remarks.append("--layout applies to a Jacobian matrix; this derivative is the "
+                            "operator dF (add --vec for its matrix)")
     if options.check:
         from .trust import numeric_check
 
         result = numeric_check(der, options.seed, bindings=options.bindings())
         report.extra["check"] = result.to_json()
         report.notes.append(result.summary())
-        if not result.passed:
-            report.status = FAILED
+        if not result.passed:   # a check that could not be made is not a failed one
+            report.status = CANNOT if result.inconclusive else FAILED
     if options.expect:
         from .trust import compare
 
@@ -455,7 +583,7 @@ def report_for(problem, var, name, options) -> DerivativeReport:
         report.extra["expect"] = cmp.to_json()
         report.notes.append(cmp.summary())
         if not cmp.equal:
-            report.status = FAILED
+            report.status = max(report.status, FAILED)
     return report
 
 
@@ -479,8 +607,8 @@ def located(command):
 def derivative_command(name: str):
     """The CLI command `name` (diff, grad, jac, hess): a list of reports, one per variable."""
     def command(problem, options):
-        return [report_for(problem, var, name, options)
-                for var in resolve_wrt(problem, options.wrt)]
+        return labelled([report_for(problem, var, name, options)
+                         for var in resolve_wrt(problem, options.wrt)])
     command.__name__ = f"{name}_command"
     return located(command)
 
@@ -488,10 +616,20 @@ def derivative_command(name: str):
 @located
 def check_command(problem, options):
     """matdiff check: the gradient and the Hessian of a scalar (the Jacobian operator
-    of anything else), each verified by finite differences."""
+    of anything else), each verified by finite differences; --expect is a claimed
+    first derivative, compared with the gradient (or the Jacobian) only."""
     from dataclasses import replace
 
     opts = replace(options, check=True)
     names = ("grad", "hess") if problem.expr.shape == SCALAR else ("jac",)
-    return [report_for(problem, var, name, opts)
-            for var in resolve_wrt(problem, options.wrt) for name in names]
+    return labelled([report_for(problem, var, name,
+                                opts if name != "hess" else replace(opts, expect=None))
+                     for var in resolve_wrt(problem, options.wrt) for name in names])
+
+
+def labelled(reports: list) -> list:
+    """Several results for one problem: each says what it is and for which variable."""
+    if len(reports) > 1:
+        for r in reports:
+            r.labelled = True
+    return reports

@@ -19,7 +19,7 @@ from typing import Optional, Sequence, Union
 
 from .errors import MatdiffError
 from .expr import PROPERTIES, Expr, Sym
-from .parser import Node, Source, parse_statement, split_statements
+from .parser import Node, NumberError, Source, parse_statement, read_number, split_statements
 from .shapes import (
     RESERVED, SCALAR, DefInfo, Elaborator, FuncInfo, Scope, SymInfo, dim_product,
     reserved_message,
@@ -41,13 +41,16 @@ class Problem:
     inferred: frozenset             # names of the symbols whose shapes were inferred
     _scope: Optional[Scope] = field(default=None, repr=False, compare=False)
 
-    def parse(self, text: str, directions: Sequence[str] = ()) -> Expr:
+    def parse(self, text: str, directions: Sequence[str] = (), shape=None,
+              known_only: bool = False) -> Expr:
         """Another expression in this problem's scope: same declarations,
         definitions and inferred shapes (e.g. ``--expect "2 A X B"``).  For each
         variable X in ``directions``, ``dX`` is in scope too, with X's shape
-        (an operator claim such as ``2 A dX B``)."""
+        (an operator claim such as ``2 A dX B``).  ``shape``: the shape the
+        expression should have, where its own does not fix it (a bare ``I``);
+        ``known_only``: a name the scope does not know is an error."""
         src = Source(text)
-        spans = split_statements(text)
+        spans = split_statements(src.text)
         if len(spans) != 1:
             raise MatdiffError("syntax", "expected one expression" if spans else
                                "the expression is empty", line=1, column=1, source_line=text,
@@ -62,12 +65,25 @@ class Problem:
             # what the document declared after this problem is not in its scope
             for name in [n for n in table if (getattr(table[n], "line", None) or 0) > self.line]:
                 table.hide(name)
-        for name in directions:
+        for name in [n for n in scope.failed if scope.failed[n] > self.line]:
+            scope.failed.hide(name)  # a later failure does not reach back to this problem
+        for name in directions:  # a dict gives each direction's name (else dX)
             info = scope.symbols.get(name)
-            if info is not None and "d" + name not in scope.symbols:
-                scope.symbols["d" + name] = replace(info, name="d" + name, declared=True)
+            dname = directions[name] if isinstance(directions, dict) else "d" + name
+            if info is not None and dname not in scope.symbols:
+                scope.symbols[dname] = replace(info, name=dname, declared=True)
         el = Elaborator(scope, src, span)
-        expr, _ = el.finish(el.infer(node.kids[0]))
+        known = set(scope.symbols) if known_only else None
+        root = el.infer(node.kids[0])
+        for name in el.appear if known_only else ():
+            if name not in known:
+                where = el.sym_plans[name].node
+                raise src.error("name", f"unknown name '{name}': the problem has no "
+                                "variable of that name", where.start, where.end, span=span,
+                                hint="use the problem's variables, or declare it with -d")
+        if shape is not None:
+            el.u.unify_shapes(root.shape, shape)  # all or nothing: a misfit is reported later
+        expr, _ = el.finish(root)
         return expr
 
 
@@ -89,8 +105,12 @@ class Document:
             try:
                 node = parse_statement(src, *span)
                 if only_declarations and node.kind != "decl":
-                    raise src.error("syntax", "expected a declaration such as `A: n x n symmetric`",
-                                    node.start, node.end, span=span)
+                    what = {"problem": "an expression", "def": "a definition",
+                            "fundef": "a function definition"}[node.kind]
+                    raise src.error("syntax", f"expected a declaration such as `A: n x n symmetric`; "
+                                              f"this is {what}, not a declaration", node.start, node.end,
+                                    "declarations ahead of the input (-d) give shapes only; write "
+                                    "definitions and expressions in the input", span=span)
                 if node.kind == "problem":
                     item = self._problem(node, src, span)
                 else:  # a declaration or definition changes the scope, or nothing
@@ -111,23 +131,34 @@ class Document:
                 self.items.append(item)
 
     def _failed(self, src: Source, span) -> None:
-        """Remember the names a failed declaration or definition meant to introduce."""
+        """Remember the names a failed declaration or definition meant to introduce.
+
+        Later uses of such a name are errors that point here.  A failed
+        redefinition drops the earlier definition (or function), and a failed
+        redeclaration hides the earlier shape from later statements: the user
+        meant to change it, so its old meaning is never used silently
+        (definitions written before keep the meaning they were checked with)."""
         text = src.text[span[0]:span[1]]
         line = src.locate(span[0])[0]
         m = _DECL_NAMES.match(text)
-        names = []
+        names, table = [], None
         if m and not m.group(0).endswith(":="):
             if m.group(2) == ":":
                 names = [n.strip() for n in m.group(1).split(",")]
             elif m.group(2) == "=":
-                names = [m.group(1).strip()]
+                names, table = [m.group(1).strip()], self.scope.defs
         else:
             f = _FUNC_NAME.match(text)
             if f:
-                names = [f.group(1)]
+                names, table = [f.group(1)], self.scope.funcs
         for n in names:
-            if n and n not in self.scope.symbols and n not in self.scope.defs:
-                self.scope.failed[n] = line
+            if not n or (n in self.scope.symbols and table is not None):
+                continue  # a definition of a variable's name fails on its own; the variable stays
+            if n in self.scope.defs or n in self.scope.funcs:
+                if table is None or n not in table:  # e.g. declaring a defined name: its own error
+                    continue
+                del table[n]
+            self.scope.failed[n] = line
 
     # declarations
 
@@ -145,7 +176,10 @@ class Document:
             value = None
             for tok in dim:
                 if tok.type == "NUMBER":
-                    v = _positive_int(tok.value)
+                    try:
+                        v = _positive_int(tok.value)
+                    except NumberError as e:
+                        raise err("syntax", e.message, tok, e.hint) from None
                     if v is None:
                         raise err("shape", f"a dimension must be a positive integer or a name, "
                                            f"not {tok.value}", tok)
@@ -297,12 +331,9 @@ _FUNC_NAME = re.compile(r"\s*([^\W\d]\w*)\s*\(\s*[^\W\d]\w*\s*\)\s*:=")
 
 
 def _positive_int(text: str) -> Optional[int]:
-    try:
-        from fractions import Fraction
-
-        v = Fraction(text)
-    except (ValueError, ZeroDivisionError):
-        return None
+    """The value of a dimension written as a number, None unless a positive
+    integer; a number out of range raises NumberError."""
+    v = read_number(text)
     return int(v) if v.denominator == 1 and v > 0 else None
 
 
@@ -318,6 +349,7 @@ def _check_body(body: Node, fname: str, param: str, src: Source, span) -> None:
     """A user function's body: only its parameter, numbers, arithmetic and
     elementwise functions (it is a scalar function, applied entrywise)."""
     from .expr import ELEMENTWISE
+    from .usersym import SIGMOID_NAMES
 
     stack = [body]
     while stack:
@@ -327,7 +359,8 @@ def _check_body(body: Node, fname: str, param: str, src: Source, span) -> None:
             bad = "a norm" if k.kind == "norm" else "this"
         elif k.kind == "name" and k.val != param:
             bad = f"'{k.val}'"
-        elif k.kind == "apply" and (k.val not in ELEMENTWISE or len(k.kids) != 1):
+        elif k.kind == "apply" and (k.val not in ELEMENTWISE + (param,) + SIGMOID_NAMES
+                                    or len(k.kids) != 1):
             bad = f"'{k.val}(...)'"
         elif k.kind == "post" and k.val[0] not in ("pow", "epow"):
             bad = "a transpose" if k.val[0] == "T" else "an inverse"

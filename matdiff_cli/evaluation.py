@@ -1,25 +1,35 @@
 """eval and solve: the commands that turn expressions into numbers.
 
 Both bind data with ``--let NAME=VALUE`` (JSON-style nested lists); the data
-fixes the dimensions, and shapes are checked against the declarations.
+fixes the dimensions, and shapes are checked against the declarations.  A
+number is never invented: a dimension the data does not fix, sizes that would
+not fit in memory, a value that is not finite at the data (a singular inverse,
+the log of a negative number) and a Hessian singular at the data are errors
+that say why, not nan with exit 0.
 """
 from __future__ import annotations
 
 from .derive import located
-from .expr import symbols
+from .expr import Num, symbols
+from .names import Names
 from .report import Report, inferred_line, inferred_symbols, shape_json
 
 
 def _fmt(v) -> str:
-    """A value for reading: a number, or nested lists with 4 decimals."""
+    """A value for reading: a number, or nested lists, each number to 6
+    significant digits (1e-08 stays 1e-08, never 0.0000)."""
     import numpy as np
 
     a = np.asarray(v, dtype=float)
     if a.size == 1:
-        return f"{float(a.reshape(())):.6g}"
-    if a.ndim == 2 and a.shape[1] == 1:
-        return "[" + ", ".join(f"{x:.4f}" for x in a[:, 0]) + "]"
-    return "[" + ", ".join("[" + ", ".join(f"{x:.4f}" for x in row) + "]" for row in a) + "]"
+        return _num(float(a.reshape(())))
+    if a.ndim == 1 or (a.ndim == 2 and a.shape[1] == 1):
+        return "[" + ", ".join(_num(x) for x in a.reshape(-1)) + "]"
+    return "[" + ", ".join("[" + ", ".join(_num(x) for x in row) + "]" for row in a) + "]"
+
+
+def _num(x: float) -> str:
+    return f"{float(x):.6g}"
 
 
 def _json_value(v):
@@ -33,41 +43,199 @@ def _json_value(v):
     return a.tolist()
 
 
+# --expect with eval: the value and the claim agree to this relative tolerance
+# (eval prints 6 significant digits: a printed value copied into --expect holds)
+EXPECT_RTOL = 1e-6
+EXPECT_ATOL = 1e-12
+
+
 class EvalReport(Report):
     command = "eval"
 
-    def __init__(self, problem, value):
+    def __init__(self, problem, value, expect: dict | None = None):
+        from .report import FAILED, OK
+
         self.problem = problem
         self.input = problem.source
+        self.line = problem.line
         self.value = value
+        self.expect = expect     # {"claim", "value", "equal"} with --expect
+        self.status = FAILED if expect is not None and not expect["equal"] else OK
+
+    def verdicts(self) -> list[str]:
+        if self.expect is None:
+            return []
+        e = self.expect
+        if e["equal"]:
+            return [f"expect: equal to {e['claim']} (relative tolerance {EXPECT_RTOL:g})"]
+        why = e.get("why") or f"the value is {_fmt(self.value)}, the claim {_fmt(e['value'])}"
+        return [f"expect: differs from {e['claim']}: {why}"]
 
     def to_json(self) -> dict:
         syms = list(self.problem.symbols.values())
-        return {"ok": True, "input": self.input, "command": "eval",
-                "shapes": {s.name: shape_json(s.shape) for s in syms},
-                "value": _json_value(self.value)}
+        out = {"ok": self.status == 0, "input": self.input, "command": "eval",
+               "shapes": {s.name: shape_json(s.shape) for s in syms},
+               "value": _json_value(self.value)}
+        if self.expect is not None:
+            e = self.expect
+            out["expect"] = {"claim": e["claim"], "equal": e["equal"],
+                             "value": _json_value(e["value"]) if e["value"] is not None else None}
+        return out
 
     def to_text(self) -> str:
-        return _fmt(self.value)
+        return "\n".join([_fmt(self.value)] + ["# " + v for v in self.verdicts()])
+
+    def to_latex(self) -> str:
+        return "\n".join([_fmt(self.value)] + ["% " + v for v in self.verdicts()])
+
+    def to_pretty(self, console) -> None:
+        from rich.text import Text
+
+        from .render.pretty import hanging
+
+        console.print(Text(_fmt(self.value), style="bold"))
+        for v in self.verdicts():
+            console.print(hanging("  ", Text(v, style="green" if self.status == 0 else "bold red")))
+
+
+def _claimed_value(problem, text: str, bindings: dict):
+    """The claim of ``eval --expect``: a number or nested list (JSON), or an
+    expression in the problem's scope evaluated at the same data."""
+    import json
+
+    import numpy as np
+
+    from .numeric import evaluate
+    from .trust import bind_values
+
+    try:
+        literal = json.loads(text)
+    except ValueError:
+        literal = None
+    if isinstance(literal, (int, float, list)) and not isinstance(literal, bool):
+        try:
+            return np.asarray(literal, dtype=float)
+        except (TypeError, ValueError):
+            pass  # a ragged list: read it as an expression, which says what is wrong
+    from .errors import MatdiffError
+
+    try:
+        claim = problem.parse(text)
+        values, sizes = bind_values(problem, bindings, symbols(claim))
+        return evaluate(claim, values, sizes)
+    except MatdiffError as e:  # about the claim, not the problem: say so
+        e.message = f"in --expect {text!r}: {e.message}"
+        e.args = (e.message,)
+        raise
+
+
+def _agree(value, claimed) -> tuple[bool, str | None]:
+    import numpy as np
+
+    a = np.asarray(value, dtype=float)
+    b = np.asarray(claimed, dtype=float)
+    if a.size == 1 and b.size == 1:
+        a, b = a.reshape(()), b.reshape(())
+    elif a.ndim == 2 and a.shape[1] == 1 and b.ndim == 1:
+        b = b.reshape(-1, 1)
+    if a.shape != b.shape:
+        return False, (f"the value is {' x '.join(map(str, a.shape)) or 'a number'}, "
+                       f"the claim {' x '.join(map(str, b.shape)) or 'a number'}")
+    with np.errstate(all="ignore"):
+        return bool(np.allclose(a, b, rtol=EXPECT_RTOL, atol=EXPECT_ATOL, equal_nan=True)), None
+
+
+def _bind(problem, bindings, needed):
+    """(values, sizes) of the needed variables, with sizes fixed by every bound
+    variable of the problem (data for an unused or solved-for variable still
+    fixes its dimensions)."""
+    from .trust import bind_values
+
+    names = {s.name for s in needed}
+    more = [s for s in problem.symbols.values() if s.name in bindings and s.name not in names]
+    more += _declared_unused(problem, bindings, list(needed) + more)
+    return bind_values(problem, bindings, list(needed) + more)
+
+
+def _numbers(problem, exprs, values, sizes, what="the value"):
+    """The values of exprs at the data, all finite, or an error that says why."""
+    import numpy as np
+
+    from .errors import MatdiffError
+    from .numeric import UnknownSize, evaluate, guard_memory, quiet, undefined_at
+    from .render.text import to_text
+
+    try:
+        guard_memory(exprs, sizes)
+        with quiet():
+            out = [evaluate(e, values, sizes) for e in exprs]
+            bad = None
+            if not all(np.all(np.isfinite(v)) for v in out):
+                bad = undefined_at(exprs, values, sizes)
+    except UnknownSize as e:
+        raise MatdiffError(
+            "usage", f"the data does not fix the size of the dimension {e.dim}: no bound "
+            f"variable has it", hint=f"bind a variable with dimension {e.dim}, or give the size "
+            "in the expression, e.g. eye(3), ones(3), zeros(3, 2)") from None
+    if bad is not None:
+        node, why = bad
+        text = to_text(node)
+        if isinstance(node, Num) and abs(node.value) >= 1:   # 2e308, not its 309 digits
+            digits = str(int(abs(node.value)))
+            text = f"{'-' if node.value < 0 else ''}{digits[0]}.{digits[1:4]}e{len(digits) - 1}"
+        text = text if len(text) <= 60 else text[:57] + "..."
+        where = " at the data" if values else ""
+        raise MatdiffError(
+            "domain", f"{what} is not finite{where}: {text} is not finite ({why})",
+            hint="give data inside the expression's domain" if values else
+                 "keep the numbers within the range of doubles")
+    return out
 
 
 @located
 def eval_command(problem, options):
-    from .numeric import evaluate
-    from .trust import bind_values
+    bindings = options.bindings()
+    values, sizes = _bind(problem, bindings, symbols(problem.expr))
+    value, = _numbers(problem, [problem.expr], values, sizes)
+    expect = None
+    if options.expect is not None:
+        claimed = _claimed_value(problem, options.expect, bindings)
+        equal, why = _agree(value, claimed)
+        expect = {"claim": options.expect, "value": claimed, "equal": equal, "why": why}
+    return EvalReport(problem, value, expect)
 
-    values, sizes = bind_values(problem, options.bindings(), symbols(problem.expr))
-    return EvalReport(problem, evaluate(problem.expr, values, sizes))
+
+def _declared_unused(problem, bindings: dict, needed) -> list:
+    """Declared variables that the expression does not use but the data binds:
+    they fix dimensions (``X: n x m; ones(n, m)`` with X's value)."""
+    from .expr import Sym
+
+    scope = getattr(problem, "_scope", None)
+    if scope is None:
+        return []
+    used = {s.name for s in needed}
+    out = []
+    for name in bindings:
+        info = scope.symbols.get(name) if name not in used else None
+        if info is not None and info.declared and all(isinstance(d, (int, str)) for d in info.shape):
+            out.append(Sym(name, tuple(info.shape), info.props))
+    return out
 
 
 class SolveReport(Report):
     command = "solve"
 
-    def __init__(self, problem, sol, value=None, numeric_class=None):
+    def __init__(self, problem, sol, value=None, numeric_class=None, steps=(), check=None):
+        from .report import FAILED, OK
+
         self.problem = problem
         self.input = problem.source
+        self.line = problem.line
         self.sol = sol
         self.value = value
+        self.steps = list(steps)   # --steps: (rule, identity, expr), the derivation of ∇f = 0
+        self.check = check         # --check: StationaryCheck
+        self.status = FAILED if check is not None and not check.passed else OK
         self.classification = sol.classification
         self.reason = sol.reason
         if numeric_class is not None:
@@ -81,9 +249,11 @@ class SolveReport(Report):
 
         shown = present(self.sol.solution)
         return {"text": to_text(shown), "latex": to_latex(shown),
-                "numpy": to_numpy(shown, bound=list(self.problem.symbols.values()))}
+                "numpy": to_numpy(shown, bound=list(self.problem.symbols.values()),
+                                  naming=Names.of(self.problem))}
 
     def to_json(self) -> dict:
+        from .names import renamed
         from .render.text import to_text
         from .simplify import present
 
@@ -97,9 +267,43 @@ class SolveReport(Report):
         if self.value is not None:
             result["value"] = _json_value(self.value)
         syms = list(self.problem.symbols.values())
-        return {"ok": True, "input": self.input, "command": "solve", "wrt": self.sol.var.name,
-                "shapes": {s.name: shape_json(s.shape) for s in syms},
-                "inferred": [s.name for s in inferred_symbols(self.problem)], "result": result}
+        out = {"ok": self.status == 0, "input": self.input, "command": "solve",
+               "wrt": self.sol.var.name,
+               "shapes": {s.name: shape_json(s.shape) for s in syms},
+               "inferred": [s.name for s in inferred_symbols(self.problem)], "result": result}
+        if self.steps:
+            out["steps"] = [{"rule": r, "identity": i, "text": t} for r, i, t in self.step_texts()]
+        if self.check is not None:
+            out["check"] = self.check.to_json()
+        python_names = renamed(Names.of(self.problem), syms)
+        if python_names:  # the numpy field's names for variables Python cannot use as is
+            out["python_names"] = python_names
+        return out
+
+    def step_texts(self) -> list[tuple[str, str, str]]:
+        from .render.text import to_text
+        from .simplify import present
+
+        from .expr import Diff
+
+        var = self.sol.var
+        dname = Names.of(self.problem).direction(var)
+        names = {Diff(var): dname} if dname != "d" + var.name else {}  # dx may be a variable
+        return [(rule, identity, to_text(present(e), names=names))
+                for rule, identity, e in self.steps]
+
+    def verdicts(self) -> list[str]:
+        return [self.check.summary()] if self.check is not None else []
+
+    def step_lines(self) -> list[str]:
+        """--steps as lines of words (each format makes them comments)."""
+        if not self.steps:
+            return []
+        lines = [f"solve ∇f = 0 for {self.sol.var.name}, where f = {self.input}"]
+        for rule, identity, text in self.step_texts():
+            lines.append(f"  {rule}: {identity}")
+            lines.append(f"    = {text}")
+        return lines
 
     def _lines(self) -> list[str]:
         why = self.reason + (" (assuming " + ", ".join(self.sol.assumptions) + ")"
@@ -109,43 +313,60 @@ class SolveReport(Report):
             lines.insert(0, f"# {self.sol.var.name}* = {_fmt(self.value)}")
         return lines
 
+    def after_lines(self) -> list[str]:
+        """What follows the solution, as words: its value at the data, the
+        second-order test, the verdict of --check."""
+        return [line[2:] for line in self._lines()] + self.verdicts()
+
     def to_text(self) -> str:
-        return "\n".join(inferred_line(self.problem) + [self._texts()["text"]] + self._lines())
+        return "\n".join(inferred_line(self.problem) + ["# " + s for s in self.step_lines()]
+                         + [self._texts()["text"]] + ["# " + a for a in self.after_lines()])
 
     def to_latex(self) -> str:
-        return self._texts()["latex"]
+        from .render.latex import comment_lines
+
+        return "\n".join(comment_lines(self.step_lines(), "%") + [self._texts()["latex"]]
+                         + comment_lines(self.after_lines(), "%"))
 
     def to_numpy(self) -> str:
-        return self._texts()["numpy"]
+        from .render.latex import comment_lines
+
+        return "\n".join(comment_lines(self.step_lines(), "#") + [self._texts()["numpy"]]
+                         + comment_lines(self.after_lines(), "#"))
 
     def to_pretty(self, console) -> None:
         from rich.text import Text
 
-        from .render.pretty import to_rich_text
+        from .render.pretty import hanging, to_rich_text
         from .report import compact_shape
         from .simplify import present
 
-        head = Text(self.input, style="bold")
+        head = Text(self.input + "    ", style="bold")
         inferred = inferred_symbols(self.problem)
-        if inferred:
-            head.append("    (inferred: " + ", ".join(
-                f"{s.name}: {compact_shape(s.shape)}" for s in inferred) + ")",
-                style="dim italic")
-        console.print(head)
-        line = Text(f"  {self.sol.var.name}* = ", style="bold green")
-        line.append_text(to_rich_text(present(self.sol.solution)))
-        console.print(line)
+        shapes = Text("(inferred: " + ", ".join(
+            f"{s.name}: {compact_shape(s.shape)}" for s in inferred) + ")",
+            style="dim italic") if inferred else Text("")
+        console.print(hanging(head, shapes))
+        for i, (rule, identity, e) in enumerate(self.steps, 1):
+            console.print(hanging(Text(f"  {i:>2}. {rule}   ", style="cyan"),
+                                  Text(identity, style="dim")))
+            console.print(hanging("      = ", to_rich_text(present(e))))
+        console.print(hanging(Text(f"  {self.sol.var.name}* = ", style="bold green"),
+                              to_rich_text(present(self.sol.solution))))
         if self.value is not None:
-            console.print(Text(f"  {self.sol.var.name}* = {_fmt(self.value)}", style="bold"))
+            console.print(hanging(Text(f"  {self.sol.var.name}* = ", style="bold"),
+                                  Text(_fmt(self.value), style="bold")))
         style = "green" if self.classification == "minimum" else "yellow"
-        console.print(Text(f"  {self.classification}", style=style)
-                      + Text(": " + self._lines()[-1].split(": ", 1)[1], style="dim"))
+        console.print(hanging(Text(f"  {self.classification}: ", style=style),
+                              Text(self._lines()[-1].split(": ", 1)[1], style="dim")))
+        for v in self.verdicts():
+            console.print(hanging("  ", Text(v, style="green" if self.status == 0 else "bold red")))
 
 
 @located
 def solve_command(problem, options):
     from .derive import resolve_wrt
-    from .solve import classify_numeric, stationary_point
+    from .solve import classify_numeric, singular_at, stationary_point
 
     reports = []
     bindings = options.bindings()
@@ -155,16 +376,114 @@ def solve_command(problem, options):
         sol = stationary_point(problem.expr, var)
         value = numeric_class = None
         if bindings:
-            from .numeric import evaluate
-            from .trust import bind_values
+            needed = list(dict.fromkeys(symbols(sol.hessian) + symbols(sol.solution)))
+            values, sizes = _bind(problem, bindings, needed)
+            H, = _numbers(problem, [sol.hessian], values, sizes, "the Hessian")
+            singular = singular_at(H)
+            if singular:
+                from .errors import MatdiffError
+                from .render.text import to_text
 
-            needed = [s for s in symbols(sol.solution)]
-            values, sizes = bind_values(problem, bindings, needed)
-            value = evaluate(sol.solution, values, sizes)
-            hneeded = symbols(sol.hessian)
-            hvalues, hsizes = bind_values(problem, bindings, hneeded)
-            H = evaluate(sol.hessian, hvalues, hsizes) if hneeded else None
-            if H is not None:
-                numeric_class = classify_numeric(H)
-        reports.append(SolveReport(problem, sol, value, numeric_class))
+                raise MatdiffError(
+                    "unsupported", f"no unique stationary point at the data: the Hessian "
+                    f"{to_text(sol.hessian)} is singular there ({singular}), so ∇f = 0 has "
+                    "no solution or infinitely many",
+                    hint="add a regularizer such as λ ||w||^2, or give data of full rank")
+            numeric_class = classify_numeric(H)
+            value, = _numbers(problem, [sol.solution], values, sizes, "the solution")
+        steps = solve_steps(problem.expr, sol, Names.of(problem).direction(sol.var)) \
+            if options.steps else ()
+        check = (check_stationary(problem, sol, options.seed, bindings)
+                 if options.check else None)
+        reports.append(SolveReport(problem, sol, value, numeric_class, steps, check))
     return reports
+
+
+def solve_steps(f, sol, direction: str | None = None) -> list:
+    """The derivation of the stationary point: df rule by rule, the gradient read
+    off, the (constant) Hessian, and ∇f = 0 solved (``direction``: dX's name)."""
+    from .steps import derivation
+
+    v = sol.var.name
+    first, complete = derivation(f, sol.var)
+    steps = [(s.rule, s.identity, s.expr) for s in first]
+    if not complete:
+        steps.append(("...", "further steps omitted", first[-1].expr))
+    steps.append(("gradient", f"read off df = <∇f, {direction or 'd' + v}>", sol.gradient))
+    steps.append(("Hessian", f"∇f is affine in {v}: ∇f = H {v} + ∇f(0), with constant H",
+                  sol.hessian))
+    steps.append(("stationary point", f"∇f = 0 gives {v}* = -H^-1 ∇f(0)", sol.solution))
+    return steps
+
+
+# --check with solve: the slope of f at the solution, relative to the slope at
+# a point one random step away, along random directions
+STATIONARY_TOL = 1e-6
+STATIONARY_TRIALS = 3
+
+
+class StationaryCheck:
+    def __init__(self, passed, max_rel, trials, seed, reason=None):
+        self.passed, self.max_rel, self.trials, self.seed = passed, max_rel, trials, seed
+        self.reason = reason
+
+    def to_json(self) -> dict:
+        out = {"passed": self.passed, "max_rel_error": self.max_rel, "trials": self.trials,
+               "seed": self.seed,
+               "method": "directional derivative of f at the stationary point"}
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+    def summary(self) -> str:
+        if self.reason:
+            return f"check FAILED: {self.reason} (seed {self.seed})"
+        status = "passed" if self.passed else "FAILED"
+        return (f"check {status}: the slope of f at the solution, along random directions, "
+                f"is {self.max_rel:.1e} of the slope one step away, over {self.trials} "
+                f"trials (seed {self.seed})")
+
+
+def check_stationary(problem, sol, seed, bindings) -> StationaryCheck:
+    """Finite differences of the objective itself (not of the symbolic gradient)
+    at the solution: every directional derivative there must vanish."""
+    import numpy as np
+
+    from .numeric import directional_derivative, sample_direction, sample_values
+    from .trust import bind_values, resolve_seed
+
+    from .numeric import evaluate
+
+    seed = resolve_seed(seed)
+    rng = np.random.default_rng(seed)
+    f, var = problem.expr, sol.var
+    given = [s for s in symbols(f) if s.name in bindings and s is not var]
+    worst = 0.0
+    for _ in range(STATIONARY_TRIALS):
+        try:
+            if given:
+                fixed, fixed_sizes = bind_values(problem, bindings, given)
+                values, sizes = sample_values([f, sol.solution], rng, sizes=fixed_sizes,
+                                              check=False)
+                values.update(fixed)
+            else:
+                values, sizes = sample_values([f, sol.solution], rng)
+        except ValueError:
+            return StationaryCheck(False, float("nan"), 0, seed,
+                                   "no random data where the solution is defined")
+        with np.errstate(all="ignore"):
+            x = evaluate(sol.solution, values, sizes)
+            if not np.all(np.isfinite(x)):
+                return StationaryCheck(False, float("nan"), 0, seed,
+                                       "the solution is not finite at the data "
+                                       "(a singular matrix?)")
+            values[var.name] = x
+            D = sample_direction(var, x, rng, sizes)
+            h = 1e-3 * (1.0 + float(np.max(np.abs(x))))
+            at = float(np.sum(directional_derivative(f, values, var.name, D, h, sizes)))
+            away = dict(values)
+            away[var.name] = x + D
+            near = float(np.sum(directional_derivative(f, away, var.name, D, h, sizes)))
+        rel = abs(at) / max(abs(near), 1e-300)
+        worst = max(worst, rel if np.isfinite(rel) else float("inf"))
+    return StationaryCheck(worst <= STATIONARY_TOL, worst, STATIONARY_TRIALS, seed)

@@ -126,6 +126,25 @@ class Sym(Expr):
         return any(p in self.args[2] for p in props)
 
 
+#: the most bits of a numerator or denominator in a Num (about 1,000 digits);
+#: the reader's literals and the folded powers stay far below
+NUM_BITS = 3400
+
+
+def _bounded(value: Fraction) -> Fraction:
+    """``value``, unless its numerator or denominator exceeds NUM_BITS: numbers
+    folded together grow (2,000 factors 1.0001, powers of powers), and one
+    matdiff cannot print or evaluate is a result it cannot express."""
+    if value.numerator.bit_length() > NUM_BITS or value.denominator.bit_length() > NUM_BITS:
+        from .errors import MatdiffError
+
+        raise MatdiffError(
+            "unsupported", f"a number in the result would need more than {NUM_BITS * 3 // 10:,} "
+                           "digits", hint="rescale the problem, or name the constant factors "
+                                          "(declare `c: scalar`)")
+    return value
+
+
 class Num(Expr):
     """A scalar number, kept exact as a Fraction."""
     __slots__ = ()
@@ -135,7 +154,7 @@ class Num(Expr):
             if isinstance(value, float):  # exact numbers only: a float here is a bug
                 raise TypeError(f"Num needs an exact number, got the float {value!r}")
             value = Fraction(value)
-        return super().__new__(cls, value)
+        return super().__new__(cls, _bounded(value))
 
     @staticmethod
     def _shape(value):
@@ -329,7 +348,7 @@ class Power(Expr):
     __slots__ = ()
 
     def __new__(cls, base, p):
-        return super().__new__(cls, base, Fraction(p))
+        return super().__new__(cls, base, _bounded(Fraction(p)))
 
     @staticmethod
     def _shape(base, p):
@@ -348,7 +367,7 @@ class EPow(Expr):
     __slots__ = ()
 
     def __new__(cls, base, p):
-        return super().__new__(cls, base, Fraction(p))
+        return super().__new__(cls, base, _bounded(Fraction(p)))
 
     @staticmethod
     def _shape(base, p):

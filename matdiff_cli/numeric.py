@@ -9,16 +9,29 @@
   defined and well conditioned, with every declared property holding.
 * :func:`directional_derivative`, :func:`second_directional_derivative` and
   :func:`relative_error` are the finite-difference oracle of ``check``.
+* Faults at the edges, refused in words before they become numbers:
+  :func:`read_let_value` (finite, rectangular, at most a matrix),
+  :func:`property_violation` (data against declared properties),
+  :func:`guard_memory` (sizes that would not fit, before allocating),
+  :func:`undefined_at` (where a value stops being finite), :func:`quiet`
+  (no NumPy warning reaches the streams).  An inverse of a matrix singular to
+  working precision (condition number over 1e15) is NaN, not noise.
 
 Values are keyed by variable name; the direction of ``Diff(X)`` (``dX``) is
 keyed ``("d", "X")``.
 """
 from __future__ import annotations
 
+import json
+import math
+import warnings
 from collections import defaultdict
+from contextlib import contextmanager
 from functools import singledispatch
 
 import numpy as np
+
+from .errors import MatdiffError
 
 from .expr import (
     SCALAR, Add, Broadcast, Commutation, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Expr,
@@ -31,6 +44,14 @@ SIZES = (2, 3, 4, 5, 6)
 
 # =========================================================================== dimensions
 
+class UnknownSize(ValueError):
+    """A dimension whose size neither the data nor a literal fixes (``.dim``)."""
+
+    def __init__(self, dim):
+        super().__init__(f"the size of dimension {dim!r} is not known")
+        self.dim = dim
+
+
 def dim_size(d, sizes: dict) -> int:
     """The integer value of a dimension: an int, a name, or a product ``n*m``."""
     if isinstance(d, int):
@@ -42,7 +63,7 @@ def dim_size(d, sizes: dict) -> int:
         for part in d.split("*"):
             out *= dim_size(part.strip(), sizes)
         return out
-    raise ValueError(f"the size of dimension {d!r} is not known")
+    raise UnknownSize(d)
 
 
 def base_dims(roots) -> list:
@@ -149,7 +170,10 @@ def _diff(node: Diff, args, ev):
 
 @value.register
 def _num(node: Num, args, ev):
-    return float(node.value)
+    try:
+        return float(node.value)
+    except OverflowError:  # a folded constant beyond the doubles (1e300 1e300): +-inf, as NumPy
+        return float("inf") if node.value > 0 else float("-inf")
 
 
 @value.register
@@ -229,10 +253,25 @@ def _inverse(node: Inverse, args, ev):
     """NaN for a singular matrix (the check reports it, nothing raises)."""
     if node.shape == SCALAR:
         return 1.0 / args[0]
+    return _inv(args[0])
+
+
+#: Beyond this condition number (about 1/eps) an inverse has no correct digit.
+SINGULAR_COND = 1e15
+
+
+def _inv(a):
+    """The inverse, or NaN where a is singular to working precision: LU may miss an
+    exact zero pivot by rounding and return huge, meaningless numbers, so the
+    condition number ||a||_inf ||a^-1||_inf decides (cheap: no SVD)."""
     try:
-        return np.linalg.inv(args[0])
+        out = np.linalg.inv(a)
     except np.linalg.LinAlgError:
-        return np.full(np.shape(args[0]), np.nan)
+        return np.full(np.shape(a), np.nan)
+    cond = np.abs(a).sum(axis=1).max() * np.abs(out).sum(axis=1).max()
+    if not cond < SINGULAR_COND:   # nan too
+        return np.full(np.shape(a), np.nan)
+    return out
 
 
 @value.register
@@ -242,6 +281,8 @@ def _power(node: Power, args, ev):
         if p.denominator == 1 and p >= 0:
             return args[0] ** int(p)
         return float(np.power(np.float64(args[0]), float(p)))  # 0^-1 is inf, not an exception
+    if p < 0:
+        return np.linalg.matrix_power(_inv(args[0]), -int(p))
     return np.linalg.matrix_power(args[0], int(p))
 
 
@@ -347,7 +388,8 @@ def sample_values(exprs_or_syms, rng: np.random.Generator, sizes: dict | None = 
     * Directions: ``values[("d", X)]`` for every ``Diff(X)`` in the expressions,
       with X's structure (see :func:`sample_direction`).
 
-    Raises ValueError when no acceptable point is found in ``attempts`` draws;
+    Raises ValueError when no acceptable point is found in ``attempts`` draws,
+    MatdiffError when the sizes would not fit in memory (:func:`guard_memory`);
     ``check=False`` returns the first draw unchecked (when given data decides).
     """
     roots = [exprs_or_syms] if isinstance(exprs_or_syms, Expr) else list(exprs_or_syms)
@@ -358,6 +400,7 @@ def sample_values(exprs_or_syms, rng: np.random.Generator, sizes: dict | None = 
     dims = [d for d in base_dims(roots) if d not in fixed]
     for _ in range(attempts):
         sz = {**fixed, **draw_sizes(dims, rng)}
+        guard_memory(roots, sz)   # before a single value is drawn
         values = {s.name: draw_symbol(s, sz, marks.get(s.name, set()), rng) for s in syms}
         for s in diffs:
             values[("d", s.name)] = sample_direction(s, values[s.name], rng, sz)
@@ -602,6 +645,207 @@ def relative_error(a, b, floor: float = 1e-3) -> float:
     return float(np.max(np.abs(a - b))) / scale
 
 
+# =========================================================================== faults at the edges
+
+#: The most memory (bytes) the numbers of one evaluation may take: every
+#: distinct node's value is held at once.  Larger sizes are refused up front.
+MEMORY_LIMIT = 2 * 2**30
+
+
+@contextmanager
+def quiet():
+    """NumPy's floating-point warnings off: overflow, 0/0 and the like show in
+    the values (inf, nan) and are reported in words, never as a RuntimeWarning."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+def footprint(roots, sizes: dict) -> tuple[int, object, tuple]:
+    """(bytes, largest node, its shape) of evaluating roots at sizes: 8 bytes per
+    entry of every distinct node.  Raises UnknownSize for a dimension not in sizes."""
+    total, big, big_shape, big_k = 0, None, (), -1
+    seen: set = set()
+    for root in roots:
+        for node in walk(root):
+            if node in seen:
+                continue
+            seen.add(node)
+            r, c = (dim_size(d, sizes) for d in node.shape)
+            total += r * c
+            if r * c > big_k:
+                big, big_shape, big_k = node, (r, c), r * c
+    return 8 * total, big, big_shape
+
+
+class TooLarge(MatdiffError):
+    """Sizes whose numbers would not fit (exit 3, like other things matdiff cannot do)."""
+
+
+def guard_memory(roots, sizes: dict, limit: int | None = None) -> None:
+    """Refuse (before anything is allocated) sizes whose numbers would not fit."""
+    limit = MEMORY_LIMIT if limit is None else limit
+    need, big, (r, c) = footprint(roots, sizes)
+    if need <= limit:
+        return
+    from .render.text import to_text
+
+    what = big.name if isinstance(big, Sym) else to_text(big)
+    what = what if len(what) <= 40 else what[:37] + "..."
+    raise TooLarge(
+        "unsupported", f"the numbers would need about {_bytes(need)} of memory ({what} alone "
+        f"is {r} x {c}); matdiff evaluates at most {_bytes(limit)}",
+        hint="use smaller sizes: declare symbolic dimensions (X: n x m) and let the check "
+             "draw small ones, or bind smaller data")
+
+
+def _bytes(k: int) -> str:
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if k >= size:
+            return f"{k / size:.1f} {unit}"
+    return f"{k} bytes"
+
+
+class _Refused(ValueError):
+    pass
+
+
+def _finite_float(text: str) -> float:
+    v = float(text)
+    if not math.isfinite(v):
+        raise _Refused(f"{_clip(text)} is too large for a double (it would be read as infinity)")
+    return v
+
+
+def _no_constant(text: str):
+    raise _Refused(f"{text} is not a finite number (values must be finite)")
+
+
+def _clip(text: str, limit: int = 30) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def read_let_value(text: str):
+    """A ``--let`` value from its JSON text: a finite number, a list of numbers (a
+    column vector) or a list of rows of equal length (a matrix).  Raises
+    ValueError whose message says, in words, what is wrong."""
+    depth = deepest = 0
+    for ch in text:     # before json: a deep nest must not exhaust the recursion
+        if ch == "[":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch == "]":
+            depth -= 1
+    if deepest > 2:
+        raise ValueError(f"it is nested {deepest} lists deep; a value is a number, a list "
+                         "(a vector) or a list of rows (a matrix)")
+    try:
+        value = json.loads(text, parse_float=_finite_float, parse_int=_finite_float,
+                           parse_constant=_no_constant)
+    except _Refused as e:
+        raise ValueError(str(e)) from None
+    except ValueError:
+        raise ValueError("it is not a number or a nested list of numbers (JSON)") from None
+    return check_let_value(value)
+
+
+def check_let_value(value):
+    """value itself when it is a finite number, a list of them or a rectangular list
+    of rows; else ValueError with the reason in words."""
+    if _is_number(value):
+        if not math.isfinite(value):
+            raise ValueError(f"{value} is not a finite number (values must be finite)")
+        return value
+    if not isinstance(value, list):
+        raise ValueError("it is not a number or a nested list of numbers (JSON)")
+    if not value:
+        raise ValueError("it is an empty list; give at least one number")
+    if all(_is_number(v) for v in value):
+        for v in value:
+            check_let_value(v)
+        return value
+    if not all(isinstance(v, list) for v in value):
+        raise ValueError("it mixes numbers and lists; a matrix is a list of rows, "
+                         "e.g. [[1,2],[3,4]]")
+    for i, row in enumerate(value, 1):
+        if not row:
+            raise ValueError(f"row {i} is empty")
+        if not all(_is_number(v) for v in row):
+            raise ValueError(f"row {i} holds something other than numbers (a value is at "
+                             "most a list of rows)")
+        for v in row:
+            check_let_value(v)
+        if len(row) != len(value[0]):
+            raise ValueError(f"its rows differ in length: row 1 has {len(value[0])} "
+                             f"numbers, row {i} has {len(row)}")
+    return value
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def property_violation(sym: Sym, value) -> str | None:
+    """How data breaks sym's declared properties (symmetric, spd, diagonal,
+    orthogonal), in words, or None when it keeps them (to rounding)."""
+    a = np.asarray(value, dtype=float)
+    if not sym.props or a.ndim != 2 or a.shape[0] != a.shape[1]:
+        return None
+    n, tol = sym.name, 1e-8 * max(1.0, float(np.max(np.abs(a))))
+    if sym.has("symmetric", "spd"):
+        off = float(np.max(np.abs(a - a.T)))
+        if off > tol:
+            return f"{n} is declared {_declared(sym)} but its value is not symmetric " \
+                   f"(largest |{n} - {n}^T| entry {off:.3g})"
+    if sym.has("spd"):
+        low = float(np.linalg.eigvalsh((a + a.T) / 2).min())
+        if low <= tol:
+            return f"{n} is declared spd but its value is not positive definite " \
+                   f"(smallest eigenvalue {low:.4g})"
+    if sym.has("diagonal"):
+        off = float(np.max(np.abs(a - np.diag(np.diag(a)))))
+        if off > tol:
+            return f"{n} is declared diagonal but its value has an off-diagonal entry {off:.3g}"
+    if sym.has("orthogonal"):
+        err = float(np.max(np.abs(a.T @ a - np.eye(len(a)))))
+        if err > 1e-6:
+            return f"{n} is declared orthogonal but its value is not " \
+                   f"(largest |{n}^T {n} - I| entry {err:.3g}; 1e-6 is allowed, so give " \
+                   "at least 7 digits)"
+    return None
+
+
+def _declared(sym: Sym) -> str:
+    return "spd" if sym.has("spd") else "symmetric"
+
+
+_WHY = {"Inverse": "the matrix is singular", "Power": "the base is singular or zero",
+        "LogDet": "the determinant is not positive", "Div": "it divides by zero",
+        "EDiv": "it divides by zero", "EPow": "a base is zero or negative",
+        "log": "an argument is not positive", "sqrt": "an argument is negative"}
+
+
+def undefined_at(roots, values: dict, sizes: dict | None = None):
+    """The first node (children first) whose value is not finite although its
+    children's are: (node, reason in words), or None when every value is finite."""
+    memo = evaluate_all(roots, values, sizes)
+    for node, v in memo.items():
+        if np.all(np.isfinite(v)):
+            continue
+        if all(np.all(np.isfinite(memo[c])) for c in node.children):
+            key = node.name if isinstance(node, Func) else type(node).__name__
+            if key in _WHY:
+                return node, _WHY[key]
+            if isinstance(node, Num):
+                return node, "the number is beyond the largest double, about 1.8e308"
+            if not np.any(np.isnan(v)):
+                return node, "it overflows a double, beyond about 1.8e308"
+            return node, "it is not defined there (0 / 0, inf - inf or the like)"
+    return None
+
+
 __all__ = ["evaluate", "evaluate_all", "sample_values", "sample_direction", "draw_symbol",
            "constraints", "random_orthogonal", "directional_derivative",
-           "second_directional_derivative", "relative_error", "dim_size", "sizes_from_values"]
+           "second_directional_derivative", "relative_error", "dim_size", "sizes_from_values",
+           "UnknownSize", "TooLarge", "MEMORY_LIMIT", "quiet", "footprint", "guard_memory",
+           "read_let_value", "check_let_value", "property_violation", "undefined_at"]

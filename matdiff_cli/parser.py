@@ -1,8 +1,10 @@
 """Text -> syntax nodes: statements, a table-driven LALR(1) parser, errors with carets.
 
 The language is ``grammar/matdiff.lark``.  Lark computes its LALR(1) tables
-once; they are cached (``marshal``, keyed by the grammar's text) in the user's
-cache directory, and a small driver below runs them.  So the command line does
+once; they are cached (``marshal``, keyed by the grammar's text, behind a
+header with the format, matdiff's version and checksums of the tables) in the
+user's cache directory, and a small driver below runs them.  A cache file that
+does not verify is rebuilt, so a damaged cache heals on the next run.  So the command line does
 not import Lark at all once the cache is warm, and starts in a few
 milliseconds; a cold cache costs one Lark build (under a tenth of a second).
 
@@ -36,7 +38,7 @@ MAX_DEPTH = 200
 #: The longest statement matdiff reads (parsing is linear, about 2 µs a character).
 MAX_STATEMENT = 100_000
 
-_FORMAT = 3  # of the cached tables; bump when the driver's expectations change
+_FORMAT = 4  # of the cached tables and their file; bump when the driver's expectations change
 
 
 # ---------------------------------------------------------------------------
@@ -145,25 +147,30 @@ def _build_tables(grammar: str) -> dict:
     }
 
 
-def _load_tables() -> dict:
-    """The cached tables for the current grammar (built and saved on a miss)."""
+def _load_tables(trust_cache: bool = True) -> dict:
+    """The cached tables for the current grammar (built and saved on a miss).
+
+    A cache file that does not verify (see :func:`_decode_cache`) is never
+    trusted: the tables are built again and the file replaced atomically.  A
+    path that is not a regular file (a directory, a FIFO, a device) is never
+    read, and the tables are kept in memory when it cannot be replaced.
+    """
     import marshal
     import zlib
 
     grammar = _grammar_text()
     name = f"matdiff-lalr-{_FORMAT}-{zlib.crc32(grammar.encode('utf-8')):08x}.marshal"
     dirs = _cache_dirs()
-    for d in dirs:
-        try:
-            if not _owned(d):
-                continue
-            with open(os.path.join(d, name), "rb") as fh:
-                data = marshal.load(fh)
-            if isinstance(data, dict) and data.get("format") == _FORMAT and data.get("grammar") == grammar:
-                return data
-        except Exception:  # missing or damaged: rebuild
-            pass
+    for d in dirs if trust_cache else ():
+        if not _owned(d):
+            continue
+        blob = _read_cache(os.path.join(d, name))
+        data = _decode_cache(blob, grammar) if blob is not None else None
+        if data is not None:
+            return data
     data = _build_tables(grammar)
+    payload = marshal.dumps(data)
+    blob = _cache_header(payload) + payload
     for d in dirs:
         try:
             os.makedirs(d, mode=0o700, exist_ok=True)
@@ -172,11 +179,14 @@ def _load_tables() -> dict:
             path = os.path.join(d, name)
             tmp = f"{path}.{os.getpid()}.tmp"
             try:
-                with open(tmp, "wb") as fh:
-                    marshal.dump(data, fh)
-                os.replace(tmp, path)
+                if os.path.lexists(tmp):
+                    os.remove(tmp)
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(blob)
+                os.replace(tmp, path)  # atomic; fails on a directory (kept in memory)
             finally:
-                if os.path.exists(tmp):
+                if os.path.lexists(tmp):
                     os.remove(tmp)
         except (OSError, ValueError):  # read-only: try the next place, or keep them in memory
             continue
@@ -188,6 +198,111 @@ def _load_tables() -> dict:
                     pass
         break
     return data
+
+
+_MAGIC = b"matdiff-lalr"
+#: the largest cache file read (the tables are about 20 KB)
+_MAX_CACHE_BYTES = 4 << 20
+
+
+def _cache_header(payload: bytes) -> bytes:
+    """``matdiff-lalr <format> <version> <length> <crc32>-<adler32>`` and a newline.
+
+    Two 32-bit checksums of the payload (zlib's, already imported: hashlib
+    would cost the start-up several milliseconds): every flip of one to three
+    bits and every burst of up to 32 is caught for sure, other damage with a
+    chance of 1 in 2^64 of passing, and then the structure is still checked."""
+    import zlib
+
+    from . import __version__
+
+    return b"%s %d %s %d %08x-%08x\n" % (_MAGIC, _FORMAT, __version__.encode("ascii"), len(payload),
+                                         zlib.crc32(payload), zlib.adler32(payload))
+
+
+def _read_cache(path: str) -> Optional[bytes]:
+    """The bytes of the cache file at ``path`` when it is a regular file of a
+    sane size; None for anything else (missing, a directory, a FIFO, a device).
+
+    The file is opened without blocking (a FIFO would block ``open``) and
+    checked with ``fstat`` on the opened descriptor before anything is read.
+    """
+    import stat
+
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_CACHE_BYTES:
+            return None
+        fd = os.open(path, flags)
+    except (OSError, ValueError):
+        return None
+    try:
+        st = os.fstat(fd)  # what was opened, not what was looked at
+        if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_CACHE_BYTES:
+            return None
+        chunks, size = [], 0
+        while size <= _MAX_CACHE_BYTES:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+            size += len(chunk)
+        return None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _decode_cache(blob: bytes, grammar: str) -> Optional[dict]:
+    """The tables in a cache file's bytes, or None unless every check passes:
+    the header (format, matdiff's version, length, checksums of the payload),
+    then the payload's structure and the grammar it was built from."""
+    import marshal
+
+    nl = blob.find(b"\n", 0, 200)
+    if nl < 0:
+        return None
+    payload = blob[nl + 1:]
+    if blob[:nl + 1] != _cache_header(payload):
+        return None
+    try:
+        data = marshal.loads(payload)
+    except (EOFError, ValueError, TypeError):
+        return None
+    return data if _valid_tables(data, grammar) else None
+
+
+def _valid_tables(data, grammar: str) -> bool:
+    """Has ``data`` the structure ``_Tables`` and the driver rely on?"""
+    if not (isinstance(data, dict) and data.get("format") == _FORMAT and data.get("grammar") == grammar):
+        return False
+    states, rules = data.get("states"), data.get("rules")
+    terminals, ignore, keywords = data.get("terminals"), data.get("ignore"), data.get("keywords")
+    start, end = data.get("start"), data.get("end")
+    if not (isinstance(states, list) and isinstance(rules, list) and isinstance(terminals, list)
+            and isinstance(ignore, list) and isinstance(keywords, dict) and states and rules):
+        return False
+    n, m = len(states), len(rules)
+    if not (type(start) is int and type(end) is int and 0 <= start < n and 0 <= end < n):
+        return False
+    for r in rules:
+        if not (type(r) is tuple and len(r) == 3 and type(r[0]) is str and type(r[1]) is int
+                and r[1] >= 0 and (r[2] is None or (type(r[2]) is str and hasattr(_Builder, r[2])))):
+            return False
+    for row in states:
+        if type(row) is not dict:
+            return False
+        for sym, act in row.items():
+            if type(sym) is not str or type(act) is not int or not -m <= act < n:
+                return False
+    for t in terminals:
+        if not (type(t) is tuple and len(t) == 2 and type(t[0]) is str and type(t[1]) is str
+                and t[0].isidentifier()):
+            return False
+    return (all(type(s) is str for s in ignore)
+            and all(type(k) is str and type(v) is str for k, v in keywords.items()))
 
 
 class _Tables:
@@ -217,7 +332,10 @@ _TABLES: Optional[_Tables] = None
 def tables() -> _Tables:
     global _TABLES
     if _TABLES is None:
-        _TABLES = _Tables(_load_tables())
+        try:
+            _TABLES = _Tables(_load_tables())
+        except (re.error, LookupError, TypeError, ValueError):  # cached tables that passed every
+            _TABLES = _Tables(_load_tables(trust_cache=False))  # check but do not load: rebuilt
     return _TABLES
 
 
@@ -229,7 +347,8 @@ class Source:
     """A text and what errors need of it: lines, columns and statement text."""
 
     def __init__(self, text: str):
-        self.text = text
+        # every line ending is a line break: \r\n (Windows) and a lone \r (old Mac)
+        self.text = text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
         self._starts: Optional[list] = None
 
     def _line_starts(self) -> list:
@@ -264,8 +383,27 @@ class Source:
             end = start + 1
         end_col = min(col + (end - start), len(text) + 2)
         stmt = self.statement(*span) if span else None
+        if _BAD_CHAR.search(text) or (stmt and _BAD_CHAR.search(stmt)):  # shown, never written raw
+            text = _BAD_CHAR.sub("\ufffd", text)
+            stmt = _BAD_CHAR.sub("\ufffd", stmt) if stmt else stmt
         return MatdiffError(kind, message, line=line, column=col, end_column=end_col,
                             source_line=text, hint=hint, statement=stmt)
+
+
+#: characters that make a statement unreadable: NUL, and the lone surrogates that
+#: stand for bytes that are not UTF-8 (text decoded with errors="surrogateescape")
+_BAD_CHAR = re.compile("[\x00\ud800-\udfff]")
+
+
+def _bad_char_error(src: "Source", at: int, span) -> MatdiffError:
+    c = src.text[at]
+    if c == "\0":
+        return src.error("syntax", "the input contains a NUL byte", at, at + 1,
+                         "is this a binary file? matdiff reads text", span=span)
+    o = ord(c)
+    what = f"byte 0x{o - 0xDC00:02x}" if 0xDC80 <= o <= 0xDCFF else f"the lone surrogate U+{o:04X}"
+    return src.error("syntax", f"{what} is not valid UTF-8", at, at + 1,
+                     "save the input as UTF-8", span=span)
 
 
 _CONTINUATION = re.compile(r"[ \t]*\\[ \t]*\r?\n[ \t]*")
@@ -358,11 +496,87 @@ _CHAIN_OPS = {"STAR": "mul", "SLASH": "div", "HADAMARD": "had", "EDIV": "ediv", 
 _SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 
 
-def _number(tok: Token, src: Source, span) -> Fraction:
+# ---------------------------------------------------------------------------
+# Numbers
+
+#: The range of numbers matdiff reads: what an IEEE double holds (answers are
+#: evaluated in doubles), from the smallest subnormal to the largest finite
+#: value, with at most MAX_DIGITS significant digits (a double keeps 17).
+#: A literal outside it is refused; reading one costs time linear in its
+#: length, whatever its exponent (``1e999999999`` is never computed).
+MAX_NUMBER = Fraction(sys.float_info.max)
+MIN_NUMBER = Fraction(5e-324)
+MAX_DIGITS = 100
+
+_NUMBER_PARTS = re.compile(r"([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?)([0-9]+))?")
+
+
+class NumberError(ValueError):
+    """A number matdiff does not read: ``message`` and ``hint`` in words."""
+
+    def __init__(self, message: str, hint: str):
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+
+def read_number(text: str) -> Fraction:
+    """The exact value of a number literal (``2``, ``.5``, ``1e-3``, ``2.50E+2``).
+
+    Raises :class:`NumberError` for a literal beyond the range of a double or
+    with more than ``MAX_DIGITS`` significant digits; the work is linear in
+    ``len(text)`` (no power of ten beyond the range is ever formed)."""
+    m = _NUMBER_PARTS.fullmatch(text)
+    if m is None or not (m.group(1) or m.group(2)):
+        raise NumberError(f"'{_clip(text)}' is not a number", "write a number as 2, 0.5, .5 or 1e-3")
+    whole, frac, sign, exp = m.group(1), m.group(2) or "", m.group(3), m.group(4) or "0"
+    digits = (whole + frac).lstrip("0")
+    if not digits:
+        return Fraction(0)
+    sig = digits.rstrip("0")
+    exp = exp.lstrip("0") or "0"
+    if len(exp) > 20:  # far beyond any input's length: out of range either way
+        big = 10 ** 20
+        e10 = -big if sign == "-" else big
+    else:
+        e10 = -int(exp) if sign == "-" else int(exp)
+    scale = e10 - len(frac) + (len(digits) - len(sig))  # value = int(sig) * 10**scale
+    lead = scale + len(sig) - 1  # the decimal exponent of the leading digit
+    shown = _clip(text)
+    if lead > 308:
+        raise _too_large(shown)
+    if lead < -324:
+        raise _too_small(shown)
+    if len(sig) > MAX_DIGITS:
+        raise NumberError(f"{shown} has {len(sig):,} significant digits; matdiff reads at most "
+                          f"{MAX_DIGITS}", "a double keeps about 17 significant digits: round the number")
+    value = Fraction(int(sig) * 10 ** scale) if scale >= 0 else Fraction(int(sig), 10 ** -scale)
+    if value > MAX_NUMBER:
+        raise _too_large(shown)
+    if value < MIN_NUMBER:
+        raise _too_small(shown)
+    return value
+
+
+def _clip(text: str, width: int = 24) -> str:
+    return text if len(text) <= width else text[:width - 4] + "..." + text[-3:]
+
+
+def _too_large(shown: str) -> NumberError:
+    return NumberError(f"{shown} is too large: it is beyond the largest double "
+                       "(about 1.797e308)", "rescale the problem, e.g. write 1e300 s for a "
+                                               "scalar s")
+
+
+def _too_small(shown: str) -> NumberError:
+    return NumberError(f"{shown} is too small: it is below the smallest positive double "
+                       "(about 4.9e-324)", "write 0 for zero, or rescale the problem")
+
+
+def _number(tok: Token, src: Source, span, text: Optional[str] = None) -> Fraction:
     try:
-        return Fraction(tok.value)
-    except (ValueError, ZeroDivisionError):  # pragma: no cover - the regex allows only numbers
-        raise src.error("syntax", f"'{tok.value}' is not a number", tok.start, tok.end, span=span)
+        return read_number(tok.value if text is None else text)
+    except NumberError as e:
+        raise src.error("syntax", e.message, tok.start, tok.end, e.hint, span=span) from None
 
 
 class _Builder:
@@ -470,7 +684,10 @@ class _Builder:
 
     def superscript(self, c):
         base, tok = c
-        p = Fraction(int(tok.value.translate(_SUPERSCRIPT_DIGITS)))
+        text = tok.value.translate(_SUPERSCRIPT_DIGITS)
+        p = _number(tok, self.src, self.span, text.lstrip("-"))
+        if text.startswith("-"):
+            p = -p
         return self._post(base, ("pow", p), tok.end)
 
     def power(self, c):
@@ -520,6 +737,17 @@ class _Builder:
         # extra: the name's span and whether '(' follows it without a space
         return self._node("apply", args, name.value, name.start, rpar.end,
                           extra=(name.end, lpar.start == name.end))
+
+    def primes(self, c):
+        base, tok = c
+        for _ in tok.value:
+            base = self._post(base, ("T",), tok.end)
+        return base
+
+    def derivative(self, c):
+        name, primes, lpar, args, rpar = c
+        return self._node("dapply", args, (name.value, len(primes.value)), name.start, rpar.end,
+                          extra=(primes.end, True))
 
     def paren(self, c):
         lpar, e, rpar = c
@@ -575,10 +803,9 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
                       f"(matdiff reads at most {MAX_STATEMENT:,} in one statement)",
             start, start + 1, "split it with definitions (h = ...) on separate lines", span=span)
     tb = tables()
-    if "\0" in src.text[start:end]:
-        at = src.text.index("\0", start)
-        raise src.error("syntax", "the input contains a NUL character", at, at + 1,
-                        "is this a binary file? matdiff reads text", span=span)
+    bad = _BAD_CHAR.search(src.text, start, end)
+    if bad is not None:
+        raise _bad_char_error(src, bad.start(), span)
     toks = _lex(tb, src.text, start, end)
     builder = _Builder(src, span)
     reductions = tb.reductions
@@ -636,7 +863,7 @@ _CLOSERS = {"RPAR", "RBRACE", "NORM_CLOSE"}
 _WORDS = {
     "NAME": "a name", "NUMBER": "a number", "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'",
     "SLASH": "'/'", "HADAMARD": "'.*'", "EDIV": "'./'", "KRON": "'⊗'", "TRANSPOSE": "'^T'",
-    "INV_T": "'⁻ᵀ'", "SUPERSCRIPT": "a superscript", "CARET": "'^'", "EPOW": "'.^'",
+    "INV_T": "'⁻ᵀ'", "PRIMES": "'", "SUPERSCRIPT": "a superscript", "CARET": "'^'", "EPOW": "'.^'",
     "TKEY": "'T'", "LPAR": "'('", "RPAR": "')'", "LBRACE": "'{'", "RBRACE": "'}'",
     "COMMA": "','", "COLON": "':'", "DEFINE": "':='", "EQUALS": "'='", "TIMES": "'x'",
     "CROSS": "'×'", "NORM_2": "'_2'", "NORM_F": "'_F'", "NORM_OPEN": "'||'",

@@ -104,21 +104,24 @@ class DiagnosticReport(Report):
     def to_pretty(self, console) -> None:
         from rich.text import Text
 
-        text = Text(self.to_text())
-        plain = text.plain
-        text.stylize("bold red", 0, len(self.prefix) + 1)
-        for start in _find_all(plain, "\nhint:"):
-            text.stylize("bold cyan", start + 1, start + 6)
-        for start in _find_all(plain, "^"):
-            text.stylize("bold red", start, start + 1)
-        console.print(text)
+        from .render.pretty import hanging
 
-
-def _find_all(s: str, sub: str) -> Iterator[int]:
-    i = s.find(sub)
-    while i >= 0:
-        yield i
-        i = s.find(sub, i + 1)
+        lines = self.to_text().split("\n")
+        carets = {i for i, line in enumerate(lines)
+                  if line.strip() and set(line.strip()) <= set("^~")}
+        for i, line in enumerate(lines):
+            if i in carets or i + 1 in carets:
+                # the source and its caret line are never re-wrapped: the caret
+                # must stay under what it points at (only the caret is red)
+                console.print(Text(line, style="bold red" if i in carets else ""),
+                              soft_wrap=True)
+            elif i == 0 and line.startswith(self.prefix + ":"):
+                console.print(hanging(Text(self.prefix + ": ", style="bold red"),
+                                      Text(line[len(self.prefix) + 2:])))
+            elif line.startswith("hint: "):
+                console.print(hanging(Text("hint: ", style="bold cyan"), Text(line[6:])))
+            else:
+                console.print(Text(line), soft_wrap=i > 0)
 
 
 class ErrorReport(DiagnosticReport):
@@ -256,8 +259,10 @@ def _describe(node: Expr, names: dict, seen_defs: set) -> tuple[TreeNode, bool]:
         if name in seen_defs:
             return TreeNode("ref", name, node.shape, {"name": name}), False
         seen_defs.add(name)
-        op = type(node).__name__
-        return TreeNode(op, f"{name} = {op}", node.shape, {"definition": name}), True
+        row, expand = _describe(node, {}, seen_defs)  # the node's own row: tanh, Mul, ...
+        row.label = f"{name} = {row.label}"
+        row.fields = {"definition": name, **row.fields}
+        return row, expand
     op = type(node).__name__
     if isinstance(node, Sym):
         return TreeNode(op, node.name, node.shape, {"name": node.name}), False
@@ -403,8 +408,10 @@ class ShapeReport(Report):
 
     def to_json(self) -> dict:
         from .render.latex import to_latex
+        from .names import Names, renamed
         from .render.numpy import numpy_or_none, to_numpy
 
+        python_names = renamed(Names.of(self.problem), self.symbols)
         return {
             "ok": True,
             "input": self.input,
@@ -417,9 +424,11 @@ class ShapeReport(Report):
                 "shape": shape_json(self.expr.shape),
                 "text": self.expression_text(),
                 "latex": to_latex(self.expr, names=self.top),
-                "numpy": numpy_or_none(to_numpy, self.expr, names=self.names)[0],
+                "numpy": numpy_or_none(to_numpy, self.expr, names=self.names,
+                                       naming=Names.of(self.problem))[0],
             },
             "tree": tree_json(self.tree),
+            **({"python_names": python_names} if python_names else {}),
         }
 
     def declarations(self) -> list[str]:
@@ -448,28 +457,28 @@ class ShapeReport(Report):
         return "\n".join(lines)
 
     def to_latex(self) -> str:
-        from .render.latex import to_latex
+        from .render.latex import latex_name, to_latex
 
-        return to_latex(self.expr, names=self.top)
+        lines = [f"{latex_name(name)} = {body}" for name, body in self.definition_lines(to_latex)]
+        return "\n".join(lines + [to_latex(self.expr, names=self.top)])
 
     def to_numpy(self) -> str:
+        from .names import Names
         from .render.numpy import to_numpy
 
-        return to_numpy(self.expr, names=self.names)
+        return to_numpy(self.expr, names=self.names, naming=Names.of(self.problem))
 
     def to_pretty(self, console) -> None:
         from rich import box
         from rich.table import Table
         from rich.text import Text
         from rich.tree import Tree
-        from .render.pretty import to_rich_text
+        from .render.pretty import hanging, to_rich_text
 
         shape = self.expr.shape
-        head = Text()
-        head.append_text(to_rich_text(self.expr, names=self.top))
+        head = to_rich_text(self.expr, names=self.top)
         head.append("    ")
-        head.append(describe_shape(shape), style="bold green")
-        console.print(head)
+        console.print(hanging(head, Text(describe_shape(shape), style="bold green")))
 
         any_props = any(s.props for s in self.symbols)
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
@@ -494,7 +503,7 @@ class ShapeReport(Report):
             for f, (param, body) in self.problem.functions.items():
                 console.print(Text(f"{f}({param}) := ", style="bold") + Text(body))
             for name, body in defs:
-                console.print(Text(f"{name} = ", style="bold") + body)
+                console.print(hanging(Text(f"{name} = ", style="bold"), body))
 
         def label(t: TreeNode) -> Text:
             text = Text(t.label, style="bold" if t.op in ("Sym", "ref") else "")
@@ -543,7 +552,8 @@ class Output:
         if key not in self._consoles:
             from rich.console import Console
 
-            self._consoles[key] = Console(file=self.stream(report), highlight=False)
+            self._consoles[key] = Console(file=self.stream(report), highlight=False,
+                                          width=console_width(self.stream(report)))
         return self._consoles[key]
 
     def write(self, report: Report, text: str, blank_between: bool = False) -> None:
@@ -555,6 +565,28 @@ class Output:
         self._used.add(stream)
         stream.write(text if text.endswith("\n") else text + "\n")
         stream.flush()
+
+
+MIN_WIDTH = 20  # narrower than this, a line holds too little: wrap at this width
+
+
+def console_width(stream=None) -> int | None:
+    """The width for Rich: ``COLUMNS`` when it is a sensible number (None: Rich
+    reads it, or the terminal's); an unusable one (0, negative, not a number,
+    which would print nothing) counts as unset.  Never below ``MIN_WIDTH``."""
+    columns = os.environ.get("COLUMNS", "").strip()
+    if not columns:
+        return None
+    try:
+        width = int(columns)
+    except ValueError:
+        width = 0
+    if width <= 0:
+        try:
+            width = os.get_terminal_size(stream.fileno()).columns
+        except (AttributeError, OSError, ValueError):
+            width = 80
+    return max(width, MIN_WIDTH)
 
 
 def write_pretty(report: Report, out: Output) -> None:
@@ -581,8 +613,34 @@ def write_numpy(report: Report, out: Output) -> None:
 def write_json(report: Report, out: Output) -> None:
     from .render.json import to_json_line
 
-    out.stdout.write(to_json_line(report.to_json(), out.stdout) + "\n")
+    out.stdout.write(to_json_line(with_error(report.to_json(), report), out.stdout) + "\n")
     out.stdout.flush()
+
+
+def with_error(obj: dict, report: Report) -> dict:
+    """Every ``ok: false`` object has an ``error`` object, the same for every
+    report: a failed ``--check`` or ``--expect`` is ``{"type": "check"}`` (exit 1),
+    one that could not be made ``{"type": "check_not_made"}`` (exit 3); the message
+    is the verdicts' one-line summaries, the details are in ``check`` / ``expect``."""
+    if obj.get("ok") is not False or "error" in obj:
+        return obj
+    failed = [v for v in verdict_lines(report)
+              if "FAILED" in v or "differs" in v or v.startswith("check not made")]
+    message = "; ".join(failed) or "a check or an expectation failed"
+    obj = dict(obj)
+    # a check that could not be made (values not finite: exit 3) is not a failure
+    kind = "check" if report.status == FAILED else "check_not_made"
+    obj["error"] = {"type": kind, "message": message, "line": report.line,
+                    "column": None, "hint": None}
+    return obj
+
+
+def verdict_lines(report: Report) -> list[str]:
+    """The one-line verdicts of --check / --expect a report carries."""
+    lines = getattr(report, "verdicts", None)
+    if callable(lines):
+        return list(lines())
+    return list(getattr(report, "notes", []))
 
 
 FORMATS: dict[str, Callable[[Report, Output], None]] = {

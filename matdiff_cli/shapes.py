@@ -176,6 +176,7 @@ class Unifier:
         self.binding: dict = {}
         self.nonunit: set = set()
         self.count = 0
+        self.pending: list = []   # (a, b): products of dimensions not yet decidable
         self._trail: Optional[list] = None
 
     def copy(self) -> "Unifier":
@@ -185,6 +186,7 @@ class Unifier:
         u.binding = Layer(self.binding)
         u.nonunit = LayerSet(self.nonunit)
         u.count = self.count
+        u.pending = self.pending
         return u
 
     def new(self, nonunit: bool = False) -> Var:
@@ -254,9 +256,155 @@ class Unifier:
             self._record(self.binding, a)
             self.binding[a] = b
             return True
-        if isinstance(a, Prod) and isinstance(b, Prod):
-            return self._unify(a.a, b.a) and self._unify(a.b, b.b)
+        if isinstance(a, Prod) or isinstance(b, Prod):
+            return self._unify_product(a, b)
         return False
+
+    # Products of dimensions are unified as products: commutative, and without
+    # pairing factors that the equation does not pair.  ``n*m = m*n`` holds as
+    # it stands; ``v = n*m`` binds v; ``v*w = n*m`` is ambiguous and is kept
+    # (``pending``) until more is known, or paired in order by :meth:`settle`.
+
+    def _factors(self, d) -> list:
+        """The factors of ``d``: ints > 1, names and unbound Vars."""
+        out, stack = [], [d]
+        while stack:
+            d = self.walk(stack.pop())
+            if isinstance(d, Prod):
+                stack.append(d.b)
+                stack.append(d.a)
+            elif isinstance(d, str):
+                for part in d.split("*"):
+                    if part.isdigit():
+                        if int(part) != 1:
+                            out.append(int(part))
+                    else:
+                        out.append(part)
+            elif not (isinstance(d, int) and d == 1):
+                out.append(d)
+        return out
+
+    def _cancel(self, a, b):
+        la, lb = self._factors(a), self._factors(b)
+        rest = []
+        for f in la:
+            for i, g in enumerate(lb):
+                if f is g or (not isinstance(f, Var) and type(f) is type(g) and f == g):
+                    del lb[i]
+                    break
+            else:
+                rest.append(f)
+        return rest, lb
+
+    @staticmethod
+    def _product_of(factors):
+        d = 1
+        for f in factors:
+            d = dim_product(d, f)
+        return d
+
+    def _unify_product(self, a, b, force: bool = False) -> bool:
+        la, lb = self._cancel(a, b)
+        if not la and not lb:
+            return True
+        if not la or not lb:  # the rest of one side is 1
+            return all(self._unify(f, 1) for f in (la or lb))
+        if len(la) == 1 and isinstance(la[0], Var):
+            return self._unify(la[0], self._product_of(lb))
+        if len(lb) == 1 and isinstance(lb[0], Var):
+            return self._unify(lb[0], self._product_of(la))
+        va = [f for f in la if isinstance(f, Var)]
+        vb = [f for f in lb if isinstance(f, Var)]
+        # a name left on one side can only be a factor of a variable on the other
+        if (not vb and any(isinstance(f, str) for f in la)) or \
+                (not va and any(isinstance(f, str) for f in lb)):
+            return False
+        if not va and not vb:
+            ia = [f for f in la if isinstance(f, int)]
+            ib = [f for f in lb if isinstance(f, int)]
+            if (not ia and not ib) or [f for f in la if not isinstance(f, int)] \
+                    or [f for f in lb if not isinstance(f, int)]:
+                return False
+            return self._product_of(ia) == self._product_of(ib)
+        if not force:
+            self._defer(a, b)
+            return True
+        # paired in order, until one side has one factor left (never deferred again)
+        while len(la) > 1 and len(lb) > 1:
+            if not self._unify(la.pop(0), lb.pop(0)):
+                return False
+        return self._unify_rest(la, lb)
+
+    def _unify_rest(self, la, lb) -> bool:
+        """Forced: the two sides after pairing, one of them (at least) a single factor."""
+        la, lb = self._cancel(self._product_of(la), self._product_of(lb))
+        if not la or not lb:
+            return all(self._unify(f, 1) for f in (la or lb))
+        if len(lb) == 1:
+            la, lb = lb, la
+        if len(la) != 1:
+            return False  # pragma: no cover - the loop above leaves a single factor
+        single = la[0]
+        if isinstance(single, Var):
+            return self._unify(single, self._product_of(lb))
+        vs = [f for f in lb if isinstance(f, Var)]
+        rigid = [f for f in lb if not isinstance(f, Var)]
+        if not vs:
+            return False
+        if isinstance(single, int):
+            k = self._product_of(rigid)
+            if not isinstance(k, int) or single % k:
+                return False
+            value = single // k
+        elif rigid:
+            return False
+        else:
+            value = single
+        return self._unify(vs[0], value) and all(self._unify(v, 1) for v in vs[1:])
+
+    def _defer(self, a, b) -> None:
+        if self._trail is not None:
+            self._trail.append((_PENDING, None, self.pending))
+        self.pending = self.pending + [(a, b)]
+
+    def _retry_pending(self) -> bool:
+        """Decide the deferred products that are now decidable; False if one fails."""
+        changed = True
+        while changed and self.pending:
+            changed = False
+            for i, (a, b) in enumerate(self.pending):
+                before = self.pending
+                rest = before[:i] + before[i + 1:]
+                if self._trail is not None:
+                    self._trail.append((_PENDING, None, before))
+                self.pending = rest
+                if not self._unify_product(a, b):
+                    return False
+                if self.pending is rest:  # decided
+                    changed = True
+                    break
+                self.pending = before     # still ambiguous: as it was
+        return True
+
+    def settle(self) -> None:
+        """Pair the factors of the products still ambiguous (before naming dimensions)."""
+        while self.pending:
+            a, b = self.pending[0]
+            self.pending = self.pending[1:]
+            self.unify_forced(a, b)
+
+    def unify_forced(self, a, b) -> bool:
+        outer = self._trail
+        self._trail = trail = []
+        try:
+            ok = self._unify_product(a, b, force=True) and self._retry_pending()
+        finally:
+            self._trail = outer
+        if not ok:
+            self._undo(trail)
+        elif outer is not None:
+            outer.extend(trail)
+        return ok
 
     def unify(self, *pairs) -> bool:
         """Unify each ``(a, b)`` pair; all or nothing."""
@@ -264,6 +412,8 @@ class Unifier:
         self._trail = trail = []
         try:
             ok = all(self._unify(a, b) for a, b in pairs)
+            if ok and self.pending:
+                ok = self._retry_pending()
         finally:
             self._trail = outer
         if ok:
@@ -275,7 +425,9 @@ class Unifier:
 
     def _undo(self, trail) -> None:
         for table, key, old in reversed(trail):
-            if table is None:
+            if table is _PENDING:
+                self.pending = old
+            elif table is None:
                 self.nonunit.discard(key)
             elif old is _MISSING:
                 del table[key]
@@ -331,6 +483,7 @@ class Unifier:
 
 
 _MISSING = object()
+_PENDING = object()
 _POOL = ("n", "m", "k", "p", "q", "r", "s", "t", "u", "v", "w")
 
 
@@ -381,9 +534,24 @@ BUILTINS = {
     "norm2": "the Euclidean norm", "softmax": "the softmax function",
     "logsumexp": "the logsumexp function", "eye": "the identity matrix",
     "ones": "the matrix of ones", "zeros": "the zero matrix",
+    "commutation": "the commutation matrix",
 }
 BUILTINS.update({f: "an elementwise function" for f in ELEMENTWISE})
 RESERVED = {**BUILTINS, "I": "the identity matrix", "T": "the transpose, as in x^T"}
+
+#: ``σ(...)`` is sigmoid (as matdiff prints it) unless σ is a variable
+SIGMOID_NAMES = ("σ", "sigma")
+
+#: functions of the specification that matdiff does not have yet
+_SPECTRAL = "spectral functions (eigenvalues, singular values) are not in matdiff yet"
+NOT_YET = {
+    "lambda_max": _SPECTRAL, "lambda_min": _SPECTRAL, "eigvals": _SPECTRAL,
+    "sigma_max": _SPECTRAL + "; for a vector, ||x|| is the Euclidean norm", "svdvals": _SPECTRAL,
+    "norm_nuc": "the nuclear norm is not in matdiff yet",
+    "norm1": "p-norms are not in matdiff yet; ||x|| is the Euclidean norm, sum(abs(x)) the 1-norm",
+    "norm_inf": "p-norms are not in matdiff yet; ||x|| is the Euclidean norm",
+    "unvec": "unvec is not in matdiff yet",
+}
 
 _LATIN_HEAD = re.compile(r"[a-z]+")
 
@@ -531,6 +699,8 @@ def neg(e: E.Expr) -> E.Expr:
     if isinstance(e, E.Mul):
         f = e.factors
         if isinstance(f[0], E.Num):
+            if f[0].value == -1:  # --A is A
+                return f[1] if len(f) == 2 else E.Mul(*f[1:])
             return E.Mul(E.Num(-f[0].value), *f[1:])
         return E.Mul(E.Num(-1), *f)
     return E.Mul(E.Num(-1), e)
@@ -543,10 +713,11 @@ _BUILD = {
     "det": E.Det, "logdet": E.LogDet, "sum": E.Sum, "norm2": E.Norm2, "normF": E.NormF,
     "diagM": E.DiagM, "diagV": E.DiagV, "vec": E.Vec, "softmax": E.Softmax,
     "logsumexp": E.LogSumExp, "pow": E.Power, "epow": E.EPow, "func": E.Func,
+    "comm": E.Commutation,
 }
 _UNARY = {"tr": "tr", "det": "det", "logdet": "logdet", "sum": "sum", "vec": "vec",
           "softmax": "softmax", "logsumexp": "logsumexp", "norm": "normF", "norm2": "norm2"}
-_ARITY = {"eye": (1, 1), "ones": (1, 2), "zeros": (1, 2), "kron": (2, 2)}
+_ARITY = {"eye": (1, 1), "ones": (1, 2), "zeros": (1, 2), "kron": (2, 2), "commutation": (2, 2)}
 _OPNAMES = {"add": "add", "had": "multiply elementwise", "ediv": "divide elementwise"}
 
 
@@ -642,12 +813,12 @@ class Elaborator:
         return self.use_symbol(n, node)
 
     def use_symbol(self, n, node):
+        if n in self.scope.failed:  # also a failed redeclaration: never the old shape silently
+            raise self.error("name", f"'{n}' cannot be used: its declaration or definition "
+                                     f"on line {self.scope.failed[n]} has an error", node,
+                             "fix that line first")
         info = self.scope.symbols.get(n)
         if info is None:
-            if n in self.scope.failed:
-                raise self.error("name", f"'{n}' cannot be used: its declaration or definition "
-                                         f"on line {self.scope.failed[n]} has an error", node,
-                                 "fix that line first")
             cls = name_class(n)
             if cls == "matrix":
                 shape = (self.u.new(True), self.u.new(True))
@@ -753,15 +924,41 @@ class Elaborator:
             first = first.kids[0]
         items = []
         for op, k in zip(node.val, [first] + node.kids[1:]):
-            split = None if k.paren else self.split_apply(k)
+            # `B .* -A (C)` is `(B .* -A) C`, as `B .* -A C` is: the minus
+            # belongs to A alone, and (C) is the next factor of the chain
+            inner, minus = k, []
+            while inner.kind == "neg" and not inner.paren:
+                minus.append(inner)
+                inner = inner.kids[0]
+            split = None if inner.paren else self.split_apply(inner)
             if split is not None:
                 name, rest = split
+                for m in reversed(minus):
+                    name = Node("neg", [name], None, m.start, name.end, name.depth + 1)
                 items.append((op, name))
                 items.append((("mul", rest.start, rest.start), rest))
             else:
                 items.append((op, k))
+        self.check_norm_subscripts(items)
         items = self.merge_log_det(items)
         return self.fold(items, negs, node)
+
+    def check_norm_subscripts(self, items):
+        """``||x||_1``, ``||x||_inf``, ``||X||_*``: a subscript matdiff does not
+        know is an error, never a product with a variable named ``_1``."""
+        for (_, prev), (_, k) in zip(items, items[1:]):
+            atom = k
+            while atom.kind == "post" and not atom.paren:
+                atom = atom.kids[0]
+            if (atom.kind == "name" and atom.val.startswith("_") and not atom.paren
+                    and prev.kind == "norm" and prev.end == atom.start):
+                sub = atom.val[1:] or "*"
+                raise self.error(
+                    "syntax", f"the norm ||...||_{sub} is not supported yet",
+                    (prev.start, atom.end),
+                    "matdiff has ||x|| (or ||x||_2, norm2(x)) for the Euclidean norm of a "
+                    "vector and ||X||_F (norm(X)) for the Frobenius norm; for the 1-norm "
+                    "write sum(abs(x))")
 
     def merge_log_det(self, items):
         """``log det(X)`` -> ``logdet(X)``."""
@@ -910,31 +1107,66 @@ class Elaborator:
         while k.kind == "post" and (k is node or not k.paren):
             posts.append(k)
             k = k.kids[0]
-        if k.kind != "apply" or (k.paren and k is not node) or not self.is_product(k):
+        if k.kind == "dapply" and not (k.paren and k is not node) and not self.is_derivative(k):
+            fname, order = k.val  # A'(x + y): A^T times (x + y)
+        elif k.kind != "apply" or (k.paren and k is not node) or not self.is_product(k):
             return None
+        else:
+            fname, order = k.val, 0
         if len(k.kids) != 1:
-            raise self.error("name", f"'{k.val}' is not a function, so {k.val}(...) cannot take "
+            raise self.error("name", f"'{fname}' is not a function, so {fname}(...) cannot take "
                                      f"{len(k.kids)} arguments", k)
         arg = k.kids[0]
         arg.paren = True
         rest = arg
         for post in reversed(posts):
             rest = Node("post", [rest], post.val, arg.start, post.end, post.depth)
-        name = Node("name", [], k.val, k.start, k.extra[0])
+        name = Node("name", [], fname, k.start, k.start + len(fname))
+        for _ in range(order):
+            name = Node("post", [name], ("T",), k.start, k.extra[0], name.depth + 1)
         return name, rest
 
+    def is_derivative(self, node) -> bool:
+        """Is ``f'(x)`` the derivative of a user function (else a transpose times (x))?"""
+        return node.val[0] in self.scope.funcs
+
+    def _dapply(self, node):
+        n, order = node.val
+        if n in BUILTINS or n in SIGMOID_NAMES and n not in self.scope.symbols:
+            raise self.error("name", f"{n}{chr(39) * order}(...): primes mark the derivative of a "
+                                     "user function only", (node.start, node.extra[0]),
+                             f"write the derivative out, or define g(t) := {n}(t) and use g'(...)")
+        if not self.is_derivative(node):
+            name, rest = self.split_apply(node)
+            chain = Node("chain", [name, rest], [None, ("mul", rest.start, rest.start)],
+                         node.start, node.end, node.depth)
+            return self.infer(chain)
+        if len(node.kids) != 1:
+            raise self.error("name", f"{n} takes one argument, not {len(node.kids)}", node)
+        from .usersym import derivative_text
+
+        f = self.scope.funcs[n]
+        self.funcs.setdefault(n, None)
+        self.events.append(("func", n))
+        p = self.infer(node.kids[0])
+        body = f.body
+        for _ in range(order):
+            body = derivative_text(f.param, body)
+        return P("func", [n + "'" * order, p, (f.param, body)], p.shape, node)
+
     def is_product(self, node) -> bool:
-        """Is ``name(...)`` a product?  Yes unless the name is a function, or an
-        unknown lower-case name written right against its parenthesis."""
+        """Is ``name(...)`` a product?  Yes when the name is a variable (declared,
+        defined or already used), a matrix name (upper case: ``A(x + y)``), or
+        written with a space before its parenthesis (``s (1 + s)``).  An unknown
+        lower-case or Greek name against its parenthesis is a call: of sigmoid
+        for ``σ(...)`` / ``sigma(...)``, else of an unknown function (an error)."""
         n = node.val
         s = self.scope
         if n in s.funcs or n in BUILTINS or n == "T":
             return False
         if n in s.defs or n in s.symbols or n == "I":
             return True
-        if name_class(n) != "vector" or not node.extra[1]:
-            return True
-        return False
+        return name_class(n) == "matrix" or not node.extra[1]
 
     def _post(self, node):
         split = self.split_apply(node)
@@ -1000,6 +1232,10 @@ class Elaborator:
             return self.user_call(node)
         if n in BUILTINS:
             return self.builtin(node)
+        if n in SIGMOID_NAMES and not self.is_product(node):
+            # matdiff writes sigmoid as σ: what it prints reads back
+            return self.builtin(Node("apply", node.kids, "sigmoid", node.start, node.end,
+                                     node.depth, node.extra))
         if n == "T":
             raise self.error("name", "'T' is reserved for the transpose", node, "write x^T, x' or x.T")
         if self.is_product(node):
@@ -1013,6 +1249,9 @@ class Elaborator:
                              "fix that line first")
         from difflib import get_close_matches
 
+        if n in NOT_YET:
+            raise self.error("name", f"'{n}' is not supported yet", (node.start, node.extra[0]),
+                             NOT_YET[n])
         close = get_close_matches(n, list(BUILTINS) + list(self.scope.funcs), n=1)
         hint = f"did you mean {close[0]}(...)? " if close else ""
         hint += (f"define it first (`{n}(t) := ...`), or for a product of {n} and (...) "
@@ -1035,6 +1274,12 @@ class Elaborator:
             return node.val
         if node.kind == "num" and node.val.denominator == 1 and node.val > 0:
             return int(node.val)
+        if (node.kind == "chain" and not node.paren and all(op[0] == "mul" for op in node.val[1:])
+                and all(k.kind in ("name", "num") and not k.paren for k in node.kids)):
+            d = 1  # a product of dimensions: ones(m*n)
+            for k in node.kids:
+                d = dim_product(d, self.dim_arg(k, fname))
+            return d
         raise self.error("syntax", f"{fname}(...) takes dimensions: names or positive integers", node,
                          f"e.g. {fname}(n)" + (f", {fname}(n, m)" if fname != "eye" else ""))
 
@@ -1049,6 +1294,10 @@ class Elaborator:
         if n == "eye":
             d = self.dim_arg(args[0], n)
             return P("id", [d], (d, d), node)
+        if n == "commutation":
+            m, k = self.dim_arg(args[0], n), self.dim_arg(args[1], n)
+            d = dim_product(m, k)
+            return P("comm", [m, k], (d, d), node)
         if n in ("ones", "zeros"):
             dims = [self.dim_arg(a, n) for a in args]
             shape = (dims[0], dims[1] if len(dims) == 2 else 1)
@@ -1178,5 +1427,6 @@ class Elaborator:
 
     def finish(self, root: P, memo=None):
         """Name the unknown dimensions and build: (expression, names)."""
+        self.u.settle()
         names = self.u.name_vars(self.dims, self.taken())
         return self.build(root, names, memo), names

@@ -836,15 +836,26 @@ def simplify_power(e: Power) -> Expr:
     if p.denominator == 1 and isinstance(base, Mul) and e.shape == SCALAR:
         c, scalars, chain = _parts(base)
         if not chain:
-            return Mul(Num(Fraction(c) ** int(p)), *[Power(s, p) for s in scalars])
+            v = _num_power(Fraction(c), p)
+            if v is not None:
+                return Mul(Num(v), *[Power(s, p) for s in scalars])
     return e
+
+
+#: the most bits of a number a power is folded into (beyond, ``2^100000`` is
+#: kept as a power: computing it would cost time and digits, and no double holds it)
+_FOLD_BITS = 1100
 
 
 def _num_power(v: Fraction, p: Fraction):
     if p.denominator == 1:
         if v == 0 and p < 0:
             return None
-        return v ** int(p)
+        k = int(p)
+        if abs(v) != 1 and v != 0 and abs(k) * max(abs(v.numerator).bit_length(),
+                                                    v.denominator.bit_length()) > _FOLD_BITS:
+            return None
+        return v ** k
     return None
 
 

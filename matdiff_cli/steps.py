@@ -91,7 +91,12 @@ def derivation(expr: Expr, var: Sym, names: dict | None = None) -> tuple[list, b
     from .simplify import present
     names = names or {}
     dep = depends_on(expr, var)
-    current: Expr = Diff(expr) if expr is not var else Diff(var)
+    if not dep.get(expr):  # a constant (e.g. the gradient of a linear function)
+        zero = b.zero(expr.shape)
+        return [Step("constant", f"d(c) = 0 when c does not depend on {var.name}", zero)], True
+    if expr is var:
+        return [Step("variable", f"d({var.name}) = d{var.name}", Diff(var))], True
+    current: Expr = Diff(expr)
     steps: list = []
     while True:
         target = _pending(current, var)

@@ -19,8 +19,17 @@ def to_sympy(expr: Expr):
     """The SymPy form of expr (a MatrixExpr, or a scalar expression for a 1x1 value)."""
     import sympy as sp
 
+    from .expr import symbols
+    from .names import Names
+
+    naming = None
     memo: dict = {}
     for node in walk(expr):
+        if isinstance(node, Diff) and isinstance(node.sym, Sym):
+            # the direction's own name: dX, or d_X when a variable is called dX
+            naming = naming or Names((), symbols(expr))
+            memo[node] = _convert(Sym(naming.direction(node.sym), node.shape), [], sp)
+            continue
         memo[node] = _convert(node, [memo[c] for c in node.children], sp)
     return memo[expr]
 

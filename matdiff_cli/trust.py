@@ -21,8 +21,8 @@ import numpy as np
 from .errors import MatdiffError
 from .expr import SCALAR, Diff, Expr, Sym
 from .numeric import (
-    directional_derivative, evaluate, relative_error, sample_direction, sample_values,
-    second_directional_derivative,
+    TooLarge, check_let_value, directional_derivative, evaluate, property_violation, quiet, relative_error,
+    sample_direction, sample_values, second_directional_derivative,
 )
 from .simplify import simplify
 
@@ -34,7 +34,12 @@ TRIALS = 5
 
 def resolve_seed(seed):
     """The seed to use: the one given, or a fresh one (reported, so a run can be repeated)."""
-    return seed if seed is not None else int.from_bytes(os.urandom(3), "big")
+    if seed is None:
+        return int.from_bytes(os.urandom(3), "big")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise MatdiffError("usage", f"the seed must be a whole number 0 or larger, not {seed!r}",
+                           hint="e.g. --seed 7")
+    return seed
 
 
 def _vecF(a) -> np.ndarray:
@@ -72,18 +77,30 @@ class CheckResult:
     seed: int
     what: str                   # "directional derivative", ...
     failure: dict | None = None
+    inconclusive: str | None = None   # why the check could not be made (values not finite)
+    skipped: int = 0                  # trials whose values were not finite (not compared)
 
     def to_json(self) -> dict:
         out = {"passed": self.passed, "max_rel_error": self.max_rel_error,
                "trials": self.trials, "seed": self.seed, "method": self.what}
         if self.failure:
             out["failure"] = self.failure
+        if self.inconclusive:
+            out.update(inconclusive=True, reason=self.inconclusive)
+        if self.skipped:
+            out["skipped"] = self.skipped
         return out
 
     def summary(self) -> str:
+        if self.inconclusive:
+            return (f"check not made: {self.inconclusive}; the result is neither confirmed "
+                    f"nor refuted ({self.what}, seed {self.seed})")
         status = "passed" if self.passed else "FAILED"
+        over = f"{self.trials} trials" if not self.skipped else \
+            f"{self.trials - self.skipped} of {self.trials} trials ({self.skipped} skipped: " \
+            "values not finite)"
         line = (f"check {status}: {self.what}, max relative error {self.max_rel_error:.2e} "
-                f"over {self.trials} trials (seed {self.seed})")
+                f"over {over} (seed {self.seed})")
         if self.failure:
             f = self.failure
             line += (f"; trial {f['trial']} fails with relative error {f['rel_error']:.2e} "
@@ -105,7 +122,7 @@ def first_derivative(f, values, name, D, h=1e-3):
     rounding) gives an O(h^4) estimate."""
     c1 = np.asarray(directional_derivative(f, values, name, D, h), dtype=float)
     c2 = np.asarray(directional_derivative(f, values, name, D, h / 2), dtype=float)
-    return (4 * c2 - c1) / 3
+    return c2 + (c2 - c1) / 3   # = (4 c2 - c1) / 3, without overflowing near the largest double
 
 
 def second_derivative(f, values, name, D, E=None, h=1e-2):
@@ -113,12 +130,26 @@ def second_derivative(f, values, name, D, E=None, h=1e-2):
     Richardson step, O(h^4)."""
     s1 = np.asarray(second_directional_derivative(f, values, name, D, h, direction2=E))
     s2 = np.asarray(second_directional_derivative(f, values, name, D, h / 2, direction2=E))
-    return (4 * s2 - s1) / 3
+    return s2 + (s2 - s1) / 3
+
+
+class _NoPoint(MatdiffError):
+    """No random point at which both sides are finite and well conditioned."""
+
+    reason = ("no random point was found where the expression and its derivative are "
+              "both finite, defined and well conditioned")
+
+    def __init__(self):
+        super().__init__("unsupported", "the numerical comparison could not be made: " + self.reason,
+                         hint="check the expression's domain (inverses, logdet, divisions) "
+                              "and the size of its numbers")
 
 
 def _trial_values(roots, var: Sym, rng, fixed=None):
     """A random point (values, sizes) and two directions D, E for var.  ``fixed``:
-    (values, sizes) bound with --let; the other variables are drawn around them."""
+    (values, sizes) bound with --let; the other variables are drawn around them.
+    var is drawn even where no root contains it (a claim without the variable)."""
+    roots = list(roots) + [var]
     try:
         if fixed:
             given, given_sizes = fixed  # the data decides: the rest is drawn unchecked
@@ -127,10 +158,7 @@ def _trial_values(roots, var: Sym, rng, fixed=None):
         else:
             values, sizes = sample_values(roots, rng)
     except ValueError:
-        raise MatdiffError(
-            "unsupported", "the numerical check found no random point where the expression "
-            "and its derivative are both defined and well conditioned",
-            hint="check the expression's domain (inverses, logdet, divisions)") from None
+        raise _NoPoint() from None
     D = sample_direction(var, values[var.name], rng, sizes)
     E = sample_direction(var, values[var.name], rng, sizes)
     return values, sizes, D, E
@@ -139,19 +167,31 @@ def _trial_values(roots, var: Sym, rng, fixed=None):
 def numeric_check(der, seed=None, trials: int = TRIALS, bindings=None) -> CheckResult:
     """Compare a Derivation's result with finite differences of the problem, at
     random points, or at the --let data (``bindings``: name -> numbers) with
-    the unbound variables drawn at random."""
+    the unbound variables drawn at random.
+
+    A trial whose values are not finite (they overflow a double, or the data is
+    outside the domain) decides nothing and is counted as skipped: a check
+    passes when no trial fails and at least one was compared, and is
+    ``inconclusive`` (not made) when none could be."""
     seed = resolve_seed(seed)
+    with quiet():
+        try:
+            return _numeric_check(der, seed, trials, bindings)
+        except _NoPoint:
+            return CheckResult(False, 0.0, trials, seed, _METHOD[der.kind], None,
+                               _NoPoint.reason)
+        except TooLarge as e:   # refused before allocating: the result still stands
+            return CheckResult(False, 0.0, trials, seed, _METHOD[der.kind], None, e.message)
+
+
+def _numeric_check(der, seed, trials, bindings) -> CheckResult:
     fixed = _bound_point(der, bindings) if bindings else None
     rng = np.random.default_rng(seed)
     f, var, kind = der.problem.expr, der.var, der.kind
     roots = [f, der.result]
     second = kind in ("hessian", "hessian_operator")
-    what = {"gradient": "directional derivative <G, D>",
-            "jacobian": "Jacobian product J vec(D)",
-            "operator": "linear operator L[D]", "differential": "differential df[D]",
-            "hessian": "second directional derivative and polarization",
-            "hessian_operator": "second directional derivative and polarization"}[kind]
-    worst, failure = 0.0, None
+    what = _METHOD[kind]
+    worst, failure, not_finite, skipped = 0.0, None, None, set()
     for trial in range(trials):
         values, sizes, D, E = _trial_values(roots, var, rng, fixed)
         # finite differences lose about eps |f| / h^k to rounding: measure errors
@@ -167,6 +207,11 @@ def numeric_check(der, seed=None, trials: int = TRIALS, bindings=None) -> CheckR
                 break
         best = min(range(len(candidates)), key=lambda i: max(errors[i]))
         for (numeric, symbolic), err in zip(candidates[best], errors[best]):
+            if not (np.all(np.isfinite(numeric)) and np.all(np.isfinite(symbolic))):
+                if not_finite is None:
+                    not_finite = (trial + 1, numeric, symbolic)
+                skipped.add(trial)
+                continue    # nothing to compare: no verdict from this pair
             if err > worst:
                 worst = err
             if err > tol and failure is None:
@@ -175,10 +220,23 @@ def numeric_check(der, seed=None, trials: int = TRIALS, bindings=None) -> CheckR
                            "point": {str(k): _plain(v) for k, v in values.items()
                                      if isinstance(k, str)},
                            "direction": _plain(D), "sizes": dict(sizes)}
-    return CheckResult(failure is None, worst, trials, seed, what, failure)
+    if failure is None and len(skipped) == trials:   # not one trial could be compared
+        trial, numeric, symbolic = not_finite
+        where = "at the data" if fixed else "at the random points"
+        why = (f"the values are not finite {where} (trial {trial}: finite differences "
+               f"{_short(_plain(numeric))}, result {_short(_plain(symbolic))}), they overflow "
+               "a double or leave the domain")
+        return CheckResult(False, worst, trials, seed, what, None, why, len(skipped))
+    return CheckResult(failure is None, worst, trials, seed, what, failure, None, len(skipped))
 
 
 STEP_SCALES = (1.0, 1e-2, 1e-4, 1e-6)
+
+_METHOD = {"gradient": "directional derivative <G, D>",
+           "jacobian": "Jacobian product J vec(D)",
+           "operator": "linear operator L[D]", "differential": "differential df[D]",
+           "hessian": "second directional derivative and polarization",
+           "hessian_operator": "second directional derivative and polarization"}
 
 
 def _compare_pairs(der, values, sizes, D, E, scale):
@@ -259,10 +317,12 @@ class Comparison:
 
 def parse_claim(der, text: str) -> Expr:
     """The claim as an expression in the problem's scope; ``dX`` is the direction."""
+    from .names import Names
     from .steps import replace_node
 
-    claim = der.problem.parse(text, directions=(der.var.name,))
-    dname = "d" + der.var.name
+    dname = Names.of(der.problem).direction(der.var)   # dX, or d_X when dX is a variable
+    claim = der.problem.parse(text, directions={der.var.name: dname}, shape=der.result.shape,
+                              known_only=True)
     for node in _symbols_named(claim, dname):
         if node.shape != der.var.shape:
             raise MatdiffError("shape", f"in the claim, {dname} is {node.shape[0]} x "
@@ -278,7 +338,14 @@ def _symbols_named(e: Expr, name: str):
 
 
 def compare(der, claim_text: str, seed=None, trials: int = TRIALS) -> Comparison:
+    """Is the claim the result?  Symbolically, else at random points (the variable
+    is drawn even when neither side contains it), else a counterexample."""
     claim = parse_claim(der, claim_text)
+    with quiet():
+        return _compare(der, claim, claim_text, seed, trials)
+
+
+def _compare(der, claim, claim_text, seed, trials) -> Comparison:
     result = der.result
     if claim.shape != result.shape:
         return Comparison(False, "differs", claim_text=claim_text,
@@ -362,8 +429,8 @@ class _Problem:
     parent: object = None
     subset: tuple = ()     # the matrices taken as symmetric
 
-    def parse(self, text, directions=()):
-        return _symmetrize(self.parent.parse(text, directions), self.subset)
+    def parse(self, text, directions=(), **how):
+        return _symmetrize(self.parent.parse(text, directions, **how), self.subset)
 
 
 def _with_symmetric(problem, subset):
@@ -391,6 +458,11 @@ def bind_values(problem, bindings: dict, needed) -> tuple[dict, dict]:
             hint="bind every variable, e.g. " + " ".join(f'--let "{n}=[[1,2],[3,4]]"' for n in missing[:2]),
             statement=problem.source, line=problem.line)
     for name, sym in syms.items():
+        try:
+            check_let_value(bindings[name])
+        except ValueError as e:
+            raise MatdiffError("usage", f"the value of {name} cannot be used: {e}",
+                               statement=problem.source, line=problem.line) from None
         a = np.asarray(bindings[name], dtype=float)
         if a.ndim == 0:
             if sym.shape != SCALAR:
@@ -403,6 +475,12 @@ def bind_values(problem, bindings: dict, needed) -> tuple[dict, dict]:
         if a.ndim != 2:
             raise MatdiffError("shape", f"the value of {name} is not a matrix",
                                statement=problem.source, line=problem.line)
+        broken = property_violation(sym, a)
+        if broken:   # the declared structure is what the derivatives assume: refuse
+            raise MatdiffError("shape", f"the data breaks a declaration: {broken}",
+                               statement=problem.source, line=problem.line,
+                               hint="give data with the declared structure, or drop the "
+                                    "property from the declaration")
         values[name] = a
     return values, _sizes_of(problem, syms, values)
 

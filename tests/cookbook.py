@@ -57,7 +57,7 @@ GRADIENTS = [
     ("cookbook_89_quadratic_A", ["x: n", "A: n x k", "s: k", "W: n x n symmetric"],
      "(x - A s)^T W (x - A s)", "A", "-2 W (x - A s) s^T"),
     # -- 2.5 traces ----------------------------------------------------------------------
-    ("cookbook_99_tr_X", [SQ], "tr(X)", "X", "I"),
+    ("cookbook_99_tr_X", [SQ], "tr(X)", "X", "eye(n)"),
     ("cookbook_100_tr_XA", [RECT, "A: m x n"], "tr(X A)", "X", "A^T"),
     ("cookbook_101_tr_AXB", [RECT, "A: k x n", "B: m x k"], "tr(A X B)", "X", "A^T B^T"),
     ("cookbook_102_tr_AXtB", [RECT, "A: k x m", "B: n x k"], "tr(A X^T B)", "X", "B A"),

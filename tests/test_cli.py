@@ -11,12 +11,12 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from budget import assert_linear
 from matdiff_cli.cli import cli
 from matdiff_cli.commands import COMMANDS, Options
 
@@ -279,10 +279,12 @@ def test_worst_status_wins():
 
 
 def test_invalid_utf8_on_stdin():
+    # the statement with the bad byte is the error; the others are still solved
     r = run("shape", "-", "--format", "json", input=b"tr(X)\ntr(\xff\xfe)\n")
     assert r.exit_code == 2
-    (obj,) = json_lines(r.stdout)
-    assert "UTF-8" in obj["error"]["message"] and "offset 9" in obj["error"]["message"]
+    ok, obj = json_lines(r.stdout)
+    assert ok["ok"] is True and ok["input"] == "tr(X)"
+    assert "UTF-8" in obj["error"]["message"] and "0xff" in obj["error"]["message"]
     assert (obj["error"]["line"], obj["error"]["column"]) == (2, 4)
     assert_no_traceback(r)
 
@@ -291,7 +293,8 @@ def test_invalid_utf8_in_file(tmp_path):
     f = tmp_path / "bad.txt"
     f.write_bytes(b"\x80abc")
     r = run("shape", "-f", str(f))
-    assert r.exit_code == 2 and "offset 0" in r.stderr
+    assert r.exit_code == 2 and "byte 0x80 is not valid UTF-8" in r.stderr
+    assert "line 1, column 1" in r.stderr
     assert_no_traceback(r)
 
 
@@ -329,16 +332,23 @@ def test_reserved_name():
     ],
     ids=["10k-parens", "10k-calls", "1MB-sum", "1MB-name"],
 )
-def test_huge_inputs_are_handled_quickly(expr):
-    t0 = time.perf_counter()
+def test_huge_inputs_are_handled_cleanly(expr):
     r = run("shape", "-", "--format", "json", input=expr)
-    elapsed = time.perf_counter() - t0
     assert r.exit_code in (0, 2, 3), r.output
     assert_no_traceback(r)
     objs = json_lines(r.stdout)
     assert len(objs) == 1
     assert objs[0]["ok"] or objs[0]["error"]["type"] != "internal"
-    assert elapsed < 1.0, f"{elapsed:.2f}s"
+
+
+@pytest.mark.parametrize("make", [
+    lambda k: "(" * k + "x" + ")" * k,
+    lambda k: "tr(" * k + "X" + ")" * k,
+    lambda k: " + ".join(["x"] * k),
+    lambda k: "x" * k,
+], ids=["parens", "calls", "sum", "name"])
+def test_huge_inputs_cost_linear_work(make):
+    assert_linear(lambda text: run("shape", "-", "--format", "json", input=text), make, 500)
 
 
 def test_deep_tree_json_is_bounded():

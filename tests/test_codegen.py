@@ -12,6 +12,7 @@ from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import symbols
 from matdiff_cli.numeric import evaluate, sample_values
 from matdiff_cli.trust import first_derivative
+from budget import examples
 from strategies import ExprProblem, expressions
 
 
@@ -126,7 +127,7 @@ def test_torch_jvp_agrees_with_autograd(src):
     assert np.allclose(jvp(d).numpy(), expected.numpy())
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=list(HealthCheck))
 @given(expressions(shape=(1, 1), depth=4, diffs=False), st.data())
 def test_generated_numpy_matches_the_engine_on_random_expressions(expr, data):
     syms = symbols(expr)

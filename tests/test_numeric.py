@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from fractions import Fraction
 
 import numpy as np
@@ -19,6 +18,7 @@ from matdiff_cli.numeric import (
     constraints, directional_derivative, evaluate, evaluate_all, relative_error,
     sample_direction, sample_values, second_directional_derivative,
 )
+from budget import examples
 from strategies import expressions
 
 n, m, k = "n", "m", "k"
@@ -145,10 +145,9 @@ def test_shared_nodes_are_evaluated_once_and_deep_dags_do_not_recurse():
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(200)
     try:
-        t = time.perf_counter()
+        # 2^300 paths: only a walk that evaluates each node once ends at all
         assert np.allclose(evaluate(e, {"b": bv}), bv)
         assert evaluate(chain, {"b": bv}).shape == (3, 1)
-        assert time.perf_counter() - t < 2
     finally:
         sys.setrecursionlimit(limit)
 
@@ -232,7 +231,7 @@ def test_sampler_gives_up_loudly():
 
 
 @given(st.integers(0, 2**32 - 1))
-@settings(max_examples=40, deadline=None, database=None)
+@settings(max_examples=examples(40), deadline=None, database=None)
 def test_directions_keep_structure(seed):
     rng = np.random.default_rng(seed)
     e = Add(Trace(Mul(S, Diff(S), P, Diff(P))), Trace(Mul(D, Diff(D), Q, Diff(Q))))
@@ -283,7 +282,7 @@ def test_relative_error():
 # =========================================================================== random expressions
 
 @given(expressions(), st.integers(0, 2**32 - 1))
-@settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(60), deadline=None, database=None, suppress_health_check=list(HealthCheck))
 def test_random_expressions_evaluate_at_sampled_points(e, seed):
     values, sizes = sample_values(e, np.random.default_rng(seed))
     v = evaluate(e, values, sizes)

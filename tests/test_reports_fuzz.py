@@ -12,10 +12,11 @@ from matdiff_cli.derive import DerivativeReport, derive
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import SCALAR, symbols
 from matdiff_cli.commands import Options
+from budget import examples
 from strategies import ExprProblem, expressions
 
 
-@settings(max_examples=200, deadline=None, derandomize=True,
+@settings(max_examples=examples(200), deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
 @given(expressions(depth=3, diffs=False), st.data())
 def test_every_command_and_format_answers_or_refuses_cleanly(expr, data):

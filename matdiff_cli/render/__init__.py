@@ -20,7 +20,7 @@ renderer).
 """
 from __future__ import annotations
 
-from ..expr import Expr
+from ..expr import Diff, Expr
 
 
 class Doc:
@@ -114,7 +114,7 @@ def render_dag(root: Expr, rule, cx: Context) -> Doc:
     dispatch = getattr(rule, "dispatch", None)  # a singledispatch rule: look up once per type
     table: dict = {}
     for node in _postorder(root, names):
-        if node is not root and node in names:
+        if node in names and (node is not root or type(node) is Diff):  # a direction: its name
             docs[node] = cx.name_doc(node, names[node])
         elif dispatch is None:
             docs[node] = rule(node, cx)

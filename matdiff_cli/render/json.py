@@ -54,13 +54,23 @@ def _scalar(x):
 
 
 def to_json_line(obj: dict, stream=None) -> str:
-    """One line of strict JSON for ``obj``."""
+    """One line of strict JSON for ``obj``, valid UTF-8 whatever the strings hold."""
     encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("-", "")
     ascii_only = encoding != "utf8"
     try:  # the common case: plain JSON values already
-        return json.dumps(obj, ensure_ascii=ascii_only, allow_nan=False, separators=(", ", ": "))
+        line = json.dumps(obj, ensure_ascii=ascii_only, allow_nan=False, separators=(", ", ": "))
     except (TypeError, ValueError):
-        pass
-    return json.dumps(
-        _clean(obj), ensure_ascii=ascii_only, allow_nan=False, separators=(", ", ": ")
-    )
+        line = json.dumps(
+            _clean(obj), ensure_ascii=ascii_only, allow_nan=False, separators=(", ", ": ")
+        )
+    return valid_unicode(line)
+
+
+def valid_unicode(text: str) -> str:
+    """``text`` without lone surrogates (the bytes of a command line that were not
+    UTF-8 arrive as surrogates): each becomes U+FFFD, so the output is valid UTF-8."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)

@@ -131,3 +131,12 @@ def to_latex(expr: Expr, names: dict | None = None) -> str:
 
 
 __all__ = ["to_latex", "latex_name", "LatexNotation"]
+
+
+def comment_lines(lines, mark: str = "%") -> list[str]:
+    """Human lines (steps, verdicts, labels) as comments of the target language:
+    ``% ...`` in LaTeX, ``# ...`` in Python; a line break inside one stays a comment."""
+    out = []
+    for line in lines:
+        out.extend(f"{mark} {part}".rstrip() for part in str(line).split("\n"))
+    return out

@@ -9,8 +9,10 @@ floats or size-1 arrays.  So:
   left, as matdiff's product chains do, so ``A @ x * s`` needs no brackets;
 * dimensions are not in scope: ``np.eye(X.shape[0])``, read off a variable (or
   the direction ``dX``) that has the dimension; ValueError if none has it;
-* a variable named like a Python keyword gets a trailing underscore
-  (``lambda_``); ``Diff(X)`` is the variable ``dX``;
+* a variable whose name Python cannot use as is (a keyword, a module alias
+  such as ``np``) gets trailing underscores (``lambda_``, ``np_``);
+  ``Diff(X)`` is the direction ``dX`` (``d_X`` when ``dX`` is a variable), and
+  names bound inside never shadow a variable (:mod:`matdiff_cli.names`);
 * ``names`` (definitions, shared subexpressions) are bound by lambdas,
   dependencies outermost: ``(lambda h1: A @ h1)(np.tanh(W1 @ x))``.  Beyond
   ``MAX_LAMBDAS`` names (Python limits bracket nesting to 200) they are bound
@@ -18,18 +20,24 @@ floats or size-1 arrays.  So:
 * rules for 1x1 operands avoid calls that need a 2-D array (``tr(s)`` is
   ``s``, ``s^T`` is ``s``), so a scalar may be a float or a (1, 1) array.
 
-Evaluate the code with one namespace, ``eval(code, {"np": np, **variables})``:
-the lambdas it contains (names, operators, softmax) see globals only.
+Evaluate the code with one namespace, ``eval(code, {"np": np, **variables})``
+(variables under their Python names, the reports' ``python_names``): the
+lambdas it contains (names, operators, softmax) see globals only, and the code
+calls no builtin (a variable may be called ``abs``).
 
 Numerically, ``logdet(a)`` is ``np.log(np.linalg.det(a))``: NaN where
 ``det(a) < 0`` (-inf where it is 0), outside the function's domain, rather
 than the ``log|det a|`` of ``slogdet``.
 User functions ``f(t) := body`` are translated through SymPy (the body is
-parsed by SymPy, see :mod:`matdiff_cli.usersym`).
+parsed by SymPy, see :mod:`matdiff_cli.usersym`); a constant body is
+broadcast to its argument's shape.
+
+The rules write through a :class:`Target`, a small table of how NumPy,
+``jax.numpy`` and PyTorch spell each operation, so ``matdiff code`` renders
+the same tree for each library (never by editing NumPy text).
 """
 from __future__ import annotations
 
-import keyword
 from functools import singledispatch
 
 from ..errors import MatdiffError
@@ -39,6 +47,7 @@ from ..expr import (
     Ones, Power, Softmax, Sum, Sym, Trace, Transpose, Vec, Zeros, walk,
 )
 from . import Context, Deferred, Doc, flatten, paren, render_dag
+from ..names import AVOID, python_safe
 from .text import decimal
 
 # Python's precedence, loosest to tightest
@@ -47,26 +56,152 @@ MAX_LAMBDAS = 40
 
 
 def py_name(name: str) -> str:
-    """A variable's Python name: keywords get a trailing underscore (``lambda_``)."""
-    return name + "_" if keyword.iskeyword(name) else name
+    """A lone name's Python name: keywords get a trailing underscore (``lambda_``)."""
+    from ..names import py_name as name_of
+
+    return name_of(name)
 
 
-def diff_name(sym: Sym) -> str:
-    """The Python name of the direction ``dX`` of a variable X."""
-    return py_name("d" + sym.name)
+# --------------------------------------------------------------------------- targets
+
+class Target:
+    """How a library spells what the rules write: NumPy here, subclasses for
+    ``jax.numpy`` and PyTorch.  ``m`` is the module's name in the code."""
+
+    name = "numpy"
+    module = "np"
+    prelude = "import numpy as np"
+
+    def __init__(self):
+        self.m = self.module
+        self.dtype = None          # PyTorch: the local that holds the inputs' dtype
+        self.uses_dtype = False
+
+    def fn(self, name: str) -> str:
+        return f"{self.m}.{name}"
+
+    def eye(self, n: str) -> str:
+        return f"{self.m}.eye({n})"
+
+    def zeros(self, shape: str) -> str:
+        return f"{self.m}.zeros({shape})"
+
+    def ones(self, shape: str) -> str:
+        return f"{self.m}.ones({shape})"
+
+    def commutation(self, m: str, n: str) -> str:
+        """K(m,n) vec(A) = vec(A^T): row j + i n of K is row i + j m of I."""
+        return f"{self.eye(f'{m} * {n}')}[{self.m}.arange({m} * {n}).reshape({n}, {m}).T.ravel()]"
+
+    def relu(self, a: Doc) -> Doc:
+        return call(self.fn("maximum"), a, "0")
+
+    def step(self, a: Doc) -> Doc:
+        return call(self.fn("heaviside"), a, "0.0")
+
+    def softplus(self, a: Doc) -> Doc:
+        return call(self.fn("logaddexp"), "0", a)
+
+    def vec(self, a: Doc) -> Doc:
+        return Doc(ATOM, (at_least(a, ATOM), '.reshape(-1, 1, order="F")'))
+
+    def reshape11(self, a: Doc) -> Doc:
+        return call(self.fn("reshape"), a, "(1, 1)")
+
+    def full(self, a: Doc, value: str) -> Doc:
+        """An array of a's shape, every entry value."""
+        return call(self.fn("full"), call(self.fn("shape"), a), value)
+
+    def number(self, a: Doc) -> Doc:
+        """A plain number as an argument of a function (PyTorch wants a tensor)."""
+        return a
+
+    def softmax(self) -> str:
+        m = self.m
+        return f"(lambda u: {m}.exp(u - {m}.max(u)) / {m}.sum({m}.exp(u - {m}.max(u))))"
+
+    def logsumexp(self) -> str:
+        m = self.m
+        return f"(lambda u: {m}.max(u) + {m}.log({m}.sum({m}.exp(u - {m}.max(u)))))"
+
+
+class JaxTarget(Target):
+    name = "jax"
+    module = "jnp"
+    prelude = "import jax.numpy as jnp"
+
+    def vec(self, a: Doc) -> Doc:
+        return Doc(ATOM, (at_least(a, ATOM), ".T.reshape(-1, 1)"))
+
+
+class TorchTarget(Target):
+    """PyTorch: new tensors take the inputs' dtype (the local ``self.dtype``)."""
+
+    name = "torch"
+    module = "torch"
+    prelude = "import torch"
+
+    def _dtype(self) -> str:
+        self.uses_dtype = True
+        return self.dtype or "torch.get_default_dtype()"
+
+    def eye(self, n):
+        return f"torch.eye({n}, dtype={self._dtype()})"
+
+    def zeros(self, shape):
+        return f"torch.zeros({shape}, dtype={self._dtype()})"
+
+    def ones(self, shape):
+        return f"torch.ones({shape}, dtype={self._dtype()})"
+
+    def commutation(self, m, n):
+        return f"{self.eye(f'{m} * {n}')}[torch.arange({m} * {n}).reshape({n}, {m}).T.reshape(-1)]"
+
+    def relu(self, a):
+        return call("torch.clamp", a, "min=0")
+
+    def step(self, a):
+        return Doc(ATOM, ("(lambda u: torch.heaviside(u, torch.zeros_like(u)))(", a, ")"))
+
+    def softplus(self, a):
+        return Doc(ATOM, ("(lambda u: torch.logaddexp(torch.zeros_like(u), u))(", a, ")"))
+
+    def vec(self, a):
+        return Doc(ATOM, (at_least(a, ATOM), ".T.reshape(-1, 1)"))
+
+    def reshape11(self, a):
+        return Doc(ATOM, (call("torch.as_tensor", a), ".reshape(1, 1)"))
+
+    def full(self, a, value):
+        return call("torch.full_like", call("torch.as_tensor", a), value)
+
+    def number(self, a):
+        return call("torch.as_tensor", a, f"dtype={self._dtype()}")
+
+
+TARGETS = {"numpy": Target, "jax": JaxTarget, "torch": TorchTarget}
 
 
 # --------------------------------------------------------------------------- context
 
 class NumpyContext(Context):
-    """Renders with a table of dimension -> Python expression (``X.shape[0]``)."""
+    """Renders with a table of dimension -> Python expression (``X.shape[0]``),
+    the names of the output (:class:`matdiff_cli.names.Names`) and a target."""
 
-    def __init__(self, names, dims: dict):
+    def __init__(self, names, dims: dict, naming=None, target: Target | None = None):
         super().__init__(names)
         self.dims = dims
+        self.naming = naming if naming is not None else naming_for([], names)
+        self.lib = target if target is not None else Target()
+
+    def py(self, name: str) -> str:
+        return self.naming.python(name)
+
+    def direction(self, sym) -> str:
+        return self.naming.python(self.naming.direction(sym))
 
     def name_doc(self, node, name):
-        return Doc(ATOM, (py_name(name),))
+        return Doc(ATOM, (self.py(name),))
 
     def dim(self, d) -> str:
         """A Python expression for dimension d; ValueError if no variable has it."""
@@ -85,15 +220,37 @@ class NumpyContext(Context):
         return f"({self.dim(shape[0])}, {self.dim(shape[1])})"
 
 
-def dimension_table(nodes, bound=()) -> dict:
+def naming_for(nodes, names=None, bound=()):
+    """The names of an output made of nodes (and the extra symbols bound), when
+    the caller has no problem-wide :class:`Names`."""
+    from ..names import Names, dimension_names
+
+    syms, user = [], set((names or {}).values())
+    for n in list(nodes) + list(bound):
+        s = n.sym if isinstance(n, Diff) else n
+        if isinstance(s, Sym) and s.name not in user:
+            syms.append(s)
+            user.add(s.name)
+            user |= dimension_names(s.shape)
+    return Names(user, syms)
+
+
+def dimension_table(nodes, bound=(), naming=None) -> dict:
     """dimension -> ``var.shape[i]`` from the variables and directions among
     nodes (first first), then from the extra symbols ``bound``."""
+    if naming is None:
+        naming = naming_for(nodes, None, bound)
     table: dict = {}
     directions = [n.sym for n in nodes if isinstance(n, Diff)]  # prefer dX to the X of dX
     sources = [n for n in nodes if isinstance(n, Diff) or (isinstance(n, Sym) and n not in directions)]
     sources += directions + list(bound)
     for s in sources:
-        var = py_name(s.name) if isinstance(s, Sym) else diff_name(s.sym)
+        if isinstance(s, Sym):
+            var = naming.python(s.name)
+        elif isinstance(s.sym, Sym):
+            var = naming.python(naming.direction(s.sym))
+        else:
+            continue
         for i, d in enumerate(s.shape):
             if isinstance(d, str) and d not in table:
                 table[d] = f"{var}.shape[{i}]"
@@ -114,30 +271,36 @@ def numpy_or_none(fn, *args, **kwargs):
 
 # --------------------------------------------------------------------------- entry points
 
-def to_numpy(expr: Expr, names: dict | None = None, bound=None) -> str:
+def to_numpy(expr: Expr, names: dict | None = None, bound=None, naming=None,
+             target: Target | None = None, free=()) -> str:
     """A Python/NumPy expression for expr.
 
     ``names``: nodes written as names, bound inside the expression; ``bound``:
     extra symbols (``Sym`` or ``Diff`` nodes) in scope where the code runs,
-    searched for dimensions after those of expr.
+    searched for dimensions after those of expr; ``naming``: the problem's
+    :class:`matdiff_cli.names.Names` (else made from the names seen here);
+    ``free``: nodes of names already bound where the code runs (not bound again).
     """
     names = dict(names or {})
     nodes = list(walk(expr))
     _name_deep_pieces(nodes, names, expr)
-    dims = dimension_table(nodes, bound or ())
-    used = [n for n in nodes if n in names and n is not expr] if names else []
+    if naming is None:
+        naming = naming_for(nodes, names, bound or ())
+    dims = dimension_table(nodes, bound or (), naming)
+    used = [n for n in nodes if n in names and n is not expr and n not in free] if names else []
+    py = naming.python
 
     def write(root):
-        return flatten(render_dag(root, rule, NumpyContext(names, dims)))
+        return flatten(render_dag(root, rule, NumpyContext(names, dims, naming, target)))
 
     body = write(expr)
     if not used:
         return body
     if len(used) > MAX_LAMBDAS:
-        binds = ", ".join(f"{py_name(names[n])} := {write(n)}" for n in used)
+        binds = ", ".join(f"{py(names[n])} := {write(n)}" for n in used)
         return f"({binds}, {body})[-1]"
     for node in reversed(used):
-        body = f"(lambda {py_name(names[node])}: {body})({write(node)})"
+        body = f"(lambda {py(names[node])}: {body})({write(node)})"
     return body
 
 
@@ -162,10 +325,14 @@ def _name_deep_pieces(nodes: list, names: dict, root: Expr) -> None:
         depth[node] = d
 
 
-def to_numpy_operator(expr: Expr, direction: Sym, names: dict | None = None, bound=None) -> str:
+def to_numpy_operator(expr: Expr, direction: Sym, names: dict | None = None, bound=None,
+                      naming=None) -> str:
     """A linear operator L[dX] as ``lambda dX: ...`` (dX is ``Diff(direction)``)."""
     extra = [Diff(direction), direction] + list(bound or ())
-    return f"lambda {diff_name(direction)}: {to_numpy(expr, names, extra)}"
+    if naming is None:
+        naming = naming_for(list(walk(expr)), names, extra)
+    dname = naming.python(naming.direction(direction))
+    return f"lambda {dname}: {to_numpy(expr, names, extra, naming)}"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -204,6 +371,14 @@ def exponent(p) -> str:
     return f"({p.numerator}/{p.denominator})"
 
 
+def tensor(cx, node: Expr, d: Doc) -> Doc:
+    """d as a function's argument: PyTorch wants a tensor where node is a
+    constant (no variable or direction in it), NumPy takes the number."""
+    if cx.lib.name != "torch" or any(isinstance(n, (Sym, Diff)) for n in walk(node)):
+        return d
+    return cx.lib.number(d)
+
+
 def is_scalar(node: Expr) -> bool:
     return node.shape == SCALAR
 
@@ -221,7 +396,7 @@ def rule(node: Expr, cx) -> Doc:
 
 @rule.register
 def _sym(node: Sym, cx) -> Doc:
-    return Doc(ATOM, (py_name(node.name),), node)
+    return Doc(ATOM, (cx.py(node.name),), node)
 
 
 @rule.register
@@ -236,30 +411,29 @@ def _num(node: Num, cx) -> Doc:
 
 @rule.register
 def _identity(node: Identity, cx) -> Doc:
-    return call("np.eye", cx.dim(node.n), node=node)
+    return Doc(ATOM, (cx.lib.eye(cx.dim(node.n)),), node)
 
 
 @rule.register
 def _zeros(node: Zeros, cx) -> Doc:
-    return call("np.zeros", cx.shape(node.shape), node=node)
+    return Doc(ATOM, (cx.lib.zeros(cx.shape(node.shape)),), node)
 
 
 @rule.register
 def _ones(node: Ones, cx) -> Doc:
-    return call("np.ones", cx.shape(node.shape), node=node)
+    return Doc(ATOM, (cx.lib.ones(cx.shape(node.shape)),), node)
 
 
 @rule.register
 def _diff(node: Diff, cx) -> Doc:
-    return Doc(ATOM, (diff_name(node.sym),), node)
+    return Doc(ATOM, (cx.direction(node.sym),), node)
 
 
 @rule.register
 def _commutation(node: Commutation, cx) -> Doc:
     """K(m,n) vec(A) = vec(A^T): row j + i n of K is row i + j m of I."""
     m, n = (cx.dim(d) for d in node.args)
-    text = f"np.eye({m} * {n})[np.arange({m} * {n}).reshape({n}, {m}).T.ravel()]"
-    return Doc(ATOM, (text,), node)
+    return Doc(ATOM, (cx.lib.commutation(m, n),), node)
 
 
 @rule.register
@@ -329,14 +503,15 @@ rule.register(EDiv, _divide)
 
 @rule.register
 def _kron(node: Kron, cx) -> Doc:
-    return call("np.kron", cx[node.args[0]], cx[node.args[1]], node=node)
+    a, c = (tensor(cx, e, cx[e]) for e in node.args)
+    return call(cx.lib.fn("kron"), a, c, node=node)
 
 
 @rule.register
 def _broadcast(node: Broadcast, cx) -> Doc:
     """Outside a sum: ``s * np.ones((r, c))`` (an unknown dimension raises only if used)."""
     try:
-        ones = f"np.ones({cx.shape(node.shape)})"
+        ones = cx.lib.ones(cx.shape(node.shape))
     except ValueError as e:
         ones = Deferred(e)
     s = cx[node.args[0]]
@@ -357,7 +532,7 @@ def _inverse(node: Inverse, cx) -> Doc:
     d = cx[node.a]
     if is_scalar(node):
         return Doc(MUL, ("1 / ", at_least(d, NEG)), node)
-    return call("np.linalg.inv", d, node=node)
+    return call(cx.lib.fn("linalg.inv"), d, node=node)
 
 
 @rule.register
@@ -365,7 +540,7 @@ def _power(node: Power, cx) -> Doc:
     d = cx[node.base]
     if is_scalar(node):
         return Doc(POW, (at_least(d, ATOM), " ** ", exponent(node.p)), node)
-    return call("np.linalg.matrix_power", d, str(node.p.numerator), node=node)
+    return call(cx.lib.fn("linalg.matrix_power"), d, str(node.p.numerator), node=node)
 
 
 @rule.register
@@ -380,34 +555,36 @@ def _scalar_or(fn: str, scalar=None):
         if is_scalar(node.a):
             if scalar is None:
                 return Doc(d.level, d.parts, node, neg=d.neg)
-            return call(scalar, d, node=node)
-        return call(fn, d, node=node)
+            d = tensor(cx, node.a, d)
+            return call(cx.lib.fn(scalar), d, node=node)
+        return call(cx.lib.fn(fn), d, node=node)
     return rule_
 
 
-rule.register(Trace, _scalar_or("np.trace"))
-rule.register(Det, _scalar_or("np.linalg.det"))
-rule.register(Sum, _scalar_or("np.sum"))
-rule.register(Norm2, _scalar_or("np.linalg.norm", "np.abs"))
-rule.register(NormF, _scalar_or("np.linalg.norm", "np.abs"))
-rule.register(DiagM, _scalar_or("np.diagflat"))
+rule.register(Trace, _scalar_or("trace"))
+rule.register(Det, _scalar_or("linalg.det"))
+rule.register(Sum, _scalar_or("sum"))
+rule.register(Norm2, _scalar_or("linalg.norm", "abs"))
+rule.register(NormF, _scalar_or("linalg.norm", "abs"))
+rule.register(DiagM, _scalar_or("diagflat"))
 
 
 @rule.register
 def _logdet(node: LogDet, cx) -> Doc:
     """log(det a), NaN where det a <= 0."""
     d = cx[node.a]
+    log = cx.lib.fn("log")
     if is_scalar(node.a):
-        return call("np.log", d, node=node)
-    return call("np.log", call("np.linalg.det", d), node=node)
+        return call(log, tensor(cx, node.a, d), node=node)
+    return call(log, call(cx.lib.fn("linalg.det"), d), node=node)
 
 
 @rule.register
 def _diagv(node: DiagV, cx) -> Doc:
     d = cx[node.a]
     if is_scalar(node.a):
-        return call("np.reshape", d, "(1, 1)", node=node)
-    return Doc(ATOM, (call("np.diag", d), ".reshape(-1, 1)"), node)
+        return Doc(ATOM, (cx.lib.reshape11(d),), node)
+    return Doc(ATOM, (call(cx.lib.fn("diag"), d), ".reshape(-1, 1)"), node)
 
 
 @rule.register
@@ -415,50 +592,45 @@ def _vec(node: Vec, cx) -> Doc:
     """Columns stacked: column-major reshape."""
     d = cx[node.a]
     if is_scalar(node.a):
-        return call("np.reshape", d, "(1, 1)", node=node)
-    return Doc(ATOM, (at_least(d, ATOM), '.reshape(-1, 1, order="F")'), node)
-
-
-SOFTMAX = "(lambda u: np.exp(u - np.max(u)) / np.sum(np.exp(u - np.max(u))))"
-LOGSUMEXP = "(lambda u: np.max(u) + np.log(np.sum(np.exp(u - np.max(u)))))"
+        return Doc(ATOM, (cx.lib.reshape11(d),), node)
+    return Doc(ATOM, (cx.lib.vec(d),), node)
 
 
 @rule.register
 def _softmax(node: Softmax, cx) -> Doc:
-    return Doc(ATOM, (SOFTMAX, "(", cx[node.a], ")"), node)
+    return Doc(ATOM, (cx.lib.softmax(), "(", cx[node.a], ")"), node)
 
 
 @rule.register
 def _logsumexp(node: LogSumExp, cx) -> Doc:
-    return Doc(ATOM, (LOGSUMEXP, "(", cx[node.a], ")"), node)
+    return Doc(ATOM, (cx.lib.logsumexp(), "(", cx[node.a], ")"), node)
 
 
 # --------------------------------------------------------------------------- functions
 
-def _np(fn):
-    return lambda a: call(fn, a)
+def _lib(fn):
+    return lambda a, lib: call(lib.fn(fn), a)
 
 
 FUNCS = {
-    "exp": _np("np.exp"), "log": _np("np.log"), "sin": _np("np.sin"), "cos": _np("np.cos"),
-    "tanh": _np("np.tanh"), "sqrt": _np("np.sqrt"), "abs": _np("np.abs"),
-    "sign": _np("np.sign"),
-    "sigmoid": lambda a: Doc(MUL, ("1 / (1 + np.exp(-", at_least(a, POW), "))")),
-    "relu": lambda a: call("np.maximum", a, "0"),
-    "step": lambda a: call("np.heaviside", a, "0.0"),
-    "softplus": lambda a: call("np.logaddexp", "0", a),
+    "exp": _lib("exp"), "log": _lib("log"), "sin": _lib("sin"), "cos": _lib("cos"),
+    "tanh": _lib("tanh"), "sqrt": _lib("sqrt"), "abs": _lib("abs"), "sign": _lib("sign"),
+    "sigmoid": lambda a, lib: Doc(MUL, (f"1 / (1 + {lib.fn('exp')}(-", at_least(a, POW), "))")),
+    "relu": lambda a, lib: lib.relu(a),
+    "step": lambda a, lib: lib.step(a),
+    "softplus": lambda a, lib: lib.softplus(a),
 }
 
 
 @rule.register
 def _func(node: Func, cx) -> Doc:
     a = cx[node.arg]
+    a = tensor(cx, node.arg, a)
     if len(node.args) > 2:
         param, body = user_body(node.args[2])
-        fn = f"(lambda {py_name(param)}: {user_function_numpy(param, body)})"
-        d = Doc(ATOM, (fn, "(", a, ")"))
+        d = user_function(param, body, a, cx.lib)
     elif node.name in FUNCS:
-        d = FUNCS[node.name](a)
+        d = FUNCS[node.name](a, cx.lib)
     else:
         raise NotImplementedError(f"no NumPy form for the function {node.name!r}")
     return Doc(d.level, d.parts, node)
@@ -471,34 +643,70 @@ def user_body(spec) -> tuple[str, str]:
     return "t", str(spec)
 
 
-def user_function_numpy(param: str, body: str) -> str:
-    """The body of ``f(param) := body`` as NumPy code in the variable param."""
+def user_function(param: str, body: str, a: Doc, lib: Target | None = None) -> Doc:
+    """``f(a)`` for ``f(param) := body``: ``(lambda t: body)(a)``; a constant
+    body is broadcast to a's shape (``np.full(np.shape(a), 2)``)."""
+    lib = lib if lib is not None else Target()
+    name = param if python_safe(param) and param not in AVOID else "u"
+    code, constant = user_function_numpy(param, body, lib, name)
+    if constant:
+        return lib.full(a, code)
+    return Doc(ATOM, (f"(lambda {name}: {code})(", a, ")"))
+
+
+def user_function_numpy(param: str, body: str, lib: Target | None = None,
+                        name: str | None = None) -> tuple[str, bool]:
+    """(the body of ``f(param) := body`` as code in the variable ``name``,
+    whether it is a constant)."""
     import sympy as sp
     from sympy.printing.numpy import NumPyPrinter
 
     from ..usersym import to_sympy
 
+    lib = lib if lib is not None else Target()
+    torch = lib.name == "torch"
+
     class Printer(NumPyPrinter):
         def _module_format(self, fqn, register=True):
             text = super()._module_format(fqn, register)
-            return "np." + text[len("numpy."):] if text.startswith("numpy.") else text
+            return lib.fn(text[len("numpy."):]) if text.startswith("numpy.") else text
+
+        def _print_Abs(self, e):  # never a builtin: a variable may be named abs
+            return f"{lib.fn('abs')}({self._print(e.args[0])})"
+
+        def _print_Heaviside(self, e):
+            u = self._print(e.args[0])
+            if torch:
+                return f"torch.heaviside({u}, torch.full_like({u}, 0.5))"
+            return f"{lib.fn('heaviside')}({u}, 0.5)"
 
         def _print_Max(self, e):
-            return self._fold("np.maximum", e.args)
+            return self._fold("maximum", e.args)
 
         def _print_Min(self, e):
-            return self._fold("np.minimum", e.args)
+            return self._fold("minimum", e.args)
 
         def _fold(self, fn, args):
             out = self._print(args[0])
             for a in args[1:]:
-                out = f"{fn}({out}, {self._print(a)})"
+                if torch and (a.is_number or args[0].is_number):
+                    x, c = (out, self._print(a)) if a.is_number else (self._print(a), out)
+                    out = f"torch.clamp({x}, {'min' if fn == 'maximum' else 'max'}={c})"
+                else:
+                    out = f"{lib.fn(fn)}({out}, {self._print(a)})"
             return out
 
     t, expr = to_sympy(param, body)
-    if py_name(param) != param:
-        expr = expr.subs(t, sp.Symbol(py_name(param), real=True))
-    return Printer().doprint(expr)
+    name = name or py_name(param)
+    if name != param:
+        expr = expr.subs(t, sp.Symbol(name, real=True))
+        t = sp.Symbol(name, real=True)
+    constant = t not in expr.free_symbols
+    if constant:
+        if expr.is_Rational:  # a float array, whatever the number
+            return repr(float(expr)), True
+        return Printer().doprint(expr), True
+    return Printer().doprint(expr), False
 
 
-__all__ = ["to_numpy", "to_numpy_operator", "py_name", "diff_name", "dimension_table"]
+__all__ = ["to_numpy", "to_numpy_operator", "py_name", "dimension_table", "Target", "TARGETS"]

@@ -94,4 +94,40 @@ def to_rich_text(expr: Expr, names: dict | None = None):
     return out
 
 
-__all__ = ["to_pretty", "to_rich_text", "pretty_name", "PrettyNotation"]
+def hanging(head, body, head_style: str | None = None, body_style: str | None = None):
+    """A line ``head body`` whose wrapped lines stay under the body's first
+    character, so that at any width the indent is kept.  When the head would
+    take more than half the width, the body goes on the next lines instead,
+    indented under the head's own indent."""
+    from rich.text import Text
+
+    if not isinstance(head, Text):
+        head = Text(head, style=head_style or "")
+    if not isinstance(body, Text):
+        body = Text(body, style=body_style or "")
+    return _Hanging(head, body)
+
+
+class _Hanging:
+    def __init__(self, head, body):
+        self.head, self.body = head, body
+
+    def __rich_console__(self, console, options):
+        from rich.padding import Padding
+        from rich.table import Table
+
+        width = options.max_width
+        head_width = self.head.cell_len
+        if head_width <= width // 2:
+            grid = Table.grid(padding=0)
+            grid.add_column(no_wrap=True, width=head_width)
+            grid.add_column(overflow="fold")
+            grid.add_row(self.head, self.body)
+            yield grid
+            return
+        indent = len(self.head.plain) - len(self.head.plain.lstrip(" "))
+        yield self.head
+        yield Padding(self.body, (0, 0, 0, min(indent + 4, width // 2)), expand=False)
+
+
+__all__ = ["to_pretty", "to_rich_text", "pretty_name", "PrettyNotation", "hanging"]

@@ -35,7 +35,7 @@ from fractions import Fraction
 from functools import singledispatch
 
 from ..expr import (
-    Add, Broadcast, Commutation, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Expr, Func,
+    walk, Add, Broadcast, Commutation, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Expr, Func,
     Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num, Ones,
     Power, Softmax, Sum, Sym, Trace, Transpose, Vec, Zeros,
 )
@@ -113,7 +113,8 @@ class Notation:
         return self.call("ones", *map(self.dim, dims))
 
     def commutation(self, m, n) -> Doc:
-        return Doc(ATOM, (self.sym("K"), f"({m}, {n})"))
+        # K(m, n) vec(A) = vec(A^T); a function of the language, so that it reads back
+        return self.call("commutation", self.dim(m), self.dim(n))
 
     def dim(self, d) -> Doc:
         return Doc(ATOM, (str(d),))
@@ -181,9 +182,71 @@ class TextContext(Context):
         return Doc(ATOM, (self.nt.sym(name),))
 
 
+class SizedNotation(Notation):
+    """The text syntax with the identity written with its size: ``eye(n)``."""
+
+    def identity(self, n) -> Doc:
+        return self.call("eye", self.dim(n))
+
+
+SIZED = SizedNotation()
+
+
 def to_text(expr: Expr, names: dict | None = None) -> str:
-    """expr in matdiff's input syntax; nodes in ``names`` print as their names."""
-    return flatten(render_dag(expr, rule, TextContext(names)))
+    """expr in matdiff's input syntax; nodes in ``names`` print as their names.
+
+    The identity prints as ``I`` where the text fixes its size (``A + I``,
+    ``I - x x^T``) and as ``eye(n)`` where it does not (``2 I`` alone,
+    ``tr(I)``): the text reads back to the same numbers either way."""
+    text = flatten(render_dag(expr, rule, TextContext(names)))
+    if any(isinstance(node, Identity) for node in walk(expr)) and not _sizes_fixed(expr, names, text):
+        text = flatten(render_dag(expr, rule, TextContext(names, SIZED)))
+    return text
+
+
+def _sizes_fixed(expr: Expr, names: dict | None, text: str) -> bool:
+    """Does every ``I`` of ``text`` get its size from the rest of the text, read
+    with the shapes of expr's variables (and of the named pieces) declared?"""
+    from ..errors import MatdiffError
+    from ..parser import Source, parse_statement
+    from ..shapes import Elaborator, FuncInfo, Scope, SymInfo, Var
+
+    scope = Scope()
+
+    def declare(name, shape, props=frozenset()):
+        if name not in scope.symbols:
+            scope.symbols[name] = SymInfo(name, tuple(shape), frozenset(props), True, 0)
+        for d in shape:
+            if isinstance(d, str):
+                for part in d.split("*"):
+                    scope.dims.add(part)
+
+    for node in walk(expr):
+        if isinstance(node, Sym):
+            declare(node.name, node.shape, node.props)
+        elif isinstance(node, Diff) and isinstance(node.sym, Sym) and node not in (names or {}):
+            declare("d" + node.sym.name, node.sym.shape)  # else declared by its name below
+        elif isinstance(node, Func) and len(node.args) == 3:
+            base = node.name.rstrip("'")
+            param, body = node.args[2] if isinstance(node.args[2], tuple) else ("t", str(node.args[2]))
+            scope.funcs.setdefault(base, FuncInfo(base, param, body, 0))
+    for node, name in (names or {}).items():
+        declare(name, node.shape)
+    src = Source(text)
+    try:
+        tree = parse_statement(src, 0, len(text))
+        if tree.kind != "problem":
+            return True
+        el = Elaborator(scope, src, (0, len(text)))
+        el.infer(tree.kids[0])
+        el.u.settle()
+    except (MatdiffError, RecursionError, ValueError):
+        return True  # not for this check to judge
+    u = el.u
+    for kind, v in el.events:
+        if kind == "var" and any(isinstance(f, Var) for f in u._factors(v)):
+            return False
+    return True
 
 
 # --------------------------------------------------------------------------- helpers

@@ -1,0 +1,178 @@
+"""Names in matdiff's output: the user's are kept, matdiff's own never clash.
+
+Next to the user's names matdiff writes names of its own: the direction
+``dX`` of a variable X, shared subexpressions ``t1``, ``t2``, and in Python
+the module (``np``, ``jnp``, ``torch``), the outputs ``value``, ``grad_X``,
+``jvp_X`` and locals such as ``dtype``.  Each of matdiff's names is chosen
+fresh: different from every name of the problem (variables, definitions,
+functions, dimensions), from Python's keywords, builtins and module aliases,
+and from every other name matdiff chose.  So:
+
+* the direction of X is ``dX``, or ``d_X`` when ``dX`` is taken (then
+  ``d_X_2``, ``d_X_3``, ...); shared subexpressions are the first free ``t1``,
+  ``t2``, ...; a Python output is ``value`` / ``grad_X``, else ``value_2``...
+* in Python a user's name is kept when it is an identifier that Python reads
+  as itself (unchanged by NFKC normalization) and neither a keyword nor a
+  module alias; any other gets trailing underscores until it is unique
+  (``lambda`` -> ``lambda_``, ``np`` -> ``np_``; with ``lambda_`` also a
+  variable, ``lambda`` -> ``lambda__``).  The mapping is injective.
+"""
+from __future__ import annotations
+
+import builtins
+import keyword
+import unicodedata
+
+MODULES = frozenset({"np", "jnp", "jax", "torch"})
+HARD = frozenset(keyword.kwlist)       # never usable as a Python name
+AVOID = HARD | MODULES | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
+
+
+def python_safe(name: str) -> bool:
+    """Whether a user's name can be its own Python name (not a keyword, a module
+    alias or a ``__special__`` name, and read by Python as itself)."""
+    return (name.isidentifier() and unicodedata.normalize("NFKC", name) == name
+            and name not in HARD and name not in MODULES
+            and not (name.startswith("__") and name.endswith("__")))
+
+
+def _identifier(name: str) -> str:
+    """An identifier close to name: NFKC-normal, other characters as ``_``."""
+    base = unicodedata.normalize("NFKC", name)
+    if base.startswith("__") and base.endswith("__"):
+        base = base.strip("_") + "_"
+    base = "".join(c if ("_" + c).isidentifier() else "_" for c in base) or "_"
+    if not base.isidentifier():
+        base = "_" + base
+    return base
+
+
+def problem_names(problem) -> set:
+    """Every name the user gave in a problem: variables, definitions, functions,
+    dimensions."""
+    out = set(getattr(problem, "symbols", {}))
+    out |= set(getattr(problem, "definitions", {}) or {})
+    out |= set(getattr(problem, "functions", {}) or {})
+    for s in getattr(problem, "symbols", {}).values():
+        out |= dimension_names(s.shape)
+    return out
+
+
+def dimension_names(shape) -> set:
+    return {p.strip() for d in shape if isinstance(d, str) for p in d.split("*")}
+
+
+class Names:
+    """The names of one output: the user's, and fresh ones of matdiff's."""
+
+    def __init__(self, user=(), variables=()):
+        self.user = set(user) | {v.name for v in variables}
+        self.taken = set(self.user) | AVOID
+        self._py: dict = {}
+        for name in sorted(self.user):       # the user's own names keep themselves
+            if python_safe(name):
+                self._py[name] = name
+        for name in sorted(self.user):
+            if name not in self._py:
+                self.python(name)
+        self.taken |= set(self._py.values())
+        self._directions: dict = {}
+        self._k = 0
+        self._tex: set | None = None     # the LaTeX forms taken (t1 and t_1 are both t_{1})
+        # directions: dX where that is free, then d_X, d_X_2, ... for the rest
+        later = []
+        for v in variables:
+            if v.name in self._directions:
+                continue
+            if "d" + v.name not in self.taken:
+                self._directions[v.name] = self._take("d" + v.name)
+            else:
+                later.append(v.name)
+        for name in later:
+            if name not in self._directions:
+                self._directions[name] = self.fresh("d_" + name)
+
+    @classmethod
+    def of(cls, problem) -> "Names":
+        """The names of a problem's outputs (the same every time for one problem)."""
+        return cls(problem_names(problem), getattr(problem, "symbols", {}).values())
+
+    def _take(self, name: str) -> str:
+        self.taken.add(name)
+        if self._tex is not None:
+            self._tex.add(_latex(name))
+        return name
+
+    def _free(self, name: str) -> bool:
+        """Neither the name nor its LaTeX form is in use."""
+        if name in self.taken:
+            return False
+        if self._tex is None:
+            self._tex = {_latex(n) for n in self.taken - AVOID}
+        return _latex(name) not in self._tex
+
+    def fresh(self, base: str) -> str:
+        """base, or base_2, base_3, ...: the first name nobody uses."""
+        name, k = base, 1
+        while not self._free(name):
+            k += 1
+            name = f"{base}_{k}"
+        return self._take(name)
+
+    def numbered(self, prefix: str = "t") -> str:
+        """The next free t1, t2, ..."""
+        while True:
+            self._k += 1
+            name = f"{prefix}{self._k}"
+            if self._free(name):
+                return self._take(name)
+
+    def direction(self, sym) -> str:
+        """The name of the direction of the variable sym (``dX`` when free)."""
+        name = self._directions.get(sym.name)
+        if name is None:
+            cand = "d" + sym.name
+            name = self._take(cand) if cand not in self.taken else self.fresh("d_" + sym.name)
+            self._directions[sym.name] = name
+        return name
+
+    def python(self, name: str) -> str:
+        """The Python name of a name of the output (user's or matdiff's)."""
+        out = self._py.get(name)
+        if out is not None:
+            return out
+        if python_safe(name):
+            out = name
+        else:
+            out = _identifier(name)
+            while (out in self.taken or out in self.user or out in self._py.values()
+                   or not python_safe(out)):
+                out += "_"
+        self._py[name] = out
+        self.taken.add(out)
+        return out
+
+
+def renamed(naming: "Names", syms) -> dict:
+    """name -> Python name of the variables that Python cannot use as they are
+    (the JSON ``python_names``)."""
+    out = {}
+    for s in syms:
+        py = naming.python(s.name)
+        if py != s.name:
+            out[s.name] = py
+    return out
+
+
+def _latex(name: str) -> str:
+    from .render.latex import latex_name
+
+    return latex_name(name)
+
+
+def py_name(name: str) -> str:
+    """The Python name of a lone name: ``lambda`` -> ``lambda_``, ``np`` -> ``np_``."""
+    return Names([name]).python(name)
+
+
+__all__ = ["Names", "MODULES", "AVOID", "python_safe", "problem_names", "py_name", "renamed"]
