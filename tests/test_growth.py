@@ -98,6 +98,35 @@ def test_power_jacobian_operator_matches_finite_differences(text):
     fd_ok(text, "A", "jac")
 
 
+@pytest.mark.parametrize("text,var", [("tr(A^4)", "A"), (" ".join(["x^T x"] * 6), "x"),
+                                      ("tr(A A A A A A B)", "A")])
+def test_power_hessians_match_finite_differences(text, var):
+    fd_ok(text, var, "hess")
+
+
+def test_generated_repeated_chains_match_finite_differences():
+    """Chains that repeat a random block k times (the class the power rule takes
+    over), with a random prefix and suffix so that runs and whole-chain periods
+    both occur, checked against finite differences."""
+    import random
+
+    rng = random.Random(8)
+    blocks = [["A"], ["A", "B"], ["A", "x", "x^T"], ["B", "A^T"], ["(x^T A x)", "A"]]
+    for _ in range(10):
+        block = rng.choice(blocks)
+        k = rng.randint(2, 7)
+        chain = " ".join(block * k)
+        pre, post = rng.choice([("", ""), ("B", ""), ("", "B"), ("A", "B")])
+        text = f"tr({' '.join(p for p in (pre, chain, post) if p)})"
+        fd_ok("A, B: n x n; x: n\n" + text, "A")
+
+
+def test_steps_of_a_huge_power_are_one_step():
+    der = derivation("tr(A^1000000)", "A", steps=True)
+    assert [s.rule for s in der.steps] == ["trace of a power"]
+    assert der.steps_complete
+
+
 def test_trace_of_a_huge_power_is_one_term():
     der = derivation("tr(A^1000000)", "A")
     assert der.result.size() < 10
