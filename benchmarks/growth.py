@@ -66,6 +66,10 @@ FAMILIES = {
     "long trace: grad tr(X ... X B) (n factors)": (
         [160, 320, 640, 1280], [160, 320, 640],
         lambda n: (["grad", "tr(" + " ".join(["X"] * n) + " B)", "--wrt", "X"], "")),
+    "interleaved factors: grad tr(X A1 X A2 ... X An)": (
+        [50, 100, 200, 400], [50, 100, 200],
+        lambda n: (["grad", "tr(" + " ".join(f"X A{i}" for i in range(n)) + ")",
+                    "--wrt", "X"], "")),
     "variables: grad of sum x_i^T x_i --wrt x0": (
         [250, 500, 1000, 2000], [250, 500, 1000],
         lambda n: (["grad", " + ".join(f"x{i}^T x{i}" for i in range(n)), "--wrt", "x0"], "")),

@@ -89,6 +89,10 @@ def d_mul(e, d):
         if grouped is not None:
             return grouped
         f, d = _runs_as_powers(f, d)
+        if len(f) > LONG_CHAIN and sum(not is_zero(di) for di in d) > 1:
+            shared = _shared_product_rule(f, d)
+            if shared is not None:
+                return shared
     return b.add(*[b.mul(*f[:i], di, *f[i + 1:]) for i, di in enumerate(d) if not is_zero(di)]
                  or [b.zero(e.shape)])
 
@@ -123,6 +127,38 @@ def repeated_block(factors) -> tuple | None:
     if base.shape[0] != base.shape[1]:
         return None
     return base, n // period
+
+
+# A longer chain with several factors that vary: each term of the product rule
+# is written prefix · dF_i · suffix, the prefixes f1 (f2 ...) and suffixes nested
+# and shared, so that the terms share them instead of repeating k factors each.
+LONG_CHAIN = 16
+
+
+def _shared_product_rule(f, d):
+    """sum_i P_{i-1} df_i S_{i+1} with P_i = (P_{i-1} f_i), S_i = (f_i S_{i+1}) shared;
+    None when a nested grouping does not fit the shapes (a 1x1 step that scales)."""
+    n = len(f)
+    shape = Mul(*f).shape
+    try:
+        pre = [None] * (n + 1)
+        for i in range(n):
+            pre[i + 1] = f[0] if i == 0 else Mul(pre[i], f[i])
+        suf = [None] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            suf[i] = f[i] if i == n - 1 else Mul(f[i], suf[i + 1])
+        terms = []
+        for i, di in enumerate(d):
+            if is_zero(di):
+                continue
+            parts = ([pre[i]] if i else []) + [di] + ([suf[i + 1]] if i + 1 < n else [])
+            term = parts[0] if len(parts) == 1 else Mul(*parts)
+            if term.shape != shape:
+                return None
+            terms.append(term)
+    except ValueError:
+        return None
+    return b.add(*terms)
 
 
 def _runs_as_powers(f, d):

@@ -121,6 +121,22 @@ def test_generated_repeated_chains_match_finite_differences():
         fd_ok("A, B: n x n; x: n\n" + text, "A")
 
 
+def test_generated_long_chains_of_varying_factors_match_finite_differences():
+    """Chains longer than calculus.LONG_CHAIN with several factors that vary: the
+    product rule with shared prefixes and suffixes (or the plain rule, when a 1x1
+    step makes a nested grouping not fit), against finite differences."""
+    import random
+
+    rng = random.Random(13)
+    pool = ["X", "A", "B", "X^T", "x x^T", "(x^T X x)", "(x^T x)", "X^-1"]
+    for _ in range(8):
+        factors = [rng.choice(pool) for _ in range(rng.randint(17, 24))]
+        factors[rng.randrange(len(factors))] = "X"
+        fd_ok("A, B, X: n x n; x: n\n" + f"tr({' '.join(factors)})", "X")
+    fd_ok("x: n; A: n x n\n" + "x^T x x^T " + " ".join(["A x x^T"] * 9) + " A x", "x")
+    fd_ok("x: n; A: n x n\n" + "x^T x x^T " + " ".join(["A x x^T"] * 9) + " A x", "A")
+
+
 def test_steps_of_a_huge_power_are_one_step():
     der = derivation("tr(A^1000000)", "A", steps=True)
     assert [s.rule for s in der.steps] == ["trace of a power"]
@@ -160,6 +176,11 @@ def long_trace(n, tag):
     derivation(f"tr({' '.join([X] * n)} {X}B)", X)
 
 
+def interleaved_factors(n, tag):
+    X = tag.upper()
+    derivation(f"tr({' '.join(f'{X} {X}C{i}' for i in range(n))})", X)
+
+
 def many_variables(n, tag):
     p = problem(" + ".join(f"{tag}{i}^T {tag}{i}" for i in range(n)))
     for s in p.symbols.values():
@@ -190,6 +211,7 @@ def square_chain(n, tag):
     (repeated_products, 40),
     (factors_of_a, 40),
     (long_trace, 40),
+    (interleaved_factors, 20),
     (many_variables, 40),
     (tanh_chain, 100),
     (square_chain, 40),
