@@ -226,6 +226,22 @@ def test_definition_shapes_work_is_linear():
     assert ratio(shapes_only, (shapes,), 200, 400) < LINEAR
 
 
+@pytest.mark.parametrize("rhs", [lambda p: f"tanh({p})", lambda p: f"(I - x x^T) tanh({p})"])
+def test_shape_report_of_a_definition_chain_is_linear(rhs):
+    """The shape report writes every definition: each is rendered with the others as
+    names, never by walking into them (nor into their declarations)."""
+    from matdiff_cli import report as report_mod
+    from matdiff_cli.commands import COMMANDS
+    from matdiff_cli.render import text as text_mod
+
+    def shape_text(n, tag):
+        doc = _chain(n, tag, rhs).replace("x x^T", f"{tag} {tag}^T")
+        out = COMMANDS["shape"](problem(doc), Options(command="shape"))
+        for r in (out if isinstance(out, list) else [out]):
+            r.to_text()
+    assert ratio(shape_text, (text_mod, report_mod), 60, 120) < LINEAR
+
+
 def test_report_named_lines_work_is_linear():
     ders = {}
     for n, tag in ((60, "r"), (120, "s")):
