@@ -1141,18 +1141,7 @@ class Elaborator:
             chain = Node("chain", [name, rest], [None, ("mul", rest.start, rest.start)],
                          node.start, node.end, node.depth)
             return self.infer(chain)
-        if len(node.kids) != 1:
-            raise self.error("name", f"{n} takes one argument, not {len(node.kids)}", node)
-        from .usersym import derivative_text
-
-        f = self.scope.funcs[n]
-        self.funcs.setdefault(n, None)
-        self.events.append(("func", n))
-        p = self.infer(node.kids[0])
-        body = f.body
-        for _ in range(order):
-            body = derivative_text(f.param, body)
-        return P("func", [n + "'" * order, p, (f.param, body)], p.shape, node)
+        return self.user_call(node, n, order)
 
     def is_product(self, node) -> bool:
         """Is ``name(...)`` a product?  Yes when the name is a variable (declared,
@@ -1229,7 +1218,7 @@ class Elaborator:
     def _apply(self, node):
         n = node.val
         if n in self.scope.funcs:
-            return self.user_call(node)
+            return self.user_call(node, node.val)
         if n in BUILTINS:
             return self.builtin(node)
         if n in SIGMOID_NAMES and not self.is_product(node):
@@ -1258,15 +1247,20 @@ class Elaborator:
                  f"declare `{n}` or write a space: `{n} (...)`")
         raise self.error("name", f"unknown function '{n}'", (node.start, node.extra[0]), hint)
 
-    def user_call(self, node):
-        n = node.val
+    def user_call(self, node, n: str, order: int = 0):
+        """f(x), or with ``order`` primes its derivative f'(x), f''(x), ..."""
         if len(node.kids) != 1:
             raise self.error("name", f"{n} takes one argument, not {len(node.kids)}", node)
         f = self.scope.funcs[n]
         self.funcs.setdefault(n, None)
         self.events.append(("func", n))
         p = self.infer(node.kids[0])
-        return P("func", [n, p, (f.param, f.body)], p.shape, node)
+        body = f.body
+        if order:
+            from .usersym import derivative_text
+            for _ in range(order):
+                body = derivative_text(f.param, body)
+        return P("func", [n + "'" * order, p, (f.param, body)], p.shape, node)
 
     def dim_arg(self, node, fname):
         if node.kind == "name" and not node.paren:

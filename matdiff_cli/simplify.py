@@ -988,6 +988,9 @@ def _present_node(n: Expr) -> Expr:
             return EDiv(top, bottom[0] if len(bottom) == 1 else Hadamard(*bottom))
     if isinstance(n, Add):  # a - 8 b / c rather than a + (-8 b) / c
         terms = [_minus_quotient(t) for t in n.terms]
+        # 1 - σ(s), not -σ(s) + 1: a sum opens with a term that is not negative
+        first = next((i for i, t in enumerate(terms) if split_coef(t)[0] >= 0), 0)
+        terms = [terms[first], *terms[:first], *terms[first + 1:]]
         return n if all(t is u for t, u in zip(terms, n.terms)) else Add(*terms)
     if isinstance(n, Power) and n.shape == SCALAR and n.p < 0:
         return Div(ONE, n.base if n.p == -1 else Power(n.base, -n.p))
