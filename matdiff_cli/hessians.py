@@ -333,7 +333,10 @@ class HessianReport(Report):
         if python_names:
             out["python_names"] = python_names
         if h.steps:
-            out["steps"] = [{"rule": what, "text": to_text(present(e), names=self.defs)}
+            out["steps"] = [{"rule": what,
+                             "identity": ("read off df = <G, dv>" if what.startswith("gradient")
+                                          else "differentiate the gradient along every variable"),
+                             "text": to_text(present(e), names=self.defs)}
                             for what, e in h.steps]
         if self.remarks:
             out["remarks"] = list(self.remarks)
