@@ -375,3 +375,12 @@ def test_order_one_is_the_differential_and_text_says_the_order():
     assert run("diff", "x^T x", "--order", "1").stdout == run("diff", "x^T x").stdout
     assert "# differential of order 2" in run("diff", "x^T x", "--order", "2").stdout
     assert run("diff", "x^T x", "--order", "0").exit_code == 2
+
+
+def test_api_whole_hessian():
+    import matdiff_cli
+
+    r = matdiff_cli.hessian("x1^2 x2", wrt=["x1", "x2"], declare=["x1, x2: scalar"])
+    assert r.kind == "hessian" and r.text == "[[2 x2, 2 x1], [2 x1, 0]]"
+    assert np.allclose(eval(r.numpy, env({"x1": 1.0, "x2": 2.0})), [[4, 2], [2, 0]])
+    assert matdiff_cli.hessian("x^T A x", wrt=["x"]).text == "A + A^T"
