@@ -71,6 +71,8 @@ def _refuse_division_by_zero(problem) -> None:
     def zero(c):
         return (isinstance(c, Num) and c.value == 0) or isinstance(c, Zeros)
 
+    if _DIVISION_CHECKED[0] is problem:  # once per problem, not once per variable
+        return
     for node in walk(simplify(problem.expr)):
         if (isinstance(node, (Div, EDiv)) and zero(node.args[1])) or (
                 isinstance(node, (Power, EPow)) and zero(node.args[0]) and node.args[1] < 0):
@@ -79,6 +81,10 @@ def _refuse_division_by_zero(problem) -> None:
                 statement=problem.source, line=problem.line,
                 hint="a divisor such as β - β is identically zero; the expression has no "
                      "value and no derivative")
+    _DIVISION_CHECKED[0] = problem
+
+
+_DIVISION_CHECKED: list = [None]
 
 
 def derive(problem, var: Sym, command: str, options) -> Derivation:

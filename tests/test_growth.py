@@ -309,3 +309,15 @@ def test_output_over_all_variables_is_linear(fmt):
         assert out.exit_code == 0, out.output
         sizes[n] = len(out.output)
     assert sizes[40] < LINEAR * sizes[20], sizes
+
+
+def test_reports_over_all_variables_are_linear_work():
+    """One name table and one division check per problem, not per variable."""
+    from matdiff_cli import names as names_mod
+    from matdiff_cli.commands import COMMANDS
+
+    def every_variable(n, tag):
+        p = problem(" + ".join(f"{tag}{i}^T {tag}{i}" for i in range(n)))
+        for r in COMMANDS["grad"](p, Options(command="grad")):
+            r.to_text()
+    assert ratio(every_variable, (derive_mod, names_mod), 40, 80) < LINEAR
