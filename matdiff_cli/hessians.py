@@ -97,8 +97,9 @@ def whole_hessian(problem, variables, options) -> WholeHessian:
         applied.append(simplify(b.add(*parts)))
         vec.append(vrow)
     df = simplify(b.add(*[d(f, v) for v in variables]))
+    any_operator = any(any(row) for row in operator)
     h = WholeHessian("hess", problem, list(variables), df, grads, blocks, operator, applied,
-                     vec if options.vec else None, layout=options.layout)
+                     vec if options.vec and any_operator else None, layout=options.layout)
     if options.steps:
         h.steps = [(f"gradient with respect to {v.name}", G) for v, G in zip(variables, grads)]
         h.steps += [(f"d(∇_{v.name} f), along every direction", a)
@@ -469,8 +470,9 @@ def hessian_report(problem, variables, options) -> HessianReport:
     """Derive the whole Hessian, then verify as asked (--check, --expect)."""
     h = whole_hessian(problem, variables, options)
     report = HessianReport(h)
-    if options.layout == "denominator":
-        report.remarks.append("--layout applies to a Jacobian matrix; a Hessian is symmetric")
+    if options.vec and h.vec is None:
+        report.remarks.append("--vec: the Hessian is already the matrix over the stacked "
+                              "variables")
     if options.check:
         from .trust import whole_hessian_check
 

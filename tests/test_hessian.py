@@ -20,7 +20,18 @@ from matdiff_cli.expr import SCALAR, symbols
 from matdiff_cli.hessians import HessianReport, split_blocks, whole_hessian
 from matdiff_cli.numeric import evaluate, sample_direction, sample_values
 from matdiff_cli.trust import _apply_block, numeric_check, whole_hessian_check
-from strategies import ExprProblem, expressions
+from strategies import expressions
+
+
+def bare(expr):
+    """A problem made of an expression alone (document.Problem.of where it exists)."""
+    from matdiff_cli.document import Problem
+
+    of = getattr(Problem, "of", None)
+    if of is not None:
+        return of(expr)
+    from strategies import ExprProblem
+    return ExprProblem(expr)
 
 
 def run(*args):
@@ -222,7 +233,7 @@ def test_random_whole_hessians_are_symmetric_and_match_mixed_differences(e1, e2,
     k = data.draw(st.integers(2, min(3, len(syms))), label="how many")
     chosen = data.draw(st.permutations(syms), label="variables")[:k]
     try:
-        h = whole_hessian(ExprProblem(expr), chosen, Options())
+        h = whole_hessian(bare(expr), chosen, Options())
     except MatdiffError as exc:
         assert exc.exit_code == 3, exc.message   # refusing is allowed, a wrong answer is not
         assume(False)
@@ -329,7 +340,7 @@ def test_random_second_differentials_match_mixed_differences(expr, data):
     assume(syms)
     var = data.draw(st.sampled_from(syms), label="variable")
     try:
-        der = derive(ExprProblem(expr), var, "hess", Options())
+        der = derive(bare(expr), var, "hess", Options())
     except MatdiffError as exc:
         assert exc.exit_code == 3, exc.message
         assume(False)
@@ -384,3 +395,9 @@ def test_api_whole_hessian():
     assert r.kind == "hessian" and r.text == "[[2 x2, 2 x1], [2 x1, 0]]"
     assert np.allclose(eval(r.numpy, env({"x1": 1.0, "x2": 2.0})), [[4, 2], [2, 0]])
     assert matdiff_cli.hessian("x^T A x", wrt=["x"]).text == "A + A^T"
+
+
+def test_vec_of_an_all_matrix_hessian_says_it_is_already_one():
+    r = run("hess", "x1^2 x2", "-d", "x1, x2: scalar", "--vec")
+    assert r.exit_code == 0 and "# --vec: the Hessian is already the matrix" in r.stdout
+    assert "vec block" not in r.stdout
