@@ -271,6 +271,28 @@ def test_random_whole_hessians_are_symmetric_and_match_mixed_differences(e1, e2,
     a, b = form(D, E), form(E, D)
     if np.isfinite(a) and np.isfinite(b):
         assert abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b)), (a, b)
+    # the NumPy code of the whole: np.block of the blocks, or lambda dX, dY: (HX, HY)
+    obj = report.to_json()
+    code = obj["result"].get("numpy")
+    if code is None:
+        return
+    py = obj.get("python_names", {})
+    scope = {"np": np, **{py.get(k, k): v for k, v in values.items() if isinstance(k, str)}}
+    got = eval(code, scope)
+    if h.matrix:
+        want = np.block([[np.atleast_2d(np.asarray(evaluate(e, values, sizes), dtype=float))
+                          for e in row] for row in h.blocks])
+        got = np.atleast_2d(np.asarray(got, dtype=float))
+    else:
+        got = [np.asarray(p, dtype=float) for p in got(*[E[v.name] for v in chosen])]
+        want = [np.asarray(sum(_apply_block(h, i, j, values, sizes, E[vj.name])
+                               for j, vj in enumerate(chosen)), dtype=float)
+                for i in range(len(chosen))]
+        got = np.concatenate([(g.reshape(w.shape) if g.size == w.size else
+                               np.broadcast_to(g, w.shape)).ravel() for g, w in zip(got, want)])
+        want = np.concatenate([w.ravel() for w in want])
+    if np.all(np.isfinite(want)):
+        assert np.allclose(got, want, rtol=1e-6, atol=1e-8), (code, got, want)
 
 
 # ---------------------------------------------------------------- §2 second differentials
