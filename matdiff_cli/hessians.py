@@ -446,7 +446,8 @@ class HessianReport(Report):
                 console.print(Text(lead, style="bold green") + Text(f"{left}{body}{right}"),
                               soft_wrap=True)
         else:
-            console.print(Text(f"  ∇²f, block by block (H[u,v] = ∂²f/∂u∂v):", style="bold green"))
+            console.print(hanging(Text("  "), Text("∇²f, block by block (H[u,v] = ∂²f/∂u∂v):",
+                                                   style="bold green")))
             for i in range(n):
                 for j in range(n):
                     e = self.shown[i][j]
@@ -454,8 +455,9 @@ class HessianReport(Report):
                                                style="bold green"),
                                           to_rich_text(e, names=self.top(e))))
         if self.shown_vec is not None:
-            console.print(Text("  on [" + "; ".join(f"vec({pretty_name(v.name)})" for v in h.vars)
-                               + "], block by block:", style="bold"))
+            console.print(hanging(Text("  "), Text(
+                "on [" + "; ".join(f"vec({pretty_name(v.name)})" for v in h.vars)
+                + "], block by block:", style="bold")))
             for i in range(n):
                 for j in range(n):
                     console.print(hanging(Text(f"    [{pretty_name(h.vars[i].name)},"

@@ -423,3 +423,24 @@ def test_vec_of_an_all_matrix_hessian_says_it_is_already_one():
     r = run("hess", "x1^2 x2", "-d", "x1, x2: scalar", "--vec")
     assert r.exit_code == 0 and "# --vec: the Hessian is already the matrix" in r.stdout
     assert "vec block" not in r.stdout
+
+
+def test_pretty_whole_hessian_keeps_its_indent_at_any_width():
+    import io
+
+    from rich.console import Console
+
+    from matdiff_cli.cli import reports
+    from matdiff_cli.commands import COMMANDS
+
+    for expr, decl in [("sum(sigmoid(W x - b)) + x^T A x", ()),
+                       ("x1^2 x2 + exp(x1 x2) sin(x1)", ("x1, x2: scalar",)),
+                       ("x1^2 x2", ("x1, x2: scalar",))]:
+        (report,) = reports("hess", expr, None, decl, Options(command="hess", fmt="pretty",
+                                                               vec=True), COMMANDS["hess"])
+        for width in (30, 40, 80):
+            buf = io.StringIO()
+            report.to_pretty(Console(file=buf, width=width, highlight=False, color_system=None))
+            lines = buf.getvalue().splitlines()
+            assert all(line.startswith("  ") for line in lines[2:]), (width, lines)
+            assert max(len(line.rstrip()) for line in lines) <= width
