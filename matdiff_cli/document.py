@@ -348,8 +348,7 @@ _BODY_KINDS = {"num", "name", "neg", "add", "chain", "post", "apply"}
 def _check_body(body: Node, fname: str, param: str, src: Source, span) -> None:
     """A user function's body: only its parameter, numbers, arithmetic and
     elementwise functions (it is a scalar function, applied entrywise)."""
-    from .expr import ELEMENTWISE
-    from .usersym import SIGMOID_NAMES
+    from .ops import ALIASES, ELEMENTWISE
 
     stack = [body]
     while stack:
@@ -359,8 +358,8 @@ def _check_body(body: Node, fname: str, param: str, src: Source, span) -> None:
             bad = "a norm" if k.kind == "norm" else "this"
         elif k.kind == "name" and k.val != param:
             bad = f"'{k.val}'"
-        elif k.kind == "apply" and (k.val not in ELEMENTWISE + (param,) + SIGMOID_NAMES
-                                    or len(k.kids) != 1):
+        elif k.kind == "apply" and (k.val not in ELEMENTWISE and k.val != param
+                                    and k.val not in ALIASES or len(k.kids) != 1):
             bad = f"'{k.val}(...)'"
         elif k.kind == "post" and k.val[0] not in ("pow", "epow"):
             bad = "a transpose" if k.val[0] == "T" else "an inverse"

@@ -25,11 +25,6 @@ SCALAR: Shape = (1, 1)
 
 PROPERTIES = ("symmetric", "spd", "diagonal", "orthogonal")
 
-# Elementwise scalar functions of the language, plus the two that only appear
-# as derivatives (step = relu', sign = abs').
-ELEMENTWISE = ("exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "softplus",
-               "sqrt", "abs", "step", "sign")
-
 
 class ShapeMismatch(ValueError):
     """Raised by a node constructor given operands of incompatible shapes."""
@@ -569,3 +564,15 @@ def symbols(e: Expr) -> list:
             seen.add(node.name)
             out.append(node)
     return out
+
+
+def node_types() -> tuple:
+    """Every concrete node type (a class that states its own shape), in order of
+    definition: the completeness test walks these."""
+    out, stack = [], list(reversed(Expr.__subclasses__()))
+    while stack:
+        cls = stack.pop()
+        if "_shape" in vars(cls):
+            out.append(cls)
+        stack.extend(reversed(cls.__subclasses__()))
+    return tuple(out)

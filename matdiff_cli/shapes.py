@@ -30,7 +30,8 @@ from typing import Optional
 
 from . import expr as E
 from .errors import MatdiffError
-from .expr import ELEMENTWISE, _dim_mul
+from .expr import _dim_mul
+from .ops import ALIASES, BUILTINS, ELEMENTWISE, RESERVED
 from .parser import MAX_DEPTH, Node, Source
 
 SCALAR = (1, 1)
@@ -525,22 +526,6 @@ def decl_text(shape) -> str:
 
 GREEK_NAMES = frozenset("""alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta
 iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon phi varphi chi psi omega""".split())
-
-#: Built-in functions: name -> what it is (for messages)
-BUILTINS = {
-    "tr": "the trace function", "det": "the determinant function", "logdet": "the log-determinant",
-    "sum": "the sum of entries", "diag": "the diag function", "vec": "the vec function",
-    "kron": "the Kronecker product", "inv": "the inverse", "norm": "the Frobenius norm",
-    "norm2": "the Euclidean norm", "softmax": "the softmax function",
-    "logsumexp": "the logsumexp function", "eye": "the identity matrix",
-    "ones": "the matrix of ones", "zeros": "the zero matrix",
-    "commutation": "the commutation matrix",
-}
-BUILTINS.update({f: "an elementwise function" for f in ELEMENTWISE})
-RESERVED = {**BUILTINS, "I": "the identity matrix", "T": "the transpose, as in x^T"}
-
-#: ``σ(...)`` is sigmoid (as matdiff prints it) unless σ is a variable
-SIGMOID_NAMES = ("σ", "sigma")
 
 #: functions of the specification that matdiff does not have yet
 _SPECTRAL = "spectral functions (eigenvalues, singular values) are not in matdiff yet"
@@ -1132,7 +1117,7 @@ class Elaborator:
 
     def _dapply(self, node):
         n, order = node.val
-        if n in BUILTINS or n in SIGMOID_NAMES and n not in self.scope.symbols:
+        if n in BUILTINS or n in ALIASES and n not in self.scope.symbols:
             raise self.error("name", f"{n}{chr(39) * order}(...): primes mark the derivative of a "
                                      "user function only", (node.start, node.extra[0]),
                              f"write the derivative out, or define g(t) := {n}(t) and use g'(...)")
@@ -1232,9 +1217,9 @@ class Elaborator:
             return self.user_call(node)
         if n in BUILTINS:
             return self.builtin(node)
-        if n in SIGMOID_NAMES and not self.is_product(node):
+        if n in ALIASES and not self.is_product(node):
             # matdiff writes sigmoid as σ: what it prints reads back
-            return self.builtin(Node("apply", node.kids, "sigmoid", node.start, node.end,
+            return self.builtin(Node("apply", node.kids, ALIASES[n], node.start, node.end,
                                      node.depth, node.extra))
         if n == "T":
             raise self.error("name", "'T' is reserved for the transpose", node, "write x^T, x' or x.T")

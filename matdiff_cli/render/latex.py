@@ -13,6 +13,8 @@ import re
 from fractions import Fraction
 
 from ..expr import EDiv, Expr, Hadamard
+from ..ops import ELEMENTWISE
+from ..ops.base import template_parts
 from . import Doc, first_char, flatten, render_dag
 from .pretty import GREEK
 from .text import ATOM, POST, Notation, TextContext, number_text, rule
@@ -25,8 +27,7 @@ FUNCS = {
     "tr": r"\operatorname{tr}", "det": r"\det", "logdet": r"\log\det",
     "sum": r"\operatorname{sum}", "diag": r"\operatorname{diag}", "vec": r"\operatorname{vec}",
     "softmax": r"\operatorname{softmax}", "logsumexp": r"\operatorname{logsumexp}",
-    "exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tanh": r"\tanh",
-    "sigmoid": r"\sigma", "kron": r"\operatorname{kron}", "norm2": r"\operatorname{norm2}",
+    "kron": r"\operatorname{kron}", "norm2": r"\operatorname{norm2}",
     "inv": r"\operatorname{inv}",
 }
 
@@ -87,15 +88,18 @@ class LatexNotation(Notation):
     def func(self, key):
         if key in FUNCS:
             return FUNCS[key]
+        f = ELEMENTWISE.get(key)
+        if f is not None and f.latex and "{a}" not in f.latex:
+            return f.latex
         if key.endswith("'"):  # a derivative f' of a user function f
             return self.func(key[:-1]) + "'"
         return latex_name(key) if len(key) == 1 else rf"\operatorname{{{key}}}"
 
     def call(self, key, *args):
-        if key == "sqrt":
-            return Doc(ATOM, (r"\sqrt{", args[0], "}"))
-        if key == "abs":
-            return Doc(ATOM, (r"\left|", args[0], r"\right|"))
+        f = ELEMENTWISE.get(key)
+        if f is not None and f.latex and "{a}" in f.latex:  # \sqrt{a}, \left|a\right|
+            return Doc(ATOM, tuple(args[0] if p[:2] == "{a" else p
+                                   for p in template_parts(f.latex)))
         return super().call(key, *args)
 
     def norm2(self, a):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..expr import EDiv, Expr, Hadamard, Div
+from ..ops import ELEMENTWISE
 from . import Doc, flatten, render_dag, segments
 from .text import ATOM, Notation, TextContext, number_text, rule
 
@@ -36,7 +37,7 @@ class PrettyNotation(Notation):
     ops = {Hadamard: " ⊙ ", EDiv: " ⊘ ", Div: " / "}
     kron_op = " ⊗ "
     exact = False
-    funcs = {"sigmoid": "σ", "logdet": "log det", "inv": "inv"}
+    funcs = {"logdet": "log det", "inv": "inv"}
     transpose_mark, inverse_mark, inverse_transpose_mark = "ᵀ", "⁻¹", "⁻ᵀ"
 
     def __init__(self, styles: bool = False):
@@ -45,6 +46,12 @@ class PrettyNotation(Notation):
 
     def sym(self, name):
         return self.styled(pretty_name(name), self.sym_style)
+
+    def func(self, key):
+        f = ELEMENTWISE.get(key)
+        if f is not None and f.pretty:  # sigmoid is σ
+            return self.styled(f.pretty, self.func_style)
+        return super().func(key)
 
     def diff(self, sym):
         return self.styled("d" + pretty_name(sym.name), self.diff_style)

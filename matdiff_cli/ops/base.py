@@ -1,0 +1,92 @@
+"""What a declaration of an operation holds, and the live tables they fill.
+
+Nothing here imports NumPy, SymPy or Rich: a declaration keeps its value,
+its code and its SymPy form as callables that are handed the module when
+they are used, so reading the declarations costs no start-up time.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+#: built-in function name -> what it is, in words (for messages); live: a
+#: declaration files itself here, so the parser reads what is declared
+BUILTINS: dict[str, str] = {}
+#: names a user cannot declare: the built-ins, ``I`` and ``T``
+RESERVED: dict[str, str] = {"I": "the identity matrix", "T": "the transpose, as in x^T"}
+#: elementwise function name -> its declaration
+ELEMENTWISE: dict[str, "Elementwise"] = {}
+#: another spelling -> the function it names, unless it is a variable (``σ(x)``)
+ALIASES: dict[str, str] = {}
+
+
+@dataclass(frozen=True)
+class Elementwise:
+    """One elementwise scalar function f, applied entry by entry.
+
+    ``derivative(f)`` is f'(u) built from the node ``f = Func(name, u)`` itself
+    (so that shared values stay shared); ``identity`` states it for ``--steps``
+    readers and the docs.  ``value(np, u)`` is its NumPy value; ``sympy(sp, u)``
+    its SymPy form.  Code and LaTeX are templates: ``{a}`` is the argument
+    (``{a:pow}`` when it must bind at least as tightly as a power), ``{m}`` the
+    library's module name (``np``, ``jnp``, ``torch``).
+    """
+
+    name: str
+    derivative: Callable
+    identity: str
+    value: Callable
+    sympy: Callable
+    code: str = ""                    # NumPy and JAX; default ``{m}.name({a})``
+    torch: str | None = None          # PyTorch, when it differs from ``code``
+    code_level: str = "atom"          # the precedence of the code's outermost operator
+    latex: str | None = None          # a function name (``\exp``), or a template with {a}
+    pretty: str | None = None         # the name in pretty output (``σ``)
+    aliases: tuple = ()               # other spellings read as this function
+    sympy_class: str | None = None    # the SymPy function written back as this one
+    domain: str | None = None         # "positive": sampled inputs are made positive
+    undefined: str | None = None      # why a value is not finite, in words
+    smooth: bool = True               # False: its derivative has jumps (relu, abs)
+    description: str = "an elementwise function"
+
+    def code_for(self, target: str) -> str:
+        if target == "torch" and self.torch is not None:
+            return self.torch
+        return self.code or "{m}." + self.name + "({a})"
+
+
+_PIECE = re.compile(r"(\{a(?::\w+)?\})")
+
+
+def template_parts(template: str) -> list:
+    """A template split into literal text and argument slots: ``"{a}"`` or
+    ``"{a:pow}"`` stay as they are, literals come out as strings."""
+    return [p for p in _PIECE.split(template) if p]
+
+
+def declare(op: Elementwise) -> Elementwise:
+    """File a declaration in the live tables (parser, engine, renderers read them)."""
+    if op.name in BUILTINS or op.name in RESERVED:
+        raise ValueError(f"{op.name!r} is already declared")
+    ELEMENTWISE[op.name] = op
+    BUILTINS[op.name] = op.description
+    RESERVED[op.name] = op.description
+    for alias in op.aliases:
+        ALIASES[alias] = op.name
+    return op
+
+
+def withdraw(name: str) -> None:
+    """Remove an elementwise function's declaration (the inverse of ``declare``)."""
+    op = ELEMENTWISE.pop(name)
+    BUILTINS.pop(name, None)
+    RESERVED.pop(name, None)
+    for alias in op.aliases:
+        ALIASES.pop(alias, None)
+
+
+def declare_builtin(name: str, description: str) -> None:
+    """A built-in that is not elementwise (its node and rules live with the engine)."""
+    BUILTINS[name] = description
+    RESERVED[name] = description
