@@ -34,6 +34,14 @@ class Derivation:
     steps_complete: bool = True
     layout: str = "numerator"     # of a Jacobian matrix: numerator (rows are outputs)
 
+    def again(self, problem) -> "Derivation":
+        """The same command for the same variable, in a variant of the problem (other
+        declarations): what a check asks for without importing this module."""
+        from .commands import Options
+
+        return derive(problem, problem.symbols[self.var.name], self.command,
+                      Options(layout=self.layout))
+
 
 def _vector_like(shape) -> bool:
     return shape[0] == 1 or shape[1] == 1

@@ -32,6 +32,10 @@ class ShapeMismatch(ValueError):
 
 _interned: dict = {}
 
+#: how a node writes itself in a repr: ``render/text.py`` files its ``to_text``
+#: here as it loads (this, the lowest layer, imports no renderer)
+REPR_TEXT: list = []
+
 
 class Expr:
     """Base of all nodes.  ``args`` holds the defining fields (children and data)."""
@@ -75,10 +79,9 @@ class Expr:
         return sum(1 for _ in walk(self))
 
     def __repr__(self):
-        from .render.text import to_text
         try:
-            return f"<{type(self).__name__} {to_text(self)}>"
-        except Exception:  # repr must never fail
+            return f"<{type(self).__name__} {REPR_TEXT[0](self)}>"
+        except Exception:  # repr must never fail (nor print before render.text is loaded)
             return f"<{type(self).__name__} {self.args!r}>"
 
 
@@ -554,6 +557,23 @@ def preorder(root: Expr) -> Iterator[Expr]:
         seen.add(node)
         yield node
         stack.extend(reversed(node.children))
+
+
+def postorder_missing(root: Expr, done) -> list:
+    """The nodes of root not in ``done``, children first, each once (iterative);
+    the walk does not enter a node in ``done``."""
+    out, stack, seen = [], [(root, False)], set()
+    while stack:
+        node, ready = stack.pop()
+        if node in done or (not ready and node in seen):
+            continue
+        if ready:
+            out.append(node)
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        stack.extend((c, False) for c in node.children if c not in done)
+    return out
 
 
 def symbols(e: Expr) -> list:

@@ -31,7 +31,7 @@ from typing import Optional
 from . import expr as E
 from .errors import MatdiffError
 from .expr import _dim_mul
-from .ops import ALIASES, BUILTINS, ELEMENTWISE, RESERVED
+from .ops import ALIASES, BUILTINS, ELEMENTWISE, RESERVED, arity
 from .parser import MAX_DEPTH, Node, Source
 
 SCALAR = (1, 1)
@@ -702,7 +702,6 @@ _BUILD = {
 }
 _UNARY = {"tr": "tr", "det": "det", "logdet": "logdet", "sum": "sum", "vec": "vec",
           "softmax": "softmax", "logsumexp": "logsumexp", "norm": "normF", "norm2": "norm2"}
-_ARITY = {"eye": (1, 1), "ones": (1, 2), "zeros": (1, 2), "kron": (2, 2), "commutation": (2, 2)}
 _OPNAMES = {"add": "add", "had": "multiply elementwise", "ediv": "divide elementwise"}
 
 
@@ -1271,7 +1270,7 @@ class Elaborator:
     def builtin(self, node):
         n = node.val
         args = node.kids
-        lo, hi = _ARITY.get(n, (1, 1))
+        lo, hi = arity(n)
         if not lo <= len(args) <= hi:
             want = str(lo) if lo == hi else f"{lo} or {hi}"
             raise self.error("syntax", f"{n} takes {want} argument{'s' if hi > 1 else ''}, "

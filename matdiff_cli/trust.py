@@ -1,4 +1,4 @@
-"""Trust without blind faith: numerical checks, --expect, eval and solve.
+"""Trust without blind faith: numerical checks and --expect (eval and solve are evaluation.py).
 
 * ``numeric_check``: central finite differences along random directions at
   random points (declared properties respected) against the symbolic result:
@@ -318,7 +318,7 @@ class Comparison:
 def parse_claim(der, text: str) -> Expr:
     """The claim as an expression in the problem's scope; ``dX`` is the direction."""
     from .names import Names
-    from .steps import replace_node
+    from .build import replace_node
 
     dname = Names.of(der.problem).direction(der.var)   # dX, or d_X when dX is a variable
     claim = der.problem.parse(text, directions={der.var.name: dname}, shape=der.result.shape,
@@ -380,9 +380,6 @@ def _numerically_equal(a: Expr, b: Expr, var: Sym, seed: int, trials: int):
 
 def _symmetry_hint(der, claim_text: str) -> str | None:
     """Which square matrices, declared symmetric, would make the claim true?"""
-    from .commands import Options
-    from .derive import derive
-
     syms = [s for s in der.problem.symbols.values()
             if s.shape[0] == s.shape[1] and s.shape != SCALAR and not s.props
             and s is not der.var]
@@ -392,8 +389,7 @@ def _symmetry_hint(der, claim_text: str) -> str | None:
         for subset in combinations(syms, k):
             problem = _with_symmetric(der.problem, subset)
             try:
-                der2 = derive(problem, problem.symbols[der.var.name], der.command,
-                              Options(layout=der.layout))
+                der2 = der.again(problem)
                 claim = parse_claim(der2, claim_text)
                 claim = _symmetrize(claim, subset)
             except Exception:
@@ -413,7 +409,7 @@ def _symmetric(s: Sym) -> Sym:
 
 
 def _symmetrize(e: Expr, subset) -> Expr:
-    from .steps import replace_node
+    from .build import replace_node
     for s in subset:
         e = replace_node(e, s, _symmetric(s))
     return e

@@ -13,6 +13,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from .ops import ALIASES, ELEMENTWISE
+from .render.numbers import number_text
 
 
 def _namespace():
@@ -164,8 +165,6 @@ def matdiff_text(expr, t, param: str) -> str:
 
 
 def _number(v) -> tuple[int, str]:
-    from .render.text import number_text
-
     f = Fraction(int(v.p), int(v.q))
     level, text = number_text(abs(f))
     if f < 0:

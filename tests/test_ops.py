@@ -26,7 +26,9 @@ from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import Func, Sym, node_types
 from matdiff_cli.extract import ADJOINTS, VEC_RULES
 from matdiff_cli.numeric import evaluate, relative_error, value
-from matdiff_cli.ops import ALIASES, BUILTINS, ELEMENTWISE, RESERVED, Elementwise, declare, withdraw
+from matdiff_cli.ops import (
+    ALIASES, BUILTINS, ELEMENTWISE, RESERVED, STRUCTURE, Elementwise, declare, withdraw,
+)
 from matdiff_cli.render import numpy as numpy_render
 from matdiff_cli.render import text as text_render
 from matdiff_cli.render.latex import to_latex
@@ -230,3 +232,27 @@ def test_every_builtin_parses():
         text = f"{name}(x)" if name in ELEMENTWISE else calls.get(name)
         assert text is not None, f"the built-in {name} has no example here"
         parse_expr(text, ["A: n x n", "x: n"])
+
+
+#: node types the syntax builds (operators, leaves, elementwise calls), not a built-in's name
+SYNTAX_NODES = {"Sym", "Num", "Diff", "Add", "Mul", "Hadamard", "Div", "EDiv", "Broadcast",
+                "Power", "EPow", "Transpose", "Func"}
+
+
+def test_every_node_type_is_built_by_the_syntax_or_a_declaration():
+    names = {t.__name__ for t in node_types()}
+    declared = {n for op in STRUCTURE.values() for n in op.nodes}
+    assert declared <= names, f"declared nodes that do not exist: {declared - names}"
+    missing = names - declared - SYNTAX_NODES
+    assert not missing, f"no built-in declares the node types {sorted(missing)}"
+
+
+@pytest.mark.parametrize("name", [n for n, op in STRUCTURE.items() if op.call])
+def test_a_builtin_written_as_a_call_reads_back(name):
+    import matdiff_cli.expr as E
+    for node_name in STRUCTURE[name].nodes:
+        cls = getattr(E, node_name)
+        arg = Sym("A", ("n", "n")) if node_name not in ("DiagM", "Softmax", "LogSumExp") else x
+        node = cls(arg)
+        assert to_text(node).startswith(name + "("), to_text(node)
+        assert parse_expr(to_text(node), ["A: n x n", "x: n"]) is node

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from . import structure  # noqa: F401  (fills the tables, first: the order of BUILTINS)
 from . import elementwise  # noqa: F401,I001
-from .base import ALIASES, BUILTINS, ELEMENTWISE, RESERVED, Elementwise, declare, withdraw
+from .base import (
+    ALIASES, BUILTINS, ELEMENTWISE, RESERVED, STRUCTURE, Builtin, Elementwise, arity, declare,
+    latex_name, withdraw,
+)
 
-__all__ = ["ALIASES", "BUILTINS", "ELEMENTWISE", "RESERVED", "Elementwise", "declare", "withdraw"]
+__all__ = ["ALIASES", "BUILTINS", "ELEMENTWISE", "RESERVED", "STRUCTURE", "Builtin",
+           "Elementwise", "arity", "declare", "latex_name", "withdraw"]

@@ -86,7 +86,48 @@ def withdraw(name: str) -> None:
         ALIASES.pop(alias, None)
 
 
-def declare_builtin(name: str, description: str) -> None:
-    """A built-in that is not elementwise (its node and rules live with the engine)."""
-    BUILTINS[name] = description
-    RESERVED[name] = description
+@dataclass(frozen=True)
+class Builtin:
+    """A built-in that is not elementwise: its name, what it is, how many
+    arguments it takes and the node types it builds (names in ``expr.py``).
+    Those nodes' shape, differential, read-off, value and code are rules
+    filed per node type (``expr``, ``calculus``, ``extract``, ``numeric``,
+    ``render``); the completeness test checks each has all of them.
+    ``call``: the text renderers write the node as ``name(arg)``; ``latex``,
+    ``pretty``: the function's name there when it differs."""
+
+    name: str
+    description: str
+    nodes: tuple
+    arity: tuple = (1, 1)
+    call: bool = False
+    latex: str | None = None
+    pretty: str | None = None
+
+
+#: built-in (not elementwise) name -> its declaration
+STRUCTURE: dict[str, Builtin] = {}
+
+
+def declare_builtin(op: Builtin) -> Builtin:
+    """File a built-in that is not elementwise."""
+    if op.name in BUILTINS or op.name in RESERVED:
+        raise ValueError(f"{op.name!r} is already declared")
+    STRUCTURE[op.name] = op
+    BUILTINS[op.name] = op.description
+    RESERVED[op.name] = op.description
+    return op
+
+
+def arity(name: str) -> tuple:
+    """(fewest, most) arguments of a built-in."""
+    op = STRUCTURE.get(name)
+    return op.arity if op is not None else (1, 1)
+
+
+def latex_name(name: str) -> str | None:
+    """The LaTeX operator of a built-in (``\\det``), None when it has none of its own."""
+    op = STRUCTURE.get(name) or ELEMENTWISE.get(name)
+    if op is None or op.latex is None or "{a}" in op.latex:
+        return None
+    return op.latex

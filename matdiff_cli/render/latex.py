@@ -14,6 +14,7 @@ from fractions import Fraction
 
 from ..expr import EDiv, Expr, Hadamard
 from ..ops import ELEMENTWISE
+from ..ops import latex_name as builtin_latex
 from ..ops.base import template_parts
 from . import Doc, first_char, flatten, render_dag
 from .pretty import GREEK
@@ -22,15 +23,6 @@ from .text import ATOM, POST, Notation, TextContext, number_text, rule
 GREEK_TEX = {word: "\\" + word for word in GREEK}
 GREEK_TEX.update({letter: "\\" + word for word, letter in GREEK.items()})
 GREEK_TEX.update({"ϵ": r"\epsilon", "ϕ": r"\phi", "ϑ": r"\vartheta"})
-
-FUNCS = {
-    "tr": r"\operatorname{tr}", "det": r"\det", "logdet": r"\log\det",
-    "sum": r"\operatorname{sum}", "diag": r"\operatorname{diag}", "vec": r"\operatorname{vec}",
-    "softmax": r"\operatorname{softmax}", "logsumexp": r"\operatorname{logsumexp}",
-    "kron": r"\operatorname{kron}", "norm2": r"\operatorname{norm2}",
-    "inv": r"\operatorname{inv}",
-}
-
 
 def _word(w: str) -> str:
     """One piece of a name: Greek -> \\alpha, one character as is, else \\mathrm."""
@@ -86,11 +78,9 @@ class LatexNotation(Notation):
         return Doc(ATOM, (f"K_{{{m},{n}}}",))
 
     def func(self, key):
-        if key in FUNCS:
-            return FUNCS[key]
-        f = ELEMENTWISE.get(key)
-        if f is not None and f.latex and "{a}" not in f.latex:
-            return f.latex
+        declared = builtin_latex(key)  # as declared in ops/
+        if declared is not None:
+            return declared
         if key.endswith("'"):  # a derivative f' of a user function f
             return self.func(key[:-1]) + "'"
         return latex_name(key) if len(key) == 1 else rf"\operatorname{{{key}}}"

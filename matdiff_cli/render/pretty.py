@@ -10,7 +10,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..expr import EDiv, Expr, Hadamard, Div
-from ..ops import ELEMENTWISE
+from ..ops import ELEMENTWISE, STRUCTURE
 from . import Doc, flatten, render_dag, segments
 from .text import ATOM, Notation, TextContext, number_text, rule
 
@@ -37,7 +37,6 @@ class PrettyNotation(Notation):
     ops = {Hadamard: " ⊙ ", EDiv: " ⊘ ", Div: " / "}
     kron_op = " ⊗ "
     exact = False
-    funcs = {"logdet": "log det", "inv": "inv"}
     transpose_mark, inverse_mark, inverse_transpose_mark = "ᵀ", "⁻¹", "⁻ᵀ"
 
     def __init__(self, styles: bool = False):
@@ -48,9 +47,9 @@ class PrettyNotation(Notation):
         return self.styled(pretty_name(name), self.sym_style)
 
     def func(self, key):
-        f = ELEMENTWISE.get(key)
-        if f is not None and f.pretty:  # sigmoid is σ
-            return self.styled(f.pretty, self.func_style)
+        op = STRUCTURE.get(key) or ELEMENTWISE.get(key)
+        if op is not None and op.pretty:  # as declared: sigmoid is σ, logdet is log det
+            return self.styled(op.pretty, self.func_style)
         return super().func(key)
 
     def diff(self, sym):
