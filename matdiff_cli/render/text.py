@@ -40,7 +40,7 @@ from ..expr import (
 )
 from .. import expr as _expr
 from ..ops import STRUCTURE
-from . import Context, Doc, Styled, first_char, flatten, paren, render_dag
+from . import Context, Doc, Styled, _postorder, first_char, flatten, paren, render_dag
 from .numbers import ATOM, NEG, POST, PROD, SUM, decimal, number_text
 
 # --------------------------------------------------------------------------- notation
@@ -170,14 +170,19 @@ def to_text(expr: Expr, names: dict | None = None) -> str:
     ``I - x x^T``) and as ``eye(n)`` where it does not (``2 I`` alone,
     ``tr(I)``): the text reads back to the same numbers either way."""
     text = flatten(render_dag(expr, rule, TextContext(names)))
-    if any(isinstance(node, Identity) for node in walk(expr)) and not _sizes_fixed(expr, names, text):
+    # the nodes written (named pieces are leaves: walking into them made a report of
+    # n definitions quadratic)
+    written = _postorder(expr, names or {})
+    if any(isinstance(node, Identity) for node in written) and not _sizes_fixed(
+            expr, names, text, written):
         text = flatten(render_dag(expr, rule, TextContext(names, SIZED)))
     return text
 
 
-def _sizes_fixed(expr: Expr, names: dict | None, text: str) -> bool:
+def _sizes_fixed(expr: Expr, names: dict | None, text: str, written=None) -> bool:
     """Does every ``I`` of ``text`` get its size from the rest of the text, read
-    with the shapes of expr's variables (and of the named pieces) declared?"""
+    with the shapes of expr's variables (and of the named pieces) declared?
+    ``written``: the nodes the text writes (named pieces as leaves), if known."""
     from ..errors import MatdiffError
     from ..parser import Source, parse_statement
     from ..shapes import Elaborator, FuncInfo, Scope, SymInfo, Var
@@ -192,7 +197,7 @@ def _sizes_fixed(expr: Expr, names: dict | None, text: str) -> bool:
                 for part in d.split("*"):
                     scope.dims.add(part)
 
-    for node in walk(expr):
+    for node in (walk(expr) if written is None else written):
         if isinstance(node, Sym):
             declare(node.name, node.shape, node.props)
         elif isinstance(node, Diff) and isinstance(node.sym, Sym) and node not in (names or {}):
@@ -201,8 +206,13 @@ def _sizes_fixed(expr: Expr, names: dict | None, text: str) -> bool:
             base = node.name.rstrip("'")
             param, body = node.args[2] if isinstance(node.args[2], tuple) else ("t", str(node.args[2]))
             scope.funcs.setdefault(base, FuncInfo(base, param, body, 0))
-    for node, name in (names or {}).items():
-        declare(name, node.shape)
+    if written is None:
+        for node, name in (names or {}).items():
+            declare(name, node.shape)
+    else:
+        for node in written:
+            if names and node in names:
+                declare(names[node], node.shape)
     src = Source(text)
     try:
         tree = parse_statement(src, 0, len(text))
