@@ -7,7 +7,6 @@ they are used, so reading the declarations costs no start-up time.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Callable
 
 #: built-in function name -> what it is, in words (for messages); live: a
@@ -21,7 +20,6 @@ ELEMENTWISE: dict[str, "Elementwise"] = {}
 ALIASES: dict[str, str] = {}
 
 
-@dataclass(frozen=True)
 class Elementwise:
     """One elementwise scalar function f, applied entry by entry.
 
@@ -30,25 +28,35 @@ class Elementwise:
     readers and the docs.  ``value(np, u)`` is its NumPy value; ``sympy(sp, u)``
     its SymPy form.  Code and LaTeX are templates: ``{a}`` is the argument
     (``{a:pow}`` when it must bind at least as tightly as a power), ``{m}`` the
-    library's module name (``np``, ``jnp``, ``torch``).
+    library's module name (``np``, ``jnp``, ``torch``).  (A plain class, not a
+    dataclass: building one costs start-up time on every run.)
     """
 
-    name: str
-    derivative: Callable
-    identity: str
-    value: Callable
-    sympy: Callable
-    code: str = ""                    # NumPy and JAX; default ``{m}.name({a})``
-    torch: str | None = None          # PyTorch, when it differs from ``code``
-    code_level: str = "atom"          # the precedence of the code's outermost operator
-    latex: str | None = None          # a function name (``\exp``), or a template with {a}
-    pretty: str | None = None         # the name in pretty output (``σ``)
-    aliases: tuple = ()               # other spellings read as this function
-    sympy_class: str | None = None    # the SymPy function written back as this one
-    domain: str | None = None         # "positive": sampled inputs are made positive
-    undefined: str | None = None      # why a value is not finite, in words
-    smooth: bool = True               # False: its derivative has jumps (relu, abs)
-    description: str = "an elementwise function"
+    __slots__ = ("name", "derivative", "identity", "value", "sympy", "code", "torch",
+                 "code_level", "latex", "pretty", "aliases", "sympy_class", "domain",
+                 "undefined", "smooth", "description")
+
+    def __init__(self, name: str, derivative: Callable, identity: str, *, value: Callable,
+                 sympy: Callable,
+                 code: str = "",                  # NumPy and JAX; default ``{m}.name({a})``
+                 torch: str | None = None,        # PyTorch, when it differs from ``code``
+                 code_level: str = "atom",        # precedence of the code's outermost operator
+                 latex: str | None = None,        # a function name (``\\exp``), or a template
+                 pretty: str | None = None,       # the name in pretty output (``σ``)
+                 aliases: tuple = (),             # other spellings read as this function
+                 sympy_class: str | None = None,  # the SymPy function written back as this one
+                 domain: str | None = None,       # "positive": sampled inputs made positive
+                 undefined: str | None = None,    # why a value is not finite, in words
+                 smooth: bool = True,             # False: its derivative jumps (relu, abs)
+                 description: str = "an elementwise function"):
+        self.name, self.derivative, self.identity = name, derivative, identity
+        self.value, self.sympy, self.code, self.torch = value, sympy, code, torch
+        self.code_level, self.latex, self.pretty, self.aliases = code_level, latex, pretty, aliases
+        self.sympy_class, self.domain, self.undefined = sympy_class, domain, undefined
+        self.smooth, self.description = smooth, description
+
+    def __repr__(self):
+        return f"<Elementwise {self.name}>"
 
     def code_for(self, target: str) -> str:
         if target == "torch" and self.torch is not None:
@@ -86,7 +94,6 @@ def withdraw(name: str) -> None:
         ALIASES.pop(alias, None)
 
 
-@dataclass(frozen=True)
 class Builtin:
     """A built-in that is not elementwise: its name, what it is, how many
     arguments it takes and the node types it builds (names in ``expr.py``).
@@ -96,13 +103,15 @@ class Builtin:
     ``call``: the text renderers write the node as ``name(arg)``; ``latex``,
     ``pretty``: the function's name there when it differs."""
 
-    name: str
-    description: str
-    nodes: tuple
-    arity: tuple = (1, 1)
-    call: bool = False
-    latex: str | None = None
-    pretty: str | None = None
+    __slots__ = ("name", "description", "nodes", "arity", "call", "latex", "pretty")
+
+    def __init__(self, name: str, description: str, nodes: tuple, arity: tuple = (1, 1),
+                 call: bool = False, latex: str | None = None, pretty: str | None = None):
+        self.name, self.description, self.nodes, self.arity = name, description, nodes, arity
+        self.call, self.latex, self.pretty = call, latex, pretty
+
+    def __repr__(self):
+        return f"<Builtin {self.name}>"
 
 
 #: built-in (not elementwise) name -> its declaration
