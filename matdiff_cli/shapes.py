@@ -31,7 +31,7 @@ from typing import Optional
 from . import expr as E
 from .errors import MatdiffError
 from .expr import _dim_mul
-from .ops import ALIASES, BUILTINS, ELEMENTWISE, RESERVED, arity
+from .ops import ALIASES, BUILTINS, ELEMENTWISE, RESERVED, STRUCTURE, arity
 from .parser import MAX_DEPTH, Node, Source
 
 SCALAR = (1, 1)
@@ -695,13 +695,11 @@ _BUILD = {
     "num": E.Num, "id": E.Identity, "zeros": E.Zeros, "ones": E.Ones, "neg": neg,
     "add": E.Add, "bcast": E.Broadcast, "mul": E.Mul, "had": E.Hadamard, "div": E.Div,
     "ediv": E.EDiv, "kron": E.Kron, "T": E.Transpose, "inv": E.Inverse, "tr": E.Trace,
-    "det": E.Det, "logdet": E.LogDet, "sum": E.Sum, "norm2": E.Norm2, "normF": E.NormF,
+    "det": E.Det, "logdet": E.LogDet, "sum": E.Sum, "norm2": E.Norm2, "normF": E.NormF, "norm": E.NormF,
     "diagM": E.DiagM, "diagV": E.DiagV, "vec": E.Vec, "softmax": E.Softmax,
     "logsumexp": E.LogSumExp, "pow": E.Power, "epow": E.EPow, "func": E.Func,
     "comm": E.Commutation,
 }
-_UNARY = {"tr": "tr", "det": "det", "logdet": "logdet", "sum": "sum", "vec": "vec",
-          "softmax": "softmax", "logsumexp": "logsumexp", "norm": "normF", "norm2": "norm2"}
 _OPNAMES = {"add": "add", "had": "multiply elementwise", "ediv": "divide elementwise"}
 
 
@@ -1269,52 +1267,71 @@ class Elaborator:
             want = str(lo) if lo == hi else f"{lo} or {hi}"
             raise self.error("syntax", f"{n} takes {want} argument{'s' if hi > 1 else ''}, "
                                        f"not {len(args)}", node)
-        if n == "eye":
-            d = self.dim_arg(args[0], n)
-            return P("id", [d], (d, d), node)
-        if n == "commutation":
-            m, k = self.dim_arg(args[0], n), self.dim_arg(args[1], n)
-            d = dim_product(m, k)
-            return P("comm", [m, k], (d, d), node)
-        if n in ("ones", "zeros"):
-            dims = [self.dim_arg(a, n) for a in args]
-            shape = (dims[0], dims[1] if len(dims) == 2 else 1)
-            return P(n, [shape], shape, node)
         if n == "log":
             a = args[0]
             if a.kind == "apply" and a.val == "det" and len(a.kids) == 1:
                 p = self.infer(a.kids[0])
                 self.square(p, a, "logdet")
                 return P("logdet", [p], SCALAR, node)
-        if n == "kron":
-            a, b = self.infer(args[0]), self.infer(args[1])
-            ls, rs = a.shape, b.shape
-            return P("kron", [a, b], (dim_product(ls[0], rs[0]), dim_product(ls[1], rs[1])), node)
-        p = self.infer(args[0])
         if n in ELEMENTWISE:
+            p = self.infer(args[0])
             return P("func", [n, p], p.shape, node)
-        if n == "inv":
-            return self.inverse(p, node)
-        if n in ("tr", "det", "logdet"):
-            self.square(p, node, {"tr": "the trace", "det": "the determinant", "logdet": "logdet"}[n])
-            return P(n, [p], SCALAR, node)
-        if n == "diag":
-            if self.u.is_one(p.shape[1]):
-                return P("diagM", [p], (p.shape[0], p.shape[0]), node)
-            if not self.u.unify((p.shape[0], p.shape[1])):
-                raise self.error("shape", f"diag needs a vector or a square matrix, but "
-                                          f"{self.text(args[0])} is {self.show(p.shape)}", node)
-            return P("diagV", [p], (p.shape[0], 1), node)
-        if n == "vec":
-            return P("vec", [p], (dim_product(p.shape[0], p.shape[1]), 1), node)
-        if n in ("softmax", "logsumexp"):
-            if not self.u.unify((p.shape[1], 1)):
-                raise self.error("shape", f"{n} needs a column vector, but {self.text(args[0])} is "
-                                          f"{self.show(p.shape)}", node)
-            return P(n, [p], p.shape if n == "softmax" else SCALAR, node)
-        if n == "norm2":
-            return self.norm2(p, args[0], node)
-        return P(_UNARY[n], [p], SCALAR, node)
+        op = STRUCTURE[n]
+        return SHAPE_RULES[op.shape](self, op, args, node)
+
+    # the shape rules that built-ins declare (ops/structure.py), by name
+    def _size_square(self, op, args, node):
+        d = self.dim_arg(args[0], op.name)
+        return P("id", [d], (d, d), node)
+
+    def _sizes_commutation(self, op, args, node):
+        m, k = self.dim_arg(args[0], op.name), self.dim_arg(args[1], op.name)
+        d = dim_product(m, k)
+        return P("comm", [m, k], (d, d), node)
+
+    def _sizes_matrix(self, op, args, node):
+        dims = [self.dim_arg(a, op.name) for a in args]
+        shape = (dims[0], dims[1] if len(dims) == 2 else 1)
+        return P(op.name, [shape], shape, node)
+
+    def _kron(self, op, args, node):
+        a, b = self.infer(args[0]), self.infer(args[1])
+        ls, rs = a.shape, b.shape
+        return P("kron", [a, b], (dim_product(ls[0], rs[0]), dim_product(ls[1], rs[1])), node)
+
+    def _inverse(self, op, args, node):
+        return self.inverse(self.infer(args[0]), node)
+
+    def _square_scalar(self, op, args, node):
+        p = self.infer(args[0])
+        self.square(p, node, op.noun)
+        return P(op.name, [p], SCALAR, node)
+
+    def _diag(self, op, args, node):
+        p = self.infer(args[0])
+        if self.u.is_one(p.shape[1]):
+            return P("diagM", [p], (p.shape[0], p.shape[0]), node)
+        if not self.u.unify((p.shape[0], p.shape[1])):
+            raise self.error("shape", f"diag needs a vector or a square matrix, but "
+                                      f"{self.text(args[0])} is {self.show(p.shape)}", node)
+        return P("diagV", [p], (p.shape[0], 1), node)
+
+    def _stack(self, op, args, node):
+        p = self.infer(args[0])
+        return P(op.name, [p], (dim_product(p.shape[0], p.shape[1]), 1), node)
+
+    def _column(self, op, args, node):
+        p = self.infer(args[0])
+        if not self.u.unify((p.shape[1], 1)):
+            raise self.error("shape", f"{op.name} needs a column vector, but {self.text(args[0])} "
+                                      f"is {self.show(p.shape)}", node)
+        return P(op.name, [p], p.shape if op.shape == "column -> column" else SCALAR, node)
+
+    def _vector_scalar(self, op, args, node):
+        return self.norm2(self.infer(args[0]), args[0], node)
+
+    def _matrix_scalar(self, op, args, node):
+        return P(op.name, [self.infer(args[0])], SCALAR, node)
 
     def norm2(self, p, arg, node):
         if self.u.is_one(p.shape[1]) or self.u.is_one(p.shape[0]):
@@ -1408,3 +1425,20 @@ class Elaborator:
         self.u.settle()
         names = self.u.name_vars(self.dims, self.taken())
         return self.build(root, names, memo), names
+
+
+#: shape rule (as a built-in declares it in ops/structure.py) -> how it is inferred
+SHAPE_RULES = {
+    "size -> square": Elaborator._size_square,
+    "sizes -> commutation": Elaborator._sizes_commutation,
+    "sizes -> matrix": Elaborator._sizes_matrix,
+    "kron": Elaborator._kron,
+    "square -> inverse": Elaborator._inverse,
+    "square -> scalar": Elaborator._square_scalar,
+    "vector or square -> diag": Elaborator._diag,
+    "matrix -> column": Elaborator._stack,
+    "column -> column": Elaborator._column,
+    "column -> scalar": Elaborator._column,
+    "vector -> scalar": Elaborator._vector_scalar,
+    "matrix -> scalar": Elaborator._matrix_scalar,
+}

@@ -256,3 +256,9 @@ def test_a_builtin_written_as_a_call_reads_back(name):
         node = cls(arg)
         assert to_text(node).startswith(name + "("), to_text(node)
         assert parse_expr(to_text(node), ["A: n x n", "x: n"]) is node
+
+
+def test_every_declared_shape_rule_exists():
+    from matdiff_cli.shapes import SHAPE_RULES
+    missing = {op.name: op.shape for op in STRUCTURE.values() if op.shape not in SHAPE_RULES}
+    assert not missing, f"shape rules not in shapes.SHAPE_RULES: {missing}"

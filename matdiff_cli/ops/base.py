@@ -100,15 +100,21 @@ class Builtin:
     Those nodes' shape, differential, read-off, value and code are rules
     filed per node type (``expr``, ``calculus``, ``extract``, ``numeric``,
     ``render``); the completeness test checks each has all of them.
-    ``call``: the text renderers write the node as ``name(arg)``; ``latex``,
-    ``pretty``: the function's name there when it differs."""
+    ``shape``: the name of its shape rule (``"square -> scalar"``; each is
+    inferred once, in ``shapes.SHAPE_RULES``), ``noun`` the operation in its
+    error messages ("the trace needs a square matrix").  ``call``: the text
+    renderers write the node as ``name(arg)``; ``latex``, ``pretty``: the
+    function's name there when it differs."""
 
-    __slots__ = ("name", "description", "nodes", "arity", "call", "latex", "pretty")
+    __slots__ = ("name", "description", "nodes", "shape", "arity", "noun", "call", "latex",
+                 "pretty")
 
-    def __init__(self, name: str, description: str, nodes: tuple, arity: tuple = (1, 1),
-                 call: bool = False, latex: str | None = None, pretty: str | None = None):
-        self.name, self.description, self.nodes, self.arity = name, description, nodes, arity
-        self.call, self.latex, self.pretty = call, latex, pretty
+    def __init__(self, name: str, description: str, nodes: tuple, shape: str,
+                 arity: tuple = (1, 1), noun: str | None = None, call: bool = False,
+                 latex: str | None = None, pretty: str | None = None):
+        self.name, self.description, self.nodes, self.shape = name, description, nodes, shape
+        self.arity, self.noun, self.call = arity, noun or name, call
+        self.latex, self.pretty = latex, pretty
 
     def __repr__(self):
         return f"<Builtin {self.name}>"
