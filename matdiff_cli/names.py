@@ -50,10 +50,8 @@ def _identifier(name: str) -> str:
 def problem_names(problem) -> set:
     """Every name the user gave in a problem: variables, definitions, functions,
     dimensions."""
-    out = set(getattr(problem, "symbols", {}))
-    out |= set(getattr(problem, "definitions", {}) or {})
-    out |= set(getattr(problem, "functions", {}) or {})
-    for s in getattr(problem, "symbols", {}).values():
+    out = set(problem.symbols) | set(problem.definitions) | set(problem.functions)
+    for s in problem.symbols.values():
         out |= dimension_names(s.shape)
     return out
 
@@ -95,7 +93,7 @@ class Names:
     @classmethod
     def of(cls, problem) -> "Names":
         """The names of a problem's outputs (the same every time for one problem)."""
-        return cls(problem_names(problem), getattr(problem, "symbols", {}).values())
+        return cls(problem_names(problem), problem.symbols.values())
 
     def _take(self, name: str) -> str:
         self.taken.add(name)

@@ -13,7 +13,7 @@ NumPy is imported here, so only the commands that need numbers load it.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
@@ -387,11 +387,10 @@ def _symmetry_hint(der, claim_text: str) -> str | None:
         return None
     for k in range(1, len(syms) + 1):
         for subset in combinations(syms, k):
-            problem = _with_symmetric(der.problem, subset)
+            problem = der.problem.assuming_symmetric(subset)
             try:
                 der2 = der.again(problem)
-                claim = parse_claim(der2, claim_text)
-                claim = _symmetrize(claim, subset)
+                claim = parse_claim(der2, claim_text)   # read with the subset symmetric
             except Exception:
                 continue
             same, _, _ = _numerically_equal(der2.result, claim, der2.var, 1, 3)
@@ -402,37 +401,6 @@ def _symmetry_hint(der, claim_text: str) -> str | None:
                 return (f"they agree when {names} {'is' if k == 1 else 'are'} symmetric: "
                         f"declare {decls}")
     return None
-
-
-def _symmetric(s: Sym) -> Sym:
-    return Sym(s.name, s.shape, s.props | {"symmetric"})
-
-
-def _symmetrize(e: Expr, subset) -> Expr:
-    from .build import replace_node
-    for s in subset:
-        e = replace_node(e, s, _symmetric(s))
-    return e
-
-
-@dataclass
-class _Problem:
-    source: str
-    line: int
-    expr: Expr
-    symbols: dict
-    definitions: dict = field(default_factory=dict)
-    parent: object = None
-    subset: tuple = ()     # the matrices taken as symmetric
-
-    def parse(self, text, directions=(), **how):
-        return _symmetrize(self.parent.parse(text, directions, **how), self.subset)
-
-
-def _with_symmetric(problem, subset):
-    return _Problem(problem.source, problem.line, _symmetrize(problem.expr, subset),
-                    {n: (_symmetric(s) if s in subset else s)
-                     for n, s in problem.symbols.items()}, {}, problem, tuple(subset))
 
 
 def _bound_point(der, bindings: dict):

@@ -277,17 +277,3 @@ def productions(shape):
 
 
 __all__ = ["expressions", "shapes", "leaves", "POOL", "NODE_TYPES", "DIMS", "SHAPES"]
-
-
-class ExprProblem:
-    """A problem made of an expression alone (what the engine needs of a Problem)."""
-
-    def __init__(self, expr):
-        from matdiff_cli.expr import symbols
-        from matdiff_cli.render.text import to_text
-
-        self.expr = expr
-        self.source = to_text(expr)
-        self.line = 1
-        self.symbols = {s.name: s for s in symbols(expr)}
-        self.definitions = {}
