@@ -262,3 +262,21 @@ def test_every_declared_shape_rule_exists():
     from matdiff_cli.shapes import SHAPE_RULES
     missing = {op.name: op.shape for op in STRUCTURE.values() if op.shape not in SHAPE_RULES}
     assert not missing, f"shape rules not in shapes.SHAPE_RULES: {missing}"
+
+
+def test_the_how_to_add_section_names_real_places():
+    """docs/design.md's "How to add ..." lists files and tables: each must exist."""
+    design = (ROOT / "docs" / "design.md").read_text()
+    section = design.split("## How to add", 1)[1].split("\n## ", 1)[0]
+    files = set(re.findall(r"`((?:[\w/]+/)?\w+\.py)`", section))
+    assert files, "no file named in the section"
+    for f in files:
+        found = [p for p in (ROOT / "matdiff_cli" / f, ROOT / f) if p.exists()]
+        assert found, f"docs/design.md names {f}, which does not exist"
+    import matdiff_cli.cli as cli_module
+    import matdiff_cli.commands as commands
+    import matdiff_cli.report as report
+    import matdiff_cli.shapes as shapes
+    for module, name in ((shapes, "SHAPE_RULES"), (report, "FORMATS"), (commands, "COMMANDS"),
+                         (cli_module, "COMMAND_TABLE")):
+        assert name in section and hasattr(module, name), name
