@@ -79,6 +79,8 @@ def _refuse_division_by_zero(problem) -> None:
     def zero(c):
         return (isinstance(c, Num) and c.value == 0) or isinstance(c, Zeros)
 
+    if _DIVISION_CHECKED[0] is problem:  # once per problem, not once per variable
+        return
     for node in walk(simplify(problem.expr)):
         if (isinstance(node, (Div, EDiv)) and zero(node.args[1])) or (
                 isinstance(node, (Power, EPow)) and zero(node.args[0]) and node.args[1] < 0):
@@ -87,6 +89,10 @@ def _refuse_division_by_zero(problem) -> None:
                 statement=problem.source, line=problem.line,
                 hint="a divisor such as β - β is identically zero; the expression has no "
                      "value and no derivative")
+    _DIVISION_CHECKED[0] = problem
+
+
+_DIVISION_CHECKED: list = [None]
 
 
 def derive(problem, var: Sym, command: str, options) -> Derivation:
@@ -243,6 +249,7 @@ class DerivativeReport(Report):
         self.extra: dict = {}          # check / expect fields, added by trust commands
         self.notes: list[str] = []     # human lines (text as comments)
         self.labelled = False          # one of several results of a problem: say which
+        self.continued = False         # not the first of them: the problem's header is out
         self.remarks: list[str] = []   # an option that does not apply here, and why
         self.shown = present(der.result)
         self.shown_df = present(der.differential)
@@ -444,10 +451,12 @@ class DerivativeReport(Report):
         from .render.text import to_text
 
         der = self.der
-        lines = inferred_line(der.problem)
-        # the user functions, so that f(u) and f'(u) in the result read back
-        lines += [f"{n}({p}) := {b}" for n, (p, b) in
-                  der.problem.functions.items()]
+        lines = []
+        if not self.continued:  # once per problem: output stays linear in its variables
+            lines += inferred_line(der.problem)
+            # the user functions, so that f(u) and f'(u) in the result read back
+            lines += [f"{n}({p}) := {b}" for n, (p, b) in
+                      der.problem.functions.items()]
         if der.operator:  # the direction dX, so that the operator reads back
             from .report import shape_decl
 
@@ -507,14 +516,15 @@ class DerivativeReport(Report):
         from .render.pretty import hanging, pretty_name, to_rich_text
 
         der = self.der
-        head = Text((self.input or "") + "    ", style="bold")
-        shapes = Text("  ".join(f"{pretty_name(s.name)}: {compact_shape(s.shape)}{' ' + ' '.join(sorted(s.props)) if s.props else ''}"
-                                for s in der.problem.symbols.values()), style="dim")
-        inferred = inferred_symbols(der.problem)
-        if inferred:
-            shapes.append(f"  (inferred: {', '.join(pretty_name(s.name) for s in inferred)})",
-                          style="dim italic")
-        console.print(hanging(head, shapes))
+        if not self.continued:  # the problem and its shapes, once per problem
+            head = Text((self.input or "") + "    ", style="bold")
+            shapes = Text("  ".join(f"{pretty_name(s.name)}: {compact_shape(s.shape)}{' ' + ' '.join(sorted(s.props)) if s.props else ''}"
+                                    for s in der.problem.symbols.values()), style="dim")
+            inferred = inferred_symbols(der.problem)
+            if inferred:
+                shapes.append(f"  (inferred: {', '.join(pretty_name(s.name) for s in inferred)})",
+                              style="dim italic")
+            console.print(hanging(head, shapes))
         # the named pieces first: the lines below use them
         for name, body in self.named_lines(lambda e, names: e, self._exprs()):
             console.print(hanging(Text(f"  {pretty_name(name)} = ", style="bold"),
@@ -638,6 +648,6 @@ def check_command(problem, options):
 def labelled(reports: list) -> list:
     """Several results for one problem: each says what it is and for which variable."""
     if len(reports) > 1:
-        for r in reports:
-            r.labelled = True
+        for i, r in enumerate(reports):
+            r.labelled, r.continued = True, i > 0
     return reports

@@ -13,6 +13,7 @@ import json
 import sys
 
 import pytest
+from click.testing import CliRunner
 
 from matdiff_cli import calculus, derive as derive_mod, extract, shapes, simplify, steps
 from matdiff_cli.commands import Options
@@ -293,3 +294,30 @@ def test_numpy_code_of_deep_nesting_compiles(wrap):
         except MatdiffError:
             continue     # nested deeper than the language allows
         compile(to_numpy(p.expr), "<numpy>", "eval")
+
+
+@pytest.mark.parametrize("fmt", ["text", "pretty"])
+def test_output_over_all_variables_is_linear(fmt):
+    """grad without --wrt: one result per variable, the problem's shapes written
+    once (each result repeating all n shapes made the output n^2)."""
+    from matdiff_cli.cli import cli
+
+    sizes = {}
+    for n in (20, 40):
+        doc = " + ".join(f"x{i}^T A x{i}" for i in range(n))
+        out = CliRunner().invoke(cli, ["grad", doc, "--format", fmt], env={"COLUMNS": "200"})
+        assert out.exit_code == 0, out.output
+        sizes[n] = len(out.output)
+    assert sizes[40] < LINEAR * sizes[20], sizes
+
+
+def test_reports_over_all_variables_are_linear_work():
+    """One name table and one division check per problem, not per variable."""
+    from matdiff_cli import names as names_mod
+    from matdiff_cli.commands import COMMANDS
+
+    def every_variable(n, tag):
+        p = problem(" + ".join(f"{tag}{i}^T {tag}{i}" for i in range(n)))
+        for r in COMMANDS["grad"](p, Options(command="grad")):
+            r.to_text()
+    assert ratio(every_variable, (derive_mod, names_mod), 40, 80) < LINEAR
