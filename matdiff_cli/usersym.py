@@ -13,7 +13,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from .ops import ALIASES, ELEMENTWISE
-from .render.numbers import number_text
+from .render.numbers import ATOM, NEG, POST, PROD, SUM, number_text
 
 
 def _namespace():
@@ -156,7 +156,7 @@ def numeric_function(param: str, body: str):
 # ---------------------------------------------------------------------------
 # SymPy -> matdiff syntax
 
-_SUM, _PROD, _NEG, _POST, _ATOM = 1, 2, 3, 4, 5
+_SUM, _PROD, _NEG, _POST, _ATOM = SUM, PROD, NEG, POST, ATOM   # the renderers' levels
 
 
 def matdiff_text(expr, t, param: str) -> str:
