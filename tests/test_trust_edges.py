@@ -379,8 +379,8 @@ def test_a_value_undefined_at_the_data_is_an_error_not_nan(src):
     for _ in range(3):
         n = int(rng.integers(2, 5))
         A = _singular(rng, n)
-        x = ["--let", f"x={json.dumps([1.0] * n)}"] if "x" in src else []  # a --let no
-        r = run("eval", src, "--let", f"A={_matrix_text(A)}", *x, "--format", "json")  # one uses: exit 2
+        x = ("--let", f"x={json.dumps([1.0] * n)}") if "x" in src else ()
+        r = run("eval", src, "--let", f"A={_matrix_text(A)}", *x, "--format", "json")
         clean(r)
         (obj,) = objs(r)
         assert r.exit_code == 2 and obj["error"]["type"] == "domain", obj
@@ -407,10 +407,14 @@ def test_division_by_zero_at_the_data_is_named():
 
 @pytest.mark.parametrize("src", ["logdet(-I)", "sum(ones(n, 1))", "tr(I)"])
 def test_a_size_the_data_does_not_fix_is_an_error(src):
-    r = run("eval", src, "--format", "json")   # (a --let no problem uses is its own error)
+    r = run("eval", src, "--format", "json")
     clean(r)
     assert r.exit_code == 2
     assert "does not fix the size" in objs(r)[0]["error"]["message"]
+    # data for a name the expression does not use is refused as such
+    r = run("eval", src, "--let", "x=[1]", "--format", "json")
+    clean(r)
+    assert r.exit_code == 2 and "--let x: no problem" in objs(r)[0]["error"]["message"]
 
 
 # ============================================================ generated: no unique stationary point
