@@ -280,3 +280,11 @@ def test_the_how_to_add_section_names_real_places():
     for module, name in ((shapes, "SHAPE_RULES"), (report, "FORMATS"), (commands, "COMMANDS"),
                          (cli_module, "COMMAND_TABLE")):
         assert name in section and hasattr(module, name), name
+
+
+def test_every_command_has_a_function_and_its_help():
+    """The command line's table (help, options) and the registry of command functions
+    name the same commands, until they are one registry."""
+    from matdiff_cli.cli import COMMAND_TABLE
+    from matdiff_cli.commands import COMMANDS
+    assert set(COMMAND_TABLE) == set(COMMANDS), set(COMMAND_TABLE) ^ set(COMMANDS)
