@@ -36,6 +36,14 @@ class Derivation:
     order: int = 1                # of a differential: d^k f with --order k
     directions: tuple = ()        # of a second differential: the Sym directions dX1, dX2
 
+    def again(self, problem) -> "Derivation":
+        """The same command for the same variable, in a variant of the problem (other
+        declarations): what a check asks for without importing this module."""
+        from .commands import Options
+
+        return derive(problem, problem.symbols[self.var.name], self.command,
+                      Options(layout=self.layout, order=self.order))
+
 
 def _vector_like(shape) -> bool:
     return shape[0] == 1 or shape[1] == 1
@@ -54,7 +62,7 @@ def resolve_wrt(problem, names) -> list:
     for name in names:
         sym = symbols.get(name)
         if sym is None:
-            if name in getattr(problem, "definitions", {}):
+            if name in problem.definitions:
                 hint = (f"{name} is a definition; differentiate with respect to a variable "
                         f"it is made of")
             else:
@@ -99,7 +107,7 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
                      layout=options.layout)
     order = getattr(options, "order", 1) or 1
     if command == "diff" and order > 1:   # d^k f[dX, ..., dX]
-        from .hessians import kth_differential
+        from .extract import kth_differential
 
         der.result, der.order = kth_differential(f, var, order), order
     if command == "grad":
@@ -122,7 +130,7 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
                 if options.layout == "denominator":  # the transpose, as for a Jacobian
                     der.vec = simplify(Transpose(der.vec))
     elif command == "hess" and f.shape != SCALAR:   # the second differential d²F[dX1, dX2]
-        from .hessians import direction_names, second_differential
+        from .extract import direction_names, second_differential
 
         names = direction_names(Names.of(problem), var)
         der.result, *der.directions = second_differential(f, var, names)
@@ -188,7 +196,7 @@ def shared_names(exprs, taken: dict, naming=None) -> dict:
 def definitions_by_node(problem) -> dict:
     """Each definition's canonical body -> its name, so results print in its terms."""
     out = {}
-    for name, body in getattr(problem, "definitions", {}).items():
+    for name, body in problem.definitions.items():
         out.setdefault(present(simplify(body)), name)
         out.setdefault(body, name)
     return out
@@ -324,7 +332,7 @@ class DerivativeReport(Report):
         from .expr import Func
 
         out: dict = {}
-        if not getattr(self.der.problem, "functions", True):
+        if not self.der.problem.functions:
             return out  # no user function in this problem: nothing to walk for
         for e in [self.shown_df] + self._exprs():
             for node in walk(e):
@@ -471,7 +479,7 @@ class DerivativeReport(Report):
             lines += inferred_line(der.problem)
             # the user functions, so that f(u) and f'(u) in the result read back
             lines += [f"{n}({p}) := {b}" for n, (p, b) in
-                      (getattr(der.problem, "functions", None) or {}).items()]
+                      der.problem.functions.items()]
         if der.operator:  # the direction dX, so that the operator reads back
             from .report import shape_decl
 
@@ -590,12 +598,84 @@ class DerivativeReport(Report):
                                   to_rich_text(body, names=names)))
 
 
+class SecondDifferentialReport(DerivativeReport):
+    """d²F[dX1, dX2] of a non-scalar F: a symmetric bilinear form of F's shape."""
+
+    def __init__(self, der):
+        super().__init__(der)
+        for s in der.directions:   # the directions' names are the report's too
+            self.naming.fresh(s.name)
+        self.labelled = True       # what the result is: said in every format
+
+    def pair(self, pretty: bool = False) -> str:
+        from .render.pretty import pretty_name
+
+        show = pretty_name if pretty else (lambda s: s)
+        return ", ".join(show(s.name) for s in self.der.directions)
+
+    def label(self) -> str:
+        return f"d²F[{self.pair(True)}]"
+
+    def word_label(self) -> str:
+        return (f"second differential d²F[{self.pair()}] with respect to {self.der.var.name} "
+                "(symmetric, bilinear)")
+
+    def latex_label(self) -> str:
+        from .render.latex import latex_name
+
+        return (r"\mathrm{d}^2 F[" + ", ".join(latex_name(s.name) for s in self.der.directions)
+                + "]")
+
+    def scope(self) -> list:
+        return super().scope() + list(self.der.directions)
+
+    def _code(self) -> str:
+        from .render.numpy import to_numpy
+
+        params = ", ".join(self.naming.python(s.name) for s in self.der.directions)
+        body = to_numpy(self.shown, names=self.code_names(self.shown), bound=self.scope(),
+                        naming=self.naming)
+        return f"lambda {params}: {body}"
+
+    def _declaration(self) -> str:
+        from .report import shape_decl
+
+        var = self.der.var
+        props = sorted(set(self.der.directions[0].props))
+        return (f"{self.pair()}: {shape_decl(var.shape)}{' ' + ' '.join(props) if props else ''}"
+                "  # the directions")
+
+    def to_json(self) -> dict:
+        from .render.numpy import numpy_or_none
+
+        out = super().to_json()
+        result = out["result"]
+        result.pop("numpy_error", None)
+        result["numpy"], why = numpy_or_none(self._code)
+        if why:
+            result["numpy_error"] = why
+        result["directions"] = [s.name for s in self.der.directions]
+        return out
+
+    def to_text(self) -> str:
+        lines = super().to_text().split("\n")
+        at = len(inferred_line(self.der.problem))
+        return "\n".join(lines[:at] + [self._declaration()] + lines[at:])
+
+    def to_numpy(self) -> str:
+        from .render.latex import comment_lines
+
+        lines = comment_lines(self.step_lines(), "#")
+        lines += comment_lines([self.word_label()], "#")
+        lines.append(self._code())
+        lines += comment_lines(self.verdicts(), "#")
+        return "\n".join(lines)
+
+
 def report_for(problem, var, name, options) -> DerivativeReport:
     """Derive, then verify as asked (--check, --expect)."""
     der = derive(problem, var, name, options)
     if der.kind == "second_differential":
-        from .hessians import SecondDifferentialReport
-
         report = SecondDifferentialReport(der)
     else:
         report = DerivativeReport(der)
@@ -648,35 +728,10 @@ def located(command):
 def derivative_command(name: str):
     """The CLI command `name` (diff, grad, jac, hess): a list of reports, one per variable."""
     def command(problem, options):
-        variables = resolve_wrt(problem, options.wrt)
-        if name == "hess" and len(variables) > 1 and problem.expr.shape == SCALAR:
-            from .hessians import hessian_report
-
-            return [hessian_report(problem, variables, options)]   # one result, every block
-        return labelled([report_for(problem, var, name, options) for var in variables])
+        return labelled([report_for(problem, var, name, options)
+                         for var in resolve_wrt(problem, options.wrt)])
     command.__name__ = f"{name}_command"
     return located(command)
-
-
-@located
-def check_command(problem, options):
-    """matdiff check: the gradient and the Hessian of a scalar (the Jacobian operator
-    of anything else), each verified by finite differences; --expect is a claimed
-    first derivative, compared with the gradient (or the Jacobian) only."""
-    from dataclasses import replace
-
-    opts = replace(options, check=True)
-    variables = resolve_wrt(problem, options.wrt)
-    if problem.expr.shape == SCALAR and len(variables) > 1:   # the Hessian as a whole
-        from .hessians import hessian_report
-
-        grads = [report_for(problem, var, "grad", opts) for var in variables]
-        return labelled(grads + [hessian_report(problem, variables,
-                                                replace(opts, expect=None))])
-    names = ("grad", "hess") if problem.expr.shape == SCALAR else ("jac",)
-    return labelled([report_for(problem, var, name,
-                                opts if name != "hess" else replace(opts, expect=None))
-                     for var in variables for name in names])
 
 
 def superscript(k: int) -> str:

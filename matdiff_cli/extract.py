@@ -540,3 +540,32 @@ def hessian(f: Expr, var: Sym):
     if var.shape[1] == 1:
         return "matrix", read_jacobian(dG, var)
     return "operator", dG
+
+
+# ---------------------------------------------------------------- second and k-th differentials
+
+def direction_names(naming, var: Sym) -> tuple[str, str]:
+    """dX1, dX2 (dx1_1, dx1_2 for a name that ends in a digit), never a name in use."""
+    base = naming.direction(var)
+    sep = "_" if base[-1].isdigit() else ""
+    return naming.fresh(f"{base}{sep}1"), naming.fresh(f"{base}{sep}2")
+
+
+def second_differential(f: Expr, var: Sym, names: tuple[str, str]) -> tuple[Expr, Sym, Sym]:
+    """d²F[dX1, dX2]: the differential of dF[dX1] along dX2 (dX1 held constant)."""
+    from .build import replace_node
+
+    D1 = Sym(names[0], var.shape, var.props & {"symmetric", "diagonal"})
+    D2 = Sym(names[1], var.shape, var.props & {"symmetric", "diagonal"})
+    first = replace_node(d(f, var), Diff(var), D1)
+    second = replace_node(d(first, var), Diff(var), D2)
+    return simplify(second), D1, D2
+
+
+def kth_differential(f: Expr, var: Sym, k: int) -> Expr:
+    """d^k F[dX, ..., dX]: differentiate k times along one direction (d(dX) = 0)."""
+
+    out = f
+    for _ in range(k):
+        out = d(out, var)
+    return out

@@ -16,10 +16,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import build as b
-from .errors import MatdiffError
 from .expr import SCALAR, Diff, Expr, Sym, walk
 from .names import Names, renamed
-from .report import OK, CANNOT, FAILED, Report, compact_shape, inferred_line, inferred_symbols, shape_decl, shape_json
+from .report import (
+    CANNOT, FAILED, OK, Report, compact_shape, inferred_line, inferred_symbols, shape_decl,
+    shape_json,
+)
+from .derive import (
+    _refuse_division_by_zero, definitions_by_node, labelled, located, report_for, resolve_wrt,
+    shared_names,
+)
 from .simplify import present, simplify
 
 
@@ -75,7 +81,6 @@ def _vec_block(G: Expr, dG: Expr, vj: Sym) -> Expr:
 
 
 def whole_hessian(problem, variables, options) -> WholeHessian:
-    from .derive import _refuse_division_by_zero
     from .extract import d, gradient
 
     f = problem.expr
@@ -109,45 +114,10 @@ def whole_hessian(problem, variables, options) -> WholeHessian:
 
 # ---------------------------------------------------------------- its report
 
-def split_blocks(text: str) -> list[list[str]]:
-    """A claimed block matrix: ``[[a, b], [c, d]]`` or ``a, b; c, d`` (commas and
-    semicolons inside parentheses belong to the entries)."""
-    s = text.strip()
-    if s.startswith("[[") and s.endswith("]]"):
-        rows = _top_split(s[1:-1].strip(), ",", brackets=True)
-        out = []
-        for r in rows:
-            r = r.strip()
-            if not (r.startswith("[") and r.endswith("]")):
-                return [[text]]
-            out.append([c.strip() for c in _top_split(r[1:-1], ",")])
-        return out
-    return [[c.strip() for c in _top_split(r, ",")] for r in _top_split(s, ";")]
-
-
-def _top_split(s: str, sep: str, brackets: bool = False) -> list[str]:
-    out, depth, cur = [], 0, []
-    opens, closes = "([{" if brackets else "({", ")]}" if brackets else ")}"
-    for ch in s:
-        if ch in opens:
-            depth += 1
-        elif ch in closes:
-            depth -= 1
-        if ch == sep and depth == 0:
-            out.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-    out.append("".join(cur))
-    return out
-
-
 class HessianReport(Report):
     """The report of `hess` for a scalar and several variables: one result, every block."""
 
     def __init__(self, h: WholeHessian):
-        from .derive import definitions_by_node, shared_names
-
         self.der = h
         self.command = h.command
         self.input = h.problem.source
@@ -157,6 +127,7 @@ class HessianReport(Report):
         self.notes: list[str] = []
         self.remarks: list[str] = []
         self.labelled = False
+        self.continued = False         # not the first result of its problem: header is out
         n = len(h.vars)
         self.shown = [[present(h.blocks[i][j]) for j in range(n)] for i in range(n)]
         self.shown_applied = [present(a) for a in h.applied]
@@ -355,9 +326,11 @@ class HessianReport(Report):
 
         h = self.der
         n = len(h.vars)
-        lines = inferred_line(h.problem)
-        lines += [f"{name}({p}) := {body}" for name, (p, body) in
-                  (getattr(h.problem, "functions", None) or {}).items()]
+        lines = []
+        if not self.continued:   # once per problem
+            lines += inferred_line(h.problem)
+            lines += [f"{name}({p}) := {body}" for name, (p, body) in
+                      (getattr(h.problem, "functions", None) or {}).items()]
         lines += self._direction_decl()
         for name, body in self.named_lines(to_text, self._exprs()):
             lines.append(f"{name} = {body}")
@@ -413,7 +386,6 @@ class HessianReport(Report):
         return "\n".join(lines)
 
     def to_pretty(self, console) -> None:
-        from rich.table import Table
         from rich.text import Text
 
         from .render.pretty import hanging, pretty_name, to_pretty, to_rich_text
@@ -424,7 +396,8 @@ class HessianReport(Report):
         shapes = Text("  ".join(f"{pretty_name(s.name)}: {compact_shape(s.shape)}"
                                 f"{' ' + ' '.join(sorted(s.props)) if s.props else ''}"
                                 for s in h.problem.symbols.values()), style="dim")
-        console.print(hanging(head, shapes))
+        if not self.continued:   # the problem and its shapes, once per problem
+            console.print(hanging(head, shapes))
         for name, body in self.named_lines(lambda e, names: e, self._exprs()):
             console.print(hanging(Text(f"  {pretty_name(name)} = ", style="bold"),
                                   to_rich_text(body, names={k: v for k, v in self.names.items()
@@ -494,109 +467,32 @@ def hessian_report(problem, variables, options) -> HessianReport:
     return report
 
 
-# ---------------------------------------------------------------- second and k-th differentials
+# ---------------------------------------------------------------- the commands
 
-def direction_names(naming: Names, var: Sym) -> tuple[str, str]:
-    """dX1, dX2 (dx1_1, dx1_2 for a name that ends in a digit), never a name in use."""
-    base = naming.direction(var)
-    sep = "_" if base[-1].isdigit() else ""
-    return naming.fresh(f"{base}{sep}1"), naming.fresh(f"{base}{sep}2")
-
-
-def second_differential(f: Expr, var: Sym, names: tuple[str, str]) -> tuple[Expr, Sym, Sym]:
-    """d²F[dX1, dX2]: the differential of dF[dX1] along dX2 (dX1 held constant)."""
-    from .extract import d
-    from .steps import replace_node
-
-    D1 = Sym(names[0], var.shape, var.props & {"symmetric", "diagonal"})
-    D2 = Sym(names[1], var.shape, var.props & {"symmetric", "diagonal"})
-    first = replace_node(d(f, var), Diff(var), D1)
-    second = replace_node(d(first, var), Diff(var), D2)
-    return simplify(second), D1, D2
+@located
+def hess_command(problem, options):
+    """matdiff hess: one whole Hessian for a scalar and several variables, else one
+    result per variable (a Hessian, or the second differential of a non-scalar)."""
+    variables = resolve_wrt(problem, options.wrt)
+    if len(variables) > 1 and problem.expr.shape == SCALAR:
+        return [hessian_report(problem, variables, options)]   # one result, every block
+    return labelled([report_for(problem, var, "hess", options) for var in variables])
 
 
-def kth_differential(f: Expr, var: Sym, k: int) -> Expr:
-    """d^k F[dX, ..., dX]: differentiate k times along one direction (d(dX) = 0)."""
-    from .extract import d
+@located
+def check_command(problem, options):
+    """matdiff check: the gradient and the Hessian of a scalar (the whole Hessian of
+    several variables), the Jacobian operator of anything else, each verified by
+    finite differences; --expect is a claimed first derivative, compared with the
+    gradient (or the Jacobian) only."""
+    from dataclasses import replace
 
-    out = f
-    for _ in range(k):
-        out = d(out, var)
-    return out
-
-
-def _second_report_base():
-    from .derive import DerivativeReport
-    return DerivativeReport
-
-
-class SecondDifferentialReport(_second_report_base()):
-    """d²F[dX1, dX2] of a non-scalar F: a symmetric bilinear form of F's shape."""
-
-    def __init__(self, der):
-        super().__init__(der)
-        for s in der.directions:   # the directions' names are the report's too
-            self.naming.fresh(s.name)
-        self.labelled = True       # what the result is: said in every format
-
-    def pair(self, pretty: bool = False) -> str:
-        from .render.pretty import pretty_name
-
-        show = pretty_name if pretty else (lambda s: s)
-        return ", ".join(show(s.name) for s in self.der.directions)
-
-    def label(self) -> str:
-        return f"d²F[{self.pair(True)}]"
-
-    def word_label(self) -> str:
-        return (f"second differential d²F[{self.pair()}] with respect to {self.der.var.name} "
-                "(symmetric, bilinear)")
-
-    def latex_label(self) -> str:
-        from .render.latex import latex_name
-
-        return (r"\mathrm{d}^2 F[" + ", ".join(latex_name(s.name) for s in self.der.directions)
-                + "]")
-
-    def scope(self) -> list:
-        return super().scope() + list(self.der.directions)
-
-    def _code(self) -> str:
-        from .render.numpy import to_numpy
-
-        params = ", ".join(self.naming.python(s.name) for s in self.der.directions)
-        body = to_numpy(self.shown, names=self.code_names(self.shown), bound=self.scope(),
-                        naming=self.naming)
-        return f"lambda {params}: {body}"
-
-    def _declaration(self) -> str:
-        var = self.der.var
-        props = sorted(set(self.der.directions[0].props))
-        return (f"{self.pair()}: {shape_decl(var.shape)}{' ' + ' '.join(props) if props else ''}"
-                "  # the directions")
-
-    def to_json(self) -> dict:
-        from .render.numpy import numpy_or_none
-
-        out = super().to_json()
-        result = out["result"]
-        result.pop("numpy_error", None)
-        result["numpy"], why = numpy_or_none(self._code)
-        if why:
-            result["numpy_error"] = why
-        result["directions"] = [s.name for s in self.der.directions]
-        return out
-
-    def to_text(self) -> str:
-        lines = super().to_text().split("\n")
-        at = len(inferred_line(self.der.problem))
-        return "\n".join(lines[:at] + [self._declaration()] + lines[at:])
-
-    def to_numpy(self) -> str:
-        from .render.latex import comment_lines
-
-        lines = comment_lines(self.step_lines(), "#")
-        lines += comment_lines([self.word_label()], "#")
-        lines.append(self._code())
-        lines += comment_lines(self.verdicts(), "#")
-        return "\n".join(lines)
+    opts = replace(options, check=True)
+    variables = resolve_wrt(problem, options.wrt)
+    if problem.expr.shape == SCALAR and len(variables) > 1:
+        grads = [report_for(problem, var, "grad", opts) for var in variables]
+        return labelled(grads + [hessian_report(problem, variables, replace(opts, expect=None))])
+    names = ("grad", "hess") if problem.expr.shape == SCALAR else ("jac",)
+    return labelled([report_for(problem, var, name,
+                                opts if name != "hess" else replace(opts, expect=None))
+                     for var in variables for name in names])

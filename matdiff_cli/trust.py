@@ -1,4 +1,4 @@
-"""Trust without blind faith: numerical checks, --expect, eval and solve.
+"""Trust without blind faith: numerical checks and --expect (eval and solve are evaluation.py).
 
 * ``numeric_check``: central finite differences along random directions at
   random points (declared properties respected) against the symbolic result:
@@ -13,7 +13,7 @@ NumPy is imported here, so only the commands that need numbers load it.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
@@ -347,7 +347,7 @@ class Comparison:
 def parse_claim(der, text: str) -> Expr:
     """The claim as an expression in the problem's scope; ``dX`` is the direction."""
     from .names import Names
-    from .steps import replace_node
+    from .build import replace_node
 
     dname = Names.of(der.problem).direction(der.var)   # dX, or d_X when dX is a variable
     claim = der.problem.parse(text, directions={der.var.name: dname}, shape=der.result.shape,
@@ -379,7 +379,7 @@ def comparable(der) -> Expr:
     quadratic form d²F[dX, dX] (which fixes the symmetric form, by polarization)."""
     if der.kind != "second_differential":
         return der.result
-    from .steps import replace_node
+    from .build import replace_node
 
     out = der.result
     for s in der.directions:
@@ -422,9 +422,6 @@ def _numerically_equal(a: Expr, b: Expr, var: Sym, seed: int, trials: int):
 
 def _symmetry_hint(der, claim_text: str) -> str | None:
     """Which square matrices, declared symmetric, would make the claim true?"""
-    from .commands import Options
-    from .derive import derive
-
     syms = [s for s in der.problem.symbols.values()
             if s.shape[0] == s.shape[1] and s.shape != SCALAR and not s.props
             and s is not der.var]
@@ -432,12 +429,10 @@ def _symmetry_hint(der, claim_text: str) -> str | None:
         return None
     for k in range(1, len(syms) + 1):
         for subset in combinations(syms, k):
-            problem = _with_symmetric(der.problem, subset)
+            problem = der.problem.assuming_symmetric(subset)
             try:
-                der2 = derive(problem, problem.symbols[der.var.name], der.command,
-                              Options(layout=der.layout, order=der.order))
-                claim = parse_claim(der2, claim_text)
-                claim = _symmetrize(claim, subset)
+                der2 = der.again(problem)
+                claim = parse_claim(der2, claim_text)   # read with the subset symmetric
             except Exception:
                 continue
             same, _, _ = _numerically_equal(comparable(der2), claim, der2.var, 1, 3)
@@ -448,37 +443,6 @@ def _symmetry_hint(der, claim_text: str) -> str | None:
                 return (f"they agree when {names} {'is' if k == 1 else 'are'} symmetric: "
                         f"declare {decls}")
     return None
-
-
-def _symmetric(s: Sym) -> Sym:
-    return Sym(s.name, s.shape, s.props | {"symmetric"})
-
-
-def _symmetrize(e: Expr, subset) -> Expr:
-    from .steps import replace_node
-    for s in subset:
-        e = replace_node(e, s, _symmetric(s))
-    return e
-
-
-@dataclass
-class _Problem:
-    source: str
-    line: int
-    expr: Expr
-    symbols: dict
-    definitions: dict = field(default_factory=dict)
-    parent: object = None
-    subset: tuple = ()     # the matrices taken as symmetric
-
-    def parse(self, text, directions=(), **how):
-        return _symmetrize(self.parent.parse(text, directions, **how), self.subset)
-
-
-def _with_symmetric(problem, subset):
-    return _Problem(problem.source, problem.line, _symmetrize(problem.expr, subset),
-                    {n: (_symmetric(s) if s in subset else s)
-                     for n, s in problem.symbols.items()}, {}, problem, tuple(subset))
 
 
 def _bound_point(der, bindings: dict):
@@ -677,7 +641,6 @@ def compare_blocks(h, claim_text: str, seed=None, trials: int = TRIALS) -> Compa
     block by block: symbolically where the canonical forms agree, else numerically."""
     from types import SimpleNamespace
 
-    from .hessians import split_blocks
 
     rows = split_blocks(claim_text)
     n = len(h.vars)
@@ -716,3 +679,36 @@ def compare_blocks(h, claim_text: str, seed=None, trials: int = TRIALS) -> Compa
     if how == "symbolically":
         return Comparison(True, how, claim_text=claim_text)
     return Comparison(True, how, trials, worst, seed, claim_text=claim_text)
+
+
+def split_blocks(text: str) -> list[list[str]]:
+    """A claimed block matrix: ``[[a, b], [c, d]]`` or ``a, b; c, d`` (commas and
+    semicolons inside parentheses belong to the entries)."""
+    s = text.strip()
+    if s.startswith("[[") and s.endswith("]]"):
+        rows = _top_split(s[1:-1].strip(), ",", brackets=True)
+        out = []
+        for r in rows:
+            r = r.strip()
+            if not (r.startswith("[") and r.endswith("]")):
+                return [[text]]
+            out.append([c.strip() for c in _top_split(r[1:-1], ",")])
+        return out
+    return [[c.strip() for c in _top_split(r, ",")] for r in _top_split(s, ";")]
+
+
+def _top_split(s: str, sep: str, brackets: bool = False) -> list[str]:
+    out, depth, cur = [], 0, []
+    opens, closes = "([{" if brackets else "({", ")]}" if brackets else ")}"
+    for ch in s:
+        if ch in opens:
+            depth += 1
+        elif ch in closes:
+            depth -= 1
+        if ch == sep and depth == 0:
+            out.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    out.append("".join(cur))
+    return out

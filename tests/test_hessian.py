@@ -17,9 +17,9 @@ from matdiff_cli.derive import derive
 from matdiff_cli.document import parse, read_document
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import SCALAR, symbols
-from matdiff_cli.hessians import HessianReport, split_blocks, whole_hessian
+from matdiff_cli.hessians import HessianReport, whole_hessian
 from matdiff_cli.numeric import evaluate, sample_direction, sample_values
-from matdiff_cli.trust import _apply_block, numeric_check, whole_hessian_check
+from matdiff_cli.trust import _apply_block, numeric_check, split_blocks, whole_hessian_check
 from strategies import expressions
 
 
