@@ -9,7 +9,6 @@ parents (a definition) is differentiated once and its differential is shared.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Callable
 
 from . import build as b
 from .dispatch import registrar
@@ -20,7 +19,11 @@ from .expr import (
     Sum, Sym, Trace, Transpose, Vec, DiagM, DiagV, Zeros, is_zero, walk,
 )
 
-Rule = Callable[[Expr, tuple], Expr]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from typing import Callable
+
+Rule = "Callable[[Expr, tuple], Expr]"
 RULES: dict[type, Rule] = {}
 RULE_NAMES: dict[type, str] = {}
 _file = registrar(RULES)

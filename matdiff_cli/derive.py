@@ -7,11 +7,10 @@ expression last, so that the output can be read back.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from .errors import MatdiffError
 from .expr import SCALAR, Diff, Expr, Sym, Transpose, walk
 from .names import Names, renamed
+from .records import dataclass, field
 from .report import (
     CANNOT, FAILED, OK, Report, compact_shape, inferred_line, inferred_symbols, shape_json,
 )
@@ -581,7 +580,7 @@ def check_command(problem, options):
     """matdiff check: the gradient and the Hessian of a scalar (the Jacobian operator
     of anything else), each verified by finite differences; --expect is a claimed
     first derivative, compared with the gradient (or the Jacobian) only."""
-    from dataclasses import replace
+    from .records import replace
 
     opts = replace(options, check=True)
     names = ("grad", "hess") if problem.expr.shape == SCALAR else ("jac",)

@@ -9,11 +9,10 @@ expands anything).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from . import build as b
 from .calculus import RULES, RULE_NAMES, depends_on
 from .expr import SCALAR, Diff, Expr, Norm2, NormF, Power, Sym, preorder
+from .records import dataclass
 from .simplify import _postorder_missing
 
 MAX_STEPS = 60

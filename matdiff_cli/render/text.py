@@ -32,8 +32,8 @@ its symbols from a :class:`Notation` (``cx.nt``).
 from __future__ import annotations
 
 from fractions import Fraction
-from functools import singledispatch
 
+from ..dispatch import singledispatch
 from ..expr import (
     walk, Add, Broadcast, Commutation, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Expr, Func,
     Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num, Ones,
