@@ -58,56 +58,77 @@ def _fields(cls) -> list:
 def _process(cls, frozen: bool, eq: bool):
     fields = _fields(cls)
     cls.__record_fields__ = tuple(fields)
-    env = {"_MISSING": _MISSING, "_setattr": object.__setattr__,
-           "FrozenInstanceError": FrozenInstanceError, "_cls": cls}
-    params, body, seen_default = [], [], False
-    for i, f in enumerate(fields):
-        if f.default_factory is not _MISSING:
-            env[f"_f{i}"] = f.default_factory
-            params.append(f"{f.name}=_MISSING")
-            value = f"_f{i}() if {f.name} is _MISSING else {f.name}"
+    seen_default = False
+    for f in fields:
+        if f.default is not _MISSING or f.default_factory is not _MISSING:
             seen_default = True
-        elif f.default is not _MISSING:
-            env[f"_d{i}"] = f.default
-            params.append(f"{f.name}=_d{i}")
-            value = f.name
-            seen_default = True
-        else:
-            if seen_default:
-                raise TypeError(f"non-default argument {f.name!r} follows default argument")
-            params.append(f.name)
-            value = f.name
-        body.append(f"  _setattr(self, {f.name!r}, {value})" if frozen
-                    else f"  self.{f.name} = {value}")
-    post = "\n  self.__post_init__()" if hasattr(cls, "__post_init__") else ""
-    shown = [f for f in fields if f.repr]
-    compared = [f.name for f in fields if f.compare]
-    key = "(" + "".join(f"self.{n}," for n in compared) + ")"
-    other = "(" + "".join(f"other.{n}," for n in compared) + ")"
-    source = [
-        f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(body) or "  pass") + post,
-        "def __repr__(self):\n  return self.__class__.__qualname__ + '(' + "
-        + (" + ', ' + ".join(f"'{f.name}=' + repr(self.{f.name})" for f in shown) or "''")
-        + " + ')'",
-    ]
-    if eq:
-        source.append("def __eq__(self, other):\n  if other.__class__ is self.__class__:\n"
-                      f"    return {key} == {other}\n  return NotImplemented")
-    if frozen:
-        source.append("def __setattr__(self, name, value):\n"
-                      "  raise FrozenInstanceError(f'cannot assign to field {name!r}')")
-        source.append("def __delattr__(self, name):\n"
-                      "  raise FrozenInstanceError(f'cannot delete field {name!r}')")
-        source.append(f"def __hash__(self):\n  return hash({key})")
+        elif seen_default:
+            raise TypeError(f"non-default argument {f.name!r} follows default argument")
+    names = tuple(f.name for f in fields)
+    known = frozenset(names)
+    shown = tuple(f.name for f in fields if f.repr)
+    compared = tuple(f.name for f in fields if f.compare)
+    post_init = hasattr(cls, "__post_init__")
+    assign = object.__setattr__
+
+    # generic methods (no exec, no compile: they cost nothing at import time)
+    def __init__(self, *args, **kwargs):
+        if len(args) > len(names):
+            raise TypeError(f"{cls.__name__}() takes {len(names)} arguments, got {len(args)}")
+        for name in kwargs:
+            if name not in known:
+                raise TypeError(f"{cls.__name__}() got an unexpected keyword argument {name!r}")
+        for i, f in enumerate(fields):
+            if i < len(args):
+                if f.name in kwargs:
+                    raise TypeError(f"{cls.__name__}() got multiple values for argument "
+                                    f"{f.name!r}")
+                value = args[i]
+            elif f.name in kwargs:
+                value = kwargs[f.name]
+            elif f.default is not _MISSING:
+                value = f.default
+            elif f.default_factory is not _MISSING:
+                value = f.default_factory()
+            else:
+                raise TypeError(f"{cls.__name__}() missing required argument: {f.name!r}")
+            assign(self, f.name, value)
+        if post_init:
+            self.__post_init__()
+
+    def __repr__(self):
+        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in shown)
+        return f"{self.__class__.__qualname__}({inner})"
+
+    def __eq__(self, other):
+        if other.__class__ is self.__class__:
+            return (tuple(getattr(self, n) for n in compared)
+                    == tuple(getattr(other, n) for n in compared))
+        return NotImplemented
+
+    def __hash__(self):
+        return hash(tuple(getattr(self, n) for n in compared))
+
+    def __setattr__(self, name, value):
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name):
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
     class_hash = cls.__dict__.get("__hash__", _MISSING)
     explicit_hash = not (class_hash is _MISSING or (class_hash is None and "__eq__" in cls.__dict__))
-    exec("\n".join(source), env)
-    for name in ("__init__", "__repr__", "__eq__", "__setattr__", "__delattr__"):
-        if name in env and name not in cls.__dict__:
-            _attach(cls, name, env[name])
+    methods = {"__init__": __init__, "__repr__": __repr__}
+    if eq:
+        methods["__eq__"] = __eq__
+    if frozen:
+        methods["__setattr__"] = __setattr__
+        methods["__delattr__"] = __delattr__
+    for name, fn in methods.items():
+        if name not in cls.__dict__:
+            _attach(cls, name, fn)
     if eq and not explicit_hash:
         if frozen:
-            _attach(cls, "__hash__", env["__hash__"])
+            _attach(cls, "__hash__", __hash__)
         else:
             cls.__hash__ = None  # mutable and compared by value: unhashable, like a dataclass
     return cls
