@@ -490,6 +490,7 @@ def reports(name, expr, file, declare, options, command):
     try:
         text = read_input(expr, file)
         items = read_items(text, declare)
+        refuse_unused_lets(options, items)
     except MatdiffError as e:  # the input as a whole: unreadable, no problem, bad -d
         yield ErrorReport(e, name, input=e.statement or _short(expr))
         return
@@ -529,6 +530,23 @@ def reports(name, expr, file, declare, options, command):
 def _is_click_exception(exc: BaseException) -> bool:
     click = sys.modules.get("click")  # no click exception without click
     return click is not None and isinstance(exc, click.ClickException)
+
+
+def refuse_unused_lets(options, items) -> None:
+    """--let binds a variable of the input: a name that no problem uses (a typo,
+    or data meant for another input) is a usage error, never silently ignored."""
+    problems = [i for i in items if not isinstance(i, BaseException)]
+    if not problems:  # every problem failed: its own error says more
+        return
+    used = set().union(*(p.symbols for p in problems))
+    unused = [name for name, _ in getattr(options, "lets", ()) if name not in used]
+    if unused:
+        names = ", ".join(unused)
+        known = ", ".join(dict.fromkeys(n for p in problems for n in p.symbols))
+        raise MatdiffError(
+            "usage", f"--let {names}: no problem of the input uses "
+                     f"{'it' if len(unused) == 1 else 'them'}",
+            hint=f"the variables are {known}" if known else "the input has no variable")
 
 
 def nothing_to_do(name: str, problem, options) -> MatdiffError:
