@@ -39,7 +39,7 @@ from ..expr import (
     Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num, Ones,
     Power, Softmax, Sum, Sym, Trace, Transpose, Vec, Zeros,
 )
-from . import Context, Doc, Styled, _postorder, first_char, flatten, paren, render_dag
+from . import Context, Doc, Styled, first_char, flatten, paren, render_dag
 
 SUM, PROD, NEG, POST, ATOM = 1, 2, 3, 4, 5
 
@@ -209,10 +209,11 @@ def to_text(expr: Expr, names: dict | None = None) -> str:
     The identity prints as ``I`` where the text fixes its size (``A + I``,
     ``I - x x^T``) and as ``eye(n)`` where it does not (``2 I`` alone,
     ``tr(I)``): the text reads back to the same numbers either way."""
-    text = flatten(render_dag(expr, rule, TextContext(names)))
+    cx = TextContext(names)
+    text = flatten(render_dag(expr, rule, cx))
     # the nodes written (named pieces are leaves: walking into them made a report of
-    # n definitions quadratic)
-    written = _postorder(expr, names or {})
+    # n definitions quadratic): render_dag filled cx.docs with them, in its order
+    written = list(cx.docs)
     if any(isinstance(node, Identity) for node in written) and not _sizes_fixed(
             expr, names, text, written):
         text = flatten(render_dag(expr, rule, TextContext(names, SIZED)))
