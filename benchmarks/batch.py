@@ -40,10 +40,10 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 
 from cookbook import GRADIENTS  # noqa: E402
 
+from matdiff_cli.ops import RESERVED  # noqa: E402
 
-FUNCTIONS = {"tr", "det", "logdet", "inv", "sum", "diag", "exp", "log", "sin", "cos", "tanh",
-             "sigmoid", "relu", "softplus", "sqrt", "abs", "softmax", "logsumexp", "ones",
-             "zeros", "eye", "kron", "vec", "norm", "norm2", "I", "T", "F"}
+# the built-ins (as declared), I, T, and F of ||X||_F
+FUNCTIONS = set(RESERVED) | {"F"}
 
 
 # the variable of every problem gets one name per shape (a name has one shape in a

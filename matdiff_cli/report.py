@@ -215,7 +215,7 @@ def compact_shape(shape) -> str:
 
 def inferred_symbols(problem) -> list:
     """The problem's symbols whose shapes were inferred, not declared."""
-    names = getattr(problem, "inferred", frozenset())
+    names = problem.inferred
     return [s for s in problem.symbols.values() if s.name in names]
 
 
@@ -239,7 +239,7 @@ def shape_decl(shape) -> str:
 
 def definition_names(problem) -> dict:
     """``{node: name}`` for every definition the problem can refer to."""
-    return {e: name for name, e in getattr(problem, "definitions", {}).items()}
+    return {e: name for name, e in problem.definitions.items()}
 
 
 class TreeNode:

@@ -35,6 +35,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .dispatch import registrar
+from .expr import postorder_missing as _postorder_missing
 from .expr import (
     ONE, SCALAR, ZERO, Add, Broadcast, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Expr,
     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Norm2, NormF, Num, Ones, Power, Sum, Sym,
@@ -156,21 +157,6 @@ def lead_name(e: Expr) -> str:
 
 def contains_diff(e: Expr) -> bool:
     return info(e)[3]
-
-
-def _postorder_missing(root, done):
-    out, stack, seen = [], [(root, False)], set()
-    while stack:
-        node, ready = stack.pop()
-        if node in done or (not ready and node in seen):
-            continue
-        if ready:
-            out.append(node)
-            continue
-        seen.add(node)
-        stack.append((node, True))
-        stack.extend((c, False) for c in node.children if c not in done)
-    return out
 
 
 _keys: dict = {}

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from budget import examples
 from derivations import derivation
-from strategies import SHAPES, ExprProblem, expressions
+from matdiff_cli.document import Problem
+from strategies import SHAPES, expressions
 
 from matdiff_cli.cli import COMMAND_TABLE, cli
 from matdiff_cli.derive import derive
@@ -223,7 +224,7 @@ def test_random_claims_get_the_oracles_verdict(expr, data):
     assume(syms)
     var = data.draw(st.sampled_from(syms), label="variable")
     try:
-        der = derive(ExprProblem(expr), var, "grad", Options())
+        der = derive(Problem.of(expr), var, "grad", Options())
     except MatdiffError:
         assume(False)
     shape = der.result.shape

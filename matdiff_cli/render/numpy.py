@@ -48,6 +48,8 @@ from ..expr import (
 )
 from . import Context, Deferred, Doc, flatten, paren, render_dag
 from ..names import AVOID, python_safe
+from ..ops import ELEMENTWISE
+from ..ops.base import template_parts
 from .text import decimal
 
 # Python's precedence, loosest to tightest
@@ -93,14 +95,8 @@ class Target:
         """K(m,n) vec(A) = vec(A^T): row j + i n of K is row i + j m of I."""
         return f"{self.eye(f'{m} * {n}')}[{self.m}.arange({m} * {n}).reshape({n}, {m}).T.ravel()]"
 
-    def relu(self, a: Doc) -> Doc:
-        return call(self.fn("maximum"), a, "0")
 
-    def step(self, a: Doc) -> Doc:
-        return call(self.fn("heaviside"), a, "0.0")
 
-    def softplus(self, a: Doc) -> Doc:
-        return call(self.fn("logaddexp"), "0", a)
 
     def vec(self, a: Doc) -> Doc:
         return Doc(ATOM, (at_least(a, ATOM), '.reshape(-1, 1, order="F")'))
@@ -157,14 +153,8 @@ class TorchTarget(Target):
     def commutation(self, m, n):
         return f"{self.eye(f'{m} * {n}')}[torch.arange({m} * {n}).reshape({n}, {m}).T.reshape(-1)]"
 
-    def relu(self, a):
-        return call("torch.clamp", a, "min=0")
 
-    def step(self, a):
-        return Doc(ATOM, ("(lambda u: torch.heaviside(u, torch.zeros_like(u)))(", a, ")"))
 
-    def softplus(self, a):
-        return Doc(ATOM, ("(lambda u: torch.logaddexp(torch.zeros_like(u), u))(", a, ")"))
 
     def vec(self, a):
         return Doc(ATOM, (at_least(a, ATOM), ".T.reshape(-1, 1)"))
@@ -608,18 +598,19 @@ def _logsumexp(node: LogSumExp, cx) -> Doc:
 
 # --------------------------------------------------------------------------- functions
 
-def _lib(fn):
-    return lambda a, lib: call(lib.fn(fn), a)
-
-
-FUNCS = {
-    "exp": _lib("exp"), "log": _lib("log"), "sin": _lib("sin"), "cos": _lib("cos"),
-    "tanh": _lib("tanh"), "sqrt": _lib("sqrt"), "abs": _lib("abs"), "sign": _lib("sign"),
-    "sigmoid": lambda a, lib: Doc(MUL, (f"1 / (1 + {lib.fn('exp')}(-", at_least(a, POW), "))")),
-    "relu": lambda a, lib: lib.relu(a),
-    "step": lambda a, lib: lib.step(a),
-    "softplus": lambda a, lib: lib.softplus(a),
-}
+def builtin_function(name: str, a: Doc, lib: "Target") -> Doc:
+    """``f(a)`` for a declared elementwise f, from its code template."""
+    f = ELEMENTWISE[name]
+    level = {"atom": ATOM, "mul": MUL}[f.code_level]
+    parts = []
+    for p in template_parts(f.code_for(lib.name)):
+        if p == "{a}":
+            parts.append(a)
+        elif p == "{a:pow}":
+            parts.append(at_least(a, POW))
+        else:
+            parts.append(p.replace("{m}", lib.m))
+    return Doc(level, tuple(parts))
 
 
 @rule.register
@@ -629,8 +620,8 @@ def _func(node: Func, cx) -> Doc:
     if len(node.args) > 2:
         param, body = user_body(node.args[2])
         d = user_function(param, body, a, cx.lib)
-    elif node.name in FUNCS:
-        d = FUNCS[node.name](a, cx.lib)
+    elif node.name in ELEMENTWISE:
+        d = builtin_function(node.name, a, cx.lib)
     else:
         raise NotImplementedError(f"no NumPy form for the function {node.name!r}")
     return Doc(d.level, d.parts, node)
