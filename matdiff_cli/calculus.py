@@ -8,8 +8,6 @@ parents (a definition) is differentiated once and its differential is shared.
 """
 from __future__ import annotations
 
-from typing import Callable
-
 from . import build as b
 from .dispatch import registrar
 from .errors import MatdiffError
@@ -20,7 +18,11 @@ from .expr import (
 )
 from .ops import ELEMENTWISE
 
-Rule = Callable[[Expr, tuple], Expr]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from typing import Callable
+
+Rule = "Callable[[Expr, tuple], Expr]"
 RULES: dict[type, Rule] = {}
 RULE_NAMES: dict[type, str] = {}
 _file = registrar(RULES)

@@ -7,11 +7,10 @@ expression last, so that the output can be read back.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from .errors import MatdiffError
 from .expr import SCALAR, Diff, Expr, Sym, Transpose, walk
 from .names import Names, renamed
+from .records import dataclass, field
 from .report import (
     CANNOT, FAILED, OK, Report, compact_shape, inferred_line, inferred_symbols, shape_json,
 )
@@ -659,7 +658,7 @@ class SecondDifferentialReport(DerivativeReport):
 
     def to_text(self) -> str:
         lines = super().to_text().split("\n")
-        at = len(inferred_line(self.der.problem))
+        at = 0 if self.continued else len(inferred_line(self.der.problem))
         return "\n".join(lines[:at] + [self._declaration()] + lines[at:])
 
     def to_numpy(self) -> str:

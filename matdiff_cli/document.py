@@ -14,16 +14,19 @@ within a problem it is one node however often it is used.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
-from typing import Optional, Sequence, Union
 
 from .errors import MatdiffError
 from .expr import PROPERTIES, Expr, Sym
 from .parser import Node, NumberError, Source, parse_statement, read_number, split_statements
+from .records import dataclass, field, replace
 from .shapes import (
     RESERVED, SCALAR, DefInfo, Elaborator, FuncInfo, Scope, SymInfo, dim_product,
     reserved_message,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from typing import Optional, Sequence, Union
 
 __all__ = ["Problem", "read_document", "parse", "parse_expr"]
 
@@ -124,7 +127,7 @@ def _symmetrize(e: Expr, matrices) -> Expr:
     return e
 
 
-Item = Union[Problem, MatdiffError]
+Item = "Union[Problem, MatdiffError]"
 
 
 class Document:

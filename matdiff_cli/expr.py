@@ -17,9 +17,12 @@ bug in matdiff (user input is checked with spans before nodes are built).
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Iterator, Union
 
-Dim = Union[int, str]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from typing import Iterator, Union
+
+Dim = "Union[int, str]"
 Shape = tuple  # (Dim, Dim)
 SCALAR: Shape = (1, 1)
 

@@ -13,7 +13,7 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .records import dataclass, field
 
 from . import build as b
 from .expr import SCALAR, Diff, Expr, Sym, walk
@@ -485,7 +485,7 @@ def check_command(problem, options):
     several variables), the Jacobian operator of anything else, each verified by
     finite differences; --expect is a claimed first derivative, compared with the
     gradient (or the Jacobian) only."""
-    from dataclasses import replace
+    from .records import replace
 
     opts = replace(options, check=True)
     variables = resolve_wrt(problem, options.wrt)

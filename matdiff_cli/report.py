@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Callable, Iterator
 
 from .errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_UNSUPPORTED
 from .expr import SCALAR, EPow, Expr, Func, Num, Power, Sym
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from typing import Callable, Iterator
 
 # Exit statuses (SPEC §3); errors.worst decides: the highest wins.
 OK, FAILED, BAD_INPUT, CANNOT = EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_UNSUPPORTED

@@ -24,15 +24,18 @@ deep as the parser allows, and ``build`` is iterative.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from fractions import Fraction
-from typing import Optional
 
 from . import expr as E
 from .errors import MatdiffError
 from .expr import _dim_mul
 from .ops import ALIASES, BUILTINS, ELEMENTWISE, RESERVED, STRUCTURE, arity
 from .parser import MAX_DEPTH, Node, Source
+from .records import dataclass
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from typing import Optional
 
 SCALAR = (1, 1)
 

@@ -9,13 +9,12 @@ expands anything).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from . import build as b
 from .build import replace_node
 from .calculus import RULES, RULE_NAMES, d_trace_power, depends_on, power_of
 from .expr import SCALAR, Diff, Expr, Norm2, NormF, Power, Sym, Trace, preorder
 from .expr import postorder_missing as _postorder_missing
+from .records import dataclass
 
 MAX_STEPS = 60
 

@@ -444,3 +444,12 @@ def test_pretty_whole_hessian_keeps_its_indent_at_any_width():
             lines = buf.getvalue().splitlines()
             assert all(line.startswith("  ") for line in lines[2:]), (width, lines)
             assert max(len(line.rstrip()) for line in lines) <= width
+
+
+def test_second_differentials_of_several_variables_each_read_back():
+    out = run("hess", "sigmoid(W x)").stdout
+    blocks = out.split("\n\n")
+    assert len(blocks) == 2 and blocks[1].splitlines()[0] == "dx1, dx2: m  # the directions"
+    assert blocks[0].splitlines()[:2] == ["W: n x m; x: m  # inferred",
+                                          "dW1, dW2: n x m  # the directions"]
+    assert all(not isinstance(i, Exception) for i in read_document(out, []))

@@ -7,7 +7,10 @@ they are used, so reading the declarations costs no start-up time.
 from __future__ import annotations
 
 import re
-from typing import Callable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from typing import Callable
 
 #: built-in function name -> what it is, in words (for messages); live: a
 #: declaration files itself here, so the parser reads what is declared

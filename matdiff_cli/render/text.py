@@ -32,15 +32,15 @@ its symbols from a :class:`Notation` (``cx.nt``).
 from __future__ import annotations
 
 from fractions import Fraction
-from functools import singledispatch
 
+from ..dispatch import singledispatch
 from ..expr import (
     walk, Add, Broadcast, Commutation, Diff, Div, EDiv, EPow, Expr, Func, Hadamard, Identity,
     Inverse, Kron, Mul, Norm2, NormF, Num, Ones, Power, Sym, Transpose, Zeros,
 )
 from .. import expr as _expr
 from ..ops import STRUCTURE
-from . import Context, Doc, Styled, _postorder, first_char, flatten, paren, render_dag
+from . import Context, Doc, Styled, first_char, flatten, paren, render_dag
 from .numbers import ATOM, NEG, POST, PROD, SUM, decimal, number_text
 
 # --------------------------------------------------------------------------- notation
@@ -169,10 +169,11 @@ def to_text(expr: Expr, names: dict | None = None) -> str:
     The identity prints as ``I`` where the text fixes its size (``A + I``,
     ``I - x x^T``) and as ``eye(n)`` where it does not (``2 I`` alone,
     ``tr(I)``): the text reads back to the same numbers either way."""
-    text = flatten(render_dag(expr, rule, TextContext(names)))
+    cx = TextContext(names)
+    text = flatten(render_dag(expr, rule, cx))
     # the nodes written (named pieces are leaves: walking into them made a report of
-    # n definitions quadratic)
-    written = _postorder(expr, names or {})
+    # n definitions quadratic): render_dag filled cx.docs with them, in its order
+    written = list(cx.docs)
     if any(isinstance(node, Identity) for node in written) and not _sizes_fixed(
             expr, names, text, written):
         text = flatten(render_dag(expr, rule, TextContext(names, SIZED)))
