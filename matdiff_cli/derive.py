@@ -688,23 +688,29 @@ def report_for(problem, var, name, options) -> DerivativeReport:
     if options.layout == "denominator" and name == "jac" and der.operator and der.vec is None:
         report.remarks.append("--layout applies to a Jacobian matrix; this derivative is the "
                             "operator dF (add --vec for its matrix)")
-    if options.check:
-        from .trust import numeric_check
+    from .trust import compare, numeric_check
 
-        result = numeric_check(der, options.seed, bindings=options.bindings())
+    verify(report, options,
+           lambda: numeric_check(der, options.seed, bindings=options.bindings()),
+           lambda: compare(der, options.expect, options.seed))
+    return report
+
+
+def verify(report, options, check, compare) -> None:
+    """--check and --expect on a report: ``check()`` and ``compare()`` give their
+    verdicts, which add a note, a JSON field and the exit status."""
+    if options.check:
+        result = check()
         report.extra["check"] = result.to_json()
         report.notes.append(result.summary())
         if not result.passed:   # a check that could not be made is not a failed one
             report.status = CANNOT if result.inconclusive else FAILED
     if options.expect:
-        from .trust import compare
-
-        cmp = compare(der, options.expect, options.seed)
+        cmp = compare()
         report.extra["expect"] = cmp.to_json()
         report.notes.append(cmp.summary())
         if not cmp.equal:
             report.status = max(report.status, FAILED)
-    return report
 
 
 def located(command):

@@ -19,12 +19,12 @@ from . import build as b
 from .expr import SCALAR, Diff, Expr, Sym, walk
 from .names import Names, renamed
 from .report import (
-    CANNOT, FAILED, OK, Report, compact_shape, inferred_line, inferred_symbols, shape_decl,
+    OK, Report, compact_shape, inferred_line, inferred_symbols, shape_decl,
     shape_json,
 )
 from .derive import (
     _refuse_division_by_zero, definitions_by_node, labelled, located, report_for, resolve_wrt,
-    shared_names,
+    shared_names, verify,
 )
 from .simplify import present, simplify
 
@@ -448,22 +448,11 @@ def hessian_report(problem, variables, options) -> HessianReport:
     if options.vec and h.vec is None:
         report.remarks.append("--vec: the Hessian is already the matrix over the stacked "
                               "variables")
-    if options.check:
-        from .trust import whole_hessian_check
+    from .trust import compare_blocks, whole_hessian_check
 
-        result = whole_hessian_check(h, options.seed, bindings=options.bindings())
-        report.extra["check"] = result.to_json()
-        report.notes.append(result.summary())
-        if not result.passed:
-            report.status = CANNOT if result.inconclusive else FAILED
-    if options.expect:
-        from .trust import compare_blocks
-
-        cmp = compare_blocks(h, options.expect, options.seed)
-        report.extra["expect"] = cmp.to_json()
-        report.notes.append(cmp.summary())
-        if not cmp.equal:
-            report.status = max(report.status, FAILED)
+    verify(report, options,
+           lambda: whole_hessian_check(h, options.seed, bindings=options.bindings()),
+           lambda: compare_blocks(h, options.expect, options.seed))
     return report
 
 
