@@ -688,28 +688,30 @@ def report_for(problem, var, name, options) -> DerivativeReport:
     if options.layout == "denominator" and name == "jac" and der.operator and der.vec is None:
         report.remarks.append("--layout applies to a Jacobian matrix; this derivative is the "
                             "operator dF (add --vec for its matrix)")
-    from .trust import compare, numeric_check
-
-    verify(report, options,
-           lambda: numeric_check(der, options.seed, bindings=options.bindings()),
-           lambda: compare(der, options.expect, options.seed))
+    verify(report, options, der, "numeric_check", "compare")
     return report
 
 
-def verify(report, options, check, compare) -> None:
-    """--check and --expect on a report: ``check()`` and ``compare()`` give their
-    verdicts, which add a note, a JSON field and the exit status."""
+def verify(report, options, derived, check: str, compare: str) -> None:
+    """--check and --expect on a report of ``derived``: the functions named
+    ``check`` and ``compare`` in ``trust`` (imported only when asked: NumPy is not
+    on the plain path) give the verdicts, which add a note, a JSON field and the
+    exit status."""
+    if not (options.check or options.expect):
+        return
+    from . import trust
+
     if options.check:
-        result = check()
-        report.extra["check"] = result.to_json()
-        report.notes.append(result.summary())
-        if not result.passed:   # a check that could not be made is not a failed one
-            report.status = CANNOT if result.inconclusive else FAILED
+        verdict = getattr(trust, check)(derived, options.seed, bindings=options.bindings())
+        report.extra["check"] = verdict.to_json()
+        report.notes.append(verdict.summary())
+        if not verdict.passed:   # a check that could not be made is not a failed one
+            report.status = CANNOT if verdict.inconclusive else FAILED
     if options.expect:
-        cmp = compare()
-        report.extra["expect"] = cmp.to_json()
-        report.notes.append(cmp.summary())
-        if not cmp.equal:
+        verdict = getattr(trust, compare)(derived, options.expect, options.seed)
+        report.extra["expect"] = verdict.to_json()
+        report.notes.append(verdict.summary())
+        if not verdict.equal:
             report.status = max(report.status, FAILED)
 
 

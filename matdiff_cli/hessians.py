@@ -448,11 +448,7 @@ def hessian_report(problem, variables, options) -> HessianReport:
     if options.vec and h.vec is None:
         report.remarks.append("--vec: the Hessian is already the matrix over the stacked "
                               "variables")
-    from .trust import compare_blocks, whole_hessian_check
-
-    verify(report, options,
-           lambda: whole_hessian_check(h, options.seed, bindings=options.bindings()),
-           lambda: compare_blocks(h, options.expect, options.seed))
+    verify(report, options, h, "whole_hessian_check", "compare_blocks")
     return report
 
 
