@@ -21,12 +21,12 @@ the module) is fresh: it never shadows an argument (:mod:`matdiff_cli.names`).
 from __future__ import annotations
 
 from .commands import Options
-from .derive import definitions_by_node, derive, shared_names
+from .derive import definitions_by_node, derive
 from .errors import MatdiffError
-from .expr import SCALAR, Diff, walk
+from .expr import SCALAR, Broadcast, DiagM, Diff, Transpose, walk
 from .names import Names
 from .render import flatten, render_dag
-from .render.numpy import TARGETS, NumpyContext, dimension_table, rule, to_numpy
+from .render.numpy import TARGETS, NumpyContext, dimension_table, planned, rule, to_numpy
 from .report import OK, Report
 from .simplify import present
 
@@ -44,7 +44,10 @@ def generate(problem, variables, lang: str = "numpy") -> str:
     ders = [(var, present(derive(problem, var, "grad" if scalar else "diff", Options()).result))
             for var in variables]
     roots = [present(f)] + [e for _, e in ders]
-    names = shared_names(roots, definitions_by_node(problem), naming)
+    # rewritten for speed and stability, then one pass names every piece used twice
+    roots, taken, _ = planned(roots, definitions_by_node(problem), share=True)
+    ders = [(var, e) for (var, _), e in zip(ders, roots[1:])]
+    names = code_names(roots, taken, naming)
     for n in names.values():
         py(n)  # the locals' Python names first: outputs and helpers avoid them
     outputs = [(naming.fresh("value"), roots[0], None)]
@@ -66,7 +69,9 @@ def generate(problem, variables, lang: str = "numpy") -> str:
 
     def code(e):
         own = {k: v for k, v in outer.items() if k is not e}
-        return flatten(render_dag(e, rule, NumpyContext(own, dims, naming, lib)))
+        cx = NumpyContext(own, dims, naming, lib)
+        cx.ordered = True
+        return flatten(render_dag(e, rule, cx))
 
     body, done = [], set()
     for node in nodes:  # named pieces, each once, after what it uses
@@ -79,7 +84,7 @@ def generate(problem, variables, lang: str = "numpy") -> str:
             body.append(f"{label} = {py(outer[e]) if e in outer else code(e)}")
             continue
         own = {k: v for k, v in names.items() if k is not e}
-        text = to_numpy(e, own, syms, naming, lib, free=outer)
+        text = to_numpy(e, own, syms, naming, lib, free=outer, plan=False)
         body.append(f"{label} = lambda {py(naming.direction(var))}: {text}")
     body.append("return " + ", ".join(label for label, _, _ in outputs))
     if lib.uses_dtype:
@@ -97,6 +102,36 @@ def generate(problem, variables, lang: str = "numpy") -> str:
     lines = [lib.prelude, "", "", f"def {fname}({args}):", f"    {doc}"]
     lines += ["    " + line for line in body]
     return "\n".join(lines) + "\n"
+
+
+def _trivial(node) -> bool:
+    """Free to recompute (or, for diag(v), better not stored: a product with
+    it is a broadcast)."""
+    while isinstance(node, (Transpose, DiagM, Broadcast)):
+        node = node.args[0]
+    return isinstance(node, Diff) or not node.children
+
+
+def code_names(roots, taken: dict, naming) -> dict:
+    """``taken`` (the definitions) and a fresh name (t1, t2, ...) for every
+    piece that the value and the derivatives use more than once, all outputs
+    together: each is computed once."""
+    counts: dict = {}
+    order, seen = [], set()
+    for r in roots:
+        counts[r] = counts.get(r, 0) + 1
+        for node in walk(r):
+            if node in seen:
+                continue
+            seen.add(node)
+            order.append(node)
+            for c in node.children:
+                counts[c] = counts.get(c, 0) + 1
+    names = dict(taken)
+    for node in order:
+        if node not in names and counts.get(node, 0) >= 2 and not _trivial(node):
+            names[node] = naming.numbered("t")
+    return names
 
 
 class CodeReport(Report):

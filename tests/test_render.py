@@ -73,12 +73,12 @@ TABLE = [
     (Add(y, Mul(Num(-2), b)), "y - 2 b", "y - 2 b", "y - 2 b", "y - 2 * b"),
     (neg(b), "-b", "-b", "-b", "-b"),
     (Mul(A, X), "A X", "A X", "A X", "A @ X"),
-    (Mul(s, A, b), "s A b", "s A b", "s A b", "s * A @ b"),
+    (Mul(s, A, b), "s A b", "s A b", "s A b", "s * (A @ b)"),
     (Mul(Transpose(b), y, y), "b^T y y", "bᵀ y y", r"b^{\top} y y", "b.T @ y * y"),
     (Mul(Num(Fraction(1, 2)), s), "0.5 s", "0.5 s", "0.5 s", "0.5 * s"),
     (Mul(Num(Fraction(1, 3)), s), "1/3 s", "1/3 s", r"\frac{1}{3} s", "1/3 * s"),
     (Mul(s, Num(Fraction(1, 3))), "s (1/3)", "s (1/3)", r"s \frac{1}{3}", "s * (1/3)"),
-    (Mul(Num(-2), A, b), "-2 A b", "-2 A b", "-2 A b", "-2 * A @ b"),
+    (Mul(Num(-2), A, b), "-2 A b", "-2 A b", "-2 A b", "-2 * (A @ b)"),
     (Mul(A, Mul(A, b)), "A (A b)", "A (A b)", r"A \left(A b\right)", "A @ (A @ b)"),
     (Mul(Mul(A, A), b), "(A A) b", "(A A) b", r"\left(A A\right) b", "A @ A @ b"),
     (Mul(A, Add(b, y)), "A (b + y)", "A (b + y)", r"A \left(b + y\right)", "A @ (b + y)"),
@@ -96,7 +96,7 @@ TABLE = [
     (Power(Norm2(b), 2), "||b||^2", "‖b‖²", r"\|b\|_2^{2}", "np.linalg.norm(b) ** 2"),
     (EPow(b, 2), "b.^2", "b.^2", r"b^{\circ 2}", "b ** 2"),
     (Func("exp", b), "exp(b)", "exp(b)", r"\exp\left(b\right)", "np.exp(b)"),
-    (Func("sigmoid", b), "sigmoid(b)", "σ(b)", r"\sigma\left(b\right)", "1 / (1 + np.exp(-b))"),
+    (Func("sigmoid", b), "sigmoid(b)", "σ(b)", r"\sigma\left(b\right)", "np.exp(-np.logaddexp(0, -b))"),
     (Func("relu", b), "relu(b)", "relu(b)", r"\operatorname{relu}\left(b\right)", "np.maximum(b, 0)"),
     (Func("step", b), "step(b)", "step(b)", r"\operatorname{step}\left(b\right)", "np.heaviside(b, 0.0)"),
     (Func("softplus", b), "softplus(b)", "softplus(b)", r"\operatorname{softplus}\left(b\right)",
@@ -111,7 +111,7 @@ TABLE = [
     (Transpose(Inverse(A)), "A^-T", "A⁻ᵀ", r"A^{-\top}", "np.linalg.inv(A).T"),
     (Trace(A), "tr(A)", "tr(A)", r"\operatorname{tr}\left(A\right)", "np.trace(A)"),
     (Det(A), "det(A)", "det(A)", r"\det\left(A\right)", "np.linalg.det(A)"),
-    (LogDet(A), "logdet(A)", "log det(A)", r"\log\det\left(A\right)", "np.log(np.linalg.det(A))"),
+    (LogDet(A), "logdet(A)", "log det(A)", r"\log\det\left(A\right)", "(lambda s: np.log(s[0]) + s[1])(np.linalg.slogdet(A))"),
     (Sum(X), "sum(X)", "sum(X)", r"\operatorname{sum}\left(X\right)", "np.sum(X)"),
     (Norm2(b), "||b||", "‖b‖", r"\|b\|_2", "np.linalg.norm(b)"),
     (NormF(X), "||X||_F", "‖X‖_F", r"\|X\|_F", "np.linalg.norm(X)"),
@@ -120,9 +120,9 @@ TABLE = [
      "np.diag(A).reshape(-1, 1)"),
     (Vec(X), "vec(X)", "vec(X)", r"\operatorname{vec}\left(X\right)", 'X.reshape(-1, 1, order="F")'),
     (Softmax(b), "softmax(b)", "softmax(b)", r"\operatorname{softmax}\left(b\right)",
-     "(lambda u: np.exp(u - np.max(u)) / np.sum(np.exp(u - np.max(u))))(b)"),
+     "(lambda u: (lambda e: e / np.sum(e))(np.exp(u - np.max(u))))(b)"),
     (LogSumExp(b), "logsumexp(b)", "logsumexp(b)", r"\operatorname{logsumexp}\left(b\right)",
-     "(lambda u: np.max(u) + np.log(np.sum(np.exp(u - np.max(u)))))(b)"),
+     "(lambda u: (lambda c: c + np.log(np.sum(np.exp(u - c))))(np.max(u)))(b)"),
 ]
 IDS = [row[1] for row in TABLE]
 
@@ -159,13 +159,13 @@ KEY = {
 SNAPSHOTS = {
     "tr(X^T A X B)": ("tr(X^T A X B)", "tr(Xᵀ A X B)",
                       r"\operatorname{tr}\left(X^{\top} A X B\right)",
-                      "np.trace(X.T @ A @ X @ B)"),
+                      "np.sum(X.T @ A @ X * B.T)"),
     "||A x - b||^2": ("||W x - b||^2", "‖W x - b‖²",
                       r"\|W x - b\|_2^{2}", "np.linalg.norm(W @ x - b) ** 2"),
     "det(A) A^-T": ("det(A) A^-T", "det(A) A⁻ᵀ", r"\det\left(A\right) A^{-\top}",
                     "np.linalg.det(A) * np.linalg.inv(A).T"),
     "sigmoid(W x - b)": ("sigmoid(W x - b)", "σ(W x - b)", r"\sigma\left(W x - b\right)",
-                         "1 / (1 + np.exp(-(W @ x - b)))"),
+                         "np.exp(-np.logaddexp(0, -(W @ x - b)))"),
 }
 
 
