@@ -29,7 +29,7 @@ from itertools import product as cartesian
 
 from ..expr import (
     SCALAR, Add, Broadcast, DiagM, Diff, Div, EDiv, EPow, Func, Hadamard, Inverse, LogSumExp, Mul,
-    Num, ShapeMismatch, Softmax, Sum, Sym, Trace, Transpose, walk,
+    Num, Power, ShapeMismatch, Softmax, Sum, Sym, Trace, Transpose, walk,
 )
 
 SMALL, LARGE = 3, 1000
@@ -38,7 +38,15 @@ SMALL, LARGE = 3, 1000
 def plan(roots, names=(), share: bool = False):
     """(new roots, {old node: new node}).  ``share``: repeated pieces will be
     computed once by the caller, so a rewrite may use a vector twice."""
-    named = set(names)
+    out, new = _pass(roots, set(names), share, None)
+    if share:  # again, reusing the products the first pass made (x^T A^T A x uses A x)
+        known = {n for r in out for n in walk(r)
+                 if isinstance(n, Mul) and len(n.factors) == 2 and _ordered(n)}
+        out, new = _pass(roots, set(names), share, known)
+    return out, new
+
+
+def _pass(roots, named, share, known):
     new: dict = {}
     for root in roots:
         for node in walk(root):
@@ -46,11 +54,11 @@ def plan(roots, names=(), share: bool = False):
                 continue
             kids = [new[c] for c in node.children]
             rebuilt = node.rebuild(kids) if kids else node
-            new[node] = _rewrite(rebuilt, node, named, share)
+            new[node] = _rewrite(rebuilt, node, named, share, known)
     return [new[r] for r in roots], new
 
 
-def _rewrite(node, old, named, share):
+def _rewrite(node, old, named, share, known=None):
     hidden = {id(n) for n, o in zip(node.children, old.children) if o in named}
 
     def open_(n):
@@ -62,7 +70,9 @@ def _rewrite(node, old, named, share):
         if isinstance(node, (EDiv, Div)):
             return _stable_div(node, open_)
         if isinstance(node, Mul):
-            return _product(node, open_, share)
+            return _product(node, open_, share, known)
+        if isinstance(node, Power) and isinstance(node.base, DiagM) and open_(node.base):
+            return DiagM(EPow(node.base.a, node.p))  # diag(v)^p = diag(v.^p)
         if isinstance(node, Trace) and isinstance(node.a, Mul) and open_(node.a):
             f = node.a.factors  # tr(A B C) = sum((A B) .* C^T): no last product
             if len(f) >= 3 and _ordered(node.a):
@@ -144,12 +154,14 @@ def _cheap(e) -> bool:
     return isinstance(e, (Sym, Diff, Num))
 
 
-def _product(node, open_, share):
+def _product(node, open_, share, known=None):
     factors = list(node.factors)
     scalars = [f for f in factors if f.shape == SCALAR]
     mats = [f for f in factors if f.shape != SCALAR]
     if not mats or len(factors) < 2:
         return node
+    if known and 2 < len(mats) <= 8:
+        mats = _reuse(mats, known)
     mats = _distribute(mats, open_, share)
     if len(mats) == 1:
         tree = mats[0]
@@ -159,6 +171,27 @@ def _product(node, open_, share):
         return tree
     coef = scalars[0] if len(scalars) == 1 else Mul(*scalars)
     return _attach(tree, coef)
+
+
+def _flip(f):
+    return f.a if isinstance(f, Transpose) else Transpose(f)
+
+
+def _reuse(mats, known):
+    """Runs of the chain that are products computed elsewhere (or their
+    transposes: ``x^T A^T`` is ``(A x)^T``) become those products."""
+    for length in range(len(mats) - 1, 1, -1):
+        i = 0
+        while i + length <= len(mats):
+            run = mats[i:i + length]
+            hit = _order(run)
+            if hit not in known:
+                hit = _order([_flip(f) for f in reversed(run)])
+                hit = Transpose(hit) if hit in known else None
+            if hit is not None and len(mats) - length + 1 >= 1:
+                mats = mats[:i] + [hit] + mats[i + length:]
+            i += 1
+    return mats
 
 
 def _distribute(mats, open_, share):
@@ -255,8 +288,8 @@ def _order(mats):
             a.setdefault(d, LARGE)
     splits = [_best(mats, a) for a in assigns]
     optimum = [_tree_cost(s, mats, a) for s, a in zip(splits, assigns)]
-    for s in [splits[-1]] + splits:
-        if all(_tree_cost(s, mats, a) <= o for a, o in zip(assigns, optimum)):
+    for s in [splits[-1]] + splits:  # within 10% of the best for every size
+        if all(_tree_cost(s, mats, a) <= 1.1 * o for a, o in zip(assigns, optimum)):
             return _build(s, mats, 0, len(mats) - 1)
     if len(mats) >= 3 and not any(isinstance(m, (DiagM, Inverse)) for m in mats):
         return Mul(*mats)  # no order is best for every size: multi_dot at run time
