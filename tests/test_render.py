@@ -159,7 +159,7 @@ KEY = {
 SNAPSHOTS = {
     "tr(X^T A X B)": ("tr(X^T A X B)", "tr(Xᵀ A X B)",
                       r"\operatorname{tr}\left(X^{\top} A X B\right)",
-                      "np.sum(X.T @ A @ X * B.T)"),
+                      "np.sum(X.T @ A * (X @ B).T)"),
     "||A x - b||^2": ("||W x - b||^2", "‖W x - b‖²",
                       r"\|W x - b\|_2^{2}", "np.linalg.norm(W @ x - b) ** 2"),
     "det(A) A^-T": ("det(A) A^-T", "det(A) A⁻ᵀ", r"\det\left(A\right) A^{-\top}",
