@@ -128,6 +128,12 @@ class Target:
     def transpose(self, a: Doc) -> Doc:
         return Doc(ATOM, (at_least(a, ATOM), ".T"))
 
+    def sumsq(self, a: Doc, name: bool) -> Doc:
+        """The sum of the squares of a's entries (a written twice only if a name)."""
+        if name:
+            return call(self.fn("vdot"), a, a)
+        return Doc(ATOM, (f"(lambda u: {self.fn('vdot')}(u, u))(", a, ")"))
+
     def sigmoid(self, a: Doc) -> Doc:
         """1 / (1 + exp(-a)) without overflow: exp(-log(1 + exp(-a)))."""
         minus = a.neg if a.neg is not None else Doc(NEG, ("-", at_least(a, POW)))
@@ -205,6 +211,11 @@ class TorchTarget(Target):
 
     def sigmoid(self, a):
         return call("torch.sigmoid", a)
+
+    def sumsq(self, a, name):
+        if name:
+            return call("torch.sum", Doc(MUL, (at_least(a, MUL), " * ", at_least(a, NEG))))
+        return Doc(ATOM, ("(lambda u: torch.sum(u * u))(", a, ")"))
 
 
 TARGETS = {"numpy": Target, "jax": JaxTarget, "torch": TorchTarget}
@@ -593,6 +604,11 @@ def _inverse(node: Inverse, cx) -> Doc:
 @rule.register
 def _power(node: Power, cx) -> Doc:
     d = cx[node.base]
+    b = node.base
+    if (cx.ordered and node.p == 2 and is_plain(cx, b, (Norm2, NormF))
+            and not is_scalar(b.a)):  # ||a||^2 as a dot product: no square root
+        return Doc(ATOM, cx.lib.sumsq(cx[b.a], isinstance(b.a, Sym) or cx[b.a].node is None).parts,
+                   node)
     if is_scalar(node):
         return Doc(POW, (at_least(d, ATOM), " ** ", exponent(node.p)), node)
     return call(cx.lib.fn("linalg.matrix_power"), d, str(node.p.numerator), node=node)

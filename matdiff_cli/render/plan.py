@@ -39,16 +39,20 @@ def plan(roots, names=(), share: bool = False):
     """(new roots, {old node: new node}).  ``share``: repeated pieces will be
     computed once by the caller, so a rewrite may use a vector twice."""
     out, new = _pass(roots, set(names), share, None)
-    if share:  # again, reusing the products the first pass made (x^T A^T A x uses A x)
-        known = {n for r in out for n in walk(r)
+    if share and len(roots) > 1:
+        # again, the first root (the value) reusing the products the others
+        # (the derivatives, planned as before) made: x^T A x uses the A^T x
+        # of the gradient A x + A^T x
+        known = {n for r in out[1:] for n in walk(r)
                  if isinstance(n, Mul) and len(n.factors) == 2 and _ordered(n)}
-        out, new = _pass(roots, set(names), share, known)
+        out, new = _pass(roots, set(names), share, [known] + [None] * (len(roots) - 1))
     return out, new
 
 
-def _pass(roots, named, share, known):
+def _pass(roots, named, share, known_by_root):
     new: dict = {}
-    for root in roots:
+    for i, root in enumerate(roots):
+        known = known_by_root[i] if known_by_root else None
         for node in walk(root):
             if node in new:
                 continue
