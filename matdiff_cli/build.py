@@ -19,10 +19,11 @@ def zero(shape) -> Expr:
 
 
 def add(*terms: Expr) -> Expr:
-    """a + b + ...; zeros dropped, nested sums flattened."""
+    """a + b + ...; zeros dropped, nested sums flattened (short ones: see
+    simplify.FLAT_LIMIT, so that a chain of sums is not rewritten at every level)."""
     flat = []
     for t in terms:
-        if isinstance(t, Add):
+        if isinstance(t, Add) and len(t.terms) <= 16:
             flat.extend(t.terms)
         elif not is_zero(t):
             flat.append(t)

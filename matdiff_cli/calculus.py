@@ -84,8 +84,118 @@ def d_broadcast(e, d):
 def d_mul(e, d):
     """d(A B) = dA B + A dB, for every factor of the chain."""
     f = e.factors
+    if len(f) >= MIN_GROUPED:
+        grouped = _grouped_differential(e, d)
+        if grouped is not None:
+            return grouped
+        f, d = _runs_as_powers(f, d)
+        if len(f) > LONG_CHAIN and sum(not is_zero(di) for di in d) > 1:
+            shared = _shared_product_rule(f, d)
+            if shared is not None:
+                return shared
     return b.add(*[b.mul(*f[:i], di, *f[i + 1:]) for i, di in enumerate(d) if not is_zero(di)]
                  or [b.zero(e.shape)])
+
+
+# A chain this long that repeats one block (A A ... A, x^T x x^T x ...) is
+# differentiated as a power of the block: the product rule would write k terms
+# of k factors each (quadratic in the input), the power rule k terms of three.
+MIN_GROUPED = 6
+
+
+def repeated_block(factors) -> tuple | None:
+    """(block, k) with factors = block repeated k >= 2 times and the block's product
+    square (so the chain is the k-th power of that product); None otherwise.
+    Linear: the shortest period by the prefix function (Knuth-Morris-Pratt)."""
+    n = len(factors)
+    fail = [0] * n
+    j = 0
+    for i in range(1, n):
+        while j and factors[i] is not factors[j]:
+            j = fail[j - 1]
+        if factors[i] is factors[j]:
+            j += 1
+        fail[i] = j
+    period = n - fail[-1]
+    if period == n or n % period:
+        return None
+    block = factors[:period]
+    try:
+        base = block[0] if period == 1 else Mul(*block)
+    except ValueError:
+        return None
+    if base.shape[0] != base.shape[1]:
+        return None
+    return base, n // period
+
+
+# A longer chain with several factors that vary: each term of the product rule
+# is written prefix · dF_i · suffix, the prefixes f1 (f2 ...) and suffixes nested
+# and shared, so that the terms share them instead of repeating k factors each.
+LONG_CHAIN = 16
+
+
+def _shared_product_rule(f, d):
+    """sum_i P_{i-1} df_i S_{i+1} with P_i = (P_{i-1} f_i), S_i = (f_i S_{i+1}) shared;
+    None when a nested grouping does not fit the shapes (a 1x1 step that scales)."""
+    n = len(f)
+    shape = Mul(*f).shape
+    try:
+        pre = [None] * (n + 1)
+        for i in range(n):
+            pre[i + 1] = f[0] if i == 0 else Mul(pre[i], f[i])
+        suf = [None] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            suf[i] = f[i] if i == n - 1 else Mul(f[i], suf[i + 1])
+        terms = []
+        for i, di in enumerate(d):
+            if is_zero(di):
+                continue
+            parts = ([pre[i]] if i else []) + [di] + ([suf[i + 1]] if i + 1 < n else [])
+            term = parts[0] if len(parts) == 1 else Mul(*parts)
+            if term.shape != shape:
+                return None
+            terms.append(term)
+    except ValueError:
+        return None
+    return b.add(*terms)
+
+
+def _runs_as_powers(f, d):
+    """(factors, differentials) with each run A A ... A (k >= 2 equal square factors)
+    as one factor A^k, its differential d(A^k) written with k terms of three factors:
+    the product rule then writes (number of runs) terms, not one per factor."""
+    out_f, out_d = [], []
+    i, n = 0, len(f)
+    while i < n:
+        j = i + 1
+        while j < n and f[j] is f[i] and d[j] is d[i]:
+            j += 1
+        k = j - i
+        if k >= 2 and f[i].shape[0] == f[i].shape[1] and f[i].shape != SCALAR:
+            out_f.append(Power(f[i], k))
+            out_d.append(b.zero(f[i].shape) if is_zero(d[i])
+                         else power_differential(f[i], d[i], k))
+        else:
+            out_f.extend(f[i:j])
+            out_d.extend(d[i:j])
+        i = j
+    return tuple(out_f), tuple(out_d)
+
+
+def _grouped_differential(e, d):
+    """d(B^k) for a chain that is a block B repeated k times; None when it is not."""
+    found = repeated_block(e.factors)
+    if found is None:
+        return None
+    base, k = found
+    period = len(e.factors) // k
+    if any(d[i] is not d[i % period] for i in range(len(d))):
+        return None     # a step placeholder per factor: keep the plain product rule
+    db = d[0] if period == 1 else d_mul(base, d[:period])
+    if is_zero(db):
+        return b.zero(e.shape)
+    return power_differential(base, db, k)
 
 
 @rule(Hadamard, name="Hadamard product rule")
@@ -135,14 +245,54 @@ def d_power(e, d):
     db = d[0]
     if base.shape != SCALAR:
         k = int(p)
-        return b.add(*[b.mul(_mpow(base, i), db, _mpow(base, k - 1 - i)) for i in range(k)]
-                     or [b.zero(e.shape)])
+        if k > MAX_POWER_TERMS:
+            raise MatdiffError(
+                "unsupported",
+                f"the differential of a matrix power A^{k} is a sum of {k} terms "
+                f"(d(A^k) = sum over i of A^i dA A^(k-1-i)); matdiff writes at most "
+                f"{MAX_POWER_TERMS}",
+                hint="inside a trace it is short: d tr(A^k) = k tr(A^(k-1) dA), "
+                     "so tr(A^k) and its gradient k (A^(k-1))^T are written for any k")
+        return power_differential(base, db, k)
     if p == 2 and isinstance(base, (Norm2, NormF)):
         if isinstance(db, Div) and db.args[1] is base:
             return b.scale(2, db.args[0])    # 2 ||x|| (x^T dx / ||x||) = 2 x^T dx
         if isinstance(db, Diff) and db.sym is base:  # a derivation step: d||u||^2 = 2 <u, du>
             return b.scale(2, _inner(base.a, Diff(base.a)))
     return b.scale(p, b.mul(_spow(base, p - 1), db)) if p != 1 else db
+
+
+# d(A^k) of a literal power is written out only up to this many terms: A^100000 is
+# a short input whose differential is not (a trace of it is, see d_trace_power).
+MAX_POWER_TERMS = 256
+
+
+def power_differential(base, db, k: int):
+    """d(B^k) = sum_{i<k} B^i dB B^(k-1-i) (k terms, each of three factors); for a
+    scalar B, k B^(k-1) dB."""
+    if base.shape == SCALAR:
+        return b.scale(k, b.mul(_spow(base, k - 1), db))
+    return b.add(*[b.mul(_mpow(base, i), db, _mpow(base, k - 1 - i)) for i in range(k)]
+                 or [b.zero(base.shape)])
+
+
+def power_of(a: Expr) -> tuple | None:
+    """(B, k) when a is a matrix power B^k or a chain of one repeated block; else None."""
+    if isinstance(a, Power) and a.shape != SCALAR:
+        return a.base, int(a.p)
+    if isinstance(a, Mul) and len(a.factors) >= MIN_GROUPED:
+        return repeated_block(a.factors)
+    return None
+
+
+def d_trace_power(e, dbase):
+    """d tr(A^k) = k tr(A^(k-1) dA): the k terms of d(A^k) are one term under the
+    cyclic trace.  e is tr(A^k) or the trace of a chain repeating one block A (see
+    power_of); dbase is dA."""
+    base, k = power_of(e.a)
+    if k == 0 or is_zero(dbase):
+        return b.zero(SCALAR)
+    return b.scale(k, b.trace(b.mul(_mpow(base, k - 1), dbase)))
 
 
 def _spow(base, p):
@@ -271,19 +421,76 @@ def depends_on(expr: Expr, target: Expr) -> dict:
 
 
 def differential(expr: Expr, var: Sym) -> Expr:
-    """The differential of expr with respect to var, in terms of Diff(var)."""
+    """The differential of expr with respect to var, in terms of Diff(var).
+
+    Only the nodes that contain var are visited (found upwards from var through a
+    map of parents, built once per expression): differentiating a sum of n
+    variables' terms with respect to each in turn costs n, not n^2."""
+    order, parents = _graph(expr)
+    if var not in order:
+        return b.zero(expr.shape)
+    up = {var}              # the nodes that contain var
+    stack = [var]
+    while stack:
+        for p in parents.get(stack.pop(), ()):
+            if p not in up:
+                up.add(p)
+                stack.append(p)
     memo: dict = {}
-    constant: set = set()   # nodes that do not depend on var (one walk finds both)
-    for node in walk(expr):
-        kids = node.children
+    for node in sorted(up, key=order.__getitem__):   # children first
         if node is var:
             memo[node] = Diff(var)
-        elif all(c in constant for c in kids):
-            constant.add(node)
-            memo[node] = b.zero(node.shape)
+        elif isinstance(node, Trace) and power_of(node.a) is not None:
+            # tr(A^k): from dA directly, never through the k terms of d(A^k)
+            memo[node] = d_trace_power(node, _base_differential(node.a, memo))
+        elif power_of(node) is not None:
+            memo[node] = _Lazy()   # written only if a parent other than a trace needs it
+        elif type(node) is Add:
+            memo[node] = b.add(*[_get(memo, c) for c in node.children if c in up])
         else:
-            memo[node] = apply_rule(node, tuple(memo[c] for c in kids))
-    return memo[expr]
+            memo[node] = apply_rule(node, tuple(_get(memo, c) for c in node.children))
+    return _get(memo, expr)
+
+
+_graph_of: list = [None, None, None]
+
+
+def _graph(expr: Expr) -> tuple:
+    """(post-order index, parents) of expr's nodes; kept for the last expression
+    (a problem is differentiated with respect to each of its variables in turn)."""
+    if _graph_of[0] is not expr:
+        order: dict = {}
+        parents: dict = {}
+        for i, node in enumerate(walk(expr)):
+            order[node] = i
+            for c in set(node.children):
+                parents.setdefault(c, []).append(node)
+        _graph_of[:] = [expr, order, parents]
+    return _graph_of[1], _graph_of[2]
+
+
+class _Lazy:
+    """A power's differential not written yet (see differential)."""
+    __slots__ = ()
+
+
+def _get(memo, c):
+    out = memo.get(c)
+    if out is None:          # a child without the variable
+        return b.zero(c.shape)
+    if type(out) is _Lazy:   # a power used outside a trace: write its terms now
+        out = memo[c] = apply_rule(c, tuple(_get(memo, g) for g in c.children))
+    return out
+
+
+def _base_differential(a, memo):
+    """dB for tr(B^k), from the memo: B is A of A^k, or the block of a repeated chain."""
+    if isinstance(a, Power):
+        return _get(memo, a.base)
+    base, k = power_of(a)
+    period = len(a.factors) // k
+    kids = tuple(_get(memo, f) for f in a.factors[:period])
+    return kids[0] if period == 1 else apply_rule(base, kids)
 
 
 def apply_rule(node: Expr, dchildren: tuple) -> Expr:

@@ -71,6 +71,8 @@ def _refuse_division_by_zero(problem) -> None:
     def zero(c):
         return (isinstance(c, Num) and c.value == 0) or isinstance(c, Zeros)
 
+    if _DIVISION_CHECKED[0] is problem:  # once per problem, not once per variable
+        return
     for node in walk(simplify(problem.expr)):
         if (isinstance(node, (Div, EDiv)) and zero(node.args[1])) or (
                 isinstance(node, (Power, EPow)) and zero(node.args[0]) and node.args[1] < 0):
@@ -79,6 +81,10 @@ def _refuse_division_by_zero(problem) -> None:
                 statement=problem.source, line=problem.line,
                 hint="a divisor such as β - β is identically zero; the expression has no "
                      "value and no derivative")
+    _DIVISION_CHECKED[0] = problem
+
+
+_DIVISION_CHECKED: list = [None]
 
 
 def derive(problem, var: Sym, command: str, options) -> Derivation:
@@ -122,12 +128,13 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
     if options.steps:
         from .steps import Step, derivation
 
-        der.steps, der.steps_complete = derivation(f, var)
+        shown_as_names = definitions_by_node(problem)
+        der.steps, der.steps_complete = derivation(f, var, shown_as_names)
         if command == "hess":  # then the gradient, and its own differential
             from .extract import gradient
 
             G = gradient(f, var)
-            more, complete = derivation(G, var)
+            more, complete = derivation(G, var, shown_as_names)
             read = (f"read off df = <G, {Names.of(problem).direction(var)}>, "
                     "and differentiate G")
             der.steps += [Step("gradient", read, G)] + more
@@ -234,6 +241,7 @@ class DerivativeReport(Report):
         self.extra: dict = {}          # check / expect fields, added by trust commands
         self.notes: list[str] = []     # human lines (text as comments)
         self.labelled = False          # one of several results of a problem: say which
+        self.continued = False         # not the first of them: the problem's header is out
         self.remarks: list[str] = []   # an option that does not apply here, and why
         self.shown = present(der.result)
         self.shown_df = present(der.differential)
@@ -245,6 +253,7 @@ class DerivativeReport(Report):
         if self.direction != "d" + der.var.name:
             self.defs[Diff(der.var)] = self.direction
         self.names = shared_names(outputs, self.defs, self.naming)
+        self._df_names = None
 
     # -- pieces
     def label(self) -> str:
@@ -253,17 +262,19 @@ class DerivativeReport(Report):
         return LABELS[self.der.kind].format(v=pretty_name(self.der.var.name),
                                             d=pretty_name(self.direction))
 
-    def named_lines(self, render, exprs) -> list[tuple[str, str]]:
-        """(name, rendered body) of every named piece the outputs use, in dependency order."""
+    def named_lines(self, render, exprs, names=None) -> list[tuple[str, str]]:
+        """(name, rendered body) of every named piece the outputs use, in dependency order.
+        A renderer writes its root out even when it has a name, so every piece is
+        rendered with the one names dict (no copy per piece: linear in their number)."""
+        names = self.names if names is None else names
         out, seen = [], set()
         for e in exprs:
             for node in walk(e):
-                name = self.names.get(node)
+                name = names.get(node)
                 if name is None or name in seen or node in exprs or type(node) is Diff:
                     continue
                 seen.add(name)
-                inner = {k: v for k, v in self.names.items() if k is not node}
-                out.append((name, render(node, names=inner)))
+                out.append((name, render(node, names=names)))
         return out
 
     def top(self, e) -> dict:
@@ -277,6 +288,20 @@ class DerivativeReport(Report):
 
     def code_names(self, e) -> dict:
         return self.bound(self.top(e))
+
+    def df_names(self) -> dict:
+        """The names to print the differential with: the result's, and its own shared
+        pieces (a differential through definitions shares them as the result does;
+        written as a tree it would double with each definition)."""
+        if self._df_names is None:
+            self._df_names = shared_names([self.shown_df], self.names, self.naming)
+        return self._df_names
+
+    def df_where(self, render) -> list[tuple[str, str]]:
+        """(name, body) of the differential's own named pieces (not the result's)."""
+        result_names = {name for name, _ in self.named_lines(lambda e, names: "", self._exprs())}
+        return [(n, body) for n, body in self.named_lines(render, [self.shown_df], self.df_names())
+                if n not in result_names]
 
     def derived_functions(self) -> dict:
         """f' (and f'') of user functions the outputs use: name -> "param -> body"."""
@@ -340,8 +365,7 @@ class DerivativeReport(Report):
             "shapes": {s.name: shape_json(s.shape) for s in syms},
             "assumptions": {s.name: sorted(s.props) for s in syms if s.props},
             "inferred": [s.name for s in inferred_symbols(der.problem)],
-            "differential": {"text": to_text(self.shown_df, names=self.names),
-                             "latex": to_latex(self.shown_df, names=self.names)},
+            "differential": self._differential_json(to_text, to_latex),
             "result": result,
         }
         python_names = renamed(self.naming, syms)
@@ -357,6 +381,15 @@ class DerivativeReport(Report):
         if self.remarks:
             out["remarks"] = list(self.remarks)
         out.update(self.extra)
+        return out
+
+    def _differential_json(self, to_text, to_latex) -> dict:
+        names = self.df_names()
+        out = {"text": to_text(self.shown_df, names=names),
+               "latex": to_latex(self.shown_df, names=names)}
+        where = self.named_lines(to_text, [self.shown_df], names)
+        if where:
+            out["where"] = dict(where)
         return out
 
     def word_label(self) -> str:
@@ -387,17 +420,18 @@ class DerivativeReport(Report):
         if not der.steps:
             return []
         lines = [f"d/d{der.var.name} of {self.input}"]
-        simplified = f"  simplify: df = {to_text(self.shown_df, names=self.names)}"
+        simplified = ([f"  simplify: df = {to_text(self.shown_df, names=self.df_names())}"]
+                      + [f"    where {n} = {body}" for n, body in self.df_where(to_text)])
         for s in der.steps:
             if s.rule == "gradient":  # the first derivation ends here
-                lines.append(simplified)
+                lines.extend(simplified)
                 simplified = None
             lines.append(f"  {s.rule}: {s.identity}")
             lines.append(f"    = {to_text(present(s.expr), names=self.defs)}")
         if not der.steps_complete:
             lines.append("  ... (further steps omitted)")
         if simplified:
-            lines.append(simplified)
+            lines.extend(simplified)
         lines.append(f"  {READ_OFF[der.kind].format(d=self.direction)}")
         return lines
 
@@ -409,10 +443,12 @@ class DerivativeReport(Report):
         from .render.text import to_text
 
         der = self.der
-        lines = inferred_line(der.problem)
-        # the user functions, so that f(u) and f'(u) in the result read back
-        lines += [f"{n}({p}) := {b}" for n, (p, b) in
-                  (getattr(der.problem, "functions", None) or {}).items()]
+        lines = []
+        if not self.continued:  # once per problem: output stays linear in its variables
+            lines += inferred_line(der.problem)
+            # the user functions, so that f(u) and f'(u) in the result read back
+            lines += [f"{n}({p}) := {b}" for n, (p, b) in
+                      (getattr(der.problem, "functions", None) or {}).items()]
         if der.operator:  # the direction dX, so that the operator reads back
             from .report import shape_decl
 
@@ -472,25 +508,23 @@ class DerivativeReport(Report):
         from .render.pretty import hanging, pretty_name, to_rich_text
 
         der = self.der
-        head = Text((self.input or "") + "    ", style="bold")
-        shapes = Text("  ".join(f"{pretty_name(s.name)}: {compact_shape(s.shape)}{' ' + ' '.join(sorted(s.props)) if s.props else ''}"
-                                for s in der.problem.symbols.values()), style="dim")
-        inferred = inferred_symbols(der.problem)
-        if inferred:
-            shapes.append(f"  (inferred: {', '.join(pretty_name(s.name) for s in inferred)})",
-                          style="dim italic")
-        console.print(hanging(head, shapes))
+        if not self.continued:  # the problem and its shapes, once per problem
+            head = Text((self.input or "") + "    ", style="bold")
+            shapes = Text("  ".join(f"{pretty_name(s.name)}: {compact_shape(s.shape)}{' ' + ' '.join(sorted(s.props)) if s.props else ''}"
+                                    for s in der.problem.symbols.values()), style="dim")
+            inferred = inferred_symbols(der.problem)
+            if inferred:
+                shapes.append(f"  (inferred: {', '.join(pretty_name(s.name) for s in inferred)})",
+                              style="dim italic")
+            console.print(hanging(head, shapes))
         # the named pieces first: the lines below use them
         for name, body in self.named_lines(lambda e, names: e, self._exprs()):
             console.print(hanging(Text(f"  {pretty_name(name)} = ", style="bold"),
-                                  to_rich_text(body, names={k: v for k, v in self.names.items()
-                                                            if k is not body})))
-        df_line = hanging(Text("  df = ", style="bold"),
-                          to_rich_text(self.shown_df, names=self.names))
+                                  to_rich_text(body, names=self.names)))
         if der.steps:
             for i, s in enumerate(der.steps, 1):
                 if s.rule == "gradient":  # the first derivation ends here
-                    console.print(df_line)
+                    self._pretty_df(console)
                 console.print(hanging(Text(f"  {i:>2}. {s.rule}   ", style="cyan"),
                                       Text(s.identity, style="dim")))
                 console.print(hanging("      = ", to_rich_text(present(s.expr), names=self.defs)))
@@ -502,7 +536,7 @@ class DerivativeReport(Report):
                                   Text("collect terms, rotate traces, use the declared "
                                        "properties", style="dim")))
         if (der.kind != "differential" or der.steps) and not shown_df:
-            console.print(df_line)
+            self._pretty_df(console)
         if der.steps:
             console.print(hanging(Text(f"  {len(der.steps) + (1 if shown_df else 2):>2}. ",
                                        style="cyan"),
@@ -518,6 +552,19 @@ class DerivativeReport(Report):
         for n in self.verdicts():
             bad = "FAILED" in n or n.startswith(("expect: differs", "check not made"))
             console.print(hanging("  ", Text(n, style="bold red" if bad else "green")))
+
+    def _pretty_df(self, console) -> None:
+        """The differential line, with its own named pieces after it."""
+        from rich.text import Text
+
+        from .render.pretty import hanging, pretty_name, to_rich_text
+
+        names = self.df_names()
+        console.print(hanging(Text("  df = ", style="bold"),
+                              to_rich_text(self.shown_df, names=names)))
+        for name, body in self.df_where(lambda e, names: e):
+            console.print(hanging(Text(f"      where {pretty_name(name)} = ", style="dim"),
+                                  to_rich_text(body, names=names)))
 
 
 def report_for(problem, var, name, options) -> DerivativeReport:
@@ -593,6 +640,6 @@ def check_command(problem, options):
 def labelled(reports: list) -> list:
     """Several results for one problem: each says what it is and for which variable."""
     if len(reports) > 1:
-        for r in reports:
-            r.labelled = True
+        for i, r in enumerate(reports):
+            r.labelled, r.continued = True, i > 0
     return reports

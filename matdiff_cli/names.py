@@ -94,8 +94,21 @@ class Names:
 
     @classmethod
     def of(cls, problem) -> "Names":
-        """The names of a problem's outputs (the same every time for one problem)."""
-        return cls(problem_names(problem), getattr(problem, "symbols", {}).values())
+        """The names of a problem's outputs (the same every time for one problem).
+        The table is built once per problem and copied for each output: a problem
+        with n variables has n outputs, and building it each time cost n^2."""
+        last, base = _LAST
+        if last is not problem:
+            base = cls(problem_names(problem), getattr(problem, "symbols", {}).values())
+            _LAST[:] = [problem, base]
+        return base._copy()
+
+    def _copy(self) -> "Names":
+        new = object.__new__(Names)
+        new.__dict__.update(self.__dict__)
+        new.taken, new._py, new._directions = set(self.taken), dict(self._py), dict(self._directions)
+        new._tex = None if self._tex is None else set(self._tex)
+        return new
 
     def _take(self, name: str) -> str:
         self.taken.add(name)
@@ -151,6 +164,9 @@ class Names:
         self._py[name] = out
         self.taken.add(out)
         return out
+
+
+_LAST: list = [None, None]   # the last problem and its names (Names.of)
 
 
 def renamed(naming: "Names", syms) -> dict:

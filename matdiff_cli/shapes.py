@@ -1141,18 +1141,7 @@ class Elaborator:
             chain = Node("chain", [name, rest], [None, ("mul", rest.start, rest.start)],
                          node.start, node.end, node.depth)
             return self.infer(chain)
-        if len(node.kids) != 1:
-            raise self.error("name", f"{n} takes one argument, not {len(node.kids)}", node)
-        from .usersym import derivative_text
-
-        f = self.scope.funcs[n]
-        self.funcs.setdefault(n, None)
-        self.events.append(("func", n))
-        p = self.infer(node.kids[0])
-        body = f.body
-        for _ in range(order):
-            body = derivative_text(f.param, body)
-        return P("func", [n + "'" * order, p, (f.param, body)], p.shape, node)
+        return self.user_call(node, n, order)
 
     def is_product(self, node) -> bool:
         """Is ``name(...)`` a product?  Yes when the name is a variable (declared,
@@ -1229,7 +1218,7 @@ class Elaborator:
     def _apply(self, node):
         n = node.val
         if n in self.scope.funcs:
-            return self.user_call(node)
+            return self.user_call(node, node.val)
         if n in BUILTINS:
             return self.builtin(node)
         if n in SIGMOID_NAMES and not self.is_product(node):
@@ -1258,15 +1247,20 @@ class Elaborator:
                  f"declare `{n}` or write a space: `{n} (...)`")
         raise self.error("name", f"unknown function '{n}'", (node.start, node.extra[0]), hint)
 
-    def user_call(self, node):
-        n = node.val
+    def user_call(self, node, n: str, order: int = 0):
+        """f(x), or with ``order`` primes its derivative f'(x), f''(x), ..."""
         if len(node.kids) != 1:
             raise self.error("name", f"{n} takes one argument, not {len(node.kids)}", node)
         f = self.scope.funcs[n]
         self.funcs.setdefault(n, None)
         self.events.append(("func", n))
         p = self.infer(node.kids[0])
-        return P("func", [n, p, (f.param, f.body)], p.shape, node)
+        body = f.body
+        if order:
+            from .usersym import derivative_text
+            for _ in range(order):
+                body = derivative_text(f.param, body)
+        return P("func", [n + "'" * order, p, (f.param, body)], p.shape, node)
 
     def dim_arg(self, node, fname):
         if node.kind == "name" and not node.paren:
@@ -1354,6 +1348,14 @@ class Elaborator:
 
     # -- the second pass
 
+    def _definition_ids(self) -> set:
+        """{id(d.ir)} of the definitions reached, kept between builds (a document builds
+        every definition: rebuilding the set each time was quadratic in their number)."""
+        cached = getattr(self, "_def_ids", None)
+        if cached is None or cached[0] != len(self.reached):
+            cached = self._def_ids = (len(self.reached), {id(d.ir) for d in self.reached})
+        return cached[1]
+
     def build(self, root: P, names: dict, memo: Optional[dict] = None) -> E.Expr:
         """The expression of a plan, every dimension named (iterative, memoised)."""
         memo = {} if memo is None else memo
@@ -1364,7 +1366,7 @@ class Elaborator:
         symbols = self.scope.symbols
         # a definition is a name: the nesting of its body counts on its own line,
         # not again in every expression that uses it (h_L = tanh(W_L h_{L-1}), ...)
-        definitions = {id(d.ir) for d in self.reached}
+        definitions = self._definition_ids()
         stack = [(root, False)]
         while stack:
             p, ready = stack.pop()

@@ -5,7 +5,8 @@ input), and at each node applies the first rule of its type that changes it,
 then canonicalises the result again.  Every rule returns its input unchanged
 when it does not apply.  The canonical form:
 
-* sums are flat, without zeros, like terms collected, terms sorted;
+* sums are flat (up to FLAT_LIMIT spliced terms), without zeros, like terms
+  collected, terms sorted;
 * products are ``coefficient · scalar factors (sorted) · matrix chain``; a 1x1
   sub-chain (``y^T z`` inside ``x y^T z``) is a scalar factor; a 1x1 chain is
   written the way round that puts a differential last (``x^T A dx``, not
@@ -237,12 +238,19 @@ def product(factors: list, shape) -> Expr:
 
 # ---------------------------------------------------------------- sums
 
+# A nested sum (product, Hadamard product) is spliced into its parent only when it
+# has at most this many terms.  A chain of definitions h_i = h_{i-1} + ... nests
+# one sum in the next: splicing every level would rewrite i terms at level i
+# (quadratic work, and output that grows as k^2); with the limit every node is
+# rewritten in bounded work and a long sum stays a parenthesised term.
+FLAT_LIMIT = 16
+
 @rule(Add)
 def collect_like_terms(e: Add) -> Expr:
     """a + 2a + 0 + (b + c) -> 3a + b + c, terms in one fixed order.  Shrinks or sorts."""
     coefs: dict = {}
     for t in e.terms:
-        for u in (t.terms if isinstance(t, Add) else (t,)):
+        for u in (t.terms if isinstance(t, Add) and len(t.terms) <= FLAT_LIMIT else (t,)):
             if is_zero(u):
                 continue
             c, core = split_coef(u)
@@ -335,7 +343,7 @@ def canonical_product(e: Mul) -> Expr:
             coef *= f.value
         elif is_zero(f):
             return zero(e.shape)
-        elif isinstance(f, Mul):
+        elif isinstance(f, Mul) and len(f.factors) <= FLAT_LIMIT:
             c, s, ch = _parts(f)
             coef *= c
             scalars.extend(s)
@@ -890,7 +898,8 @@ def canonical_hadamard(e: Hadamard) -> Expr:
     a ⊙ a = a.^2.  Shrinks or sorts."""
     coef, scalars, items = Fraction(1), [], []
     for f in e.factors:
-        for g in (f.factors if isinstance(f, Hadamard) else (f,)):
+        for g in (f.factors if isinstance(f, Hadamard) and len(f.factors) <= FLAT_LIMIT
+                  else (f,)):
             if is_zero(g):
                 return Zeros(e.shape)
             if isinstance(g, Ones):
@@ -979,6 +988,9 @@ def _present_node(n: Expr) -> Expr:
             return EDiv(top, bottom[0] if len(bottom) == 1 else Hadamard(*bottom))
     if isinstance(n, Add):  # a - 8 b / c rather than a + (-8 b) / c
         terms = [_minus_quotient(t) for t in n.terms]
+        # 1 - σ(s), not -σ(s) + 1: a sum opens with a term that is not negative
+        first = next((i for i, t in enumerate(terms) if split_coef(t)[0] >= 0), 0)
+        terms = [terms[first], *terms[:first], *terms[first + 1:]]
         return n if all(t is u for t, u in zip(terms, n.terms)) else Add(*terms)
     if isinstance(n, Power) and n.shape == SCALAR and n.p < 0:
         return Div(ONE, n.base if n.p == -1 else Power(n.base, -n.p))

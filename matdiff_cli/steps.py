@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import build as b
-from .calculus import RULES, RULE_NAMES, depends_on
-from .expr import SCALAR, Diff, Expr, Norm2, NormF, Power, Sym, preorder
+from .calculus import RULES, RULE_NAMES, d_trace_power, depends_on, power_of
+from .expr import SCALAR, Diff, Expr, Norm2, NormF, Power, Sym, Trace, preorder
 from .simplify import _postorder_missing
 
 MAX_STEPS = 60
@@ -68,8 +68,28 @@ def _rebuild(node, kids):
     return node.rebuild(kids)
 
 
-def derivation(expr: Expr, var: Sym) -> tuple[list, bool]:
-    """(steps, complete): the expansion of d(expr), at most MAX_STEPS steps."""
+# A step is written out whole, as a tree (definitions by name): a differential
+# whose shared pieces double at each step (h_i = h_{i-1} + sin(h_{i-1})) would be
+# written in exponential space, so the steps stop at a step this large.
+MAX_STEP_NODES = 2000
+
+
+def printed_size(e: Expr, names: dict, cap: int = MAX_STEP_NODES + 1) -> int:
+    """Nodes of e written as a tree, a node in names counting as one (at most cap)."""
+    size: dict = {}
+    for node in _postorder_missing(e, size):
+        if node in names and node is not e:
+            size[node] = 1
+        else:
+            size[node] = min(cap, 1 + sum(size[c] for c in node.children))
+    return size[e]
+
+
+def derivation(expr: Expr, var: Sym, names: dict | None = None) -> tuple[list, bool]:
+    """(steps, complete): the expansion of d(expr), at most MAX_STEPS steps, each
+    at most MAX_STEP_NODES nodes as printed (``names``: nodes printed as a name)."""
+    from .simplify import present
+    names = names or {}
     dep = depends_on(expr, var)
     if not dep.get(expr):  # a constant (e.g. the gradient of a linear function)
         zero = b.zero(expr.shape)
@@ -85,9 +105,28 @@ def derivation(expr: Expr, var: Sym) -> tuple[list, bool]:
         if len(steps) >= MAX_STEPS:
             return steps, False
         node = target.sym
-        kids = tuple(
-            (Diff(c) if c is not var else Diff(var)) if dep.get(c) else b.zero(c.shape)
-            for c in node.children)
+        if isinstance(node, Trace) and power_of(node.a) is not None:
+            # tr(A^k) in one step: the k terms of d(A^k) are never written
+            base = power_of(node.a)[0]
+            out = d_trace_power(node, _placeholder(base, var, dep))
+            current = replace_node(current, target, out)
+            if printed_size(present(current), names) > MAX_STEP_NODES:
+                return steps, False
+            steps.append(Step("trace of a power", d_trace_power.__doc__.split(":")[0].strip(),
+                              current))
+            continue
+        kids = tuple(_placeholder(c, var, dep) for c in node.children)
         out = RULES[type(node)](node, kids)
         current = replace_node(current, target, out)
+        if printed_size(present(current), names) > MAX_STEP_NODES:
+            return steps, False
         steps.append(Step(RULE_NAMES[type(node)], identity_of(node), current))
+
+
+def _placeholder(c, var, dep):
+    """d(c) still to expand: Diff(c), dX for the variable, 0 for a constant."""
+    if c is var:
+        return Diff(var)
+    if dep.get(c) or (c not in dep and any(s is var for s in preorder(c))):
+        return Diff(c)
+    return b.zero(c.shape)

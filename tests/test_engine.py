@@ -6,7 +6,9 @@ at random points (sizes drawn from 2..6, declared properties respected).
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
+from budget import examples
 from cookbook import GRADIENTS
 from matdiff_cli.derive import derive
 from matdiff_cli.document import parse
@@ -14,6 +16,7 @@ from matdiff_cli.errors import MatdiffError
 from matdiff_cli.render.text import to_text
 from matdiff_cli.simplify import present
 from matdiff_cli.trust import numeric_check
+from strategies import expressions
 
 
 class Opts:
@@ -297,3 +300,16 @@ def test_trace_of_the_diagonal():
     der = run("sum(diag(X))", "X")
     assert text(der) == "eye(n)"  # alone, I would not say its size
     assert_checked(der)
+
+
+@settings(max_examples=examples(150), deadline=None, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(expressions(depth=3, diffs=False), st.integers(1, 3))
+def test_a_printed_sum_opens_with_a_term_that_is_not_negative(e, c):
+    # 1 - σ(s), never -σ(s) + 1, wherever a sum has a term that is not negative
+    from matdiff_cli.expr import SCALAR, Add, Broadcast, Mul, Num, walk
+    from matdiff_cli.simplify import simplify, split_coef
+    one = Num(c) if e.shape == SCALAR else Broadcast(Num(c), e.shape)
+    for node in walk(present(simplify(Add(one, Mul(Num(-1), e))))):
+        if isinstance(node, Add) and split_coef(node.terms[0])[0] < 0:
+            assert all(split_coef(t)[0] < 0 for t in node.terms), node

@@ -638,3 +638,15 @@ def test_numpy_matches_evaluate(e, seed):
     else:
         assert got.shape == np.shape(ref), code
     assert relative_error(got.reshape(np.shape(ref)), ref, floor=1e-6) < 1e-8, (to_text(e), code)
+
+
+@settings(max_examples=examples(200), deadline=None, database=None)
+@given(st.integers(1, 10**17), st.integers(-300, 290))
+def test_numbers_print_short_and_read_back_exactly(mantissa, exp):
+    # long decimals are written 1e308 / 2.5e-300 (was 309 digits, or a 301-digit fraction)
+    from matdiff_cli.document import parse_expr
+    v = Fraction(mantissa) * Fraction(10) ** exp
+    text = to_text(Num(v))
+    assert len(text) <= 24, text
+    assert parse_expr(text) is Num(v), text
+    assert "e" not in to_latex(Num(v)), to_latex(Num(v))

@@ -7,20 +7,10 @@ import sys
 
 import numpy as np
 
-from matdiff_cli.derive import derive
-from matdiff_cli.document import parse
+from derivations import derivation
 from matdiff_cli.trust import compare, numeric_check
 
 
-class Opts:
-    layout = "numerator"
-    vec = False
-    steps = False
-
-
-def derivation(src, wrt, command="grad", declare=()):
-    problem = parse(src, declare=list(declare))
-    return derive(problem, problem.symbols[wrt], command, Opts())
 
 
 def tampered(der, wrong_text):

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from budget import examples
+from derivations import derivation
 from strategies import SHAPES, ExprProblem, expressions
 
 from matdiff_cli.cli import COMMAND_TABLE, cli
@@ -49,15 +50,6 @@ def clean(result):
     assert "RuntimeWarning" not in text and '"internal"' not in text
 
 
-class Opts:
-    layout = "numerator"
-    vec = False
-    steps = False
-
-
-def derivation(src, wrt, command="grad", declare=()):
-    problem = parse(src, declare=list(declare))
-    return derive(problem, problem.symbols[wrt], command, Opts())
 
 
 # ============================================================ issue 7 §3: the examples

@@ -15,7 +15,7 @@ from fractions import Fraction
 from ..expr import EDiv, Expr, Hadamard
 from . import Doc, first_char, flatten, render_dag
 from .pretty import GREEK
-from .text import ATOM, POST, Notation, TextContext, number_text, rule
+from .text import ATOM, POST, PROD, Notation, TextContext, number_text, rule
 
 GREEK_TEX = {word: "\\" + word for word in GREEK}
 GREEK_TEX.update({letter: "\\" + word for word, letter in GREEK.items()})
@@ -72,6 +72,11 @@ class LatexNotation(Notation):
     def number(self, v: Fraction) -> Doc:
         level, text = number_text(v)
         if level == ATOM:
+            mantissa, e, exp = text.partition("e")
+            if e:  # 1e308 as 10^{308}, 2.5e-300 as 2.5 \cdot 10^{-300}
+                power = rf"10^{{{exp}}}"
+                return Doc(ATOM if mantissa == "1" else PROD,
+                           (power if mantissa == "1" else rf"{mantissa} \cdot {power}",))
             return Doc(ATOM, (text,))
         return Doc(POST, (rf"\frac{{{v.numerator}}}{{{v.denominator}}}",))
 

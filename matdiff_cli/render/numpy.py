@@ -339,6 +339,7 @@ def to_numpy(expr: Expr, names: dict | None = None, bound=None, naming=None,
         (expr,), names, new = planned([expr], names)
         free = {new.get(n, n) for n in free}
     nodes = list(walk(expr))
+    _name_deep_pieces(nodes, names, expr)
     if naming is None:
         naming = naming_for(nodes, names, bound or ())
     dims = dimension_table(nodes, bound or (), naming)
@@ -359,6 +360,27 @@ def to_numpy(expr: Expr, names: dict | None = None, bound=None, naming=None,
     for node in reversed(used):
         body = f"(lambda {py(names[node])}: {body})({write(node)})"
     return body
+
+
+# Python rejects code nested more than 200 brackets deep: a piece nested deeper than
+# this many brackets is bound to a name of its own (_p1, _p2, ...), so the code for
+# 90 nested sigmoids is a chain of short bindings, not 270 nested brackets.
+MAX_BRACKETS = 96
+BRACKETS_PER_NODE = 4    # at most this many brackets per node (sigmoid writes 3)
+
+
+def _name_deep_pieces(nodes: list, names: dict, root: Expr) -> None:
+    """Add names for pieces whose code would nest too deep (nodes: children first)."""
+    depth: dict = {}
+    k = 0
+    for node in nodes:
+        d = BRACKETS_PER_NODE + max((0 if c in names else depth[c] for c in node.children),
+                                    default=0)
+        if d > MAX_BRACKETS and node is not root:
+            k += 1
+            names[node] = f"_p{k}"
+            d = 0
+        depth[node] = d
 
 
 def to_numpy_operator(expr: Expr, direction: Sym, names: dict | None = None, bound=None,

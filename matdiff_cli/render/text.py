@@ -39,7 +39,7 @@ from ..expr import (
     Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num, Ones,
     Power, Softmax, Sum, Sym, Trace, Transpose, Vec, Zeros,
 )
-from . import Context, Doc, Styled, first_char, flatten, paren, render_dag
+from . import Context, Doc, Styled, _postorder, first_char, flatten, paren, render_dag
 
 SUM, PROD, NEG, POST, ATOM = 1, 2, 3, 4, 5
 
@@ -47,7 +47,9 @@ SUM, PROD, NEG, POST, ATOM = 1, 2, 3, 4, 5
 # --------------------------------------------------------------------------- numbers
 
 def decimal(v: Fraction, max_digits: int = 20) -> str | None:
-    """v >= 0 as a terminating decimal (``0.5``, ``0.001``), or None if it has none."""
+    """v >= 0 as a terminating decimal (``0.5``, ``0.001``), or None if it has none.
+    A long one is written in scientific notation (``1e308``, ``2.5e-300``), which
+    reads back as the same number."""
     den, k2, k5 = v.denominator, 0, 0
     while den % 2 == 0:
         den, k2 = den // 2, k2 + 1
@@ -56,12 +58,21 @@ def decimal(v: Fraction, max_digits: int = 20) -> str | None:
     if den != 1:
         return None
     k = max(k2, k5)
-    digits = str(v.numerator * 10**k // v.denominator).rjust(k + 1, "0")
+    whole = str(v.numerator * 10**k // v.denominator)
+    digits = whole.rjust(k + 1, "0")
     if k == 0:
-        return digits
-    if len(digits) > max_digits:
-        return None
-    return (digits[:-k] + "." + digits[-k:]).rstrip("0").rstrip(".")
+        plain = digits
+    elif len(digits) <= max_digits:
+        plain = (digits[:-k] + "." + digits[-k:]).rstrip("0").rstrip(".")
+    else:
+        plain = None
+    if plain is not None and len(plain) <= 15:
+        return plain
+    significant = whole.rstrip("0")   # v = significant * 10^(exp - len + 1)
+    exp = len(whole) - 1 - k
+    mantissa = significant[0] + ("." + significant[1:] if len(significant) > 1 else "")
+    scientific = f"{mantissa}e{exp}"
+    return scientific if plain is None or len(scientific) < len(plain) else plain
 
 
 def number_text(v: Fraction) -> tuple[int, str]:
@@ -199,14 +210,19 @@ def to_text(expr: Expr, names: dict | None = None) -> str:
     ``I - x x^T``) and as ``eye(n)`` where it does not (``2 I`` alone,
     ``tr(I)``): the text reads back to the same numbers either way."""
     text = flatten(render_dag(expr, rule, TextContext(names)))
-    if any(isinstance(node, Identity) for node in walk(expr)) and not _sizes_fixed(expr, names, text):
+    # the nodes written (named pieces are leaves: walking into them made a report of
+    # n definitions quadratic)
+    written = _postorder(expr, names or {})
+    if any(isinstance(node, Identity) for node in written) and not _sizes_fixed(
+            expr, names, text, written):
         text = flatten(render_dag(expr, rule, TextContext(names, SIZED)))
     return text
 
 
-def _sizes_fixed(expr: Expr, names: dict | None, text: str) -> bool:
+def _sizes_fixed(expr: Expr, names: dict | None, text: str, written=None) -> bool:
     """Does every ``I`` of ``text`` get its size from the rest of the text, read
-    with the shapes of expr's variables (and of the named pieces) declared?"""
+    with the shapes of expr's variables (and of the named pieces) declared?
+    ``written``: the nodes the text writes (named pieces as leaves), if known."""
     from ..errors import MatdiffError
     from ..parser import Source, parse_statement
     from ..shapes import Elaborator, FuncInfo, Scope, SymInfo, Var
@@ -221,7 +237,7 @@ def _sizes_fixed(expr: Expr, names: dict | None, text: str) -> bool:
                 for part in d.split("*"):
                     scope.dims.add(part)
 
-    for node in walk(expr):
+    for node in (walk(expr) if written is None else written):
         if isinstance(node, Sym):
             declare(node.name, node.shape, node.props)
         elif isinstance(node, Diff) and isinstance(node.sym, Sym) and node not in (names or {}):
@@ -230,8 +246,13 @@ def _sizes_fixed(expr: Expr, names: dict | None, text: str) -> bool:
             base = node.name.rstrip("'")
             param, body = node.args[2] if isinstance(node.args[2], tuple) else ("t", str(node.args[2]))
             scope.funcs.setdefault(base, FuncInfo(base, param, body, 0))
-    for node, name in (names or {}).items():
-        declare(name, node.shape)
+    if written is None:
+        for node, name in (names or {}).items():
+            declare(name, node.shape)
+    else:
+        for node in written:
+            if names and node in names:
+                declare(names[node], node.shape)
     src = Source(text)
     try:
         tree = parse_statement(src, 0, len(text))
