@@ -301,16 +301,24 @@ def _order(mats):
 
 
 def _attach(tree, coef):
-    """coef times tree, the scalar on the smallest piece (the result on a tie)."""
-    big = {d: LARGE for d in _dims([n.shape for n in _pieces(tree)] + [tree.shape])}
+    """coef times tree, the scalar on the smallest piece: one no larger than
+    the result and every other piece for every assignment of small and large
+    sizes, and smaller for some (else on the result)."""
+    pieces = _pieces(tree)
+    dims = _dims([n.shape for n in pieces] + [tree.shape])[:4]
+    grid = [dict(zip(dims, vs)) for vs in cartesian((SMALL, LARGE), repeat=len(dims))]
+    for a in grid:
+        for d in _dims([n.shape for n in pieces]):
+            a.setdefault(d, LARGE)
 
-    def size(n):
-        return _size(n.shape[0], big) * _size(n.shape[1], big)
+    def sizes(n):
+        return [_size(n.shape[0], a) * _size(n.shape[1], a) for a in grid]
 
-    best, where = size(tree), None
-    for n in _pieces(tree):
-        if size(n) < best:
-            best, where = size(n), n
+    where, best = None, sizes(tree)
+    for n in pieces:
+        s = sizes(n)
+        if all(x <= y for x, y in zip(s, best)) and s != best:
+            where, best = n, s
     if where is None:
         return Mul(coef, tree)
 
