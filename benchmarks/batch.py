@@ -1,19 +1,27 @@
-"""Throughput on a document of many problems, against SymPy in the same script.
+"""Throughput on a document of many problems, against SymPy, from whole processes.
 
 Builds a document of N problems (default 1,000): the Matrix Cookbook identities
 of tests/cookbook.py, repeated with renamed symbols (X -> X_3, ...), each with
 its declarations.  Then
 
-1. runs ``matdiff grad -f DOC --format json --wrt V1,V2,...`` (a real
-   subprocess: start-up, parsing, differentiation and JSON rendering all
-   included; each problem's variable is named V<i> after its shape, the other
-   symbols get a suffix) and reports problems per second;
-2. runs SymPy's matrix ``diff`` in this process on a sample of the same
-   derivatives that SymPy can do (its result is neither an exception, nor 0,
-   nor an unevaluated Derivative), parsing excluded, and reports the ratio of
-   the time per derivative.
+1. runs ``matdiff grad -f DOC --format json --wrt V1,V2,...`` as a real process
+   (start-up, reading, differentiation and JSON rendering with text, LaTeX and
+   NumPy all included; each problem's variable is named V<i> after its shape, the
+   other symbols get a suffix), RUNS times, and prints the median CPU time (user
+   + system, the operating system's accounting of the child) and wall time, as
+   problems per second;
+2. for the first problems (default 1,000) that convert to SymPy matrix
+   expressions, finds those SymPy can differentiate (a first SymPy run), then
+   runs two more whole processes over exactly those problems, three times each:
+   matdiff as above, and a Python process that imports SymPy, builds each
+   expression (from its ``srepr``), takes SymPy's ``diff`` and prints the result;
+   it prints their CPU times and the ratio, and how many derivatives SymPy could
+   do (not an exception, not 0, not an unevaluated Derivative).
 
-    python benchmarks/batch.py [--problems 1000] [--sympy-sample 150]
+    python benchmarks/batch.py [--problems 1000] [--runs 5] [--sympy-sample 1000]
+
+Run it from a regular install (``pip install .``); the machine's load moves the
+wall times more than the CPU times: quote the medians, and say how busy it was.
 """
 from __future__ import annotations
 
@@ -32,10 +40,10 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 
 from cookbook import GRADIENTS  # noqa: E402
 
+from matdiff_cli.ops import RESERVED  # noqa: E402
 
-FUNCTIONS = {"tr", "det", "logdet", "inv", "sum", "diag", "exp", "log", "sin", "cos", "tanh",
-             "sigmoid", "relu", "softplus", "sqrt", "abs", "softmax", "logsumexp", "ones",
-             "zeros", "eye", "kron", "vec", "norm", "norm2", "I", "T", "F"}
+# the built-ins (as declared), I, T, and F of ||X||_F
+FUNCTIONS = set(RESERVED) | {"F"}
 
 
 # the variable of every problem gets one name per shape (a name has one shape in a
@@ -70,7 +78,7 @@ def document(n: int) -> tuple[str, list]:
             src = renamed(src, suffix, wrt, var)
             lines.extend(decls)
             lines.append(src)
-            problems.append((src, decls))
+            problems.append((src, decls, var))
     return "\n".join(lines), problems
 
 
@@ -87,105 +95,138 @@ def matdiff_executable() -> list:
     return [exe] if os.path.exists(exe) else [sys.executable, "-m", "matdiff_cli"]
 
 
-def run_matdiff(path: str) -> tuple[float, list]:
+def whole_process(argv: list, env: dict, cwd: str) -> tuple:
+    """(CPU seconds, wall seconds, exit status, standard output) of one process."""
+    out = tempfile.TemporaryFile()
     t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
+                            stderr=subprocess.DEVNULL, env=env, cwd=cwd)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    out.seek(0)
+    return usage.ru_utime + usage.ru_stime, wall, os.waitstatus_to_exitcode(status), out.read()
+
+
+def run_matdiff(path: str, env: dict, cwd: str) -> tuple:
     wrt = ",".join(VARIABLES.values())
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: compiled modules cached
-    out = subprocess.run(matdiff_executable() + ["grad", "-f", path, "--format", "json",
-                                                 "--wrt", wrt],
-                         capture_output=True, text=True, env=env)
-    dt = time.perf_counter() - t0
-    objs = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
-    return dt, objs
+    return whole_process(matdiff_executable() + ["grad", "-f", path, "--format", "json",
+                                                 "--wrt", wrt], env, cwd)
 
 
-def sympy_sample(objs: list, problems: list, sample: int) -> tuple[int, int, float]:
-    """(tried, done, seconds) of SymPy's diff on the derivatives it can do."""
-    import sympy as sp
+SYMPY_WORKER = r"""
+import sys
+from sympy import *  # the names srepr writes
+from sympy.core.symbol import Str
+from sympy.matrices.expressions.matexpr import MatrixElement
+done = 0
+with open(sys.argv[1], encoding="utf-8") as fh:
+    lines = fh.read().splitlines()
+for i in range(0, len(lines), 2):
+    try:
+        f, v = eval(lines[i]), eval(lines[i + 1])
+        g = f.diff(v)
+        ok = g != 0 and not g.has(Derivative)
+    except Exception:
+        ok = False
+    if ok:
+        done += 1
+        print(i // 2, g, sep="\t")
+print(done, "done", file=sys.stderr)
+"""
+
+
+def sympy_problems(problems: list, sample: int) -> list:
+    """(declarations and expression, SymPy srepr of f and of the variable) of the
+    first ``sample`` problems whose expression and variable convert to SymPy."""
+    from sympy import srepr
 
     from matdiff_cli.document import parse
     from matdiff_cli.sympy_bridge import to_sympy
 
-    from matdiff_cli.derive import derive
-
-    class Opts:
-        layout, vec, steps = "numerator", False, False
-
-    decls = {src: d for src, d in problems}
-    tried = done = 0
-    seconds = printed = mine = 0.0
-    for obj in objs:
-        if tried >= sample:
+    out = []
+    for src, decls, var in problems:
+        if len(out) >= sample:
             break
-        if not obj.get("ok"):
-            continue
-        src, wrt = obj["input"], obj["wrt"]
         try:
-            problem = parse(src, declare=decls.get(src, []))
-            f, v = to_sympy(problem.expr), to_sympy(problem.symbols[wrt])
+            problem = parse(src, declare=decls)
+            f, v = to_sympy(problem.expr), to_sympy(problem.symbols[var])
         except Exception:
             continue
-        tried += 1
-        t0 = time.perf_counter()
-        try:
-            g = f.diff(v)
-            ok = g != 0 and not g.has(sp.Derivative)
-        except Exception:
-            ok = False
-        dt = time.perf_counter() - t0
-        if ok:
-            done += 1
-            seconds += dt
-            t0 = time.perf_counter()   # and written out, as matdiff writes its result
-            str(g)
-            printed += dt + time.perf_counter() - t0
-            t0 = time.perf_counter()   # the same derivative by matdiff's engine
-            derive(problem, problem.symbols[wrt], "grad", Opts())
-            mine += time.perf_counter() - t0
-    return tried, done, seconds, printed, mine
+        out.append((decls + [src], [srepr(f), srepr(v)]))
+    return out
+
+
+def write_pair(items: list, tmp: str, stem: str) -> tuple:
+    doc_path, repr_path = os.path.join(tmp, stem + ".txt"), os.path.join(tmp, stem + ".sympy")
+    with open(doc_path, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(line for lines, _ in items for line in lines))
+    with open(repr_path, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(line for _, reprs in items for line in reprs))
+    return doc_path, repr_path
+
+
+def median(values):
+    return sorted(values)[len(values) // 2]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--problems", type=int, default=1000)
-    ap.add_argument("--sympy-sample", type=int, default=150)
     ap.add_argument("--runs", type=int, default=5, help="matdiff runs (the median is kept)")
+    ap.add_argument("--sympy-sample", type=int, default=1000,
+                    help="problems of the SymPy comparison (0: none)")
     args = ap.parse_args()
     text, problems = document(args.problems)
     tmp = tempfile.mkdtemp()
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: compiled modules cached
+    env.pop("PYTHONPATH", None)
+    env.setdefault("MATDIFF_CACHE_DIR", os.path.join(tmp, "cache"))
     try:
         path = os.path.join(tmp, "problems.txt")
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(text)
-        run_matdiff(path)  # warm the parser cache and the .pyc files
-        runs = [run_matdiff(path) for _ in range(args.runs)]
-        dt = sorted(t for t, _ in runs)[len(runs) // 2]   # the median run
-        objs = runs[0][1]
+        run_matdiff(path, env, tmp)  # warm the parser cache and the .pyc files
+        runs = [run_matdiff(path, env, tmp) for _ in range(args.runs)]
+        cpu, wall = median([r[0] for r in runs]), median([r[1] for r in runs])
+        objs = [json.loads(line) for line in runs[0][3].decode().splitlines() if line.strip()]
+        ok = sum(1 for o in objs if o.get("ok"))
+        print(f"matdiff grad -f DOC --format json: {len(problems)} problems, {len(objs)} "
+              f"derivatives, {ok} ok, exit {runs[0][2]}; whole process, median of {args.runs}")
+        print(f"  CPU  {cpu:6.2f} s  {len(problems) / cpu:7.0f} problems/s   "
+              f"(min {min(r[0] for r in runs):.2f}, max {max(r[0] for r in runs):.2f})")
+        print(f"  wall {wall:6.2f} s  {len(problems) / wall:7.0f} problems/s   "
+              f"(min {min(r[1] for r in runs):.2f}, max {max(r[1] for r in runs):.2f})")
+        if args.sympy_sample > 0:
+            compare_sympy(problems, args.sympy_sample, env, tmp)
     finally:
         shutil.rmtree(tmp)
-    ok = sum(1 for o in objs if o.get("ok"))
-    per_problem = dt / len(problems)
-    per_derivative = dt / max(ok, 1)
-    print(f"matdiff grad -f ({len(problems)} problems, {len(objs)} derivatives, {ok} ok): "
-          f"{dt:.2f} s end to end (median of {args.runs} runs)")
-    print(f"  {len(problems) / dt:8.0f} problems/s   {len(objs) / dt:8.0f} derivatives/s")
-    tried, done, seconds, printed, mine = sympy_sample(objs, problems, args.sympy_sample)
-    if done:
-        sympy_per = seconds / done
-        print(f"SymPy matrix diff: {done} of {tried} sampled derivatives done, "
-              f"{sympy_per * 1000:.1f} ms each (parsing excluded), "
-              f"{printed / done * 1000:.1f} ms with the result printed")
-        print(f"  ratio, SymPy diff and print / matdiff end to end (CLI: start-up, parsing, "
-              f"JSON with text, LaTeX and NumPy): {printed / done / per_derivative:.0f}x")
-        print(f"  ratio, SymPy diff alone / matdiff end to end: "
-              f"{sympy_per / per_derivative:.0f}x")
-        print(f"  ratio, SymPy's diff / matdiff's engine on the same derivatives "
-              f"({mine / done * 1000:.2f} ms each, in process): {seconds / mine:.0f}x")
-    else:
-        print("SymPy did none of the sampled derivatives")
-    _ = per_problem
 
+
+def compare_sympy(problems: list, sample: int, env: dict, tmp: str) -> None:
+    """matdiff and SymPy as whole processes on the same derivatives: those of the
+    sample that SymPy can do (a first SymPy run finds them)."""
+    items = sympy_problems(problems, sample)
+    _, repr_path = write_pair(items, tmp, "sample")
+    screen = whole_process([sys.executable, "-c", SYMPY_WORKER, repr_path], env, tmp)
+    done = [int(line.split("\t")[0]) for line in screen[3].decode().splitlines() if line.strip()]
+    if not done:
+        print("SymPy did none of the sampled derivatives")
+        return
+    doc_path, repr_path = write_pair([items[i] for i in done], tmp, "done")
+    sympy_argv = [sys.executable, "-c", SYMPY_WORKER, repr_path]
+    mine = [run_matdiff(doc_path, env, tmp) for _ in range(3)]
+    theirs = [whole_process(sympy_argv, env, tmp) for _ in range(3)]
+    m_cpu, s_cpu = median([r[0] for r in mine]), median([r[0] for r in theirs])
+    n = len(done)
+    print(f"SymPy's matrix diff can do {n} of the first {len(items)} problems that its matrix "
+          "expressions can state;")
+    print(f"on those {n}, whole processes, median of 3 runs each:")
+    print(f"  matdiff grad -f --format json (text, LaTeX, NumPy): CPU {m_cpu:6.2f} s  "
+          f"({m_cpu / n * 1000:.1f} ms a derivative)")
+    print(f"  python: import SymPy, build, diff, print:            CPU {s_cpu:6.2f} s  "
+          f"({s_cpu / n * 1000:.1f} ms a derivative)")
+    print(f"  ratio SymPy / matdiff, CPU end to end: {s_cpu / m_cpu:.0f}x")
 
 if __name__ == "__main__":
     main()

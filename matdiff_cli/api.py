@@ -14,12 +14,12 @@ input or a derivative that cannot be written, and returns a ``Result``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from typing import Sequence
 
 from .commands import Options
 from .errors import MatdiffError
 from .expr import Expr
+from .records import dataclass, replace
 
 
 @dataclass(frozen=True)

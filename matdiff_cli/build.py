@@ -10,7 +10,8 @@ from fractions import Fraction
 
 from .expr import (
     ONE, SCALAR, ZERO, Add, Broadcast, Div, Expr, Hadamard, Identity, Inverse, Kron,
-    Mul, Num, Ones, Trace, Transpose, Zeros, is_zero, product_shape, zeros_like,
+    Mul, Num, Ones, Trace, Transpose, Zeros, is_zero, postorder_missing, product_shape,
+    zeros_like,
 )
 
 
@@ -142,3 +143,29 @@ def inverse(e: Expr) -> Expr:
         return e.a
     return Inverse(e)
 
+
+# --------------------------------------------------------------------------- replacing
+
+def replace_node(e: Expr, old: Expr, new: Expr) -> Expr:
+    """e with the node old replaced by new wherever it occurs, rebuilt through the
+    constructors above so that the zeros a replacement makes drop (one pass over
+    the nodes above old; shared ones are rebuilt once)."""
+    memo: dict = {old: new}
+    for node in postorder_missing(e, memo):
+        kids = tuple(memo[c] for c in node.children)
+        memo[node] = node if kids == node.children else _rebuild(node, kids)
+    return memo[e]
+
+
+def _rebuild(node, kids):
+    if isinstance(node, Add):
+        return add(*kids)
+    if isinstance(node, Mul):
+        return mul(*kids)
+    if isinstance(node, Hadamard):
+        return had(*kids)
+    if isinstance(node, Transpose):
+        return transpose(kids[0])
+    if isinstance(node, Trace):
+        return trace(kids[0])
+    return node.rebuild(kids)

@@ -8,9 +8,6 @@ parents (a definition) is differentiated once and its differential is shared.
 """
 from __future__ import annotations
 
-from fractions import Fraction
-from typing import Callable
-
 from . import build as b
 from .dispatch import registrar
 from .errors import MatdiffError
@@ -19,8 +16,13 @@ from .expr import (
     Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num, Ones, Power, Softmax,
     Sum, Sym, Trace, Transpose, Vec, DiagM, DiagV, Zeros, is_zero, walk,
 )
+from .ops import ELEMENTWISE
 
-Rule = Callable[[Expr, tuple], Expr]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from typing import Callable
+
+Rule = "Callable[[Expr, tuple], Expr]"
 RULES: dict[type, Rule] = {}
 RULE_NAMES: dict[type, str] = {}
 _file = registrar(RULES)
@@ -363,33 +365,7 @@ def d_logsumexp(e, d):
 
 # ---------------------------------------------------------------- elementwise functions
 
-def _one_minus(u):
-    return b.sub(b.broadcast(Num(1), u.shape), u)
-
-
-# f'(u) in closed form, given the node f(u) itself (so shared values stay shared)
-DERIVATIVES: dict[str, Callable[[Func], Expr]] = {
-    "exp": lambda f: f,                                           # exp' = exp
-    "log": lambda f: EPow(f.arg, -1) if f.shape != SCALAR else Power(f.arg, -1),
-    "sin": lambda f: Func("cos", f.arg),
-    "cos": lambda f: b.neg(Func("sin", f.arg)),
-    "tanh": lambda f: _one_minus(_square(f)),                    # tanh' = 1 - tanh^2
-    "sigmoid": lambda f: b.had(f, _one_minus(f)),                 # σ' = σ ⊙ (1 - σ)
-    "relu": lambda f: Func("step", f.arg),                        # relu' = step
-    "softplus": lambda f: Func("sigmoid", f.arg),                 # softplus' = σ
-    "sqrt": lambda f: b.scale(Fraction(1, 2), _reciprocal(f)),    # sqrt' = 1 / (2 sqrt)
-    "abs": lambda f: Func("sign", f.arg),                         # abs' = sign
-    "step": lambda f: b.zero(f.shape),
-    "sign": lambda f: b.zero(f.shape),
-}
-
-
-def _square(f):
-    return Power(f, 2) if f.shape == SCALAR else EPow(f, 2)
-
-
-def _reciprocal(f):
-    return Power(f, -1) if f.shape == SCALAR else EPow(f, -1)
+# f'(u) of each built-in f is declared with f (ops/elementwise.py)
 
 
 @rule(Func, name="chain rule (elementwise)")
@@ -398,7 +374,7 @@ def d_func(e, d):
     if len(e.args) == 3:
         deriv = user_derivative(e)
     else:
-        deriv = DERIVATIVES[e.name](e)
+        deriv = ELEMENTWISE[e.name].derivative(e)
     return b.had(deriv, d[0])
 
 

@@ -5,19 +5,19 @@ Every command reads one input document (EXPR, ``-`` for standard input, or
 with ``COMMANDS[name]``, writes each report as soon as it is ready, and exits
 with the worst status.  Bad input never shows a traceback.
 
-Only click and the standard library are imported at start-up; the parser, the
-engine, SymPy, NumPy and Rich are imported when a command needs them.
+Start-up is kept short (README "Performance"): a command line made only of a
+command, an EXPR or -f FILE and the plain options is read by :func:`fast_args`
+without click; anything else (help, --version's neighbours, --let, errors of
+usage, ...) goes to the click group, which is built on first use.  The parser,
+the engine, SymPy, NumPy and Rich are imported when a command needs them.
 """
 from __future__ import annotations
 
 import os
 import sys
 
-import click
-
 from . import __version__
 from .errors import MatdiffError, worst
-from .report import FORMATS
 
 FORMAT_HELP = "Output format [default: pretty on a terminal, text otherwise]."
 
@@ -44,6 +44,10 @@ def _split_wrt(ctx, param, values):
 
 
 def _parse_lets(ctx, param, values):
+    if not values:
+        return ()
+    import click
+
     from .numeric import read_let_value  # finite numbers, a vector or a matrix (numeric.py)
 
     lets = []
@@ -65,6 +69,8 @@ def _parse_lets(ctx, param, values):
 
 def _option(name: str) -> click.Option:
     """A fresh click Option for one of the command-line options."""
+    import click
+
     if name == "wrt":
         return click.Option(
             ["--wrt", "wrt"], multiple=True, metavar="VAR", callback=_split_wrt,
@@ -111,6 +117,10 @@ def _option(name: str) -> click.Option:
 
 
 def _input_params() -> list[click.Parameter]:
+    import click
+
+    from .report import FORMATS
+
     return [
         click.Argument(["expr"], required=False, metavar="EXPR"),
         click.Option(
@@ -157,6 +167,8 @@ COMMAND_TABLE: dict[str, tuple[str, tuple[str, ...], str]] = {
 
 
 def _make_command(name: str, summary: str, options: tuple[str, ...], example: str):
+    import click
+
     def callback(**kwargs):
         try:
             return run(name, **kwargs)
@@ -178,36 +190,41 @@ def _make_command(name: str, summary: str, options: tuple[str, ...], example: st
 # The group: usage errors are reported like every other error
 
 
-class MatdiffGroup(click.Group):
-    def list_commands(self, ctx):
-        return list(COMMAND_TABLE)  # the SPEC's order, not alphabetical
+def _group_class():
+    import click
 
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
-        """Run, and exit with the status (usage errors: 2, in json format too)."""
-        args = list(sys.argv[1:] if args is None else args)
-        try:
-            status = super().main(
-                args, prog_name or "matdiff", complete_var, standalone_mode=False, **extra
-            )
-        except click.ClickException as e:
-            hint = _usage_hint(e, args)
-            if _wants_json(args):
-                _write_json_error("usage", e.format_message(), _command_of(args), hint)
-            else:
-                e.show()
-                if hint:
-                    click.echo(f"hint: {hint}", err=True)
-            status = e.exit_code
-        except (click.exceptions.Abort, Interrupted):
-            # Ctrl-C: one line saying so (a JSON object in json format), status 130
-            if _wants_json(args):
-                _write_json_error("interrupted", "interrupted (Ctrl-C)", _command_of(args))
-            else:
-                _diagnose("interrupted")
-            status = EXIT_INTERRUPTED
-        if not standalone_mode:
-            return status
-        sys.exit(status if isinstance(status, int) else 0)
+    class MatdiffGroup(click.Group):
+        def list_commands(self, ctx):
+            return list(COMMAND_TABLE)  # the SPEC's order, not alphabetical
+
+        def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+            """Run, and exit with the status (usage errors: 2, in json format too)."""
+            args = list(sys.argv[1:] if args is None else args)
+            try:
+                status = super().main(
+                    args, prog_name or "matdiff", complete_var, standalone_mode=False, **extra
+                )
+            except click.ClickException as e:
+                hint = _usage_hint(e, args)
+                if _wants_json(args):
+                    _write_json_error("usage", e.format_message(), _command_of(args), hint)
+                else:
+                    e.show()
+                    if hint:
+                        click.echo(f"hint: {hint}", err=True)
+                status = e.exit_code
+            except (click.exceptions.Abort, Interrupted):
+                # Ctrl-C: one line saying so (a JSON object in json format), status 130
+                if _wants_json(args):
+                    _write_json_error("interrupted", "interrupted (Ctrl-C)", _command_of(args))
+                else:
+                    _diagnose("interrupted")
+                status = EXIT_INTERRUPTED
+            if not standalone_mode:
+                return status
+            sys.exit(status if isinstance(status, int) else 0)
+
+    return MatdiffGroup
 
 
 def _wants_json(args: list[str]) -> bool:
@@ -221,6 +238,8 @@ def _wants_json(args: list[str]) -> bool:
 
 def _usage_hint(e: click.ClickException, args: list[str]) -> str | None:
     """An unknown option that looks like an expression: say how to pass it."""
+    import click
+
     name = getattr(e, "option_name", None)
     if not isinstance(e, click.NoSuchOption) or not name or name.startswith("--"):
         return None
@@ -243,23 +262,156 @@ def _write_json_error(kind: str, message: str, command: str | None, hint=None) -
     out.flush()
 
 
-@click.group(
-    cls=MatdiffGroup,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    epilog=EPILOG,
-)
-@click.version_option(__version__, "-V", "--version", prog_name="matdiff")
-def cli():
-    """matdiff: matrix calculus in differential form.
+def _build_cli():
+    """The click group of every command (``matdiff --help``, usage errors, ...)."""
+    import click
 
-    Differentiate expressions such as tr(X^T A X B) or ||A x - b||^2 with
-    respect to vectors and matrices, with shapes declared or inferred.
-    """
+    @click.group(
+        cls=_group_class(),
+        context_settings={"help_option_names": ["-h", "--help"]},
+        epilog=EPILOG,
+    )
+    @click.version_option(__version__, "-V", "--version", prog_name="matdiff")
+    def cli():
+        """matdiff: matrix calculus in differential form.
+
+        Differentiate expressions such as tr(X^T A X B) or ||A x - b||^2 with
+        respect to vectors and matrices, with shapes declared or inferred.
+        """
+
+    for name, entry in COMMAND_TABLE.items():
+        cli.add_command(_make_command(name, *entry))
+    return cli
 
 
-for _name, _entry in COMMAND_TABLE.items():
-    cli.add_command(_make_command(_name, *_entry))
-del _name, _entry
+def __getattr__(name: str):
+    """``cli`` (the click group) is built when it is first asked for."""
+    if name == "cli":
+        globals()["cli"] = value = _build_cli()
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# ---------------------------------------------------------------------------
+# The fast front end: the plain command lines, read without click
+#
+# A command line of a command, an EXPR (or -f FILE) and options from the table
+# below is read here to the very arguments click would pass to run(); any other
+# (help, --version with others, --let, --seed, an unknown or repeated option, a
+# missing value, an EXPR starting with -, ...) returns None and goes to click,
+# which says what is wrong exactly as before.  tests/test_cli.py compares the
+# two readings on many command lines.
+
+# option spelling -> (parameter, option of COMMAND_TABLE or None, choices or None)
+_VALUE_OPTIONS = {
+    "-f": ("file", None, None), "--file": ("file", None, None),
+    "-d": ("declare", None, None), "--declare": ("declare", None, None),
+    "--format": ("fmt", None, "formats"),
+    "--wrt": ("wrt", "wrt", None),
+    "--expect": ("expect", "expect", None),
+    "--layout": ("layout", "layout", ("numerator", "denominator")),
+    "--lang": ("lang", "lang", ("numpy", "torch", "jax")),
+}
+_FLAGS = {"--steps": "steps", "--check": "check", "--vec": "vec"}
+_DEFAULTS = {"wrt": (), "steps": False, "check": False, "expect": None, "lets": (),
+             "seed": None, "layout": "numerator", "vec": False, "lang": "numpy"}
+_MULTIPLE = ("declare", "wrt")
+
+
+def fast_args(args: list[str]):
+    """``(command, keyword arguments of run)`` for a plain command line, else None."""
+    if not args or args[0] not in COMMAND_TABLE or "_MATDIFF_COMPLETE" in os.environ:
+        return None
+    name = args[0]
+    allowed = COMMAND_TABLE[name][1]
+    values: dict = {"expr": None, "file": None, "declare": [], "fmt": None, "wrt": []}
+    given = set()
+    positional = []
+    i, n = 1, len(args)
+    while i < n:
+        arg = args[i]
+        i += 1
+        if arg == "--":
+            positional.extend(args[i:])
+            break
+        if arg[:1] != "-" or arg == "-":
+            positional.append(arg)
+            continue
+        option, eq, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
+        if option in _FLAGS:
+            param = _FLAGS[option]
+            if eq or param not in allowed or param in given:
+                return None
+            values[param] = True
+        elif option in _VALUE_OPTIONS:
+            param, needs, choices = _VALUE_OPTIONS[option]
+            if needs is not None and needs not in allowed:
+                return None
+            if not eq:
+                if i >= n:
+                    return None
+                value = args[i]
+                i += 1
+                if value[:1] == "-" and value != "-":  # click would take it; be sure
+                    return None
+            if choices == "formats":
+                from .report import FORMATS
+
+                choices = FORMATS
+            if choices is not None and value not in choices:
+                return None
+            if param in _MULTIPLE:
+                values[param].append(value)
+            elif param in given:
+                return None
+            else:
+                values[param] = value
+        else:
+            return None
+        given.add(_FLAGS.get(option) or _VALUE_OPTIONS[option][0])
+    if len(positional) > 1:
+        return None
+    if positional:
+        values["expr"] = positional[0]
+    if (values["expr"] is None) == (values["file"] is None):  # both or neither: a usage error
+        return None
+    kwargs = {"expr": values["expr"], "file": values["file"],
+              "declare": tuple(values["declare"]), "fmt": values["fmt"]}
+    for option in allowed:
+        kwargs[option if option != "let" else "lets"] = _DEFAULTS[option if option != "let" else "lets"]
+    for param in ("wrt", "steps", "check", "expect", "layout", "vec", "lang"):
+        if param in given:
+            kwargs[param] = values[param]
+    if "wrt" in allowed:
+        kwargs["wrt"] = _split_wrt(None, None, values["wrt"])
+    return name, kwargs
+
+
+def _run_fast(name: str, kwargs: dict, args: list[str]) -> int:
+    """run() as the click group runs it: Ctrl-C is status 130, said once."""
+    try:
+        return run(name, **kwargs)
+    except KeyboardInterrupt:
+        if _wants_json(args):
+            _write_json_error("interrupted", "interrupted (Ctrl-C)", _command_of(args))
+        else:
+            _diagnose("interrupted")
+        return EXIT_INTERRUPTED
+
+
+def _version() -> int:
+    """``matdiff --version``, written as click's version option writes it."""
+    import errno
+
+    try:
+        sys.stdout.write(f"matdiff, version {__version__}\n")
+        sys.stdout.flush()
+    except OSError as e:
+        if e.errno != errno.EPIPE:
+            raise
+        _silence_stdout()  # click's status for a closed pipe here: 1
+        return 1
+    return 0
 
 
 # ---------------------------------------------------------------------------
@@ -269,8 +421,7 @@ del _name, _entry
 def run(name: str, expr, file, declare, fmt, **opts) -> int:
     """Read the input, solve each problem, write each report; return the status."""
     from .commands import COMMANDS, Options
-    from .errors import MatdiffError
-    from .report import ErrorReport, Output
+    from .report import FORMATS, Output
 
     stdout = GuardedStream(sys.stdout, "standard output")
     if fmt is None:
@@ -317,13 +468,17 @@ def _write_all(name, expr, file, declare, options, write, out, command) -> int:
 def refuse_idle_options(name: str, opts: dict) -> None:
     """No option is accepted and then ignored: one that would do nothing with
     the others given is a usage error (exit 2) that says what it needs."""
+    if not opts.get("lets") and opts.get("seed") is None:
+        return
+    from click import UsageError  # only reached with --let or --seed (click read them)
+
     verifies = opts.get("check") or opts.get("expect") or name == "check"
     if opts.get("lets") and name in ("grad", "diff", "jac", "hess") and not opts.get("check"):
-        raise click.UsageError(
+        raise UsageError(
             f"--let gives the data of --check; `matdiff {name}` without --check uses no data "
             "(add --check, or use `matdiff eval` for values)")
     if opts.get("seed") is not None and not verifies:
-        raise click.UsageError(
+        raise UsageError(
             "--seed makes the random points of --check and --expect reproducible; "
             "give it with one of them")
 
@@ -335,6 +490,7 @@ def reports(name, expr, file, declare, options, command):
     try:
         text = read_input(expr, file)
         items = read_items(text, declare)
+        refuse_unused_lets(options, items)
     except MatdiffError as e:  # the input as a whole: unreadable, no problem, bad -d
         yield ErrorReport(e, name, input=e.statement or _short(expr))
         return
@@ -345,9 +501,9 @@ def reports(name, expr, file, declare, options, command):
             name, input=_short(expr),
         )
         return
-    except click.ClickException:
-        raise
     except Exception as exc:  # a bug while reading: report it, never a traceback
+        if _is_click_exception(exc):  # a usage error: the group reports it
+            raise
         yield _internal(exc, name, _short(expr), None)
         return
 
@@ -369,6 +525,28 @@ def reports(name, expr, file, declare, options, command):
         if not results:
             results = [ErrorReport(nothing_to_do(name, item, options), name, input=item.source)]
         yield from results
+
+
+def _is_click_exception(exc: BaseException) -> bool:
+    click = sys.modules.get("click")  # no click exception without click
+    return click is not None and isinstance(exc, click.ClickException)
+
+
+def refuse_unused_lets(options, items) -> None:
+    """--let binds a variable of the input: a name that no problem uses (a typo,
+    or data meant for another input) is a usage error, never silently ignored."""
+    problems = [i for i in items if not isinstance(i, BaseException)]
+    if not problems:  # every problem failed: its own error says more
+        return
+    used = set().union(*(p.symbols for p in problems))
+    unused = [name for name, _ in getattr(options, "lets", ()) if name not in used]
+    if unused:
+        names = ", ".join(unused)
+        known = ", ".join(dict.fromkeys(n for p in problems for n in p.symbols))
+        raise MatdiffError(
+            "usage", f"--let {names}: no problem of the input uses "
+                     f"{'it' if len(unused) == 1 else 'them'}",
+            hint=f"the variables are {known}" if known else "the input has no variable")
 
 
 def nothing_to_do(name: str, problem, options) -> MatdiffError:
@@ -436,6 +614,8 @@ def input_error(message: str, hint: str, line=None, column=None, statement=None)
 
 def read_input(expr: str | None, file: str | None) -> str:
     """The input document as text: EXPR, standard input (-) or FILE."""
+    if (expr is None) == (file is None):
+        import click
     if expr is not None and file is not None:
         raise click.UsageError("give either EXPR or -f FILE, not both")
     if expr is None and file is None:
@@ -647,7 +827,34 @@ def _silence_stdout() -> None:
 
 
 def main(argv=None) -> None:
-    """The console script ``matdiff``."""
+    """The console script ``matdiff``.
+
+    Run as a program (``argv`` None), it ends without the interpreter's
+    teardown once its output is flushed: freeing every expression node one by
+    one is some 5% of a large document's time, and nothing of matdiff's runs at
+    exit (no atexit handler, no finaliser, no thread).
+    """
+    try:
+        _main(argv)
+    except SystemExit as e:
+        if argv is None and type(e.code) is int:
+            _exit_now(e.code)
+        raise
+
+
+def _exit_now(status: int) -> None:
+    """os._exit(status) after flushing the standard streams; returns (and lets
+    the interpreter exit as usual) when a flush fails."""
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except BaseException:
+        return
+    os._exit(status)
+
+
+def _main(argv) -> None:
     import gc
 
     # expression nodes are interned and live as long as the process: the cyclic
@@ -656,8 +863,16 @@ def main(argv=None) -> None:
     if not _prepare_streams():
         _diagnose(OutputFault("standard output").describe())
         sys.exit(EXIT_OUTPUT)
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        cli.main(argv, prog_name="matdiff")
+        if args in (["--version"], ["-V"]):  # click's version option, without click
+            sys.exit(_version())
+        fast = fast_args(args)
+        if fast is not None:
+            status = _run_fast(*fast, args)
+            sys.exit(status if isinstance(status, int) else 0)
+        group = globals().get("cli") or __getattr__("cli")
+        group.main(args, prog_name="matdiff")
     except OutputFault as fault:
         _silence_stdout()
         if fault.broken_pipe:

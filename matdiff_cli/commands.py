@@ -11,10 +11,12 @@ stays light.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
-
+from .records import dataclass
 from .report import Report, ShapeReport
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from typing import Callable
 
 
 
@@ -46,7 +48,7 @@ class Options:
         return {name: json.loads(text) for name, text in self.lets}
 
 
-Command = Callable[[object, Options], "Report | list[Report]"]
+Command = "Callable[[object, Options], Report | list[Report]]"
 
 
 def shape_command(problem, options: Options) -> Report:

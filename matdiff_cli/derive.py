@@ -7,11 +7,10 @@ expression last, so that the output can be read back.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from .errors import MatdiffError
 from .expr import SCALAR, Diff, Expr, Sym, Transpose, walk
 from .names import Names, renamed
+from .records import dataclass, field
 from .report import (
     CANNOT, FAILED, OK, Report, compact_shape, inferred_line, inferred_symbols, shape_json,
 )
@@ -34,6 +33,14 @@ class Derivation:
     steps_complete: bool = True
     layout: str = "numerator"     # of a Jacobian matrix: numerator (rows are outputs)
 
+    def again(self, problem) -> "Derivation":
+        """The same command for the same variable, in a variant of the problem (other
+        declarations): what a check asks for without importing this module."""
+        from .commands import Options
+
+        return derive(problem, problem.symbols[self.var.name], self.command,
+                      Options(layout=self.layout))
+
 
 def _vector_like(shape) -> bool:
     return shape[0] == 1 or shape[1] == 1
@@ -52,7 +59,7 @@ def resolve_wrt(problem, names) -> list:
     for name in names:
         sym = symbols.get(name)
         if sym is None:
-            if name in getattr(problem, "definitions", {}):
+            if name in problem.definitions:
                 hint = (f"{name} is a definition; differentiate with respect to a variable "
                         f"it is made of")
             else:
@@ -178,7 +185,7 @@ def shared_names(exprs, taken: dict, naming=None) -> dict:
 def definitions_by_node(problem) -> dict:
     """Each definition's canonical body -> its name, so results print in its terms."""
     out = {}
-    for name, body in getattr(problem, "definitions", {}).items():
+    for name, body in problem.definitions.items():
         out.setdefault(present(simplify(body)), name)
         out.setdefault(body, name)
     return out
@@ -308,7 +315,7 @@ class DerivativeReport(Report):
         from .expr import Func
 
         out: dict = {}
-        if not getattr(self.der.problem, "functions", True):
+        if not self.der.problem.functions:
             return out  # no user function in this problem: nothing to walk for
         for e in [self.shown_df] + self._exprs():
             for node in walk(e):
@@ -448,7 +455,7 @@ class DerivativeReport(Report):
             lines += inferred_line(der.problem)
             # the user functions, so that f(u) and f'(u) in the result read back
             lines += [f"{n}({p}) := {b}" for n, (p, b) in
-                      (getattr(der.problem, "functions", None) or {}).items()]
+                      der.problem.functions.items()]
         if der.operator:  # the direction dX, so that the operator reads back
             from .report import shape_decl
 
@@ -628,7 +635,7 @@ def check_command(problem, options):
     """matdiff check: the gradient and the Hessian of a scalar (the Jacobian operator
     of anything else), each verified by finite differences; --expect is a claimed
     first derivative, compared with the gradient (or the Jacobian) only."""
-    from dataclasses import replace
+    from .records import replace
 
     opts = replace(options, check=True)
     names = ("grad", "hess") if problem.expr.shape == SCALAR else ("jac",)

@@ -14,16 +14,19 @@ within a problem it is one node however often it is used.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
-from typing import Optional, Sequence, Union
 
 from .errors import MatdiffError
 from .expr import PROPERTIES, Expr, Sym
 from .parser import Node, NumberError, Source, parse_statement, read_number, split_statements
+from .records import dataclass, field, replace
 from .shapes import (
     RESERVED, SCALAR, DefInfo, Elaborator, FuncInfo, Scope, SymInfo, dim_product,
     reserved_message,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from typing import Optional, Sequence, Union
 
 __all__ = ["Problem", "read_document", "parse", "parse_expr"]
 
@@ -40,6 +43,30 @@ class Problem:
     functions: dict                 # name -> (param, body text), the user functions used
     inferred: frozenset             # names of the symbols whose shapes were inferred
     _scope: Optional[Scope] = field(default=None, repr=False, compare=False)
+    symmetric: tuple = ()           # matrices a variant takes as symmetric (assuming_symmetric)
+
+    @classmethod
+    def of(cls, expr: Expr) -> "Problem":
+        """A problem made of an expression alone, without a document: its symbols,
+        the user functions it calls, no definitions; ``parse`` reads in a fresh scope."""
+        from .expr import Func, symbols, walk
+        from .render.text import to_text
+
+        functions = {}
+        for node in walk(expr):
+            if isinstance(node, Func) and len(node.args) == 3 and not node.name.endswith("'"):
+                functions.setdefault(node.name, node.args[2])
+        return cls(to_text(expr), 1, expr, {s.name: s for s in symbols(expr)}, {}, functions,
+                   frozenset())
+
+    def assuming_symmetric(self, matrices) -> "Problem":
+        """The same problem with these square matrices declared symmetric too (what a
+        check tries: "they agree when A is symmetric"); what it parses is read so."""
+        matrices = tuple(matrices)
+        return replace(self, expr=_symmetrize(self.expr, matrices), definitions={},
+                       symbols={n: (_symmetric(s) if s in matrices else s)
+                                for n, s in self.symbols.items()},
+                       symmetric=self.symmetric + matrices)
 
     def parse(self, text: str, directions: Sequence[str] = (), shape=None,
               known_only: bool = False) -> Expr:
@@ -84,10 +111,23 @@ class Problem:
         if shape is not None:
             el.u.unify_shapes(root.shape, shape)  # all or nothing: a misfit is reported later
         expr, _ = el.finish(root)
-        return expr
+        return _symmetrize(expr, self.symmetric)
 
 
-Item = Union[Problem, MatdiffError]
+def _symmetric(s: Sym) -> Sym:
+    return Sym(s.name, s.shape, s.props | {"symmetric"})
+
+
+def _symmetrize(e: Expr, matrices) -> Expr:
+    """e with each of these matrices replaced by itself declared symmetric."""
+    from .build import replace_node
+
+    for s in matrices:
+        e = replace_node(e, s, _symmetric(s))
+    return e
+
+
+Item = "Union[Problem, MatdiffError]"
 
 
 class Document:
@@ -348,8 +388,7 @@ _BODY_KINDS = {"num", "name", "neg", "add", "chain", "post", "apply"}
 def _check_body(body: Node, fname: str, param: str, src: Source, span) -> None:
     """A user function's body: only its parameter, numbers, arithmetic and
     elementwise functions (it is a scalar function, applied entrywise)."""
-    from .expr import ELEMENTWISE
-    from .usersym import SIGMOID_NAMES
+    from .ops import ALIASES, ELEMENTWISE
 
     stack = [body]
     while stack:
@@ -359,8 +398,8 @@ def _check_body(body: Node, fname: str, param: str, src: Source, span) -> None:
             bad = "a norm" if k.kind == "norm" else "this"
         elif k.kind == "name" and k.val != param:
             bad = f"'{k.val}'"
-        elif k.kind == "apply" and (k.val not in ELEMENTWISE + (param,) + SIGMOID_NAMES
-                                    or len(k.kids) != 1):
+        elif k.kind == "apply" and (k.val not in ELEMENTWISE and k.val != param
+                                    and k.val not in ALIASES or len(k.kids) != 1):
             bad = f"'{k.val}(...)'"
         elif k.kind == "post" and k.val[0] not in ("pow", "epow"):
             bad = "a transpose" if k.val[0] == "T" else "an inverse"

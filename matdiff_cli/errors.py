@@ -17,7 +17,9 @@ failed check).  :func:`worst` is that rule.
 """
 from __future__ import annotations
 
-from typing import Iterable, Optional
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from typing import Iterable, Optional
 
 EXIT_OK = 0
 EXIT_FAILED = 1

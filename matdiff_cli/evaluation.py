@@ -210,7 +210,7 @@ def _declared_unused(problem, bindings: dict, needed) -> list:
     they fix dimensions (``X: n x m; ones(n, m)`` with X's value)."""
     from .expr import Sym
 
-    scope = getattr(problem, "_scope", None)
+    scope = problem._scope
     if scope is None:
         return []
     used = {s.name for s in needed}

@@ -17,18 +17,16 @@ bug in matdiff (user input is checked with spans before nodes are built).
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Iterator, Union
 
-Dim = Union[int, str]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from typing import Iterator, Union
+
+Dim = "Union[int, str]"
 Shape = tuple  # (Dim, Dim)
 SCALAR: Shape = (1, 1)
 
 PROPERTIES = ("symmetric", "spd", "diagonal", "orthogonal")
-
-# Elementwise scalar functions of the language, plus the two that only appear
-# as derivatives (step = relu', sign = abs').
-ELEMENTWISE = ("exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "softplus",
-               "sqrt", "abs", "step", "sign")
 
 
 class ShapeMismatch(ValueError):
@@ -36,6 +34,10 @@ class ShapeMismatch(ValueError):
 
 
 _interned: dict = {}
+
+#: how a node writes itself in a repr: ``render/text.py`` files its ``to_text``
+#: here as it loads (this, the lowest layer, imports no renderer)
+REPR_TEXT: list = []
 
 
 class Expr:
@@ -80,10 +82,9 @@ class Expr:
         return sum(1 for _ in walk(self))
 
     def __repr__(self):
-        from .render.text import to_text
         try:
-            return f"<{type(self).__name__} {to_text(self)}>"
-        except Exception:  # repr must never fail
+            return f"<{type(self).__name__} {REPR_TEXT[0](self)}>"
+        except Exception:  # repr must never fail (nor print before render.text is loaded)
             return f"<{type(self).__name__} {self.args!r}>"
 
 
@@ -561,6 +562,23 @@ def preorder(root: Expr) -> Iterator[Expr]:
         stack.extend(reversed(node.children))
 
 
+def postorder_missing(root: Expr, done) -> list:
+    """The nodes of root not in ``done``, children first, each once (iterative);
+    the walk does not enter a node in ``done``."""
+    out, stack, seen = [], [(root, False)], set()
+    while stack:
+        node, ready = stack.pop()
+        if node in done or (not ready and node in seen):
+            continue
+        if ready:
+            out.append(node)
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        stack.extend((c, False) for c in node.children if c not in done)
+    return out
+
+
 def symbols(e: Expr) -> list:
     """The Sym leaves of e, in order of first appearance (left to right)."""
     out, seen = [], set()
@@ -569,3 +587,15 @@ def symbols(e: Expr) -> list:
             seen.add(node.name)
             out.append(node)
     return out
+
+
+def node_types() -> tuple:
+    """Every concrete node type (a class that states its own shape), in order of
+    definition: the completeness test walks these."""
+    out, stack = [], list(reversed(Expr.__subclasses__()))
+    while stack:
+        cls = stack.pop()
+        if "_shape" in vars(cls):
+            out.append(cls)
+        stack.extend(reversed(cls.__subclasses__()))
+    return tuple(out)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from fractions import Fraction
-from typing import Callable
 
 from . import build as b
 from .calculus import depends_on, differential
@@ -27,6 +26,10 @@ from .expr import (
 )
 from .simplify import contains_diff, simplify
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from typing import Callable
+
 
 def unsupported(message: str) -> MatdiffError:
     return MatdiffError("unsupported", message)
@@ -34,7 +37,7 @@ def unsupported(message: str) -> MatdiffError:
 
 # ---------------------------------------------------------------- gradient (adjoint pass)
 
-Adjoint = Callable[[Expr, Expr, dict], list]
+Adjoint = "Callable[[Expr, Expr, dict], list]"
 ADJOINTS: dict[type, Adjoint] = {}
 adjoint = registrar(ADJOINTS)
 
@@ -188,7 +191,7 @@ def _describe(node: Expr) -> str:
 
 # ---------------------------------------------------------------- Jacobian (vec form)
 
-Forward = Callable[[Expr, list, dict], Expr]
+Forward = "Callable[[Expr, list, dict], Expr]"
 VEC_RULES: dict[type, Forward] = {}
 vec_rule = registrar(VEC_RULES)
 

@@ -50,10 +50,8 @@ def _identifier(name: str) -> str:
 def problem_names(problem) -> set:
     """Every name the user gave in a problem: variables, definitions, functions,
     dimensions."""
-    out = set(getattr(problem, "symbols", {}))
-    out |= set(getattr(problem, "definitions", {}) or {})
-    out |= set(getattr(problem, "functions", {}) or {})
-    for s in getattr(problem, "symbols", {}).values():
+    out = set(problem.symbols) | set(problem.definitions) | set(problem.functions)
+    for s in problem.symbols.values():
         out |= dimension_names(s.shape)
     return out
 
@@ -99,7 +97,7 @@ class Names:
         with n variables has n outputs, and building it each time cost n^2."""
         last, base = _LAST
         if last is not problem:
-            base = cls(problem_names(problem), getattr(problem, "symbols", {}).values())
+            base = cls(problem_names(problem), problem.symbols.values())
             _LAST[:] = [problem, base]
         return base._copy()
 

@@ -38,6 +38,7 @@ from .expr import (
     Func, Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num,
     Ones, Power, Softmax, Sum, Sym, Trace, Transpose, Vec, Zeros, symbols, walk,
 )
+from .ops import ELEMENTWISE
 
 SIZES = (2, 3, 4, 5, 6)
 
@@ -329,21 +330,11 @@ def _logsumexp(node: LogSumExp, args, ev):
     return m + np.log(np.sum(np.exp(args[0] - m)))
 
 
-ELEMENTWISE = {
-    "exp": np.exp, "log": np.log, "sin": np.sin, "cos": np.cos, "tanh": np.tanh,
-    "sqrt": np.sqrt, "abs": np.abs, "sign": np.sign,
-    "sigmoid": lambda u: 1 / (1 + np.exp(-u)),
-    "relu": lambda u: np.maximum(u, 0),
-    "step": lambda u: np.heaviside(u, 0.0),
-    "softplus": lambda u: np.logaddexp(0, u),
-}
-
-
 @value.register
 def _func(node: Func, args, ev):
     if len(node.args) > 2:
         return user_function(node.args[2])(args[0])
-    return ELEMENTWISE[node.name](args[0])
+    return ELEMENTWISE[node.name].value(np, args[0])
 
 
 def user_function(spec):
@@ -429,6 +420,12 @@ def draw_sizes(dims, rng) -> dict:
     return {d: int(k) for d, k in zip(dims, picks)}
 
 
+def _domain(node: Func) -> str | None:
+    """Where a built-in elementwise function is defined ("positive"), None: everywhere."""
+    f = ELEMENTWISE.get(node.name)
+    return f.domain if f is not None else None
+
+
 def _direct(e: Expr) -> str | None:
     """The variable e is, up to transposition (X or X^T), else None."""
     while isinstance(e, Transpose):
@@ -459,7 +456,7 @@ def _marks(node: Expr):
         for s in symbols(node.a):
             yield s.name, "invertible"
     fractional = isinstance(node, (Power, EPow)) and node.p.denominator != 1
-    if fractional or (isinstance(node, Func) and node.name in ("log", "sqrt")):
+    if fractional or (isinstance(node, Func) and _domain(node) == "positive"):
         direct = _direct(node.args[1] if isinstance(node, Func) else node.base)
         if direct is not None:
             yield direct, "positive"
@@ -821,8 +818,7 @@ def _declared(sym: Sym) -> str:
 
 _WHY = {"Inverse": "the matrix is singular", "Power": "the base is singular or zero",
         "LogDet": "the determinant is not positive", "Div": "it divides by zero",
-        "EDiv": "it divides by zero", "EPow": "a base is zero or negative",
-        "log": "an argument is not positive", "sqrt": "an argument is negative"}
+        "EDiv": "it divides by zero", "EPow": "a base is zero or negative"}
 
 
 def undefined_at(roots, values: dict, sizes: dict | None = None):
@@ -833,9 +829,12 @@ def undefined_at(roots, values: dict, sizes: dict | None = None):
         if np.all(np.isfinite(v)):
             continue
         if all(np.all(np.isfinite(memo[c])) for c in node.children):
-            key = node.name if isinstance(node, Func) else type(node).__name__
-            if key in _WHY:
-                return node, _WHY[key]
+            if isinstance(node, Func):
+                why = ELEMENTWISE[node.name].undefined if node.name in ELEMENTWISE else None
+            else:
+                why = _WHY.get(type(node).__name__)
+            if why:
+                return node, why
             if isinstance(node, Num):
                 return node, "the number is beyond the largest double, about 1.8e308"
             if not np.any(np.isnan(v)):

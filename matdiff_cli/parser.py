@@ -26,9 +26,12 @@ import os
 import re
 import sys
 from fractions import Fraction
-from typing import Optional
 
 from .errors import MatdiffError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from typing import Optional
 
 #: The deepest nesting the parser accepts (a level per operator, call or
 #: parenthesis).  Real expressions stay far below; the rest of matdiff walks

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Callable, Iterator
 
 from .errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_UNSUPPORTED
 from .expr import SCALAR, EPow, Expr, Func, Num, Power, Sym
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from typing import Callable, Iterator
 
 # Exit statuses (SPEC §3); errors.worst decides: the highest wins.
 OK, FAILED, BAD_INPUT, CANNOT = EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_UNSUPPORTED
@@ -212,7 +215,7 @@ def compact_shape(shape) -> str:
 
 def inferred_symbols(problem) -> list:
     """The problem's symbols whose shapes were inferred, not declared."""
-    names = getattr(problem, "inferred", frozenset())
+    names = problem.inferred
     return [s for s in problem.symbols.values() if s.name in names]
 
 
@@ -236,7 +239,7 @@ def shape_decl(shape) -> str:
 
 def definition_names(problem) -> dict:
     """``{node: name}`` for every definition the problem can refer to."""
-    return {e: name for name, e in getattr(problem, "definitions", {}).items()}
+    return {e: name for name, e in problem.definitions.items()}
 
 
 class TreeNode:

@@ -24,14 +24,18 @@ deep as the parser allows, and ``build`` is iterative.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from fractions import Fraction
-from typing import Optional
 
 from . import expr as E
 from .errors import MatdiffError
-from .expr import ELEMENTWISE, _dim_mul
+from .expr import _dim_mul
+from .ops import ALIASES, BUILTINS, ELEMENTWISE, RESERVED, STRUCTURE, arity
 from .parser import MAX_DEPTH, Node, Source
+from .records import dataclass
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from typing import Optional
 
 SCALAR = (1, 1)
 
@@ -526,22 +530,6 @@ def decl_text(shape) -> str:
 GREEK_NAMES = frozenset("""alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta
 iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon phi varphi chi psi omega""".split())
 
-#: Built-in functions: name -> what it is (for messages)
-BUILTINS = {
-    "tr": "the trace function", "det": "the determinant function", "logdet": "the log-determinant",
-    "sum": "the sum of entries", "diag": "the diag function", "vec": "the vec function",
-    "kron": "the Kronecker product", "inv": "the inverse", "norm": "the Frobenius norm",
-    "norm2": "the Euclidean norm", "softmax": "the softmax function",
-    "logsumexp": "the logsumexp function", "eye": "the identity matrix",
-    "ones": "the matrix of ones", "zeros": "the zero matrix",
-    "commutation": "the commutation matrix",
-}
-BUILTINS.update({f: "an elementwise function" for f in ELEMENTWISE})
-RESERVED = {**BUILTINS, "I": "the identity matrix", "T": "the transpose, as in x^T"}
-
-#: ``σ(...)`` is sigmoid (as matdiff prints it) unless σ is a variable
-SIGMOID_NAMES = ("σ", "sigma")
-
 #: functions of the specification that matdiff does not have yet
 _SPECTRAL = "spectral functions (eigenvalues, singular values) are not in matdiff yet"
 NOT_YET = {
@@ -710,14 +698,11 @@ _BUILD = {
     "num": E.Num, "id": E.Identity, "zeros": E.Zeros, "ones": E.Ones, "neg": neg,
     "add": E.Add, "bcast": E.Broadcast, "mul": E.Mul, "had": E.Hadamard, "div": E.Div,
     "ediv": E.EDiv, "kron": E.Kron, "T": E.Transpose, "inv": E.Inverse, "tr": E.Trace,
-    "det": E.Det, "logdet": E.LogDet, "sum": E.Sum, "norm2": E.Norm2, "normF": E.NormF,
+    "det": E.Det, "logdet": E.LogDet, "sum": E.Sum, "norm2": E.Norm2, "normF": E.NormF, "norm": E.NormF,
     "diagM": E.DiagM, "diagV": E.DiagV, "vec": E.Vec, "softmax": E.Softmax,
     "logsumexp": E.LogSumExp, "pow": E.Power, "epow": E.EPow, "func": E.Func,
     "comm": E.Commutation,
 }
-_UNARY = {"tr": "tr", "det": "det", "logdet": "logdet", "sum": "sum", "vec": "vec",
-          "softmax": "softmax", "logsumexp": "logsumexp", "norm": "normF", "norm2": "norm2"}
-_ARITY = {"eye": (1, 1), "ones": (1, 2), "zeros": (1, 2), "kron": (2, 2), "commutation": (2, 2)}
 _OPNAMES = {"add": "add", "had": "multiply elementwise", "ediv": "divide elementwise"}
 
 
@@ -1132,7 +1117,7 @@ class Elaborator:
 
     def _dapply(self, node):
         n, order = node.val
-        if n in BUILTINS or n in SIGMOID_NAMES and n not in self.scope.symbols:
+        if n in BUILTINS or n in ALIASES and n not in self.scope.symbols:
             raise self.error("name", f"{n}{chr(39) * order}(...): primes mark the derivative of a "
                                      "user function only", (node.start, node.extra[0]),
                              f"write the derivative out, or define g(t) := {n}(t) and use g'(...)")
@@ -1221,9 +1206,9 @@ class Elaborator:
             return self.user_call(node, node.val)
         if n in BUILTINS:
             return self.builtin(node)
-        if n in SIGMOID_NAMES and not self.is_product(node):
+        if n in ALIASES and not self.is_product(node):
             # matdiff writes sigmoid as σ: what it prints reads back
-            return self.builtin(Node("apply", node.kids, "sigmoid", node.start, node.end,
+            return self.builtin(Node("apply", node.kids, ALIASES[n], node.start, node.end,
                                      node.depth, node.extra))
         if n == "T":
             raise self.error("name", "'T' is reserved for the transpose", node, "write x^T, x' or x.T")
@@ -1280,57 +1265,76 @@ class Elaborator:
     def builtin(self, node):
         n = node.val
         args = node.kids
-        lo, hi = _ARITY.get(n, (1, 1))
+        lo, hi = arity(n)
         if not lo <= len(args) <= hi:
             want = str(lo) if lo == hi else f"{lo} or {hi}"
             raise self.error("syntax", f"{n} takes {want} argument{'s' if hi > 1 else ''}, "
                                        f"not {len(args)}", node)
-        if n == "eye":
-            d = self.dim_arg(args[0], n)
-            return P("id", [d], (d, d), node)
-        if n == "commutation":
-            m, k = self.dim_arg(args[0], n), self.dim_arg(args[1], n)
-            d = dim_product(m, k)
-            return P("comm", [m, k], (d, d), node)
-        if n in ("ones", "zeros"):
-            dims = [self.dim_arg(a, n) for a in args]
-            shape = (dims[0], dims[1] if len(dims) == 2 else 1)
-            return P(n, [shape], shape, node)
         if n == "log":
             a = args[0]
             if a.kind == "apply" and a.val == "det" and len(a.kids) == 1:
                 p = self.infer(a.kids[0])
                 self.square(p, a, "logdet")
                 return P("logdet", [p], SCALAR, node)
-        if n == "kron":
-            a, b = self.infer(args[0]), self.infer(args[1])
-            ls, rs = a.shape, b.shape
-            return P("kron", [a, b], (dim_product(ls[0], rs[0]), dim_product(ls[1], rs[1])), node)
-        p = self.infer(args[0])
         if n in ELEMENTWISE:
+            p = self.infer(args[0])
             return P("func", [n, p], p.shape, node)
-        if n == "inv":
-            return self.inverse(p, node)
-        if n in ("tr", "det", "logdet"):
-            self.square(p, node, {"tr": "the trace", "det": "the determinant", "logdet": "logdet"}[n])
-            return P(n, [p], SCALAR, node)
-        if n == "diag":
-            if self.u.is_one(p.shape[1]):
-                return P("diagM", [p], (p.shape[0], p.shape[0]), node)
-            if not self.u.unify((p.shape[0], p.shape[1])):
-                raise self.error("shape", f"diag needs a vector or a square matrix, but "
-                                          f"{self.text(args[0])} is {self.show(p.shape)}", node)
-            return P("diagV", [p], (p.shape[0], 1), node)
-        if n == "vec":
-            return P("vec", [p], (dim_product(p.shape[0], p.shape[1]), 1), node)
-        if n in ("softmax", "logsumexp"):
-            if not self.u.unify((p.shape[1], 1)):
-                raise self.error("shape", f"{n} needs a column vector, but {self.text(args[0])} is "
-                                          f"{self.show(p.shape)}", node)
-            return P(n, [p], p.shape if n == "softmax" else SCALAR, node)
-        if n == "norm2":
-            return self.norm2(p, args[0], node)
-        return P(_UNARY[n], [p], SCALAR, node)
+        op = STRUCTURE[n]
+        return SHAPE_RULES[op.shape](self, op, args, node)
+
+    # the shape rules that built-ins declare (ops/structure.py), by name
+    def _size_square(self, op, args, node):
+        d = self.dim_arg(args[0], op.name)
+        return P("id", [d], (d, d), node)
+
+    def _sizes_commutation(self, op, args, node):
+        m, k = self.dim_arg(args[0], op.name), self.dim_arg(args[1], op.name)
+        d = dim_product(m, k)
+        return P("comm", [m, k], (d, d), node)
+
+    def _sizes_matrix(self, op, args, node):
+        dims = [self.dim_arg(a, op.name) for a in args]
+        shape = (dims[0], dims[1] if len(dims) == 2 else 1)
+        return P(op.name, [shape], shape, node)
+
+    def _kron(self, op, args, node):
+        a, b = self.infer(args[0]), self.infer(args[1])
+        ls, rs = a.shape, b.shape
+        return P("kron", [a, b], (dim_product(ls[0], rs[0]), dim_product(ls[1], rs[1])), node)
+
+    def _inverse(self, op, args, node):
+        return self.inverse(self.infer(args[0]), node)
+
+    def _square_scalar(self, op, args, node):
+        p = self.infer(args[0])
+        self.square(p, node, op.noun)
+        return P(op.name, [p], SCALAR, node)
+
+    def _diag(self, op, args, node):
+        p = self.infer(args[0])
+        if self.u.is_one(p.shape[1]):
+            return P("diagM", [p], (p.shape[0], p.shape[0]), node)
+        if not self.u.unify((p.shape[0], p.shape[1])):
+            raise self.error("shape", f"diag needs a vector or a square matrix, but "
+                                      f"{self.text(args[0])} is {self.show(p.shape)}", node)
+        return P("diagV", [p], (p.shape[0], 1), node)
+
+    def _stack(self, op, args, node):
+        p = self.infer(args[0])
+        return P(op.name, [p], (dim_product(p.shape[0], p.shape[1]), 1), node)
+
+    def _column(self, op, args, node):
+        p = self.infer(args[0])
+        if not self.u.unify((p.shape[1], 1)):
+            raise self.error("shape", f"{op.name} needs a column vector, but {self.text(args[0])} "
+                                      f"is {self.show(p.shape)}", node)
+        return P(op.name, [p], p.shape if op.shape == "column -> column" else SCALAR, node)
+
+    def _vector_scalar(self, op, args, node):
+        return self.norm2(self.infer(args[0]), args[0], node)
+
+    def _matrix_scalar(self, op, args, node):
+        return P(op.name, [self.infer(args[0])], SCALAR, node)
 
     def norm2(self, p, arg, node):
         if self.u.is_one(p.shape[1]) or self.u.is_one(p.shape[0]):
@@ -1424,3 +1428,20 @@ class Elaborator:
         self.u.settle()
         names = self.u.name_vars(self.dims, self.taken())
         return self.build(root, names, memo), names
+
+
+#: shape rule (as a built-in declares it in ops/structure.py) -> how it is inferred
+SHAPE_RULES = {
+    "size -> square": Elaborator._size_square,
+    "sizes -> commutation": Elaborator._sizes_commutation,
+    "sizes -> matrix": Elaborator._sizes_matrix,
+    "kron": Elaborator._kron,
+    "square -> inverse": Elaborator._inverse,
+    "square -> scalar": Elaborator._square_scalar,
+    "vector or square -> diag": Elaborator._diag,
+    "matrix -> column": Elaborator._stack,
+    "column -> column": Elaborator._column,
+    "column -> scalar": Elaborator._column,
+    "vector -> scalar": Elaborator._vector_scalar,
+    "matrix -> scalar": Elaborator._matrix_scalar,
+}

@@ -32,11 +32,10 @@ as divisions, a lone broadcast scalar as ``c ones(n, m)``).
 """
 from __future__ import annotations
 
-import hashlib
 from fractions import Fraction
-from typing import Callable
 
 from .dispatch import registrar
+from .expr import postorder_missing as _postorder_missing
 from .expr import (
     ONE, SCALAR, ZERO, Add, Broadcast, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Expr,
     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Norm2, NormF, Num, Ones, Power, Sum, Sym,
@@ -44,7 +43,16 @@ from .expr import (
     Transpose, Vec, Zeros, is_zero,
 )
 
-Rule = Callable[[Expr], Expr]
+try:  # the interpreter's own SHA-1: hashlib would load OpenSSL for this one digest
+    from _sha1 import sha1 as _sha1
+except ImportError:  # pragma: no cover - a Python built without it
+    from hashlib import sha1 as _sha1
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from typing import Callable
+
+Rule = "Callable[[Expr], Expr]"
 RULES: dict[type, list] = {}
 rule = registrar(RULES, many=True)   # @rule(Add): a rewrite rule node -> node, in order
 
@@ -129,7 +137,7 @@ def info(e: Expr) -> tuple:
                 data.append(repr(a))
         if isinstance(node, Sym):
             lead = node.name
-        digest_ = hashlib.sha1("|".join(data).encode()).hexdigest()[:16]
+        digest_ = _sha1("|".join(data).encode()).hexdigest()[:16]
         _info[node] = (digest_, min(size, _CAP), lead, has_diff)
     return _info[e]
 
@@ -149,21 +157,6 @@ def lead_name(e: Expr) -> str:
 
 def contains_diff(e: Expr) -> bool:
     return info(e)[3]
-
-
-def _postorder_missing(root, done):
-    out, stack, seen = [], [(root, False)], set()
-    while stack:
-        node, ready = stack.pop()
-        if node in done or (not ready and node in seen):
-            continue
-        if ready:
-            out.append(node)
-            continue
-        seen.add(node)
-        stack.append((node, True))
-        stack.extend((c, False) for c in node.children if c not in done)
-    return out
 
 
 _keys: dict = {}

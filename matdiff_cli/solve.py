@@ -36,7 +36,7 @@ class Solution:
 
 
 def substitute(e: Expr, old: Expr, new: Expr) -> Expr:
-    from .steps import replace_node
+    from .build import replace_node
     return replace_node(e, old, new)
 
 

@@ -2,19 +2,19 @@
 
 Starting from ``d(f)``, each step expands the leftmost pending differential
 ``d(e)`` with the rule of e's node type (the same rules as the engine:
-``differential.RULES``), and records the rule's name, its identity and the
+``calculus.RULES``), and records the rule's name, its identity and the
 whole expression after it.  Then the canonical form and the read-off follow.
 Steps are for people: their number is capped (the engine itself never
 expands anything).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from . import build as b
+from .build import replace_node
 from .calculus import RULES, RULE_NAMES, d_trace_power, depends_on, power_of
 from .expr import SCALAR, Diff, Expr, Norm2, NormF, Power, Sym, Trace, preorder
-from .simplify import _postorder_missing
+from .expr import postorder_missing as _postorder_missing
+from .records import dataclass
 
 MAX_STEPS = 60
 
@@ -42,30 +42,6 @@ def identity_of(node) -> str:
 def _pending(e: Expr, var: Sym):
     """The first d(node) left to expand, reading left to right."""
     return next((n for n in preorder(e) if isinstance(n, Diff) and n.sym is not var), None)
-
-
-def replace_node(e: Expr, old: Expr, new: Expr) -> Expr:
-    memo: dict = {old: new}
-    for node in _postorder_missing(e, memo):
-        kids = tuple(memo[c] for c in node.children)
-        memo[node] = node if kids == node.children else _rebuild(node, kids)
-    return memo[e]
-
-
-def _rebuild(node, kids):
-    """Rebuild, letting the light constructors drop the zeros a step produced."""
-    from .expr import Add, Mul, Hadamard, Transpose, Trace
-    if isinstance(node, Add):
-        return b.add(*kids)
-    if isinstance(node, Mul):
-        return b.mul(*kids)
-    if isinstance(node, Hadamard):
-        return b.had(*kids)
-    if isinstance(node, Transpose):
-        return b.transpose(kids[0])
-    if isinstance(node, Trace):
-        return b.trace(kids[0])
-    return node.rebuild(kids)
 
 
 # A step is written out whole, as a tree (definitions by name): a differential

@@ -192,12 +192,10 @@ def _(node: Func, kids, sp):
     if node.shape != SCALAR:
         raise NotImplementedError(f"the elementwise {node.name} of a matrix has no SymPy "
                                   "matrix-expression form")
-    fns = {"exp": sp.exp, "log": sp.log, "sin": sp.sin, "cos": sp.cos, "tanh": sp.tanh,
-           "sqrt": sp.sqrt, "abs": sp.Abs, "sign": sp.sign,
-           "sigmoid": lambda u: 1 / (1 + sp.exp(-u)), "softplus": lambda u: sp.log(1 + sp.exp(u)),
-           "relu": lambda u: sp.Max(u, 0), "step": sp.Heaviside}
-    if node.name not in fns:
+    from .ops import ELEMENTWISE
+
+    if node.name not in ELEMENTWISE:
         raise NotImplementedError(f"{node.name} has no SymPy form")
-    return fns[node.name](_scalar(kids[0], sp))
+    return ELEMENTWISE[node.name].sympy(sp, _scalar(kids[0], sp))
 
 

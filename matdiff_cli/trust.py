@@ -1,4 +1,4 @@
-"""Trust without blind faith: numerical checks, --expect, eval and solve.
+"""Trust without blind faith: numerical checks and --expect (eval and solve are evaluation.py).
 
 * ``numeric_check``: central finite differences along random directions at
   random points (declared properties respected) against the symbolic result:
@@ -13,7 +13,7 @@ NumPy is imported here, so only the commands that need numbers load it.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
@@ -318,7 +318,7 @@ class Comparison:
 def parse_claim(der, text: str) -> Expr:
     """The claim as an expression in the problem's scope; ``dX`` is the direction."""
     from .names import Names
-    from .steps import replace_node
+    from .build import replace_node
 
     dname = Names.of(der.problem).direction(der.var)   # dX, or d_X when dX is a variable
     claim = der.problem.parse(text, directions={der.var.name: dname}, shape=der.result.shape,
@@ -380,9 +380,6 @@ def _numerically_equal(a: Expr, b: Expr, var: Sym, seed: int, trials: int):
 
 def _symmetry_hint(der, claim_text: str) -> str | None:
     """Which square matrices, declared symmetric, would make the claim true?"""
-    from .commands import Options
-    from .derive import derive
-
     syms = [s for s in der.problem.symbols.values()
             if s.shape[0] == s.shape[1] and s.shape != SCALAR and not s.props
             and s is not der.var]
@@ -390,12 +387,10 @@ def _symmetry_hint(der, claim_text: str) -> str | None:
         return None
     for k in range(1, len(syms) + 1):
         for subset in combinations(syms, k):
-            problem = _with_symmetric(der.problem, subset)
+            problem = der.problem.assuming_symmetric(subset)
             try:
-                der2 = derive(problem, problem.symbols[der.var.name], der.command,
-                              Options(layout=der.layout))
-                claim = parse_claim(der2, claim_text)
-                claim = _symmetrize(claim, subset)
+                der2 = der.again(problem)
+                claim = parse_claim(der2, claim_text)   # read with the subset symmetric
             except Exception:
                 continue
             same, _, _ = _numerically_equal(der2.result, claim, der2.var, 1, 3)
@@ -406,37 +401,6 @@ def _symmetry_hint(der, claim_text: str) -> str | None:
                 return (f"they agree when {names} {'is' if k == 1 else 'are'} symmetric: "
                         f"declare {decls}")
     return None
-
-
-def _symmetric(s: Sym) -> Sym:
-    return Sym(s.name, s.shape, s.props | {"symmetric"})
-
-
-def _symmetrize(e: Expr, subset) -> Expr:
-    from .steps import replace_node
-    for s in subset:
-        e = replace_node(e, s, _symmetric(s))
-    return e
-
-
-@dataclass
-class _Problem:
-    source: str
-    line: int
-    expr: Expr
-    symbols: dict
-    definitions: dict = field(default_factory=dict)
-    parent: object = None
-    subset: tuple = ()     # the matrices taken as symmetric
-
-    def parse(self, text, directions=(), **how):
-        return _symmetrize(self.parent.parse(text, directions, **how), self.subset)
-
-
-def _with_symmetric(problem, subset):
-    return _Problem(problem.source, problem.line, _symmetrize(problem.expr, subset),
-                    {n: (_symmetric(s) if s in subset else s)
-                     for n, s in problem.symbols.items()}, {}, problem, tuple(subset))
 
 
 def _bound_point(der, bindings: dict):

@@ -12,23 +12,15 @@ from __future__ import annotations
 from fractions import Fraction
 from functools import lru_cache
 
-#: the functions a body may call, beyond matdiff's elementwise ones
-SIGMOID_NAMES = ("σ", "sigma")
+from .ops import ALIASES, ELEMENTWISE
+from .render.numbers import ATOM, NEG, POST, PROD, SUM, number_text
 
 
 def _namespace():
+    """The functions a body may call: matdiff's elementwise ones, in SymPy."""
     import sympy as sp
 
-    return {
-        "sigmoid": lambda u: 1 / (1 + sp.exp(-u)),
-        "softplus": lambda u: sp.log(1 + sp.exp(u)),
-        "relu": lambda u: sp.Max(u, 0),
-        "step": sp.Heaviside,
-        "sign": sp.sign,
-        "abs": sp.Abs,
-        "exp": sp.exp, "log": sp.log, "sin": sp.sin, "cos": sp.cos, "tanh": sp.tanh,
-        "sqrt": sp.sqrt,
-    }
+    return {name: (lambda u, f=f: f.sympy(sp, u)) for name, f in ELEMENTWISE.items()}
 
 
 def _symbol(param: str):
@@ -122,8 +114,7 @@ def node_to_sympy(node, param: str, t):
         n = node.val
         if n == param and len(node.kids) == 1:  # t (1 + t): a product
             return t * node_to_sympy(node.kids[0], param, t)
-        if n in SIGMOID_NAMES:
-            n = "sigmoid"
+        n = ALIASES.get(n, n)  # σ(t) is sigmoid(t)
         if n in ns and len(node.kids) == 1:
             return ns[n](node_to_sympy(node.kids[0], param, t))
         raise ValueError(f"the function {n!r} in a function body")
@@ -165,9 +156,7 @@ def numeric_function(param: str, body: str):
 # ---------------------------------------------------------------------------
 # SymPy -> matdiff syntax
 
-_SUM, _PROD, _NEG, _POST, _ATOM = 1, 2, 3, 4, 5
-_FUNCS = {"exp": "exp", "log": "log", "sin": "sin", "cos": "cos", "tanh": "tanh",
-          "Abs": "abs", "sign": "sign", "Heaviside": "step"}
+_SUM, _PROD, _NEG, _POST, _ATOM = SUM, PROD, NEG, POST, ATOM   # the renderers' levels
 
 
 def matdiff_text(expr, t, param: str) -> str:
@@ -176,8 +165,6 @@ def matdiff_text(expr, t, param: str) -> str:
 
 
 def _number(v) -> tuple[int, str]:
-    from .render.text import number_text
-
     f = Fraction(int(v.p), int(v.q))
     level, text = number_text(abs(f))
     if f < 0:
@@ -254,6 +241,7 @@ def _text(e, t, param) -> tuple[int, str]:
     if isinstance(e, sp.Heaviside):
         return _ATOM, f"step({_text(e.args[0], t, param)[1]})"
     name = type(e).__name__
-    if name in _FUNCS and len(e.args) == 1:
-        return _ATOM, f"{_FUNCS[name]}({_text(e.args[0], t, param)[1]})"
+    funcs = {f.sympy_class: f.name for f in ELEMENTWISE.values() if f.sympy_class}
+    if name in funcs and len(e.args) == 1:
+        return _ATOM, f"{funcs[name]}({_text(e.args[0], t, param)[1]})"
     raise ValueError(f"matdiff cannot write {e} in its syntax")

@@ -3,7 +3,9 @@
 ``expressions(shape=None, depth=4)`` builds an expression of the given shape
 (or of a random one) from the constructors of ``matdiff_cli.expr``, choosing
 at each level among the productions that give that shape, down to ``depth``
-levels.  Every node type can appear (``NODE_TYPES``; a test checks it).  The
+levels.  Every node type can appear (``NODE_TYPES``, read from
+``matdiff_cli.expr.node_types()``; a test checks it), and every declared
+elementwise function (``matdiff_cli.ops.ELEMENTWISE``, read at each draw).  The
 values are numerically tame at the sampler's points: logs and square roots
 see positive arguments, divisions positive denominators, inverses and
 logdets matrices of the forms ``M^T M + I``, ``X P X^T`` or a variable.
@@ -22,8 +24,9 @@ from hypothesis import strategies as st
 from matdiff_cli.expr import (
     SCALAR, Add, Broadcast, Commutation, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Func,
     Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num, Ones,
-    Power, Softmax, Sum, Sym, Trace, Transpose, Vec, Zeros,
+    Power, Softmax, Sum, Sym, Trace, Transpose, Vec, Zeros, node_types,
 )
+from matdiff_cli.ops import ELEMENTWISE as DECLARED
 
 DIMS = ("n", "m", "k")
 _M = {(r, c): name for name, (r, c) in {
@@ -41,10 +44,7 @@ BY_SHAPE: dict = {}
 for _s in POOL:
     BY_SHAPE.setdefault(_s.shape, []).append(_s)
 
-NODE_TYPES = (Sym, Num, Identity, Zeros, Ones, Diff, Commutation, Add, Mul, Hadamard, Div,
-              EDiv, Kron, Broadcast, Power, EPow, Func, Transpose, Inverse, Trace, Det,
-              LogDet, Sum, Norm2, NormF, DiagM, DiagV, Vec, Softmax, LogSumExp)
-ELEMENTWISE = ("exp", "sin", "cos", "tanh", "sigmoid", "relu", "softplus", "abs", "step", "sign")
+NODE_TYPES = node_types()
 USER = ("f", ("t", "t^3 + sin(t)"))
 NUMBERS = [Fraction(v) for v in ("2", "3", "-1", "-2", "1/2", "1/3", "-3/4", "0.001", "1")]
 SHAPES = [(r, c) for r in (*DIMS, 1) for c in (*DIMS, 1)]
@@ -153,13 +153,18 @@ def p_transpose(draw, shape, d, diffs):
     return Transpose(_sub(draw, (shape[1], shape[0]), d, diffs))
 
 
+def elementwise(domain=None) -> tuple:
+    """The declared elementwise functions defined on ``domain`` (None: everywhere)."""
+    return tuple(name for name, f in DECLARED.items() if f.domain == domain)
+
+
 def p_func(draw, shape, d, diffs):
     kind = draw(st.integers(0, 3))
     if kind == 0:
-        return Func(draw(st.sampled_from(("log", "sqrt"))), positive(draw, shape, d, diffs))
+        return Func(draw(st.sampled_from(elementwise("positive"))), positive(draw, shape, d, diffs))
     if kind == 1:
         return Func(USER[0], _sub(draw, shape, d, diffs), USER[1])
-    return Func(draw(st.sampled_from(ELEMENTWISE)), _sub(draw, shape, d, diffs))
+    return Func(draw(st.sampled_from(elementwise())), _sub(draw, shape, d, diffs))
 
 
 def p_epow(draw, shape, d, diffs):
@@ -272,17 +277,3 @@ def productions(shape):
 
 
 __all__ = ["expressions", "shapes", "leaves", "POOL", "NODE_TYPES", "DIMS", "SHAPES"]
-
-
-class ExprProblem:
-    """A problem made of an expression alone (what the engine needs of a Problem)."""
-
-    def __init__(self, expr):
-        from matdiff_cli.expr import symbols
-        from matdiff_cli.render.text import to_text
-
-        self.expr = expr
-        self.source = to_text(expr)
-        self.line = 1
-        self.symbols = {s.name: s for s in symbols(expr)}
-        self.definitions = {}

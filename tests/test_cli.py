@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from budget import assert_linear
-from matdiff_cli.cli import cli
+from matdiff_cli.cli import COMMAND_TABLE, cli
 from matdiff_cli.commands import COMMANDS, Options
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -453,6 +454,72 @@ def test_shape_does_not_import_heavy_modules():
     imported = {line.split("|")[-1].strip().split(".")[0]
                 for line in p.stderr.decode().splitlines() if line.startswith("import time:")}
     assert not imported & {"sympy", "numpy", "rich"}
+
+
+# what a text gradient must not import (README "Performance"): each costs start-up time
+HEAVY_AT_START = {"click", "dataclasses", "typing", "hashlib", "numpy", "sympy", "rich", "lark"}
+
+
+def test_text_gradient_imports_nothing_heavy():
+    """The start-up path of the commonest command line: matdiff's own modules,
+    the standard library's light ones, the cached parser tables; no click (the
+    plain command line is read without it), no dataclasses/typing/hashlib."""
+    code = "import sys; from matdiff_cli.cli import main; main()"
+    argv = [sys.executable, "-X", "importtime", "-c", code, "grad", "--format", "text",
+            "tr(X^T A X B)", "--wrt", "X", "-d", "A: n x n"]
+    subprocess.run(argv, capture_output=True, cwd=ROOT, timeout=60)  # the parser's tables cached
+    p = subprocess.run(argv, capture_output=True, cwd=ROOT, timeout=60)
+    assert p.returncode == 0 and p.stdout == b"X: n x m; B: m x m  # inferred\nA X B + A^T X B^T\n"
+    imported = {line.split("|")[-1].strip().split(".")[0]
+                for line in p.stderr.decode().splitlines() if line.startswith("import time:")}
+    assert "matdiff_cli" in imported  # the measurement itself works
+    assert not imported & HEAVY_AT_START, sorted(imported & HEAVY_AT_START)
+
+
+def _click_reading(monkeypatch, args):
+    """What the click group passes to run() for args, or None (a usage error, help...)."""
+    import matdiff_cli.cli as cli_module
+
+    seen = []
+    monkeypatch.setattr(cli_module, "run", lambda name, **kw: seen.append((name, kw)) or 0)
+    CliRunner().invoke(cli, list(args))
+    monkeypatch.undo()
+    return seen[0] if seen else None
+
+
+FAST_TOKENS = [
+    ["tr(X^T A X B)"], ["-"], ["--", "-x^T x"], ["--", "--wrt"], [""], ["extra"], ["-f", "p.txt"],
+    ["--file=p.txt"], ["-f", "-"], ["-f"], ["--wrt", "X"], ["--wrt=X, A,,X"], ["--wrt", "--steps"],
+    ["--wrt", "-"], ["--format", "json"], ["--format=latex"], ["--format", "JSON"], ["--format"],
+    ["-d", "A: n x n"], ["--declare=B: m x m"], ["-dA: n x n"], ["--steps"], ["--steps=1"],
+    ["--check"], ["--vec"], ["--expect", "2 x"], ["--expect=-2 x"], ["--layout", "denominator"],
+    ["--layout", "bogus"], ["--lang", "jax"], ["--let", "x=1"], ["--seed", "3"], ["-h"],
+    ["--help"], ["-x"], ["--nope"], ["-V"],
+]
+
+
+def test_fast_front_end_reads_as_click_does(monkeypatch):
+    """fast_args gives run() exactly click's arguments, or leaves the command line
+    to click; and the plain command lines do take the fast path."""
+    from matdiff_cli.cli import fast_args
+
+    rng = random.Random(13)
+    lines = [[name] for name in COMMAND_TABLE] + [["--version"], []]
+    for name in COMMAND_TABLE:
+        lines += [[name, *t] for t in FAST_TOKENS]
+        for _ in range(12):
+            picks = rng.sample(FAST_TOKENS, rng.randint(2, 4))
+            lines.append([name] + [tok for t in picks for tok in t])
+    fast_taken = 0
+    for args in lines:
+        fast = fast_args(list(args))
+        if fast is not None:
+            fast_taken += 1
+            assert fast == _click_reading(monkeypatch, args), args
+    assert fast_taken > 60  # (86 of 452 lines)
+    for args in (["grad", "tr(X^T A X B)", "--wrt", "X", "--format", "text"],
+                 ["shape", "-f", "p.txt", "-d", "A: n x n"], ["jac", "A x", "--wrt=x", "--vec"]):
+        assert fast_args(args) is not None, args
 
 
 def test_public_api_is_lazy():

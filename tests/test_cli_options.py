@@ -405,3 +405,25 @@ def test_latex_defines_every_name_it_uses():
         defined = {line.split(" = ", 1)[0] for line in lines[:-1] if " = " in line}
         used = set(re.findall(r"[th]_\{\d+\}", lines[-1]))
         assert used <= defined, (args, lines)
+
+
+LET_CASES = {  # command -> (document, the data it uses)
+    "eval": ("x^T A x\nsum(y)", {"x": "[1,2]", "A": "[[1,2],[3,4]]", "y": "[1,2,3]"}),
+    "solve": ("||A x - b||^2", {"A": "[[1,0],[0,1],[1,1]]", "b": "[1,2,3]"}),
+    "check": ("x^T A x", {"x": "[1,2]"}),
+    "grad": ("x^T A x", {"A": "[[1,2],[3,4]]"}),
+}
+
+
+@pytest.mark.parametrize("command", list(LET_CASES))
+@pytest.mark.parametrize("stray", ["y2", "z", "Q", "alpha", "t1"])
+def test_a_let_that_no_problem_uses_is_refused(command, stray):
+    doc, data = LET_CASES[command]
+    args = [command, "-", *(a for k, v in data.items() for a in ("--let", f"{k}={v}"))]
+    if command == "grad":
+        args.append("--check")
+    assert run(*args, input=doc).exit_code == 0
+    for fmt in ("text", "json"):
+        r = run(*args, "--let", f"{stray}=[1]", "--format", fmt, input=doc)
+        assert r.exit_code == 2, r.output
+        assert f"--let {stray}: no problem of the input uses it" in r.output

@@ -7,13 +7,13 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from matdiff_cli.codegen import generate
 from matdiff_cli.derive import derive
-from matdiff_cli.document import read_document
+from matdiff_cli.document import Problem, read_document
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import symbols
 from matdiff_cli.numeric import evaluate, sample_values
 from matdiff_cli.trust import first_derivative
 from budget import examples
-from strategies import ExprProblem, expressions
+from strategies import expressions
 
 
 class Opts:
@@ -133,7 +133,7 @@ def test_generated_numpy_matches_the_engine_on_random_expressions(expr, data):
     syms = symbols(expr)
     assume(syms)
     var = data.draw(st.sampled_from(syms), label="variable")
-    problem = ExprProblem(expr)
+    problem = Problem.of(expr)
     try:
         source = generate(problem, [var], "numpy")
         result = derive(problem, var, "grad", Opts()).result
@@ -188,7 +188,7 @@ def test_generated_code_of_every_library_matches_the_engine(expr, data):
     assume(syms)
     var = data.draw(st.sampled_from(syms), label="variable")
     lang = data.draw(st.sampled_from(LIBS), label="lang")
-    problem = ExprProblem(expr)
+    problem = Problem.of(expr)
     try:
         source = generate(problem, [var], lang)
         result = derive(problem, var, "grad", Opts()).result

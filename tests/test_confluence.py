@@ -16,7 +16,7 @@ from matdiff_cli.expr import SCALAR, Add, Expr, Mul, Sym, Trace, Transpose, symb
 from matdiff_cli.extract import gradient
 from matdiff_cli.render.text import to_text
 from matdiff_cli.simplify import present, simplify
-from matdiff_cli.steps import replace_node
+from matdiff_cli.build import replace_node
 
 SOURCES = [
     ("tr(X^T A X B)", []),

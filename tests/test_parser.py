@@ -15,10 +15,11 @@ from budget import assert_linear, examples
 from matdiff_cli.document import parse_expr, read_document
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import (
-    Add, Broadcast, Det, DiagM, DiagV, Div, EDiv, EPow, ELEMENTWISE, Func, Hadamard, Identity,
+    Add, Broadcast, Det, DiagM, DiagV, Div, EDiv, EPow, Func, Hadamard, Identity,
     Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num, Ones, Power, Softmax, Sum, Sym,
     Trace, Transpose, Vec, Zeros,
 )
+from matdiff_cli.ops import ELEMENTWISE
 from matdiff_cli.parser import MAX_DEPTH, split_statements
 
 DECL = ["A, B, X: n x n", "x, y, z, x_0: n", "s, c: scalar", "r: 1 x n"]

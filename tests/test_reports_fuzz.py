@@ -13,7 +13,8 @@ from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import SCALAR, symbols
 from matdiff_cli.commands import Options
 from budget import examples
-from strategies import ExprProblem, expressions
+from matdiff_cli.document import Problem
+from strategies import expressions
 
 
 @settings(max_examples=examples(200), deadline=None, derandomize=True,
@@ -27,7 +28,7 @@ def test_every_command_and_format_answers_or_refuses_cleanly(expr, data):
     commands = ["diff", "jac"] + (["grad", "hess"] if expr.shape == SCALAR else [])
     for command in commands:
         try:
-            report = DerivativeReport(derive(ExprProblem(expr), var, command,
+            report = DerivativeReport(derive(Problem.of(expr), var, command,
                                              Options(vec=True, steps=True)))
             report.to_json()
             report.to_text()

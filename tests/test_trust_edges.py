@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from budget import examples
 from derivations import derivation
-from strategies import SHAPES, ExprProblem, expressions
+from matdiff_cli.document import Problem
+from strategies import SHAPES, expressions
 
 from matdiff_cli.cli import COMMAND_TABLE, cli
 from matdiff_cli.derive import derive
@@ -223,7 +224,7 @@ def test_random_claims_get_the_oracles_verdict(expr, data):
     assume(syms)
     var = data.draw(st.sampled_from(syms), label="variable")
     try:
-        der = derive(ExprProblem(expr), var, "grad", Options())
+        der = derive(Problem.of(expr), var, "grad", Options())
     except MatdiffError:
         assume(False)
     shape = der.result.shape
@@ -378,8 +379,8 @@ def test_a_value_undefined_at_the_data_is_an_error_not_nan(src):
     for _ in range(3):
         n = int(rng.integers(2, 5))
         A = _singular(rng, n)
-        r = run("eval", src, "--let", f"A={_matrix_text(A)}",
-                "--let", f"x={json.dumps([1.0] * n)}", "--format", "json")
+        x = ("--let", f"x={json.dumps([1.0] * n)}") if "x" in src else ()
+        r = run("eval", src, "--let", f"A={_matrix_text(A)}", *x, "--format", "json")
         clean(r)
         (obj,) = objs(r)
         assert r.exit_code == 2 and obj["error"]["type"] == "domain", obj
@@ -406,10 +407,14 @@ def test_division_by_zero_at_the_data_is_named():
 
 @pytest.mark.parametrize("src", ["logdet(-I)", "sum(ones(n, 1))", "tr(I)"])
 def test_a_size_the_data_does_not_fix_is_an_error(src):
-    r = run("eval", src, "--let", "x=[1]", "--format", "json")
+    r = run("eval", src, "--format", "json")
     clean(r)
     assert r.exit_code == 2
     assert "does not fix the size" in objs(r)[0]["error"]["message"]
+    # data for a name the expression does not use is refused as such
+    r = run("eval", src, "--let", "x=[1]", "--format", "json")
+    clean(r)
+    assert r.exit_code == 2 and "--let x: no problem" in objs(r)[0]["error"]["message"]
 
 
 # ============================================================ generated: no unique stationary point

@@ -13,6 +13,9 @@ import re
 from fractions import Fraction
 
 from ..expr import EDiv, Expr, Hadamard
+from ..ops import ELEMENTWISE
+from ..ops import latex_name as builtin_latex
+from ..ops.base import template_parts
 from . import Doc, first_char, flatten, render_dag
 from .pretty import GREEK
 from .text import ATOM, POST, PROD, Notation, TextContext, number_text, rule
@@ -20,16 +23,6 @@ from .text import ATOM, POST, PROD, Notation, TextContext, number_text, rule
 GREEK_TEX = {word: "\\" + word for word in GREEK}
 GREEK_TEX.update({letter: "\\" + word for word, letter in GREEK.items()})
 GREEK_TEX.update({"ϵ": r"\epsilon", "ϕ": r"\phi", "ϑ": r"\vartheta"})
-
-FUNCS = {
-    "tr": r"\operatorname{tr}", "det": r"\det", "logdet": r"\log\det",
-    "sum": r"\operatorname{sum}", "diag": r"\operatorname{diag}", "vec": r"\operatorname{vec}",
-    "softmax": r"\operatorname{softmax}", "logsumexp": r"\operatorname{logsumexp}",
-    "exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tanh": r"\tanh",
-    "sigmoid": r"\sigma", "kron": r"\operatorname{kron}", "norm2": r"\operatorname{norm2}",
-    "inv": r"\operatorname{inv}",
-}
-
 
 def _word(w: str) -> str:
     """One piece of a name: Greek -> \\alpha, one character as is, else \\mathrm."""
@@ -90,17 +83,18 @@ class LatexNotation(Notation):
         return Doc(ATOM, (f"K_{{{m},{n}}}",))
 
     def func(self, key):
-        if key in FUNCS:
-            return FUNCS[key]
+        declared = builtin_latex(key)  # as declared in ops/
+        if declared is not None:
+            return declared
         if key.endswith("'"):  # a derivative f' of a user function f
             return self.func(key[:-1]) + "'"
         return latex_name(key) if len(key) == 1 else rf"\operatorname{{{key}}}"
 
     def call(self, key, *args):
-        if key == "sqrt":
-            return Doc(ATOM, (r"\sqrt{", args[0], "}"))
-        if key == "abs":
-            return Doc(ATOM, (r"\left|", args[0], r"\right|"))
+        f = ELEMENTWISE.get(key)
+        if f is not None and f.latex and "{a}" in f.latex:  # \sqrt{a}, \left|a\right|
+            return Doc(ATOM, tuple(args[0] if p[:2] == "{a" else p
+                                   for p in template_parts(f.latex)))
         return super().call(key, *args)
 
     def norm2(self, a):

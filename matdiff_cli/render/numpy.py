@@ -56,6 +56,8 @@ from ..expr import (
 )
 from . import Context, Deferred, Doc, flatten, paren, render_dag
 from ..names import AVOID, python_safe
+from ..ops import ELEMENTWISE
+from ..ops.base import template_parts
 from .text import decimal
 
 # Python's precedence, loosest to tightest
@@ -101,14 +103,8 @@ class Target:
         """K(m,n) vec(A) = vec(A^T): row j + i n of K is row i + j m of I."""
         return f"{self.eye(f'{m} * {n}')}[{self.m}.arange({m} * {n}).reshape({n}, {m}).T.ravel()]"
 
-    def relu(self, a: Doc) -> Doc:
-        return call(self.fn("maximum"), a, "0")
 
-    def step(self, a: Doc) -> Doc:
-        return call(self.fn("heaviside"), a, "0.0")
 
-    def softplus(self, a: Doc) -> Doc:
-        return call(self.fn("logaddexp"), "0", a)
 
     def vec(self, a: Doc) -> Doc:
         return Doc(ATOM, (at_least(a, ATOM), '.reshape(-1, 1, order="F")'))
@@ -141,11 +137,6 @@ class Target:
         if name:
             return call(self.fn("vdot"), a, a)
         return Doc(ATOM, (f"(lambda u: {self.fn('vdot')}(u, u))(", a, ")"))
-
-    def sigmoid(self, a: Doc) -> Doc:
-        """1 / (1 + exp(-a)) without overflow: exp(-log(1 + exp(-a)))."""
-        minus = a.neg if a.neg is not None else Doc(NEG, ("-", at_least(a, POW)))
-        return call(self.fn("exp"), Doc(NEG, ("-", call(self.fn("logaddexp"), "0", minus))))
 
     def logdet(self, a: Doc, spd: bool) -> Doc:
         """log(det a) from one factorisation: Cholesky for a declared spd
@@ -191,14 +182,8 @@ class TorchTarget(Target):
     def commutation(self, m, n):
         return f"{self.eye(f'{m} * {n}')}[torch.arange({m} * {n}).reshape({n}, {m}).T.reshape(-1)]"
 
-    def relu(self, a):
-        return call("torch.clamp", a, "min=0")
 
-    def step(self, a):
-        return Doc(ATOM, ("(lambda u: torch.heaviside(u, torch.zeros_like(u)))(", a, ")"))
 
-    def softplus(self, a):
-        return Doc(ATOM, ("(lambda u: torch.logaddexp(torch.zeros_like(u), u))(", a, ")"))
 
     def vec(self, a):
         return Doc(ATOM, (at_least(a, ATOM), ".T.reshape(-1, 1)"))
@@ -216,9 +201,6 @@ class TorchTarget(Target):
         """``t()``: a matrix's transpose, and a 1-D tensor as it is (``.T``
         on a 1-D tensor is deprecated)."""
         return Doc(ATOM, (at_least(a, ATOM), ".t()"))
-
-    def sigmoid(self, a):
-        return call("torch.sigmoid", a)
 
     def sumsq(self, a, name):
         if name:
@@ -731,18 +713,19 @@ def _logsumexp(node: LogSumExp, cx) -> Doc:
 
 # --------------------------------------------------------------------------- functions
 
-def _lib(fn):
-    return lambda a, lib: call(lib.fn(fn), a)
-
-
-FUNCS = {
-    "exp": _lib("exp"), "log": _lib("log"), "sin": _lib("sin"), "cos": _lib("cos"),
-    "tanh": _lib("tanh"), "sqrt": _lib("sqrt"), "abs": _lib("abs"), "sign": _lib("sign"),
-    "sigmoid": lambda a, lib: lib.sigmoid(a),
-    "relu": lambda a, lib: lib.relu(a),
-    "step": lambda a, lib: lib.step(a),
-    "softplus": lambda a, lib: lib.softplus(a),
-}
+def builtin_function(name: str, a: Doc, lib: "Target") -> Doc:
+    """``f(a)`` for a declared elementwise f, from its code template."""
+    f = ELEMENTWISE[name]
+    level = {"atom": ATOM, "mul": MUL}[f.code_level]
+    parts = []
+    for p in template_parts(f.code_for(lib.name)):
+        if p == "{a}":
+            parts.append(a)
+        elif p == "{a:pow}":
+            parts.append(at_least(a, POW))
+        else:
+            parts.append(p.replace("{m}", lib.m))
+    return Doc(level, tuple(parts))
 
 
 @rule.register
@@ -752,8 +735,8 @@ def _func(node: Func, cx) -> Doc:
     if len(node.args) > 2:
         param, body = user_body(node.args[2])
         d = user_function(param, body, a, cx.lib)
-    elif node.name in FUNCS:
-        d = FUNCS[node.name](a, cx.lib)
+    elif node.name in ELEMENTWISE:
+        d = builtin_function(node.name, a, cx.lib)
     else:
         raise NotImplementedError(f"no NumPy form for the function {node.name!r}")
     return Doc(d.level, d.parts, node)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..expr import EDiv, Expr, Hadamard, Div
+from ..ops import ELEMENTWISE, STRUCTURE
 from . import Doc, flatten, render_dag, segments
 from .text import ATOM, Notation, TextContext, number_text, rule
 
@@ -36,7 +37,6 @@ class PrettyNotation(Notation):
     ops = {Hadamard: " ⊙ ", EDiv: " ⊘ ", Div: " / "}
     kron_op = " ⊗ "
     exact = False
-    funcs = {"sigmoid": "σ", "logdet": "log det", "inv": "inv"}
     transpose_mark, inverse_mark, inverse_transpose_mark = "ᵀ", "⁻¹", "⁻ᵀ"
 
     def __init__(self, styles: bool = False):
@@ -45,6 +45,12 @@ class PrettyNotation(Notation):
 
     def sym(self, name):
         return self.styled(pretty_name(name), self.sym_style)
+
+    def func(self, key):
+        op = STRUCTURE.get(key) or ELEMENTWISE.get(key)
+        if op is not None and op.pretty:  # as declared: sigmoid is σ, logdet is log det
+            return self.styled(op.pretty, self.func_style)
+        return super().func(key)
 
     def diff(self, sym):
         return self.styled("d" + pretty_name(sym.name), self.diff_style)

@@ -32,56 +32,16 @@ its symbols from a :class:`Notation` (``cx.nt``).
 from __future__ import annotations
 
 from fractions import Fraction
-from functools import singledispatch
 
+from ..dispatch import singledispatch
 from ..expr import (
-    walk, Add, Broadcast, Commutation, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Expr, Func,
-    Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num, Ones,
-    Power, Softmax, Sum, Sym, Trace, Transpose, Vec, Zeros,
+    walk, Add, Broadcast, Commutation, Diff, Div, EDiv, EPow, Expr, Func, Hadamard, Identity,
+    Inverse, Kron, Mul, Norm2, NormF, Num, Ones, Power, Sym, Transpose, Zeros,
 )
-from . import Context, Doc, Styled, _postorder, first_char, flatten, paren, render_dag
-
-SUM, PROD, NEG, POST, ATOM = 1, 2, 3, 4, 5
-
-
-# --------------------------------------------------------------------------- numbers
-
-def decimal(v: Fraction, max_digits: int = 20) -> str | None:
-    """v >= 0 as a terminating decimal (``0.5``, ``0.001``), or None if it has none.
-    A long one is written in scientific notation (``1e308``, ``2.5e-300``), which
-    reads back as the same number."""
-    den, k2, k5 = v.denominator, 0, 0
-    while den % 2 == 0:
-        den, k2 = den // 2, k2 + 1
-    while den % 5 == 0:
-        den, k5 = den // 5, k5 + 1
-    if den != 1:
-        return None
-    k = max(k2, k5)
-    whole = str(v.numerator * 10**k // v.denominator)
-    digits = whole.rjust(k + 1, "0")
-    if k == 0:
-        plain = digits
-    elif len(digits) <= max_digits:
-        plain = (digits[:-k] + "." + digits[-k:]).rstrip("0").rstrip(".")
-    else:
-        plain = None
-    if plain is not None and len(plain) <= 15:
-        return plain
-    significant = whole.rstrip("0")   # v = significant * 10^(exp - len + 1)
-    exp = len(whole) - 1 - k
-    mantissa = significant[0] + ("." + significant[1:] if len(significant) > 1 else "")
-    scientific = f"{mantissa}e{exp}"
-    return scientific if plain is None or len(scientific) < len(plain) else plain
-
-
-def number_text(v: Fraction) -> tuple[int, str]:
-    """(level, text) of a number v >= 0: ``2``, ``0.5`` are atoms, ``1/3`` a product."""
-    d = decimal(v)
-    if d is not None:
-        return ATOM, d
-    return PROD, f"{v.numerator}/{v.denominator}"
-
+from .. import expr as _expr
+from ..ops import STRUCTURE
+from . import Context, Doc, Styled, first_char, flatten, paren, render_dag
+from .numbers import ATOM, NEG, POST, PROD, SUM, decimal, number_text
 
 # --------------------------------------------------------------------------- notation
 
@@ -209,10 +169,11 @@ def to_text(expr: Expr, names: dict | None = None) -> str:
     The identity prints as ``I`` where the text fixes its size (``A + I``,
     ``I - x x^T``) and as ``eye(n)`` where it does not (``2 I`` alone,
     ``tr(I)``): the text reads back to the same numbers either way."""
-    text = flatten(render_dag(expr, rule, TextContext(names)))
+    cx = TextContext(names)
+    text = flatten(render_dag(expr, rule, cx))
     # the nodes written (named pieces are leaves: walking into them made a report of
-    # n definitions quadratic)
-    written = _postorder(expr, names or {})
+    # n definitions quadratic): render_dag filled cx.docs with them, in its order
+    written = list(cx.docs)
     if any(isinstance(node, Identity) for node in written) and not _sizes_fixed(
             expr, names, text, written):
         text = flatten(render_dag(expr, rule, TextContext(names, SIZED)))
@@ -508,10 +469,11 @@ def _call(key):
     return rule_
 
 
-for _cls, _key in ((Trace, "tr"), (Det, "det"), (LogDet, "logdet"), (Sum, "sum"),
-                   (DiagM, "diag"), (DiagV, "diag"), (Vec, "vec"), (Softmax, "softmax"),
-                   (LogSumExp, "logsumexp")):
-    rule.register(_cls, _call(_key))
+# the built-ins declared to be written as calls: tr(A), diag(x), softmax(x), ...
+for _op in STRUCTURE.values():
+    if _op.call:
+        for _node in _op.nodes:
+            rule.register(getattr(_expr, _node), _call(_op.name))
 
 
 @rule.register
@@ -531,6 +493,8 @@ def _normf(node: NormF, cx) -> Doc:
     d = cx.nt.normF(cx[node.a])
     return Doc(d.level, d.parts, node, bars=d.bars)
 
+
+_expr.REPR_TEXT[:] = [to_text]   # a node's repr is its text
 
 __all__ = ["to_text", "Notation", "TextContext", "rule", "decimal", "number_text",
            "SUM", "PROD", "NEG", "POST", "ATOM"]

@@ -1,0 +1,151 @@
+"""What a declaration of an operation holds, and the live tables they fill.
+
+Nothing here imports NumPy, SymPy or Rich: a declaration keeps its value,
+its code and its SymPy form as callables that are handed the module when
+they are used, so reading the declarations costs no start-up time.
+"""
+from __future__ import annotations
+
+import re
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from typing import Callable
+
+#: built-in function name -> what it is, in words (for messages); live: a
+#: declaration files itself here, so the parser reads what is declared
+BUILTINS: dict[str, str] = {}
+#: names a user cannot declare: the built-ins, ``I`` and ``T``
+RESERVED: dict[str, str] = {"I": "the identity matrix", "T": "the transpose, as in x^T"}
+#: elementwise function name -> its declaration
+ELEMENTWISE: dict[str, "Elementwise"] = {}
+#: another spelling -> the function it names, unless it is a variable (``σ(x)``)
+ALIASES: dict[str, str] = {}
+
+
+class Elementwise:
+    """One elementwise scalar function f, applied entry by entry.
+
+    ``derivative(f)`` is f'(u) built from the node ``f = Func(name, u)`` itself
+    (so that shared values stay shared); ``identity`` states it for ``--steps``
+    readers and the docs.  ``value(np, u)`` is its NumPy value; ``sympy(sp, u)``
+    its SymPy form.  Code and LaTeX are templates: ``{a}`` is the argument
+    (``{a:pow}`` when it must bind at least as tightly as a power), ``{m}`` the
+    library's module name (``np``, ``jnp``, ``torch``).  (A plain class, not a
+    dataclass: building one costs start-up time on every run.)
+    """
+
+    __slots__ = ("name", "derivative", "identity", "value", "sympy", "code", "torch",
+                 "code_level", "latex", "pretty", "aliases", "sympy_class", "domain",
+                 "undefined", "smooth", "description")
+
+    def __init__(self, name: str, derivative: Callable, identity: str, *, value: Callable,
+                 sympy: Callable,
+                 code: str = "",                  # NumPy and JAX; default ``{m}.name({a})``
+                 torch: str | None = None,        # PyTorch, when it differs from ``code``
+                 code_level: str = "atom",        # precedence of the code's outermost operator
+                 latex: str | None = None,        # a function name (``\\exp``), or a template
+                 pretty: str | None = None,       # the name in pretty output (``σ``)
+                 aliases: tuple = (),             # other spellings read as this function
+                 sympy_class: str | None = None,  # the SymPy function written back as this one
+                 domain: str | None = None,       # "positive": sampled inputs made positive
+                 undefined: str | None = None,    # why a value is not finite, in words
+                 smooth: bool = True,             # False: its derivative jumps (relu, abs)
+                 description: str = "an elementwise function"):
+        self.name, self.derivative, self.identity = name, derivative, identity
+        self.value, self.sympy, self.code, self.torch = value, sympy, code, torch
+        self.code_level, self.latex, self.pretty, self.aliases = code_level, latex, pretty, aliases
+        self.sympy_class, self.domain, self.undefined = sympy_class, domain, undefined
+        self.smooth, self.description = smooth, description
+
+    def __repr__(self):
+        return f"<Elementwise {self.name}>"
+
+    def code_for(self, target: str) -> str:
+        if target == "torch" and self.torch is not None:
+            return self.torch
+        return self.code or "{m}." + self.name + "({a})"
+
+
+_PIECE = re.compile(r"(\{a(?::\w+)?\})")
+
+
+def template_parts(template: str) -> list:
+    """A template split into literal text and argument slots: ``"{a}"`` or
+    ``"{a:pow}"`` stay as they are, literals come out as strings."""
+    return [p for p in _PIECE.split(template) if p]
+
+
+def declare(op: Elementwise) -> Elementwise:
+    """File a declaration in the live tables (parser, engine, renderers read them)."""
+    if op.name in BUILTINS or op.name in RESERVED:
+        raise ValueError(f"{op.name!r} is already declared")
+    ELEMENTWISE[op.name] = op
+    BUILTINS[op.name] = op.description
+    RESERVED[op.name] = op.description
+    for alias in op.aliases:
+        ALIASES[alias] = op.name
+    return op
+
+
+def withdraw(name: str) -> None:
+    """Remove an elementwise function's declaration (the inverse of ``declare``)."""
+    op = ELEMENTWISE.pop(name)
+    BUILTINS.pop(name, None)
+    RESERVED.pop(name, None)
+    for alias in op.aliases:
+        ALIASES.pop(alias, None)
+
+
+class Builtin:
+    """A built-in that is not elementwise: its name, what it is, how many
+    arguments it takes and the node types it builds (names in ``expr.py``).
+    Those nodes' shape, differential, read-off, value and code are rules
+    filed per node type (``expr``, ``calculus``, ``extract``, ``numeric``,
+    ``render``); the completeness test checks each has all of them.
+    ``shape``: the name of its shape rule (``"square -> scalar"``; each is
+    inferred once, in ``shapes.SHAPE_RULES``), ``noun`` the operation in its
+    error messages ("the trace needs a square matrix").  ``call``: the text
+    renderers write the node as ``name(arg)``; ``latex``, ``pretty``: the
+    function's name there when it differs."""
+
+    __slots__ = ("name", "description", "nodes", "shape", "arity", "noun", "call", "latex",
+                 "pretty")
+
+    def __init__(self, name: str, description: str, nodes: tuple, shape: str,
+                 arity: tuple = (1, 1), noun: str | None = None, call: bool = False,
+                 latex: str | None = None, pretty: str | None = None):
+        self.name, self.description, self.nodes, self.shape = name, description, nodes, shape
+        self.arity, self.noun, self.call = arity, noun or name, call
+        self.latex, self.pretty = latex, pretty
+
+    def __repr__(self):
+        return f"<Builtin {self.name}>"
+
+
+#: built-in (not elementwise) name -> its declaration
+STRUCTURE: dict[str, Builtin] = {}
+
+
+def declare_builtin(op: Builtin) -> Builtin:
+    """File a built-in that is not elementwise."""
+    if op.name in BUILTINS or op.name in RESERVED:
+        raise ValueError(f"{op.name!r} is already declared")
+    STRUCTURE[op.name] = op
+    BUILTINS[op.name] = op.description
+    RESERVED[op.name] = op.description
+    return op
+
+
+def arity(name: str) -> tuple:
+    """(fewest, most) arguments of a built-in."""
+    op = STRUCTURE.get(name)
+    return op.arity if op is not None else (1, 1)
+
+
+def latex_name(name: str) -> str | None:
+    """The LaTeX operator of a built-in (``\\det``), None when it has none of its own."""
+    op = STRUCTURE.get(name) or ELEMENTWISE.get(name)
+    if op is None or op.latex is None or "{a}" in op.latex:
+        return None
+    return op.latex

@@ -1,0 +1,43 @@
+"""The built-ins that are not elementwise: one declaration each.
+
+Each names its shape rule (inferred in ``shapes.SHAPE_RULES``) and the node
+types of ``expr.py`` it builds (trace, determinant, ...), whose rules are
+filed per node type; tests/test_ops.py checks that every node type has a
+differential rule, a value and a form in every renderer, and that every
+declared shape rule exists.
+"""
+from __future__ import annotations
+
+from .base import Builtin, declare_builtin
+
+OPERATOR = r"\operatorname{%s}"
+
+for _op in (
+        Builtin("tr", "the trace function", ("Trace",), "square -> scalar", noun="the trace",
+                call=True, latex=OPERATOR % "tr"),
+        Builtin("det", "the determinant function", ("Det",), "square -> scalar",
+                noun="the determinant", call=True, latex=r"\det"),
+        Builtin("logdet", "the log-determinant", ("LogDet",), "square -> scalar", call=True,
+                latex=r"\log\det", pretty="log det"),
+        Builtin("sum", "the sum of entries", ("Sum",), "matrix -> scalar", call=True,
+                latex=OPERATOR % "sum"),
+        Builtin("diag", "the diag function", ("DiagM", "DiagV"), "vector or square -> diag",
+                call=True, latex=OPERATOR % "diag"),
+        Builtin("vec", "the vec function", ("Vec",), "matrix -> column", call=True,
+                latex=OPERATOR % "vec"),
+        Builtin("kron", "the Kronecker product", ("Kron",), "kron", arity=(2, 2),
+                latex=OPERATOR % "kron"),
+        Builtin("inv", "the inverse", ("Inverse",), "square -> inverse", latex=OPERATOR % "inv"),
+        Builtin("norm", "the Frobenius norm", ("NormF",), "matrix -> scalar"),
+        Builtin("norm2", "the Euclidean norm", ("Norm2",), "vector -> scalar",
+                latex=OPERATOR % "norm2"),
+        Builtin("softmax", "the softmax function", ("Softmax",), "column -> column", call=True,
+                latex=OPERATOR % "softmax"),
+        Builtin("logsumexp", "the logsumexp function", ("LogSumExp",), "column -> scalar",
+                call=True, latex=OPERATOR % "logsumexp"),
+        Builtin("eye", "the identity matrix", ("Identity",), "size -> square"),
+        Builtin("ones", "the matrix of ones", ("Ones",), "sizes -> matrix", arity=(1, 2)),
+        Builtin("zeros", "the zero matrix", ("Zeros",), "sizes -> matrix", arity=(1, 2)),
+        Builtin("commutation", "the commutation matrix", ("Commutation",),
+                "sizes -> commutation", arity=(2, 2))):
+    declare_builtin(_op)

@@ -1,0 +1,154 @@
+"""A small ``dataclass`` for the modules on the start-up path.
+
+``dataclasses`` imports ``inspect`` (and with it ``ast``, ``dis``,
+``tokenize``, ...): some 40 ms before a gradient can start.  The records of
+matdiff's hot path (options, problems, symbols, derivations, steps) need only
+the plain part of it, written here: fields from the class annotations, in
+order, with defaults or ``field(default_factory=...)``; a generated
+``__init__``, ``__repr__`` and ``__eq__``; ``frozen=True`` (assignment raises,
+and the record is hashed by its fields) and ``eq=False``; ``replace()``.
+The behaviour is that of :mod:`dataclasses` for these uses.
+"""
+from __future__ import annotations
+
+__all__ = ["dataclass", "field", "replace", "FrozenInstanceError"]
+
+_MISSING = object()
+
+
+class FrozenInstanceError(AttributeError):
+    """Assignment to a field of a frozen record."""
+
+
+class Field:
+    __slots__ = ("name", "default", "default_factory", "repr", "compare")
+
+    def __init__(self, default=_MISSING, default_factory=_MISSING, repr=True, compare=True):
+        self.name = None
+        self.default = default
+        self.default_factory = default_factory
+        self.repr = repr
+        self.compare = compare
+
+
+def field(*, default=_MISSING, default_factory=_MISSING, repr=True, compare=True):
+    return Field(default, default_factory, repr, compare)
+
+
+def _fields(cls) -> list:
+    fields = {}
+    for base in reversed(cls.__mro__[1:]):
+        for f in getattr(base, "__record_fields__", ()):
+            fields[f.name] = f
+    for name, annotation in cls.__dict__.get("__annotations__", {}).items():
+        if isinstance(annotation, str) and annotation.replace("typing.", "").startswith("ClassVar"):
+            continue
+        value = cls.__dict__.get(name, _MISSING)
+        f = value if isinstance(value, Field) else Field(default=value)
+        f.name = name
+        if f.default is _MISSING:
+            if name in cls.__dict__:
+                delattr(cls, name)  # field(default_factory=...): no class attribute
+        else:
+            setattr(cls, name, f.default)
+        fields[name] = f
+    return list(fields.values())
+
+
+def _process(cls, frozen: bool, eq: bool):
+    fields = _fields(cls)
+    cls.__record_fields__ = tuple(fields)
+    seen_default = False
+    for f in fields:
+        if f.default is not _MISSING or f.default_factory is not _MISSING:
+            seen_default = True
+        elif seen_default:
+            raise TypeError(f"non-default argument {f.name!r} follows default argument")
+    names = tuple(f.name for f in fields)
+    known = frozenset(names)
+    shown = tuple(f.name for f in fields if f.repr)
+    compared = tuple(f.name for f in fields if f.compare)
+    post_init = hasattr(cls, "__post_init__")
+    assign = object.__setattr__
+
+    # generic methods (no exec, no compile: they cost nothing at import time)
+    def __init__(self, *args, **kwargs):
+        if len(args) > len(names):
+            raise TypeError(f"{cls.__name__}() takes {len(names)} arguments, got {len(args)}")
+        for name in kwargs:
+            if name not in known:
+                raise TypeError(f"{cls.__name__}() got an unexpected keyword argument {name!r}")
+        for i, f in enumerate(fields):
+            if i < len(args):
+                if f.name in kwargs:
+                    raise TypeError(f"{cls.__name__}() got multiple values for argument "
+                                    f"{f.name!r}")
+                value = args[i]
+            elif f.name in kwargs:
+                value = kwargs[f.name]
+            elif f.default is not _MISSING:
+                value = f.default
+            elif f.default_factory is not _MISSING:
+                value = f.default_factory()
+            else:
+                raise TypeError(f"{cls.__name__}() missing required argument: {f.name!r}")
+            assign(self, f.name, value)
+        if post_init:
+            self.__post_init__()
+
+    def __repr__(self):
+        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in shown)
+        return f"{self.__class__.__qualname__}({inner})"
+
+    def __eq__(self, other):
+        if other.__class__ is self.__class__:
+            return (tuple(getattr(self, n) for n in compared)
+                    == tuple(getattr(other, n) for n in compared))
+        return NotImplemented
+
+    def __hash__(self):
+        return hash(tuple(getattr(self, n) for n in compared))
+
+    def __setattr__(self, name, value):
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name):
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    class_hash = cls.__dict__.get("__hash__", _MISSING)
+    explicit_hash = not (class_hash is _MISSING or (class_hash is None and "__eq__" in cls.__dict__))
+    methods = {"__init__": __init__, "__repr__": __repr__}
+    if eq:
+        methods["__eq__"] = __eq__
+    if frozen:
+        methods["__setattr__"] = __setattr__
+        methods["__delattr__"] = __delattr__
+    for name, fn in methods.items():
+        if name not in cls.__dict__:
+            _attach(cls, name, fn)
+    if eq and not explicit_hash:
+        if frozen:
+            _attach(cls, "__hash__", __hash__)
+        else:
+            cls.__hash__ = None  # mutable and compared by value: unhashable, like a dataclass
+    return cls
+
+
+def _attach(cls, name, fn):
+    fn.__qualname__ = f"{cls.__qualname__}.{name}"
+    setattr(cls, name, fn)
+
+
+def dataclass(cls=None, /, *, frozen: bool = False, eq: bool = True):
+    """``@dataclass``, ``@dataclass(frozen=True)``, ``@dataclass(eq=False)``."""
+    if cls is None:
+        return lambda c: _process(c, frozen, eq)
+    return _process(cls, frozen, eq)
+
+
+def replace(obj, /, **changes):
+    """A copy of the record ``obj`` with some fields changed."""
+    for f in obj.__record_fields__:
+        if f.name not in changes:
+            changes[f.name] = getattr(obj, f.name)
+    return obj.__class__(**changes)
