@@ -284,7 +284,15 @@ def _build(split, mats, i, j):
     return Mul(_build(split, mats, i, s), _build(split, mats, s + 1, j))
 
 
+MAX_PLANNED = 16  # a longer chain runs left to right (planning is cubic in its length)
+
+
 def _order(mats):
+    if len(mats) > MAX_PLANNED:
+        tree = mats[0]
+        for m in mats[1:]:
+            tree = Mul(tree, m)
+        return tree
     dims = _dims([m.shape for m in mats])[:4]
     assigns = [dict(zip(dims, vs)) for vs in cartesian((SMALL, LARGE), repeat=len(dims))]
     for a in assigns:  # dimensions past the fourth count as large
