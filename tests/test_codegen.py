@@ -441,7 +441,7 @@ def test_a_long_chain_is_not_planned_at_cubic_cost():
     from matdiff_cli.expr import Sym
     from matdiff_cli.render.plan import _order
 
-    def chain(k):
-        return [Sym(f"M{i}", ("n", "n")) for i in range(k)]
+    def chain(k):  # fresh names: no product of them is interned yet
+        return [Sym(f"L{k}_{i}", ("n", "n")) for i in range(k)]
     small, large = chain(200), chain(400)
     assert calls(_order, large) <= 3 * calls(_order, small)
