@@ -95,9 +95,23 @@ def jacobian(expr: str, wrt: str, declare: Sequence[str] = (), layout: str = "nu
     return _derive("jac", expr, wrt, declare, layout=layout, vec=vec)
 
 
-def hessian(expr: str, wrt: str, declare: Sequence[str] = (), vec: bool = False) -> Result:
-    """The Hessian matrix (scalar or vector variable) or the operator H[dX]."""
-    return _derive("hess", expr, wrt, declare, vec=vec)
+def hessian(expr: str, wrt, declare: Sequence[str] = (), vec: bool = False) -> Result:
+    """The Hessian matrix (scalar or vector variable) or the operator H[dX]; with a
+    list of variables (``wrt=["x1", "x2"]``), the whole Hessian: ``.text`` is the
+    block matrix ``[[...], [...]]``, ``.expr`` the blocks (a list of lists)."""
+    if isinstance(wrt, str) or len(wrt) == 1:
+        return _derive("hess", expr, wrt if isinstance(wrt, str) else wrt[0], declare, vec=vec)
+    from .derive import resolve_wrt
+    from .hessians import hessian_report
+
+    problem = _problem(expr, declare)
+    if problem.expr.shape != (1, 1):
+        raise MatdiffError("usage", "the whole Hessian of several variables needs a scalar "
+                           "expression", hint="give one variable for the second differential")
+    report = hessian_report(problem, resolve_wrt(problem, tuple(wrt)),
+                            Options(command="hess", vec=vec))
+    h = report.der
+    return Result("hessian", h.blocks, ",".join(v.name for v in h.vars), h.differential, report)
 
 
 def check(expr: str, wrt: str, declare: Sequence[str] = (), seed: int | None = None) -> dict:

@@ -108,6 +108,11 @@ def _option(name: str) -> click.Option:
         return click.Option(
             ["--vec"], is_flag=True, help="Also give the matrix of the operator on vec(X)."
         )
+    if name == "order":
+        return click.Option(
+            ["--order"], type=click.IntRange(min=1), default=1, metavar="K",
+            help="The K-th differential d^K f[dX, ..., dX] (default 1).",
+        )
     if name == "lang":
         return click.Option(
             ["--lang"], type=click.Choice(["numpy", "torch", "jax"]), default="numpy",
@@ -142,8 +147,8 @@ COMMAND_TABLE: dict[str, tuple[str, tuple[str, ...], str]] = {
     "grad": ("The gradient of a scalar EXPR.",
              ("wrt", "steps", "check", "expect", "let", "seed"),
              'matdiff grad "tr(X^T A X B)" --wrt X -d "A, B: n x n symmetric"'),
-    "diff": ("The differential df = L[dX].",
-             ("wrt", "steps", "check", "expect", "let", "seed"),
+    "diff": ("The differential df = L[dX] (with --order K, the K-th differential).",
+             ("wrt", "steps", "check", "expect", "let", "seed", "order"),
              'matdiff diff "logdet(X^T A X)" --wrt X --steps'),
     "jac": ("The Jacobian, or the linear operator dF = L[dX].",
             ("wrt", "steps", "check", "expect", "let", "seed", "layout", "vec"),
@@ -314,7 +319,7 @@ _VALUE_OPTIONS = {
 }
 _FLAGS = {"--steps": "steps", "--check": "check", "--vec": "vec"}
 _DEFAULTS = {"wrt": (), "steps": False, "check": False, "expect": None, "lets": (),
-             "seed": None, "layout": "numerator", "vec": False, "lang": "numpy"}
+             "seed": None, "layout": "numerator", "vec": False, "lang": "numpy", "order": 1}
 _MULTIPLE = ("declare", "wrt")
 
 

@@ -39,6 +39,7 @@ class Options:
     seed: int | None = None
     layout: str = "numerator"
     vec: bool = False
+    order: int = 1
     lang: str = "numpy"
 
     def bindings(self) -> dict[str, object]:
@@ -73,8 +74,8 @@ COMMANDS: dict[str, Command] = {
     "diff": _lazy(".derive", "derivative_command", "diff"),
     "grad": _lazy(".derive", "derivative_command", "grad"),
     "jac": _lazy(".derive", "derivative_command", "jac"),
-    "hess": _lazy(".derive", "derivative_command", "hess"),
-    "check": _lazy(".derive", "check_command"),
+    "hess": _lazy(".hessians", "hess_command"),
+    "check": _lazy(".hessians", "check_command"),
     "eval": _lazy(".evaluation", "eval_command"),
     "solve": _lazy(".evaluation", "solve_command"),
     "code": _lazy(".codegen", "code_command"),

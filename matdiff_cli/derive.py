@@ -32,6 +32,8 @@ class Derivation:
     steps: list = field(default_factory=list)
     steps_complete: bool = True
     layout: str = "numerator"     # of a Jacobian matrix: numerator (rows are outputs)
+    order: int = 1                # of a differential: d^k f with --order k
+    directions: tuple = ()        # of a second differential: the Sym directions dX1, dX2
 
     def again(self, problem) -> "Derivation":
         """The same command for the same variable, in a variant of the problem (other
@@ -39,7 +41,7 @@ class Derivation:
         from .commands import Options
 
         return derive(problem, problem.symbols[self.var.name], self.command,
-                      Options(layout=self.layout))
+                      Options(layout=self.layout, order=self.order))
 
 
 def _vector_like(shape) -> bool:
@@ -102,6 +104,11 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
     df = d(f, var)
     der = Derivation(command, problem, var, df, "differential", df, operator=True,
                      layout=options.layout)
+    order = getattr(options, "order", 1) or 1
+    if command == "diff" and order > 1:   # d^k f[dX, ..., dX]
+        from .extract import kth_differential
+
+        der.result, der.order = kth_differential(f, var, order), order
     if command == "grad":
         if f.shape != SCALAR:
             raise MatdiffError(
@@ -121,11 +128,14 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
                 der.vec = read_jacobian(df, var)
                 if options.layout == "denominator":  # the transpose, as for a Jacobian
                     der.vec = simplify(Transpose(der.vec))
+    elif command == "hess" and f.shape != SCALAR:   # the second differential d²F[dX1, dX2]
+        from .extract import direction_names, second_differential
+
+        names = direction_names(Names.of(problem), var)
+        der.result, *der.directions = second_differential(f, var, names)
+        der.directions = tuple(der.directions)
+        der.kind, der.operator = "second_differential", False
     elif command == "hess":
-        if f.shape != SCALAR:
-            raise MatdiffError(
-                "usage", "the Hessian needs a scalar expression", statement=problem.source,
-                line=problem.line, hint="use `matdiff jac` for the derivative of a vector function")
         kind, H = hessian(f, var)
         der.result = H
         der.operator = kind == "operator"
@@ -137,7 +147,7 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
 
         shown_as_names = definitions_by_node(problem)
         der.steps, der.steps_complete = derivation(f, var, shown_as_names)
-        if command == "hess":  # then the gradient, and its own differential
+        if command == "hess" and f.shape == SCALAR:  # then the gradient, and its differential
             from .extract import gradient
 
             G = gradient(f, var)
@@ -200,6 +210,7 @@ LABELS = {
     "operator": "dF",
     "hessian": "∇²_{v} f",
     "hessian_operator": "H[{d}]",
+    "second_differential": "d²F[{d}]",
 }
 
 
@@ -211,6 +222,7 @@ LATEX_LABELS = {
     "operator": r"\mathrm{{d}}F",
     "hessian": r"\nabla^2_{{{v}}} f",
     "hessian_operator": r"H[{d}]",
+    "second_differential": r"\mathrm{{d}}^2 F[{d}]",
 }
 
 # ... and in words, as a comment line of text and NumPy output
@@ -221,6 +233,7 @@ WORD_LABELS = {
     "operator": "derivative (the operator dF)",
     "hessian": "Hessian",
     "hessian_operator": "Hessian operator",
+    "second_differential": "second differential",
 }
 
 
@@ -233,6 +246,7 @@ READ_OFF = {
     "operator": "the derivative is the linear operator {d} -> dF",
     "hessian": "differentiate the gradient again and read off d(∇f) = H {d}",
     "hessian_operator": "differentiate the gradient again: H[{d}] = d(∇f)",
+    "second_differential": "differentiate dF[{d}] again, the first direction held constant",
 }
 
 
@@ -266,6 +280,8 @@ class DerivativeReport(Report):
     def label(self) -> str:
         from .render.pretty import pretty_name
 
+        if self.der.order > 1:
+            return f"d{superscript(self.der.order)}f"
         return LABELS[self.der.kind].format(v=pretty_name(self.der.var.name),
                                             d=pretty_name(self.direction))
 
@@ -375,6 +391,8 @@ class DerivativeReport(Report):
             "differential": self._differential_json(to_text, to_latex),
             "result": result,
         }
+        if der.order > 1:
+            out["order"] = der.order
         python_names = renamed(self.naming, syms)
         if python_names:  # the numpy field's names for variables Python cannot use as is
             out["python_names"] = python_names
@@ -401,7 +419,10 @@ class DerivativeReport(Report):
 
     def word_label(self) -> str:
         """``gradient with respect to x``: the comment line that says what a result is."""
-        return f"{WORD_LABELS[self.der.kind]} with respect to {self.der.var.name}"
+        what = WORD_LABELS[self.der.kind]
+        if self.der.order > 1:
+            what = f"differential of order {self.der.order}, d^{self.der.order} f[{self.direction}, ...],"
+        return f"{what} with respect to {self.der.var.name}"
 
     def latex_label(self) -> str:
         from .render.latex import to_latex
@@ -411,6 +432,8 @@ class DerivativeReport(Report):
         var = self.der.var
         d = (r"\mathrm{d}" + to_latex(var) if self.direction == "d" + var.name
              else latex_name(self.direction))
+        if self.der.order > 1:
+            return rf"\mathrm{{d}}^{{{self.der.order}}} f"
         return LATEX_LABELS[self.der.kind].format(v=to_latex(var), d=d)
 
     def vec_caption(self) -> str:
@@ -464,7 +487,7 @@ class DerivativeReport(Report):
         for name, body in self.named_lines(to_text, self._exprs()):
             lines.append(f"{name} = {body}")
         lines.extend("# " + line for line in self.step_lines())
-        if self.labelled:
+        if self.labelled or der.order > 1:
             lines.append("# " + self.word_label())
         lines.append(to_text(self.shown, names=self.top(self.shown)))
         if self.shown_vec is not None:
@@ -574,12 +597,92 @@ class DerivativeReport(Report):
                                   to_rich_text(body, names=names)))
 
 
+class SecondDifferentialReport(DerivativeReport):
+    """d²F[dX1, dX2] of a non-scalar F: a symmetric bilinear form of F's shape."""
+
+    def __init__(self, der):
+        super().__init__(der)
+        for s in der.directions:   # the directions' names are the report's too
+            self.naming.fresh(s.name)
+        self.labelled = True       # what the result is: said in every format
+
+    def pair(self, pretty: bool = False) -> str:
+        from .render.pretty import pretty_name
+
+        show = pretty_name if pretty else (lambda s: s)
+        return ", ".join(show(s.name) for s in self.der.directions)
+
+    def label(self) -> str:
+        return f"d²F[{self.pair(True)}]"
+
+    def word_label(self) -> str:
+        return (f"second differential d²F[{self.pair()}] with respect to {self.der.var.name} "
+                "(symmetric, bilinear)")
+
+    def latex_label(self) -> str:
+        from .render.latex import latex_name
+
+        return (r"\mathrm{d}^2 F[" + ", ".join(latex_name(s.name) for s in self.der.directions)
+                + "]")
+
+    def scope(self) -> list:
+        return super().scope() + list(self.der.directions)
+
+    def _code(self) -> str:
+        from .render.numpy import to_numpy
+
+        params = ", ".join(self.naming.python(s.name) for s in self.der.directions)
+        body = to_numpy(self.shown, names=self.code_names(self.shown), bound=self.scope(),
+                        naming=self.naming)
+        return f"lambda {params}: {body}"
+
+    def _declaration(self) -> str:
+        from .report import shape_decl
+
+        var = self.der.var
+        props = sorted(set(self.der.directions[0].props))
+        return (f"{self.pair()}: {shape_decl(var.shape)}{' ' + ' '.join(props) if props else ''}"
+                "  # the directions")
+
+    def to_json(self) -> dict:
+        from .render.numpy import numpy_or_none
+
+        out = super().to_json()
+        result = out["result"]
+        result.pop("numpy_error", None)
+        result["numpy"], why = numpy_or_none(self._code)
+        if why:
+            result["numpy_error"] = why
+        result["directions"] = [s.name for s in self.der.directions]
+        return out
+
+    def to_text(self) -> str:
+        lines = super().to_text().split("\n")
+        at = 0 if self.continued else len(inferred_line(self.der.problem))
+        return "\n".join(lines[:at] + [self._declaration()] + lines[at:])
+
+    def to_numpy(self) -> str:
+        from .render.latex import comment_lines
+
+        lines = comment_lines(self.step_lines(), "#")
+        lines += comment_lines([self.word_label()], "#")
+        lines.append(self._code())
+        lines += comment_lines(self.verdicts(), "#")
+        return "\n".join(lines)
+
+
 def report_for(problem, var, name, options) -> DerivativeReport:
     """Derive, then verify as asked (--check, --expect)."""
     der = derive(problem, var, name, options)
-    report = DerivativeReport(der)
+    if der.kind == "second_differential":
+        report = SecondDifferentialReport(der)
+    else:
+        report = DerivativeReport(der)
     # an option that does not apply to this problem's result says so (never silence)
-    if options.vec and der.vec is None and name in ("jac", "hess"):
+    if options.vec and der.kind == "second_differential":
+        report.remarks.append("--vec: the second differential of a non-scalar is a "
+                              "third-order array; it is given as the bilinear form only")
+    elif options.vec and der.vec is None and name in ("jac", "hess"):
         report.remarks.append(f"--vec: the {WORD_LABELS[der.kind]} is already the matrix "
                             f"of the derivative on vec({var.name})")
     if options.layout == "denominator" and name == "jac" and der.operator and der.vec is None:
@@ -630,18 +733,8 @@ def derivative_command(name: str):
     return located(command)
 
 
-@located
-def check_command(problem, options):
-    """matdiff check: the gradient and the Hessian of a scalar (the Jacobian operator
-    of anything else), each verified by finite differences; --expect is a claimed
-    first derivative, compared with the gradient (or the Jacobian) only."""
-    from .records import replace
-
-    opts = replace(options, check=True)
-    names = ("grad", "hess") if problem.expr.shape == SCALAR else ("jac",)
-    return labelled([report_for(problem, var, name,
-                                opts if name != "hess" else replace(opts, expect=None))
-                     for var in resolve_wrt(problem, options.wrt) for name in names])
+def superscript(k: int) -> str:
+    return str(k).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
 
 
 def labelled(reports: list) -> list:

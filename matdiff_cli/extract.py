@@ -22,7 +22,7 @@ from .dispatch import registrar
 from .errors import MatdiffError
 from .expr import (
     ONE, SCALAR, Add, Broadcast, Commutation, Diff, DiagM, DiagV, Expr, Hadamard, Identity,
-    Mul, Num, Ones, Sum, Sym, Trace, Transpose, Vec, _dim_mul,
+    Kron, Mul, Num, Ones, Sum, Sym, Trace, Transpose, Vec, _dim_mul,
 )
 from .simplify import contains_diff, simplify
 
@@ -121,6 +121,12 @@ def adj_broadcast(e, G, dep):
     return [(e.args[0], Sum(G))]
 
 
+@adjoint(Kron)
+def _kron_adjoint_rule(e, G, dep):
+    """<G, A ⊗ F>: see ``_adj_kron``."""
+    return _adj_kron(e, G, dep)
+
+
 @adjoint(DiagM)
 def adj_diagm(e, G, dep):
     """<G, diag(f)> = <diag(G), f>."""
@@ -135,11 +141,109 @@ def adj_diagv(e, G, dep):
 
 @adjoint(Vec)
 def adj_vec(e, G, dep):
-    """<g, vec(f)> = <g, f> for a column f; a matrix needs a reshape (not expressible)."""
+    """<g, vec(F)> = <unvec(g), F>: g itself for a column F; for a matrix, the
+    reshape of g, written where g has the structure of a vec (see ``unvec_of``)."""
     if e.a.shape[1] == 1:
         return [(e.a, G)]
-    raise unsupported("the gradient through vec(X) of a matrix needs a reshape, "
-                      "which matdiff's operations cannot write")
+    U = unvec_of(G, e.a.shape)
+    if U is None:
+        raise unsupported("the gradient through vec(X) of a matrix needs the reshape "
+                          "unvec(g) of a vector g that is not itself vec(M), kron(u, v), "
+                          "a constant or a sum of those; matdiff has no unvec yet")
+    return [(e.a, U)]
+
+
+def unvec_of(g: Expr, shape):
+    """M with vec(M) = g, when g's form shows it: vec(M) -> M, (Q^T ⊗ P) vec(M) -> P M Q,
+    kron(v, u) -> u v^T (columns), constants, scalar multiples and sums of those;
+    None otherwise (a general vector needs unvec, which matdiff does not have)."""
+    from .expr import Kron, Zeros
+
+    g = simplify(g)
+    if isinstance(g, Vec) and g.a.shape == tuple(shape):
+        return g.a
+    if isinstance(g, Zeros):
+        return b.zero(shape)
+    if isinstance(g, Ones):
+        return Ones(tuple(shape))
+    if isinstance(g, Broadcast):
+        return b.broadcast(g.args[0], shape)
+    if isinstance(g, Add):
+        parts = [unvec_of(t, shape) for t in g.terms]
+        return None if any(p is None for p in parts) else b.add(*parts)
+    if isinstance(g, Kron):
+        v, u = g.args
+        if v.shape[1] == 1 and u.shape[1] == 1 and (u.shape[0], v.shape[0]) == tuple(shape):
+            return b.mul(u, b.transpose(v))
+        return None
+    if isinstance(g, Mul):
+        scalars = [f for f in g.factors if f.shape == SCALAR]
+        rest = [f for f in g.factors if f.shape != SCALAR]
+        if len(rest) == 1:
+            inner_ = unvec_of(rest[0], shape)
+            return None if inner_ is None else b.mul(*scalars, inner_)
+        if len(rest) == 2 and isinstance(rest[0], Kron):
+            Qt, P = rest[0].args
+            M = unvec_of(rest[1], (Qt.shape[1], P.shape[1])[::-1])
+            if M is not None:   # (Q^T ⊗ P) vec(M) = vec(P M Q)
+                return b.mul(*scalars, P, M, b.transpose(Qt))
+    return None
+
+
+def _multiple_of_identity(G: Expr):
+    """c when G = c I (c a scalar expression, 1 for I itself), else None."""
+    G = simplify(G)
+    if isinstance(G, Identity):
+        return ONE
+    if isinstance(G, Mul):
+        scalars = [f for f in G.factors if f.shape == SCALAR]
+        rest = [f for f in G.factors if f.shape != SCALAR]
+        if len(rest) == 1 and isinstance(rest[0], Identity):
+            return b.mul(*scalars) if len(scalars) > 1 else scalars[0]
+    return None
+
+
+def _adj_kron(e, G, dep):
+    """<G, A ⊗ F> and <G, F ⊗ B> for the factor F that holds the direction:
+    G = c I: c tr(A) tr(F); G = G1 ⊗ G2 (G1 of A's shape): <G1, A> <G2, F>;
+    G = u v^T: with U = unvec(u), V = unvec(v), U A V^T (second factor) and
+    U^T B V (first factor)."""
+    from .expr import Kron, Trace as Tr
+
+    a, c = e.args
+    first = bool(dep[a])
+    F, other = (a, c) if first else (c, a)
+    scale = _multiple_of_identity(G)
+    if scale is not None and F.shape[0] == F.shape[1] and other.shape[0] == other.shape[1]:
+        return [(F, b.mul(scale, Tr(other) if other.shape != SCALAR else other,
+                          Identity(F.shape[0])))]
+    Gs = simplify(G)
+    if isinstance(Gs, (Ones, Broadcast)):   # <c 1, A ⊗ F> = c sum(A) sum(F)
+        c = Gs.args[0] if isinstance(Gs, Broadcast) else ONE
+        return [(F, b.mul(c, Sum(other) if other.shape != SCALAR else other,
+                          Ones(F.shape) if F.shape != SCALAR else ONE))]
+    if isinstance(Gs, Kron):
+        G1, G2 = Gs.args
+        if not first and G1.shape == a.shape and G2.shape == c.shape:
+            return [(F, b.mul(inner(G1, a), G2))]
+        if first and G1.shape == a.shape and G2.shape == c.shape:
+            return [(F, b.mul(inner(G2, c), G1))]
+    if isinstance(Gs, Mul):
+        chain = [f for f in Gs.factors if f.shape != SCALAR]
+        scalars = [f for f in Gs.factors if f.shape == SCALAR]
+        if len(chain) == 2 and chain[0].shape[1] == 1 and chain[1].shape[0] == 1:
+            u, v = chain[0], b.transpose(chain[1])
+            (p, q), (r, s_) = a.shape, c.shape
+            U = unvec_of(u, (r, p))
+            V = unvec_of(v, (s_, q))
+            if U is not None and V is not None:
+                if first:
+                    return [(F, b.mul(*scalars, b.transpose(U), c, V))]
+                return [(F, b.mul(*scalars, U, a, b.transpose(V)))]
+    raise unsupported("the gradient through a Kronecker product kron(A, X) is written only "
+                      "when it meets a trace, another Kronecker product or a product "
+                      "u^T (...) v whose u and v are vec of matrices; here it needs a "
+                      "reshape matdiff does not have")
 
 
 def read_gradient(df: Expr, var: Sym) -> Expr:
@@ -184,9 +288,17 @@ def project(G: Expr, var: Sym) -> Expr:
 
 
 def _describe(node: Expr) -> str:
-    names = {"Kron": "a Kronecker product", "Vec": "vec", "Power": "a power",
-             "Inverse": "an inverse", "Func": "a function"}
-    return names.get(type(node).__name__, type(node).__name__)
+    """What the user wrote, in words: never an internal class name."""
+    names = {"Kron": "a Kronecker product", "Vec": "vec(X)", "Power": "a power",
+             "Inverse": "an inverse", "Func": "a function", "DiagM": "diag(x) of a vector",
+             "DiagV": "diag(X) of a matrix", "Softmax": "softmax", "LogSumExp": "logsumexp",
+             "Det": "det", "LogDet": "logdet", "Norm2": "a 2-norm", "NormF": "a Frobenius norm",
+             "EPow": "an elementwise power", "Div": "a division", "EDiv": "an elementwise "
+             "division", "Hadamard": "an elementwise product", "Mul": "a product",
+             "Add": "a sum", "Transpose": "a transpose", "Trace": "a trace", "Sum": "sum",
+             "Broadcast": "a scalar spread over a matrix", "Commutation": "a commutation "
+             "matrix"}
+    return names.get(type(node).__name__, "this operation")
 
 
 # ---------------------------------------------------------------- Jacobian (vec form)
@@ -222,6 +334,8 @@ def vec_mul(e, J, dep):
     i = _only(e, dep)
     target = F[i]
     others = F[:i] + F[i + 1:]
+    if isinstance(J.get(target), Deferred):   # P diag(f) Q, read off here if Q is a column
+        return _vec_diag_product(e, i, J)
     if target.shape == SCALAR:
         rest = _prod(list(others))
         return b.mul(vec_of(rest) if rest.shape != SCALAR else rest, J[target])
@@ -240,6 +354,24 @@ def vec_mul(e, J, dep):
                    P if P is not None else Identity(p))
     parts = scalars + ([K] if K is not None else []) + [J[target]]
     return b.mul(*parts)
+
+
+def _vec_diag_product(e, i, J):
+    """vec(P diag(f) q) = P diag(q) f (q a column); vec(p^T diag(f) Q) = Q^T diag(p) f
+    (p^T a row); any other P diag(f) Q waits for a diag(...) around it."""
+    F = e.factors
+    f = F[i].a
+    scalars = [x for x in F if x.shape == SCALAR]
+    left = [x for x in F[:i] if x.shape != SCALAR]
+    right = [x for x in F[i + 1:] if x.shape != SCALAR]
+    P = _prod(left) if left else None
+    Q = _prod(right) if right else None
+    if Q is not None and Q.shape[1] == 1:
+        return b.mul(*scalars, *([P] if P is not None else []), DiagM(Q), J[f])
+    if P is not None and P.shape[0] == 1:
+        return b.mul(*scalars, *([b.transpose(Q)] if Q is not None else []),
+                     DiagM(b.transpose(P)), J[f])
+    return Deferred(e)
 
 
 @vec_rule(Transpose)
@@ -304,10 +436,84 @@ def read_jacobian(dF: Expr, var: Sym) -> Expr:
             if rule is None:
                 raise unsupported(f"the Jacobian through {_describe(node)} cannot be written "
                                   "as a matrix with matdiff's operations")
+            waiting = [c for c in node.children if isinstance(J.get(c), Deferred)]
+            if waiting and type(node) not in (Mul, DiagV):
+                raise J[waiting[0]].error()
             J[node] = rule(node, J, dep)
     if dF not in J:
         return b.zero((_size(dF.shape), n))
+    if isinstance(J[dF], Deferred):
+        raise J[dF].error()
     return simplify(J[dF])
+
+
+class Deferred:
+    """A node whose vec has no Jacobian matrix of its own, diag(dx) (its matrix is a
+    Khatri-Rao product), read off by its parent: P diag(dx) q = P diag(q) dx,
+    diag(P diag(dx) Q) = (P ⊙ Q^T) dx."""
+
+    def __init__(self, node):
+        self.node = node
+
+    def error(self):
+        return unsupported(
+            "the Jacobian through diag(x) of a vector is written as a matrix where diag(x) "
+            "multiplies a vector (diag(x) A y = diag(A y) x) or sits inside diag(...) "
+            "(diag(A diag(x)) = diag(diag(A)) x); the operator form is given by `matdiff diff`")
+
+
+@vec_rule(DiagM)
+def vec_diagm(e, J, dep):
+    """vec(diag(f)): no matrix of matdiff's; the parent reads it off (see Deferred)."""
+    if isinstance(J.get(e.a), Deferred):
+        raise J[e.a].error()
+    return Deferred(e)
+
+
+def _outer_product(M: Expr):
+    """(L, R) with M = L R, L a column and R a row (a product of rank one), else None."""
+    if not isinstance(M, Mul):
+        return None
+    F = M.factors
+    scalars = [f for f in F if f.shape == SCALAR]
+    chain = [f for f in F if f.shape != SCALAR]
+    for k in range(1, len(chain)):
+        L, R = chain[:k], chain[k:]
+        if L[-1].shape[1] == 1 and R[0].shape[0] == 1:
+            return b.mul(*scalars, *L), _prod(R)
+    return None
+
+
+@vec_rule(DiagV)
+def vec_diagv(e, J, dep):
+    """diag(P diag(f) Q) = (P ⊙ Q^T) f (diag(diag(P)) f when Q is absent); diag(diag(f)) = f.
+    The diagonal of any other matrix has no Jacobian matrix of matdiff's."""
+    inner_ = e.a
+    split = _outer_product(inner_) if not isinstance(J.get(inner_), Deferred) else None
+    if split is not None:   # diag(u v^T) = u ⊙ v, read off as a Hadamard product
+        dX = next(k for k in J if isinstance(k, Diff))
+        return read_jacobian(simplify(b.had(split[0], b.transpose(split[1]))), dX.sym)
+    if not isinstance(J.get(inner_), Deferred):
+        raise unsupported("the Jacobian through diag(X) of a matrix cannot be written as a "
+                          "matrix with matdiff's operations; the operator form is given by "
+                          "`matdiff diff`")
+    if isinstance(inner_, DiagM):
+        return J[inner_.a]
+    if not isinstance(inner_, Mul):
+        raise J[inner_].error()
+    F = inner_.factors
+    i = next(k for k, x in enumerate(F) if isinstance(J.get(x), Deferred))
+    f = F[i].a
+    scalars = [x for x in F if x.shape == SCALAR]
+    left = [x for x in F[:i] if x.shape != SCALAR]
+    right = [x for x in F[i + 1:] if x.shape != SCALAR]
+    if left and right:
+        K = Hadamard(_prod(left), b.transpose(_prod(right)))
+    elif left or right:
+        K = DiagM(DiagV(_prod(left or right)))
+    else:
+        K = None
+    return b.mul(*scalars, *([K] if K is not None else []), J[f])
 
 
 # ---------------------------------------------------------------- public entry points
@@ -337,3 +543,32 @@ def hessian(f: Expr, var: Sym):
     if var.shape[1] == 1:
         return "matrix", read_jacobian(dG, var)
     return "operator", dG
+
+
+# ---------------------------------------------------------------- second and k-th differentials
+
+def direction_names(naming, var: Sym) -> tuple[str, str]:
+    """dX1, dX2 (dx1_1, dx1_2 for a name that ends in a digit), never a name in use."""
+    base = naming.direction(var)
+    sep = "_" if base[-1].isdigit() else ""
+    return naming.fresh(f"{base}{sep}1"), naming.fresh(f"{base}{sep}2")
+
+
+def second_differential(f: Expr, var: Sym, names: tuple[str, str]) -> tuple[Expr, Sym, Sym]:
+    """d²F[dX1, dX2]: the differential of dF[dX1] along dX2 (dX1 held constant)."""
+    from .build import replace_node
+
+    D1 = Sym(names[0], var.shape, var.props & {"symmetric", "diagonal"})
+    D2 = Sym(names[1], var.shape, var.props & {"symmetric", "diagonal"})
+    first = replace_node(d(f, var), Diff(var), D1)
+    second = replace_node(d(first, var), Diff(var), D2)
+    return simplify(second), D1, D2
+
+
+def kth_differential(f: Expr, var: Sym, k: int) -> Expr:
+    """d^k F[dX, ..., dX]: differentiate k times along one direction (d(dX) = 0)."""
+
+    out = f
+    for _ in range(k):
+        out = d(out, var)
+    return out

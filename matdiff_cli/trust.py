@@ -133,6 +133,23 @@ def second_derivative(f, values, name, D, E=None, h=1e-2):
     return s2 + (s2 - s1) / 3
 
 
+def kth_derivative(f, values, name, D, k, h=1e-2):
+    """d^k/dt^k f(X + t D) at 0: the central k-th difference
+    sum_i (-1)^i C(k, i) f(X + (k/2 - i) h D) / h^k (error O(h^2)), one Richardson step."""
+    from math import comb
+
+    def once(h):
+        total = 0
+        for i in range(k + 1):
+            shifted = dict(values)
+            x = np.asarray(values[name], dtype=float) + (k / 2 - i) * h * np.asarray(D, dtype=float)
+            shifted[name] = x if x.ndim else float(x)
+            total = total + (-1) ** i * comb(k, i) * np.asarray(f(shifted), dtype=float)
+        return total / h ** k
+    c1, c2 = once(h), once(h / 2)
+    return c2 + (c2 - c1) / 3
+
+
 class _NoPoint(MatdiffError):
     """No random point at which both sides are finite and well conditioned."""
 
@@ -189,8 +206,8 @@ def _numeric_check(der, seed, trials, bindings) -> CheckResult:
     rng = np.random.default_rng(seed)
     f, var, kind = der.problem.expr, der.var, der.kind
     roots = [f, der.result]
-    second = kind in ("hessian", "hessian_operator")
-    what = _METHOD[kind]
+    second = kind in ("hessian", "hessian_operator", "second_differential") or der.order > 1
+    what = _METHOD[kind] if der.order == 1 else f"differential of order {der.order} along D"
     worst, failure, not_finite, skipped = 0.0, None, None, set()
     for trial in range(trials):
         values, sizes, D, E = _trial_values(roots, var, rng, fixed)
@@ -236,7 +253,8 @@ _METHOD = {"gradient": "directional derivative <G, D>",
            "jacobian": "Jacobian product J vec(D)",
            "operator": "linear operator L[D]", "differential": "differential df[D]",
            "hessian": "second directional derivative and polarization",
-           "hessian_operator": "second directional derivative and polarization"}
+           "hessian_operator": "second directional derivative and polarization",
+           "second_differential": "mixed second derivative d²/ds dt F(X + s D + t E)"}
 
 
 def _compare_pairs(der, values, sizes, D, E, scale):
@@ -254,6 +272,17 @@ def _compare_pairs(der, values, sizes, D, E, scale):
             J = J.T
         num = _vecF(first_derivative(f, values, name, D, 1e-3 * scale))
         return [(num, J @ _vecF(D))]
+    if kind == "second_differential":   # d²F[D, E] = d²/ds dt F(X + s D + t E)
+        vals = dict(values)
+        D1, D2 = der.directions
+        vals[D1.name], vals[D2.name] = D, E
+        return [(second_derivative(f, values, name, D, E, h=1e-2 * scale),
+                 evaluate(der.result, vals, sizes))]
+    if kind == "differential" and der.order > 1:   # d^k f[D, ..., D] = d^k/dt^k f(X + t D)
+        vals = dict(values)
+        vals[("d", name)] = D
+        return [(kth_derivative(f, values, name, D, der.order, h=1e-2 * scale),
+                 evaluate(der.result, vals, sizes))]
     if kind in ("operator", "differential"):
         vals = dict(values)
         vals[("d", name)] = D
@@ -345,8 +374,21 @@ def compare(der, claim_text: str, seed=None, trials: int = TRIALS) -> Comparison
         return _compare(der, claim, claim_text, seed, trials)
 
 
+def comparable(der) -> Expr:
+    """The result as the claim is written: a second differential d²F[dX1, dX2] as its
+    quadratic form d²F[dX, dX] (which fixes the symmetric form, by polarization)."""
+    if der.kind != "second_differential":
+        return der.result
+    from .build import replace_node
+
+    out = der.result
+    for s in der.directions:
+        out = replace_node(out, s, Diff(der.var))
+    return simplify(out)
+
+
 def _compare(der, claim, claim_text, seed, trials) -> Comparison:
-    result = der.result
+    result = comparable(der)
     if claim.shape != result.shape:
         return Comparison(False, "differs", claim_text=claim_text,
                           hint=f"the claim is {claim.shape[0]} x {claim.shape[1]}, the result "
@@ -393,7 +435,7 @@ def _symmetry_hint(der, claim_text: str) -> str | None:
                 claim = parse_claim(der2, claim_text)   # read with the subset symmetric
             except Exception:
                 continue
-            same, _, _ = _numerically_equal(der2.result, claim, der2.var, 1, 3)
+            same, _, _ = _numerically_equal(comparable(der2), claim, der2.var, 1, 3)
             if same:
                 names = ", ".join(s.name for s in subset)
                 decls = " and ".join(f"`-d \"{s.name}: {s.shape[0]} x {s.shape[1]} symmetric\"`"
@@ -482,3 +524,191 @@ def _misfit(problem, message: str) -> MatdiffError:
                         statement=problem.source, line=problem.line,
                         hint="--let values are JSON lists: a flat list is a column vector, "
                              "a list of rows a matrix")
+
+
+# ---------------------------------------------------------------- the whole Hessian
+
+def _shifted_many(values: dict, steps) -> dict:
+    """values with each (name, coefficient, direction) step added."""
+    out = dict(values)
+    for name, coef, direction in steps:
+        x = np.asarray(out[name], dtype=float) + coef * np.asarray(direction, dtype=float)
+        out[name] = x if x.ndim else float(x)
+    return out
+
+
+def _mixed_many(f, values, first, second, h):
+    """d²/ds dt f(V + s D + t E) by the four-point formula, one Richardson step.
+    first, second: lists of (name, direction)."""
+    def once(h):
+        total = 0
+        for s, t in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
+            steps = [(n, s * h, D) for n, D in first] + [(n, t * h, E) for n, E in second]
+            total = total + s * t * np.asarray(f(_shifted_many(values, steps)), dtype=float)
+        return total / (4 * h * h)
+    s1, s2 = once(h), once(h / 2)
+    return s2 + (s2 - s1) / 3
+
+
+def _apply_block(h, i, j, values, sizes, E):
+    """Block [i][j] applied to the direction E of variable j (an array of vi's shape)."""
+    vi, vj = h.vars[i], h.vars[j]
+    block = h.blocks[i][j]
+    if h.operator[i][j]:
+        vals = dict(values)
+        vals[("d", vj.name)] = E
+        return evaluate(block, vals, sizes)
+    H = np.atleast_2d(np.asarray(evaluate(block, values, sizes), dtype=float))
+    out = H @ _vecF(E).reshape(-1, 1)
+    return out.reshape(np.shape(values[vi.name])) if np.ndim(values[vi.name]) else out.item()
+
+
+def whole_hessian_check(h, seed=None, trials: int = TRIALS, bindings=None) -> CheckResult:
+    """Every block [i][j] against the mixed second derivative
+    d²/ds dt f(vi + s Di, vj + t Ej): <Di, H_ij[Ej]>, at random points and directions."""
+    seed = resolve_seed(seed)
+    what = "mixed second derivatives, block by block"
+    with quiet():
+        try:
+            return _whole_check(h, seed, trials, bindings, what)
+        except _NoPoint:
+            return CheckResult(False, 0.0, trials, seed, what, None, _NoPoint.reason)
+        except TooLarge as e:
+            return CheckResult(False, 0.0, trials, seed, what, None, e.message)
+
+
+def _whole_check(h, seed, trials, bindings, what) -> CheckResult:
+    fixed = None
+    if bindings:
+        needed = [s for s in h.problem.symbols.values() if s.name in bindings]
+        fixed = bind_values(h.problem, bindings, needed)
+    rng = np.random.default_rng(seed)
+    f = h.problem.expr
+    roots = [f] + [e for row in h.blocks for e in row]
+    n = len(h.vars)
+    worst, failure, not_finite, skipped = 0.0, None, None, set()
+    for trial in range(trials):
+        values, sizes, _, _ = _trial_values(roots, h.vars[0], rng, fixed)
+        D = {v.name: sample_direction(v, values[v.name], rng, sizes) for v in h.vars}
+        E = {v.name: sample_direction(v, values[v.name], rng, sizes) for v in h.vars}
+        floor = 1e-3 + 1e-4 * float(np.max(np.abs(evaluate(f, values, sizes))))
+
+        def fn(vals):
+            return evaluate(f, vals, sizes)
+
+        best = None
+        for scale in STEP_SCALES:
+            pairs = []
+            for i in range(n):
+                for j in range(n):
+                    vi, vj = h.vars[i].name, h.vars[j].name
+                    num = _mixed_many(fn, values, [(vi, D[vi])], [(vj, E[vj])], 1e-2 * scale)
+                    sym = _inner(D[vi], _apply_block(h, i, j, values, sizes, E[vj]))
+                    pairs.append(((vi, vj), num, sym))
+            errs = [relative_error(nm, sy, floor) for _, nm, sy in pairs]
+            if best is None or max(errs) < max(best[1]):
+                best = (pairs, errs)
+            if max(errs) <= SECOND_ORDER_TOL:
+                break
+        for ((vi, vj), numeric, symbolic), err in zip(*best):
+            if not (np.all(np.isfinite(numeric)) and np.all(np.isfinite(symbolic))):
+                if not_finite is None:
+                    not_finite = (trial + 1, numeric, symbolic)
+                skipped.add(trial)
+                continue
+            worst = max(worst, err)
+            if err > SECOND_ORDER_TOL and failure is None:
+                failure = {"trial": trial + 1, "rel_error": err, "block": [vi, vj],
+                           "numeric": _plain(numeric), "symbolic": _plain(symbolic),
+                           "point": {str(k): _plain(v) for k, v in values.items()
+                                     if isinstance(k, str)},
+                           "direction": _plain(D[vi]), "sizes": dict(sizes)}
+    if failure is None and len(skipped) == trials:
+        trial, numeric, symbolic = not_finite
+        why = (f"the values are not finite at the random points (trial {trial}: finite "
+               f"differences {_short(_plain(numeric))}, result {_short(_plain(symbolic))})")
+        return CheckResult(False, worst, trials, seed, what, None, why, len(skipped))
+    return CheckResult(failure is None, worst, trials, seed, what, failure, None, len(skipped))
+
+
+def _zero(shape):
+    from . import build
+    return build.zero(shape)
+
+
+def compare_blocks(h, claim_text: str, seed=None, trials: int = TRIALS) -> Comparison:
+    """A claimed whole Hessian, ``[[H11, H12], [H21, H22]]`` (or ``H11, H12; H21, H22``),
+    block by block: symbolically where the canonical forms agree, else numerically."""
+    from types import SimpleNamespace
+
+
+    rows = split_blocks(claim_text)
+    n = len(h.vars)
+    if len(rows) != n or any(len(r) != n for r in rows):
+        raise MatdiffError(
+            "usage", f"--expect: the Hessian over {', '.join(v.name for v in h.vars)} has "
+                     f"{n} x {n} blocks; the claim has {len(rows)} row(s) of "
+                     f"{', '.join(str(len(r)) for r in rows)} block(s)",
+            hint="write the claim as [[H11, H12], [H21, H22]] (or H11, H12; H21, H22), "
+                 "a block of matrix variables in terms of the direction (dX)",
+            statement=claim_text)
+    seed = resolve_seed(seed)
+    how, worst = "symbolically", 0.0
+    with quiet():
+        for i in range(n):
+            for j in range(n):
+                part = SimpleNamespace(problem=h.problem, var=h.vars[j], result=h.blocks[i][j],
+                                       command="hess", layout=h.layout)
+                label = f"block [{h.vars[i].name}, {h.vars[j].name}]"
+                result = h.blocks[i][j]
+                if rows[i][j] == "0" and simplify(result) is simplify(_zero(result.shape)):
+                    continue   # 0 stands for a zero block of any shape
+                claim = parse_claim(part, rows[i][j])
+                if claim.shape != result.shape:
+                    return Comparison(False, "differs", claim_text=claim_text,
+                                      hint=f"{label}: the claim is {_show(claim.shape)}, the "
+                                           f"result {_show(result.shape)}")
+                if simplify(claim) is simplify(result):
+                    continue
+                same, err, counter = _numerically_equal(result, claim, h.vars[j], seed, trials)
+                worst = max(worst, err)
+                if not same:
+                    return Comparison(False, "differs", trials, err, seed, counter,
+                                      hint=f"{label} differs", claim_text=claim_text)
+                how = "numerically"
+    if how == "symbolically":
+        return Comparison(True, how, claim_text=claim_text)
+    return Comparison(True, how, trials, worst, seed, claim_text=claim_text)
+
+
+def split_blocks(text: str) -> list[list[str]]:
+    """A claimed block matrix: ``[[a, b], [c, d]]`` or ``a, b; c, d`` (commas and
+    semicolons inside parentheses belong to the entries)."""
+    s = text.strip()
+    if s.startswith("[[") and s.endswith("]]"):
+        rows = _top_split(s[1:-1].strip(), ",", brackets=True)
+        out = []
+        for r in rows:
+            r = r.strip()
+            if not (r.startswith("[") and r.endswith("]")):
+                return [[text]]
+            out.append([c.strip() for c in _top_split(r[1:-1], ",")])
+        return out
+    return [[c.strip() for c in _top_split(r, ",")] for r in _top_split(s, ";")]
+
+
+def _top_split(s: str, sep: str, brackets: bool = False) -> list[str]:
+    out, depth, cur = [], 0, []
+    opens, closes = "([{" if brackets else "({", ")]}" if brackets else ")}"
+    for ch in s:
+        if ch in opens:
+            depth += 1
+        elif ch in closes:
+            depth -= 1
+        if ch == sep and depth == 0:
+            out.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    out.append("".join(cur))
+    return out

@@ -52,6 +52,7 @@ VALUES = {
     "layout": ["--layout", "denominator"],
     "vec": ["--vec"],
     "lang": ["--lang", "torch"],
+    "order": ["--order", "3"],
     "help": ["--help"],
     ("jac", "wrt"): ["--wrt", "X"],
     ("jac", "expect"): ["--expect", "A dX B"],
@@ -202,7 +203,6 @@ def test_check_in_latex_says_whether_it_passed():
 
 @pytest.mark.parametrize("command,labels", [
     ("grad", ["gradient with respect to x", "gradient with respect to A"]),
-    ("hess", ["Hessian with respect to x", "Hessian operator with respect to A"]),
     ("diff", ["differential with respect to x", "differential with respect to A"]),
 ])
 def test_several_results_are_labelled_in_text_and_numpy(command, labels):
@@ -213,6 +213,16 @@ def test_several_results_are_labelled_in_text_and_numpy(command, labels):
             assert "# " + label in comments, (fmt, r.stdout)
     one = run(command, "x^T A x", "--wrt", "x")
     assert "with respect to" not in one.stdout  # one result: nothing to tell apart
+
+
+def test_the_whole_hessian_says_what_it_is_in_text_and_numpy():
+    """Several variables: one Hessian, labelled with all of them, every block named."""
+    text = run("hess", "x^T A x", "--format", "text").stdout.splitlines()
+    assert text[2].startswith("# Hessian with respect to x, A, block by block"), text
+    assert [line for line in text if line.startswith("# H[")] == [
+        "# H[x,x]", "# H[x,A][dA]", "# H[A,x][dx]", "# H[A,A][dA]"]
+    code = run("hess", "x^T A x", "--format", "numpy").stdout
+    assert code.startswith("# Hessian with respect to x, A:") and "lambda dx, dA: (" in code
 
 
 def test_several_results_are_labelled_in_latex():

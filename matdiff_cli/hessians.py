@@ -1,0 +1,498 @@
+"""The whole Hessian over several variables, and the second (k-th) differential.
+
+* ``whole_hessian``: f scalar, variables v1..vk.  Block [i][j] is the vi part
+  of d(∇f) along dvj, H_ij[dvj] = d_vj(∇_vi f): a matrix of shape
+  (size vi, size vj) when vi and vj are scalars or column vectors (read off
+  as for a Jacobian), else the operator itself (an expression in dvj).  The
+  diagonal blocks are the one-variable Hessians; the mixed ones are what a
+  Newton step in (w, b) needs.
+* ``second_differential``: F of any shape, one variable X.  d²F[dX1, dX2] is
+  the differential of dF[dX1] (dX1 held constant) along dX2: a symmetric
+  bilinear form with F's shape.  ``kth_differential``: d^k F[dX, ..., dX],
+  k differentials in a row with one direction (d(dX) = 0).
+"""
+from __future__ import annotations
+
+from .records import dataclass, field
+
+from . import build as b
+from .expr import SCALAR, Diff, Expr, Sym, walk
+from .names import Names, renamed
+from .report import (
+    CANNOT, FAILED, OK, Report, compact_shape, inferred_line, inferred_symbols, shape_decl,
+    shape_json,
+)
+from .derive import (
+    _refuse_division_by_zero, definitions_by_node, labelled, located, report_for, resolve_wrt,
+    shared_names,
+)
+from .simplify import present, simplify
+
+
+def column_like(v) -> bool:
+    """A scalar or a column vector: its Hessian blocks are matrices."""
+    return v.shape == SCALAR or v.shape[1] == 1
+
+
+# ---------------------------------------------------------------- the whole Hessian
+
+@dataclass
+class WholeHessian:
+    """What `hess` found for a scalar f and several variables."""
+
+    command: str
+    problem: object
+    vars: list
+    differential: Expr                 # df along every variable
+    gradients: list                    # ∇_vi f
+    blocks: list                       # blocks[i][j], canonical
+    operator: list                     # operator[i][j]: block [i][j] is an expression in d vj
+    applied: list                      # the vi part of d(∇f) along all the directions
+    vec: list | None = None            # with --vec: every block as a matrix on vec
+    kind: str = "hessian"
+    layout: str = "numerator"
+    steps: list = field(default_factory=list)
+
+    @property
+    def matrix(self) -> bool:
+        """Every block a matrix: the whole Hessian is one matrix over [v1; v2; ...]."""
+        return not any(any(row) for row in self.operator)
+
+
+def _block(G: Expr, dG: Expr, vi: Sym, vj: Sym):
+    """(block, is_operator) from dG = d_vj(∇_vi f)."""
+    from .extract import read_gradient, read_jacobian
+
+    if column_like(vi) and column_like(vj):
+        if G.shape == SCALAR:
+            g = read_gradient(dG, vj)
+            return (g if vj.shape == SCALAR else simplify(b.transpose(g))), False
+        return read_jacobian(dG, vj), False
+    return dG, True
+
+
+def _vec_block(G: Expr, dG: Expr, vj: Sym) -> Expr:
+    """The block as the matrix of its operator on vec(vj) (rows: vec(vi))."""
+    from .extract import read_gradient, read_jacobian, vec_of
+
+    if G.shape == SCALAR:
+        return simplify(b.transpose(vec_of(read_gradient(dG, vj))))
+    return read_jacobian(dG, vj)
+
+
+def whole_hessian(problem, variables, options) -> WholeHessian:
+    from .extract import d, gradient
+
+    f = problem.expr
+    _refuse_division_by_zero(problem)
+    grads = [gradient(f, v) for v in variables]
+    blocks, operator, applied, vec = [], [], [], []
+    for G, vi in zip(grads, variables):
+        row, ops, vrow, parts = [], [], [], []
+        for vj in variables:
+            dG = d(G, vj)
+            parts.append(dG)
+            block, is_op = _block(G, dG, vi, vj)
+            row.append(block)
+            ops.append(is_op)
+            if options.vec:
+                vrow.append(block if not is_op else _vec_block(G, dG, vj))
+        blocks.append(row)
+        operator.append(ops)
+        applied.append(simplify(b.add(*parts)))
+        vec.append(vrow)
+    df = simplify(b.add(*[d(f, v) for v in variables]))
+    any_operator = any(any(row) for row in operator)
+    h = WholeHessian("hess", problem, list(variables), df, grads, blocks, operator, applied,
+                     vec if options.vec and any_operator else None, layout=options.layout)
+    if options.steps:
+        h.steps = [(f"gradient with respect to {v.name}", G) for v, G in zip(variables, grads)]
+        h.steps += [(f"d(∇_{v.name} f), along every direction", a)
+                    for v, a in zip(variables, applied)]
+    return h
+
+
+# ---------------------------------------------------------------- its report
+
+class HessianReport(Report):
+    """The report of `hess` for a scalar and several variables: one result, every block."""
+
+    def __init__(self, h: WholeHessian):
+        self.der = h
+        self.command = h.command
+        self.input = h.problem.source
+        self.line = h.problem.line
+        self.status = OK
+        self.extra: dict = {}
+        self.notes: list[str] = []
+        self.remarks: list[str] = []
+        self.labelled = False
+        self.continued = False         # not the first result of its problem: header is out
+        n = len(h.vars)
+        self.shown = [[present(h.blocks[i][j]) for j in range(n)] for i in range(n)]
+        self.shown_applied = [present(a) for a in h.applied]
+        self.shown_df = present(h.differential)
+        self.shown_vec = ([[present(e) for e in row] for row in h.vec]
+                          if h.vec is not None else None)
+        self.naming = Names.of(h.problem)
+        self.directions = {v.name: self.naming.direction(v) for v in h.vars}
+        self.defs = definitions_by_node(h.problem)
+        for v in h.vars:
+            if self.directions[v.name] != "d" + v.name:
+                self.defs[Diff(v)] = self.directions[v.name]
+        self.names = shared_names(self._exprs(), self.defs, self.naming)
+
+    # -- pieces
+    def _flat(self, rows) -> list:
+        return [e for row in rows for e in row]
+
+    def _exprs(self) -> list:
+        out = self._flat(self.shown)
+        if self.shown_vec is not None:
+            out += self._flat(self.shown_vec)
+        return out
+
+    def top(self, e) -> dict:
+        return {k: v for k, v in self.names.items() if k is not e or type(k) is Diff}
+
+    @staticmethod
+    def bound(names: dict) -> dict:
+        return {k: v for k, v in names.items() if type(k) is not Diff}
+
+    def scope(self) -> list:
+        return list(self.der.problem.symbols.values())
+
+    def block_label(self, i: int, j: int, pretty: bool = False) -> str:
+        from .render.pretty import pretty_name
+
+        h = self.der
+        vi, vj = h.vars[i], h.vars[j]
+        show = pretty_name if pretty else (lambda s: s)
+        head = f"H[{show(vi.name)},{show(vj.name)}]"
+        if h.operator[i][j]:
+            head += f"[{show(self.directions[vj.name])}]"
+        return head
+
+    def named_lines(self, render, exprs) -> list:
+        out, seen = [], set()
+        for e in exprs:
+            for node in walk(e):
+                name = self.names.get(node)
+                if name is None or name in seen or node in exprs or type(node) is Diff:
+                    continue
+                seen.add(name)
+                inner = {k: v for k, v in self.names.items() if k is not node}
+                out.append((name, render(node, names=inner)))
+        return out
+
+    def word_label(self) -> str:
+        names = ", ".join(v.name for v in self.der.vars)
+        return f"Hessian with respect to {names}"
+
+    def _code_block(self, i, j, rows=None) -> str:
+        from .render.numpy import to_numpy, to_numpy_operator
+
+        rows = rows if rows is not None else self.shown
+        e = rows[i][j]
+        names = self.bound(self.top(e))
+        if rows is self.shown and self.der.operator[i][j]:
+            return to_numpy_operator(e, self.der.vars[j], names=names, bound=self.scope(),
+                                     naming=self.naming)
+        return to_numpy(e, names=names, bound=self.scope(), naming=self.naming)
+
+    def _code_whole(self, rows=None) -> str:
+        """np.block of the blocks (matrices), else lambda dX, dY: (HX, HY)."""
+        from .render.numpy import to_numpy
+
+        h = self.der
+        if rows is not None or h.matrix:
+            rows = rows if rows is not None else self.shown
+            n = len(rows)
+            inner = ", ".join("[" + ", ".join(self._code_block(i, j, rows) for j in range(n)) + "]"
+                              for i in range(n))
+            return f"np.block([{inner}])"
+        py = self.naming.python
+        params = ", ".join(py(self.directions[v.name]) for v in h.vars)
+        extra = [Diff(v) for v in h.vars] + self.scope()
+        parts = [to_numpy(a, names=self.bound(self.top(a)), bound=extra, naming=self.naming)
+                 for a in self.shown_applied]
+        return f"lambda {params}: ({', '.join(parts)}{',' if len(parts) == 1 else ''})"
+
+    def _matrix_line(self, render) -> str | None:
+        """``[[2 x2, 2 x1], [2 x1, 0]]``: the whole matrix on one line, when it is one."""
+        if not self.der.matrix:
+            return None
+        return "[" + ", ".join("[" + ", ".join(render(e, names=self.top(e)) for e in row) + "]"
+                               for row in self.shown) + "]"
+
+    def verdicts(self) -> list[str]:
+        return list(self.notes) + list(self.remarks)
+
+    def step_lines(self) -> list[str]:
+        from .render.text import to_text
+
+        if not self.der.steps:
+            return []
+        lines = [f"the Hessian of {self.input}, block by block",
+                 f"  df = {to_text(self.shown_df, names=self.names)}"]
+        for what, e in self.der.steps:
+            lines.append(f"  {what}:")
+            lines.append(f"    = {to_text(present(e), names=self.defs)}")
+        lines.append("  read off block [i, j]: the vi part of d(∇f) along d vj")
+        return lines
+
+    def _direction_decl(self) -> list[str]:
+        h = self.der
+        used = [v for j, v in enumerate(h.vars) if any(h.operator[i][j] for i in range(len(h.vars)))]
+        if not used:
+            return []
+        return ["; ".join(f"{self.directions[v.name]}: {shape_decl(v.shape)}" for v in used)
+                + "  # the directions"]
+
+    # -- formats
+    def to_json(self) -> dict:
+        from .render.latex import to_latex
+        from .render.numpy import numpy_or_none
+        from .render.text import to_text
+
+        h = self.der
+        n = len(h.vars)
+        syms = list(h.problem.symbols.values())
+        blocks = []
+        for i in range(n):
+            row = []
+            for j in range(n):
+                e = self.shown[i][j]
+                item = {"text": to_text(e, names=self.top(e)),
+                        "latex": to_latex(e, names=self.top(e)),
+                        "shape": shape_json(e.shape)}
+                item["numpy"], why = numpy_or_none(self._code_block, i, j)
+                if why:
+                    item["numpy_error"] = why
+                if h.operator[i][j]:
+                    item["direction"] = self.directions[h.vars[j].name]
+                row.append(item)
+            blocks.append(row)
+        result = {"kind": "hessian",
+                  "text": "[" + ", ".join("[" + ", ".join(c["text"] for c in row) + "]"
+                                          for row in blocks) + "]",
+                  "latex": self._latex_matrix(),
+                  "blocks": blocks}
+        result["numpy"], why = numpy_or_none(self._code_whole)
+        if why:
+            result["numpy_error"] = why
+        if not h.matrix:
+            result["directions"] = [self.directions[v.name] for v in h.vars]
+        where = self.named_lines(to_text, self._exprs())
+        if where:
+            result["where"] = dict(where)
+        if self.shown_vec is not None:
+            result["vec"] = {
+                "text": "[" + ", ".join("[" + ", ".join(to_text(e, names=self.names) for e in row)
+                                        + "]" for row in self.shown_vec) + "]",
+                "numpy": numpy_or_none(self._code_whole, self.shown_vec)[0]}
+        out = {
+            "ok": self.status == OK, "input": self.input, "command": self.command,
+            "wrt": [v.name for v in h.vars],
+            "shapes": {s.name: shape_json(s.shape) for s in syms},
+            "assumptions": {s.name: sorted(s.props) for s in syms if s.props},
+            "inferred": [s.name for s in inferred_symbols(h.problem)],
+            "differential": {"text": to_text(self.shown_df, names=self.names),
+                             "latex": to_latex(self.shown_df, names=self.names)},
+            "result": result,
+        }
+        python_names = renamed(self.naming, syms)
+        if python_names:
+            out["python_names"] = python_names
+        if h.steps:
+            out["steps"] = [{"rule": what,
+                             "identity": ("read off df = <G, dv>" if what.startswith("gradient")
+                                          else "differentiate the gradient along every variable"),
+                             "text": to_text(present(e), names=self.defs)}
+                            for what, e in h.steps]
+        if self.remarks:
+            out["remarks"] = list(self.remarks)
+        out.update(self.extra)
+        return out
+
+    def _latex_matrix(self) -> str:
+        from .render.latex import to_latex
+
+        rows = [" & ".join(to_latex(e, names=self.top(e)) for e in row) for row in self.shown]
+        return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
+
+    def to_text(self) -> str:
+        from .render.text import to_text
+
+        h = self.der
+        n = len(h.vars)
+        lines = []
+        if not self.continued:   # once per problem
+            lines += inferred_line(h.problem)
+            lines += [f"{name}({p}) := {body}" for name, (p, body) in
+                      (getattr(h.problem, "functions", None) or {}).items()]
+        lines += self._direction_decl()
+        for name, body in self.named_lines(to_text, self._exprs()):
+            lines.append(f"{name} = {body}")
+        lines.extend("# " + line for line in self.step_lines())
+        lines.append(f"# {self.word_label()}, block by block "
+                     f"(H[u,v] = ∂²f/∂u∂v{'; H[u,v][dv]: the u part of d(∇f) along dv' if not h.matrix else ''})")
+        whole = self._matrix_line(to_text)
+        if whole is not None:
+            lines.append(f"# H = {whole}")
+        for i in range(n):
+            for j in range(n):
+                e = self.shown[i][j]
+                lines.append("# " + self.block_label(i, j))
+                lines.append(to_text(e, names=self.top(e)))
+        if self.shown_vec is not None:
+            lines.append(f"# the matrix of H on [{'; '.join('vec(' + v.name + ')' for v in h.vars)}], "
+                         "block by block")
+            for i in range(n):
+                for j in range(n):
+                    lines.append(f"# vec block [{h.vars[i].name},{h.vars[j].name}]")
+                    lines.append(to_text(self.shown_vec[i][j], names=self.names))
+        lines.extend("# " + v for v in self.verdicts())
+        return "\n".join(lines)
+
+    def to_latex(self) -> str:
+        from .render.latex import comment_lines, latex_name, to_latex
+
+        lines = [f"{latex_name(name)} = {body}"
+                 for name, body in self.named_lines(to_latex, self._exprs())]
+        lines += comment_lines(self.step_lines(), "%")
+        lines += comment_lines([self.word_label() + ", block by block"], "%")
+        lines.append(r"\nabla^2 f = " + self._latex_matrix())
+        if self.shown_vec is not None:
+            rows = [" & ".join(to_latex(e, names=self.names) for e in row)
+                    for row in self.shown_vec]
+            lines += comment_lines(["the matrix of H on the stacked vec of the variables"], "%")
+            lines.append(r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}")
+        lines += comment_lines(self.verdicts(), "%")
+        return "\n".join(lines)
+
+    def to_numpy(self) -> str:
+        from .render.latex import comment_lines
+
+        lines = comment_lines(self.step_lines(), "#")
+        what = ("the whole Hessian matrix over the stacked variables" if self.der.matrix else
+                "the Hessian operator: (dX, dY, ...) -> the parts of d(∇f)")
+        lines += comment_lines([f"{self.word_label()}: {what}"], "#")
+        lines.append(self._code_whole())
+        if self.shown_vec is not None:
+            lines += comment_lines(["its matrix on the stacked vec of the variables"], "#")
+            lines.append(self._code_whole(self.shown_vec))
+        lines += comment_lines(self.verdicts(), "#")
+        return "\n".join(lines)
+
+    def to_pretty(self, console) -> None:
+        from rich.text import Text
+
+        from .render.pretty import hanging, pretty_name, to_pretty, to_rich_text
+
+        h = self.der
+        n = len(h.vars)
+        head = Text((self.input or "") + "    ", style="bold")
+        shapes = Text("  ".join(f"{pretty_name(s.name)}: {compact_shape(s.shape)}"
+                                f"{' ' + ' '.join(sorted(s.props)) if s.props else ''}"
+                                for s in h.problem.symbols.values()), style="dim")
+        if not self.continued:   # the problem and its shapes, once per problem
+            console.print(hanging(head, shapes))
+        for name, body in self.named_lines(lambda e, names: e, self._exprs()):
+            console.print(hanging(Text(f"  {pretty_name(name)} = ", style="bold"),
+                                  to_rich_text(body, names={k: v for k, v in self.names.items()
+                                                            if k is not body})))
+        console.print(hanging(Text("  df = ", style="bold"),
+                              to_rich_text(self.shown_df, names=self.names)))
+        for what, e in h.steps:
+            console.print(hanging(Text(f"  {what}: ", style="cyan"),
+                                  to_rich_text(present(e), names=self.defs)))
+        cells = [[to_pretty(e, names=self.top(e)) for e in row] for row in self.shown]
+        widths = [max(len(cells[i][j]) for i in range(n)) for j in range(n)]
+        label = "  ∇²f = "
+        if h.matrix and len(label) + sum(widths) + 2 * n + 2 <= console.width:
+            # the block matrix itself, bracketed
+            for i in range(n):
+                left, right = ("⎡", "⎤") if i == 0 else (("⎣", "⎦") if i == n - 1 else ("⎢", "⎥"))
+                body = "  ".join(cells[i][j].ljust(widths[j]) for j in range(n))
+                lead = label if i == 0 else " " * len(label)
+                console.print(Text(lead, style="bold green") + Text(f"{left}{body}{right}"),
+                              soft_wrap=True)
+        else:
+            console.print(hanging(Text("  "), Text("∇²f, block by block (H[u,v] = ∂²f/∂u∂v):",
+                                                   style="bold green")))
+            for i in range(n):
+                for j in range(n):
+                    e = self.shown[i][j]
+                    console.print(hanging(Text(f"    {self.block_label(i, j, True)} = ",
+                                               style="bold green"),
+                                          to_rich_text(e, names=self.top(e))))
+        if self.shown_vec is not None:
+            console.print(hanging(Text("  "), Text(
+                "on [" + "; ".join(f"vec({pretty_name(v.name)})" for v in h.vars)
+                + "], block by block:", style="bold")))
+            for i in range(n):
+                for j in range(n):
+                    console.print(hanging(Text(f"    [{pretty_name(h.vars[i].name)},"
+                                               f"{pretty_name(h.vars[j].name)}] = ", style="bold"),
+                                          to_rich_text(self.shown_vec[i][j], names=self.names)))
+        for note in self.verdicts():
+            bad = "FAILED" in note or note.startswith(("expect: differs", "check not made"))
+            console.print(hanging("  ", Text(note, style="bold red" if bad else "green")))
+
+
+def hessian_report(problem, variables, options) -> HessianReport:
+    """Derive the whole Hessian, then verify as asked (--check, --expect)."""
+    h = whole_hessian(problem, variables, options)
+    report = HessianReport(h)
+    if options.vec and h.vec is None:
+        report.remarks.append("--vec: the Hessian is already the matrix over the stacked "
+                              "variables")
+    if options.check:
+        from .trust import whole_hessian_check
+
+        result = whole_hessian_check(h, options.seed, bindings=options.bindings())
+        report.extra["check"] = result.to_json()
+        report.notes.append(result.summary())
+        if not result.passed:
+            report.status = CANNOT if result.inconclusive else FAILED
+    if options.expect:
+        from .trust import compare_blocks
+
+        cmp = compare_blocks(h, options.expect, options.seed)
+        report.extra["expect"] = cmp.to_json()
+        report.notes.append(cmp.summary())
+        if not cmp.equal:
+            report.status = max(report.status, FAILED)
+    return report
+
+
+# ---------------------------------------------------------------- the commands
+
+@located
+def hess_command(problem, options):
+    """matdiff hess: one whole Hessian for a scalar and several variables, else one
+    result per variable (a Hessian, or the second differential of a non-scalar)."""
+    variables = resolve_wrt(problem, options.wrt)
+    if len(variables) > 1 and problem.expr.shape == SCALAR:
+        return [hessian_report(problem, variables, options)]   # one result, every block
+    return labelled([report_for(problem, var, "hess", options) for var in variables])
+
+
+@located
+def check_command(problem, options):
+    """matdiff check: the gradient and the Hessian of a scalar (the whole Hessian of
+    several variables), the Jacobian operator of anything else, each verified by
+    finite differences; --expect is a claimed first derivative, compared with the
+    gradient (or the Jacobian) only."""
+    from .records import replace
+
+    opts = replace(options, check=True)
+    variables = resolve_wrt(problem, options.wrt)
+    if problem.expr.shape == SCALAR and len(variables) > 1:
+        grads = [report_for(problem, var, "grad", opts) for var in variables]
+        return labelled(grads + [hessian_report(problem, variables, replace(opts, expect=None))])
+    names = ("grad", "hess") if problem.expr.shape == SCALAR else ("jac",)
+    return labelled([report_for(problem, var, name,
+                                opts if name != "hess" else replace(opts, expect=None))
+                     for var in variables for name in names])
