@@ -14,7 +14,7 @@ def test_gradient_api_renders_every_way():
                              declare=["A: n x n symmetric", "B: m x m symmetric"])
     assert g.text == "2 A X B"
     assert g.latex == "2 A X B"
-    assert g.numpy == "2 * A @ X @ B"
+    assert g.numpy == "2 * (A @ X @ B)"
     assert g.kind == "gradient"
     assert str(g.to_sympy()).replace(" ", "") in ("((2*A)*X)*B", "2*A*X*B")
 

@@ -60,7 +60,8 @@ declare(Elementwise(
 declare(Elementwise(
     "sigmoid", lambda f: b.had(f, _one_minus(f)), "σ' = σ ⊙ (1 - σ)",
     value=lambda np, u: 1 / (1 + np.exp(-u)), sympy=_sigmoid,
-    code="1 / (1 + {m}.exp(-{a:pow}))", code_level="mul",
+    # exp(-log(1 + exp(-a))): 1 / (1 + exp(-a)) without overflow where a << 0
+    code="{m}.exp(-{m}.logaddexp(0, -{a:pow}))", torch="torch.sigmoid({a})",
     latex=r"\sigma", pretty="σ", aliases=("σ", "sigma")))
 
 declare(Elementwise(

@@ -1,0 +1,361 @@
+"""How generated code computes an expression: the tree rewritten for speed and
+numerical safety before the NumPy/PyTorch/JAX rules write it.
+
+Every rewrite keeps the value (exactly, or up to rounding) and the result is
+still one expression tree of :mod:`matdiff_cli.expr` nodes:
+
+* a product chain is put in the order its shapes make cheapest.  The sizes
+  are symbolic, so the order is chosen for every assignment of small (3) and
+  large (1000) sizes to the dimensions: an order that is optimal for all is
+  kept as nested binary products (``A.T @ (A @ x)``); when the best order
+  depends on the sizes, the chain stays flat and is written
+  ``np.linalg.multi_dot([...])``, which orders it at run time;
+* the scalar factors of a product go on its smallest operand, or on the
+  result (``A.T @ r * 2``, never ``(2 * A.T) @ r``);
+* ``tr(A B ... C)`` is ``sum((A B ...) .* C^T)``: the last product is never formed;
+* a sum of matrices times a vector is distributed: ``(A + A.T) x`` is
+  ``A x + A.T x`` (no n x n temporary);
+* ``log(1 + exp(z))`` is ``softplus(z)`` (``logaddexp``), ``exp(z) ./ (1 +
+  exp(z))`` is ``sigmoid(z)``, ``log(sum(exp(u)))`` is ``logsumexp(u)`` and
+  ``exp(u) / sum(exp(u))`` is ``softmax(u)``: forms the rules write without
+  overflow.
+
+``names`` (definitions, shared pieces) are opaque: a rewrite never looks
+into a named node, so a name keeps meaning what it was bound to.
+"""
+from __future__ import annotations
+
+from itertools import product as cartesian
+
+from ..expr import (
+    SCALAR, Add, Broadcast, DiagM, Diff, Div, EDiv, EPow, Func, Hadamard, Inverse, LogSumExp, Mul,
+    Num, Power, ShapeMismatch, Softmax, Sum, Sym, Trace, Transpose, walk,
+)
+
+SMALL, LARGE = 3, 1000
+
+
+def plan(roots, names=(), share: bool = False):
+    """(new roots, {old node: new node}).  ``share``: repeated pieces will be
+    computed once by the caller, so a rewrite may use a vector twice."""
+    out, new = _pass(roots, set(names), share, None)
+    if share and len(roots) > 1:
+        # again, the first root (the value) reusing the products the others
+        # (the derivatives, planned as before) made: x^T A x uses the A^T x
+        # of the gradient A x + A^T x
+        known = {n for r in out[1:] for n in walk(r)
+                 if isinstance(n, Mul) and len(n.factors) == 2 and _ordered(n)}
+        out, new = _pass(roots, set(names), share, [known] + [None] * (len(roots) - 1))
+    return out, new
+
+
+def _pass(roots, named, share, known_by_root):
+    new: dict = {}
+    for i, root in enumerate(roots):
+        known = known_by_root[i] if known_by_root else None
+        for node in walk(root):
+            if node in new:
+                continue
+            kids = [new[c] for c in node.children]
+            rebuilt = node.rebuild(kids) if kids else node
+            new[node] = _rewrite(rebuilt, node, named, share, known)
+    return [new[r] for r in roots], new
+
+
+def _rewrite(node, old, named, share, known=None):
+    hidden = {id(n) for n, o in zip(node.children, old.children) if o in named}
+
+    def open_(n):
+        return id(n) not in hidden
+
+    try:
+        if isinstance(node, Func) and len(node.args) == 2:
+            return _stable_func(node, open_)
+        if isinstance(node, (EDiv, Div)):
+            return _stable_div(node, open_)
+        if isinstance(node, Mul):
+            return _product(node, open_, share, known)
+        if isinstance(node, Power) and isinstance(node.base, DiagM) and open_(node.base):
+            return DiagM(EPow(node.base.a, node.p))  # diag(v)^p = diag(v.^p)
+        if isinstance(node, Trace) and isinstance(node.a, Mul) and open_(node.a):
+            f = node.a.factors  # tr(A B C) = sum((A B) .* C^T): no last product
+            if len(f) >= 3 and _ordered(node.a):
+                return Trace(Mul(_order(list(f[:-1])), f[-1]))
+    except ShapeMismatch:  # pragma: no cover - a rewrite never changes a shape
+        return node
+    return node
+
+
+# ------------------------------------------------------------------ stable forms
+
+def _is_one(e) -> bool:
+    if isinstance(e, Broadcast):
+        e = e.args[0]
+    return isinstance(e, Num) and e.value == 1
+
+
+def _exp_arg(e):
+    if isinstance(e, Func) and e.name == "exp" and len(e.args) == 2:
+        return e.arg
+    return None
+
+
+def _one_plus_exp(e, open_):
+    """z when e is ``1 + exp(z)`` (either order), else None."""
+    if not (isinstance(e, Add) and len(e.terms) == 2 and open_(e)):
+        return None
+    a, b = e.terms
+    if _is_one(a) and _exp_arg(b) is not None:
+        return _exp_arg(b)
+    if _is_one(b) and _exp_arg(a) is not None:
+        return _exp_arg(a)
+    return None
+
+
+def _stable_func(node, open_):
+    a = node.arg
+    if node.name == "log" and open_(a):
+        z = _one_plus_exp(a, lambda n: True)
+        if z is not None:
+            return Func("softplus", z)
+        if isinstance(a, Sum) and _exp_arg(a.a) is not None and a.a.arg.shape[1] == 1 \
+                and a.a.arg.shape != SCALAR:
+            return LogSumExp(a.a.arg)
+    return node
+
+
+def _stable_div(node, open_):
+    num, den = node.args
+    if not open_(den):
+        return node
+    z = _one_plus_exp(den, open_)
+    if z is not None and num.shape == den.shape:
+        if _exp_arg(num) is z:
+            return Func("sigmoid", z)
+        if isinstance(num, Hadamard) and open_(num):
+            rest = list(num.factors)
+            for i, f in enumerate(rest):
+                if _exp_arg(f) is z:
+                    rest[i] = Func("sigmoid", z)
+                    return Hadamard(*rest)
+    if (isinstance(num, EPow) and isinstance(den, EPow) and num.p == den.p
+            and open_(num) and open_(den)):
+        z = _one_plus_exp(den.base, open_)
+        if z is not None and _exp_arg(num.base) is z:  # (exp z)^p ./ (1 + exp z)^p
+            return EPow(Func("sigmoid", z), num.p)
+    if isinstance(node, Div) and isinstance(den, Sum) and _exp_arg(den.a) is not None:
+        u = den.a.arg
+        if _exp_arg(num) is u and u.shape[1] == 1 and u.shape != SCALAR:
+            return Softmax(u)
+    return node
+
+
+# ------------------------------------------------------------------ products
+
+def _cheap(e) -> bool:
+    while isinstance(e, Transpose):
+        e = e.a
+    return isinstance(e, (Sym, Diff, Num))
+
+
+def _product(node, open_, share, known=None):
+    factors = list(node.factors)
+    scalars = [f for f in factors if f.shape == SCALAR]
+    mats = [f for f in factors if f.shape != SCALAR]
+    if not mats or len(factors) < 2:
+        return node
+    if known and 2 < len(mats) <= 8:
+        mats = _reuse(mats, known)
+    mats = _distribute(mats, open_, share)
+    if len(mats) == 1:
+        tree = mats[0]
+    else:
+        tree = _order(mats)
+    if not scalars:
+        return tree
+    coef = scalars[0] if len(scalars) == 1 else Mul(*scalars)
+    return _attach(tree, coef)
+
+
+def _flip(f):
+    return f.a if isinstance(f, Transpose) else Transpose(f)
+
+
+def _reuse(mats, known):
+    """Runs of the chain that are products computed elsewhere (or their
+    transposes: ``x^T A^T`` is ``(A x)^T``) become those products."""
+    for length in range(len(mats) - 1, 1, -1):
+        i = 0
+        while i + length <= len(mats):
+            run = mats[i:i + length]
+            hit = _order(run)
+            if hit not in known:
+                hit = _order([_flip(f) for f in reversed(run)])
+                hit = Transpose(hit) if hit in known else None
+            if hit is not None and len(mats) - length + 1 >= 1:
+                mats = mats[:i] + [hit] + mats[i + length:]
+            i += 1
+    return mats
+
+
+def _distribute(mats, open_, share):
+    """``(A + B) v`` -> ``A v + B v`` and ``r (A + B)`` -> ``r A + r B`` for a
+    vector v (r) that is cheap or will be shared."""
+    if len(mats) < 2:
+        return mats
+    last, first = mats[-1], mats[0]
+    s = mats[-2]
+    if (last.shape[1] == 1 and isinstance(s, Add) and open_(s) and (share or _cheap(last))
+            and all(t.shape != SCALAR for t in s.terms)):
+        terms = [_chain(_factors(t) + [last]) for t in s.terms]
+        return mats[:-2] + [Add(*terms)]
+    s = mats[1]
+    if (first.shape[0] == 1 and len(mats) == 2 and isinstance(s, Add) and open_(s)
+            and (share or _cheap(first)) and all(t.shape != SCALAR for t in s.terms)):
+        return [Add(*[_chain([first] + _factors(t)) for t in s.terms])]
+    return mats
+
+
+def _factors(t):
+    return list(t.factors) if isinstance(t, Mul) else [t]
+
+
+def _chain(factors):
+    return _product(Mul(*factors), lambda n: True, False)
+
+
+def _dims(shapes):
+    out = []
+    for s in shapes:
+        for d in s:
+            for p in (d.split("*") if isinstance(d, str) else ()):
+                p = p.strip()
+                if not p.isdigit() and p not in out:
+                    out.append(p)
+    return out
+
+
+def _size(d, assign) -> int:
+    if isinstance(d, int):
+        return d
+    v = 1
+    for p in d.split("*"):
+        p = p.strip()
+        v *= int(p) if p.isdigit() else assign[p]
+    return v
+
+
+def _best(mats, assign):
+    """The cheapest split table for mats under one assignment of sizes;
+    ties go to the left-to-right order."""
+    k = len(mats)
+    r = [_size(m.shape[0], assign) for m in mats]
+    c = [_size(m.shape[1], assign) for m in mats]
+    cost = {(i, i): 0 for i in range(k)}
+    split = {}
+    for length in range(2, k + 1):
+        for i in range(k - length + 1):
+            j = i + length - 1
+            best = None
+            for s in range(j - 1, i - 1, -1):  # the left-nested split first
+                v = cost[i, s] + cost[s + 1, j] + r[i] * c[s] * c[j]
+                if best is None or v < best:
+                    best, split[i, j] = v, s
+            cost[i, j] = best
+    return split
+
+
+def _tree_cost(split, mats, assign):
+    r = [_size(m.shape[0], assign) for m in mats]
+    c = [_size(m.shape[1], assign) for m in mats]
+
+    def go(i, j):
+        if i == j:
+            return 0
+        s = split[i, j]
+        return go(i, s) + go(s + 1, j) + r[i] * c[s] * c[j]
+    return go(0, len(mats) - 1)
+
+
+def _build(split, mats, i, j):
+    if i == j:
+        return mats[i]
+    s = split[i, j]
+    return Mul(_build(split, mats, i, s), _build(split, mats, s + 1, j))
+
+
+MAX_PLANNED = 16  # a longer chain runs left to right (planning is cubic in its length)
+
+
+def _order(mats):
+    if len(mats) > MAX_PLANNED:
+        tree = mats[0]
+        for m in mats[1:]:
+            tree = Mul(tree, m)
+        return tree
+    dims = _dims([m.shape for m in mats])[:4]
+    assigns = [dict(zip(dims, vs)) for vs in cartesian((SMALL, LARGE), repeat=len(dims))]
+    for a in assigns:  # dimensions past the fourth count as large
+        for d in _dims([m.shape for m in mats]):
+            a.setdefault(d, LARGE)
+    splits = [_best(mats, a) for a in assigns]
+    optimum = [_tree_cost(s, mats, a) for s, a in zip(splits, assigns)]
+    for s in [splits[-1]] + splits:  # within 10% of the best for every size
+        if all(_tree_cost(s, mats, a) <= 1.1 * o for a, o in zip(assigns, optimum)):
+            return _build(s, mats, 0, len(mats) - 1)
+    if len(mats) >= 3 and not any(isinstance(m, (DiagM, Inverse)) for m in mats):
+        return Mul(*mats)  # no order is best for every size: multi_dot at run time
+    return _build(splits[-1], mats, 0, len(mats) - 1)
+
+
+def _attach(tree, coef):
+    """coef times tree, the scalar on the smallest piece: one no larger than
+    the result and every other piece for every assignment of small and large
+    sizes, and smaller for some (else on the result)."""
+    pieces = _pieces(tree)
+    dims = _dims([n.shape for n in pieces] + [tree.shape])[:4]
+    grid = [dict(zip(dims, vs)) for vs in cartesian((SMALL, LARGE), repeat=len(dims))]
+    for a in grid:
+        for d in _dims([n.shape for n in pieces]):
+            a.setdefault(d, LARGE)
+
+    def sizes(n):
+        return [_size(n.shape[0], a) * _size(n.shape[1], a) for a in grid]
+
+    where, best = None, sizes(tree)
+    for n in pieces:
+        s = sizes(n)
+        if all(x <= y for x, y in zip(s, best)) and s != best:
+            where, best = n, s
+    if where is None:
+        return Mul(coef, tree)
+
+    def put(n):
+        if n is where:
+            return Mul(coef, n)
+        if isinstance(n, Mul) and _ordered(n):
+            return Mul(*[put(f) for f in n.factors])
+        return n
+    return put(tree)
+
+
+def _ordered(n) -> bool:
+    return all(f.shape != SCALAR for f in n.factors)
+
+
+def _pieces(tree):
+    """The operands and partial products of an ordered product tree."""
+    out = []
+    stack = [tree]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Mul) and _ordered(n):
+            stack.extend(n.factors)
+            if n is not tree:
+                out.append(n)
+        else:
+            out.append(n)
+    return out
+
+
+__all__ = ["plan"]
