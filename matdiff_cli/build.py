@@ -9,8 +9,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .expr import (
-    ONE, SCALAR, ZERO, Add, Broadcast, Div, Expr, Hadamard, Identity, Inverse, Kron,
-    Mul, Num, Ones, Trace, Transpose, Zeros, is_zero, postorder_missing, product_shape,
+    ONE, SCALAR, ZERO, Add, Broadcast, DiagM, Div, Expr, Hadamard, Identity, Inverse, Kron,
+    Mul, Num, Ones, Sym, Trace, Transpose, Zeros, is_zero, postorder_missing, product_shape,
     zeros_like,
 )
 
@@ -169,3 +169,43 @@ def _rebuild(node, kids):
     if isinstance(node, Trace):
         return trace(kids[0])
     return node.rebuild(kids)
+
+
+def symmetric(e: Expr) -> bool:
+    """e is symmetric by its form: a variable declared symmetric / spd /
+    diagonal, X^T X, B^T S B, sums, scalar multiples, inverses of those."""
+    memo: dict = {}
+
+    def sym(e):
+        if e.shape[0] != e.shape[1]:
+            return False
+        if e.shape == SCALAR or isinstance(e, (Identity, DiagM)):
+            return True
+        if e in memo:
+            return memo[e]
+        if isinstance(e, Sym):
+            out = e.has("symmetric", "spd", "diagonal")
+        elif isinstance(e, (Zeros, Ones)):
+            out = True
+        elif isinstance(e, (Add, Hadamard)):
+            out = all(sym(a) for a in e.args)
+        elif isinstance(e, (Transpose, Inverse)):
+            out = sym(e.a)
+        elif isinstance(e, Broadcast):
+            out = True
+        elif isinstance(e, Mul):
+            fs = [f for f in e.factors if f.shape != SCALAR]
+            out = bool(fs)
+            for i in range(len(fs) // 2):
+                a, c = fs[i], fs[-1 - i]
+                if not (c == transpose(a) or (a == c and sym(a))):
+                    out = False
+                    break
+            if out and len(fs) % 2:
+                out = sym(fs[len(fs) // 2])
+        else:
+            out = False
+        memo[e] = out
+        return out
+
+    return sym(e)

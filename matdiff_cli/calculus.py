@@ -15,6 +15,7 @@ from .expr import (
     SCALAR, Add, Broadcast, Commutation, Det, Diff, Div, EDiv, EPow, Expr, Func, Hadamard,
     Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num, Ones, Power, Softmax,
     Sum, Sym, Trace, Transpose, Vec, DiagM, DiagV, Zeros, is_zero, walk,
+    EigVecMax, EigVecMin, LambdaMax, LambdaMin,
 )
 from .ops import ELEMENTWISE
 
@@ -361,6 +362,51 @@ def d_softmax(e, d):
 def d_logsumexp(e, d):
     """d logsumexp(x) = softmax(x)^T dx."""
     return b.mul(b.transpose(Softmax(e.a)), d[0])
+
+
+# ---------------------------------------------------------------- the spectrum
+
+def _eigen_rule(e, d, vector):
+    """dλ = vᵀ dA v for a symmetric A, v the unit eigenvector of a simple λ."""
+    if not b.symmetric(e.a):
+        from .render.text import to_text
+        raise MatdiffError(
+            "unsupported",
+            f"{_EIGEN_NAMES[type(e)]}({to_text(e.a)}) is differentiated for a symmetric "
+            "matrix only; the eigenvalue of a general square matrix is not in matdiff yet",
+            hint="declare the matrix symmetric or spd (`A: n x n symmetric`), or write a "
+                 "symmetric form such as X^T X or (A + A^T)/2")
+    v = vector(e.a)
+    return b.mul(b.transpose(v), d[0], v)
+
+
+_EIGEN_NAMES = {LambdaMax: "lambda_max", LambdaMin: "lambda_min"}
+
+
+@rule(LambdaMax, name="eigenvalue")
+def d_lambda_max(e, d):
+    """dλ = vᵀ dA v, v = eigvec_max(A) (A symmetric, λ_max(A) simple)."""
+    return _eigen_rule(e, d, EigVecMax)
+
+
+@rule(LambdaMin, name="eigenvalue")
+def d_lambda_min(e, d):
+    """dλ = vᵀ dA v, v = eigvec_min(A) (A symmetric, λ_min(A) simple)."""
+    return _eigen_rule(e, d, EigVecMin)
+
+
+@rule(EigVecMax, EigVecMin, name="eigenvector")
+def d_eigvec(e, d):
+    """The derivative of an eigenvector is not written (a second derivative of λ)."""
+    if is_zero(d[0]):
+        return b.zero(e.shape)
+    what = "the largest" if isinstance(e, EigVecMax) else "the smallest"
+    raise MatdiffError(
+        "unsupported",
+        f"the derivative of the eigenvector of {what} eigenvalue is not in matdiff yet, so "
+        "neither is a second derivative of lambda_max / lambda_min",
+        hint="ask for the gradient (grad) instead; the Hessian of an eigenvalue needs "
+             "the pseudo-inverse (λI - A)^+, which matdiff cannot write yet")
 
 
 # ---------------------------------------------------------------- elementwise functions

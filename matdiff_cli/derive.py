@@ -8,7 +8,7 @@ expression last, so that the output can be read back.
 from __future__ import annotations
 
 from .errors import MatdiffError
-from .expr import SCALAR, Diff, Expr, Sym, Transpose, walk
+from .expr import SCALAR, Diff, EigVecMax, EigVecMin, Expr, Sym, Transpose, walk
 from .names import Names, renamed
 from .records import dataclass, field
 from .report import (
@@ -167,6 +167,25 @@ def _row_gradient(df, var):
 
 # ---------------------------------------------------------------- naming
 
+EIGENVECTORS = (EigVecMax, EigVecMin)
+
+
+def conditions(exprs, render=None) -> list[str]:
+    """Where a result holds, in words, once each: ``lambda_max(A) is simple`` for
+    every eigenvector it uses (the eigenvalue's derivative exists there).
+    ``render``: how the eigenvalue is written (text unless given)."""
+    from .expr import LambdaMax, LambdaMin
+    if render is None:
+        from .render.text import to_text as render
+    out: dict = {}
+    for e in exprs:
+        for node in walk(e):
+            if isinstance(node, EIGENVECTORS) and node.a.shape != SCALAR:
+                lam = (LambdaMax if isinstance(node, EigVecMax) else LambdaMin)(node.a)
+                out.setdefault(f"where {render(lam)} is simple", None)
+    return list(out)
+
+
 def shared_names(exprs, taken: dict, naming=None) -> dict:
     """Name the nontrivial subexpressions used more than once (t1, t2, ...).
 
@@ -184,6 +203,9 @@ def shared_names(exprs, taken: dict, naming=None) -> dict:
                 counts[c] = counts.get(c, 0) + 1
     names = dict(taken)
     for node in order:
+        if isinstance(node, EIGENVECTORS) and node not in names:
+            names[node] = naming.numbered("v")   # named always: `v1 = eigvec_max(A)`
+            continue
         if node in names or counts.get(node, 0) < 2 or tree_size(node) < 8:
             continue
         if not node.children:
@@ -403,6 +425,9 @@ class DerivativeReport(Report):
             out["steps"] = [{"rule": s.rule, "identity": s.identity,
                              "text": to_text(present(s.expr), names=self.defs)}
                             for s in der.steps]
+        conds = conditions([self.shown_df] + self._exprs())
+        if conds:   # where the result holds
+            out["conditions"] = conds
         if self.remarks:
             out["remarks"] = list(self.remarks)
         out.update(self.extra)
@@ -465,9 +490,11 @@ class DerivativeReport(Report):
         lines.append(f"  {READ_OFF[der.kind].format(d=self.direction)}")
         return lines
 
-    def verdicts(self) -> list[str]:
-        """The verdicts of --check / --expect, one line each (and the remarks)."""
-        return list(self.notes) + list(self.remarks)
+    def verdicts(self, render=None) -> list[str]:
+        """Where the result holds, the verdicts of --check / --expect, one line each
+        (and the remarks)."""
+        return (conditions([self.shown_df] + self._exprs(), render) + list(self.notes)
+                + list(self.remarks))
 
     def to_text(self) -> str:
         from .render.text import to_text
@@ -508,7 +535,7 @@ class DerivativeReport(Report):
         if self.shown_vec is not None:
             lines += comment_lines([self.vec_caption()], "%")
             lines.append(to_latex(self.shown_vec, names=self.names))
-        lines += comment_lines(self.verdicts(), "%")
+        lines += comment_lines(self.verdicts(to_latex), "%")
         lines += comment_lines(["where " + f for f in self.derived_functions().values()], "%")
         return "\n".join(lines)
 

@@ -534,6 +534,48 @@ class LogSumExp(Unary):
         return SCALAR
 
 
+
+class LambdaMax(Unary):
+    """``lambda_max(a)``: the largest eigenvalue of a square matrix (symmetric:
+    real; differentiated where it is simple)."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        _square("lambda_max", a)
+        return SCALAR
+
+
+class LambdaMin(Unary):
+    """``lambda_min(a)``: the smallest eigenvalue of a square matrix."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        _square("lambda_min", a)
+        return SCALAR
+
+
+class EigVecMax(Unary):
+    """``eigvec_max(a)``: the unit eigenvector of lambda_max(a), a column (its
+    sign is NumPy's ``eigh``'s; v v^T does not depend on it)."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        _square("eigvec_max", a)
+        return (a.shape[0], 1)
+
+
+class EigVecMin(Unary):
+    """``eigvec_min(a)``: the unit eigenvector of lambda_min(a), a column."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        _square("eigvec_min", a)
+        return (a.shape[0], 1)
+
 # --------------------------------------------------------------------------
 # small helpers used across the engine
 

@@ -297,7 +297,8 @@ def _describe(node: Expr) -> str:
              "division", "Hadamard": "an elementwise product", "Mul": "a product",
              "Add": "a sum", "Transpose": "a transpose", "Trace": "a trace", "Sum": "sum",
              "Broadcast": "a scalar spread over a matrix", "Commutation": "a commutation "
-             "matrix"}
+             "matrix", "LambdaMax": "lambda_max", "LambdaMin": "lambda_min",
+             "EigVecMax": "eigvec_max", "EigVecMin": "eigvec_min"}
     return names.get(type(node).__name__, "this operation")
 
 

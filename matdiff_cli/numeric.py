@@ -37,6 +37,7 @@ from .expr import (
     SCALAR, Add, Broadcast, Commutation, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Expr,
     Func, Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num,
     Ones, Power, Softmax, Sum, Sym, Trace, Transpose, Vec, Zeros, symbols, walk,
+    EigVecMax, EigVecMin, LambdaMax, LambdaMin,
 )
 from .ops import ELEMENTWISE
 
@@ -330,6 +331,46 @@ def _logsumexp(node: LogSumExp, args, ev):
     return m + np.log(np.sum(np.exp(args[0] - m)))
 
 
+def _eigen(a, largest: bool):
+    """(λ, v) of the largest / smallest eigenvalue: ``eigh`` for a symmetric a (as
+    the generated code computes it), else the eigenvalue of largest / smallest
+    real part and its unit right eigenvector."""
+    a = np.atleast_2d(np.asarray(a, dtype=float))
+    if np.allclose(a, a.T, rtol=1e-12, atol=1e-12 * (1 + np.max(np.abs(a), initial=0))):
+        w, v = np.linalg.eigh(a)
+        k = -1 if largest else 0
+        return w[k], v[:, k:k + 1] if k == 0 else v[:, -1:]
+    w, v = np.linalg.eig(a)
+    k = int(np.argmax(w.real) if largest else np.argmin(w.real))
+    vec = v[:, k:k + 1]
+    return (w[k].real if abs(w[k].imag) <= 1e-12 * (1 + abs(w[k])) else np.nan,
+            (vec / np.linalg.norm(vec)).real)
+
+
+@value.register(LambdaMax)
+@value.register(LambdaMin)
+def _lambda(node, args, ev):
+    return float(_eigen(args[0], isinstance(node, LambdaMax))[0])
+
+
+@value.register(EigVecMax)
+@value.register(EigVecMin)
+def _eigvec(node, args, ev):
+    v = _eigen(args[0], isinstance(node, EigVecMax))[1]
+    return float(v[0, 0]) if node.shape == SCALAR else v
+
+
+def eigen_gap(node, a) -> float:
+    """How far the eigenvalue of a λ / eigenvector node is from the next one,
+    relative to the spread of the spectrum (0: not simple)."""
+    a = np.atleast_2d(np.asarray(a, dtype=float))
+    if a.shape[0] < 2:
+        return 1.0
+    w = np.sort(np.linalg.eigvals(a).real) if not np.allclose(a, a.T) else np.linalg.eigvalsh(a)
+    gap = (w[-1] - w[-2]) if isinstance(node, (LambdaMax, EigVecMax)) else (w[1] - w[0])
+    return float(gap / (1.0 + np.max(np.abs(w))))
+
+
 @value.register
 def _func(node: Func, args, ev):
     if len(node.args) > 2:
@@ -573,6 +614,9 @@ def acceptable(roots, values: dict, sizes: dict, max_cond: float = 1e8) -> bool:
                 return False
             if isinstance(node, LogDet) and not np.linalg.det(a) > 0:
                 return False
+        if isinstance(node, (LambdaMax, LambdaMin, EigVecMax, EigVecMin)):
+            if not np.all(np.isfinite(memo[node.a])) or eigen_gap(node, memo[node.a]) < 1e-3:
+                return False   # the eigenvalue must be simple: drawn again
     return all(np.all(np.isfinite(memo[r])) for r in roots)
 
 

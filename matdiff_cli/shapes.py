@@ -531,9 +531,10 @@ GREEK_NAMES = frozenset("""alpha beta gamma delta epsilon varepsilon zeta eta th
 iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon phi varphi chi psi omega""".split())
 
 #: functions of the specification that matdiff does not have yet
-_SPECTRAL = "spectral functions (eigenvalues, singular values) are not in matdiff yet"
+_SPECTRAL = ("this spectral function is not in matdiff yet (lambda_max(A) and lambda_min(A) "
+             "of a symmetric A are)")
 NOT_YET = {
-    "lambda_max": _SPECTRAL, "lambda_min": _SPECTRAL, "eigvals": _SPECTRAL,
+    "eigvals": _SPECTRAL,
     "sigma_max": _SPECTRAL + "; for a vector, ||x|| is the Euclidean norm", "svdvals": _SPECTRAL,
     "norm_nuc": "the nuclear norm is not in matdiff yet",
     "norm1": "p-norms are not in matdiff yet; ||x|| is the Euclidean norm, sum(abs(x)) the 1-norm",
@@ -701,7 +702,8 @@ _BUILD = {
     "det": E.Det, "logdet": E.LogDet, "sum": E.Sum, "norm2": E.Norm2, "normF": E.NormF, "norm": E.NormF,
     "diagM": E.DiagM, "diagV": E.DiagV, "vec": E.Vec, "softmax": E.Softmax,
     "logsumexp": E.LogSumExp, "pow": E.Power, "epow": E.EPow, "func": E.Func,
-    "comm": E.Commutation,
+    "comm": E.Commutation, "lambda_max": E.LambdaMax, "lambda_min": E.LambdaMin,
+    "eigvec_max": E.EigVecMax, "eigvec_min": E.EigVecMin,
 }
 _OPNAMES = {"add": "add", "had": "multiply elementwise", "ediv": "divide elementwise"}
 
@@ -1310,6 +1312,11 @@ class Elaborator:
         self.square(p, node, op.noun)
         return P(op.name, [p], SCALAR, node)
 
+    def _square_column(self, op, args, node):
+        p = self.infer(args[0])
+        self.square(p, node, op.noun)
+        return P(op.name, [p], (p.shape[0], 1), node)
+
     def _diag(self, op, args, node):
         p = self.infer(args[0])
         if self.u.is_one(p.shape[1]):
@@ -1438,6 +1445,7 @@ SHAPE_RULES = {
     "kron": Elaborator._kron,
     "square -> inverse": Elaborator._inverse,
     "square -> scalar": Elaborator._square_scalar,
+    "square -> column": Elaborator._square_column,
     "vector or square -> diag": Elaborator._diag,
     "matrix -> column": Elaborator._stack,
     "column -> column": Elaborator._column,

@@ -105,4 +105,15 @@ GRADIENTS = [
     ("hadamard_quadratic", ["x, a: n"], "sum(a .* x .* x)", "x", "2 (a .* x)"),
     ("trace_diag", ["x: n", "A: n x n"], "tr(A diag(x))", "x", "diag(A)"),
     ("scalar_variable", ["A: n x n", "alpha: scalar"], "tr(alpha A)", "alpha", "tr(A)"),
+    # -- extreme eigenvalues, where simple (reports name v1 = eigvec_max(A)) ----------
+    ("lambda_max_symmetric", ["A: n x n symmetric"], "lambda_max(A)", "A",
+     "eigvec_max(A) eigvec_max(A)^T"),
+    ("lambda_min_spd", ["A: n x n spd"], "lambda_min(A)", "A",
+     "eigvec_min(A) eigvec_min(A)^T"),
+    ("lambda_max_gram", [RECT], "lambda_max(X^T X)", "X",
+     "2 X eigvec_max(X^T X) eigvec_max(X^T X)^T"),
+    ("lambda_max_pencil", ["A, B: n x n symmetric", "t: scalar"], "lambda_max(A + t B)",
+     "t", "eigvec_max(A + t B)^T B eigvec_max(A + t B)"),
+    ("lambda_min_congruence", [RECT, "S: n x n symmetric"], "lambda_min(X^T S X)", "X",
+     "2 S X eigvec_min(X^T S X) eigvec_min(X^T S X)^T"),
 ]

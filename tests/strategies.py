@@ -26,6 +26,7 @@ from matdiff_cli.expr import (
     Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num, Ones,
     Power, Softmax, Sum, Sym, Trace, Transpose, Vec, Zeros, node_types,
 )
+from matdiff_cli.expr import EigVecMax, EigVecMin, LambdaMax, LambdaMin
 from matdiff_cli.ops import ELEMENTWISE as DECLARED
 
 DIMS = ("n", "m", "k")
@@ -234,6 +235,32 @@ def p_logsumexp(draw, shape, d, diffs):
     return LogSumExp(_sub(draw, (draw(st.sampled_from(DIMS)), 1), d, diffs))
 
 
+_SYMMETRIC = {"n": Sym("S", ("n", "n"), {"symmetric"}), "m": Sym("P", ("m", "m"), {"spd"}),
+              "k": Sym("D", ("k", "k"), {"diagonal"})}
+
+
+def symmetric_matrix(draw, n, d, diffs):
+    """An n x n matrix symmetric by its form, its spectrum simple at sampled
+    points: a variable so declared, X^T X of a variable, S + M^T M."""
+    kind = draw(st.integers(0, 2))
+    if kind == 0:
+        return _SYMMETRIC[n]
+    if kind == 1:
+        x = draw(st.sampled_from([s for (r, c), v in BY_SHAPE.items() if c == n and r != n
+                                  for s in v if not s.props]))
+        return Mul(Transpose(x), x)
+    m = _sub(draw, (_dim(draw), n), min(d, 1), diffs)
+    return Add(_SYMMETRIC[n], Mul(Transpose(m), m))
+
+
+def p_eigvec(draw, shape, d, diffs):
+    """An eigenvector of a symmetric matrix, alone or times an eigenvalue (λ v)."""
+    a = symmetric_matrix(draw, shape[0], d, diffs)
+    v = draw(st.sampled_from((EigVecMax, EigVecMin)))(a)
+    lam = draw(st.sampled_from((None, LambdaMax, LambdaMin)))
+    return v if lam is None else Mul(lam(a), v)
+
+
 def p_kron_reduce(draw, shape, d, diffs):
     """Composite shapes: tr(A ⊗ B), vec(X)^T K vec(Y), ||vec(X)||."""
     a, b = (draw(st.sampled_from(DIMS)) for _ in range(2))
@@ -270,7 +297,7 @@ def productions(shape):
     if r == c and r != 1:
         out += [p_inverse, p_diagm, p_commutation]
     if c == 1 and r != 1:
-        out += [p_diagv, p_vec, p_softmax]
+        out += [p_diagv, p_vec, p_softmax, p_eigvec]
     if shape != SCALAR and r != c:
         out.remove(p_power)
     return out

@@ -53,7 +53,9 @@ from ..expr import (
     SCALAR, Add, Broadcast, Commutation, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Expr,
     Func, Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num,
     Ones, Power, Softmax, Sum, Sym, Trace, Transpose, Vec, Zeros, walk,
+    EigVecMax, EigVecMin, LambdaMax, LambdaMin,
 )
+from ..build import symmetric
 from . import Context, Deferred, Doc, flatten, paren, render_dag
 from ..names import AVOID, python_safe
 from ..ops import ELEMENTWISE
@@ -709,6 +711,35 @@ def _softmax(node: Softmax, cx) -> Doc:
 @rule.register
 def _logsumexp(node: LogSumExp, cx) -> Doc:
     return Doc(ATOM, (cx.lib.logsumexp(), "(", cx[node.a], ")"), node)
+
+
+@rule.register(LambdaMax)
+@rule.register(LambdaMin)
+def _lambda(node, cx) -> Doc:
+    """``eigvalsh(A)[-1]`` (ascending) for a symmetric A, else the largest real part."""
+    d = cx[node.a]
+    if is_scalar(node.a):
+        return Doc(d.level, d.parts, node, neg=d.neg)
+    largest = isinstance(node, LambdaMax)
+    if symmetric(node.a):
+        return Doc(ATOM, (call(cx.lib.fn("linalg.eigvalsh"), d), "[-1]" if largest else "[0]"),
+                   node)
+    return Doc(ATOM, (call(cx.lib.fn("linalg.eigvals"), d), ".real.max()" if largest
+                      else ".real.min()"), node)
+
+
+@rule.register(EigVecMax)
+@rule.register(EigVecMin)
+def _eigvec(node, cx) -> Doc:
+    """``eigh(A)[1][:, -1:]``: the unit eigenvector as a column."""
+    d = cx[node.a]
+    if is_scalar(node.a):
+        return Doc(ATOM, ("1.0",), node)
+    if not symmetric(node.a):
+        raise NoNumpyCode("unsupported", "the eigenvector of a matrix not known to be "
+                                         "symmetric has no NumPy code in matdiff yet")
+    cols = "[:, -1:]" if isinstance(node, EigVecMax) else "[:, :1]"
+    return Doc(ATOM, (call(cx.lib.fn("linalg.eigh"), d), "[1]" + cols), node)
 
 
 # --------------------------------------------------------------------------- functions

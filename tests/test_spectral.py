@@ -1,0 +1,222 @@
+"""The extreme eigenvalues: lambda_max(A), lambda_min(A) of a symmetric A.
+
+dλ = vᵀ dA v with v the unit eigenvector (``eigvec_max(A)``, part of the
+language), where λ is simple.  Every gradient is checked against central
+differences of NumPy's own ``eigvalsh`` (an oracle independent of matdiff's
+evaluator), at points the sampler draws and at adversarial ones; results
+name the eigenvector, state the condition once, read back, and compute the
+same numbers in every format.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+
+from matdiff_cli import api
+from matdiff_cli.build import symmetric
+from matdiff_cli.cli import cli
+from matdiff_cli.document import parse_expr
+from matdiff_cli.errors import MatdiffError
+from matdiff_cli.expr import EigVecMax, LambdaMax, LambdaMin, Sym
+from matdiff_cli.numeric import acceptable, evaluate
+from matdiff_cli.render.text import to_text
+from budget import examples
+from strategies import expressions
+
+SYM = "A: n x n symmetric"
+
+
+def run(*args):
+    out = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return out.exit_code, out.stdout, out.stderr if hasattr(out, "stderr") else ""
+
+
+def lam(a, largest=True):
+    w = np.linalg.eigvalsh((a + a.T) / 2)
+    return w[-1] if largest else w[0]
+
+
+def random_symmetric(rng, n):
+    g = rng.standard_normal((n, n))
+    return (g + g.T) / 2
+
+
+def fd_gradient(f, x, h=1e-6):
+    """Central differences of f entry by entry (the oracle)."""
+    g = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[idx] = h
+        g[idx] = (f(x + e) - f(x - e)) / (2 * h)
+    return g
+
+
+# ------------------------------------------------------------------ gradients
+
+@pytest.mark.parametrize("name, largest", [("lambda_max", True), ("lambda_min", False)])
+def test_the_gradient_of_an_extreme_eigenvalue_is_v_vT(name, largest):
+    g = api.gradient(f"{name}({'A'})", "A", [SYM])
+    assert g.text == ("v1 v1^T")
+    rng = np.random.default_rng(1)
+    for n in (2, 3, 5):
+        for _ in range(3):
+            a = random_symmetric(rng, n)
+            got = evaluate(g.expr, {"A": a}, {"n": n})
+            # along symmetric directions: <G, D> = d/dt λ(A + t D)
+            d = random_symmetric(rng, n)
+            fd = (lam(a + 1e-6 * d, largest) - lam(a - 1e-6 * d, largest)) / 2e-6
+            assert abs(np.sum(got * d) - fd) < 1e-6 * (1 + abs(fd))
+            assert np.allclose(got, got.T) and abs(np.trace(got) - 1) < 1e-12
+
+
+@pytest.mark.parametrize("largest", [True, False])
+def test_lambda_of_a_gram_matrix_wrt_its_factor(largest):
+    name = "lambda_max" if largest else "lambda_min"
+    g = api.gradient(f"{name}(X^T X)", "X", [])
+    assert g.text == "2 X v1 v1^T"
+    rng = np.random.default_rng(2)
+    for rows, cols in ((4, 2), (5, 3), (3, 3)):   # tall or square: λ_min simple
+        x = rng.standard_normal((rows, cols))
+        got = evaluate(g.expr, {"X": x}, {"n": rows, "m": cols})
+        want = fd_gradient(lambda y: lam(y.T @ y, largest), x)
+        assert np.allclose(got, want, atol=1e-6), (got, want)
+
+
+def test_the_seed_derivative_of_lambda_max_along_a_line():
+    """dλ/dt of λ_max(A + t B) = vᵀ B v (the seed's dλ = uᵀ dA v, u = v)."""
+    decl = [SYM, "B: n x n symmetric", "t: scalar"]
+    g = api.gradient("lambda_max(A + t B)", "t", decl)
+    assert g.text == "v1^T B v1"
+    rng = np.random.default_rng(3)
+    for n in (2, 4):
+        a, bm, t = random_symmetric(rng, n), random_symmetric(rng, n), rng.standard_normal()
+        got = evaluate(g.expr, {"A": a, "B": bm, "t": t}, {"n": n})
+        fd = (lam(a + (t + 1e-6) * bm) - lam(a + (t - 1e-6) * bm)) / 2e-6
+        assert abs(got - fd) < 1e-6 * (1 + abs(fd))
+
+
+@pytest.mark.parametrize("src, wrt, decl", [
+    ("lambda_max(A)", "A", [SYM]),
+    ("lambda_min(A)", "A", ["A: n x n spd"]),
+    ("lambda_max(X^T X) - lambda_min(X^T X)", "X", []),
+    ("lambda_max(A + t B)", "t", [SYM, "B: n x n symmetric", "t: scalar"]),
+    ("lambda_max(S + W^T W)^2 + tr(S)", "W", ["S: m x m symmetric", "W: n x m"]),
+    ("lambda_min(B^T S B) + x^T eigvec_max(S)", "B", ["S: n x n symmetric", "B: n x m",
+                                                      "x: n"]),
+    ("log(lambda_min(P))", "P", ["P: n x n spd"]),
+])
+def test_compositions_pass_the_numeric_check(src, wrt, decl):
+    for seed in range(3):
+        verdict = api.check(src, wrt, decl, seed=seed)
+        assert verdict["passed"], (src, verdict)
+
+
+# ------------------------------------------------------------------ every format
+
+def test_text_names_the_eigenvector_states_the_condition_once_and_reads_back():
+    code, out, _ = run("grad", "lambda_max(A) + lambda_max(A)^2", "--wrt", "A", "-d", SYM,
+                       "--format", "text")
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert lines[0] == "v1 = eigvec_max(A)"
+    assert sum("where lambda_max(A) is simple" in ln for ln in lines) == 1
+    # the text is a document: matdiff eval computes it
+    a = np.array([[2.0, 1.0, 0.0], [1.0, 3.0, 0.5], [0.0, 0.5, 1.0]])
+    code, val, _ = run("eval", "-d", "A: 3 x 3 symmetric", "--format", "json",
+                       "--let", "A=" + json.dumps(a.tolist()), out)
+    assert code == 0, val
+    w, v = np.linalg.eigh(a)
+    want = (1 + 2 * w[-1]) * np.outer(v[:, -1], v[:, -1])
+    got = np.array(json.loads(val.splitlines()[-1])["value"], dtype=float)
+    assert np.allclose(got, want, atol=1e-5), (got, want)
+
+
+def test_latex_typesets_the_eigenvalue_and_the_eigenvector():
+    code, out, _ = run("grad", "lambda_min(A)", "--wrt", "A", "-d", SYM, "--format", "latex")
+    assert code == 0
+    assert r"v_{1} = \operatorname{eigvec_{min}}\left(A\right)" in out
+    assert r"% where \lambda_{\min}\left(A\right) is simple" in out
+
+
+def test_the_json_numpy_field_uses_only_np_and_the_variables():
+    code, out, _ = run("grad", "lambda_max(X^T X)", "--wrt", "X", "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["conditions"] == ["where lambda_max(X^T X) is simple"]
+    assert doc["result"]["where"] == {"v1": "eigvec_max(X^T X)"}
+    x = np.random.default_rng(4).standard_normal((4, 3))
+    got = eval(doc["result"]["numpy"], {"np": np, "__builtins__": {}, "X": x})
+    assert np.allclose(got, fd_gradient(lambda y: lam(y.T @ y), x), atol=1e-6)
+
+
+def test_generated_code_returns_the_value_and_the_gradient():
+    code, out, _ = run("code", "lambda_min(A) + lambda_max(A)", "--wrt", "A", "-d", SYM)
+    assert code == 0 and "np.linalg.eigh" in out
+    namespace: dict = {}
+    exec(compile(out, "<generated>", "exec"), namespace)
+    a = random_symmetric(np.random.default_rng(5), 4)
+    value, grad = namespace["value_and_grad"](a)
+    w, v = np.linalg.eigh(a)
+    assert abs(value - (w[0] + w[-1])) < 1e-12
+    assert np.allclose(grad, np.outer(v[:, 0], v[:, 0]) + np.outer(v[:, -1], v[:, -1]))
+
+
+def test_steps_name_the_rule():
+    code, out, _ = run("grad", "lambda_max(A)", "--wrt", "A", "-d", SYM, "--steps",
+                       "--format", "text")
+    assert code == 0 and "#   eigenvalue: dλ = vᵀ dA v" in out
+
+
+def test_the_eigenvalue_functions_are_calls_that_read_back():
+    a = Sym("A", ("n", "n"), {"symmetric"})
+    for node in (LambdaMax(a), LambdaMin(a), EigVecMax(a)):
+        assert parse_expr(to_text(node), [SYM]) is node
+
+
+# ------------------------------------------------------------------ refusals
+
+def test_the_hessian_is_refused_in_words():
+    code, out, err = run("hess", "lambda_max(A)", "--wrt", "A", "-d", SYM)
+    assert code == 3 and "second derivative of lambda_max" in err and "Traceback" not in err
+
+
+def test_a_matrix_not_known_symmetric_is_refused_in_words():
+    for src in ("lambda_max(A)", "lambda_min(A B)", "lambda_max(X^T A X)"):
+        with pytest.raises(MatdiffError) as info:
+            api.gradient(src, "A", ["A: n x n", "B: n x n", "X: n x m"])
+        assert info.value.exit_code == 3 and "symmetric" in info.value.message
+        assert "Sym" not in info.value.message and "LambdaMax" not in info.value.message
+
+
+# ------------------------------------------------------------------ the sampler
+
+def test_the_sampler_refuses_a_repeated_extreme_eigenvalue():
+    a = Sym("A", (3, 3), {"symmetric"})
+    for node, ok, bad in (
+            (LambdaMax(a), np.diag([3.0, 1.0, 0.0]), np.diag([3.0, 3.0, 0.0])),
+            (LambdaMin(a), np.diag([3.0, 1.0, 0.0]), np.diag([3.0, 0.0, 0.0])),
+            (EigVecMax(a), np.diag([3.0, 1.0, 0.0]), np.diag([1.0, 3.0, 3.0]))):
+        assert acceptable([node], {"A": ok}, {})
+        assert not acceptable([node], {"A": bad}, {})
+        q = np.linalg.qr(np.random.default_rng(6).standard_normal((3, 3)))[0]
+        assert not acceptable([node], {"A": q @ bad @ q.T}, {})   # rotated: still repeated
+
+
+@settings(max_examples=examples(150), deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+@given(expressions(shape=("n", "n"), depth=3, diffs=False))
+def test_symmetric_by_form_means_symmetric_in_value(e):
+    """The form test never calls a non-symmetric matrix symmetric."""
+    if not symmetric(e):
+        return
+    from matdiff_cli.numeric import sample_values
+    try:
+        values, sizes = sample_values([e], np.random.default_rng(0))
+    except (ValueError, MatdiffError):
+        return
+    v = np.asarray(evaluate(e, values, sizes), dtype=float)
+    if np.all(np.isfinite(v)):
+        assert np.allclose(v, v.T, rtol=1e-8, atol=1e-8 * (1 + np.abs(v).max())), repr(e)
