@@ -15,7 +15,7 @@ from .expr import (
     SCALAR, Add, Broadcast, Commutation, Det, Diff, Div, EDiv, EPow, Expr, Func, Hadamard,
     Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num, Ones, Power, Softmax,
     Sum, Sym, Trace, Transpose, Vec, DiagM, DiagV, Zeros, is_zero, walk,
-    EigVecMax, EigVecMin, LambdaMax, LambdaMin,
+    EigVecMax, EigVecMin, LambdaMax, LambdaMin, Norm1,
 )
 from .ops import ELEMENTWISE
 
@@ -344,6 +344,12 @@ def d_logdet(e, d):
 def d_norm2(e, d):
     """d ||x|| = x^T dx / ||x||."""
     return b.div(_inner(e.a, d[0]), e)
+
+
+@rule(Norm1, name="1-norm")
+def d_norm1(e, d):
+    """d ||x||_1 = sign(x)^T dx (where no entry of x is 0)."""
+    return _inner(Func("sign", e.a), d[0])
 
 
 @rule(NormF, name="Frobenius norm")

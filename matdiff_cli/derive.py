@@ -172,9 +172,10 @@ EIGENVECTORS = (EigVecMax, EigVecMin)
 
 def conditions(exprs, render=None) -> list[str]:
     """Where a result holds, in words, once each: ``lambda_max(A) is simple`` for
-    every eigenvector it uses (the eigenvalue's derivative exists there).
+    every eigenvector it uses (the eigenvalue's derivative exists there), ``no
+    entry of x is 0`` for every sign(x) (the 1-norm's, abs's derivative).
     ``render``: how the eigenvalue is written (text unless given)."""
-    from .expr import LambdaMax, LambdaMin
+    from .expr import Func, LambdaMax, LambdaMin
     if render is None:
         from .render.text import to_text as render
     out: dict = {}
@@ -183,6 +184,8 @@ def conditions(exprs, render=None) -> list[str]:
             if isinstance(node, EIGENVECTORS) and node.a.shape != SCALAR:
                 lam = (LambdaMax if isinstance(node, EigVecMax) else LambdaMin)(node.a)
                 out.setdefault(f"where {render(lam)} is simple", None)
+            elif isinstance(node, Func) and node.name == "sign" and len(node.args) == 2:
+                out.setdefault(f"where no entry of {render(node.arg)} is 0", None)
     return list(out)
 
 

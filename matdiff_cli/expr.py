@@ -473,6 +473,17 @@ class Norm2(Unary):
         return SCALAR
 
 
+class Norm1(Unary):
+    """``||x||_1``: the sum of the magnitudes of a vector's entries."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        if a.shape[1] != 1 and a.shape[0] != 1:
+            raise ShapeMismatch("||.||_1 needs a vector")
+        return SCALAR
+
+
 class NormF(Unary):
     """``||X||_F``: the Frobenius norm."""
     __slots__ = ()

@@ -37,7 +37,7 @@ from .expr import (
     SCALAR, Add, Broadcast, Commutation, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Expr,
     Func, Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num,
     Ones, Power, Softmax, Sum, Sym, Trace, Transpose, Vec, Zeros, symbols, walk,
-    EigVecMax, EigVecMin, LambdaMax, LambdaMin,
+    EigVecMax, EigVecMin, LambdaMax, LambdaMin, Norm1,
 )
 from .ops import ELEMENTWISE
 
@@ -306,6 +306,7 @@ value.register(Det, _scalar_or(np.linalg.det))
 value.register(Sum, _scalar_or(np.sum))
 value.register(Norm2, _scalar_or(np.linalg.norm, abs))
 value.register(NormF, _scalar_or(np.linalg.norm, abs))
+value.register(Norm1, _scalar_or(lambda a: np.sum(np.abs(a)), abs))
 value.register(DiagM, _scalar_or(np.diagflat))
 value.register(DiagV, _scalar_or(lambda a: np.diag(a).reshape(-1, 1)))
 value.register(Vec, _scalar_or(lambda a: a.reshape(-1, 1, order="F")))
@@ -613,6 +614,10 @@ def acceptable(roots, values: dict, sizes: dict, max_cond: float = 1e8) -> bool:
             if not np.all(np.isfinite(a)) or np.linalg.cond(a) > max_cond:
                 return False
             if isinstance(node, LogDet) and not np.linalg.det(a) > 0:
+                return False
+        if isinstance(node, Norm1):   # differentiable where no entry is 0
+            a = np.abs(np.asarray(memo[node.a], dtype=float))
+            if not np.all(a > 1e-3 * (1.0 + np.max(a, initial=0.0))):
                 return False
         if isinstance(node, (LambdaMax, LambdaMin, EigVecMax, EigVecMin)):
             if not np.all(np.isfinite(memo[node.a])) or eigen_gap(node, memo[node.a]) < 1e-3:

@@ -537,10 +537,12 @@ NOT_YET = {
     "eigvals": _SPECTRAL,
     "sigma_max": _SPECTRAL + "; for a vector, ||x|| is the Euclidean norm", "svdvals": _SPECTRAL,
     "norm_nuc": "the nuclear norm is not in matdiff yet",
-    "norm1": "p-norms are not in matdiff yet; ||x|| is the Euclidean norm, sum(abs(x)) the 1-norm",
     "norm_inf": "p-norms are not in matdiff yet; ||x|| is the Euclidean norm",
     "unvec": "unvec is not in matdiff yet",
 }
+
+#: a norm's subscript written as a name after it (``||x||_1``) -> the built-in
+NORM_SUBSCRIPTS = {"1": "norm1"}
 
 _LATIN_HEAD = re.compile(r"[a-z]+")
 
@@ -702,7 +704,7 @@ _BUILD = {
     "det": E.Det, "logdet": E.LogDet, "sum": E.Sum, "norm2": E.Norm2, "normF": E.NormF, "norm": E.NormF,
     "diagM": E.DiagM, "diagV": E.DiagV, "vec": E.Vec, "softmax": E.Softmax,
     "logsumexp": E.LogSumExp, "pow": E.Power, "epow": E.EPow, "func": E.Func,
-    "comm": E.Commutation, "lambda_max": E.LambdaMax, "lambda_min": E.LambdaMin,
+    "comm": E.Commutation, "norm1": E.Norm1, "lambda_max": E.LambdaMax, "lambda_min": E.LambdaMin,
     "eigvec_max": E.EigVecMax, "eigvec_min": E.EigVecMin,
 }
 _OPNAMES = {"add": "add", "had": "multiply elementwise", "ediv": "divide elementwise"}
@@ -926,26 +928,40 @@ class Elaborator:
                 items.append((("mul", rest.start, rest.start), rest))
             else:
                 items.append((op, k))
-        self.check_norm_subscripts(items)
+        items = self.check_norm_subscripts(items)
         items = self.merge_log_det(items)
         return self.fold(items, negs, node)
 
     def check_norm_subscripts(self, items):
-        """``||x||_1``, ``||x||_inf``, ``||X||_*``: a subscript matdiff does not
-        know is an error, never a product with a variable named ``_1``."""
-        for (_, prev), (_, k) in zip(items, items[1:]):
-            atom = k
+        """``||x||_1`` is the 1-norm (the lexer reads ``_1`` as a name: it is
+        joined to the norm before it, with any power after it); ``||x||_inf``,
+        ``||X||_*``: a subscript matdiff does not know is an error, never a
+        product with a variable named ``_1``."""
+        out = [items[0]] if items else []
+        for (op, k) in items[1:]:
+            prev = out[-1][1]
+            atom, posts = k, []
             while atom.kind == "post" and not atom.paren:
+                posts.append(atom)
                 atom = atom.kids[0]
             if (atom.kind == "name" and atom.val.startswith("_") and not atom.paren
                     and prev.kind == "norm" and prev.end == atom.start):
                 sub = atom.val[1:] or "*"
+                if sub in NORM_SUBSCRIPTS and not prev.val and not prev.paren:
+                    joined = Node("norm", prev.kids, sub, prev.start, atom.end, prev.depth)
+                    for post in reversed(posts):
+                        joined = Node("post", [joined] + post.kids[1:], post.val, prev.start,
+                                      post.end, post.depth, post.extra)
+                    out[-1] = (out[-1][0], joined)
+                    continue
                 raise self.error(
                     "syntax", f"the norm ||...||_{sub} is not supported yet",
                     (prev.start, atom.end),
                     "matdiff has ||x|| (or ||x||_2, norm2(x)) for the Euclidean norm of a "
-                    "vector and ||X||_F (norm(X)) for the Frobenius norm; for the 1-norm "
-                    "write sum(abs(x))")
+                    "vector, ||x||_1 (norm1(x)) for the 1-norm and ||X||_F (norm(X)) for "
+                    "the Frobenius norm")
+            out.append((op, k))
+        return out
 
     def merge_log_det(self, items):
         """``log det(X)`` -> ``logdet(X)``."""
@@ -1340,6 +1356,16 @@ class Elaborator:
     def _vector_scalar(self, op, args, node):
         return self.norm2(self.infer(args[0]), args[0], node)
 
+    def _vector_norm(self, op, args, node):
+        return self.pnorm(op.name, self.infer(args[0]), args[0], node)
+
+    def pnorm(self, name, p, arg, node):
+        if self.u.is_one(p.shape[1]) or self.u.is_one(p.shape[0]):
+            return P(name, [p], SCALAR, node)
+        raise self.error("shape", f"{STRUCTURE[name].noun} needs a vector, but {self.text(arg)} "
+                                  f"is {self.show(p.shape)}", node,
+                         "for a matrix, ||X||_F (norm(X)) is the Frobenius norm")
+
     def _matrix_scalar(self, op, args, node):
         return P(op.name, [self.infer(args[0])], SCALAR, node)
 
@@ -1355,6 +1381,8 @@ class Elaborator:
         p = self.infer(node.kids[0])
         if node.val == "F":
             return P("normF", [p], SCALAR, node)
+        if node.val in NORM_SUBSCRIPTS:
+            return self.pnorm(NORM_SUBSCRIPTS[node.val], p, node.kids[0], node)
         return self.norm2(p, node.kids[0], node)
 
     # -- the second pass
@@ -1451,5 +1479,6 @@ SHAPE_RULES = {
     "column -> column": Elaborator._column,
     "column -> scalar": Elaborator._column,
     "vector -> scalar": Elaborator._vector_scalar,
+    "vector -> p-norm": Elaborator._vector_norm,
     "matrix -> scalar": Elaborator._matrix_scalar,
 }

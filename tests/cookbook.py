@@ -105,6 +105,9 @@ GRADIENTS = [
     ("hadamard_quadratic", ["x, a: n"], "sum(a .* x .* x)", "x", "2 (a .* x)"),
     ("trace_diag", ["x: n", "A: n x n"], "tr(A diag(x))", "x", "diag(A)"),
     ("scalar_variable", ["A: n x n", "alpha: scalar"], "tr(alpha A)", "alpha", "tr(A)"),
+    ("norm1", ["x: n"], "||x||_1", "x", "sign(x)"),
+    ("robust_regression_l1", ["A: m x n", "x: n", "b: m"], "||A x - b||_1", "x",
+     "A^T sign(A x - b)"),
     # -- extreme eigenvalues, where simple (reports name v1 = eigvec_max(A)) ----------
     ("lambda_max_symmetric", ["A: n x n symmetric"], "lambda_max(A)", "A",
      "eigvec_max(A) eigvec_max(A)^T"),

@@ -26,7 +26,7 @@ from matdiff_cli.expr import (
     Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num, Ones,
     Power, Softmax, Sum, Sym, Trace, Transpose, Vec, Zeros, node_types,
 )
-from matdiff_cli.expr import EigVecMax, EigVecMin, LambdaMax, LambdaMin
+from matdiff_cli.expr import EigVecMax, EigVecMin, LambdaMax, LambdaMin, Norm1
 from matdiff_cli.ops import ELEMENTWISE as DECLARED
 
 DIMS = ("n", "m", "k")
@@ -228,7 +228,7 @@ def p_reduce(draw, shape, d, diffs):
 
 def p_norm2(draw, shape, d, diffs):
     n = draw(st.sampled_from(DIMS))
-    return Norm2(_sub(draw, (n, 1) if draw(st.booleans()) else (1, n), d, diffs))
+    return draw(st.sampled_from((Norm2, Norm1)))(_sub(draw, (n, 1) if draw(st.booleans()) else (1, n), d, diffs))
 
 
 def p_logsumexp(draw, shape, d, diffs):
@@ -254,11 +254,10 @@ def symmetric_matrix(draw, n, d, diffs):
 
 
 def p_eigvec(draw, shape, d, diffs):
-    """An eigenvector of a symmetric matrix, alone or times an eigenvalue (λ v)."""
+    """An eigenvector of a symmetric matrix times an eigenvalue (λ v)."""
     a = symmetric_matrix(draw, shape[0], d, diffs)
     v = draw(st.sampled_from((EigVecMax, EigVecMin)))(a)
-    lam = draw(st.sampled_from((None, LambdaMax, LambdaMin)))
-    return v if lam is None else Mul(lam(a), v)
+    return Mul(draw(st.sampled_from((LambdaMax, LambdaMin)))(a), v)
 
 
 def p_kron_reduce(draw, shape, d, diffs):

@@ -143,12 +143,12 @@ def _finite_difference(f, grad, name, seed=0):
 #: differential is linear in dX: only linear maps of it are read off)
 NOT_LINEAR = {"Sym", "Num", "Identity", "Zeros", "Ones", "Diff", "Commutation", "Div", "EDiv",
               "Kron", "Power", "EPow", "Func", "Inverse", "Det", "LogDet", "Norm2", "NormF",
-              "Softmax", "LogSumExp", "LambdaMax", "LambdaMin", "EigVecMax", "EigVecMin"}
+              "Softmax", "LogSumExp", "LambdaMax", "LambdaMin", "EigVecMax", "EigVecMin", "Norm1"}
 #: of those that have an adjoint, the ones read off in vec form another way
 NO_VEC_RULE = {"DiagM", "DiagV"}
 #: nodes SymPy's matrix expressions cannot write (to_sympy says so in words)
 NO_SYMPY = {"Commutation", "EDiv", "EPow", "DiagM", "DiagV", "Vec", "Softmax", "LogSumExp",
-            "LambdaMax", "LambdaMin", "EigVecMax", "EigVecMin"}
+            "LambdaMax", "LambdaMin", "EigVecMax", "EigVecMin", "Norm1"}
 #: the variable's own differential is the engine's seed, not a rule
 NO_DIFFERENTIAL_RULE = {"Sym"}
 
@@ -230,7 +230,7 @@ def test_every_builtin_parses():
              "logsumexp": "logsumexp(x)", "eye": "eye(n) A", "ones": "ones(n)^T x",
              "zeros": "zeros(n, n) + A", "commutation": "commutation(n, n) vec(A)",
              "lambda_max": "lambda_max(A)", "lambda_min": "lambda_min(A)",
-             "eigvec_max": "eigvec_max(A)", "eigvec_min": "eigvec_min(A)"}
+             "eigvec_max": "eigvec_max(A)", "eigvec_min": "eigvec_min(A)", "norm1": "norm1(x)"}
     for name in BUILTINS:
         text = f"{name}(x)" if name in ELEMENTWISE else calls.get(name)
         assert text is not None, f"the built-in {name} has no example here"
@@ -255,7 +255,8 @@ def test_a_builtin_written_as_a_call_reads_back(name):
     import matdiff_cli.expr as E
     for node_name in STRUCTURE[name].nodes:
         cls = getattr(E, node_name)
-        arg = Sym("A", ("n", "n")) if node_name not in ("DiagM", "Softmax", "LogSumExp") else x
+        arg = (Sym("A", ("n", "n")) if node_name not in ("DiagM", "Softmax", "LogSumExp", "Norm1")
+               else x)
         node = cls(arg)
         assert to_text(node).startswith(name + "("), to_text(node)
         assert parse_expr(to_text(node), ["A: n x n", "x: n"]) is node

@@ -220,3 +220,60 @@ def test_symmetric_by_form_means_symmetric_in_value(e):
     v = np.asarray(evaluate(e, values, sizes), dtype=float)
     if np.all(np.isfinite(v)):
         assert np.allclose(v, v.T, rtol=1e-8, atol=1e-8 * (1 + np.abs(v).max())), repr(e)
+
+
+# ------------------------------------------------------------------ the 1-norm
+
+def test_the_1_norm_is_read_in_both_spellings():
+    from matdiff_cli.expr import Norm1, Power
+    decl = ["x: n", "y: n", "r: 1 x n"]
+    x = parse_expr("x", decl)
+    assert parse_expr("||x||_1", decl) is parse_expr("norm1(x)", decl) is Norm1(x)
+    assert parse_expr("||x||_1^2", decl) is Power(Norm1(x), 2)
+    assert parse_expr("2 ||x||_1 ||y||", decl) is parse_expr("2 norm1(x) norm2(y)", decl)
+    assert isinstance(parse_expr("||r||_1", decl), Norm1)
+    node = parse_expr("||x - y||_1 + 1", decl)
+    assert parse_expr(to_text(node), decl) is node
+
+
+def test_the_gradient_of_the_1_norm_is_sign_and_composes():
+    decl = ["A: m x n", "x: n", "b: m"]
+    g = api.gradient("||A x - b||_1", "x", decl)
+    assert g.text == "A^T sign(A x - b)"
+    rng = np.random.default_rng(7)
+    for m, n in ((3, 2), (5, 4), (2, 6)):
+        a, x, b = rng.standard_normal((m, n)), rng.standard_normal((n, 1)), rng.standard_normal((m, 1))
+        got = evaluate(g.expr, {"A": a, "x": x, "b": b}, {"m": m, "n": n})
+        want = fd_gradient(lambda y: np.abs(a @ y - b).sum(), x)
+        assert np.allclose(got, want, atol=1e-6)
+    for seed in range(3):
+        assert api.check("||A x - b||_1^2 + ||x||_1", "x", decl, seed=seed)["passed"]
+        assert api.check("||A x - b||_1", "A", decl, seed=seed)["passed"]
+
+
+def test_the_1_norm_states_where_it_holds_and_computes_in_code():
+    code, out, _ = run("grad", "||A x - b||_1", "--wrt", "x", "--format", "text")
+    assert code == 0 and "# where no entry of A x - b is 0" in out
+    code, out, _ = run("code", "norm1(x)", "--wrt", "x")
+    namespace: dict = {}
+    exec(compile(out, "<generated>", "exec"), namespace)
+    x = np.array([[1.5], [-2.0], [0.25]])
+    value, grad = namespace["value_and_grad"](x)
+    assert value == 3.75 and np.array_equal(grad, np.sign(x))
+
+
+def test_the_sampler_keeps_entries_of_a_1_norm_away_from_zero():
+    from matdiff_cli.expr import Norm1
+    x = Sym("x", (3, 1))
+    assert acceptable([Norm1(x)], {"x": np.array([[1.0], [-2.0], [0.5]])}, {})
+    assert not acceptable([Norm1(x)], {"x": np.array([[1.0], [0.0], [0.5]])}, {})
+    assert not acceptable([Norm1(x)], {"x": np.array([[1.0], [1e-9], [-0.5]])}, {})
+
+
+def test_other_norms_are_refused_in_words():
+    for src, words in (("||X||_1", "the 1-norm needs a vector"),
+                       ("||x||_inf", "||...||_inf is not supported yet"),
+                       ("norm1(X)", "the 1-norm needs a vector")):
+        code, _, err = run("grad", src, "--wrt", src[2] if src[0] == "|" else src[6],
+                           "-d", "X: n x m", "-d", "x: n")
+        assert code == 2 and words in err and "Traceback" not in err, (src, err)

@@ -31,6 +31,8 @@ for _op in (
         Builtin("norm", "the Frobenius norm", ("NormF",), "matrix -> scalar"),
         Builtin("norm2", "the Euclidean norm", ("Norm2",), "vector -> scalar",
                 latex=OPERATOR % "norm2"),
+        Builtin("norm1", "the 1-norm", ("Norm1",), "vector -> p-norm", call=True,
+                noun="the 1-norm", latex=OPERATOR % "norm1"),
         Builtin("softmax", "the softmax function", ("Softmax",), "column -> column", call=True,
                 latex=OPERATOR % "softmax"),
         Builtin("logsumexp", "the logsumexp function", ("LogSumExp",), "column -> scalar",

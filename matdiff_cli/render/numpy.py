@@ -53,7 +53,7 @@ from ..expr import (
     SCALAR, Add, Broadcast, Commutation, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Expr,
     Func, Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num,
     Ones, Power, Softmax, Sum, Sym, Trace, Transpose, Vec, Zeros, walk,
-    EigVecMax, EigVecMin, LambdaMax, LambdaMin,
+    EigVecMax, EigVecMin, LambdaMax, LambdaMin, Norm1,
 )
 from ..build import symmetric
 from . import Context, Deferred, Doc, flatten, paren, render_dag
@@ -670,6 +670,15 @@ rule.register(Det, _scalar_or("linalg.det"))
 rule.register(Sum, _scalar_or("sum"))
 rule.register(Norm2, _scalar_or("linalg.norm", "abs"))
 rule.register(NormF, _scalar_or("linalg.norm", "abs"))
+
+
+@rule.register
+def _norm1(node: Norm1, cx) -> Doc:
+    """``sum(abs(x))``: the 1-norm of a vector, in every library."""
+    d = cx[node.a]
+    if is_scalar(node.a):
+        return call(cx.lib.fn("abs"), tensor(cx, node.a, d), node=node)
+    return call(cx.lib.fn("sum"), call(cx.lib.fn("abs"), d), node=node)
 rule.register(DiagM, _scalar_or("diagflat"))
 
 
