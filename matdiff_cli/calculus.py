@@ -15,7 +15,7 @@ from .expr import (
     SCALAR, Add, Broadcast, Commutation, Det, Diff, Div, EDiv, EPow, Expr, Func, Hadamard,
     Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num, Ones, Power, Softmax,
     Sum, Sym, Trace, Transpose, Vec, DiagM, DiagV, Zeros, is_zero, walk,
-    EigVecMax, EigVecMin, LambdaMax, LambdaMin, Norm1,
+    EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1,
 )
 from .ops import ELEMENTWISE
 
@@ -372,41 +372,38 @@ def d_logsumexp(e, d):
 
 # ---------------------------------------------------------------- the spectrum
 
-def _eigen_rule(e, d, vector):
-    """dλ = vᵀ dA v for a symmetric A, v the unit eigenvector of a simple λ."""
-    if not b.symmetric(e.a):
-        from .render.text import to_text
-        raise MatdiffError(
-            "unsupported",
-            f"{_EIGEN_NAMES[type(e)]}({to_text(e.a)}) is differentiated for a symmetric "
-            "matrix only; the eigenvalue of a general square matrix is not in matdiff yet",
-            hint="declare the matrix symmetric or spd (`A: n x n symmetric`), or write a "
-                 "symmetric form such as X^T X or (A + A^T)/2")
-    v = vector(e.a)
-    return b.mul(b.transpose(v), d[0], v)
-
-
-_EIGEN_NAMES = {LambdaMax: "lambda_max", LambdaMin: "lambda_min"}
+def _eigen_rule(e, d, right, left):
+    """dλ = vᵀ dA v for a symmetric A (v the unit eigenvector), else
+    uᵀ dA v / (uᵀ v) with u, v the left and right eigenvectors; λ simple."""
+    if e.a.shape == SCALAR:   # the eigenvalue of a number is the number
+        return d[0]
+    v = right(e.a)
+    if b.symmetric(e.a):
+        return b.mul(b.transpose(v), d[0], v)
+    u = left(e.a)
+    return b.div(b.mul(b.transpose(u), d[0], v), b.mul(b.transpose(u), v))
 
 
 @rule(LambdaMax, name="eigenvalue")
 def d_lambda_max(e, d):
-    """dλ = vᵀ dA v, v = eigvec_max(A) (A symmetric, λ_max(A) simple)."""
-    return _eigen_rule(e, d, EigVecMax)
+    """dλ = uᵀ dA v / (uᵀ v), u = leftvec_max(A), v = eigvec_max(A); vᵀ dA v when A
+    is symmetric (λ_max(A) real and simple)."""
+    return _eigen_rule(e, d, EigVecMax, LeftVecMax)
 
 
 @rule(LambdaMin, name="eigenvalue")
 def d_lambda_min(e, d):
-    """dλ = vᵀ dA v, v = eigvec_min(A) (A symmetric, λ_min(A) simple)."""
-    return _eigen_rule(e, d, EigVecMin)
+    """dλ = uᵀ dA v / (uᵀ v), u = leftvec_min(A), v = eigvec_min(A); vᵀ dA v when A
+    is symmetric (λ_min(A) real and simple)."""
+    return _eigen_rule(e, d, EigVecMin, LeftVecMin)
 
 
-@rule(EigVecMax, EigVecMin, name="eigenvector")
+@rule(EigVecMax, EigVecMin, LeftVecMax, LeftVecMin, name="eigenvector")
 def d_eigvec(e, d):
     """The derivative of an eigenvector is not written (a second derivative of λ)."""
     if is_zero(d[0]):
         return b.zero(e.shape)
-    what = "the largest" if isinstance(e, EigVecMax) else "the smallest"
+    what = "the largest" if isinstance(e, (EigVecMax, LeftVecMax)) else "the smallest"
     raise MatdiffError(
         "unsupported",
         f"the derivative of the eigenvector of {what} eigenvalue is not in matdiff yet, so "

@@ -8,7 +8,9 @@ expression last, so that the output can be read back.
 from __future__ import annotations
 
 from .errors import MatdiffError
-from .expr import SCALAR, Diff, EigVecMax, EigVecMin, Expr, Sym, Transpose, walk
+from .expr import (
+    SCALAR, Diff, EigVecMax, EigVecMin, Expr, LeftVecMax, LeftVecMin, Sym, Transpose, walk,
+)
 from .names import Names, renamed
 from .records import dataclass, field
 from .report import (
@@ -167,7 +169,7 @@ def _row_gradient(df, var):
 
 # ---------------------------------------------------------------- naming
 
-EIGENVECTORS = (EigVecMax, EigVecMin)
+EIGENVECTORS = (EigVecMax, EigVecMin, LeftVecMax, LeftVecMin)
 
 
 def conditions(exprs, render=None) -> list[str]:
@@ -175,6 +177,7 @@ def conditions(exprs, render=None) -> list[str]:
     every eigenvector it uses (the eigenvalue's derivative exists there), ``no
     entry of x is 0`` for every sign(x) (the 1-norm's, abs's derivative).
     ``render``: how the eigenvalue is written (text unless given)."""
+    from .build import symmetric
     from .expr import Func, LambdaMax, LambdaMin
     if render is None:
         from .render.text import to_text as render
@@ -182,8 +185,10 @@ def conditions(exprs, render=None) -> list[str]:
     for e in exprs:
         for node in walk(e):
             if isinstance(node, EIGENVECTORS) and node.a.shape != SCALAR:
-                lam = (LambdaMax if isinstance(node, EigVecMax) else LambdaMin)(node.a)
-                out.setdefault(f"where {render(lam)} is simple", None)
+                largest = isinstance(node, (EigVecMax, LeftVecMax))
+                lam = (LambdaMax if largest else LambdaMin)(node.a)
+                what = "simple" if symmetric(node.a) else "real and simple"
+                out.setdefault(f"where {render(lam)} is {what}", None)
             elif isinstance(node, Func) and node.name == "sign" and len(node.args) == 2:
                 out.setdefault(f"where no entry of {render(node.arg)} is 0", None)
     return list(out)
@@ -207,7 +212,8 @@ def shared_names(exprs, taken: dict, naming=None) -> dict:
     names = dict(taken)
     for node in order:
         if isinstance(node, EIGENVECTORS) and node not in names:
-            names[node] = naming.numbered("v")   # named always: `v1 = eigvec_max(A)`
+            # named always: `v1 = eigvec_max(A)`, `u2 = leftvec_max(A)`
+            names[node] = naming.numbered("u" if isinstance(node, (LeftVecMax, LeftVecMin)) else "v")
             continue
         if node in names or counts.get(node, 0) < 2 or tree_size(node) < 8:
             continue

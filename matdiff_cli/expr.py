@@ -587,6 +587,27 @@ class EigVecMin(Unary):
         _square("eigvec_min", a)
         return (a.shape[0], 1)
 
+
+class LeftVecMax(Unary):
+    """``leftvec_max(a)``: the unit left eigenvector u of lambda_max(a)
+    (uᵀ a = λ uᵀ), a column; for a symmetric a it is eigvec_max(a)."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        _square("leftvec_max", a)
+        return (a.shape[0], 1)
+
+
+class LeftVecMin(Unary):
+    """``leftvec_min(a)``: the unit left eigenvector of lambda_min(a), a column."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        _square("leftvec_min", a)
+        return (a.shape[0], 1)
+
 # --------------------------------------------------------------------------
 # small helpers used across the engine
 

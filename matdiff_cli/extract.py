@@ -298,7 +298,8 @@ def _describe(node: Expr) -> str:
              "Add": "a sum", "Transpose": "a transpose", "Trace": "a trace", "Sum": "sum",
              "Broadcast": "a scalar spread over a matrix", "Commutation": "a commutation "
              "matrix", "LambdaMax": "lambda_max", "LambdaMin": "lambda_min",
-             "EigVecMax": "eigvec_max", "EigVecMin": "eigvec_min", "Norm1": "a 1-norm"}
+             "EigVecMax": "eigvec_max", "EigVecMin": "eigvec_min",
+             "LeftVecMax": "leftvec_max", "LeftVecMin": "leftvec_min", "Norm1": "a 1-norm"}
     return names.get(type(node).__name__, "this operation")
 
 

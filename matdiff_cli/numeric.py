@@ -37,7 +37,7 @@ from .expr import (
     SCALAR, Add, Broadcast, Commutation, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Expr,
     Func, Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num,
     Ones, Power, Softmax, Sum, Sym, Trace, Transpose, Vec, Zeros, symbols, walk,
-    EigVecMax, EigVecMin, LambdaMax, LambdaMin, Norm1,
+    EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1,
 )
 from .ops import ELEMENTWISE
 
@@ -332,11 +332,13 @@ def _logsumexp(node: LogSumExp, args, ev):
     return m + np.log(np.sum(np.exp(args[0] - m)))
 
 
-def _eigen(a, largest: bool):
+def _eigen(a, largest: bool, left: bool = False):
     """(λ, v) of the largest / smallest eigenvalue: ``eigh`` for a symmetric a (as
     the generated code computes it), else the eigenvalue of largest / smallest
-    real part and its unit right eigenvector."""
+    real part and its unit right eigenvector (``left``: of aᵀ, the left one)."""
     a = np.atleast_2d(np.asarray(a, dtype=float))
+    if left:
+        a = a.T
     if np.allclose(a, a.T, rtol=1e-12, atol=1e-12 * (1 + np.max(np.abs(a), initial=0))):
         w, v = np.linalg.eigh(a)
         k = -1 if largest else 0
@@ -356,8 +358,11 @@ def _lambda(node, args, ev):
 
 @value.register(EigVecMax)
 @value.register(EigVecMin)
+@value.register(LeftVecMax)
+@value.register(LeftVecMin)
 def _eigvec(node, args, ev):
-    v = _eigen(args[0], isinstance(node, EigVecMax))[1]
+    v = _eigen(args[0], isinstance(node, (EigVecMax, LeftVecMax)),
+               isinstance(node, (LeftVecMax, LeftVecMin)))[1]
     return float(v[0, 0]) if node.shape == SCALAR else v
 
 
@@ -368,7 +373,8 @@ def eigen_gap(node, a) -> float:
     if a.shape[0] < 2:
         return 1.0
     w = np.sort(np.linalg.eigvals(a).real) if not np.allclose(a, a.T) else np.linalg.eigvalsh(a)
-    gap = (w[-1] - w[-2]) if isinstance(node, (LambdaMax, EigVecMax)) else (w[1] - w[0])
+    largest = isinstance(node, (LambdaMax, EigVecMax, LeftVecMax))
+    gap = (w[-1] - w[-2]) if largest else (w[1] - w[0])
     return float(gap / (1.0 + np.max(np.abs(w))))
 
 
@@ -619,7 +625,7 @@ def acceptable(roots, values: dict, sizes: dict, max_cond: float = 1e8) -> bool:
             a = np.abs(np.asarray(memo[node.a], dtype=float))
             if not np.all(a > 1e-3 * (1.0 + np.max(a, initial=0.0))):
                 return False
-        if isinstance(node, (LambdaMax, LambdaMin, EigVecMax, EigVecMin)):
+        if isinstance(node, (LambdaMax, LambdaMin, EigVecMax, EigVecMin, LeftVecMax, LeftVecMin)):
             if not np.all(np.isfinite(memo[node.a])) or eigen_gap(node, memo[node.a]) < 1e-3:
                 return False   # the eigenvalue must be simple: drawn again
     return all(np.all(np.isfinite(memo[r])) for r in roots)

@@ -532,7 +532,7 @@ iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon phi varphi chi psi o
 
 #: functions of the specification that matdiff does not have yet
 _SPECTRAL = ("this spectral function is not in matdiff yet (lambda_max(A) and lambda_min(A) "
-             "of a symmetric A are)")
+             "are)")
 NOT_YET = {
     "eigvals": _SPECTRAL,
     "sigma_max": _SPECTRAL + "; for a vector, ||x|| is the Euclidean norm", "svdvals": _SPECTRAL,
@@ -705,7 +705,8 @@ _BUILD = {
     "diagM": E.DiagM, "diagV": E.DiagV, "vec": E.Vec, "softmax": E.Softmax,
     "logsumexp": E.LogSumExp, "pow": E.Power, "epow": E.EPow, "func": E.Func,
     "comm": E.Commutation, "norm1": E.Norm1, "lambda_max": E.LambdaMax, "lambda_min": E.LambdaMin,
-    "eigvec_max": E.EigVecMax, "eigvec_min": E.EigVecMin,
+    "eigvec_max": E.EigVecMax, "eigvec_min": E.EigVecMin, "leftvec_max": E.LeftVecMax,
+    "leftvec_min": E.LeftVecMin,
 }
 _OPNAMES = {"add": "add", "had": "multiply elementwise", "ediv": "divide elementwise"}
 

@@ -26,7 +26,9 @@ from matdiff_cli.expr import (
     Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num, Ones,
     Power, Softmax, Sum, Sym, Trace, Transpose, Vec, Zeros, node_types,
 )
-from matdiff_cli.expr import EigVecMax, EigVecMin, LambdaMax, LambdaMin, Norm1
+from matdiff_cli.expr import (
+    EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1,
+)
 from matdiff_cli.ops import ELEMENTWISE as DECLARED
 
 DIMS = ("n", "m", "k")
@@ -254,9 +256,12 @@ def symmetric_matrix(draw, n, d, diffs):
 
 
 def p_eigvec(draw, shape, d, diffs):
-    """An eigenvector of a symmetric matrix times an eigenvalue (λ v)."""
-    a = symmetric_matrix(draw, shape[0], d, diffs)
-    v = draw(st.sampled_from((EigVecMax, EigVecMin)))(a)
+    """An eigenvector (right or left) of a symmetric matrix, or of a general
+    square variable, times an eigenvalue (λ v)."""
+    n = shape[0]
+    a = _M[(n, n)] if draw(st.integers(0, 3)) == 0 else None
+    a = Sym(a, (n, n)) if a else symmetric_matrix(draw, n, d, diffs)
+    v = draw(st.sampled_from((EigVecMax, EigVecMin, LeftVecMax, LeftVecMin)))(a)
     return Mul(draw(st.sampled_from((LambdaMax, LambdaMin)))(a), v)
 
 

@@ -143,12 +143,14 @@ def _finite_difference(f, grad, name, seed=0):
 #: differential is linear in dX: only linear maps of it are read off)
 NOT_LINEAR = {"Sym", "Num", "Identity", "Zeros", "Ones", "Diff", "Commutation", "Div", "EDiv",
               "Kron", "Power", "EPow", "Func", "Inverse", "Det", "LogDet", "Norm2", "NormF",
-              "Softmax", "LogSumExp", "LambdaMax", "LambdaMin", "EigVecMax", "EigVecMin", "Norm1"}
+              "Softmax", "LogSumExp", "LambdaMax", "LambdaMin", "EigVecMax", "EigVecMin", "Norm1", "LeftVecMax",
+              "LeftVecMin"}
 #: of those that have an adjoint, the ones read off in vec form another way
 NO_VEC_RULE = {"DiagM", "DiagV"}
 #: nodes SymPy's matrix expressions cannot write (to_sympy says so in words)
 NO_SYMPY = {"Commutation", "EDiv", "EPow", "DiagM", "DiagV", "Vec", "Softmax", "LogSumExp",
-            "LambdaMax", "LambdaMin", "EigVecMax", "EigVecMin", "Norm1"}
+            "LambdaMax", "LambdaMin", "EigVecMax", "EigVecMin", "Norm1", "LeftVecMax",
+            "LeftVecMin"}
 #: the variable's own differential is the engine's seed, not a rule
 NO_DIFFERENTIAL_RULE = {"Sym"}
 
@@ -230,7 +232,8 @@ def test_every_builtin_parses():
              "logsumexp": "logsumexp(x)", "eye": "eye(n) A", "ones": "ones(n)^T x",
              "zeros": "zeros(n, n) + A", "commutation": "commutation(n, n) vec(A)",
              "lambda_max": "lambda_max(A)", "lambda_min": "lambda_min(A)",
-             "eigvec_max": "eigvec_max(A)", "eigvec_min": "eigvec_min(A)", "norm1": "norm1(x)"}
+             "eigvec_max": "eigvec_max(A)", "eigvec_min": "eigvec_min(A)", "norm1": "norm1(x)",
+             "leftvec_max": "leftvec_max(A)", "leftvec_min": "leftvec_min(A)"}
     for name in BUILTINS:
         text = f"{name}(x)" if name in ELEMENTWISE else calls.get(name)
         assert text is not None, f"the built-in {name} has no example here"

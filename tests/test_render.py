@@ -21,7 +21,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from matdiff_cli.errors import MatdiffError
-from matdiff_cli.expr import EigVecMax, EigVecMin, LambdaMax, LambdaMin, Norm1
+from matdiff_cli.expr import (
+    EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1,
+)
 from matdiff_cli.expr import (
     SCALAR, Add, Broadcast, Commutation, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Func,
     Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num, Ones,
@@ -373,7 +375,7 @@ FUNCTIONS = {"tr", "det", "logdet", "sum", "diag", "vec", "softmax", "logsumexp"
              "norm2", "norm", "inv", "exp", "log", "sin", "cos", "tanh", "sigmoid", "relu",
              "softplus", "sqrt", "abs", "step", "sign", "zeros", "ones", "eye",
              "commutation", "f", "lambda_max", "lambda_min", "eigvec_max",
-             "eigvec_min", "norm1"}  # commutation(m, n): engine output; f: the strategies' user function
+             "eigvec_min", "norm1", "leftvec_max", "leftvec_min"}  # commutation(m, n): engine output; f: the strategies' user function
 
 
 class Reader:
@@ -537,7 +539,8 @@ def _dim_tree(d):
 CALL_NAMES = {Trace: "tr", Det: "det", LogDet: "logdet", Sum: "sum", DiagM: "diag",
               DiagV: "diag", Vec: "vec", Softmax: "softmax", LogSumExp: "logsumexp",
               LambdaMax: "lambda_max", LambdaMin: "lambda_min", EigVecMax: "eigvec_max",
-              EigVecMin: "eigvec_min", Norm1: "norm1"}
+              EigVecMin: "eigvec_min", Norm1: "norm1", LeftVecMax: "leftvec_max",
+              LeftVecMin: "leftvec_min"}
 
 
 def tree(e):

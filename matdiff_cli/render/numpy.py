@@ -53,7 +53,7 @@ from ..expr import (
     SCALAR, Add, Broadcast, Commutation, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Expr,
     Func, Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num,
     Ones, Power, Softmax, Sum, Sym, Trace, Transpose, Vec, Zeros, walk,
-    EigVecMax, EigVecMin, LambdaMax, LambdaMin, Norm1,
+    EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1,
 )
 from ..build import symmetric
 from . import Context, Deferred, Doc, flatten, paren, render_dag
@@ -739,16 +739,23 @@ def _lambda(node, cx) -> Doc:
 
 @rule.register(EigVecMax)
 @rule.register(EigVecMin)
+@rule.register(LeftVecMax)
+@rule.register(LeftVecMin)
 def _eigvec(node, cx) -> Doc:
-    """``eigh(A)[1][:, -1:]``: the unit eigenvector as a column."""
+    """``eigh(A)[1][:, -1:]``: the unit eigenvector as a column; of a general A,
+    the column of ``eig(A)`` (left: of ``eig(A^T)``) of largest / smallest real part."""
     d = cx[node.a]
     if is_scalar(node.a):
         return Doc(ATOM, ("1.0",), node)
-    if not symmetric(node.a):
-        raise NoNumpyCode("unsupported", "the eigenvector of a matrix not known to be "
-                                         "symmetric has no NumPy code in matdiff yet")
-    cols = "[:, -1:]" if isinstance(node, EigVecMax) else "[:, :1]"
-    return Doc(ATOM, (call(cx.lib.fn("linalg.eigh"), d), "[1]" + cols), node)
+    largest = isinstance(node, (EigVecMax, LeftVecMax))
+    if symmetric(node.a):
+        cols = "[:, -1:]" if largest else "[:, :1]"
+        return Doc(ATOM, (call(cx.lib.fn("linalg.eigh"), d), "[1]" + cols), node)
+    if isinstance(node, (LeftVecMax, LeftVecMin)):
+        d = cx.lib.transpose(d)
+    pick = cx.lib.fn("argmax" if largest else "argmin")
+    return Doc(ATOM, ("(lambda w: w[1][:, ", pick, "(w[0].real)].real.reshape(-1, 1))(",
+                      call(cx.lib.fn("linalg.eig"), d), ")"), node)
 
 
 # --------------------------------------------------------------------------- functions
