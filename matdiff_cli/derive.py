@@ -84,6 +84,9 @@ def _refuse_division_by_zero(problem) -> None:
 
     if _DIVISION_CHECKED[0] is problem:  # once per problem, not once per variable
         return
+    if _cannot_divide(problem.expr):
+        _DIVISION_CHECKED[0] = problem
+        return
     for node in walk(simplify(problem.expr)):
         if (isinstance(node, (Div, EDiv)) and zero(node.args[1])) or (
                 isinstance(node, (Power, EPow)) and zero(node.args[0]) and node.args[1] < 0):
@@ -96,6 +99,33 @@ def _refuse_division_by_zero(problem) -> None:
 
 
 _DIVISION_CHECKED: list = [None]
+
+
+def _cannot_divide(expr) -> bool:
+    """True when no node of expr can lead to a division or a negative power in
+    its canonical form: every node is of a kind whose rules divide by nothing
+    (an inverse, a quotient or a power with an exponent that is not positive
+    may, and so may any kind not listed).  Such an expression need not be
+    simplified to be checked."""
+    from .expr import EPow, Power
+
+    for node in walk(expr):
+        kind = type(node)
+        if kind not in _NO_DIVISION and not (kind in (Power, EPow) and node.args[1] > 0):
+            return False
+    return True
+
+
+def _no_division_kinds() -> frozenset:
+    from . import expr as E
+
+    return frozenset((E.Sym, E.Num, E.Identity, E.Zeros, E.Ones, E.Diff, E.Add, E.Mul,
+                      E.Hadamard, E.Kron, E.Broadcast, E.Transpose, E.Trace, E.Sum, E.Vec,
+                      E.DiagM, E.DiagV, E.Func, E.Norm2, E.NormF, E.Det, E.LogDet, E.Softmax,
+                      E.LogSumExp))
+
+
+_NO_DIVISION = _no_division_kinds()
 
 
 def derive(problem, var: Sym, command: str, options) -> Derivation:

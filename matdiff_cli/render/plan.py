@@ -245,12 +245,10 @@ def _size(d, assign) -> int:
     return v
 
 
-def _best(mats, assign):
-    """The cheapest split table for mats under one assignment of sizes;
-    ties go to the left-to-right order."""
-    k = len(mats)
-    r = [_size(m.shape[0], assign) for m in mats]
-    c = [_size(m.shape[1], assign) for m in mats]
+def _best(r, c):
+    """The cheapest split table for a chain whose factors have r[i] rows and
+    c[i] columns (one assignment of sizes); ties go to the left-to-right order."""
+    k = len(r)
     cost = {(i, i): 0 for i in range(k)}
     split = {}
     for length in range(2, k + 1):
@@ -265,16 +263,13 @@ def _best(mats, assign):
     return split
 
 
-def _tree_cost(split, mats, assign):
-    r = [_size(m.shape[0], assign) for m in mats]
-    c = [_size(m.shape[1], assign) for m in mats]
-
+def _tree_cost(split, r, c):
     def go(i, j):
         if i == j:
             return 0
         s = split[i, j]
         return go(i, s) + go(s + 1, j) + r[i] * c[s] * c[j]
-    return go(0, len(mats) - 1)
+    return go(0, len(r) - 1)
 
 
 def _build(split, mats, i, j):
@@ -287,21 +282,39 @@ def _build(split, mats, i, j):
 MAX_PLANNED = 16  # a longer chain runs left to right (planning is cubic in its length)
 
 
+_ORDERS: dict = {}  # chain (interned nodes) -> its tree; _order is pure
+
+
 def _order(mats):
+    key = tuple(mats)
+    tree = _ORDERS.get(key)
+    if tree is None:
+        if len(_ORDERS) >= 4096:
+            _ORDERS.clear()
+        tree = _ORDERS[key] = _order_uncached(mats)
+    return tree
+
+
+def _order_uncached(mats):
+    if len(mats) == 2:  # one way to multiply two
+        return Mul(mats[0], mats[1])
     if len(mats) > MAX_PLANNED:
         tree = mats[0]
         for m in mats[1:]:
             tree = Mul(tree, m)
         return tree
-    dims = _dims([m.shape for m in mats])[:4]
+    every = _dims([m.shape for m in mats])
+    dims = every[:4]
     assigns = [dict(zip(dims, vs)) for vs in cartesian((SMALL, LARGE), repeat=len(dims))]
     for a in assigns:  # dimensions past the fourth count as large
-        for d in _dims([m.shape for m in mats]):
+        for d in every:
             a.setdefault(d, LARGE)
-    splits = [_best(mats, a) for a in assigns]
-    optimum = [_tree_cost(s, mats, a) for s, a in zip(splits, assigns)]
+    rows = [[_size(m.shape[0], a) for m in mats] for a in assigns]
+    cols = [[_size(m.shape[1], a) for m in mats] for a in assigns]
+    splits = [_best(r, c) for r, c in zip(rows, cols)]
+    optimum = [_tree_cost(s, r, c) for s, r, c in zip(splits, rows, cols)]
     for s in [splits[-1]] + splits:  # within 10% of the best for every size
-        if all(_tree_cost(s, mats, a) <= 1.1 * o for a, o in zip(assigns, optimum)):
+        if all(_tree_cost(s, r, c) <= 1.1 * o for r, c, o in zip(rows, cols, optimum)):
             return _build(s, mats, 0, len(mats) - 1)
     if len(mats) >= 3 and not any(isinstance(m, (DiagM, Inverse)) for m in mats):
         return Mul(*mats)  # no order is best for every size: multi_dot at run time
