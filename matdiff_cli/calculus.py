@@ -16,6 +16,7 @@ from .expr import (
     Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num, Ones, Power, Softmax,
     Sum, Sym, Trace, Transpose, Vec, DiagM, DiagV, Zeros, is_zero, walk,
     EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1,
+    NormInf, OneHotMax,
 )
 from .ops import ELEMENTWISE
 
@@ -350,6 +351,19 @@ def d_norm2(e, d):
 def d_norm1(e, d):
     """d ||x||_1 = sign(x)^T dx (where no entry of x is 0)."""
     return _inner(Func("sign", e.a), d[0])
+
+
+@rule(NormInf, name="max-norm")
+def d_norm_inf(e, d):
+    """d ||x||_inf = sign(x_k) dx_k, k the entry of largest magnitude (unique, not 0):
+    (sign(x) ⊙ onehot_max(abs(x)))^T dx."""
+    return _inner(b.had(Func("sign", e.a), OneHotMax(Func("abs", e.a))), d[0])
+
+
+@rule(OneHotMax, name="indicator of the largest entry")
+def d_onehot_max(e, d):
+    """d onehot_max(x) = 0 where the largest entry is unique (it is piecewise constant)."""
+    return b.zero(e.shape)
 
 
 @rule(NormF, name="Frobenius norm")

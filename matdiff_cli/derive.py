@@ -208,10 +208,12 @@ def conditions(exprs, render=None) -> list[str]:
     entry of x is 0`` for every sign(x) (the 1-norm's, abs's derivative).
     ``render``: how the eigenvalue is written (text unless given)."""
     from .build import symmetric
-    from .expr import Func, LambdaMax, LambdaMin
+    from .expr import Func, LambdaMax, LambdaMin, OneHotMax
     if render is None:
         from .render.text import to_text as render
     out: dict = {}
+    signs: list = []
+    maxima: set = set()
     for e in exprs:
         for node in walk(e):
             if isinstance(node, EIGENVECTORS) and node.a.shape != SCALAR:
@@ -220,7 +222,16 @@ def conditions(exprs, render=None) -> list[str]:
                 what = "simple" if symmetric(node.a) else "real and simple"
                 out.setdefault(f"where {render(lam)} is {what}", None)
             elif isinstance(node, Func) and node.name == "sign" and len(node.args) == 2:
-                out.setdefault(f"where no entry of {render(node.arg)} is 0", None)
+                signs.append(node.arg)
+            elif isinstance(node, OneHotMax):
+                arg = node.a.arg if isinstance(node.a, Func) and node.a.name == "abs" else node.a
+                maxima.add(arg)
+                what = "magnitude" if arg is not node.a else "value"
+                out.setdefault(f"where the entry of largest {what} of {render(arg)} is unique",
+                               None)
+    for arg in signs:   # sign(x) ⊙ onehot_max(abs(x)) needs x_k ≠ 0 only: unique says so
+        if arg not in maxima:
+            out.setdefault(f"where no entry of {render(arg)} is 0", None)
     return list(out)
 
 

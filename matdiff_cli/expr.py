@@ -484,6 +484,29 @@ class Norm1(Unary):
         return SCALAR
 
 
+class NormInf(Unary):
+    """``||x||_inf``: the largest magnitude of a vector's entries."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        if a.shape[1] != 1 and a.shape[0] != 1:
+            raise ShapeMismatch("||.||_inf needs a vector")
+        return SCALAR
+
+
+class OneHotMax(Unary):
+    """``onehot_max(x)``: the vector of x's shape with 1 at x's largest entry, 0
+    elsewhere (e_k, k = argmax x; piecewise constant)."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        if a.shape[1] != 1 and a.shape[0] != 1:
+            raise ShapeMismatch("onehot_max needs a vector")
+        return a.shape
+
+
 class NormF(Unary):
     """``||X||_F``: the Frobenius norm."""
     __slots__ = ()

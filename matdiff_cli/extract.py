@@ -299,7 +299,8 @@ def _describe(node: Expr) -> str:
              "Broadcast": "a scalar spread over a matrix", "Commutation": "a commutation "
              "matrix", "LambdaMax": "lambda_max", "LambdaMin": "lambda_min",
              "EigVecMax": "eigvec_max", "EigVecMin": "eigvec_min",
-             "LeftVecMax": "leftvec_max", "LeftVecMin": "leftvec_min", "Norm1": "a 1-norm"}
+             "LeftVecMax": "leftvec_max", "LeftVecMin": "leftvec_min", "Norm1": "a 1-norm",
+             "NormInf": "a max-norm", "OneHotMax": "onehot_max"}
     return names.get(type(node).__name__, "this operation")
 
 

@@ -38,6 +38,7 @@ from .expr import (
     Func, Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num,
     Ones, Power, Softmax, Sum, Sym, Trace, Transpose, Vec, Zeros, symbols, walk,
     EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1,
+    NormInf, OneHotMax,
 )
 from .ops import ELEMENTWISE
 
@@ -307,6 +308,16 @@ value.register(Sum, _scalar_or(np.sum))
 value.register(Norm2, _scalar_or(np.linalg.norm, abs))
 value.register(NormF, _scalar_or(np.linalg.norm, abs))
 value.register(Norm1, _scalar_or(lambda a: np.sum(np.abs(a)), abs))
+value.register(NormInf, _scalar_or(lambda a: np.max(np.abs(a)), abs))
+value.register(OneHotMax, _scalar_or(lambda a: (a == np.max(a)) * 1.0, lambda a: 1.0))
+
+
+def top_gap(a) -> float:
+    """How far the largest entry is from the next, relative to the largest magnitude."""
+    a = np.sort(np.ravel(np.asarray(a, dtype=float)))
+    if a.size < 2:
+        return 1.0
+    return float((a[-1] - a[-2]) / (1.0 + np.max(np.abs(a))))
 value.register(DiagM, _scalar_or(np.diagflat))
 value.register(DiagV, _scalar_or(lambda a: np.diag(a).reshape(-1, 1)))
 value.register(Vec, _scalar_or(lambda a: a.reshape(-1, 1, order="F")))
@@ -621,6 +632,12 @@ def acceptable(roots, values: dict, sizes: dict, max_cond: float = 1e8) -> bool:
                 return False
             if isinstance(node, LogDet) and not np.linalg.det(a) > 0:
                 return False
+        if isinstance(node, NormInf):   # the largest magnitude unique and not 0
+            a = np.abs(np.asarray(memo[node.a], dtype=float))
+            if not (np.max(a, initial=0.0) > 1e-3 and top_gap(a) > 1e-3):
+                return False
+        if isinstance(node, OneHotMax) and not top_gap(memo[node.a]) > 1e-3:
+            return False
         if isinstance(node, Norm1):   # differentiable where no entry is 0
             a = np.abs(np.asarray(memo[node.a], dtype=float))
             if not np.all(a > 1e-3 * (1.0 + np.max(a, initial=0.0))):

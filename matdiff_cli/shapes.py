@@ -537,12 +537,11 @@ NOT_YET = {
     "eigvals": _SPECTRAL,
     "sigma_max": _SPECTRAL + "; for a vector, ||x|| is the Euclidean norm", "svdvals": _SPECTRAL,
     "norm_nuc": "the nuclear norm is not in matdiff yet",
-    "norm_inf": "p-norms are not in matdiff yet; ||x|| is the Euclidean norm",
     "unvec": "unvec is not in matdiff yet",
 }
 
 #: a norm's subscript written as a name after it (``||x||_1``) -> the built-in
-NORM_SUBSCRIPTS = {"1": "norm1"}
+NORM_SUBSCRIPTS = {"1": "norm1", "inf": "norm_inf"}
 
 _LATIN_HEAD = re.compile(r"[a-z]+")
 
@@ -704,7 +703,8 @@ _BUILD = {
     "det": E.Det, "logdet": E.LogDet, "sum": E.Sum, "norm2": E.Norm2, "normF": E.NormF, "norm": E.NormF,
     "diagM": E.DiagM, "diagV": E.DiagV, "vec": E.Vec, "softmax": E.Softmax,
     "logsumexp": E.LogSumExp, "pow": E.Power, "epow": E.EPow, "func": E.Func,
-    "comm": E.Commutation, "norm1": E.Norm1, "lambda_max": E.LambdaMax, "lambda_min": E.LambdaMin,
+    "comm": E.Commutation, "norm1": E.Norm1, "norm_inf": E.NormInf, "onehot_max": E.OneHotMax,
+    "lambda_max": E.LambdaMax, "lambda_min": E.LambdaMin,
     "eigvec_max": E.EigVecMax, "eigvec_min": E.EigVecMin, "leftvec_max": E.LeftVecMax,
     "leftvec_min": E.LeftVecMin,
 }
@@ -959,8 +959,8 @@ class Elaborator:
                     "syntax", f"the norm ||...||_{sub} is not supported yet",
                     (prev.start, atom.end),
                     "matdiff has ||x|| (or ||x||_2, norm2(x)) for the Euclidean norm of a "
-                    "vector, ||x||_1 (norm1(x)) for the 1-norm and ||X||_F (norm(X)) for "
-                    "the Frobenius norm")
+                    "vector, ||x||_1 (norm1(x)) and ||x||_inf (norm_inf(x)), and ||X||_F "
+                    "(norm(X)) for the Frobenius norm")
             out.append((op, k))
         return out
 
@@ -1360,6 +1360,13 @@ class Elaborator:
     def _vector_norm(self, op, args, node):
         return self.pnorm(op.name, self.infer(args[0]), args[0], node)
 
+    def _vector_vector(self, op, args, node):
+        p = self.infer(args[0])
+        if self.u.is_one(p.shape[1]) or self.u.is_one(p.shape[0]):
+            return P(op.name, [p], p.shape, node)
+        raise self.error("shape", f"{op.noun} needs a vector, but {self.text(args[0])} is "
+                                  f"{self.show(p.shape)}", node)
+
     def pnorm(self, name, p, arg, node):
         if self.u.is_one(p.shape[1]) or self.u.is_one(p.shape[0]):
             return P(name, [p], SCALAR, node)
@@ -1481,5 +1488,6 @@ SHAPE_RULES = {
     "column -> scalar": Elaborator._column,
     "vector -> scalar": Elaborator._vector_scalar,
     "vector -> p-norm": Elaborator._vector_norm,
+    "vector -> vector": Elaborator._vector_vector,
     "matrix -> scalar": Elaborator._matrix_scalar,
 }

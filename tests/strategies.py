@@ -27,7 +27,8 @@ from matdiff_cli.expr import (
     Power, Softmax, Sum, Sym, Trace, Transpose, Vec, Zeros, node_types,
 )
 from matdiff_cli.expr import (
-    EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1,
+    EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1, NormInf,
+    OneHotMax,
 )
 from matdiff_cli.ops import ELEMENTWISE as DECLARED
 
@@ -230,7 +231,18 @@ def p_reduce(draw, shape, d, diffs):
 
 def p_norm2(draw, shape, d, diffs):
     n = draw(st.sampled_from(DIMS))
-    return draw(st.sampled_from((Norm2, Norm1)))(_sub(draw, (n, 1) if draw(st.booleans()) else (1, n), d, diffs))
+    f, g = draw(st.permutations((Norm2, Norm1, NormInf, NormF)))[:2]
+    shape = (n, 1) if draw(st.booleans()) else (1, n)
+    u = _sub(draw, shape, d, diffs)
+    return Add(f(generic(draw, f, u)), g(generic(draw, g, u)))
+
+
+def generic(draw, f, u):
+    """u plus a variable where f needs distinct, nonzero entries (a 1-norm, a max:
+    ones(n) or 2 alpha would tie everywhere)."""
+    if f not in (Norm1, NormInf, OneHotMax):
+        return u
+    return Add(draw(st.sampled_from([s for s in BY_SHAPE[u.shape] if not s.props])), u)
 
 
 def p_logsumexp(draw, shape, d, diffs):
@@ -256,13 +268,20 @@ def symmetric_matrix(draw, n, d, diffs):
 
 
 def p_eigvec(draw, shape, d, diffs):
-    """An eigenvector (right or left) of a symmetric matrix, or of a general
-    square variable, times an eigenvalue (λ v)."""
+    """Eigenvectors (right or left) of a symmetric matrix, or of a general
+    square variable, two times the extreme eigenvalues (λ_max v + λ_min w + ...)."""
     n = shape[0]
     a = _M[(n, n)] if draw(st.integers(0, 3)) == 0 else None
     a = Sym(a, (n, n)) if a else symmetric_matrix(draw, n, d, diffs)
-    v = draw(st.sampled_from((EigVecMax, EigVecMin, LeftVecMax, LeftVecMin)))(a)
-    return Mul(draw(st.sampled_from((LambdaMax, LambdaMin)))(a), v)
+    v, w, u, z = draw(st.permutations((EigVecMax, EigVecMin, LeftVecMax, LeftVecMin)))
+    terms = [Mul(LambdaMax(a), v(a)), Mul(LambdaMin(a), w(a)), u(a), z(a)]
+    return Add(*terms[:draw(st.integers(2, 4))])
+
+
+def p_onehot(draw, shape, d, diffs):
+    """The indicator of the largest entry, as the max-norm's gradient uses it."""
+    return Hadamard(OneHotMax(generic(draw, OneHotMax, _sub(draw, shape, d, diffs))),
+                    _sub(draw, shape, d, diffs))
 
 
 def p_kron_reduce(draw, shape, d, diffs):
@@ -301,7 +320,7 @@ def productions(shape):
     if r == c and r != 1:
         out += [p_inverse, p_diagm, p_commutation]
     if c == 1 and r != 1:
-        out += [p_diagv, p_vec, p_softmax, p_eigvec]
+        out += [p_diagv, p_vec, p_softmax, p_eigvec, p_onehot]
     if shape != SCALAR and r != c:
         out.remove(p_power)
     return out

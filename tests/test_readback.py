@@ -300,20 +300,20 @@ def test_a_product_against_a_declared_product():
 # Norm subscripts
 
 
-@pytest.mark.parametrize("sub", ["_inf", "_p", "_3", "_*2", "_12"])
+@pytest.mark.parametrize("sub", ["_infinity", "_p", "_3", "_*2", "_12"])
 def test_an_unknown_norm_subscript_is_an_error_not_a_product(sub):
     e = read_document(f"||x||{sub}")[0]
     assert isinstance(e, MatdiffError), e
     assert "not supported yet" in e.message and "_" not in [s.name for s in []]
 
 
-@pytest.mark.parametrize("sub", ["_1", "_1^2", "_1 ||y||", "_1'"])
-def test_the_1_norm_subscript_is_the_1_norm_never_a_product(sub):
-    from matdiff_cli.expr import Norm1
+@pytest.mark.parametrize("sub", ["_1", "_1^2", "_1 ||y||", "_1'", "_inf", "_inf^2 + 1"])
+def test_the_1_and_max_norm_subscripts_are_norms_never_products(sub):
+    from matdiff_cli.expr import Norm1, NormInf
     e = read_document(f"||x||{sub}", ["x, y: n"])[0]
     assert not isinstance(e, MatdiffError), e.message
-    assert any(isinstance(n, Norm1) for n in walk(e.expr))
-    assert "_1" not in e.symbols
+    assert any(isinstance(n, (Norm1, NormInf)) for n in walk(e.expr))
+    assert not any(name.startswith("_") for name in e.symbols)
 
 
 # ---------------------------------------------------------------------------

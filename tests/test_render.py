@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import (
-    EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1,
+    EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1, NormInf,
+    OneHotMax,
 )
 from matdiff_cli.expr import (
     SCALAR, Add, Broadcast, Commutation, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Func,
@@ -141,7 +142,7 @@ def test_table(node, text, pretty, latex, numpy):
 def test_strategy_covers_every_node_type():
     seen = set()
 
-    @settings(max_examples=examples(400), deadline=None, database=None, derandomize=True,
+    @settings(max_examples=examples(800), deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
     @given(expressions())
     def collect(e):
@@ -375,7 +376,8 @@ FUNCTIONS = {"tr", "det", "logdet", "sum", "diag", "vec", "softmax", "logsumexp"
              "norm2", "norm", "inv", "exp", "log", "sin", "cos", "tanh", "sigmoid", "relu",
              "softplus", "sqrt", "abs", "step", "sign", "zeros", "ones", "eye",
              "commutation", "f", "lambda_max", "lambda_min", "eigvec_max",
-             "eigvec_min", "norm1", "leftvec_max", "leftvec_min"}  # commutation(m, n): engine output; f: the strategies' user function
+             "eigvec_min", "norm1", "leftvec_max", "leftvec_min",
+             "norm_inf", "onehot_max"}  # commutation(m, n): engine output; f: the strategies' user function
 
 
 class Reader:
@@ -540,7 +542,7 @@ CALL_NAMES = {Trace: "tr", Det: "det", LogDet: "logdet", Sum: "sum", DiagM: "dia
               DiagV: "diag", Vec: "vec", Softmax: "softmax", LogSumExp: "logsumexp",
               LambdaMax: "lambda_max", LambdaMin: "lambda_min", EigVecMax: "eigvec_max",
               EigVecMin: "eigvec_min", Norm1: "norm1", LeftVecMax: "leftvec_max",
-              LeftVecMin: "leftvec_min"}
+              LeftVecMin: "leftvec_min", NormInf: "norm_inf", OneHotMax: "onehot_max"}
 
 
 def tree(e):

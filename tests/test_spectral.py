@@ -331,7 +331,8 @@ def test_the_sampler_keeps_entries_of_a_1_norm_away_from_zero():
 
 def test_other_norms_are_refused_in_words():
     for src, words in (("||X||_1", "the 1-norm needs a vector"),
-                       ("||x||_inf", "||...||_inf is not supported yet"),
+                       ("||x||_3", "||...||_3 is not supported yet"),
+                       ("||X||_inf", "the max-norm needs a vector"),
                        ("norm1(X)", "the 1-norm needs a vector")):
         code, _, err = run("grad", src, "--wrt", src[2] if src[0] == "|" else src[6],
                            "-d", "X: n x m", "-d", "x: n")
@@ -343,3 +344,53 @@ def test_the_eigenvalue_of_a_number_is_the_number():
     assert "eigvec" not in g.text and "v1" not in g.text
     for value in (-1.5, 0.7, 2.0):
         assert abs(evaluate(g.expr, {"s": value}, {}) - (2 * value + 3)) < 1e-12
+
+
+# ------------------------------------------------------------------ the max-norm
+
+def test_the_max_norm_is_read_in_both_spellings_and_reads_back():
+    from matdiff_cli.expr import NormInf, Power
+    decl = ["x: n", "r: 1 x n"]
+    x = parse_expr("x", decl)
+    assert parse_expr("||x||_inf", decl) is parse_expr("norm_inf(x)", decl) is NormInf(x)
+    assert parse_expr("||x||_inf^2", decl) is Power(NormInf(x), 2)
+    assert isinstance(parse_expr("||r||_inf", decl), NormInf)
+    g = api.gradient("||x||_inf", "x", decl)
+    assert g.text == "sign(x) .* onehot_max(abs(x))"
+    assert parse_expr(g.text, decl) is g.expr
+
+
+def test_the_gradient_of_the_max_norm_is_a_signed_unit_vector():
+    decl = ["A: m x n", "x: n", "b: m"]
+    g = api.gradient("||A x - b||_inf", "x", decl)
+    rng = np.random.default_rng(11)
+    for m, n in ((3, 2), (5, 4), (6, 6)):
+        a, x, b = rng.standard_normal((m, n)), rng.standard_normal((n, 1)), rng.standard_normal((m, 1))
+        got = evaluate(g.expr, {"A": a, "x": x, "b": b}, {"m": m, "n": n})
+        want = fd_gradient(lambda y: np.abs(a @ y - b).max(), x)
+        assert np.allclose(got, want, atol=1e-6)
+    for seed in range(3):
+        assert api.check("||A x - b||_inf^2 + ||x||_1", "x", decl, seed=seed)["passed"]
+        assert api.check("norm_inf(A x)", "A", decl, seed=seed)["passed"]
+    code, out, _ = run("grad", "||A x - b||_inf", "--wrt", "x", "--format", "text")
+    assert "# where the entry of largest magnitude of A x - b is unique" in out
+    assert "no entry of" not in out   # only the largest entry must not be 0
+
+
+def test_the_max_norm_in_generated_code():
+    code, out, _ = run("code", "||x||_inf", "--wrt", "x")
+    namespace: dict = {}
+    exec(compile(out, "<generated>", "exec"), namespace)
+    x = np.array([[1.5], [-2.0], [0.25]])
+    value, grad = namespace["value_and_grad"](x)
+    assert value == 2.0 and np.array_equal(grad, np.array([[0.0], [-1.0], [0.0]]))
+
+
+def test_the_sampler_refuses_a_tie_for_the_largest_magnitude():
+    from matdiff_cli.expr import NormInf, OneHotMax
+    x = Sym("x", (3, 1))
+    assert acceptable([NormInf(x)], {"x": np.array([[1.0], [-2.0], [0.0]])}, {})
+    assert not acceptable([NormInf(x)], {"x": np.array([[2.0], [-2.0], [0.5]])}, {})
+    assert not acceptable([NormInf(x)], {"x": np.zeros((3, 1))}, {})
+    assert acceptable([OneHotMax(x)], {"x": np.array([[2.0], [-2.0], [0.5]])}, {})
+    assert not acceptable([OneHotMax(x)], {"x": np.array([[2.0], [2.0], [0.5]])}, {})

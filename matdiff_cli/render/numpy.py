@@ -54,6 +54,7 @@ from ..expr import (
     Func, Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num,
     Ones, Power, Softmax, Sum, Sym, Trace, Transpose, Vec, Zeros, walk,
     EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1,
+    NormInf, OneHotMax,
 )
 from ..build import symmetric
 from . import Context, Deferred, Doc, flatten, paren, render_dag
@@ -670,6 +671,24 @@ rule.register(Det, _scalar_or("linalg.det"))
 rule.register(Sum, _scalar_or("sum"))
 rule.register(Norm2, _scalar_or("linalg.norm", "abs"))
 rule.register(NormF, _scalar_or("linalg.norm", "abs"))
+
+
+@rule.register
+def _norm_inf(node: NormInf, cx) -> Doc:
+    """``max(abs(x))``: the max-norm of a vector."""
+    d = cx[node.a]
+    if is_scalar(node.a):
+        return call(cx.lib.fn("abs"), tensor(cx, node.a, d), node=node)
+    return call(cx.lib.fn("max"), call(cx.lib.fn("abs"), d), node=node)
+
+
+@rule.register
+def _onehot_max(node: OneHotMax, cx) -> Doc:
+    """``(u == u.max()) * 1.0``: 1 at the largest entry (unique where it is used)."""
+    d = cx[node.a]
+    if is_scalar(node.a):
+        return Doc(ATOM, ("1.0",), node)
+    return Doc(ATOM, ("(lambda u: (u == u.max()) * 1.0)(", d, ")"), node)
 
 
 @rule.register
