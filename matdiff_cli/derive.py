@@ -326,16 +326,7 @@ class DerivativeReport(Report):
     """The report of diff / grad / jac / hess for one problem and one variable."""
 
     def __init__(self, der: Derivation):
-        self.der = der
-        self.command = der.command
-        self.input = der.problem.source
-        self.line = der.problem.line
-        self.status = OK
-        self.extra: dict = {}          # check / expect fields, added by trust commands
-        self.notes: list[str] = []     # human lines (text as comments)
-        self.labelled = False          # one of several results of a problem: say which
-        self.continued = False         # not the first of them: the problem's header is out
-        self.remarks: list[str] = []   # an option that does not apply here, and why
+        self.start(der)
         self.shown = present(der.result)
         self.shown_df = present(der.differential)
         self.shown_vec = present(der.vec) if der.vec is not None else None

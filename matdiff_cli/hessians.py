@@ -118,16 +118,7 @@ class HessianReport(Report):
     """The report of `hess` for a scalar and several variables: one result, every block."""
 
     def __init__(self, h: WholeHessian):
-        self.der = h
-        self.command = h.command
-        self.input = h.problem.source
-        self.line = h.problem.line
-        self.status = OK
-        self.extra: dict = {}
-        self.notes: list[str] = []
-        self.remarks: list[str] = []
-        self.labelled = False
-        self.continued = False         # not the first result of its problem: header is out
+        self.start(h)
         n = len(h.vars)
         self.shown = [[present(h.blocks[i][j]) for j in range(n)] for i in range(n)]
         self.shown_applied = [present(a) for a in h.applied]

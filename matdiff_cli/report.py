@@ -46,6 +46,19 @@ class Report:
     input: str | None = None
     line: int | None = None
 
+    def start(self, der) -> None:
+        """The fields a report of a derivation (``der``) starts with."""
+        self.der = der
+        self.command = der.command
+        self.input = der.problem.source
+        self.line = der.problem.line
+        self.status = OK
+        self.extra: dict = {}          # check / expect fields, added by trust commands
+        self.notes: list[str] = []     # human lines (text as comments)
+        self.labelled = False          # one of several results of a problem: say which
+        self.continued = False         # not the first of them: the problem's header is out
+        self.remarks: list[str] = []   # an option that does not apply here, and why
+
     def to_json(self) -> dict:
         """The SPEC §3.1 object: ``ok``, ``input``, ``command``, ..."""
         return {"ok": self.status == OK, "input": self.input, "command": self.command}

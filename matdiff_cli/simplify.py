@@ -336,8 +336,8 @@ def canonical_product(e: Mul) -> Expr:
             coef *= f.value
         elif is_zero(f):
             return zero(e.shape)
-        elif isinstance(f, Mul) and len(f.factors) <= FLAT_LIMIT:
-            c, s, ch = _parts(f)
+        elif isinstance(f, Mul) and len(f.factors) <= FLAT_LIMIT or _scaled_ones(f):
+            c, s, ch = _parts(f.factors if isinstance(f, Mul) else (f,))
             coef *= c
             scalars.extend(s)
             if f.shape == SCALAR and ch:
@@ -390,6 +390,8 @@ def _already_canonical(e: Mul) -> bool:
         shape = f.shape
         if shape == SCALAR or isinstance(f, (Num, Mul, Identity, Zeros)):
             return False
+        if _scaled_ones(f):
+            return False
         if (i > 0 and shape[0] == 1) or (i < last and shape[1] == 1):
             return False
         if prev is not None and _interact(prev, f):
@@ -398,17 +400,29 @@ def _already_canonical(e: Mul) -> bool:
     return True
 
 
-def _parts(m: Mul):
-    """(coef, scalars, chain) of a canonical product."""
+def _parts(factors):
+    """(coef, scalars, chain) of the factors of a canonical product."""
     coef, scalars, chain = 1, [], []
-    for f in m.factors:
+    for f in factors:
         if isinstance(f, Num):
             coef *= f.value
         elif f.shape == SCALAR:
             scalars.append(f)
+        elif _scaled_ones(f):
+            c = f.args[0]   # (-1 ones(n, k)) C^T is -ones(n, k) C^T
+            if isinstance(c, Num):
+                coef *= c.value
+            else:
+                scalars.append(c)
+            chain.append(Broadcast(ONE, f.shape))
         else:
             chain.append(f)
     return coef, scalars, chain
+
+
+def _scaled_ones(f: Expr) -> bool:
+    """c ones(n, k) with c not 1: in a matrix product, c is a scalar factor."""
+    return isinstance(f, Broadcast) and f.args[0] is not ONE
 
 
 def _split_chain(chain: list, scalars: list) -> list:
@@ -625,7 +639,7 @@ def simplify_inverse(e: Inverse) -> Expr:
     if isinstance(a, Power) and a.shape != SCALAR:
         return Power(Inverse(a.base), a.p)     # (A^k)^-1 = (A^-1)^k
     if isinstance(a, Mul):
-        c, scalars, chain = _parts(a)
+        c, scalars, chain = _parts(a.factors)
         if chain and (c != 1 or scalars):
             inv_scalars = [Power(s, -1) for s in scalars]
             return Mul(Num(Fraction(1) / c), *inv_scalars, Inverse(product(chain, a.shape)))
@@ -763,7 +777,7 @@ def simplify_sum(e: Sum) -> Expr:
 def _scalars_out(op, a: Mul):
     """op(c s M) = c s op(M) for a linear op (tr, sum): the product's number and
     scalar factors in front; None when it has none."""
-    c, scalars, chain = _parts(a)
+    c, scalars, chain = _parts(a.factors)
     if c == 1 and not scalars:
         return None
     return Mul(*([Num(c)] if c != 1 else []), *scalars, op(product(chain, a.shape)))
@@ -827,7 +841,7 @@ def simplify_power(e: Power) -> Expr:
     if isinstance(base, Identity) or (is_zero(base) and p > 0):
         return base
     if p.denominator == 1 and isinstance(base, Mul) and e.shape == SCALAR:
-        c, scalars, chain = _parts(base)
+        c, scalars, chain = _parts(base.factors)
         if not chain:
             v = _num_power(Fraction(c), p)
             if v is not None:
@@ -901,7 +915,7 @@ def canonical_hadamard(e: Hadamard) -> Expr:
                 scalars.append(g.args[0])
                 continue
             if isinstance(g, Mul):
-                c, s, chain = _parts(g)
+                c, s, chain = _parts(g.factors)
                 if c != 1 or s:
                     coef *= c
                     scalars.extend(s)

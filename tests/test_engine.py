@@ -100,6 +100,12 @@ SPEC_EXAMPLES = [
     ("spec_xTAx_hessian_symmetric", "hess", "x^T A x", "x", ["A: n x n symmetric"], "2 A"),
     ("spec_least_squares_hessian", "hess", "||A x - b||^2", "x", [], "2 A^T A"),
     ("spec_tr_XtAXB", "grad", "tr(X^T A X B)", "X", [], "A X B + A^T X B^T"),
+    # the number or scalar of c ones(n, k) in a product comes out: -ones(n, k) C^T,
+    # not (-1 ones(n, k)) C^T
+    ("scaled_ones_minus", "grad", "sum(-A C)", "A", [], "-ones(n, k) C^T"),
+    ("scaled_ones_number", "grad", "sum(-3 A C)", "A", [], "-3 ones(n, k) C^T"),
+    ("scaled_ones_scalar", "grad", "sum(alpha A C)", "A", [], "alpha ones(n, k) C^T"),
+    ("scaled_ones_hadamard", "grad", "sum(B .* -A (C))", "A", [], "-(B .* (ones(n, k) C^T))"),
 ]
 
 
