@@ -18,8 +18,9 @@ from .records import dataclass, field
 from . import build as b
 from .expr import SCALAR, Diff, Expr, Sym, walk
 from .names import Names, renamed
+from .errors import EXIT_UNSUPPORTED, MatdiffError
 from .report import (
-    OK, Report, compact_shape, inferred_line, inferred_symbols, shape_decl,
+    OK, ErrorReport, Report, compact_shape, inferred_line, inferred_symbols, shape_decl,
     shape_json,
 )
 from .derive import (
@@ -469,6 +470,16 @@ def check_command(problem, options):
         grads = [report_for(problem, var, "grad", opts) for var in variables]
         return labelled(grads + [hessian_report(problem, variables, replace(opts, expect=None))])
     names = ("grad", "hess") if problem.expr.shape == SCALAR else ("jac",)
-    return labelled([report_for(problem, var, name,
-                                opts if name != "hess" else replace(opts, expect=None))
-                     for var in variables for name in names])
+    reports, refused = [], []
+    for var in variables:
+        for name in names:
+            try:
+                reports.append(report_for(problem, var, name,
+                                          opts if name != "hess" else replace(opts, expect=None)))
+            except MatdiffError as exc:
+                if name != "hess" or exc.exit_code != EXIT_UNSUPPORTED:
+                    raise
+                # the gradient is checked all the same; the Hessian says why it is not
+                # (exit 3): lambda_max's, for one, needs its eigenvector's derivative
+                refused.append(ErrorReport(exc, "check", problem.source))
+    return labelled(reports) + refused

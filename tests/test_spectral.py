@@ -394,3 +394,11 @@ def test_the_sampler_refuses_a_tie_for_the_largest_magnitude():
     assert not acceptable([NormInf(x)], {"x": np.zeros((3, 1))}, {})
     assert acceptable([OneHotMax(x)], {"x": np.array([[2.0], [-2.0], [0.5]])}, {})
     assert not acceptable([OneHotMax(x)], {"x": np.array([[2.0], [2.0], [0.5]])}, {})
+
+
+def test_check_verifies_the_gradient_and_says_why_there_is_no_hessian():
+    code, out, err = run("check", "lambda_max(X^T X)", "--wrt", "X")
+    assert code == 3 and "# check passed" in out and "2 X v1 v1^T" in out
+    assert "second derivative of lambda_max" in err and "Traceback" not in err
+    code, out, _ = run("check", "||x||_inf + ||x||_1", "--wrt", "x")
+    assert code == 0 and out.count("check passed") == 2   # gradient, and Hessian 0
