@@ -254,7 +254,8 @@ def shared_names(exprs, taken: dict, naming=None) -> dict:
     for node in order:
         if isinstance(node, EIGENVECTORS) and node not in names:
             # named always: `v1 = eigvec_max(A)`, `u2 = leftvec_max(A)`
-            names[node] = naming.numbered("u" if isinstance(node, (LeftVecMax, LeftVecMin)) else "v")
+            left = isinstance(node, (LeftVecMax, LeftVecMin))
+            names[node] = naming.numbered("u" if left else "v")
             continue
         if node in names or counts.get(node, 0) < 2 or tree_size(node) < 8:
             continue

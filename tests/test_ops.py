@@ -143,8 +143,8 @@ def _finite_difference(f, grad, name, seed=0):
 #: differential is linear in dX: only linear maps of it are read off)
 NOT_LINEAR = {"Sym", "Num", "Identity", "Zeros", "Ones", "Diff", "Commutation", "Div", "EDiv",
               "Kron", "Power", "EPow", "Func", "Inverse", "Det", "LogDet", "Norm2", "NormF",
-              "Softmax", "LogSumExp", "LambdaMax", "LambdaMin", "EigVecMax", "EigVecMin", "Norm1", "LeftVecMax",
-              "LeftVecMin", "NormInf", "OneHotMax"}
+              "Softmax", "LogSumExp", "LambdaMax", "LambdaMin", "EigVecMax", "EigVecMin", "Norm1",
+              "LeftVecMax", "LeftVecMin", "NormInf", "OneHotMax"}
 #: of those that have an adjoint, the ones read off in vec form another way
 NO_VEC_RULE = {"DiagM", "DiagV"}
 #: nodes SymPy's matrix expressions cannot write (to_sympy says so in words)
