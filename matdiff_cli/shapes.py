@@ -543,6 +543,11 @@ NOT_YET = {
 #: a norm's subscript written as a name after it (``||x||_1``) -> the built-in
 NORM_SUBSCRIPTS = {"1": "norm1", "inf": "norm_inf"}
 
+
+def _integer_p(sub) -> bool:
+    """``||x||_3``: an integer p >= 3 (p = 2 is the Euclidean norm's own token)."""
+    return isinstance(sub, str) and sub.isdigit() and 3 <= int(sub) <= 64
+
 _LATIN_HEAD = re.compile(r"[a-z]+")
 
 
@@ -948,7 +953,7 @@ class Elaborator:
             if (atom.kind == "name" and atom.val.startswith("_") and not atom.paren
                     and prev.kind == "norm" and prev.end == atom.start):
                 sub = atom.val[1:] or "*"
-                if sub in NORM_SUBSCRIPTS and not prev.val and not prev.paren:
+                if (sub in NORM_SUBSCRIPTS or _integer_p(sub)) and not prev.val and not prev.paren:
                     joined = Node("norm", prev.kids, sub, prev.start, atom.end, prev.depth)
                     for post in reversed(posts):
                         joined = Node("post", [joined] + post.kids[1:], post.val, prev.start,
@@ -1367,10 +1372,11 @@ class Elaborator:
         raise self.error("shape", f"{op.noun} needs a vector, but {self.text(args[0])} is "
                                   f"{self.show(p.shape)}", node)
 
-    def pnorm(self, name, p, arg, node):
+    def pnorm(self, name, p, arg, node, noun=None):
         if self.u.is_one(p.shape[1]) or self.u.is_one(p.shape[0]):
             return P(name, [p], SCALAR, node)
-        raise self.error("shape", f"{STRUCTURE[name].noun} needs a vector, but {self.text(arg)} "
+        noun = noun or STRUCTURE[name].noun
+        raise self.error("shape", f"{noun} needs a vector, but {self.text(arg)} "
                                   f"is {self.show(p.shape)}", node,
                          "for a matrix, ||X||_F (norm(X)) is the Frobenius norm")
 
@@ -1391,6 +1397,11 @@ class Elaborator:
             return P("normF", [p], SCALAR, node)
         if node.val in NORM_SUBSCRIPTS:
             return self.pnorm(NORM_SUBSCRIPTS[node.val], p, node.kids[0], node)
+        if _integer_p(node.val):   # ||x||_3 = sum(abs(x).^3)^(1/3), read as written out
+            self.pnorm("norm1", p, node.kids[0], node, f"the {node.val}-norm")   # a vector
+            k = Fraction(int(node.val))
+            powers = P("epow", [P("func", ["abs", p], p.shape, node), k], p.shape, node)
+            return P("pow", [P("sum", [powers], SCALAR, node), 1 / k], SCALAR, node)
         return self.norm2(p, node.kids[0], node)
 
     # -- the second pass

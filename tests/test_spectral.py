@@ -331,7 +331,8 @@ def test_the_sampler_keeps_entries_of_a_1_norm_away_from_zero():
 
 def test_other_norms_are_refused_in_words():
     for src, words in (("||X||_1", "the 1-norm needs a vector"),
-                       ("||x||_3", "||...||_3 is not supported yet"),
+                       ("||x||_p", "||...||_p is not supported yet"),
+                       ("||X||_3", "the 3-norm needs a vector"),
                        ("||X||_inf", "the max-norm needs a vector"),
                        ("norm1(X)", "the 1-norm needs a vector")):
         code, _, err = run("grad", src, "--wrt", src[2] if src[0] == "|" else src[6],
@@ -402,3 +403,28 @@ def test_check_verifies_the_gradient_and_says_why_there_is_no_hessian():
     assert "second derivative of lambda_max" in err and "Traceback" not in err
     code, out, _ = run("check", "||x||_inf + ||x||_1", "--wrt", "x")
     assert code == 0 and out.count("check passed") == 2   # gradient, and Hessian 0
+
+
+# ------------------------------------------------------------------ integer p-norms
+
+def test_an_integer_p_norm_is_read_as_written_out():
+    decl = ["x: n"]
+    assert parse_expr("||x||_3", decl) is parse_expr("sum(abs(x).^3)^(1/3)", decl)
+    assert parse_expr("||x||_4^2", decl) is parse_expr("(sum(abs(x).^4)^(1/4))^2", decl)
+
+
+@pytest.mark.parametrize("p", [3, 4, 7])
+def test_the_gradient_of_a_p_norm(p):
+    """sign(x) ⊙ |x|^(p-1) / ||x||_p^(p-1), against the oracle."""
+    decl = ["A: m x n", "x: n", "b: m"]
+    g = api.gradient(f"||A x - b||_{p}", "x", decl)
+    rng = np.random.default_rng(p)
+    for m, n in ((3, 2), (5, 4)):
+        a, x, b = rng.standard_normal((m, n)), rng.standard_normal((n, 1)), rng.standard_normal((m, 1))
+        got = evaluate(g.expr, {"A": a, "x": x, "b": b}, {"m": m, "n": n})
+        r = a @ x - b
+        want = a.T @ (np.sign(r) * np.abs(r) ** (p - 1)) / np.linalg.norm(r.ravel(), p) ** (p - 1)
+        assert np.allclose(got, want, atol=1e-9)
+        assert np.allclose(got, fd_gradient(lambda y: np.linalg.norm((a @ y - b).ravel(), p), x),
+                           atol=1e-6)
+    assert api.check(f"||x||_{p}", "x", ["x: n"], seed=1)["passed"]
