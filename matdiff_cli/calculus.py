@@ -14,7 +14,7 @@ from .errors import MatdiffError
 from .expr import (
     SCALAR, Add, Broadcast, Commutation, Det, Diff, Div, EDiv, EPow, Expr, Func, Hadamard,
     Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num, Ones, Power, Softmax,
-    Sum, Sym, Trace, Transpose, Vec, DiagM, DiagV, Zeros, is_zero, walk,
+    Sum, Sym, Trace, Transpose, Unvec, Vec, DiagM, DiagV, Zeros, is_zero, walk,
     EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1,
     NormInf, OneHotMax,
 )
@@ -74,6 +74,12 @@ def d_sum(e, d):
 def d_linear_unary(e, d):
     """d diag(x) = diag(dx); d diag(X) = diag(dX); d vec(X) = vec(dX)."""
     return b.zero(e.shape) if is_zero(d[0]) else type(e)(d[0])
+
+
+@rule(Unvec, name="linear structure")
+def d_unvec(e, d):
+    """d unvec(v) = unvec(dv)."""
+    return b.zero(e.shape) if is_zero(d[0]) else Unvec(d[0], e.shape)
 
 
 @rule(Broadcast, name="broadcast")

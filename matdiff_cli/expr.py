@@ -546,6 +546,25 @@ class Vec(Unary):
         return (_dim_mul(a.shape[0], a.shape[1]), 1)
 
 
+class Unvec(Expr):
+    """``unvec(v, n, m)``: the n x m matrix whose vec is v (column-major), vec's inverse."""
+    __slots__ = ()
+
+    def __new__(cls, a, shape):
+        return super().__new__(cls, a, tuple(shape))
+
+    @staticmethod
+    def _shape(a, shape):
+        if a.shape != (_dim_mul(shape[0], shape[1]), 1):
+            n, m = shape
+            raise ShapeMismatch(f"unvec(v, {n}, {m}) needs a column v of {n}*{m} entries, and the "
+                                f"shape of v here is not determined by that alone; declare the "
+                                f"shapes of its variables (e.g. X: {n} x {m})")
+        return tuple(shape)
+
+    a = property(lambda self: self.args[0])
+
+
 class Softmax(Unary):
     """``softmax(x)`` of a column vector."""
     __slots__ = ()

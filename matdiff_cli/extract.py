@@ -22,7 +22,7 @@ from .dispatch import registrar
 from .errors import MatdiffError
 from .expr import (
     ONE, SCALAR, Add, Broadcast, Commutation, Diff, DiagM, DiagV, Expr, Hadamard, Identity,
-    Kron, Mul, Num, Ones, Sum, Sym, Trace, Transpose, Vec, _dim_mul,
+    Kron, Mul, Num, Ones, Sum, Sym, Trace, Transpose, Unvec, Vec, _dim_mul,
 )
 from .simplify import contains_diff, simplify
 
@@ -142,21 +142,24 @@ def adj_diagv(e, G, dep):
 @adjoint(Vec)
 def adj_vec(e, G, dep):
     """<g, vec(F)> = <unvec(g), F>: g itself for a column F; for a matrix, the
-    reshape of g, written where g has the structure of a vec (see ``unvec_of``)."""
+    reshape of g, written without unvec where g has the structure of a vec (see
+    ``unvec_of``), else unvec(g, n, m)."""
     if e.a.shape[1] == 1:
         return [(e.a, G)]
     U = unvec_of(G, e.a.shape)
-    if U is None:
-        raise unsupported("the gradient through vec(X) of a matrix needs the reshape "
-                          "unvec(g) of a vector g that is not itself vec(M), kron(u, v), "
-                          "a constant or a sum of those; matdiff has no unvec yet")
-    return [(e.a, U)]
+    return [(e.a, Unvec(G, e.a.shape) if U is None else U)]
+
+
+@adjoint(Unvec)
+def adj_unvec(e, G, dep):
+    """<G, unvec(v)> = <vec(G), v>."""
+    return [(e.a, Vec(G))]
 
 
 def unvec_of(g: Expr, shape):
     """M with vec(M) = g, when g's form shows it: vec(M) -> M, (Q^T ⊗ P) vec(M) -> P M Q,
     kron(v, u) -> u v^T (columns), constants, scalar multiples and sums of those;
-    None otherwise (a general vector needs unvec, which matdiff does not have)."""
+    None otherwise (a general vector is written unvec(g, n, m) by the caller)."""
     from .expr import Kron, Zeros
 
     g = simplify(g)
@@ -236,14 +239,14 @@ def _adj_kron(e, G, dep):
             (p, q), (r, s_) = a.shape, c.shape
             U = unvec_of(u, (r, p))
             V = unvec_of(v, (s_, q))
-            if U is not None and V is not None:
-                if first:
-                    return [(F, b.mul(*scalars, b.transpose(U), c, V))]
-                return [(F, b.mul(*scalars, U, a, b.transpose(V)))]
+            U = Unvec(u, (r, p)) if U is None else U
+            V = Unvec(v, (s_, q)) if V is None else V
+            if first:
+                return [(F, b.mul(*scalars, b.transpose(U), c, V))]
+            return [(F, b.mul(*scalars, U, a, b.transpose(V)))]
     raise unsupported("the gradient through a Kronecker product kron(A, X) is written only "
                       "when it meets a trace, another Kronecker product or a product "
-                      "u^T (...) v whose u and v are vec of matrices; here it needs a "
-                      "reshape matdiff does not have")
+                      "u^T (...) v")
 
 
 def read_gradient(df: Expr, var: Sym) -> Expr:
@@ -417,6 +420,12 @@ def vec_broadcast(e, J, dep):
 @vec_rule(Vec)
 def vec_vec(e, J, dep):
     """vec(vec(F)) = vec(F)."""
+    return J[e.a]
+
+
+@vec_rule(Unvec)
+def vec_unvec(e, J, dep):
+    """vec(unvec(v)) = v."""
     return J[e.a]
 
 

@@ -36,7 +36,7 @@ from .errors import MatdiffError
 from .expr import (
     SCALAR, Add, Broadcast, Commutation, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Expr,
     Func, Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num,
-    Ones, Power, Softmax, Sum, Sym, Trace, Transpose, Vec, Zeros, symbols, walk,
+    Ones, Power, Softmax, Sum, Sym, Trace, Transpose, Unvec, Vec, Zeros, symbols, walk,
     EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1,
     NormInf, OneHotMax,
 )
@@ -321,6 +321,14 @@ def top_gap(a) -> float:
 value.register(DiagM, _scalar_or(np.diagflat))
 value.register(DiagV, _scalar_or(lambda a: np.diag(a).reshape(-1, 1)))
 value.register(Vec, _scalar_or(lambda a: a.reshape(-1, 1, order="F")))
+
+
+@value.register
+def _unvec(node: Unvec, args, ev):
+    """The inverse of vec: a column-major reshape."""
+    if node.shape == SCALAR:
+        return args[0]
+    return np.reshape(args[0], ev.shape(node.shape), order="F")
 
 
 @value.register

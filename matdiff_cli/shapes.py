@@ -537,7 +537,6 @@ NOT_YET = {
     "eigvals": _SPECTRAL,
     "sigma_max": _SPECTRAL + "; for a vector, ||x|| is the Euclidean norm", "svdvals": _SPECTRAL,
     "norm_nuc": "the nuclear norm is not in matdiff yet",
-    "unvec": "unvec is not in matdiff yet",
 }
 
 #: a norm's subscript written as a name after it (``||x||_1``) -> the built-in
@@ -706,7 +705,7 @@ _BUILD = {
     "add": E.Add, "bcast": E.Broadcast, "mul": E.Mul, "had": E.Hadamard, "div": E.Div,
     "ediv": E.EDiv, "kron": E.Kron, "T": E.Transpose, "inv": E.Inverse, "tr": E.Trace,
     "det": E.Det, "logdet": E.LogDet, "sum": E.Sum, "norm2": E.Norm2, "normF": E.NormF, "norm": E.NormF,
-    "diagM": E.DiagM, "diagV": E.DiagV, "vec": E.Vec, "softmax": E.Softmax,
+    "diagM": E.DiagM, "diagV": E.DiagV, "vec": E.Vec, "unvec": E.Unvec, "softmax": E.Softmax,
     "logsumexp": E.LogSumExp, "pow": E.Power, "epow": E.EPow, "func": E.Func,
     "comm": E.Commutation, "norm1": E.Norm1, "norm_inf": E.NormInf, "onehot_max": E.OneHotMax,
     "lambda_max": E.LambdaMax, "lambda_min": E.LambdaMin,
@@ -1352,6 +1351,18 @@ class Elaborator:
         p = self.infer(args[0])
         return P(op.name, [p], (dim_product(p.shape[0], p.shape[1]), 1), node)
 
+    def _unstack(self, op, args, node):
+        p = self.infer(args[0])
+        n, m = self.dim_arg(args[1], op.name), self.dim_arg(args[2], op.name)
+        # unvec(vec(E), n, m) reads E as n x m; otherwise n*m is kept as two factors
+        if p.op == "vec" and isinstance(p.args[0], P):
+            self.u.unify_shapes(p.args[0].shape, (n, m))   # all or nothing
+        if not self.u.unify((p.shape[1], 1), (p.shape[0], Prod(n, m))):
+            raise self.error("shape", f"unvec(v, {n}, {m}) needs a column v of {n}*{m} entries, "
+                                      f"but {self.text(args[0])} is {self.show(p.shape)}", node,
+                             "unvec(vec(X), n, m) is X for X of shape n x m")
+        return P(op.name, [p, ShapeArg((n, m))], (n, m), node)
+
     def _column(self, op, args, node):
         p = self.infer(args[0])
         if not self.u.unify((p.shape[1], 1)):
@@ -1495,6 +1506,7 @@ SHAPE_RULES = {
     "square -> column": Elaborator._square_column,
     "vector or square -> diag": Elaborator._diag,
     "matrix -> column": Elaborator._stack,
+    "column, sizes -> matrix": Elaborator._unstack,
     "column -> column": Elaborator._column,
     "column -> scalar": Elaborator._column,
     "vector -> scalar": Elaborator._vector_scalar,

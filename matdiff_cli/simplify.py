@@ -40,7 +40,7 @@ from .expr import (
     ONE, SCALAR, ZERO, Add, Broadcast, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Expr,
     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Norm2, NormF, Num, Ones, Power, Sum, Sym,
     Trace,
-    Transpose, Vec, Zeros, is_zero,
+    Transpose, Unvec, Vec, Zeros, is_zero,
 )
 
 try:  # the interpreter's own SHA-1: hashlib would load OpenSSL for this one digest
@@ -819,6 +819,21 @@ def simplify_vec(e: Vec) -> Expr:
         return a
     if a.shape[0] == 1:
         return Transpose(a)
+    if isinstance(a, Unvec):
+        return a.a
+    return e
+
+
+@rule(Unvec)
+def simplify_unvec(e: Unvec) -> Expr:
+    """unvec(v, n, 1) = v; unvec(v, 1, m) = v^T; unvec(vec(X), n, m) = X."""
+    a = e.a
+    if e.shape[1] == 1:
+        return a
+    if e.shape[0] == 1:
+        return Transpose(a)
+    if isinstance(a, Vec) and a.a.shape == e.shape:
+        return a.a
     return e
 
 

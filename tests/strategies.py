@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from matdiff_cli.expr import (
     SCALAR, Add, Broadcast, Commutation, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Func,
     Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num, Ones,
-    Power, Softmax, Sum, Sym, Trace, Transpose, Vec, Zeros, node_types,
+    Power, Softmax, Sum, Sym, Trace, Transpose, Unvec, Vec, Zeros, node_types,
 )
 from matdiff_cli.expr import (
     EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1, NormInf,
@@ -296,6 +296,20 @@ def p_kron_reduce(draw, shape, d, diffs):
     return Mul(Transpose(v1), Commutation(a, b), v2)
 
 
+def p_unvec(draw, shape, d, diffs):
+    """unvec(v, r, c) of a column of r*c entries: vec(E), K vec(E^T) (commutation) or
+    (F ⊗ G) vec(E), whose reshapes are E, E^T and G E F^T."""
+    r, c = shape
+    kind = draw(st.integers(0, 2))
+    if kind == 1:
+        v = Mul(Commutation(c, r), Vec(_sub(draw, (c, r), d, diffs)))
+    else:
+        v = Vec(_sub(draw, shape, d, diffs))
+    if kind == 2:
+        v = Mul(Kron(_sub(draw, (c, c), d, diffs), _sub(draw, (r, r), d, diffs)), v)
+    return Unvec(v, shape)
+
+
 # vectors
 def p_diagv(draw, shape, d, diffs):
     return DiagV(_sub(draw, (shape[0], shape[0]), d, diffs))
@@ -319,6 +333,8 @@ def productions(shape):
         out.append(p_broadcast)
     if r == c and r != 1:
         out += [p_inverse, p_diagm, p_commutation]
+    if r != 1 and c != 1:
+        out.append(p_unvec)
     if c == 1 and r != 1:
         out += [p_diagv, p_vec, p_softmax, p_eigvec, p_onehot]
     if shape != SCALAR and r != c:

@@ -242,8 +242,7 @@ def test_symmetric_gradient_is_sym_of_the_unconstrained_one():
 
 # ---------------------------------------------------------------- what cannot be written
 
-@pytest.mark.parametrize("src, wrt", [("sum(kron(A, X) B)", "X"), ("a^T vec(X)", "X"),
-                                      ("vec(X)^T A vec(X)", "X")])
+@pytest.mark.parametrize("src, wrt", [("sum(kron(A, X) B)", "X")])
 def test_inexpressible_gradient_is_refused(src, wrt):
     with pytest.raises(MatdiffError) as info:
         run(src, wrt)

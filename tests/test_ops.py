@@ -148,7 +148,7 @@ NOT_LINEAR = {"Sym", "Num", "Identity", "Zeros", "Ones", "Diff", "Commutation", 
 #: of those that have an adjoint, the ones read off in vec form another way
 NO_VEC_RULE = {"DiagM", "DiagV"}
 #: nodes SymPy's matrix expressions cannot write (to_sympy says so in words)
-NO_SYMPY = {"Commutation", "EDiv", "EPow", "DiagM", "DiagV", "Vec", "Softmax", "LogSumExp",
+NO_SYMPY = {"Commutation", "EDiv", "EPow", "DiagM", "DiagV", "Vec", "Unvec", "Softmax", "LogSumExp",
             "LambdaMax", "LambdaMin", "EigVecMax", "EigVecMin", "Norm1", "LeftVecMax",
             "LeftVecMin", "NormInf", "OneHotMax"}
 #: the variable's own differential is the engine's seed, not a rule
@@ -230,7 +230,7 @@ def test_every_builtin_parses():
              "diag": "diag(x)", "vec": "vec(A)", "kron": "kron(A, A)", "inv": "inv(A)",
              "norm": "norm(A)", "norm2": "norm2(x)", "softmax": "softmax(x)",
              "logsumexp": "logsumexp(x)", "eye": "eye(n) A", "ones": "ones(n)^T x",
-             "zeros": "zeros(n, n) + A", "commutation": "commutation(n, n) vec(A)",
+             "zeros": "zeros(n, n) + A", "unvec": "unvec(vec(A), n, n) + A", "commutation": "commutation(n, n) vec(A)",
              "lambda_max": "lambda_max(A)", "lambda_min": "lambda_min(A)",
              "eigvec_max": "eigvec_max(A)", "eigvec_min": "eigvec_min(A)", "norm1": "norm1(x)",
              "leftvec_max": "leftvec_max(A)", "leftvec_min": "leftvec_min(A)",

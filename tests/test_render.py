@@ -28,7 +28,7 @@ from matdiff_cli.expr import (
 from matdiff_cli.expr import (
     SCALAR, Add, Broadcast, Commutation, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Func,
     Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num, Ones,
-    Power, Softmax, Sum, Sym, Trace, Transpose, Vec, Zeros, walk,
+    Power, Softmax, Sum, Sym, Trace, Transpose, Unvec, Vec, Zeros, walk,
 )
 from matdiff_cli.numeric import evaluate, relative_error, sample_values
 from matdiff_cli.render.latex import latex_name, to_latex
@@ -123,6 +123,10 @@ TABLE = [
     (DiagV(A), "diag(A)", "diag(A)", r"\operatorname{diag}\left(A\right)",
      "np.diag(A).reshape(-1, 1)"),
     (Vec(X), "vec(X)", "vec(X)", r"\operatorname{vec}\left(X\right)", 'X.reshape(-1, 1, order="F")'),
+    (Unvec(Mul(Sym("C", ("m*n", "m*n")), Vec(X)), X.shape), "unvec(C vec(X), n, m)",
+     "unvec(C vec(X), n, m)",
+     r"\operatorname{unvec}\left(C \operatorname{vec}\left(X\right), n, m\right)",
+     '(C @ X.reshape(-1, 1, order="F")).reshape((X.shape[0], X.shape[1]), order="F")'),
     (Softmax(b), "softmax(b)", "softmax(b)", r"\operatorname{softmax}\left(b\right)",
      "(lambda u: (lambda e: e / np.sum(e))(np.exp(u - np.max(u))))(b)"),
     (LogSumExp(b), "logsumexp(b)", "logsumexp(b)", r"\operatorname{logsumexp}\left(b\right)",
@@ -377,7 +381,7 @@ FUNCTIONS = {"tr", "det", "logdet", "sum", "diag", "vec", "softmax", "logsumexp"
              "softplus", "sqrt", "abs", "step", "sign", "zeros", "ones", "eye",
              "commutation", "f", "lambda_max", "lambda_min", "eigvec_max",
              "eigvec_min", "norm1", "leftvec_max", "leftvec_min",
-             "norm_inf", "onehot_max"}  # commutation(m, n): engine output; f: the strategies' user function
+             "norm_inf", "onehot_max", "unvec"}  # commutation(m, n): engine output; f: the strategies' user function
 
 
 class Reader:
@@ -561,6 +565,8 @@ def tree(e):
         return ("call", "zeros" if t is Zeros else "ones", *map(_dim_tree, dims))
     if t is Commutation:
         return ("call", "commutation", *map(_dim_tree, e.args))
+    if t is Unvec:
+        return ("call", "unvec", tree(e.a), *map(_dim_tree, e.shape))
     if t is Add:
         bare = any(not isinstance(u, Broadcast) for u in e.terms)
         return ("add", *(tree(u.args[0] if bare and isinstance(u, Broadcast) else u)

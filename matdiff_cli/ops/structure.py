@@ -25,6 +25,8 @@ for _op in (
                 call=True, latex=OPERATOR % "diag"),
         Builtin("vec", "the vec function", ("Vec",), "matrix -> column", call=True,
                 latex=OPERATOR % "vec"),
+        Builtin("unvec", "the unvec function", ("Unvec",), "column, sizes -> matrix",
+                arity=(3, 3), latex=OPERATOR % "unvec"),
         Builtin("kron", "the Kronecker product", ("Kron",), "kron", arity=(2, 2),
                 latex=OPERATOR % "kron"),
         Builtin("inv", "the inverse", ("Inverse",), "square -> inverse", latex=OPERATOR % "inv"),

@@ -52,7 +52,7 @@ from ..errors import MatdiffError
 from ..expr import (
     SCALAR, Add, Broadcast, Commutation, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Expr,
     Func, Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num,
-    Ones, Power, Softmax, Sum, Sym, Trace, Transpose, Vec, Zeros, walk,
+    Ones, Power, Softmax, Sum, Sym, Trace, Transpose, Unvec, Vec, Zeros, walk,
     EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1,
     NormInf, OneHotMax,
 )
@@ -112,6 +112,9 @@ class Target:
     def vec(self, a: Doc) -> Doc:
         return Doc(ATOM, (at_least(a, ATOM), '.reshape(-1, 1, order="F")'))
 
+    def unvec(self, a: Doc, n: str, m: str) -> Doc:
+        return Doc(ATOM, (at_least(a, ATOM), f'.reshape(({n}, {m}), order="F")'))
+
     def reshape11(self, a: Doc) -> Doc:
         return call(self.fn("reshape"), a, "(1, 1)")
 
@@ -161,6 +164,9 @@ class JaxTarget(Target):
     def vec(self, a: Doc) -> Doc:
         return Doc(ATOM, (at_least(a, ATOM), ".T.reshape(-1, 1)"))
 
+    def unvec(self, a: Doc, n: str, m: str) -> Doc:
+        return Doc(ATOM, (at_least(a, ATOM), f".reshape({m}, {n}).T"))
+
 
 class TorchTarget(Target):
     """PyTorch: new tensors take the inputs' dtype (the local ``self.dtype``)."""
@@ -190,6 +196,9 @@ class TorchTarget(Target):
 
     def vec(self, a):
         return Doc(ATOM, (at_least(a, ATOM), ".T.reshape(-1, 1)"))
+
+    def unvec(self, a, n, m):
+        return Doc(ATOM, (at_least(a, ATOM), f".reshape({m}, {n}).T"))
 
     def reshape11(self, a):
         return Doc(ATOM, (call("torch.as_tensor", a), ".reshape(1, 1)"))
@@ -729,6 +738,16 @@ def _vec(node: Vec, cx) -> Doc:
     if is_scalar(node.a):
         return Doc(ATOM, (cx.lib.reshape11(d),), node)
     return Doc(ATOM, (cx.lib.vec(d),), node)
+
+
+@rule.register
+def _unvec(node: Unvec, cx) -> Doc:
+    """vec's inverse: column-major reshape to (n, m)."""
+    d = cx[node.a]
+    if node.shape == SCALAR:
+        return Doc(d.level, d.parts, node)
+    n, m = (cx.dim(x) for x in node.shape)
+    return Doc(ATOM, (cx.lib.unvec(d, n, m),), node)
 
 
 @rule.register

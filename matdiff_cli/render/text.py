@@ -36,7 +36,7 @@ from fractions import Fraction
 from ..dispatch import singledispatch
 from ..expr import (
     walk, Add, Broadcast, Commutation, Diff, Div, EDiv, EPow, Expr, Func, Hadamard, Identity,
-    Inverse, Kron, Mul, Norm2, NormF, Num, Ones, Power, Sym, Transpose, Zeros,
+    Inverse, Kron, Mul, Norm2, NormF, Num, Ones, Power, Sym, Transpose, Unvec, Zeros,
 )
 from .. import expr as _expr
 from ..ops import STRUCTURE
@@ -330,6 +330,14 @@ def _diff(node: Diff, cx) -> Doc:
 @rule.register
 def _commutation(node: Commutation, cx) -> Doc:
     d = cx.nt.commutation(*node.args)
+    return Doc(d.level, d.parts, node)
+
+
+@rule.register
+def _unvec(node: Unvec, cx) -> Doc:
+    """``unvec(v, n, m)``: a function of the language, so that it reads back."""
+    nt = cx.nt
+    d = nt.call("unvec", cx[node.a], *map(nt.dim, node.shape))
     return Doc(d.level, d.parts, node)
 
 
