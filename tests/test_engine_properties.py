@@ -1,7 +1,7 @@
 """The backbone of trust: random well-shaped scalar expressions, differentiated
 symbolically and compared with finite differences.
 
-The default run tries 500 gradients (derandomized), and half as many Hessians
+The default run tries 400 gradients (derandomized), and half as many Hessians
 and Jacobians; ``MATDIFF_TEST_SCALE=20 pytest tests/test_engine_properties.py``
 tries twenty times as many (tests/budget.py).
 The largest relative error seen is printed at the end of the session
@@ -21,7 +21,7 @@ from budget import examples
 from matdiff_cli.document import Problem
 from strategies import expressions
 
-EXAMPLES = examples(500)
+EXAMPLES = examples(400)
 WORST = {"gradient": 0.0, "hessian": 0.0, "jacobian": 0.0, "checked": 0}
 
 
