@@ -24,8 +24,8 @@ from .report import (
     shape_json,
 )
 from .derive import (
-    _refuse_division_by_zero, definitions_by_node, labelled, located, report_for, resolve_wrt,
-    shared_names, verify,
+    DerivativeReport, _refuse_division_by_zero, definitions_by_node, labelled, located,
+    report_for, resolve_wrt, shared_names, verify,
 )
 from .simplify import present, simplify
 
@@ -144,15 +144,9 @@ class HessianReport(Report):
             out += self._flat(self.shown_vec)
         return out
 
-    def top(self, e) -> dict:
-        return {k: v for k, v in self.names.items() if k is not e or type(k) is Diff}
-
-    @staticmethod
-    def bound(names: dict) -> dict:
-        return {k: v for k, v in names.items() if type(k) is not Diff}
-
-    def scope(self) -> list:
-        return list(self.der.problem.symbols.values())
+    # the names a result is printed with, and the scope of its code: as for one variable
+    top, scope = DerivativeReport.top, DerivativeReport.scope
+    bound = staticmethod(DerivativeReport.bound)
 
     def block_label(self, i: int, j: int, pretty: bool = False) -> str:
         from .render.pretty import pretty_name
