@@ -682,13 +682,18 @@ rule.register(Norm2, _scalar_or("linalg.norm", "abs"))
 rule.register(NormF, _scalar_or("linalg.norm", "abs"))
 
 
-@rule.register
-def _norm_inf(node: NormInf, cx) -> Doc:
-    """``max(abs(x))``: the max-norm of a vector."""
-    d = cx[node.a]
-    if is_scalar(node.a):
-        return call(cx.lib.fn("abs"), tensor(cx, node.a, d), node=node)
-    return call(cx.lib.fn("max"), call(cx.lib.fn("abs"), d), node=node)
+def _of_abs(reduce: str):
+    """``reduce(abs(x))``, a norm of a vector in every library (|x| of a scalar)."""
+    def render(node, cx) -> Doc:
+        d = cx[node.a]
+        if is_scalar(node.a):
+            return call(cx.lib.fn("abs"), tensor(cx, node.a, d), node=node)
+        return call(cx.lib.fn(reduce), call(cx.lib.fn("abs"), d), node=node)
+    return render
+
+
+rule.register(NormInf, _of_abs("max"))
+rule.register(Norm1, _of_abs("sum"))
 
 
 @rule.register
@@ -700,13 +705,6 @@ def _onehot_max(node: OneHotMax, cx) -> Doc:
     return Doc(ATOM, ("(lambda u: (u == u.max()) * 1.0)(", d, ")"), node)
 
 
-@rule.register
-def _norm1(node: Norm1, cx) -> Doc:
-    """``sum(abs(x))``: the 1-norm of a vector, in every library."""
-    d = cx[node.a]
-    if is_scalar(node.a):
-        return call(cx.lib.fn("abs"), tensor(cx, node.a, d), node=node)
-    return call(cx.lib.fn("sum"), call(cx.lib.fn("abs"), d), node=node)
 rule.register(DiagM, _scalar_or("diagflat"))
 
 
