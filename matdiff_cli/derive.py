@@ -472,6 +472,8 @@ class DerivativeReport(Report):
             out["conditions"] = conds
         if self.remarks:
             out["remarks"] = list(self.remarks)
+        if self.values is not None:   # at the --let data: f's value, the derivative's
+            out["value"], result["value"] = self.values["function"], self.values["derivative"]
         out.update(self.extra)
         return out
 
@@ -757,6 +759,10 @@ def report_for(problem, var, name, options) -> DerivativeReport:
     if options.layout == "denominator" and name == "jac" and der.operator and der.vec is None:
         report.remarks.append("--layout applies to a Jacobian matrix; this derivative is the "
                             "operator dF (add --vec for its matrix)")
+    if options.lets:   # the numbers at the data (values.py imports NumPy)
+        from .values import attach
+
+        attach(report, der, options)
     verify(report, options, der, "numeric_check", "compare")
     return report
 

@@ -298,6 +298,8 @@ class HessianReport(Report):
                             for what, e in h.steps]
         if self.remarks:
             out["remarks"] = list(self.remarks)
+        if self.values is not None:   # at the --let data: f's value, the Hessian's
+            out["value"], result["value"] = self.values["function"], self.values["derivative"]
         out.update(self.extra)
         return out
 
@@ -434,6 +436,10 @@ def hessian_report(problem, variables, options) -> HessianReport:
     if options.vec and h.vec is None:
         report.remarks.append("--vec: the Hessian is already the matrix over the stacked "
                               "variables")
+    if options.lets:   # the numbers at the data (values.py imports NumPy)
+        from .values import attach
+
+        attach(report, h, options)
     verify(report, options, h, "whole_hessian_check", "compare_blocks")
     return report
 

@@ -58,6 +58,7 @@ class Report:
         self.labelled = False          # one of several results of a problem: say which
         self.continued = False         # not the first of them: the problem's header is out
         self.remarks: list[str] = []   # an option that does not apply here, and why
+        self.values: dict | None = None   # at the --let data: {"function", "derivative"}
 
     def to_json(self) -> dict:
         """The SPEC §3.1 object: ``ok``, ``input``, ``command``, ..."""
