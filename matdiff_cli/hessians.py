@@ -160,16 +160,10 @@ class HessianReport(Report):
         return head
 
     def named_lines(self, render, exprs) -> list:
-        out, seen = [], set()
-        for e in exprs:
-            for node in walk(e):
-                name = self.names.get(node)
-                if name is None or name in seen or node in exprs or type(node) is Diff:
-                    continue
-                seen.add(name)
-                inner = {k: v for k, v in self.names.items() if k is not node}
-                out.append((name, render(node, names=inner)))
-        return out
+        """As for one variable: every piece rendered with the one names dict (a
+        renderer writes its root out even when it has a name), never a copy per
+        piece, which made this quadratic in the number of pieces."""
+        return DerivativeReport.named_lines(self, render, exprs)
 
     def word_label(self) -> str:
         names = ", ".join(v.name for v in self.der.vars)

@@ -321,3 +321,24 @@ def test_reports_over_all_variables_are_linear_work():
         for r in COMMANDS["grad"](p, Options(command="grad")):
             r.to_text()
     assert ratio(every_variable, (derive_mod, names_mod), 40, 80) < LINEAR
+
+
+def test_whole_hessian_named_lines_work_is_linear():
+    """The whole Hessian's named pieces are rendered with the one names dict: a
+    copy of it per piece made the report quadratic in their number."""
+    from matdiff_cli import hessians
+    from matdiff_cli.hessians import hessian_report
+    from matdiff_cli.render.text import to_text
+
+    counts, pieces = [], []
+    for n, tag in ((8, "p"), (16, "q")):
+        lines = ["x, b: n", "W: n x n", f"{tag}1 = tanh(W x + b)"]
+        lines += [f"{tag}{i} = tanh({tag}{i - 1})" for i in range(2, n + 1)]
+        prob = problem("\n".join(lines + [f"sum({tag}{n})"]))
+        (xs, bs) = (prob.symbols["x"], prob.symbols["b"])
+        report = hessian_report(prob, [xs, bs], Options(command="hess"))
+        pieces.append(len(report.named_lines(to_text, report._exprs())))
+        counts.append(work(lambda r=report: r.named_lines(lambda e, names: "", r._exprs()),
+                           (hessians, derive_mod)))
+    assert pieces[1] > 1.5 * pieces[0] > 0
+    assert counts[1] / counts[0] < LINEAR
