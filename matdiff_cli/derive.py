@@ -11,11 +11,9 @@ from .errors import MatdiffError
 from .expr import (
     SCALAR, Diff, EigVecMax, EigVecMin, Expr, LeftVecMax, LeftVecMin, Sym, Transpose, walk,
 )
-from .names import Names, renamed
+from .names import Names
 from .records import dataclass, field
-from .report import (
-    CANNOT, FAILED, OK, Report, compact_shape, inferred_line, inferred_symbols, shape_json,
-)
+from .report import CANNOT, FAILED, Report
 from .simplify import present, simplify, tree_size
 
 
@@ -412,79 +410,8 @@ class DerivativeReport(Report):
         return [self.shown] + ([self.shown_vec] if self.shown_vec is not None else [])
 
     # -- formats
-    def to_json(self) -> dict:
-        from .render.latex import to_latex
-        from .render.numpy import numpy_or_none, to_numpy, to_numpy_operator
-        from .render.text import to_text
 
-        der = self.der
-        syms = list(der.problem.symbols.values())
-        result = {
-            "kind": der.kind,
-            "shape": shape_json(self.shown.shape),
-            "text": to_text(self.shown, names=self.top(self.shown)),
-            "latex": to_latex(self.shown, names=self.top(self.shown)),
-        }
-        if der.operator:
-            result["direction"] = self.direction
-            result["numpy"], why = numpy_or_none(to_numpy_operator, self.shown, der.var,
-                                                 names=self.code_names(self.shown),
-                                                 bound=self.scope(), naming=self.naming)
-        else:
-            result["numpy"], why = numpy_or_none(to_numpy, self.shown,
-                                                 names=self.code_names(self.shown),
-                                                 bound=self.scope(), naming=self.naming)
-        if why:
-            result["numpy_error"] = why
-        where = self.named_lines(to_text, self._exprs())
-        if where:
-            result["where"] = dict(where)
-        if self.shown_vec is not None:
-            result["vec"] = {"text": to_text(self.shown_vec, names=self.names),
-                             "latex": to_latex(self.shown_vec, names=self.names),
-                             "numpy": numpy_or_none(to_numpy, self.shown_vec,
-                                                    names=self.bound(self.names),
-                                                    bound=self.scope(),
-                                                    naming=self.naming)[0]}
-        out = {
-            "ok": self.status == OK, "input": self.input, "command": self.command,
-            "wrt": der.var.name,
-            "shapes": {s.name: shape_json(s.shape) for s in syms},
-            "assumptions": {s.name: sorted(s.props) for s in syms if s.props},
-            "inferred": [s.name for s in inferred_symbols(der.problem)],
-            "differential": self._differential_json(to_text, to_latex),
-            "result": result,
-        }
-        if der.order > 1:
-            out["order"] = der.order
-        python_names = renamed(self.naming, syms)
-        if python_names:  # the numpy field's names for variables Python cannot use as is
-            out["python_names"] = python_names
-        functions = self.derived_functions()
-        if functions:
-            out["functions"] = {name: text.split(" = ", 1)[1] for name, text in functions.items()}
-        if der.steps:
-            out["steps"] = [{"rule": s.rule, "identity": s.identity,
-                             "text": to_text(present(s.expr), names=self.defs)}
-                            for s in der.steps]
-        conds = conditions([self.shown_df] + self._exprs())
-        if conds:   # where the result holds
-            out["conditions"] = conds
-        if self.remarks:
-            out["remarks"] = list(self.remarks)
-        if self.values is not None:   # at the --let data: f's value, the derivative's
-            out["value"], result["value"] = self.values["function"], self.values["derivative"]
-        out.update(self.extra)
-        return out
 
-    def _differential_json(self, to_text, to_latex) -> dict:
-        names = self.df_names()
-        out = {"text": to_text(self.shown_df, names=names),
-               "latex": to_latex(self.shown_df, names=names)}
-        where = self.named_lines(to_text, [self.shown_df], names)
-        if where:
-            out["where"] = dict(where)
-        return out
 
     def word_label(self) -> str:
         """``gradient with respect to x``: the comment line that says what a result is."""
@@ -540,132 +467,10 @@ class DerivativeReport(Report):
         return (conditions([self.shown_df] + self._exprs(), render) + list(self.notes)
                 + list(self.remarks))
 
-    def to_text(self) -> str:
-        from .render.text import to_text
 
-        der = self.der
-        lines = []
-        if not self.continued:  # once per problem: output stays linear in its variables
-            lines += inferred_line(der.problem)
-            # the user functions, so that f(u) and f'(u) in the result read back
-            lines += [f"{n}({p}) := {b}" for n, (p, b) in
-                      der.problem.functions.items()]
-        if der.operator:  # the direction dX, so that the operator reads back
-            from .report import shape_decl
 
-            lines.append(f"{self.direction}: {shape_decl(der.var.shape)}  # the direction")
-        # the named pieces first: the steps' df and the result use them
-        for name, body in self.named_lines(to_text, self._exprs()):
-            lines.append(f"{name} = {body}")
-        lines.extend("# " + line for line in self.step_lines())
-        if self.labelled or der.order > 1:
-            lines.append("# " + self.word_label())
-        lines.append(to_text(self.shown, names=self.top(self.shown)))
-        if self.shown_vec is not None:
-            lines.append("# " + self.vec_caption())
-            lines.append(to_text(self.shown_vec, names=self.names))
-        lines.extend("# " + n for n in self.verdicts())
-        lines.extend("# where " + f for f in self.derived_functions().values())
-        return "\n".join(lines)
 
-    def to_latex(self) -> str:
-        from .render.latex import comment_lines, latex_name, to_latex
 
-        lines = [f"{latex_name(name)} = {body}"  # t_{1}, as the body refers to it
-                 for name, body in self.named_lines(to_latex, self._exprs())]
-        lines += comment_lines(self.step_lines(), "%")
-        result = to_latex(self.shown, names=self.top(self.shown))
-        lines.append(f"{self.latex_label()} = {result}" if self.labelled else result)
-        if self.shown_vec is not None:
-            lines += comment_lines([self.vec_caption()], "%")
-            lines.append(to_latex(self.shown_vec, names=self.names))
-        lines += comment_lines(self.verdicts(to_latex), "%")
-        lines += comment_lines(["where " + f for f in self.derived_functions().values()], "%")
-        return "\n".join(lines)
-
-    def to_numpy(self) -> str:
-        from .render.latex import comment_lines
-        from .render.numpy import to_numpy, to_numpy_operator
-
-        lines = comment_lines(self.step_lines(), "#")
-        if self.labelled:
-            lines += comment_lines([self.word_label()], "#")
-        if self.der.operator:
-            lines.append(to_numpy_operator(self.shown, self.der.var, names=self.code_names(self.shown),
-                                           bound=self.scope(), naming=self.naming))
-        else:
-            lines.append(to_numpy(self.shown, names=self.code_names(self.shown),
-                                  bound=self.scope(), naming=self.naming))
-        if self.shown_vec is not None:
-            lines += comment_lines([self.vec_caption()], "#")
-            lines.append(to_numpy(self.shown_vec, names=self.bound(self.names),
-                                  bound=self.scope(), naming=self.naming))
-        lines += comment_lines(self.verdicts(), "#")
-        return "\n".join(lines)
-
-    def to_pretty(self, console) -> None:
-        from rich.text import Text
-
-        from .render.pretty import hanging, pretty_name, to_rich_text
-
-        der = self.der
-        if not self.continued:  # the problem and its shapes, once per problem
-            head = Text((self.input or "") + "    ", style="bold")
-            shapes = Text("  ".join(f"{pretty_name(s.name)}: {compact_shape(s.shape)}{' ' + ' '.join(sorted(s.props)) if s.props else ''}"
-                                    for s in der.problem.symbols.values()), style="dim")
-            inferred = inferred_symbols(der.problem)
-            if inferred:
-                shapes.append(f"  (inferred: {', '.join(pretty_name(s.name) for s in inferred)})",
-                              style="dim italic")
-            console.print(hanging(head, shapes))
-        # the named pieces first: the lines below use them
-        for name, body in self.named_lines(lambda e, names: e, self._exprs()):
-            console.print(hanging(Text(f"  {pretty_name(name)} = ", style="bold"),
-                                  to_rich_text(body, names=self.names)))
-        if der.steps:
-            for i, s in enumerate(der.steps, 1):
-                if s.rule == "gradient":  # the first derivation ends here
-                    self._pretty_df(console)
-                console.print(hanging(Text(f"  {i:>2}. {s.rule}   ", style="cyan"),
-                                      Text(s.identity, style="dim")))
-                console.print(hanging("      = ", to_rich_text(present(s.expr), names=self.defs)))
-            if not der.steps_complete:
-                console.print(Text("      … further steps omitted", style="dim"))
-        shown_df = any(s.rule == "gradient" for s in der.steps)  # a Hessian's: shown above
-        if der.steps and not shown_df:
-            console.print(hanging(Text(f"  {len(der.steps) + 1:>2}. simplify   ", style="cyan"),
-                                  Text("collect terms, rotate traces, use the declared "
-                                       "properties", style="dim")))
-        if (der.kind != "differential" or der.steps) and not shown_df:
-            self._pretty_df(console)
-        if der.steps:
-            console.print(hanging(Text(f"  {len(der.steps) + (1 if shown_df else 2):>2}. ",
-                                       style="cyan"),
-                                  Text(READ_OFF[der.kind].format(d=pretty_name(self.direction)), style="cyan")))
-        console.print(hanging(Text(f"  {self.label()} = ", style="bold green"),
-                              to_rich_text(self.shown, names=self.top(self.shown))))
-        if self.shown_vec is not None:
-            console.print(hanging(Text("  " + self.vec_caption() + " ",
-                                       style="bold"),
-                                  to_rich_text(self.shown_vec, names=self.names)))
-        for f in self.derived_functions().values():
-            console.print(hanging("  where ", Text(f, style="dim"), head_style="dim"))
-        for n in self.verdicts():
-            bad = "FAILED" in n or n.startswith(("expect: differs", "check not made"))
-            console.print(hanging("  ", Text(n, style="bold red" if bad else "green")))
-
-    def _pretty_df(self, console) -> None:
-        """The differential line, with its own named pieces after it."""
-        from rich.text import Text
-
-        from .render.pretty import hanging, pretty_name, to_rich_text
-
-        names = self.df_names()
-        console.print(hanging(Text("  df = ", style="bold"),
-                              to_rich_text(self.shown_df, names=names)))
-        for name, body in self.df_where(lambda e, names: e):
-            console.print(hanging(Text(f"      where {pretty_name(name)} = ", style="dim"),
-                                  to_rich_text(body, names=names)))
 
 
 class SecondDifferentialReport(DerivativeReport):
@@ -715,31 +520,8 @@ class SecondDifferentialReport(DerivativeReport):
         return (f"{self.pair()}: {shape_decl(var.shape)}{' ' + ' '.join(props) if props else ''}"
                 "  # the directions")
 
-    def to_json(self) -> dict:
-        from .render.numpy import numpy_or_none
 
-        out = super().to_json()
-        result = out["result"]
-        result.pop("numpy_error", None)
-        result["numpy"], why = numpy_or_none(self._code)
-        if why:
-            result["numpy_error"] = why
-        result["directions"] = [s.name for s in self.der.directions]
-        return out
 
-    def to_text(self) -> str:
-        lines = super().to_text().split("\n")
-        at = 0 if self.continued else len(inferred_line(self.der.problem))
-        return "\n".join(lines[:at] + [self._declaration()] + lines[at:])
-
-    def to_numpy(self) -> str:
-        from .render.latex import comment_lines
-
-        lines = comment_lines(self.step_lines(), "#")
-        lines += comment_lines([self.word_label()], "#")
-        lines.append(self._code())
-        lines += comment_lines(self.verdicts(), "#")
-        return "\n".join(lines)
 
 
 def report_for(problem, var, name, options) -> DerivativeReport:

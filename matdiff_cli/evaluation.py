@@ -12,8 +12,8 @@ from __future__ import annotations
 from .derive import located
 from .expr import symbols
 from .names import Names
-from .report import Report, inferred_line, inferred_symbols, shape_json
-from .values import _bind, _fmt, _json_value, _numbers
+from .report import Report
+from .values import _bind, _fmt, _numbers
 
 
 # --expect with eval: the value and the claim agree to this relative tolerance
@@ -44,31 +44,9 @@ class EvalReport(Report):
         why = e.get("why") or f"the value is {_fmt(self.value)}, the claim {_fmt(e['value'])}"
         return [f"expect: differs from {e['claim']}: {why}"]
 
-    def to_json(self) -> dict:
-        syms = list(self.problem.symbols.values())
-        out = {"ok": self.status == 0, "input": self.input, "command": "eval",
-               "shapes": {s.name: shape_json(s.shape) for s in syms},
-               "value": _json_value(self.value)}
-        if self.expect is not None:
-            e = self.expect
-            out["expect"] = {"claim": e["claim"], "equal": e["equal"],
-                             "value": _json_value(e["value"]) if e["value"] is not None else None}
-        return out
 
-    def to_text(self) -> str:
-        return "\n".join([_fmt(self.value)] + ["# " + v for v in self.verdicts()])
 
-    def to_latex(self) -> str:
-        return "\n".join([_fmt(self.value)] + ["% " + v for v in self.verdicts()])
 
-    def to_pretty(self, console) -> None:
-        from rich.text import Text
-
-        from .render.pretty import hanging
-
-        console.print(Text(_fmt(self.value), style="bold"))
-        for v in self.verdicts():
-            console.print(hanging("  ", Text(v, style="green" if self.status == 0 else "bold red")))
 
 
 def _claimed_value(problem, text: str, bindings: dict):
@@ -161,33 +139,6 @@ class SolveReport(Report):
                 "numpy": to_numpy(shown, bound=list(self.problem.symbols.values()),
                                   naming=Names.of(self.problem))}
 
-    def to_json(self) -> dict:
-        from .names import renamed
-        from .render.text import to_text
-        from .simplify import present
-
-        result = {"kind": "stationary_point", "shape": shape_json(self.sol.var.shape),
-                  "solution": self._texts(),
-                  "gradient": to_text(present(self.sol.gradient)),
-                  "hessian": to_text(present(self.sol.hessian)),
-                  "classification": self.classification, "reason": self.reason}
-        if self.sol.assumptions:
-            result["assumptions"] = self.sol.assumptions
-        if self.value is not None:
-            result["value"] = _json_value(self.value)
-        syms = list(self.problem.symbols.values())
-        out = {"ok": self.status == 0, "input": self.input, "command": "solve",
-               "wrt": self.sol.var.name,
-               "shapes": {s.name: shape_json(s.shape) for s in syms},
-               "inferred": [s.name for s in inferred_symbols(self.problem)], "result": result}
-        if self.steps:
-            out["steps"] = [{"rule": r, "identity": i, "text": t} for r, i, t in self.step_texts()]
-        if self.check is not None:
-            out["check"] = self.check.to_json()
-        python_names = renamed(Names.of(self.problem), syms)
-        if python_names:  # the numpy field's names for variables Python cannot use as is
-            out["python_names"] = python_names
-        return out
 
     def step_texts(self) -> list[tuple[str, str, str]]:
         from .render.text import to_text
@@ -227,49 +178,9 @@ class SolveReport(Report):
         second-order test, the verdict of --check."""
         return [line[2:] for line in self._lines()] + self.verdicts()
 
-    def to_text(self) -> str:
-        return "\n".join(inferred_line(self.problem) + ["# " + s for s in self.step_lines()]
-                         + [self._texts()["text"]] + ["# " + a for a in self.after_lines()])
 
-    def to_latex(self) -> str:
-        from .render.latex import comment_lines
 
-        return "\n".join(comment_lines(self.step_lines(), "%") + [self._texts()["latex"]]
-                         + comment_lines(self.after_lines(), "%"))
 
-    def to_numpy(self) -> str:
-        from .render.latex import comment_lines
-
-        return "\n".join(comment_lines(self.step_lines(), "#") + [self._texts()["numpy"]]
-                         + comment_lines(self.after_lines(), "#"))
-
-    def to_pretty(self, console) -> None:
-        from rich.text import Text
-
-        from .render.pretty import hanging, to_rich_text
-        from .report import compact_shape
-        from .simplify import present
-
-        head = Text(self.input + "    ", style="bold")
-        inferred = inferred_symbols(self.problem)
-        shapes = Text("(inferred: " + ", ".join(
-            f"{s.name}: {compact_shape(s.shape)}" for s in inferred) + ")",
-            style="dim italic") if inferred else Text("")
-        console.print(hanging(head, shapes))
-        for i, (rule, identity, e) in enumerate(self.steps, 1):
-            console.print(hanging(Text(f"  {i:>2}. {rule}   ", style="cyan"),
-                                  Text(identity, style="dim")))
-            console.print(hanging("      = ", to_rich_text(present(e))))
-        console.print(hanging(Text(f"  {self.sol.var.name}* = ", style="bold green"),
-                              to_rich_text(present(self.sol.solution))))
-        if self.value is not None:
-            console.print(hanging(Text(f"  {self.sol.var.name}* = ", style="bold"),
-                                  Text(_fmt(self.value), style="bold")))
-        style = "green" if self.classification == "minimum" else "yellow"
-        console.print(hanging(Text(f"  {self.classification}: ", style=style),
-                              Text(self._lines()[-1].split(": ", 1)[1], style="dim")))
-        for v in self.verdicts():
-            console.print(hanging("  ", Text(v, style="green" if self.status == 0 else "bold red")))
 
 
 @located

@@ -1,15 +1,17 @@
-"""Reports: what every command returns, and how each is written out.
+"""Reports: what every command returns, as data, and where each is written.
 
-A command turns one problem into a :class:`Report`.  The report knows its exit
-status and how to show itself in every output format; the CLI only picks the
+A command turns one problem into a :class:`Report`: plain data (the problem,
+the derivation, the verdicts, the exit status) and the pieces every format
+shares (named subexpressions, labels).  How a report is written in each format
+is the business of that format's module in ``writers/``; the CLI only picks the
 format (``FORMATS``), the stream and the exit status (the worst one wins).
 
 Results go to standard output; diagnostics (errors, unavailable commands)
 go to standard error, except in ``json`` format, where every report is one
 JSON object on one line of standard output (JSON Lines).
 
-This module imports nothing heavy: Rich is imported inside ``to_pretty`` and
-the renderers inside the methods that need them.
+This module imports nothing heavy: the writers are imported by name when a
+format is first used, and Rich only by the pretty writer.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import sys
 
 from .errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_UNSUPPORTED
 from .expr import SCALAR, EPow, Expr, Func, Num, Power, Sym
+from .writers import write
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
@@ -34,9 +37,9 @@ TREE_MAX_NODES = 500
 class Report:
     """One command's result for one problem.
 
-    Subclasses set ``command`` and ``input`` and override the ``to_*`` methods
-    they have something to say in; ``status`` is this report's contribution to
-    the exit status.  ``to_stderr`` marks diagnostics (written to standard
+    Subclasses set ``command`` and ``input``; the writers of ``writers/`` write
+    them (``to_text()`` and the like ask the format's writer); ``status`` is this
+    report's contribution to the exit status.  ``to_stderr`` marks diagnostics (written to standard
     error in every format but ``json``).
     """
 
@@ -60,25 +63,25 @@ class Report:
         self.remarks: list[str] = []   # an option that does not apply here, and why
         self.values: dict | None = None   # at the --let data: {"function", "derivative"}
 
+    # Each format is written by its module in ``writers/`` (one writer per format
+    # for every report kind); these are the report's face for callers.
     def to_json(self) -> dict:
         """The SPEC §3.1 object: ``ok``, ``input``, ``command``, ..."""
-        return {"ok": self.status == OK, "input": self.input, "command": self.command}
+        return write("json", self)
 
     def to_text(self) -> str:
         """Plain text, in matdiff's own input syntax where it can be."""
-        raise NotImplementedError
+        return write("text", self)
 
     def to_latex(self) -> str:
-        return self.to_text()
+        return write("latex", self)
 
     def to_numpy(self) -> str:
-        return self.to_text()
+        return write("numpy", self)
 
     def to_pretty(self, console) -> None:
-        """Print Rich renderables on ``console`` (the default: the plain text)."""
-        from rich.text import Text
-
-        console.print(Text(self.to_text()))
+        """Print Rich renderables on ``console``."""
+        write("pretty", self, console)
 
 
 # ---------------------------------------------------------------------------
@@ -95,50 +98,8 @@ class DiagnosticReport(Report):
     hint: str | None = None
     column: int | None = None
 
-    def to_json(self) -> dict:
-        return {
-            "ok": False,
-            "input": self.input,
-            "command": self.command,
-            "error": {
-                "type": self.kind,
-                "message": self.message,
-                "line": self.line,
-                "column": self.column,
-                "hint": self.hint,
-            },
-        }
 
-    def to_text(self) -> str:
-        where = f"line {self.line}: " if self.line else ""
-        lines = [f"{self.prefix}: {where}{self.message}"]
-        if self.input:
-            lines.append(f"  {self.input}")
-        if self.hint:
-            lines.append(f"hint: {self.hint}")
-        return "\n".join(lines)
 
-    def to_pretty(self, console) -> None:
-        from rich.text import Text
-
-        from .render.pretty import hanging
-
-        lines = self.to_text().split("\n")
-        carets = {i for i, line in enumerate(lines)
-                  if line.strip() and set(line.strip()) <= set("^~")}
-        for i, line in enumerate(lines):
-            if i in carets or i + 1 in carets:
-                # the source and its caret line are never re-wrapped: the caret
-                # must stay under what it points at (only the caret is red)
-                console.print(Text(line, style="bold red" if i in carets else ""),
-                              soft_wrap=True)
-            elif i == 0 and line.startswith(self.prefix + ":"):
-                console.print(hanging(Text(self.prefix + ": ", style="bold red"),
-                                      Text(line[len(self.prefix) + 2:])))
-            elif line.startswith("hint: "):
-                console.print(hanging(Text("hint: ", style="bold cyan"), Text(line[6:])))
-            else:
-                console.print(Text(line), soft_wrap=i > 0)
 
 
 class ErrorReport(DiagnosticReport):
@@ -152,8 +113,6 @@ class ErrorReport(DiagnosticReport):
         self.status = error.exit_code
         self.input = input if input is not None else (error.statement or error.source_line)
 
-    def to_text(self) -> str:
-        return f"{self.prefix}: {self.error.format()}"
 
 
 class InternalErrorReport(DiagnosticReport):
@@ -183,9 +142,6 @@ class InternalErrorReport(DiagnosticReport):
         else:
             self.traceback = None
 
-    def to_text(self) -> str:
-        text = super().to_text()
-        return text + "\n" + self.traceback.rstrip() if self.traceback else text
 
 
 class TooDeepReport(DiagnosticReport):
@@ -423,30 +379,6 @@ class ShapeReport(Report):
             names[e] = name
         return out
 
-    def to_json(self) -> dict:
-        from .render.latex import to_latex
-        from .names import Names, renamed
-        from .render.numpy import numpy_or_none, to_numpy
-
-        python_names = renamed(Names.of(self.problem), self.symbols)
-        return {
-            "ok": True,
-            "input": self.input,
-            "command": self.command,
-            "shapes": {s.name: shape_json(s.shape) for s in self.symbols},
-            "assumptions": {s.name: sorted(s.props) for s in self.symbols if s.props},
-            "inferred": list(self.inferred),
-            "result": {
-                "kind": "shape",
-                "shape": shape_json(self.expr.shape),
-                "text": self.expression_text(),
-                "latex": to_latex(self.expr, names=self.top),
-                "numpy": numpy_or_none(to_numpy, self.expr, names=self.names,
-                                       naming=Names.of(self.problem))[0],
-            },
-            "tree": tree_json(self.tree),
-            **({"python_names": python_names} if python_names else {}),
-        }
 
     def declarations(self) -> list[str]:
         """One declaration per symbol, in matdiff's input syntax."""
@@ -460,82 +392,9 @@ class ShapeReport(Report):
             out.append(decl)
         return out
 
-    def to_text(self) -> str:
-        """A matdiff document that reads back: declarations, definitions, the
-        expression with its shape, and the tree as comments."""
-        from .render.text import to_text
 
-        lines = self.declarations()
-        lines.extend(f"{f}({param}) := {body}"
-                     for f, (param, body) in self.problem.functions.items())
-        lines.extend(f"{name} = {body}" for name, body in self.definition_lines(to_text))
-        lines.append(f"{self.expression_text()}  # {describe_shape(self.expr.shape, ' x ')}")
-        lines.extend("# " + line for line in tree_lines(self.tree))
-        return "\n".join(lines)
 
-    def to_latex(self) -> str:
-        from .render.latex import latex_name, to_latex
 
-        lines = [f"{latex_name(name)} = {body}" for name, body in self.definition_lines(to_latex)]
-        return "\n".join(lines + [to_latex(self.expr, names=self.top)])
-
-    def to_numpy(self) -> str:
-        from .names import Names
-        from .render.numpy import to_numpy
-
-        return to_numpy(self.expr, names=self.names, naming=Names.of(self.problem))
-
-    def to_pretty(self, console) -> None:
-        from rich import box
-        from rich.table import Table
-        from rich.text import Text
-        from rich.tree import Tree
-        from .render.pretty import hanging, to_rich_text
-
-        shape = self.expr.shape
-        head = to_rich_text(self.expr, names=self.top)
-        head.append("    ")
-        console.print(hanging(head, Text(describe_shape(shape), style="bold green")))
-
-        any_props = any(s.props for s in self.symbols)
-        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-        table.add_column("symbol", style="bold")
-        table.add_column("shape", style="green")
-        if any_props:
-            table.add_column("properties", style="magenta")
-        table.add_column("", style="dim italic")
-        for s in self.symbols:
-            row = [Text(s.name), describe_shape(s.shape)]
-            if any_props:
-                row.append(", ".join(sorted(s.props)))
-            row.append("inferred" if s.name in self.inferred else "")
-            table.add_row(*row)
-        if self.symbols:
-            console.print()
-            console.print(table)
-
-        defs = self.definition_lines(to_rich_text)
-        if defs or self.problem.functions:
-            console.print()
-            for f, (param, body) in self.problem.functions.items():
-                console.print(Text(f"{f}({param}) := ", style="bold") + Text(body))
-            for name, body in defs:
-                console.print(hanging(Text(f"{name} = ", style="bold"), body))
-
-        def label(t: TreeNode) -> Text:
-            text = Text(t.label, style="bold" if t.op in ("Sym", "ref") else "")
-            if t.shape is not None:
-                text.append("  " + shape_text(t.shape, "×"), style="green")
-            return text
-
-        root = Tree(label(self.tree), guide_style="dim")
-        stack = [(self.tree, root)]
-        while stack:
-            t, r = stack.pop()
-            for c in t.children:
-                stack.append((c, r.add(label(c))))
-        console.print()
-        console.print(root)
 
 
 def describe_shape(shape, times: str = "×") -> str:
