@@ -50,13 +50,45 @@ def shape(r) -> dict:
     }
 
 
+def derivative_field(r, key: str):
+    """One field of a derivative's ``result`` (``text``, ``latex``, ``numpy``),
+    written alone: the Python API asks for one at a time."""
+    if key == "numpy":
+        return _derivative_numpy(r)[0]
+    if key == "text":
+        from ..render.text import to_text as render
+    else:
+        from ..render.latex import to_latex as render
+    return render(r.shown, names=r.top(r.shown))
+
+
+def _derivative_numpy(r):
+    """(code, None) or (None, why not) for a derivative's result."""
+    from ..render.numpy import numpy_or_none, to_numpy, to_numpy_operator
+
+    der = r.der
+    if der.operator:
+        return numpy_or_none(to_numpy_operator, r.shown, der.var, names=r.code_names(r.shown),
+                             bound=r.scope(), naming=r.naming)
+    return numpy_or_none(to_numpy, r.shown, names=r.code_names(r.shown), bound=r.scope(),
+                         naming=r.naming)
+
+
+def result_field(r, key: str, whole):
+    """``whole()["result"][key]`` for report r, written alone where the report
+    kind can (``whole``: the report's JSON, made once by the caller)."""
+    if type(r).__name__ == "DerivativeReport":   # not a subclass: its fields differ
+        return derivative_field(r, key)
+    return whole()["result"][key]
+
+
 def derivative(r) -> dict:
     from ..derive import conditions
     from ..names import renamed
     from ..report import OK, inferred_symbols, shape_json
     from ..simplify import present
     from ..render.latex import to_latex
-    from ..render.numpy import numpy_or_none, to_numpy, to_numpy_operator
+    from ..render.numpy import numpy_or_none, to_numpy
     from ..render.text import to_text
 
     der = r.der
@@ -64,18 +96,12 @@ def derivative(r) -> dict:
     result = {
         "kind": der.kind,
         "shape": shape_json(r.shown.shape),
-        "text": to_text(r.shown, names=r.top(r.shown)),
-        "latex": to_latex(r.shown, names=r.top(r.shown)),
+        "text": derivative_field(r, "text"),
+        "latex": derivative_field(r, "latex"),
     }
     if der.operator:
         result["direction"] = r.direction
-        result["numpy"], why = numpy_or_none(to_numpy_operator, r.shown, der.var,
-                                             names=r.code_names(r.shown),
-                                             bound=r.scope(), naming=r.naming)
-    else:
-        result["numpy"], why = numpy_or_none(to_numpy, r.shown,
-                                             names=r.code_names(r.shown),
-                                             bound=r.scope(), naming=r.naming)
+    result["numpy"], why = _derivative_numpy(r)
     if why:
         result["numpy_error"] = why
     where = r.named_lines(to_text, r._exprs())
