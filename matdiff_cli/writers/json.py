@@ -83,7 +83,7 @@ def result_field(r, key: str, whole):
 
 
 def derivative(r) -> dict:
-    from ..derive import conditions
+    from ..derivative_report import conditions
     from ..names import renamed
     from ..report import OK, inferred_symbols, shape_json
     from ..simplify import present

@@ -93,7 +93,7 @@ def shape(r, console) -> None:
 
 
 def derivative(r, console) -> None:
-    from ..derive import READ_OFF
+    from ..derivative_report import READ_OFF
     from ..report import compact_shape, inferred_symbols
     from ..simplify import present
     from rich.text import Text
