@@ -24,7 +24,8 @@ def diagnostic(r) -> dict:
 
 
 def shape(r) -> dict:
-    from ..report import shape_json, tree_json
+    from ..report import shape_json
+    from ..tree import tree_json
     from ..render.latex import to_latex
     from ..names import Names, renamed
     from ..render.numpy import numpy_or_none, to_numpy

@@ -39,7 +39,8 @@ def diagnostic(r, console) -> None:
 
 
 def shape(r, console) -> None:
-    from ..report import TreeNode, describe_shape, shape_text
+    from ..report import describe_shape, shape_text
+    from ..tree import TreeNode
     from rich import box
     from rich.table import Table
     from rich.text import Text

@@ -31,7 +31,8 @@ def internal_error(r) -> str:
 def shape(r) -> str:
     """A matdiff document that reads back: declarations, definitions, the
     expression with its shape, and the tree as comments."""
-    from ..report import describe_shape, tree_lines
+    from ..report import describe_shape
+    from ..tree import tree_lines
     from ..render.text import to_text
 
     lines = r.declarations()
