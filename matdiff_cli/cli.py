@@ -142,37 +142,17 @@ def _input_params() -> list[click.Parameter]:
     ]
 
 
-# name: (summary, options, example) in the order of SPEC §3
-COMMAND_TABLE: dict[str, tuple[str, tuple[str, ...], str]] = {
-    "grad": ("The gradient of a scalar EXPR.",
-             ("wrt", "steps", "check", "expect", "let", "seed"),
-             'matdiff grad "tr(X^T A X B)" --wrt X -d "A, B: n x n symmetric"'),
-    "diff": ("The differential df = L[dX] (with --order K, the K-th differential).",
-             ("wrt", "steps", "check", "expect", "let", "seed", "order"),
-             'matdiff diff "logdet(X^T A X)" --wrt X --steps'),
-    "jac": ("The Jacobian, or the linear operator dF = L[dX].",
-            ("wrt", "steps", "check", "expect", "let", "seed", "layout", "vec"),
-            'matdiff jac "sigmoid(W x - b)" --wrt x'),
-    "hess": ("The Hessian matrix, or the Hessian operator H[dX].",
-             ("wrt", "steps", "check", "expect", "let", "seed", "vec"),
-             'matdiff hess "||A x - b||^2" --wrt x'),
-    "check": ("Verify the derivatives numerically (finite differences).",
-              ("wrt", "expect", "let", "seed"),
-              'matdiff check "tr(X^T A X B)" --wrt X --expect "A X B + A^T X B^T"'),
-    "solve": ("The stationary point of a quadratic objective.",
-              ("wrt", "steps", "check", "let", "seed"),
-              'matdiff solve "||X w - y||^2" --wrt w'),
-    "shape": ("Parse, infer the shapes and draw the expression tree.", (),
-              'matdiff shape "x^T A x" -d "A: n x n spd"'),
-    "eval": ("The numeric value of EXPR at the --let bindings.", ("let", "expect"),
-             'matdiff eval "x^T A x" --let "x=[[1],[2]]" --let "A=[[2,0],[0,3]]"'),
-    "code": ("A generated function for the value and the derivative.", ("wrt", "lang"),
-             'matdiff code "||A x - b||^2" --wrt x --lang numpy'),
-}
+def _commands() -> dict:
+    """The registry of the commands (``commands.COMMANDS``): summary, options, example."""
+    from .commands import COMMANDS
+
+    return COMMANDS
 
 
-def _make_command(name: str, summary: str, options: tuple[str, ...], example: str):
+def _make_command(command):
     import click
+
+    name, summary, example = command.name, command.summary, command.example
 
     def callback(**kwargs):
         try:
@@ -182,7 +162,7 @@ def _make_command(name: str, summary: str, options: tuple[str, ...], example: st
 
     return click.Command(
         name,
-        params=_input_params() + [_option(o) for o in options],
+        params=_input_params() + [_option(o) for o in command.options],
         callback=callback,
         help=summary + "\n\nEXPR is an expression, or a document of declarations and "
         "expressions (one problem per expression); - reads standard input.",
@@ -200,7 +180,7 @@ def _group_class():
 
     class MatdiffGroup(click.Group):
         def list_commands(self, ctx):
-            return list(COMMAND_TABLE)  # the SPEC's order, not alphabetical
+            return list(_commands())  # the SPEC's order, not alphabetical
 
         def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
             """Run, and exit with the status (usage errors: 2, in json format too)."""
@@ -253,7 +233,8 @@ def _usage_hint(e: click.ClickException, args: list[str]) -> str | None:
 
 
 def _command_of(args: list[str]) -> str | None:
-    return next((a for a in args if a in COMMAND_TABLE), None)
+    commands = _commands()
+    return next((a for a in args if a in commands), None)
 
 
 def _write_json_error(kind: str, message: str, command: str | None, hint=None) -> None:
@@ -284,8 +265,8 @@ def _build_cli():
         respect to vectors and matrices, with shapes declared or inferred.
         """
 
-    for name, entry in COMMAND_TABLE.items():
-        cli.add_command(_make_command(name, *entry))
+    for command in _commands().values():
+        cli.add_command(_make_command(command))
     return cli
 
 
@@ -307,7 +288,7 @@ def __getattr__(name: str):
 # which says what is wrong exactly as before.  tests/test_cli.py compares the
 # two readings on many command lines.
 
-# option spelling -> (parameter, option of COMMAND_TABLE or None, choices or None)
+# option spelling -> (parameter, option of a command (Command.options) or None, choices or None)
 _VALUE_OPTIONS = {
     "-f": ("file", None, None), "--file": ("file", None, None),
     "-d": ("declare", None, None), "--declare": ("declare", None, None),
@@ -325,10 +306,11 @@ _MULTIPLE = ("declare", "wrt")
 
 def fast_args(args: list[str]):
     """``(command, keyword arguments of run)`` for a plain command line, else None."""
-    if not args or args[0] not in COMMAND_TABLE or "_MATDIFF_COMPLETE" in os.environ:
+    commands = _commands()
+    if not args or args[0] not in commands or "_MATDIFF_COMPLETE" in os.environ:
         return None
     name = args[0]
-    allowed = COMMAND_TABLE[name][1]
+    allowed = commands[name].options
     values: dict = {"expr": None, "file": None, "declare": [], "fmt": None, "wrt": []}
     given = set()
     positional = []

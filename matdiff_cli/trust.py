@@ -345,19 +345,24 @@ class Comparison:
 
 
 def parse_claim(der, text: str) -> Expr:
-    """The claim as an expression in the problem's scope; ``dX`` is the direction."""
+    """The claim of a derivation's result, in its problem's scope."""
+    return claim_of(der.problem, der.var, der.result.shape, text)
+
+
+def claim_of(problem, var: Sym, shape, text: str) -> Expr:
+    """A claimed derivative with respect to var, of this shape, read in the problem's
+    scope; ``dX`` (the direction's name) is Diff(var)."""
     from .names import Names
     from .build import replace_node
 
-    dname = Names.of(der.problem).direction(der.var)   # dX, or d_X when dX is a variable
-    claim = der.problem.parse(text, directions={der.var.name: dname}, shape=der.result.shape,
-                              known_only=True)
+    dname = Names.of(problem).direction(var)   # dX, or d_X when dX is a variable
+    claim = problem.parse(text, directions={var.name: dname}, shape=shape, known_only=True)
     for node in _symbols_named(claim, dname):
-        if node.shape != der.var.shape:
+        if node.shape != var.shape:
             raise MatdiffError("shape", f"in the claim, {dname} is {node.shape[0]} x "
-                               f"{node.shape[1]} but {der.var.name} is {der.var.shape[0]} x "
-                               f"{der.var.shape[1]}", statement=text)
-        claim = replace_node(claim, node, Diff(der.var))
+                               f"{node.shape[1]} but {var.name} is {var.shape[0]} x "
+                               f"{var.shape[1]}", statement=text)
+        claim = replace_node(claim, node, Diff(var))
     return claim
 
 
@@ -639,9 +644,6 @@ def _zero(shape):
 def compare_blocks(h, claim_text: str, seed=None, trials: int = TRIALS) -> Comparison:
     """A claimed whole Hessian, ``[[H11, H12], [H21, H22]]`` (or ``H11, H12; H21, H22``),
     block by block: symbolically where the canonical forms agree, else numerically."""
-    from types import SimpleNamespace
-
-
     rows = split_blocks(claim_text)
     n = len(h.vars)
     if len(rows) != n or any(len(r) != n for r in rows):
@@ -657,13 +659,11 @@ def compare_blocks(h, claim_text: str, seed=None, trials: int = TRIALS) -> Compa
     with quiet():
         for i in range(n):
             for j in range(n):
-                part = SimpleNamespace(problem=h.problem, var=h.vars[j], result=h.blocks[i][j],
-                                       command="hess", layout=h.layout)
                 label = f"block [{h.vars[i].name}, {h.vars[j].name}]"
                 result = h.blocks[i][j]
                 if rows[i][j] == "0" and simplify(result) is simplify(_zero(result.shape)):
                     continue   # 0 stands for a zero block of any shape
-                claim = parse_claim(part, rows[i][j])
+                claim = claim_of(h.problem, h.vars[j], result.shape, rows[i][j])
                 if claim.shape != result.shape:
                     return Comparison(False, "differs", claim_text=claim_text,
                                       hint=f"{label}: the claim is {_show(claim.shape)}, the "
