@@ -42,9 +42,9 @@ from . import powers, products, structure, sums  # noqa: F401  (each files its r
 from .order import contains_diff, digest, info, lead_name, sort_key, tree_size
 from .powers import _num_power
 from .present import present
-from .strategy import RULES, rule, simplify
+from .strategy import RULES, Rewrite, rule, rules_fired, simplify
 from .terms import FLAT_LIMIT, T, split_coef, with_coef, zero
 
-__all__ = ["RULES", "FLAT_LIMIT", "T", "contains_diff", "digest", "info", "lead_name",
+__all__ = ["RULES", "FLAT_LIMIT", "Rewrite", "rules_fired", "T", "contains_diff", "digest", "info", "lead_name",
            "present", "rule", "simplify", "sort_key", "split_coef", "tree_size",
            "with_coef", "zero", "_num_power"]

@@ -9,27 +9,48 @@ from ..expr import (
     Power, Zeros, is_zero,
 )
 from .order import sort_key
-from .strategy import rule, simplify
+from .strategy import NORMAL, PUSHES, REPLACES, SHRINKS, rule, simplify
 from .terms import _parts, FLAT_LIMIT, product
 
 # ---------------------------------------------------------------- powers, quotients
 
-@rule(Power)
-def simplify_power(e: Power) -> Expr:
-    """a^1 = a; a^0 = 1; numbers fold; (a^p)^q = a^(pq) for integer q;
-    (c s)^q = c^q s^q for scalar factors and integer q."""
-    base, p = e.args
-    if p == 1:
-        return base
-    if p == 0:
+@rule(Power, identity="a^1 = a", terminates=SHRINKS)
+def first_power(e: Power) -> Expr:
+    return e.base if e.p == 1 else e
+
+
+@rule(Power, identity="a^0 = 1, A^0 = I", terminates=SHRINKS)
+def zeroth_power(e: Power) -> Expr:
+    if e.p == 0:
         return ONE if e.shape == SCALAR else Identity(e.shape[0])
-    if isinstance(base, Num):
-        v = _num_power(base.value, p)
+    return e
+
+
+@rule(Power, identity="2^3 = 8", terminates=SHRINKS)
+def power_of_number(e: Power) -> Expr:
+    if isinstance(e.base, Num):
+        v = _num_power(e.base.value, e.p)
         return Num(v) if v is not None else e
-    if p.denominator == 1 and isinstance(base, Power):
-        return Power(base.base, base.p * p)
-    if isinstance(base, Identity) or (is_zero(base) and p > 0):
-        return base
+    return e
+
+
+@rule(Power, identity="(a^p)^q = a^(p q) for an integer q", terminates=SHRINKS)
+def power_of_power(e: Power) -> Expr:
+    base, p = e.args
+    return Power(base.base, base.p * p) if p.denominator == 1 and isinstance(base, Power) else e
+
+
+@rule(Power, identity="I^p = I, 0^p = 0 for p > 0", terminates=SHRINKS)
+def power_of_constant(e: Power) -> Expr:
+    base, p = e.args
+    if isinstance(base, Num):   # a number's power is folded or kept (power_of_number)
+        return e
+    return base if isinstance(base, Identity) or (is_zero(base) and p > 0) else e
+
+
+@rule(Power, identity="(c s)^q = c^q s^q for scalars and an integer q", terminates=PUSHES)
+def power_of_scalar_product(e: Power) -> Expr:
+    base, p = e.args
     if p.denominator == 1 and isinstance(base, Mul) and e.shape == SCALAR:
         c, scalars, chain = _parts(base.factors)
         if not chain:
@@ -56,40 +77,48 @@ def _num_power(v: Fraction, p: Fraction):
     return None
 
 
-@rule(Div)
+@rule(Div, identity="a / c = c^-1 a", terminates=REPLACES)
 def div_as_power(e: Div) -> Expr:
-    """a / c = c^-1 a (the printed form puts it back as a division)."""
+    """The printed form (present) puts it back as a division."""
     a, c = e.args
     return Mul(Power(c, -1), a)
 
 
-@rule(EDiv)
+@rule(EDiv, identity="a ./ b = a ⊙ b.^-1", terminates=REPLACES)
 def ediv_as_power(e: EDiv) -> Expr:
-    """a ./ b = a ⊙ b.^-1."""
     a, c = e.args
     return Hadamard(a, EPow(c, -1))
 
 
-@rule(EPow)
-def simplify_epow(e: EPow) -> Expr:
-    """a.^1 = a; a.^0 = 1; a scalar's elementwise power is its power."""
+@rule(EPow, identity="a.^1 = a", terminates=SHRINKS)
+def first_elementwise_power(e: EPow) -> Expr:
+    return e.base if e.p == 1 else e
+
+
+@rule(EPow, identity="s.^p = s^p for a scalar s", terminates=REPLACES)
+def elementwise_power_of_scalar(e: EPow) -> Expr:
+    return Power(e.base, e.p) if e.shape == SCALAR else e
+
+
+@rule(EPow, identity="A.^0 = 1", terminates=SHRINKS)
+def zeroth_elementwise_power(e: EPow) -> Expr:
+    return Ones(e.shape) if e.p == 0 else e
+
+
+@rule(EPow, identity="(A.^p).^q = A.^(p q) for an integer q", terminates=SHRINKS)
+def elementwise_power_of_power(e: EPow) -> Expr:
     base, p = e.args
-    if p == 1:
-        return base
-    if e.shape == SCALAR:
-        return Power(base, p)
-    if p == 0:
-        return Ones(e.shape)
-    if p.denominator == 1 and isinstance(base, EPow):
-        return EPow(base.base, base.p * p)
-    if isinstance(base, Ones):
-        return base
-    return e
+    return EPow(base.base, base.p * p) if p.denominator == 1 and isinstance(base, EPow) else e
+
+
+@rule(EPow, identity="1.^p = 1", terminates=SHRINKS)
+def elementwise_power_of_ones(e: EPow) -> Expr:
+    return e.base if isinstance(e.base, Ones) else e
 
 
 # ---------------------------------------------------------------- elementwise products
 
-@rule(Hadamard)
+@rule(Hadamard, identity="(c A) ⊙ A ⊙ 1 = c A.^2", terminates=NORMAL)
 def canonical_hadamard(e: Hadamard) -> Expr:
     """Flat, sorted, ones dropped, scalars pulled out (c a) ⊙ b = c (a ⊙ b),
     a ⊙ a = a.^2.  Shrinks or sorts."""
@@ -123,9 +152,8 @@ def canonical_hadamard(e: Hadamard) -> Expr:
     return Mul(*([Num(coef)] if coef != 1 else []), *scalars, core)
 
 
-@rule(Kron)
-def simplify_kron(e: Kron) -> Expr:
-    """s ⊗ A = s A for a scalar s."""
+@rule(Kron, identity="s ⊗ A = s A for a scalar s", terminates=REPLACES)
+def kron_of_scalar(e: Kron) -> Expr:
     a, c = e.args
     if a.shape == SCALAR:
         return Mul(a, c)
@@ -134,7 +162,6 @@ def simplify_kron(e: Kron) -> Expr:
     return e
 
 
-@rule(Broadcast)
-def simplify_broadcast(e: Broadcast) -> Expr:
-    """A broadcast 0 is the zero matrix."""
+@rule(Broadcast, identity="0 1 = 0 (a broadcast 0)", terminates=SHRINKS)
+def broadcast_of_zero(e: Broadcast) -> Expr:
     return Zeros(e.shape) if is_zero(e.args[0]) else e

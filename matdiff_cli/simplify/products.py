@@ -9,12 +9,12 @@ from ..expr import (
     Zeros, is_zero,
 )
 from .order import _chain_key, sort_key
-from .strategy import rule, simplify
+from .strategy import NORMAL, rule, simplify
 from .terms import _parts, _scaled_ones, chain_of, FLAT_LIMIT, is_orthogonal, product, T, zero
 
 # ---------------------------------------------------------------- products
 
-@rule(Mul)
+@rule(Mul, identity="2 A (x^T y) (B C) = 2 (x^T y) A B C", terminates=NORMAL)
 def canonical_product(e: Mul) -> Expr:
     """coefficient · sorted scalars · chain, with 1x1 sub-chains made scalars,
     identities dropped and X X^-1, Q^T Q cancelled.  Shrinks or sorts."""

@@ -9,38 +9,84 @@ from ..expr import (
     Zeros, is_zero,
 )
 from .order import _chain_key, contains_diff, tree_size
-from .strategy import rule
+from .strategy import PUSHES, REPLACES, SHRINKS, NORMAL, rule
 from .terms import _parts, is_orthogonal, is_symmetric, product, split_coef, T, with_coef
 
 # ---------------------------------------------------------------- transposes
+# The transpose moves down to the leaves, where it vanishes on scalars,
+# identities, diagonal and symmetric matrices.
 
-@rule(Transpose)
-def push_transpose(e: Transpose) -> Expr:
-    """(A^T)^T = A, A^T = A for symmetric A, (A B)^T = B^T A^T, scalars and I are
-    their own transposes.  Moves the transpose down one level."""
+@rule(Transpose, identity="s^T = s for a scalar s", terminates=SHRINKS)
+def transpose_of_scalar(e: Transpose) -> Expr:
+    return e.a if e.a.shape == SCALAR else e
+
+
+@rule(Transpose, identity="I^T = I, diag(v)^T = diag(v)", terminates=SHRINKS)
+def transpose_of_diagonal(e: Transpose) -> Expr:
+    return e.a if isinstance(e.a, (Identity, DiagM)) else e
+
+
+@rule(Transpose, identity="A^T = A for a symmetric A", terminates=SHRINKS)
+def transpose_of_symmetric(e: Transpose) -> Expr:
+    return e.a if is_symmetric(e.a) else e
+
+
+@rule(Transpose, identity="(A^T)^T = A", terminates=SHRINKS)
+def double_transpose(e: Transpose) -> Expr:
+    return e.a.a if isinstance(e.a, Transpose) else e
+
+
+@rule(Transpose, identity="0^T = 0, 1^T = 1, (s 1)^T = s 1 (of the other shape)",
+      terminates=SHRINKS)
+def transpose_of_constant(e: Transpose) -> Expr:
     a = e.a
-    if a.shape == SCALAR or isinstance(a, (Identity, DiagM)) or is_symmetric(a):
-        return a
-    if isinstance(a, Transpose):
-        return a.a
     if isinstance(a, Zeros):
         return Zeros((a.shape[1], a.shape[0]))
     if isinstance(a, Ones):
         return Ones((a.shape[1], a.shape[0]))
     if isinstance(a, Broadcast):
         return Broadcast(a.args[0], (a.shape[1], a.shape[0]))
+    return e
+
+
+@rule(Transpose, identity="(A B)^T = B^T A^T", terminates=PUSHES)
+def transpose_of_product(e: Transpose) -> Expr:
+    a = e.a
     if isinstance(a, Mul):
         return Mul(*[Transpose(f) if f.shape != SCALAR else f for f in reversed(a.factors)])
-    if isinstance(a, Kron):
-        return Kron(Transpose(a.args[0]), Transpose(a.args[1]))
+    return e
+
+
+@rule(Transpose, identity="(A ⊗ B)^T = A^T ⊗ B^T", terminates=PUSHES)
+def transpose_of_kron(e: Transpose) -> Expr:
+    a = e.a
+    return Kron(Transpose(a.args[0]), Transpose(a.args[1])) if isinstance(a, Kron) else e
+
+
+@rule(Transpose, identity="(A + B)^T = A^T + B^T, when fewer transposes show",
+      terminates=PUSHES)
+def transpose_of_sum(e: Transpose) -> Expr:
+    a = e.a
     if isinstance(a, Add):
         pushed = [T(t) for t in a.terms]
         if sum(map(_transposes, pushed)) < 1 + sum(map(_transposes, a.terms)):
             return Add(*pushed)   # (A + A^T)^T = A + A^T; (A x - b)^T stays as written
+    return e
+
+
+@rule(Transpose, identity="(A^k)^T = (A^T)^k", terminates=PUSHES)
+def transpose_of_power(e: Transpose) -> Expr:
+    a = e.a
     if isinstance(a, Power) and a.shape != SCALAR:
         return Power(Transpose(a.base), a.p)
+    return e
+
+
+@rule(Transpose, identity="M^-T = M^-1 for a symmetric M", terminates=SHRINKS)
+def transpose_of_symmetric_inverse(e: Transpose) -> Expr:
+    a = e.a
     if isinstance(a, Inverse) and T(a.a) is a.a:
-        return a              # M^-T = M^-1 for symmetric M (X^T A X with A symmetric)
+        return a              # X^T A X with A symmetric
     return e
 
 
@@ -52,33 +98,64 @@ def _transposes(e: Expr) -> int:
 
 # ---------------------------------------------------------------- inverses
 
-@rule(Inverse)
-def simplify_inverse(e: Inverse) -> Expr:
-    """(A^-1)^-1 = A, I^-1 = I, Q^-1 = Q^T, (A^T)^-1 = (A^-1)^T, (c A)^-1 = A^-1 / c."""
+@rule(Inverse, identity="(A^-1)^-1 = A", terminates=SHRINKS)
+def double_inverse(e: Inverse) -> Expr:
+    return e.a.a if isinstance(e.a, Inverse) else e
+
+
+@rule(Inverse, identity="I^-1 = I", terminates=SHRINKS)
+def inverse_of_identity(e: Inverse) -> Expr:
+    return e.a if isinstance(e.a, Identity) else e
+
+
+@rule(Inverse, identity="Q^-1 = Q^T for an orthogonal Q", terminates=REPLACES)
+def inverse_of_orthogonal(e: Inverse) -> Expr:
+    return Transpose(e.a) if is_orthogonal(e.a) else e
+
+
+@rule(Inverse, identity="(A^T)^-1 = (A^-1)^T", terminates=PUSHES)
+def inverse_of_transpose(e: Inverse) -> Expr:
+    return Transpose(Inverse(e.a.a)) if isinstance(e.a, Transpose) else e
+
+
+@rule(Inverse, identity="(A^k)^-1 = (A^-1)^k", terminates=PUSHES)
+def inverse_of_power(e: Inverse) -> Expr:
     a = e.a
-    if isinstance(a, Inverse):
-        return a.a
-    if isinstance(a, Identity):
-        return a
-    if is_orthogonal(a):
-        return Transpose(a)
-    if isinstance(a, Transpose):
-        return Transpose(Inverse(a.a))
-    if isinstance(a, Power) and a.shape != SCALAR:
-        return Power(Inverse(a.base), a.p)     # (A^k)^-1 = (A^-1)^k
+    return Power(Inverse(a.base), a.p) if isinstance(a, Power) and a.shape != SCALAR else e
+
+
+@rule(Inverse, identity="(c s A)^-1 = c^-1 s^-1 A^-1 for scalars c, s", terminates=PUSHES)
+def inverse_of_scaled(e: Inverse) -> Expr:
+    a = e.a
     if isinstance(a, Mul):
         c, scalars, chain = _parts(a.factors)
         if chain and (c != 1 or scalars):
             inv_scalars = [Power(s, -1) for s in scalars]
             return Mul(Num(Fraction(1) / c), *inv_scalars, Inverse(product(chain, a.shape)))
-        if len(chain) > 1 and all(f.shape == a.shape for f in chain):
-            # (A B)^-1 = B^-1 A^-1 when every factor is square (so each is invertible)
+    return e
+
+
+@rule(Inverse, identity="(A B)^-1 = B^-1 A^-1 for square A, B", terminates=PUSHES)
+def inverse_of_product(e: Inverse) -> Expr:
+    a = e.a
+    if isinstance(a, Mul):
+        c, scalars, chain = _parts(a.factors)
+        if not (chain and (c != 1 or scalars)) and len(chain) > 1 \
+                and all(f.shape == a.shape for f in chain):
+            # every factor square, so each is invertible
             return Mul(*[Inverse(f) for f in reversed(chain)])
+    return e
+
+
+@rule(Inverse, identity="(2 A + 2 B)^-1 = 1/2 (A + B)^-1", terminates=PUSHES)
+def inverse_of_common_multiple(e: Inverse) -> Expr:
+    a = e.a
     if isinstance(a, Add):
         c = _common_coef(a.terms)
-        if c != 1:   # (2 A + 2 λ I)^-1 = 1/2 (A + λ I)^-1
-            return Mul(Num(Fraction(1) / c), Inverse(Add(*[with_coef(split_coef(t)[0] / c, split_coef(t)[1])
-                                                  for t in a.terms])))
+        if c != 1:
+            return Mul(Num(Fraction(1) / c),
+                       Inverse(Add(*[with_coef(split_coef(t)[0] / c, split_coef(t)[1])
+                                     for t in a.terms])))
     return e
 
 
@@ -99,32 +176,62 @@ def _common_coef(terms) -> Fraction:
 
 # ---------------------------------------------------------------- traces
 
-@rule(Trace)
-def simplify_trace(e: Trace) -> Expr:
-    """tr is linear; tr(A^T) = tr(A); tr(c A) = c tr(A); tr(x y^T) = y^T x;
-    tr(A B C) = tr(B C A): rotate so a differential comes last."""
+@rule(Trace, identity="tr(s) = s for a scalar s", terminates=SHRINKS)
+def trace_of_scalar(e: Trace) -> Expr:
+    return e.a if e.a.shape == SCALAR else e
+
+
+@rule(Trace, identity="tr(A + B) = tr(A) + tr(B)", terminates=PUSHES)
+def trace_of_sum(e: Trace) -> Expr:
+    return Add(*[Trace(t) for t in e.a.terms]) if isinstance(e.a, Add) else e
+
+
+@rule(Trace, identity="tr(A^T) = tr(A)", terminates=SHRINKS)
+def trace_of_transpose(e: Trace) -> Expr:
+    return Trace(e.a.a) if isinstance(e.a, Transpose) else e
+
+
+@rule(Trace, identity="tr(0) = 0, tr(I_n) = n", terminates=SHRINKS)
+def trace_of_constant(e: Trace) -> Expr:
     a = e.a
-    if a.shape == SCALAR:
-        return a
-    if isinstance(a, Add):
-        return Add(*[Trace(t) for t in a.terms])
-    if isinstance(a, Transpose):
-        return Trace(a.a)
     if isinstance(a, Zeros):
         return ZERO
     if isinstance(a, Identity) and isinstance(a.n, int):
         return Num(a.n)
-    if isinstance(a, Mul):
-        out = _scalars_out(Trace, a)
-        if out is not None:
-            return out
-        chain = list(a.factors)   # no number, no scalar: the product is its chain
-        expanded = _expand_differential(chain, a.shape)
-        if expanded is not None:
-            return expanded
+    return e
+
+
+@rule(Trace, identity="tr(c s A) = c s tr(A) for scalars c, s", terminates=PUSHES)
+def trace_of_scaled(e: Trace) -> Expr:
+    return (_scalars_out(Trace, e.a) or e) if isinstance(e.a, Mul) else e
+
+
+@rule(Trace, identity="tr(P (dX^T A + B dX) Q) = tr(P dX^T A Q) + tr(P B dX Q)",
+      terminates=PUSHES)
+def trace_of_differential_sum(e: Trace) -> Expr:
+    """A small sum holding the differential is distributed inside a trace (each
+    term can then bring dX to its end); the trace moves into the sum."""
+    if isinstance(e.a, Mul):
+        return _expand_differential(list(e.a.factors), e.a.shape) or e
+    return e
+
+
+@rule(Trace, identity="tr(x y^T) = y^T x", terminates=SHRINKS)
+def trace_of_outer_product(e: Trace) -> Expr:
+    if isinstance(e.a, Mul):
+        chain = _scalar_rotation(list(e.a.factors))
+        if chain is not None:
+            return Mul(*chain)
+    return e
+
+
+@rule(Trace, identity="tr(A B C) = tr(C A B), dX last", terminates=NORMAL)
+def rotate_trace(e: Trace) -> Expr:
+    """The rotation (of the chain or of its transpose) that brings a differential
+    last, else the least by _chain_key: the least rotation of the least is itself."""
+    if isinstance(e.a, Mul):
+        chain = list(e.a.factors)
         best = _best_rotation(chain)
-        if best[0].shape[0] == 1:     # a rotation that is a 1x1 product
-            return Mul(*best)
         if best != chain:
             return Trace(Mul(*best))
     return e
@@ -148,9 +255,9 @@ def _best_rotation(chain: list) -> list:
     """The rotation of tr(chain) (or of its transpose) to keep: a 1x1 one if there
     is one, else one that ends in dX, else the smallest by _chain_key."""
     k = len(chain)
-    for i in range(k):  # a rotation that is a 1x1 product (its transpose is too)
-        if chain[i].shape[0] == 1 and chain[i - 1].shape[1] == 1:
-            return chain[i:] + chain[:i]
+    scalar = _scalar_rotation(chain)
+    if scalar is not None:
+        return scalar
     flipped = [T(f) for f in reversed(chain)]
     candidates = [ch[i:] + ch[:i] for ch in (chain, flipped) for i in range(k)]
     if any(contains_diff(f) for f in chain):
@@ -159,47 +266,64 @@ def _best_rotation(chain: list) -> list:
     return min(candidates, key=_chain_key)
 
 
+def _scalar_rotation(chain: list):
+    """A rotation of tr(chain) that is a 1x1 product (its transpose is one too), or None."""
+    for i in range(len(chain)):
+        if chain[i].shape[0] == 1 and chain[i - 1].shape[1] == 1:
+            return chain[i:] + chain[:i]
+    return None
+
+
 # ---------------------------------------------------------------- reductions
 
-@rule(Det)
-def simplify_det(e: Det) -> Expr:
-    """det(A^T) = det(A); det(A^-1) = det(A)^-1; det(I) = 1."""
-    a = e.a
-    if isinstance(a, Transpose):
-        return Det(a.a)
-    if isinstance(a, Inverse):
-        return Power(Det(a.a), -1)
-    if isinstance(a, Identity):
-        return ONE
-    return e
+@rule(Det, identity="det(A^T) = det(A)", terminates=SHRINKS)
+def det_of_transpose(e: Det) -> Expr:
+    return Det(e.a.a) if isinstance(e.a, Transpose) else e
 
 
-@rule(LogDet)
-def simplify_logdet(e: LogDet) -> Expr:
-    """logdet(A^T) = logdet(A); logdet(A^-1) = -logdet(A); logdet(I) = 0."""
-    a = e.a
-    if isinstance(a, Transpose):
-        return LogDet(a.a)
-    if isinstance(a, Inverse):
-        return Mul(Num(-1), LogDet(a.a))
-    if isinstance(a, Identity):
-        return ZERO
-    return e
+@rule(Det, identity="det(A^-1) = det(A)^-1", terminates=REPLACES)
+def det_of_inverse(e: Det) -> Expr:
+    return Power(Det(e.a.a), -1) if isinstance(e.a, Inverse) else e
 
 
-@rule(Sum)
-def simplify_sum(e: Sum) -> Expr:
-    """sum(s) = s for a scalar; sum(c A) = c sum(A)."""
-    a = e.a
-    if a.shape == SCALAR:
-        return a
-    if isinstance(a, Zeros):
-        return ZERO
-    if isinstance(a, Transpose):
-        return Sum(a.a)
-    if isinstance(a, Mul):
-        return _scalars_out(Sum, a) or e
-    return e
+@rule(Det, identity="det(I) = 1", terminates=SHRINKS)
+def det_of_identity(e: Det) -> Expr:
+    return ONE if isinstance(e.a, Identity) else e
+
+
+@rule(LogDet, identity="logdet(A^T) = logdet(A)", terminates=SHRINKS)
+def logdet_of_transpose(e: LogDet) -> Expr:
+    return LogDet(e.a.a) if isinstance(e.a, Transpose) else e
+
+
+@rule(LogDet, identity="logdet(A^-1) = -logdet(A)", terminates=REPLACES)
+def logdet_of_inverse(e: LogDet) -> Expr:
+    return Mul(Num(-1), LogDet(e.a.a)) if isinstance(e.a, Inverse) else e
+
+
+@rule(LogDet, identity="logdet(I) = 0", terminates=SHRINKS)
+def logdet_of_identity(e: LogDet) -> Expr:
+    return ZERO if isinstance(e.a, Identity) else e
+
+
+@rule(Sum, identity="sum(s) = s for a scalar s", terminates=SHRINKS)
+def sum_of_scalar(e: Sum) -> Expr:
+    return e.a if e.a.shape == SCALAR else e
+
+
+@rule(Sum, identity="sum(0) = 0", terminates=SHRINKS)
+def sum_of_zeros(e: Sum) -> Expr:
+    return ZERO if isinstance(e.a, Zeros) else e
+
+
+@rule(Sum, identity="sum(A^T) = sum(A)", terminates=SHRINKS)
+def sum_of_transpose(e: Sum) -> Expr:
+    return Sum(e.a.a) if isinstance(e.a, Transpose) else e
+
+
+@rule(Sum, identity="sum(c s A) = c s sum(A) for scalars c, s", terminates=PUSHES)
+def sum_of_scaled(e: Sum) -> Expr:
+    return (_scalars_out(Sum, e.a) or e) if isinstance(e.a, Mul) else e
 
 
 def _scalars_out(op, a: Mul):
@@ -211,55 +335,61 @@ def _scalars_out(op, a: Mul):
     return Mul(*([Num(c)] if c != 1 else []), *scalars, op(product(chain, a.shape)))
 
 
-@rule(Norm2, NormF)
+@rule(Norm2, NormF, identity="||0|| = 0", terminates=SHRINKS)
 def norm_of_zero(e) -> Expr:
-    """||0|| = 0."""
     return ZERO if is_zero(e.a) else e
 
 
-@rule(DiagV)
-def simplify_diagv(e: DiagV) -> Expr:
-    """diag(diag(x)) = x; diag(A^T) = diag(A)."""
-    if isinstance(e.a, DiagM):
-        return e.a.a
-    if isinstance(e.a, Transpose):
-        return DiagV(e.a.a)
-    return e
+@rule(DiagV, identity="diag(diag(x)) = x", terminates=SHRINKS)
+def diag_of_diag(e: DiagV) -> Expr:
+    return e.a.a if isinstance(e.a, DiagM) else e
 
 
-@rule(DiagM)
-def simplify_diagm(e: DiagM) -> Expr:
-    """diag(0) = 0; diag(1) = I; diag(s 1) = s I."""
+@rule(DiagV, identity="diag(A^T) = diag(A)", terminates=SHRINKS)
+def diag_of_transpose(e: DiagV) -> Expr:
+    return DiagV(e.a.a) if isinstance(e.a, Transpose) else e
+
+
+@rule(DiagM, identity="diag(0) = 0, diag(1) = I", terminates=SHRINKS)
+def diagonal_of_constant(e: DiagM) -> Expr:
     if isinstance(e.a, Zeros):
         return Zeros(e.shape)
     if isinstance(e.a, Ones):
         return Identity(e.shape[0])
-    if isinstance(e.a, Broadcast):
-        return Mul(e.a.args[0], Identity(e.shape[0]))
     return e
 
 
-@rule(Vec)
-def simplify_vec(e: Vec) -> Expr:
-    """vec(x) = x for a column; vec(x^T) = x."""
+@rule(DiagM, identity="diag(s 1) = s I", terminates=REPLACES)
+def diagonal_of_broadcast(e: DiagM) -> Expr:
+    return Mul(e.a.args[0], Identity(e.shape[0])) if isinstance(e.a, Broadcast) else e
+
+
+@rule(Vec, identity="vec(x) = x for a column x", terminates=SHRINKS)
+def vec_of_column(e: Vec) -> Expr:
+    return e.a if e.a.shape[1] == 1 else e
+
+
+@rule(Vec, identity="vec(x^T) = x for a row x^T", terminates=REPLACES)
+def vec_of_row(e: Vec) -> Expr:
+    return Transpose(e.a) if e.a.shape[0] == 1 else e
+
+
+@rule(Vec, identity="vec(unvec(v, n, m)) = v", terminates=SHRINKS)
+def vec_of_unvec(e: Vec) -> Expr:
+    return e.a.a if isinstance(e.a, Unvec) else e
+
+
+@rule(Unvec, identity="unvec(v, n, 1) = v", terminates=SHRINKS)
+def unvec_to_column(e: Unvec) -> Expr:
+    return e.a if e.shape[1] == 1 else e
+
+
+@rule(Unvec, identity="unvec(v, 1, m) = v^T", terminates=REPLACES)
+def unvec_to_row(e: Unvec) -> Expr:
+    return Transpose(e.a) if e.shape[0] == 1 else e
+
+
+@rule(Unvec, identity="unvec(vec(X), n, m) = X", terminates=SHRINKS)
+def unvec_of_vec(e: Unvec) -> Expr:
     a = e.a
-    if a.shape[1] == 1:
-        return a
-    if a.shape[0] == 1:
-        return Transpose(a)
-    if isinstance(a, Unvec):
-        return a.a
-    return e
-
-
-@rule(Unvec)
-def simplify_unvec(e: Unvec) -> Expr:
-    """unvec(v, n, 1) = v; unvec(v, 1, m) = v^T; unvec(vec(X), n, m) = X."""
-    a = e.a
-    if e.shape[1] == 1:
-        return a
-    if e.shape[0] == 1:
-        return Transpose(a)
-    if isinstance(a, Vec) and a.a.shape == e.shape:
-        return a.a
-    return e
+    return a.a if isinstance(a, Vec) and a.a.shape == e.shape else e

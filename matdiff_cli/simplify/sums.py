@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from ..expr import SCALAR, Add, Expr, Mul, is_zero
 from .order import contains_diff, sort_key
-from .strategy import rule
+from .strategy import NORMAL, SHRINKS, rule
 from .terms import FLAT_LIMIT, product, split_coef, with_coef, zero
 
 # ---------------------------------------------------------------- sums
 
 
-@rule(Add)
+@rule(Add, identity="a + 2 a + 0 = 3 a", terminates=NORMAL)
 def collect_like_terms(e: Add) -> Expr:
-    """a + 2a + 0 + (b + c) -> 3a + b + c, terms in one fixed order.  Shrinks or sorts."""
+    """a + 2a + 0 + (b + c) -> 3a + b + c, terms in one fixed order."""
     coefs: dict = {}
     for t in e.terms:
         for u in (t.terms if isinstance(t, Add) and len(t.terms) <= FLAT_LIMIT else (t,)):
@@ -24,8 +24,26 @@ def collect_like_terms(e: Add) -> Expr:
         return zero(e.shape)
     if len(terms) == 1:
         return terms[0]
-    out = _factor_right(terms) or _factor_left(terms) or _factor_scalar(terms) or Add(*terms)
+    out = Add(*terms)
     return e if out is e else out
+
+
+# A factor shared by every term is written once (not in a differential, whose
+# terms must stay apart for the read-off).  Each shrinks: k copies become one.
+
+@rule(Add, identity="A x + B x = (A + B) x", terminates=SHRINKS)
+def factor_right(e: Add) -> Expr:
+    return _factor_right(list(e.terms)) or e
+
+
+@rule(Add, identity="X b + X c = X (b + c)", terminates=SHRINKS)
+def factor_left(e: Add) -> Expr:
+    return _factor_left(list(e.terms)) or e
+
+
+@rule(Add, identity="s P + s Q = s (P + Q) for a scalar s", terminates=SHRINKS)
+def factor_scalar(e: Add) -> Expr:
+    return _factor_scalar(list(e.terms)) or e
 
 
 def _factor_left(terms: list):
