@@ -45,6 +45,6 @@ from .present import present
 from .strategy import RULES, Rewrite, rule, rules_fired, simplify
 from .terms import FLAT_LIMIT, T, split_coef, with_coef, zero
 
-__all__ = ["RULES", "FLAT_LIMIT", "Rewrite", "rules_fired", "T", "contains_diff", "digest", "info", "lead_name",
-           "present", "rule", "simplify", "sort_key", "split_coef", "tree_size",
+__all__ = ["RULES", "FLAT_LIMIT", "Rewrite", "T", "contains_diff", "digest", "info", "lead_name",
+           "present", "rule", "rules_fired", "simplify", "sort_key", "split_coef", "tree_size",
            "with_coef", "zero", "_num_power"]
