@@ -30,20 +30,21 @@ a tree).
 ``present`` turns the canonical form into its printed form (negative powers
 as divisions, a lone broadcast scalar as ``c ones(n, m)``).
 
-The rules are filed by node type in ``RULES`` (``strategy.py``) by the modules
-of this package, one per family: ``sums``, ``products``, ``structure``
-(transposes, inverses, traces, reductions, diag/vec), ``powers`` (powers,
-quotients, elementwise products); ``order`` is the canonical order of terms,
-``terms`` the helpers the rules share, ``present`` the printed form.
+The rules are filed by node type in ``RULES`` (``core.py``: the strategy, the
+canonical order of terms, the helpers the rules share) by the modules of their
+families: ``algebra`` (sums, products, powers, elementwise products) and
+``structure`` (transposes, inverses, traces, reductions, diag/vec);
+``present`` is the printed form.
 """
 from __future__ import annotations
 
-from . import powers, products, structure, sums  # noqa: F401  (each files its rules)
-from .order import contains_diff, digest, info, lead_name, sort_key, tree_size
-from .powers import _num_power
+from . import algebra, structure  # noqa: F401  (each files its rules)
+from .algebra import _num_power
+from .core import (
+    FLAT_LIMIT, RULES, Rewrite, T, contains_diff, digest, info, lead_name, rule, rules_fired,
+    simplify, sort_key, split_coef, tree_size, with_coef, zero,
+)
 from .present import present
-from .strategy import RULES, Rewrite, rule, rules_fired, simplify
-from .terms import FLAT_LIMIT, T, split_coef, with_coef, zero
 
 __all__ = ["RULES", "FLAT_LIMIT", "Rewrite", "T", "contains_diff", "digest", "info", "lead_name",
            "present", "rule", "rules_fired", "simplify", "sort_key", "split_coef", "tree_size",

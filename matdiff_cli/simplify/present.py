@@ -1,11 +1,9 @@
 """The printed form of a canonical expression."""
 from __future__ import annotations
 
-from ..expr import (
-    ONE, SCALAR, Add, Div, EDiv, EPow, Expr, Hadamard, Mul, Num, Power,
-)
+from ..expr import ONE, SCALAR, Add, Div, EDiv, EPow, Expr, Hadamard, Mul, Num, Power
 from ..expr import postorder_missing as _postorder_missing
-from .terms import product, split_coef, with_coef
+from .core import product, split_coef, with_coef
 
 # ---------------------------------------------------------------- presentation
 

@@ -8,9 +8,10 @@ from ..expr import (
     Kron, LogDet, Mul, Norm2, NormF, Num, Ones, Power, Sum, Trace, Transpose, Unvec, Vec,
     Zeros, is_zero,
 )
-from .order import _chain_key, contains_diff, tree_size
-from .strategy import PUSHES, REPLACES, SHRINKS, NORMAL, rule
-from .terms import _parts, is_orthogonal, is_symmetric, product, split_coef, T, with_coef
+from .core import (
+    NORMAL, PUSHES, REPLACES, SHRINKS, T, _chain_key, _parts, contains_diff, is_orthogonal,
+    is_symmetric, product, rule, split_coef, tree_size, with_coef,
+)
 
 # ---------------------------------------------------------------- transposes
 # The transpose moves down to the leaves, where it vanishes on scalars,
