@@ -423,7 +423,7 @@ def refuse_unused_lets(options, items) -> None:
     if not problems:  # every problem failed: its own error says more
         return
     used = set().union(*(p.symbols for p in problems))
-    unused = [name for name, _ in getattr(options, "lets", ()) if name not in used]
+    unused = [name for name, _ in options.lets if name not in used]
     if unused:
         names = ", ".join(unused)
         known = ", ".join(dict.fromkeys(n for p in problems for n in p.symbols))

@@ -137,7 +137,7 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
     df = d(f, var)
     der = Derivation(command, problem, var, df, "differential", df, operator=True,
                      layout=options.layout)
-    order = getattr(options, "order", 1) or 1
+    order = options.order
     if command == "diff" and order > 1:   # d^k f[dX, ..., dX]
         from .extract import kth_differential
 
