@@ -2,9 +2,11 @@
 
 Each rule receives the node and the differentials of its children (already
 computed, or placeholders ``Diff(child)`` when tracing steps) and returns the
-node's differential.  The engine owns the walk and the memo, so the cost is
-linear in the size of the expression DAG: a subexpression shared by several
-parents (a definition) is differentiated once and its differential is shared.
+node's differential; it is filed with its name and its identity, as data
+(``--steps`` writes them: ``identity_of``).  The engine owns the walk and the
+memo, so the cost is linear in the size of the expression DAG: a subexpression
+shared by several parents (a definition) is differentiated once and its
+differential is shared.
 """
 from __future__ import annotations
 
@@ -267,8 +269,6 @@ def d_inverse(e, d):
                                 "(no square root)"},
       case=_power_case)
 def d_power(e, d):
-    """d(a^p) = p a^(p-1) da for a scalar; d(A^k) = sum_i A^i dA A^(k-1-i);
-    d(||x||^2) = 2 x^T dx and d(||X||_F^2) = 2 tr(X^T dX) (no square root)."""
     base, p = e.args
     db = d[0]
     if base.shape != SCALAR:
@@ -376,8 +376,6 @@ def d_norm1(e, d):
       identity="d ||x||_inf = sign(x_k) dx_k, k the entry of largest magnitude (unique, not 0): "
                "(sign(x) ⊙ onehot_max(abs(x)))^T dx")
 def d_norm_inf(e, d):
-    """d ||x||_inf = sign(x_k) dx_k, k the entry of largest magnitude (unique, not 0):
-    (sign(x) ⊙ onehot_max(abs(x)))^T dx."""
     return _inner(b.had(Func("sign", e.a), OneHotMax(Func("abs", e.a))), d[0])
 
 
@@ -421,8 +419,6 @@ def _eigen_rule(e, d, right, left):
       identity="dλ = uᵀ dA v / (uᵀ v), u = leftvec_max(A), v = eigvec_max(A); vᵀ dA v when A "
                "is symmetric (λ_max(A) real and simple)")
 def d_lambda_max(e, d):
-    """dλ = uᵀ dA v / (uᵀ v), u = leftvec_max(A), v = eigvec_max(A); vᵀ dA v when A
-    is symmetric (λ_max(A) real and simple)."""
     return _eigen_rule(e, d, EigVecMax, LeftVecMax)
 
 
@@ -430,8 +426,6 @@ def d_lambda_max(e, d):
       identity="dλ = uᵀ dA v / (uᵀ v), u = leftvec_min(A), v = eigvec_min(A); vᵀ dA v when A "
                "is symmetric (λ_min(A) real and simple)")
 def d_lambda_min(e, d):
-    """dλ = uᵀ dA v / (uᵀ v), u = leftvec_min(A), v = eigvec_min(A); vᵀ dA v when A
-    is symmetric (λ_min(A) real and simple)."""
     return _eigen_rule(e, d, EigVecMin, LeftVecMin)
 
 
@@ -457,7 +451,6 @@ def d_eigvec(e, d):
 @rule(Func, name="chain rule (elementwise)",
       identity="d f(U) = f'(U) ⊙ dU for an elementwise f")
 def d_func(e, d):
-    """d f(U) = f'(U) ⊙ dU for an elementwise f."""
     if len(e.args) == 3:
         deriv = user_derivative(e)
     else:
