@@ -17,6 +17,7 @@ from .expr import (
     Sum, Sym, Trace, Transpose, Unvec, Vec, DiagM, DiagV, Zeros, is_zero, walk,
     EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1,
     NormInf, OneHotMax,
+    NormNuc, Polar, SigmaMax, SVecLeftMax, SVecRightMax, SvdU, SvdV, SvdVals,
 )
 from .ops import ELEMENTWISE
 
@@ -430,6 +431,48 @@ def d_eigvec(e, d):
         "neither is a second derivative of lambda_max / lambda_min",
         hint="ask for the gradient (grad) instead; the Hessian of an eigenvalue needs "
              "the pseudo-inverse (λI - A)^+, which matdiff cannot write yet")
+
+
+# ---------------------------------------------------------------- singular values
+
+@rule(SigmaMax, name="largest singular value")
+def d_sigma_max(e, d):
+    """dσ = u1ᵀ dX v1, u1 = svec_left_max(X), v1 = svec_right_max(X) (σ_max(X) simple).
+    Of a number x, d|x| = sign(x) dx."""
+    if e.a.shape == SCALAR:
+        return b.mul(Func("sign", e.a), d[0])
+    return b.mul(b.transpose(SVecLeftMax(e.a)), d[0], SVecRightMax(e.a))
+
+
+@rule(SvdVals, name="singular values")
+def d_svdvals(e, d):
+    """dσ_i = u_iᵀ dX v_i: dσ = diag(Uᵀ dX V), U = svd_u(X), V = svd_v(X) (the singular
+    values distinct and not 0).  Of a number x, d|x| = sign(x) dx."""
+    if e.a.shape == SCALAR:
+        return b.mul(Func("sign", e.a), d[0])
+    return DiagV(b.mul(b.transpose(SvdU(e.a)), d[0], SvdV(e.a)))
+
+
+@rule(NormNuc, name="nuclear norm")
+def d_norm_nuc(e, d):
+    """d||X||_* = tr(polar(X)ᵀ dX), polar(X) = U Vᵀ of the thin SVD (X of full rank).
+    Of a number x, d|x| = sign(x) dx."""
+    if e.a.shape == SCALAR:
+        return b.mul(Func("sign", e.a), d[0])
+    return _inner(Polar(e.a), d[0])
+
+
+@rule(SVecLeftMax, SVecRightMax, SvdU, SvdV, Polar, name="singular vectors")
+def d_singular_vectors(e, d):
+    """The derivative of singular vectors is not written (a second derivative of σ)."""
+    if is_zero(d[0]):
+        return b.zero(e.shape)
+    raise MatdiffError(
+        "unsupported",
+        "the derivative of singular vectors (svec_left_max, svec_right_max, svd_u, svd_v, "
+        "polar) is not in matdiff, so neither is a second derivative of sigma_max, svdvals "
+        "or the nuclear norm",
+        hint="ask for the gradient (grad) or the Jacobian (jac) instead")
 
 
 # ---------------------------------------------------------------- elementwise functions
