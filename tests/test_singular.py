@@ -311,3 +311,9 @@ def test_singular_values_of_a_number():
     e = parse_expr("sigma_max(a) + polar(a) + svec_right_max(a)", ["a: scalar"])
     assert evaluate(e, {"a": -2.0}, {}) == 2.0 - 1.0 + 1.0
     assert not any(isinstance(n, SvdVals) for n in walk(e))
+
+
+def test_sympy_refuses_in_words():
+    for src in ("sigma_max(X)", "||X||_*"):
+        with pytest.raises(NotImplementedError, match=r"(svec_left_max|polar) has no SymPy form: SymPy.s matrix"):
+            api.gradient(src, "X").to_sympy()
