@@ -462,16 +462,37 @@ def d_norm_nuc(e, d):
     return _inner(Polar(e.a), d[0])
 
 
-@rule(SVecLeftMax, SVecRightMax, SvdU, SvdV, Polar, name="singular vectors")
+@rule(SVecLeftMax, SVecRightMax, name="singular vector")
+def d_singular_vector(e, d):
+    """du1 = M⁺ (σ dX v1 + X dXᵀ u1), M = σ²I − X Xᵀ; dv1 = N⁺ (σ dXᵀ u1 + Xᵀ dX v1),
+    N = σ²I − Xᵀ X; σ = sigma_max(X) simple, M⁺ = (M + u1 u1ᵀ)⁻¹ − u1 u1ᵀ (M is
+    symmetric with null space u1: the eigenvector derivative of u1 for X Xᵀ)."""
+    x, dx = e.a, d[0]
+    if is_zero(dx) or e.shape == SCALAR:   # ±1: constant where σ is simple
+        return b.zero(e.shape)
+    u, v, s = SVecLeftMax(x), SVecRightMax(x), SigmaMax(x)
+    left = isinstance(e, SVecLeftMax)
+    w, gram = (u, b.mul(x, b.transpose(x))) if left else (v, b.mul(b.transpose(x), x))
+    ww = b.mul(w, b.transpose(w))
+    m = b.add(b.mul(Power(s, 2), Identity(e.shape[0])), b.neg(gram), ww)
+    pinv = b.sub(b.inverse(m), ww)
+    if left:
+        rhs = b.add(b.mul(s, dx, v), b.mul(x, b.transpose(dx), u))
+    else:
+        rhs = b.add(b.mul(s, b.transpose(dx), u), b.mul(b.transpose(x), dx, v))
+    return b.mul(pinv, rhs)
+
+
+@rule(SvdU, SvdV, Polar, name="singular vectors")
 def d_singular_vectors(e, d):
-    """The derivative of singular vectors is not written (a second derivative of σ)."""
+    """The derivative of the SVD's factors is not written (a second derivative of the
+    singular values or the nuclear norm)."""
     if is_zero(d[0]):
         return b.zero(e.shape)
     raise MatdiffError(
         "unsupported",
-        "the derivative of singular vectors (svec_left_max, svec_right_max, svd_u, svd_v, "
-        "polar) is not in matdiff, so neither is a second derivative of sigma_max, svdvals "
-        "or the nuclear norm",
+        "the derivative of the SVD's factors (svd_u, svd_v, polar) is not in matdiff, so "
+        "neither is a second derivative of svdvals or the nuclear norm",
         hint="ask for the gradient (grad) or the Jacobian (jac) instead")
 
 
