@@ -483,17 +483,51 @@ def d_singular_vector(e, d):
     return b.mul(pinv, rhs)
 
 
-@rule(SvdU, SvdV, Polar, name="singular vectors")
+@rule(Polar, name="polar factor")
+def d_polar(e, d):
+    """d polar(X) = U ((M − Mᵀ) ./ (σ 1ᵀ + 1 σᵀ)) Vᵀ + (I − U Uᵀ) dX V Σ⁻¹ Vᵀ
+    + U Σ⁻¹ Uᵀ dX (I − V Vᵀ), M = Uᵀ dX V, U = svd_u(X), V = svd_v(X), σ = svdvals(X),
+    Σ = diag(σ) (X of full rank; the last two terms vanish for a square X)."""
+    x, dx = e.a, d[0]
+    if is_zero(dx) or e.shape == SCALAR:   # sign(x): constant away from 0
+        return b.zero(e.shape)
+    n, m = x.shape
+    if n != m and not (isinstance(n, int) and isinstance(m, int)):
+        _no_factor_derivative("the derivative of polar(X) of a non-square X of symbolic "
+                              "sizes needs svd_u(X), of min(n, m) columns, which matdiff "
+                              "cannot write")
+    u, v, sv = SvdU(x), SvdV(x), SvdVals(x)
+    k = sv.shape[0]
+    one = Ones((k, 1))
+    mm = b.mul(b.transpose(u), dx, v)
+    out = b.mul(u, EDiv(b.sub(mm, b.transpose(mm)),
+                        b.add(b.mul(sv, b.transpose(one)), b.mul(one, b.transpose(sv)))),
+                b.transpose(v))
+    inv_s = DiagM(EDiv(one, sv))
+    if n != m and n > m:   # tall: the part of dX outside the range of U
+        out = b.add(out, b.mul(b.sub(Identity(n), b.mul(u, b.transpose(u))), dx, v, inv_s,
+                               b.transpose(v)))
+    elif n != m:           # wide
+        out = b.add(out, b.mul(u, inv_s, b.transpose(u), dx,
+                               b.sub(Identity(m), b.mul(v, b.transpose(v)))))
+    return out
+
+
+def _no_factor_derivative(why):
+    raise MatdiffError("unsupported", why + ", so neither is a second derivative of svdvals "
+                       "or the nuclear norm of such a matrix",
+                       hint="declare the matrix square or with numeric sizes (`X: 5 x 3`), "
+                            "or ask for the gradient (grad) or the Jacobian (jac) instead")
+
+
+@rule(SvdU, SvdV, name="singular vectors")
 def d_singular_vectors(e, d):
-    """The derivative of the SVD's factors is not written (a second derivative of the
-    singular values or the nuclear norm)."""
+    """The derivative of the SVD's factors U, V is not written (a second derivative of
+    the singular values)."""
     if is_zero(d[0]):
         return b.zero(e.shape)
-    raise MatdiffError(
-        "unsupported",
-        "the derivative of the SVD's factors (svd_u, svd_v, polar) is not in matdiff, so "
-        "neither is a second derivative of svdvals or the nuclear norm",
-        hint="ask for the gradient (grad) or the Jacobian (jac) instead")
+    _no_factor_derivative("the derivative of the SVD's factors svd_u, svd_v is not in "
+                          "matdiff")
 
 
 # ---------------------------------------------------------------- elementwise functions

@@ -1415,9 +1415,8 @@ class Elaborator:
         p = self.infer(args[0])
         r, c = p.shape
         kind = op.shape.split("-> ")[1]
-        if kind in ("scalar", "left column", "right column", "matrix"):
-            shape = {"scalar": SCALAR, "left column": (r, 1), "right column": (c, 1),
-                     "matrix": p.shape}[kind]
+        if kind in ("left column", "right column", "matrix"):
+            shape = {"left column": (r, 1), "right column": (c, 1), "matrix": p.shape}[kind]
             return P(op.name, [p], shape, node)
         rw, cw = self.u.walk(r), self.u.walk(c)
         if isinstance(rw, int) and isinstance(cw, int):

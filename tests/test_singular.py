@@ -290,6 +290,25 @@ def test_hessians_through_sigma_max_pass_the_check(src):
     assert code == 0 and "check passed" in out and "where sigma_max(" in out, out + err
 
 
+def polar_np(x):
+    u, s, vt = np.linalg.svd(x, full_matrices=False)
+    return u @ vt
+
+
+@pytest.mark.parametrize("decl, shape", [("X: n x n", (4, 4)), ("X: 5 x 3", (5, 3)),
+                                         ("X: 2 x 4", (2, 4))])
+def test_the_hessian_of_the_nuclear_norm_is_the_derivative_of_polar(decl, shape):
+    """d polar(X) = U ((M − Mᵀ) ./ (σ1ᵀ + 1σᵀ)) Vᵀ + (I − U Uᵀ) dX V Σ⁻¹ Vᵀ + U Σ⁻¹ Uᵀ dX
+    (I − V Vᵀ), against central differences of NumPy's U Vᵀ."""
+    doc = json_of("hess", "||X||_*", "--wrt", "X", "-d", decl)
+    assert "where X has full rank" in doc["conditions"]
+    for _ in range(2):
+        x, dx = RNG.standard_normal(shape), RNG.standard_normal(shape)
+        got = numpy_field(doc, X=x)(dx)
+        fd = (polar_np(x + 1e-5 * dx) - polar_np(x - 1e-5 * dx)) / 2e-5
+        assert np.allclose(got, fd, atol=1e-7), (decl, np.max(np.abs(got - fd)))
+
+
 @pytest.mark.parametrize("src, wrt", [("||X||_*", "X"), ("sum(svdvals(X))", "X"),
                                       ("sigma_max(W)^2 + ||W||_*", "W"),
                                       ("norm_nuc(A x b^T)", "x")])
