@@ -493,9 +493,13 @@ def d_polar(e, d):
         return b.zero(e.shape)
     n, m = x.shape
     if n != m and not (isinstance(n, int) and isinstance(m, int)):
-        _no_factor_derivative("the derivative of polar(X) of a non-square X of symbolic "
-                              "sizes needs svd_u(X), of min(n, m) columns, which matdiff "
-                              "cannot write")
+        raise MatdiffError(
+            "unsupported",
+            "the derivative of polar(X) for a non-square X of symbolic sizes needs svd_u(X), "
+            "of min(n, m) columns, which matdiff cannot write; so neither is the second "
+            "derivative of the nuclear norm of such a matrix",
+            hint="declare the matrix square or with numeric sizes (`X: 5 x 3`), or ask for "
+                 "the gradient (grad) instead")
     u, v, sv = SvdU(x), SvdV(x), SvdVals(x)
     k = sv.shape[0]
     one = Ones((k, 1))
@@ -513,21 +517,34 @@ def d_polar(e, d):
     return out
 
 
-def _no_factor_derivative(why):
-    raise MatdiffError("unsupported", why + ", so neither is a second derivative of svdvals "
-                       "or the nuclear norm of such a matrix",
-                       hint="declare the matrix square or with numeric sizes (`X: 5 x 3`), "
-                            "or ask for the gradient (grad) or the Jacobian (jac) instead")
-
-
 @rule(SvdU, SvdV, name="singular vectors")
 def d_singular_vectors(e, d):
-    """The derivative of the SVD's factors U, V is not written (a second derivative of
-    the singular values)."""
-    if is_zero(d[0]):
+    """dU = U (F ⊙ (M Σ + Σ Mᵀ)) + (I − U Uᵀ) dX V Σ⁻¹, dV = V (F ⊙ (Mᵀ Σ + Σ M)) + (I −
+    V Vᵀ) dXᵀ U Σ⁻¹, M = Uᵀ dX V, Σ = diag(σ), F_ij = 1 / (σ_j² − σ_i²) off the
+    diagonal, 0 on it (σ = svdvals(X) distinct and not 0; the second terms only for a
+    tall X (dU) or a wide X (dV))."""
+    x, dx = e.a, d[0]
+    if is_zero(dx) or x.shape == SCALAR:   # sign(x), 1: constant away from 0
         return b.zero(e.shape)
-    _no_factor_derivative("the derivative of the SVD's factors svd_u, svd_v is not in "
-                          "matdiff")
+    n, m = x.shape
+    u, v, sv = SvdU(x), SvdV(x), SvdVals(x)
+    k = sv.shape[0]
+    one, eye = Ones((k, 1)), Identity(k)
+    mm, sig = b.mul(b.transpose(u), dx, v), DiagM(sv)
+    sq = EPow(sv, 2)
+    f = EDiv(b.sub(Ones((k, k)), eye),
+             b.add(b.mul(one, b.transpose(sq)), b.neg(b.mul(sq, b.transpose(one))), eye))
+    inv_s = DiagM(EDiv(one, sv))
+    if isinstance(e, SvdU):
+        out = b.mul(u, b.had(f, b.add(b.mul(mm, sig), b.mul(sig, b.transpose(mm)))))
+        if n != m and n > m:
+            out = b.add(out, b.mul(b.sub(Identity(n), b.mul(u, b.transpose(u))), dx, v, inv_s))
+        return out
+    out = b.mul(v, b.had(f, b.add(b.mul(b.transpose(mm), sig), b.mul(sig, mm))))
+    if n != m and m > n:
+        out = b.add(out, b.mul(b.sub(Identity(m), b.mul(v, b.transpose(v))), b.transpose(dx),
+                               u, inv_s))
+    return out
 
 
 # ---------------------------------------------------------------- elementwise functions

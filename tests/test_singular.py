@@ -309,12 +309,32 @@ def test_the_hessian_of_the_nuclear_norm_is_the_derivative_of_polar(decl, shape)
         assert np.allclose(got, fd, atol=1e-7), (decl, np.max(np.abs(got - fd)))
 
 
-@pytest.mark.parametrize("src, wrt", [("||X||_*", "X"), ("sum(svdvals(X))", "X"),
+def grad_weighted(x, c):
+    u, s, vt = np.linalg.svd(x, full_matrices=False)
+    return u @ np.diag(c) @ vt
+
+
+@pytest.mark.parametrize("decl, shape", [("X: n x n; c: n", (4, 4)), ("X: 5 x 3; c: 3", (5, 3)),
+                                         ("X: 2 x 4; c: 2", (2, 4))])
+def test_the_hessian_of_weighted_singular_values(decl, shape):
+    """Through dU = U (F ⊙ (M Σ + Σ Mᵀ)) + (I − U Uᵀ) dX V Σ⁻¹ and dV alike, against
+    central differences of NumPy's U diag(c) Vᵀ."""
+    doc = json_of("hess", "c^T svdvals(X)", "--wrt", "X", "-d", decl)
+    assert doc["conditions"] == ["where the singular values of X are distinct and not 0"]
+    c = RNG.standard_normal(min(shape))
+    for _ in range(2):
+        x, dx = RNG.standard_normal(shape), RNG.standard_normal(shape)
+        got = numpy_field(doc, X=x, c=c.reshape(-1, 1))(dx)
+        fd = (grad_weighted(x + 1e-5 * dx, c) - grad_weighted(x - 1e-5 * dx, c)) / 2e-5
+        assert np.allclose(got, fd, atol=1e-6), (decl, np.max(np.abs(got - fd)))
+
+
+@pytest.mark.parametrize("src, wrt", [("||X||_*", "X"), ("||X||_* + sigma_max(X)", "X"),
                                       ("sigma_max(W)^2 + ||W||_*", "W"),
                                       ("norm_nuc(A x b^T)", "x")])
-def test_other_second_derivatives_exit_3_in_words(src, wrt):
+def test_the_nuclear_norm_of_symbolic_non_square_sizes_has_no_hessian(src, wrt):
     code, out, err = run("hess", src, "--wrt", wrt)
-    assert code == 3 and "second derivative of svdvals or the nuclear norm" in err
+    assert code == 3 and "second derivative of the nuclear norm" in err and "min(n, m)" in err
     assert "Traceback" not in err
 
 
