@@ -291,7 +291,7 @@ def generic_matrix(draw, shape, d, diffs):
     """An r x c matrix whose singular values are distinct and not 0 at sampled points:
     a variable of that shape plus an expression (ones(n, m) alone has rank 1)."""
     var = draw(st.sampled_from([s for s in BY_SHAPE[shape] if not s.props]))
-    return Add(var, _sub(draw, shape, min(d, 1), diffs))
+    return Add(var, _sub(draw, shape, min(d, 1) if draw(st.booleans()) else 0, diffs))
 
 
 def p_singular(draw, shape, d, diffs):
@@ -312,13 +312,15 @@ def p_singular_vector(draw, shape, d, diffs):
     thin SVD's factors of a matrix (square where the factors are)."""
     r = shape[0]
     b = draw(st.sampled_from(DIMS))
-    m = generic_matrix(draw, (r, b), d, diffs)
-    n = generic_matrix(draw, (b, r), d, diffs)
+    kind = draw(st.integers(0, 2))
+    if kind == 0:
+        m = generic_matrix(draw, (r, b), d, diffs)
+        return Add(Mul(SigmaMax(m), SVecLeftMax(m)), SVecRightMax(generic_matrix(draw, (b, r), d,
+                                                                                  diffs)))
     a = generic_matrix(draw, (r, r), d, diffs)
-    terms = [Mul(SigmaMax(m), SVecLeftMax(m)), SVecRightMax(n), Mul(SvdU(a), SvdVals(a)),
-             Mul(SvdV(a), _sub(draw, shape, d, diffs))]
-    terms = draw(st.permutations(terms))[:draw(st.integers(1, 3))]
-    return Add(*terms) if len(terms) > 1 else terms[0]
+    if kind == 1:
+        return Mul(SvdU(a), SvdVals(a))
+    return Mul(SvdV(a), _sub(draw, shape, d, diffs))
 
 
 def p_polar(draw, shape, d, diffs):
