@@ -1410,8 +1410,8 @@ class Elaborator:
                                "nuclear norm")
 
     def _singular(self, op, args, node):
-        """sigma_max(X) and the SVD's pieces: svdvals(X), svd_u(X), svd_v(X) have
-        min(n, m) columns, written for a square X or numeric sizes only."""
+        """The singular vectors u1, v1 and polar(X) of any X; svdvals(X), svd_u(X),
+        svd_v(X) have min(n, m) columns, written for a square X or numeric sizes only."""
         p = self.infer(args[0])
         r, c = p.shape
         kind = op.shape.split("-> ")[1]
@@ -1424,12 +1424,15 @@ class Elaborator:
         elif self.u.unify((r, c)):
             k = r
         else:
-            t = self.text(args[0])
-            raise self.error("shape", f"{op.name}({t}) has min(n, m) entries for {t} of "
-                                      f"{self.show(p.shape)}, which matdiff cannot write: "
+            t, shown = self.text(args[0]), self.show(p.shape)
+            what = "entries" if kind == "singular values" else "columns"
+            how = (f"declare {t} square (`{t}: n x n`) or with numbers (`{t}: 5 x 3`)"
+                   if args[0].kind == "name" else "declare its variables so that it is square "
+                   "or has numeric sizes")
+            raise self.error("shape", f"{op.name}({t}) has min({shown.replace('×', ', ')}) "
+                                      f"{what} for {t} of {shown}, which matdiff cannot write: "
                                       f"{op.name} needs a square matrix or numeric sizes", node,
-                             f"declare {t} square or with numbers (`X: 5 x 3`); sigma_max({t}) "
-                             f"and ||{t}||_* take any shape")
+                             f"{how}; sigma_max and the nuclear norm ||.||_* take any shape")
         shape = {"singular values": (k, 1), "left factor": (r, k), "right factor": (c, k)}[kind]
         return P(op.name, [p], shape, node)
 
