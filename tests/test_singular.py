@@ -394,3 +394,35 @@ def test_sympy_refuses_in_words():
                        (Polar(Sym("X", ("n", "m"))), "polar")):
         with pytest.raises(NotImplementedError, match=rf"{name} has no SymPy form: SymPy.s matrix"):
             _convert(node, [], None)
+
+
+def planted(rng, s, shape):
+    """A matrix of the given shape with singular values s (descending)."""
+    n, m = shape
+    u, _ = np.linalg.qr(rng.standard_normal((n, len(s))))
+    v, _ = np.linalg.qr(rng.standard_normal((m, len(s))))
+    return (u * s) @ v.T
+
+
+def test_the_sampler_refuses_every_planted_tie_and_rank_deficiency():
+    """Matrices of every shape with planted spectra: distinct, a tie at a random place,
+    a 0 at the end.  u1, v1 need the top one simple; U, V all distinct and not 0;
+    polar only full rank (a tie is fine)."""
+    rng = np.random.default_rng(7)
+    for shape in ((3, 3), (4, 3), (3, 5), (2, 4), (4, 4)):
+        k = min(shape)
+        x = Sym("X", shape)
+        for trial in range(6):
+            s = np.sort(rng.uniform(0.5, 3.0, k))[::-1]
+            if trial % 3 == 1:   # a tie
+                j = rng.integers(0, k - 1)
+                s[j + 1] = s[j]
+            elif trial % 3 == 2:   # rank deficient
+                s[-1] = 0.0
+            a = planted(rng, s, shape)
+            top_simple = s[0] - s[1] > 1e-6
+            distinct = bool(np.all(-np.diff(s) > 1e-6)) and s[-1] > 0
+            for root, want in ((SVecLeftMax(x), top_simple), (SigmaMax(x), top_simple),
+                               (SvdVals(x), distinct), (Polar(x), s[-1] > 0),
+                               (NormNuc(x), s[-1] > 0)):
+                assert acceptable([root], {"X": a}, {}) is bool(want), (shape, s, root)
