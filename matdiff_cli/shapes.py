@@ -968,7 +968,8 @@ class Elaborator:
                     (prev.start, atom.end),
                     "matdiff has ||x|| (or ||x||_2, norm2(x)) for the Euclidean norm of a "
                     "vector, ||x||_1 (norm1(x)) and ||x||_inf (norm_inf(x)), and ||X||_F "
-                    "(norm(X)) for the Frobenius norm")
+                    "(norm(X)) for the Frobenius norm"
+                    ", ||X||_2 (sigma_max(X)) and ||X||_* (norm_nuc(X)) of a matrix")
             out.append((op, k))
         return out
 
