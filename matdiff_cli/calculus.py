@@ -56,6 +56,10 @@ def identity_of(node) -> str | None:
     return identity
 
 
+def _matrix_or_number(node) -> str:
+    return "number" if node.a.shape == SCALAR else "matrix"
+
+
 def _power_case(node) -> str:
     if isinstance(node.base, (Norm2, NormF)) and node.p == 2:
         return "squared norm"
@@ -446,7 +450,10 @@ def d_eigvec(e, d):
 
 # ---------------------------------------------------------------- singular values
 
-@rule(SigmaMax, name="largest singular value")
+@rule(SigmaMax, name="largest singular value",
+      identity={"matrix": "dσ = u1ᵀ dX v1, u1 = svec_left_max(X), v1 = svec_right_max(X) "
+                          "(σ_max(X) simple)", "number": "d|x| = sign(x) dx"},
+      case=_matrix_or_number)
 def d_sigma_max(e, d):
     """dσ = u1ᵀ dX v1, u1 = svec_left_max(X), v1 = svec_right_max(X) (σ_max(X) simple).
     Of a number x, d|x| = sign(x) dx."""
@@ -455,7 +462,10 @@ def d_sigma_max(e, d):
     return b.mul(b.transpose(SVecLeftMax(e.a)), d[0], SVecRightMax(e.a))
 
 
-@rule(SvdVals, name="singular values")
+@rule(SvdVals, name="singular values",
+      identity={"matrix": "dσ_i = u_iᵀ dX v_i: dσ = diag(Uᵀ dX V), U = svd_u(X), V = svd_v(X) "
+                          "(the singular values distinct and not 0)", "number": "d|x| = sign(x) dx"},
+      case=_matrix_or_number)
 def d_svdvals(e, d):
     """dσ_i = u_iᵀ dX v_i: dσ = diag(Uᵀ dX V), U = svd_u(X), V = svd_v(X) (the singular
     values distinct and not 0).  Of a number x, d|x| = sign(x) dx."""
@@ -464,7 +474,10 @@ def d_svdvals(e, d):
     return DiagV(b.mul(b.transpose(SvdU(e.a)), d[0], SvdV(e.a)))
 
 
-@rule(NormNuc, name="nuclear norm")
+@rule(NormNuc, name="nuclear norm",
+      identity={"matrix": "d||X||_* = tr(polar(X)ᵀ dX), polar(X) = U Vᵀ of the thin SVD "
+                          "(X of full rank)", "number": "d|x| = sign(x) dx"},
+      case=_matrix_or_number)
 def d_norm_nuc(e, d):
     """d||X||_* = tr(polar(X)ᵀ dX), polar(X) = U Vᵀ of the thin SVD (X of full rank).
     Of a number x, d|x| = sign(x) dx."""
@@ -473,7 +486,10 @@ def d_norm_nuc(e, d):
     return _inner(Polar(e.a), d[0])
 
 
-@rule(SVecLeftMax, SVecRightMax, name="singular vector")
+@rule(SVecLeftMax, SVecRightMax, name="singular vector",
+      identity={SVecLeftMax: "du1 = M⁺ (σ dX v1 + X dXᵀ u1), M = σ²I − X Xᵀ, σ = sigma_max(X)",
+                SVecRightMax: "dv1 = N⁺ (σ dXᵀ u1 + Xᵀ dX v1), N = σ²I − Xᵀ X, "
+                              "σ = sigma_max(X)"})
 def d_singular_vector(e, d):
     """du1 = M⁺ (σ dX v1 + X dXᵀ u1), M = σ²I − X Xᵀ; dv1 = N⁺ (σ dXᵀ u1 + Xᵀ dX v1),
     N = σ²I − Xᵀ X; σ = sigma_max(X) simple, M⁺ = (M + u1 u1ᵀ)⁻¹ − u1 u1ᵀ (M is
@@ -494,7 +510,9 @@ def d_singular_vector(e, d):
     return b.mul(pinv, rhs)
 
 
-@rule(Polar, name="polar factor")
+@rule(Polar, name="polar factor",
+      identity="d polar(X) = U ((M − Mᵀ) ./ (σ 1ᵀ + 1 σᵀ)) Vᵀ + (I − U Uᵀ) dX V Σ⁻¹ Vᵀ "
+               "+ U Σ⁻¹ Uᵀ dX (I − V Vᵀ), M = Uᵀ dX V")
 def d_polar(e, d):
     """d polar(X) = U ((M − Mᵀ) ./ (σ 1ᵀ + 1 σᵀ)) Vᵀ + (I − U Uᵀ) dX V Σ⁻¹ Vᵀ
     + U Σ⁻¹ Uᵀ dX (I − V Vᵀ), M = Uᵀ dX V, U = svd_u(X), V = svd_v(X), σ = svdvals(X),
@@ -528,7 +546,11 @@ def d_polar(e, d):
     return out
 
 
-@rule(SvdU, SvdV, name="singular vectors")
+@rule(SvdU, SvdV, name="singular vectors",
+      identity={SvdU: "dU = U (F ⊙ (M Σ + Σ Mᵀ)) + (I − U Uᵀ) dX V Σ⁻¹, M = Uᵀ dX V, "
+                      "F_ij = 1 / (σ_j² − σ_i²)",
+                SvdV: "dV = V (F ⊙ (Mᵀ Σ + Σ M)) + (I − V Vᵀ) dXᵀ U Σ⁻¹, M = Uᵀ dX V, "
+                      "F_ij = 1 / (σ_j² − σ_i²)"})
 def d_singular_vectors(e, d):
     """dU = U (F ⊙ (M Σ + Σ Mᵀ)) + (I − U Uᵀ) dX V Σ⁻¹, dV = V (F ⊙ (Mᵀ Σ + Σ M)) + (I −
     V Vᵀ) dXᵀ U Σ⁻¹, M = Uᵀ dX V, Σ = diag(σ), F_ij = 1 / (σ_j² − σ_i²) off the
