@@ -21,6 +21,12 @@ from .simplify import present, simplify, tree_size
 # ---------------------------------------------------------------- naming
 
 EIGENVECTORS = (EigVecMax, EigVecMin, LeftVecMax, LeftVecMin)
+#: the singular vectors and factors a result names (`u1 = svec_left_max(X)`), with
+#: the letter of their name and where the result holds
+SINGULAR = {"SVecLeftMax": ("u", "{sigma} is simple"), "SVecRightMax": ("v", "{sigma} is simple"),
+            "SvdU": ("U", "the singular values of {x} are distinct and not 0"),
+            "SvdV": ("V", "the singular values of {x} are distinct and not 0"),
+            "Polar": ("Q", "{x} has full rank")}
 
 
 def conditions(exprs, render=None) -> list[str]:
@@ -42,6 +48,11 @@ def conditions(exprs, render=None) -> list[str]:
                 lam = (LambdaMax if largest else LambdaMin)(node.a)
                 what = "simple" if symmetric(node.a) else "real and simple"
                 out.setdefault(f"where {render(lam)} is {what}", None)
+            elif type(node).__name__ in SINGULAR and node.a.shape != SCALAR:
+                from .expr import SigmaMax
+                said = SINGULAR[type(node).__name__][1].format(sigma=render(SigmaMax(node.a)),
+                                                              x=render(node.a))
+                out.setdefault(f"where {said}", None)
             elif isinstance(node, Func) and node.name == "sign" and len(node.args) == 2:
                 signs.append(node.arg)
             elif isinstance(node, OneHotMax):
@@ -77,6 +88,9 @@ def shared_names(exprs, taken: dict, naming=None) -> dict:
             # named always: `v1 = eigvec_max(A)`, `u2 = leftvec_max(A)`
             left = isinstance(node, (LeftVecMax, LeftVecMin))
             names[node] = naming.numbered("u" if left else "v")
+            continue
+        if type(node).__name__ in SINGULAR and node not in names:   # `u1 = svec_left_max(X)`
+            names[node] = naming.numbered(SINGULAR[type(node).__name__][0])
             continue
         if node in names or counts.get(node, 0) < 2 or tree_size(node) < 8:
             continue
@@ -270,7 +284,8 @@ class DerivativeReport(Report):
             return []
         lines = [f"d/d{der.var.name} of {self.input}"]
         simplified = ([f"  simplify: df = {to_text(self.shown_df, names=self.df_names())}"]
-                      + [f"    where {n} = {body}" for n, body in self.df_where(to_text)])
+                      + [f"    where {n} = {body}" for n, body in self.df_where(to_text)]
+                      + [f"    by {identity}" for identity in der.simplified_by])
         for s in der.steps:
             if s.rule == "gradient":  # the first derivation ends here
                 lines.extend(simplified)

@@ -32,6 +32,7 @@ class Derivation:
     vec: Expr | None = None       # the operator's matrix on vec(X), with --vec
     steps: list = field(default_factory=list)
     steps_complete: bool = True
+    simplified_by: tuple = ()     # --steps: the identities the simplification used
     layout: str = "numerator"     # of a Jacobian matrix: numerator (rows are outputs)
     order: int = 1                # of a differential: d^k f with --order k
     directions: tuple = ()        # of a second differential: the Sym directions dX1, dX2
@@ -135,7 +136,7 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
     df = d(f, var)
     der = Derivation(command, problem, var, df, "differential", df, operator=True,
                      layout=options.layout)
-    order = getattr(options, "order", 1) or 1
+    order = options.order
     if command == "diff" and order > 1:   # d^k f[dX, ..., dX]
         from .extract import kth_differential
 
@@ -174,10 +175,12 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
         if der.operator and options.vec:
             der.vec = read_jacobian(H, var)
     if options.steps:
-        from .steps import Step, derivation
+        from .steps import Step, derivation, simplification
 
         shown_as_names = definitions_by_node(problem)
         der.steps, der.steps_complete = derivation(f, var, shown_as_names)
+        if der.steps_complete:
+            der.simplified_by = simplification(der.steps)
         if command == "hess" and f.shape == SCALAR:  # then the gradient, and its differential
             from .extract import gradient
 

@@ -55,7 +55,7 @@ def _bind(problem, bindings, needed):
     """(values, sizes) of the needed variables, with sizes fixed by every bound
     variable of the problem (data for an unused or solved-for variable still
     fixes its dimensions)."""
-    from .trust import bind_values
+    from .letdata import bind_values
 
     names = {s.name for s in needed}
     more = [s for s in problem.symbols.values() if s.name in bindings and s.name not in names]

@@ -127,8 +127,8 @@ def derivative(r, console) -> None:
     shown_df = any(s.rule == "gradient" for s in der.steps)  # a Hessian's: shown above
     if der.steps and not shown_df:
         console.print(hanging(Text(f"  {len(der.steps) + 1:>2}. simplify   ", style="cyan"),
-                              Text("collect terms, rotate traces, use the declared "
-                                   "properties", style="dim")))
+                              Text("; ".join(der.simplified_by) or "collect terms, rotate "
+                                   "traces, use the declared properties", style="dim")))
     if (der.kind != "differential" or der.steps) and not shown_df:
         pretty_df(r, console)
     if der.steps:
