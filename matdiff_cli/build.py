@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from .expr import Pinv
 from .expr import (
     ONE, SCALAR, ZERO, Add, Broadcast, DiagM, Div, Expr, Hadamard, Identity, Inverse, Kron,
     Mul, Num, Ones, Sym, Trace, Transpose, Zeros, is_zero, postorder_missing, product_shape,
@@ -189,7 +190,7 @@ def symmetric(e: Expr) -> bool:
             out = True
         elif isinstance(e, (Add, Hadamard)):
             out = all(sym(a) for a in e.args)
-        elif isinstance(e, (Transpose, Inverse)):
+        elif isinstance(e, (Transpose, Inverse, Pinv)):
             out = sym(e.a)
         elif isinstance(e, Broadcast):
             out = True

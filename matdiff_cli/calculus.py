@@ -18,6 +18,7 @@ from .expr import (
     EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1,
     NormInf, OneHotMax,
 )
+from .expr import EigVals, EigVecs, Pinv
 from .ops import ELEMENTWISE
 
 TYPE_CHECKING = False
@@ -420,16 +421,72 @@ def d_lambda_min(e, d):
 
 @rule(EigVecMax, EigVecMin, LeftVecMax, LeftVecMin, name="eigenvector")
 def d_eigvec(e, d):
-    """The derivative of an eigenvector is not written (a second derivative of λ)."""
+    """dv = (λI - A)⁺ dA v for a symmetric A (v the unit eigenvector of a simple λ;
+    its left eigenvector is v); not written for a general A."""
     if is_zero(d[0]):
         return b.zero(e.shape)
-    what = "the largest" if isinstance(e, (EigVecMax, LeftVecMax)) else "the smallest"
+    largest = isinstance(e, (EigVecMax, LeftVecMax))
+    if e.a.shape == SCALAR:   # the eigenvector of a number is 1
+        return b.zero(e.shape)
+    if b.symmetric(e.a):
+        lam = (LambdaMax if largest else LambdaMin)(e.a)
+        gap = b.sub(b.mul(lam, Identity(e.a.shape[0])), e.a)
+        return b.mul(Pinv(gap), d[0], e)
+    what = "the largest" if largest else "the smallest"
     raise MatdiffError(
         "unsupported",
-        f"the derivative of the eigenvector of {what} eigenvalue is not in matdiff yet, so "
-        "neither is a second derivative of lambda_max / lambda_min",
-        hint="ask for the gradient (grad) instead; the Hessian of an eigenvalue needs "
-             "the pseudo-inverse (λI - A)^+, which matdiff cannot write yet")
+        f"the derivative of the eigenvector of {what} eigenvalue of a matrix not known to be "
+        "symmetric is not in matdiff yet, so neither is a second derivative of lambda_max / "
+        "lambda_min of a general matrix",
+        hint="ask for the gradient (grad) instead, or declare the matrix symmetric "
+             "(`A: n x n symmetric`) if it is")
+
+
+@rule(EigVals, name="eigenvalues")
+def d_eigvals(e, d):
+    """dλ = diag(Vᵀ dA V), V = eigvecs(A) (A symmetric, its eigenvalues distinct)."""
+    if e.a.shape == SCALAR:   # the eigenvalue of a number is the number
+        return d[0]
+    if not b.symmetric(e.a):
+        from .render.text import to_text
+        raise MatdiffError(
+            "unsupported",
+            f"eigvals({to_text(e.a)}) is differentiated for a symmetric matrix only (the "
+            "eigenvalues of a general matrix may be complex); the extreme eigenvalues "
+            "lambda_max and lambda_min of a general matrix are",
+            hint="declare the matrix symmetric or spd (`A: n x n symmetric`), or write a "
+                 "symmetric form such as X^T X or (A + A^T)/2")
+    v = EigVecs(e.a)
+    return DiagV(b.mul(b.transpose(v), d[0], v))
+
+
+@rule(EigVecs, name="eigenvectors")
+def d_eigvecs(e, d):
+    """The derivative of all the eigenvectors is not written (a second derivative of
+    a function of eigvals(A))."""
+    if is_zero(d[0]) or e.a.shape == SCALAR:
+        return b.zero(e.shape)
+    from .render.text import to_text
+    a = to_text(e.a)
+    raise MatdiffError(
+        "unsupported",
+        f"the derivative of the eigenvectors eigvecs({a}) is not in matdiff yet, so neither "
+        f"is a second derivative of a function of eigvals({a})",
+        hint="ask for the gradient (grad) instead; the Hessians of lambda_max(A) and "
+             "lambda_min(A) of a symmetric A are written")
+
+
+@rule(Pinv, name="pseudo-inverse")
+def d_pinv(e, d):
+    """dM⁺ = -M⁺ dM M⁺ + M⁺ M⁺ᵀ dMᵀ (I - M M⁺) + (I - M⁺ M) dMᵀ M⁺ᵀ M⁺ (the rank
+    of M constant)."""
+    m, dm = e.a, d[0]
+    if m.shape == SCALAR:
+        return b.neg(b.mul(e, dm, e))
+    pt, dmt = b.transpose(e), b.transpose(dm)
+    left = b.sub(Identity(m.shape[0]), b.mul(m, e))
+    right = b.sub(Identity(m.shape[1]), b.mul(e, m))
+    return b.add(b.neg(b.mul(e, dm, e)), b.mul(e, pt, dmt, left), b.mul(right, dmt, pt, e))
 
 
 # ---------------------------------------------------------------- elementwise functions

@@ -303,7 +303,8 @@ def _describe(node: Expr) -> str:
              "matrix", "LambdaMax": "lambda_max", "LambdaMin": "lambda_min",
              "EigVecMax": "eigvec_max", "EigVecMin": "eigvec_min",
              "LeftVecMax": "leftvec_max", "LeftVecMin": "leftvec_min", "Norm1": "a 1-norm",
-             "NormInf": "a max-norm", "OneHotMax": "onehot_max"}
+             "NormInf": "a max-norm", "OneHotMax": "onehot_max",
+             "EigVals": "eigvals", "EigVecs": "eigvecs", "Pinv": "pinv"}
     return names.get(type(node).__name__, "this operation")
 
 

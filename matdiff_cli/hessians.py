@@ -211,8 +211,11 @@ class HessianReport(Report):
         return "[" + ", ".join("[" + ", ".join(render(e, names=self.top(e)) for e in row) + "]"
                                for row in self.shown) + "]"
 
-    def verdicts(self) -> list[str]:
-        return list(self.notes) + list(self.remarks)
+    def verdicts(self, render=None) -> list[str]:
+        """Where the result holds, the verdicts of --check / --expect, the remarks."""
+        from .derive import conditions
+        return (conditions([self.shown_df] + self._exprs(), render) + list(self.notes)
+                + list(self.remarks))
 
     def step_lines(self) -> list[str]:
         from .render.text import to_text
@@ -296,6 +299,10 @@ class HessianReport(Report):
                                           else "differentiate the gradient along every variable"),
                              "text": to_text(present(e), names=self.defs)}
                             for what, e in h.steps]
+        from .derive import conditions
+        conds = conditions([self.shown_df] + self._exprs())
+        if conds:   # where the result holds
+            out["conditions"] = conds
         if self.remarks:
             out["remarks"] = list(self.remarks)
         out.update(self.extra)
@@ -354,7 +361,7 @@ class HessianReport(Report):
                     for row in self.shown_vec]
             lines += comment_lines(["the matrix of H on the stacked vec of the variables"], "%")
             lines.append(r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}")
-        lines += comment_lines(self.verdicts(), "%")
+        lines += comment_lines(self.verdicts(to_latex), "%")
         return "\n".join(lines)
 
     def to_numpy(self) -> str:

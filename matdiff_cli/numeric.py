@@ -40,6 +40,7 @@ from .expr import (
     EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1,
     NormInf, OneHotMax,
 )
+from .expr import EigVals, EigVecs, Pinv
 from .ops import ELEMENTWISE
 
 SIZES = (2, 3, 4, 5, 6)
@@ -397,6 +398,44 @@ def eigen_gap(node, a) -> float:
     return float(gap / (1.0 + np.max(np.abs(w))))
 
 
+def _spectrum(a):
+    """(w, V) ascending: ``eigh`` for a symmetric a (as the generated code computes
+    it), else the eigenvalues sorted by real part (nan where one is complex)."""
+    a = np.atleast_2d(np.asarray(a, dtype=float))
+    if np.allclose(a, a.T, rtol=1e-12, atol=1e-12 * (1 + np.max(np.abs(a), initial=0))):
+        return np.linalg.eigh(a)
+    w, v = np.linalg.eig(a)
+    k = np.argsort(w.real)
+    w, v = w[k], v[:, k]
+    if np.any(np.abs(w.imag) > 1e-12 * (1 + np.abs(w))):
+        return np.full(w.shape, np.nan), np.full(v.shape, np.nan)
+    return w.real, (v / np.linalg.norm(v, axis=0)).real
+
+
+value.register(EigVals, _scalar_or(lambda a: _spectrum(a)[0].reshape(-1, 1)))
+value.register(EigVecs, _scalar_or(lambda a: _spectrum(a)[1], lambda a: 1.0))
+value.register(Pinv, _scalar_or(np.linalg.pinv, lambda a: 0.0 if a == 0 else 1.0 / a))
+
+
+def spectrum_gap(a) -> float:
+    """The smallest distance between two eigenvalues, relative to the spectrum's
+    size (0: an eigenvalue is repeated)."""
+    w = _spectrum(a)[0]
+    if w.size < 2:
+        return 1.0
+    return float(np.min(np.diff(w)) / (1.0 + np.max(np.abs(w))))
+
+
+def rank_gap(a) -> float:
+    """The smallest nonzero singular value relative to the largest: small where the
+    rank is about to change (pinv jumps)."""
+    s = np.linalg.svd(np.atleast_2d(np.asarray(a, dtype=float)), compute_uv=False)
+    if s.size == 0 or s[0] == 0:
+        return 0.0
+    kept = s[s > 1e-9 * s[0]]
+    return float(kept[-1] / s[0])
+
+
 @value.register
 def _func(node: Func, args, ev):
     if len(node.args) > 2:
@@ -653,6 +692,12 @@ def acceptable(roots, values: dict, sizes: dict, max_cond: float = 1e8) -> bool:
         if isinstance(node, (LambdaMax, LambdaMin, EigVecMax, EigVecMin, LeftVecMax, LeftVecMin)):
             if not np.all(np.isfinite(memo[node.a])) or eigen_gap(node, memo[node.a]) < 1e-3:
                 return False   # the eigenvalue must be simple: drawn again
+        if isinstance(node, (EigVals, EigVecs)) and node.a.shape != SCALAR:
+            if not np.all(np.isfinite(memo[node.a])) or not spectrum_gap(memo[node.a]) >= 1e-3:
+                return False   # the eigenvalues must be distinct: drawn again
+        if isinstance(node, Pinv) and node.a.shape != SCALAR:
+            if not np.all(np.isfinite(memo[node.a])) or not rank_gap(memo[node.a]) > 1e-4:
+                return False   # the rank must not be about to change
     return all(np.all(np.isfinite(memo[r])) for r in roots)
 
 

@@ -761,7 +761,7 @@ class _Builder:
 
     def norm(self, c):
         e = c[1]
-        sub = c[3].value[1] if len(c) == 4 else ""
+        sub = c[3].value[1:] if len(c) == 4 else ""
         return self._node("norm", [e], sub, c[0].start, c[-1].end)
 
 
@@ -869,7 +869,7 @@ _WORDS = {
     "INV_T": "'⁻ᵀ'", "PRIMES": "'", "SUPERSCRIPT": "a superscript", "CARET": "'^'", "EPOW": "'.^'",
     "TKEY": "'T'", "LPAR": "'('", "RPAR": "')'", "LBRACE": "'{'", "RBRACE": "'}'",
     "COMMA": "','", "COLON": "':'", "DEFINE": "':='", "EQUALS": "'='", "TIMES": "'x'",
-    "CROSS": "'×'", "NORM_2": "'_2'", "NORM_F": "'_F'", "NORM_OPEN": "'||'",
+    "CROSS": "'×'", "NORM_2": "'_2'", "NORM_F": "'_F'", "NORM_INF": "'_∞'", "NORM_P": "'_p'", "NORM_OPEN": "'||'",
     "NORM_CLOSE": "'||'", "$END": "the end of the statement",
 }
 #: tokens after which an operand must follow

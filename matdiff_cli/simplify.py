@@ -36,6 +36,7 @@ from fractions import Fraction
 
 from .dispatch import registrar
 from .expr import postorder_missing as _postorder_missing
+from .expr import Pinv
 from .expr import (
     ONE, SCALAR, ZERO, Add, Broadcast, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Expr,
     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Norm2, NormF, Num, Ones, Power, Sum, Sym,
@@ -613,6 +614,8 @@ def push_transpose(e: Transpose) -> Expr:
         return Power(Transpose(a.base), a.p)
     if isinstance(a, Inverse) and T(a.a) is a.a:
         return a              # M^-T = M^-1 for symmetric M (X^T A X with A symmetric)
+    if isinstance(a, Pinv) and T(a.a) is a.a:
+        return a              # pinv(M)^T = pinv(M) for symmetric M (λI - A)
     return e
 
 

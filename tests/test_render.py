@@ -25,6 +25,7 @@ from matdiff_cli.expr import (
     EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1, NormInf,
     OneHotMax,
 )
+from matdiff_cli.expr import EigVals, EigVecs, Pinv
 from matdiff_cli.expr import (
     SCALAR, Add, Broadcast, Commutation, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Func,
     Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num, Ones,
@@ -381,7 +382,7 @@ FUNCTIONS = {"tr", "det", "logdet", "sum", "diag", "vec", "softmax", "logsumexp"
              "softplus", "sqrt", "abs", "step", "sign", "zeros", "ones", "eye",
              "commutation", "f", "lambda_max", "lambda_min", "eigvec_max",
              "eigvec_min", "norm1", "leftvec_max", "leftvec_min",
-             "norm_inf", "onehot_max", "unvec"}  # commutation(m, n): engine output; f: the strategies' user function
+             "norm_inf", "onehot_max", "unvec", "eigvals", "eigvecs", "pinv"}  # commutation(m, n): engine output; f: the strategies' user function
 
 
 class Reader:
@@ -546,7 +547,8 @@ CALL_NAMES = {Trace: "tr", Det: "det", LogDet: "logdet", Sum: "sum", DiagM: "dia
               DiagV: "diag", Vec: "vec", Softmax: "softmax", LogSumExp: "logsumexp",
               LambdaMax: "lambda_max", LambdaMin: "lambda_min", EigVecMax: "eigvec_max",
               EigVecMin: "eigvec_min", Norm1: "norm1", LeftVecMax: "leftvec_max",
-              LeftVecMin: "leftvec_min", NormInf: "norm_inf", OneHotMax: "onehot_max"}
+              LeftVecMin: "leftvec_min", NormInf: "norm_inf", OneHotMax: "onehot_max",
+              EigVals: "eigvals", EigVecs: "eigvecs", Pinv: "pinv"}
 
 
 def tree(e):

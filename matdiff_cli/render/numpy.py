@@ -56,6 +56,7 @@ from ..expr import (
     EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1,
     NormInf, OneHotMax,
 )
+from ..expr import EigVals, EigVecs, Pinv
 from ..build import symmetric
 from . import Context, Deferred, Doc, flatten, paren, render_dag
 from ..names import AVOID, python_safe
@@ -792,6 +793,39 @@ def _eigvec(node, cx) -> Doc:
     pick = cx.lib.fn("argmax" if largest else "argmin")
     return Doc(ATOM, ("(lambda w: w[1][:, ", pick, "(w[0].real)].real.reshape(-1, 1))(",
                       call(cx.lib.fn("linalg.eig"), d), ")"), node)
+
+
+@rule.register
+def _eigvals(node: EigVals, cx) -> Doc:
+    """``eigvalsh(A).reshape(-1, 1)``: the eigenvalues ascending, a column."""
+    d = cx[node.a]
+    if is_scalar(node.a):
+        return Doc(d.level, d.parts, node, neg=d.neg)
+    if not symmetric(node.a):
+        raise NoNumpyCode("unsupported", "the eigenvalues of a matrix not known to be "
+                                         "symmetric have no NumPy code in matdiff")
+    return Doc(ATOM, (call(cx.lib.fn("linalg.eigvalsh"), d), ".reshape(-1, 1)"), node)
+
+
+@rule.register
+def _eigvecs(node: EigVecs, cx) -> Doc:
+    """``eigh(A)[1]``: the unit eigenvectors, the columns in ascending order."""
+    d = cx[node.a]
+    if is_scalar(node.a):
+        return Doc(ATOM, ("1.0",), node)
+    if not symmetric(node.a):
+        raise NoNumpyCode("unsupported", "the eigenvectors of a matrix not known to be "
+                                         "symmetric have no NumPy code in matdiff")
+    return Doc(ATOM, (call(cx.lib.fn("linalg.eigh"), d), "[1]"), node)
+
+
+@rule.register
+def _pinv(node: Pinv, cx) -> Doc:
+    """``linalg.pinv(M)``: the Moore-Penrose pseudo-inverse."""
+    d = cx[node.a]
+    if is_scalar(node.a):
+        return Doc(MUL, ("1 / ", at_least(d, NEG)), node)
+    return call(cx.lib.fn("linalg.pinv"), d, node=node)
 
 
 # --------------------------------------------------------------------------- functions
