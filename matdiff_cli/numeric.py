@@ -430,8 +430,8 @@ def rank_gap(a) -> float:
     """The smallest nonzero singular value relative to the largest: small where the
     rank is about to change (pinv jumps)."""
     s = np.linalg.svd(np.atleast_2d(np.asarray(a, dtype=float)), compute_uv=False)
-    if s.size == 0 or s[0] == 0:
-        return 0.0
+    if s.size == 0 or s[0] == 0:   # zeros(m, n): random draws are never 0 by chance
+        return 1.0
     kept = s[s > 1e-9 * s[0]]
     return float(kept[-1] / s[0])
 

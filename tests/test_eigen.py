@@ -319,3 +319,27 @@ def test_a_max_norm_beside_a_sign_still_states_no_zero_entry(src, zero_free):
     code, out, _ = run("grad", src, "--wrt", "x", "--format", "text")
     assert code == 0
     assert any(ln.startswith("# where no entry of") for ln in out.splitlines()) == zero_free, out
+
+
+@pytest.mark.parametrize("args, under", [
+    (("check", "lambda_max(A)", "--wrt", "A", "-d", SYM), "lambda_max(A) is simple"),
+    (("grad", "c^T eigvals(A)", "--wrt", "A", "-d", SYM, "--check"),
+     "the eigenvalues of A are distinct"),
+    (("grad", "||A x - b||_1", "--wrt", "x", "--check"), "no entry of A x - b is 0"),
+    (("hess", "lambda_min(A) + t^2", "--wrt", "A", "--wrt", "t", "-d", SYM, "-d", "t: scalar",
+      "--check"),
+     "lambda_min(A) is simple")])
+def test_a_check_says_the_condition_its_points_were_drawn_under(args, under):
+    code, out, _ = run(*args, "--format", "text")
+    verdicts = [ln for ln in out.splitlines() if ln.startswith("# check passed")]
+    assert code == 0 and verdicts, out
+    assert all(ln.endswith(f", at points drawn where {under}") for ln in verdicts), out
+    code, out, _ = run(*args, "--format", "json")
+    docs = [json.loads(x) for x in out.strip().splitlines()]
+    assert all(f"where {under}" in d["check"]["drawn_where"] for d in docs)
+
+
+def test_a_check_at_given_data_claims_no_drawing():
+    code, out, _ = run("grad", "||x||_1", "--wrt", "x", "--check", "--let", "x=[1, -2, 3]",
+                       "--format", "text")
+    assert code == 0 and "check passed" in out and "drawn" not in out
