@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from .expr import Pinv
+from .expr import EPow, Pinv, Power
 from .expr import (
     ONE, SCALAR, ZERO, Add, Broadcast, DiagM, Div, Expr, Hadamard, Identity, Inverse, Kron,
     Mul, Num, Ones, Sym, Trace, Transpose, Zeros, is_zero, postorder_missing, product_shape,
@@ -192,6 +192,8 @@ def symmetric(e: Expr) -> bool:
             out = all(sym(a) for a in e.args)
         elif isinstance(e, (Transpose, Inverse, Pinv)):
             out = sym(e.a)
+        elif isinstance(e, (Power, EPow)):   # S^2, S.^2 of a symmetric S
+            out = sym(e.base)
         elif isinstance(e, Broadcast):
             out = True
         elif isinstance(e, Mul):
@@ -199,7 +201,8 @@ def symmetric(e: Expr) -> bool:
             out = bool(fs)
             for i in range(len(fs) // 2):
                 a, c = fs[i], fs[-1 - i]
-                if not (c == transpose(a) or (a == c and sym(a))):
+                if not (c == transpose(a) or (a == c and sym(a)) or (
+                        isinstance(a, Ones) and isinstance(c, Ones) and c.shape == a.shape[::-1])):
                     out = False
                     break
             if out and len(fs) % 2:

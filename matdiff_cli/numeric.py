@@ -352,14 +352,18 @@ def _logsumexp(node: LogSumExp, args, ev):
     return m + np.log(np.sum(np.exp(args[0] - m)))
 
 
-def _eigen(a, largest: bool, left: bool = False):
+def _eigen(a, largest: bool, left: bool = False, sym: bool | None = None):
     """(λ, v) of the largest / smallest eigenvalue: ``eigh`` for a symmetric a (as
     the generated code computes it), else the eigenvalue of largest / smallest
-    real part and its unit right eigenvector (``left``: of aᵀ, the left one)."""
+    real part and its unit right eigenvector (``left``: of aᵀ, the left one).
+    ``sym``: symmetric by form (the generated code's choice, so that both pick
+    the same eigenvector's sign); None: decided by the values."""
     a = np.atleast_2d(np.asarray(a, dtype=float))
     if left:
         a = a.T
-    if np.allclose(a, a.T, rtol=1e-12, atol=1e-12 * (1 + np.max(np.abs(a), initial=0))):
+    if sym is None:
+        sym = np.allclose(a, a.T, rtol=1e-12, atol=1e-12 * (1 + np.max(np.abs(a), initial=0)))
+    if sym:
         w, v = np.linalg.eigh(a)
         k = -1 if largest else 0
         return w[k], v[:, k:k + 1] if k == 0 else v[:, -1:]
@@ -373,7 +377,14 @@ def _eigen(a, largest: bool, left: bool = False):
 @value.register(LambdaMax)
 @value.register(LambdaMin)
 def _lambda(node, args, ev):
-    return float(_eigen(args[0], isinstance(node, LambdaMax))[0])
+    return float(_eigen(args[0], isinstance(node, LambdaMax), sym=_by_form(node.a))[0])
+
+
+def _by_form(a) -> bool:
+    """Symmetric by form: eigh, else eig, as the code generator decides (the same
+    routine gives the same eigenvector's sign)."""
+    from .build import symmetric
+    return symmetric(a)
 
 
 @value.register(EigVecMax)
@@ -382,7 +393,7 @@ def _lambda(node, args, ev):
 @value.register(LeftVecMin)
 def _eigvec(node, args, ev):
     v = _eigen(args[0], isinstance(node, (EigVecMax, LeftVecMax)),
-               isinstance(node, (LeftVecMax, LeftVecMin)))[1]
+               isinstance(node, (LeftVecMax, LeftVecMin)), sym=_by_form(node.a))[1]
     return float(v[0, 0]) if node.shape == SCALAR else v
 
 
@@ -414,7 +425,11 @@ def _spectrum(a):
 
 value.register(EigVals, _scalar_or(lambda a: _spectrum(a)[0].reshape(-1, 1)))
 value.register(EigVecs, _scalar_or(lambda a: _spectrum(a)[1], lambda a: 1.0))
-value.register(Pinv, _scalar_or(np.linalg.pinv, lambda a: 0.0 if a == 0 else 1.0 / a))
+#: pinv counts singular values below this, relative to the largest, as 0: NumPy's
+#: default 1e-15 keeps the rounding noise of λI - A's zero eigenvalue (1e-16 |λ|)
+PINV_RCOND = 1e-10
+value.register(Pinv, _scalar_or(lambda a: np.linalg.pinv(a, rcond=PINV_RCOND),
+                                lambda a: 0.0 if a == 0 else 1.0 / a))
 
 
 def spectrum_gap(a) -> float:
@@ -432,7 +447,7 @@ def rank_gap(a) -> float:
     s = np.linalg.svd(np.atleast_2d(np.asarray(a, dtype=float)), compute_uv=False)
     if s.size == 0 or s[0] == 0:   # zeros(m, n): random draws are never 0 by chance
         return 1.0
-    kept = s[s > 1e-9 * s[0]]
+    kept = s[s > 1e-13 * s[0]]   # below: the rounding noise of a structural zero
     return float(kept[-1] / s[0])
 
 

@@ -343,3 +343,27 @@ def test_a_check_at_given_data_claims_no_drawing():
     code, out, _ = run("grad", "||x||_1", "--wrt", "x", "--check", "--let", "x=[1, -2, 3]",
                        "--format", "text")
     assert code == 0 and "check passed" in out and "drawn" not in out
+
+
+def test_the_pseudo_inverse_of_an_eigenvalue_gap_is_not_rounding_noise():
+    """pinv(λI - A) has a zero eigenvalue computed as ~1e-16 |λ|: NumPy's default
+    cutoff (1e-15) inverts that noise about one time in eight.  The value and the
+    generated code count singular values below 1e-10 of the largest as 0; checked
+    against the sum over the other eigenpairs, at many points and scales."""
+    h = api.hessian("lambda_max(A)", "A", [SYM])
+    op_src = h.numpy
+    rng = np.random.default_rng(27)
+    for trial in range(120):
+        n = 3 + trial % 3
+        a = random_symmetric(rng, n) * 10.0 ** (trial % 4) + (100.0 if trial % 5 == 0 else 0) * np.eye(n)
+        d = random_symmetric(rng, n)
+        w, v = np.linalg.eigh(a)
+        if (w[-1] - w[-2]) < 1e-3 * (1 + abs(w).max()):
+            continue
+        pinv = sum(np.outer(v[:, j], v[:, j]) / (w[-1] - w[j]) for j in range(n - 1))
+        u = v[:, -1:]
+        want = pinv @ d @ u @ u.T + u @ u.T @ d @ pinv
+        got = evaluate(h.expr, {"A": a, ("d", "A"): d}, {"n": n})
+        assert np.allclose(got, want, rtol=1e-6, atol=1e-8 * np.abs(want).max()), trial
+        code = eval(op_src, {"np": np, "__builtins__": {}, "A": a})(d)
+        assert np.allclose(code, want, rtol=1e-6, atol=1e-8 * np.abs(want).max()), trial

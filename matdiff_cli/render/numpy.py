@@ -821,11 +821,14 @@ def _eigvecs(node: EigVecs, cx) -> Doc:
 
 @rule.register
 def _pinv(node: Pinv, cx) -> Doc:
-    """``linalg.pinv(M)``: the Moore-Penrose pseudo-inverse."""
+    """``linalg.pinv(M, rcond=1e-10)``: the Moore-Penrose pseudo-inverse, singular
+    values below 1e-10 of the largest counted as 0 (as numeric.py's value: the
+    default 1e-15 keeps the rounding noise of λI - A's zero eigenvalue)."""
     d = cx[node.a]
     if is_scalar(node.a):
         return Doc(MUL, ("1 / ", at_least(d, NEG)), node)
-    return call(cx.lib.fn("linalg.pinv"), d, node=node)
+    tol = "rcond=1e-10" if cx.lib.name == "numpy" else "rtol=1e-10"
+    return call(cx.lib.fn("linalg.pinv"), d, tol, node=node)
 
 
 # --------------------------------------------------------------------------- functions
