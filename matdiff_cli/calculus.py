@@ -421,8 +421,8 @@ def d_lambda_min(e, d):
 
 @rule(EigVecMax, EigVecMin, LeftVecMax, LeftVecMin, name="eigenvector")
 def d_eigvec(e, d):
-    """dv = (λI - A)⁺ dA v for a symmetric A (v the unit eigenvector of a simple λ;
-    its left eigenvector is v); not written for a general A."""
+    """dv = (λI - A)⁺ dA v (A symmetric, λ simple, v its unit eigenvector, also its
+    left one). The eigenvector of a general A is not differentiated."""
     if is_zero(d[0]):
         return b.zero(e.shape)
     largest = isinstance(e, (EigVecMax, LeftVecMax))

@@ -409,11 +409,14 @@ def eigen_gap(node, a) -> float:
     return float(gap / (1.0 + np.max(np.abs(w))))
 
 
-def _spectrum(a):
-    """(w, V) ascending: ``eigh`` for a symmetric a (as the generated code computes
-    it), else the eigenvalues sorted by real part (nan where one is complex)."""
+def _spectrum(a, sym: bool | None = None):
+    """(w, V) ascending: ``eigh`` for a symmetric a (``sym``: by form, as the
+    generated code decides; None: by the values), else the eigenvalues sorted by
+    real part (nan where one is complex)."""
     a = np.atleast_2d(np.asarray(a, dtype=float))
-    if np.allclose(a, a.T, rtol=1e-12, atol=1e-12 * (1 + np.max(np.abs(a), initial=0))):
+    if sym is None:
+        sym = np.allclose(a, a.T, rtol=1e-12, atol=1e-12 * (1 + np.max(np.abs(a), initial=0)))
+    if sym:
         return np.linalg.eigh(a)
     w, v = np.linalg.eig(a)
     k = np.argsort(w.real)
@@ -423,8 +426,15 @@ def _spectrum(a):
     return w.real, (v / np.linalg.norm(v, axis=0)).real
 
 
-value.register(EigVals, _scalar_or(lambda a: _spectrum(a)[0].reshape(-1, 1)))
-value.register(EigVecs, _scalar_or(lambda a: _spectrum(a)[1], lambda a: 1.0))
+@value.register(EigVals)
+@value.register(EigVecs)
+def _eigvals(node, args, ev):
+    if node.a.shape == SCALAR:
+        return args[0] if isinstance(node, EigVals) else 1.0
+    w, v = _spectrum(args[0], _by_form(node.a) or None)
+    return w.reshape(-1, 1) if isinstance(node, EigVals) else v
+
+
 #: pinv counts singular values below this, relative to the largest, as 0: NumPy's
 #: default 1e-15 keeps the rounding noise of λI - A's zero eigenvalue (1e-16 |λ|)
 PINV_RCOND = 1e-10

@@ -869,8 +869,9 @@ _WORDS = {
     "INV_T": "'⁻ᵀ'", "PRIMES": "'", "SUPERSCRIPT": "a superscript", "CARET": "'^'", "EPOW": "'.^'",
     "TKEY": "'T'", "LPAR": "'('", "RPAR": "')'", "LBRACE": "'{'", "RBRACE": "'}'",
     "COMMA": "','", "COLON": "':'", "DEFINE": "':='", "EQUALS": "'='", "TIMES": "'x'",
-    "CROSS": "'×'", "NORM_2": "'_2'", "NORM_F": "'_F'", "NORM_INF": "'_∞'", "NORM_P": "'_p'", "NORM_OPEN": "'||'",
+    "CROSS": "'×'", "NORM_2": "'_2'", "NORM_F": "'_F'", "NORM_OPEN": "'||'",
     "NORM_CLOSE": "'||'", "$END": "the end of the statement",
+    "NORM_INF": "'_∞'", "NORM_P": "a p-norm's subscript",
 }
 #: tokens after which an operand must follow
 _NEEDS_OPERAND = {"PLUS", "MINUS", "STAR", "SLASH", "HADAMARD", "EDIV", "KRON", "LPAR",

@@ -367,3 +367,11 @@ def test_the_pseudo_inverse_of_an_eigenvalue_gap_is_not_rounding_noise():
         assert np.allclose(got, want, rtol=1e-6, atol=1e-8 * np.abs(want).max()), trial
         code = eval(op_src, {"np": np, "__builtins__": {}, "A": a})(d)
         assert np.allclose(code, want, rtol=1e-6, atol=1e-8 * np.abs(want).max()), trial
+
+
+def test_hessian_steps_name_the_eigenvector_rule():
+    code, out, _ = run("hess", "lambda_max(A)", "--wrt", "A", "-d", SYM, "--steps",
+                       "--format", "text")
+    assert code == 0
+    assert "#   eigenvector: dv = (λI - A)⁺ dA v (A symmetric, λ simple, v its unit eigenvector, " \
+           "also its left one)" in out
