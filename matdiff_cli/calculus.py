@@ -462,18 +462,22 @@ def d_eigvals(e, d):
 
 @rule(EigVecs, name="eigenvectors")
 def d_eigvecs(e, d):
-    """The derivative of all the eigenvectors is not written (a second derivative of
-    a function of eigvals(A))."""
+    """dV = V (F ⊙ (Vᵀ dA V)), F = 1 ./ (1 λᵀ - λ 1ᵀ + I) - I, λ = eigvals(A) (A
+    symmetric, its eigenvalues distinct: dv_i = Σ_{j≠i} v_j v_jᵀ dA v_i / (λ_i - λ_j))."""
     if is_zero(d[0]) or e.a.shape == SCALAR:
         return b.zero(e.shape)
-    from .render.text import to_text
-    a = to_text(e.a)
-    raise MatdiffError(
-        "unsupported",
-        f"the derivative of the eigenvectors eigvecs({a}) is not in matdiff yet, so neither "
-        f"is a second derivative of a function of eigvals({a})",
-        hint="ask for the gradient (grad) instead; the Hessians of lambda_max(A) and "
-             "lambda_min(A) of a symmetric A are written")
+    if not b.symmetric(e.a):
+        from .render.text import to_text
+        raise MatdiffError(
+            "unsupported",
+            f"eigvecs({to_text(e.a)}) is differentiated for a symmetric matrix only",
+            hint="declare the matrix symmetric or spd (`A: n x n symmetric`), or write a "
+                 "symmetric form such as X^T X or (A + A^T)/2")
+    n = e.a.shape[0]
+    lam, one, eye = EigVals(e.a), Ones((n, 1)), Identity(n)
+    gaps = b.add(b.mul(one, b.transpose(lam)), b.neg(b.mul(lam, b.transpose(one))), eye)
+    f = b.sub(EDiv(Ones((n, n)), gaps), eye)
+    return b.mul(e, b.had(f, b.mul(b.transpose(e), d[0], e)))
 
 
 @rule(Pinv, name="pseudo-inverse")

@@ -135,16 +135,58 @@ def test_steps_name_the_eigenvalues_rule():
     assert code == 0 and "#   eigenvalues: dλ = diag(Vᵀ dA V), V = eigvecs(A)" in out
 
 
-def test_eigvals_of_a_general_matrix_and_its_hessian_are_refused_in_words():
+def test_eigvals_of_a_general_matrix_is_refused_in_words():
     for args, words in (
             (("grad", "sum(eigvals(A))", "--wrt", "A", "-d", "A: n x n"),
              "eigvals(A) is differentiated for a symmetric matrix only"),
-            (("hess", "sum(exp(eigvals(S)))", "--wrt", "S", "-d", "S: n x n symmetric"),
-             "second derivative of a function of eigvals(S)")):
+            (("jac", "eigvecs(A)", "--wrt", "A", "-d", "A: n x n"),
+             "eigvecs(A) is differentiated for a symmetric matrix only")):
         code, _, err = run(*args)
         assert code == 3 and words in err and "Traceback" not in err, err
     code, _, err = run("grad", "eigvals(A)", "--wrt", "A", "-d", SYM)
     assert code == 2 and "jac" in err
+
+
+def spectral_gradient(a, fprime):
+    """V diag(f'(λ)) Vᵀ: the gradient of sum(f(eigvals(A))) (the oracle, by eigh)."""
+    w, v = np.linalg.eigh((a + a.T) / 2)
+    return v @ np.diag(fprime(w)) @ v.T
+
+
+@pytest.mark.parametrize("src, fprime", [
+    ("sum(exp(eigvals(A)))", np.exp),
+    ("c^T eigvals(A)", None),
+    ("logsumexp(eigvals(A))", lambda w: np.exp(w - w.max()) / np.exp(w - w.max()).sum())])
+def test_the_hessian_of_a_function_of_the_eigenvalues(src, fprime):
+    """From dV = V (F ⊙ (Vᵀ dA V)), F_ij = 1 / (λ_j - λ_i) off the diagonal: against
+    differences of the eigh oracle's gradient, and in the numpy field."""
+    h = api.hessian(src, "A", [SYM, "c: n"])
+    assert "where the eigenvalues of A are distinct" in h.to_json()["conditions"]
+    rng = np.random.default_rng(28)
+    for n in (2, 3, 5):
+        a, d, c = random_symmetric(rng, n), random_symmetric(rng, n), rng.standard_normal((n, 1))
+        fp = fprime or (lambda w: c.ravel())
+        got = evaluate(h.expr, {"A": a, "c": c, ("d", "A"): d}, {"n": n})
+        want = directional(lambda y: spectral_gradient(y, fp), a, d)
+        assert np.allclose(got, want, atol=1e-5), (src, n)
+        op = eval(h.numpy, {"np": np, "__builtins__": {}, "A": a, "c": c})
+        assert np.allclose(op(d), got)
+
+
+def test_the_derivative_of_the_eigenvectors():
+    """dV = V (F ⊙ (Vᵀ dA V)) against differences of eigh's V (its signs fixed by
+    the first row, continuous along the line)."""
+    j = api.jacobian("eigvecs(A)", "A", [SYM])
+    rng = np.random.default_rng(29)
+    for n in (2, 3, 4):
+        a, d = random_symmetric(rng, n), random_symmetric(rng, n)
+        v0 = np.linalg.eigh(a)[1]
+
+        def aligned(y):
+            v = np.linalg.eigh(y)[1]
+            return v * np.sign(np.sum(v * v0, axis=0))
+        got = evaluate(j.expr, {"A": a, ("d", "A"): d}, {"n": n})
+        assert np.allclose(got, directional(aligned, a, d), atol=1e-5)
 
 
 def test_the_sampler_redraws_repeated_eigenvalues():

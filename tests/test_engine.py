@@ -196,6 +196,8 @@ HESSIANS = [
     ("hess_lambda_max_pencil", "lambda_max(A + t B)", "t", ["A, B: n x n symmetric", "t: scalar"],
      "2 eigvec_max(A + t B)^T B pinv(lambda_max(A + t B) I - (A + t B)) B eigvec_max(A + t B)"),
     ("hess_lambda_max_gram", "lambda_max(X^T X)", "X", [], None),
+    ("hess_eigvals_sum_exp", "sum(exp(eigvals(A)))", "A", ["A: n x n symmetric"], None),
+    ("hess_eigvals_logsumexp", "logsumexp(eigvals(X^T X))", "X", [], None),
     ("hess_pnorm_1_5", "||x||_1.5", "x", [], None),
     ("hess_pnorm_2_5", "||A x - b||_2.5", "x", [], None),
     ("hess_pnorm_3", "||x||_3", "x", [], None),
