@@ -201,6 +201,12 @@ def _row_gradient(df, var):
 # ---------------------------------------------------------------- naming
 
 EIGENVECTORS = (EigVecMax, EigVecMin, LeftVecMax, LeftVecMin)
+#: the singular vectors and factors a result names (`u1 = svec_left_max(X)`), with
+#: the letter of their name and where the result holds
+SINGULAR = {"SVecLeftMax": ("u", "{sigma} is simple"), "SVecRightMax": ("v", "{sigma} is simple"),
+            "SvdU": ("U", "the singular values of {x} are distinct and not 0"),
+            "SvdV": ("V", "the singular values of {x} are distinct and not 0"),
+            "Polar": ("Q", "{x} has full rank")}
 
 
 def conditions(exprs, render=None) -> list[str]:
@@ -235,6 +241,11 @@ def conditions(exprs, render=None) -> list[str]:
                     isinstance(n, (LambdaMax, LambdaMin)) for n in walk(node.a)):
                 # pinv(λI - A) of an eigenvector's derivative: λ simple says it
                 out.setdefault(f"where the rank of {render(node.a)} is constant", None)
+            elif type(node).__name__ in SINGULAR and node.a.shape != SCALAR:
+                from .expr import SigmaMax
+                said = SINGULAR[type(node).__name__][1].format(sigma=render(SigmaMax(node.a)),
+                                                              x=render(node.a))
+                out.setdefault(f"where {said}", None)
             elif isinstance(node, Func) and node.name == "sign" and len(node.args) == 2:
                 signs.append(node.arg)
             elif isinstance(node, OneHotMax):
@@ -283,6 +294,9 @@ def shared_names(exprs, taken: dict, naming=None) -> dict:
             continue
         if isinstance(node, EigVecs) and node not in names and node.a.shape != SCALAR:
             names[node] = naming.numbered("V")   # `V1 = eigvecs(A)`
+            continue
+        if type(node).__name__ in SINGULAR and node not in names:   # `u1 = svec_left_max(X)`
+            names[node] = naming.numbered(SINGULAR[type(node).__name__][0])
             continue
         if node in names or counts.get(node, 0) < 2 or tree_size(node) < 8:
             continue
