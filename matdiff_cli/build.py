@@ -197,7 +197,7 @@ def symmetric(e: Expr) -> bool:
         elif isinstance(e, Broadcast):
             out = True
         elif isinstance(e, Mul):
-            fs = [f for f in e.factors if f.shape != SCALAR]
+            fs = _matrix_factors(e)   # nested products flattened (the planner's A (4 B))
             out = bool(fs)
             for i in range(len(fs) // 2):
                 a, c = fs[i], fs[-1 - i]
@@ -213,3 +213,15 @@ def symmetric(e: Expr) -> bool:
         return out
 
     return sym(e)
+
+
+def _matrix_factors(m: Mul) -> list:
+    """The non-scalar factors of a product, nested products flattened, in order."""
+    out, stack = [], [m]
+    while stack:
+        f = stack.pop()
+        if isinstance(f, Mul):
+            stack.extend(reversed(f.factors))
+        elif f.shape != SCALAR:
+            out.append(f)
+    return out

@@ -34,6 +34,7 @@ class Derivation:
     vec: Expr | None = None       # the operator's matrix on vec(X), with --vec
     steps: list = field(default_factory=list)
     steps_complete: bool = True
+    simplified_by: tuple = ()     # --steps: the identities the simplification used
     layout: str = "numerator"     # of a Jacobian matrix: numerator (rows are outputs)
     order: int = 1                # of a differential: d^k f with --order k
     directions: tuple = ()        # of a second differential: the Sym directions dX1, dX2
@@ -137,7 +138,7 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
     df = d(f, var)
     der = Derivation(command, problem, var, df, "differential", df, operator=True,
                      layout=options.layout)
-    order = getattr(options, "order", 1) or 1
+    order = options.order
     if command == "diff" and order > 1:   # d^k f[dX, ..., dX]
         from .extract import kth_differential
 
@@ -176,10 +177,12 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
         if der.operator and options.vec:
             der.vec = read_jacobian(H, var)
     if options.steps:
-        from .steps import Step, derivation
+        from .steps import Step, derivation, simplification
 
         shown_as_names = definitions_by_node(problem)
         der.steps, der.steps_complete = derivation(f, var, shown_as_names)
+        if der.steps_complete:
+            der.simplified_by = simplification(der.steps)
         if command == "hess" and f.shape == SCALAR:  # then the gradient, and its differential
             from .extract import gradient
 
@@ -559,7 +562,8 @@ class DerivativeReport(Report):
             return []
         lines = [f"d/d{der.var.name} of {self.input}"]
         simplified = ([f"  simplify: df = {to_text(self.shown_df, names=self.df_names())}"]
-                      + [f"    where {n} = {body}" for n, body in self.df_where(to_text)])
+                      + [f"    where {n} = {body}" for n, body in self.df_where(to_text)]
+                      + [f"    by {identity}" for identity in der.simplified_by])
         for s in der.steps:
             if s.rule == "gradient":  # the first derivation ends here
                 lines.extend(simplified)
@@ -673,8 +677,8 @@ class DerivativeReport(Report):
         shown_df = any(s.rule == "gradient" for s in der.steps)  # a Hessian's: shown above
         if der.steps and not shown_df:
             console.print(hanging(Text(f"  {len(der.steps) + 1:>2}. simplify   ", style="cyan"),
-                                  Text("collect terms, rotate traces, use the declared "
-                                       "properties", style="dim")))
+                                  Text("; ".join(der.simplified_by) or "collect terms, rotate "
+                                       "traces, use the declared properties", style="dim")))
         if (der.kind != "differential" or der.steps) and not shown_df:
             self._pretty_df(console)
         if der.steps:

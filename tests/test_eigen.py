@@ -417,3 +417,21 @@ def test_hessian_steps_name_the_eigenvector_rule():
     assert code == 0
     assert "#   eigenvector: dv = (λI - A)⁺ dA v (A symmetric, λ simple, v its unit eigenvector, " \
            "also its left one)" in out
+
+
+def test_symmetric_by_form_sees_through_the_planners_nested_products():
+    """The code generator decides eigh or eig on the planned form (ones(n) (4 ones(1, n))
+    + S); the evaluator decides on the expression: both must see the same symmetry, or
+    the eigenvector's sign differs between the value and the code."""
+    from matdiff_cli.build import symmetric
+    from matdiff_cli.expr import Add, Mul, Num, Ones, Transpose
+    s = Sym("S", ("n", "n"), {"symmetric"})
+    x = Sym("X", ("k", "n"))
+    for e in (Add(Mul(Ones(("n", 1)), Mul(Num(4), Ones((1, "n")))), s),
+              Mul(Transpose(x), Mul(Num(2), x)), Mul(Mul(Transpose(x), Num(3)), x)):
+        assert symmetric(e), e
+    assert not symmetric(Mul(Ones(("n", 1)), Mul(Num(4), Ones((1, "k"))), Sym("B", ("k", "n"))))
+    code, out, _ = run("code", "sum(lambda_max(S + kron(2, ones(1, n))^T kron(2, ones(1, n))) "
+                       "eigvec_max(S + kron(2, ones(1, n))^T kron(2, ones(1, n))))",
+                       "--wrt", "S", "-d", "S: n x n symmetric")
+    assert code == 0 and "linalg.eig(" not in out
