@@ -118,6 +118,11 @@ def _option(name: str) -> click.Option:
             ["--lang"], type=click.Choice(["numpy", "torch", "jax"]), default="numpy",
             show_default=True, help="Language of the generated code.",
         )
+    if name == "hvp":
+        return click.Option(
+            ["--hvp"], is_flag=True,
+            help="Also write hvp(..., dX), the Hessian applied to a direction (scalar EXPR).",
+        )
     raise ValueError(name)  # pragma: no cover
 
 
@@ -166,7 +171,7 @@ COMMAND_TABLE: dict[str, tuple[str, tuple[str, ...], str]] = {
               'matdiff shape "x^T A x" -d "A: n x n spd"'),
     "eval": ("The numeric value of EXPR at the --let bindings.", ("let", "expect"),
              'matdiff eval "x^T A x" --let "x=[[1],[2]]" --let "A=[[2,0],[0,3]]"'),
-    "code": ("A generated function for the value and the derivative.", ("wrt", "lang"),
+    "code": ("A generated function for the value and the derivative.", ("wrt", "lang", "hvp"),
              'matdiff code "||A x - b||^2" --wrt x --lang numpy'),
 }
 
@@ -317,9 +322,10 @@ _VALUE_OPTIONS = {
     "--layout": ("layout", "layout", ("numerator", "denominator")),
     "--lang": ("lang", "lang", ("numpy", "torch", "jax")),
 }
-_FLAGS = {"--steps": "steps", "--check": "check", "--vec": "vec"}
+_FLAGS = {"--steps": "steps", "--check": "check", "--vec": "vec", "--hvp": "hvp"}
 _DEFAULTS = {"wrt": (), "steps": False, "check": False, "expect": None, "lets": (),
-             "seed": None, "layout": "numerator", "vec": False, "lang": "numpy", "order": 1}
+             "seed": None, "layout": "numerator", "vec": False, "lang": "numpy", "order": 1,
+             "hvp": False}
 _MULTIPLE = ("declare", "wrt")
 
 
@@ -384,7 +390,7 @@ def fast_args(args: list[str]):
               "declare": tuple(values["declare"]), "fmt": values["fmt"]}
     for option in allowed:
         kwargs[option if option != "let" else "lets"] = _DEFAULTS[option if option != "let" else "lets"]
-    for param in ("wrt", "steps", "check", "expect", "layout", "vec", "lang"):
+    for param in ("wrt", "steps", "check", "expect", "layout", "vec", "lang", "hvp"):
         if param in given:
             kwargs[param] = values[param]
     if "wrt" in allowed:

@@ -41,6 +41,7 @@ class Options:
     vec: bool = False
     order: int = 1
     lang: str = "numpy"
+    hvp: bool = False
 
     def bindings(self) -> dict[str, object]:
         """``--let`` values as numbers and nested lists, by name."""
