@@ -180,3 +180,34 @@ def test_the_command_line_writes_hvp_in_every_language_and_format():
         assert "def value_and_grad(A, x, b):" in code and "def hvp(A, x, b, dx):" in code
     r = CliRunner().invoke(cli, ["code", "A x", "--hvp"])
     assert r.exit_code == 2 and "scalar" in r.stderr and "Traceback" not in r.output
+
+
+# (source, declarations, wrt, a hand-written count of multiply-adds at sizes n, m, p)
+WORK = [
+    ("x^T A x", [], ["x"], lambda n, m, p: 2 * n * n),               # A dx, A^T dx
+    ("||A x - b||^2", ["A: m x n"], ["x"], lambda n, m, p: 2 * m * n),  # A^T (A dx)
+    ("sum(softplus(-y .* (X w)))", ["X: m x n"], ["w"],
+     lambda n, m, p: 3 * m * n),                                      # X w, X dw, X^T (.)
+    # W1 X, dW1 X and one product with X^T (a sum of terms ... X^T is factored);
+    # the rest are products with the p x n W2 and its direction
+    ("h = tanh(W1 X); ||W2 h - Y||_F^2", ["W1: n x n", "X: n x m", "W2: p x n"], ["W2", "W1"],
+     lambda n, m, p: 3 * n * n * m + 9 * p * n * m),
+]
+
+
+@pytest.mark.parametrize("src, declare, wrt, hand", WORK, ids=[w[0] for w in WORK])
+def test_hvp_does_the_work_of_hand_written_code(src, declare, wrt, hand):
+    """Counted multiply-adds, not time: H[V] costs what the hand-written
+    Hessian-vector product costs (matrix-vector products for a vector
+    variable, one product with X^T for the MLP's first layer)."""
+    from test_codegen import _work
+
+    problem = load(src, declare)
+    source = generate(problem, [problem.symbols[v] for v in wrt], hvp=True)
+    n, m, p = 60, 45, 5
+    values, _ = sample_values([problem.expr], np.random.default_rng(9),
+                              sizes={"n": n, "m": m, "p": p})
+    rng = np.random.default_rng(10)
+    dirs = [rng.standard_normal(np.shape(values[v])) for v in wrt]
+    work = _work(source, "hvp", [values[s] for s in problem.symbols] + dirs)
+    assert work <= 1.1 * hand(n, m, p), (work, hand(n, m, p), source)

@@ -75,6 +75,8 @@ def _rewrite(node, old, named, share, known=None):
             return _stable_div(node, open_)
         if isinstance(node, Mul):
             return _product(node, open_, share, known)
+        if isinstance(node, Add):
+            return _factor(node, open_)
         if isinstance(node, Power) and isinstance(node.base, DiagM) and open_(node.base):
             return DiagM(EPow(node.base.a, node.p))  # diag(v)^p = diag(v.^p)
         if isinstance(node, Trace) and isinstance(node.a, Mul) and open_(node.a):
@@ -214,6 +216,55 @@ def _distribute(mats, open_, share):
             and (share or _cheap(first)) and all(t.shape != SCALAR for t in s.terms)):
         return [Add(*[_chain([first] + _factors(t)) for t in s.terms])]
     return mats
+
+
+def _split_term(t):
+    """(scalar coefficient or None, L, R) of a term that is a planned product
+    L R of two non-scalars (maybe times a scalar), else None."""
+    coef = None
+    if isinstance(t, Mul) and not _ordered(t):
+        scalars = [f for f in t.factors if f.shape == SCALAR]
+        mats = [f for f in t.factors if f.shape != SCALAR]
+        if len(mats) != 1:
+            return None
+        coef = scalars[0] if len(scalars) == 1 else Mul(*scalars)
+        t = mats[0]
+    if isinstance(t, Mul) and len(t.factors) == 2 and _ordered(t):
+        return coef, t.factors[0], t.factors[1]
+    return None
+
+
+def _factor(node, open_):
+    """``L1 R + L2 R`` -> ``(L1 + L2) R`` (and ``L R1 + L R2`` -> ``L (R1 +
+    R2)``): one product instead of several.  Not over a vector R (a sum of
+    matrices times a vector is distributed instead, see :func:`_distribute`)."""
+    terms = list(node.terms)
+    split = [(_split_term(t) if open_(t) else None) for t in terms]
+    for side in (2, 1):  # a shared right factor, then a shared left one
+        groups: dict = {}
+        for i, sp in enumerate(split):
+            if sp is None:
+                continue
+            shared = sp[side]
+            if (shared.shape[1] if side == 2 else shared.shape[0]) == 1:
+                continue
+            groups.setdefault(shared, []).append(i)
+        group = next((g for g in groups.values() if len(g) >= 2), None)
+        if group is None:
+            continue
+        shared = split[group[0]][side]
+        parts = []
+        for i in group:
+            coef, left, right = split[i]
+            other = left if side == 2 else right
+            parts.append(other if coef is None else Mul(coef, other))
+        inner = _factor(Add(*parts), lambda n: True)
+        merged = Mul(inner, shared) if side == 2 else Mul(shared, inner)
+        rest = [t for i, t in enumerate(terms) if i not in group]
+        if not rest:
+            return merged
+        return _factor(Add(*rest, merged), lambda n: True)
+    return node
 
 
 def _factors(t):
