@@ -146,7 +146,7 @@ def hvp_function(problem, variables, lang: str) -> list:
     naming = Names.of(problem)
     py = naming.python
     roots, taken, _ = planned(hessian_applied(problem, variables),
-                              definitions_by_node(problem), share=True)
+                              definitions_by_node(problem), share=True, common=True)
     names = code_names(roots, taken, naming)
     for n in names.values():
         py(n)

@@ -16,7 +16,7 @@ from matdiff_cli.derive import derive
 from matdiff_cli.document import Problem, read_document
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import Diff, symbols
-from matdiff_cli.numeric import evaluate, sample_values
+from matdiff_cli.numeric import evaluate, sample_direction, sample_values
 from budget import examples
 from strategies import expressions
 from test_codegen import LIBS, Opts, _run_lang
@@ -88,11 +88,13 @@ def test_hvp_is_the_derivative_of_the_generated_gradient(case, lang):
     variables = [problem.symbols[v] for v in wrt]
     source = generate(problem, variables, lang, hvp=True)
     vg, hvp = _functions(source, lang, len(wrt))
-    values, _ = sample_values([problem.expr], np.random.default_rng(4))
+    values, sizes = sample_values([problem.expr], np.random.default_rng(4))
     names = list(problem.symbols)
     args = [np.asarray(values[n], dtype=float) for n in names]
     rng = np.random.default_rng(5)
-    dirs = [rng.standard_normal(np.shape(values[v])) for v in wrt]
+    # a direction with the variable's structure (symmetric for an spd X)
+    dirs = [np.asarray(sample_direction(problem.symbols[v], values[v], rng, sizes), dtype=float)
+            for v in wrt]
     index = [names.index(v) for v in wrt]
     want = _fd_of_gradient(vg, args, index, dirs)
     got = hvp(*args, *dirs)
@@ -188,6 +190,10 @@ WORK = [
     ("||A x - b||^2", ["A: m x n"], ["x"], lambda n, m, p: 2 * m * n),  # A^T (A dx)
     ("sum(softplus(-y .* (X w)))", ["X: m x n"], ["w"],
      lambda n, m, p: 3 * m * n),                                      # X w, X dw, X^T (.)
+    # T = X^-1 dX X^-1 and Q = X^-1 S once each (three terms share T; X^-1 S and
+    # S X^-1 are transposes for symmetric X and S): -T + T Q^T + Q T
+    ("logdet(X) + tr(S X^-1)", ["X: n x n spd", "S: n x n spd"], ["X"],
+     lambda n, m, p: 5 * n ** 3),
     # W1 X, dW1 X and one product with X^T (a sum of terms ... X^T is factored);
     # the rest are products with the p x n W2 and its direction
     ("h = tanh(W1 X); ||W2 h - Y||_F^2", ["W1: n x n", "X: n x m", "W2: p x n"], ["W2", "W1"],

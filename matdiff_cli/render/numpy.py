@@ -313,12 +313,12 @@ def numpy_or_none(fn, *args, **kwargs):
 
 # --------------------------------------------------------------------------- entry points
 
-def planned(roots, names: dict, share: bool = False):
+def planned(roots, names: dict, share: bool = False, common: bool = False):
     """(roots, names) rewritten for fast, stable code (:mod:`.plan`); the names
     follow their nodes."""
     from .plan import plan
 
-    roots, new = plan(roots, names, share)
+    roots, new = plan(roots, names, share, common)
     out: dict = {}
     for k, v in names.items():
         out.setdefault(new.get(k, k), v)
