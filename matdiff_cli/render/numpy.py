@@ -832,6 +832,10 @@ def builtin_function(name: str, a: Doc, lib: "Target") -> Doc:
     for p in template_parts(f.code_for(lib.name)):
         if p == "{a}":
             parts.append(a)
+        elif p == "{a:pow}" and a.neg is not None and parts and isinstance(parts[-1], str) \
+                and parts[-1].endswith("(0, -"):  # -(-u) is u: no two negations
+            parts[-1] = parts[-1][:-1]
+            parts.append(at_least(a.neg, ADD))
         elif p == "{a:pow}":
             parts.append(at_least(a, POW))
         else:
