@@ -463,7 +463,7 @@ def main(argv=None):
             spreads = [(hi - lo) / med[k] for k, (lo, hi) in spread.items()]
             err = max(e for e, _ in errors.values())
             finite = all(f for _, f in errors.values())
-            row = [name, str(n)] + [f"{med[k]:.3g}" for k in names] + \
+            row = [name.replace("|", "\\|"), str(n)] + [f"{med[k]:.3g}" for k in names] + \
                 [f"{x:.2f}" for x in ratios] + \
                 [f"{err:.1e}" + ("" if finite else " NOT FINITE"), f"{max(spreads):.0%}"]
             print("| " + " | ".join(row) + " |", flush=True)
