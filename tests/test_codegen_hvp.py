@@ -19,7 +19,8 @@ from matdiff_cli.expr import Diff, symbols
 from matdiff_cli.numeric import evaluate, sample_direction, sample_values
 from budget import examples
 from strategies import expressions
-from test_codegen import LIBS, Opts, _run_lang
+from matdiff_cli.commands import Options as Opts
+from test_codegen import LIBS, _run_lang
 
 
 def load(src, declare=()):
