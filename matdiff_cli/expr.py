@@ -91,19 +91,25 @@ class Expr:
 def walk(root: Expr) -> Iterator[Expr]:
     """Every distinct node of the DAG once, children before parents (iterative)."""
     seen: set = set()
+    add = seen.add
     stack = [(root, False)]
+    pop, push = stack.pop, stack.append
     while stack:
-        node, expanded = stack.pop()
+        node, expanded = pop()
         if expanded:
             yield node
             continue
         if node in seen:
             continue
-        seen.add(node)
-        stack.append((node, True))
-        for c in reversed(node.children):
+        add(node)
+        children = node.children
+        if not children:   # a leaf: no second visit (half the nodes)
+            yield node
+            continue
+        push((node, True))
+        for c in reversed(children):
             if c not in seen:
-                stack.append((c, False))
+                push((c, False))
 
 
 # --------------------------------------------------------------------------
@@ -649,6 +655,38 @@ class LeftVecMin(Unary):
     def _shape(a):
         _square("leftvec_min", a)
         return (a.shape[0], 1)
+
+
+class EigVals(Unary):
+    """``eigvals(a)``: the eigenvalues of a symmetric matrix, ascending (NumPy's
+    ``eigvalsh``), a column; differentiated where they are distinct."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        _square("eigvals", a)
+        return (a.shape[0], 1)
+
+
+class EigVecs(Unary):
+    """``eigvecs(a)``: the unit eigenvectors of a symmetric matrix, the columns in
+    the order of eigvals(a) (NumPy's ``eigh``; V diag(λ) V^T = a)."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        _square("eigvecs", a)
+        return a.shape
+
+
+class Pinv(Unary):
+    """``pinv(a)``: the Moore-Penrose pseudo-inverse (n x m for an m x n a);
+    differentiated where the rank of a is constant."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        return (a.shape[1], a.shape[0])
 
 
 # singular values: X = U diag(σ) Vᵀ (thin SVD, σ descending, as NumPy's svd)
