@@ -53,6 +53,7 @@ VALUES = {
     "vec": ["--vec"],
     "lang": ["--lang", "torch"],
     "order": ["--order", "3"],
+    "hvp": ["--hvp"],
     "help": ["--help"],
     ("jac", "wrt"): ["--wrt", "X"],
     ("jac", "expect"): ["--expect", "A dX B"],
