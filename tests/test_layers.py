@@ -116,3 +116,13 @@ def test_the_expression_model_and_the_declarations_stand_on_their_own():
         if mod.startswith(LOW):
             above = sorted(d for d in deps if d.startswith("matdiff_cli.") and not d.startswith(LOW))
             assert not above, f"{mod} imports {above}"
+
+
+def test_every_package_is_shipped():
+    """A package directory missing from pyproject.toml's list is left out of a
+    regular install (the editable one the tests run in still finds it)."""
+    import re
+    text = (PACKAGE.parent / "pyproject.toml").read_text()
+    listed = set(re.findall(r'"(matdiff_cli[\w.]*)"', text.split("packages = [", 1)[1].split("]", 1)[0]))
+    found = {".".join(p.parent.relative_to(PACKAGE.parent).parts) for p in PACKAGE.rglob("__init__.py")}
+    assert found <= listed, f"not in pyproject.toml's packages: {sorted(found - listed)}"
