@@ -1,9 +1,9 @@
 """Syntax nodes, and the grammar's reductions that build them from tokens.
 
-The result of parsing one statement is a :class:`Node` tree (``kind``,
-``kids``, ``val``, character span).  Chains are flat and built in place
-(``a + b - c`` is one ``add`` node, ``2 A X / 3 B`` one ``chain`` node with its
-operators), so parsing is linear in the length of the input, and no node is
+The result of parsing one statement is a :class:`Node` tree, one class per
+form (:class:`Sum`, :class:`Chain`, :class:`Call`, ...; ``kids``, ``val``,
+character span).  Chains are flat and built in place (``a + b - c`` is one
+:class:`Sum`, ``2 A X / 3 B`` one :class:`Chain` with its operators), so parsing is linear in the length of the input, and no node is
 nested deeper than ``MAX_DEPTH`` (parentheses count): deeper input is an error,
 never a ``RecursionError`` later.
 """
@@ -28,14 +28,17 @@ MAX_DEPTH = 200
 
 
 class Node:
-    """A syntax node.  ``kind`` names the form; ``kids`` are child nodes;
-    ``val`` holds the form's data; ``start:end`` is its span in the source;
-    ``paren`` is set when the node was written in parentheses."""
+    """A syntax node.  Each form of the language is a subclass (below), so code
+    that reads the tree dispatches on the class; ``kind`` is the form's short
+    name (shown by ``repr``).  ``kids`` are child nodes; ``val`` holds the
+    form's data; ``start:end`` is its span in the source; ``depth`` its
+    nesting; ``paren`` is set when the node was written in parentheses;
+    ``extra`` holds what a form needs besides (see each class)."""
 
-    __slots__ = ("kind", "kids", "val", "start", "end", "depth", "paren", "extra")
+    __slots__ = ("kids", "val", "start", "end", "depth", "paren", "extra")
+    kind = "node"
 
-    def __init__(self, kind, kids, val, start, end, depth=1, extra=None):
-        self.kind = kind
+    def __init__(self, kids, val, start, end, depth=1, extra=None):
         self.kids = kids
         self.val = val
         self.start = start
@@ -47,6 +50,117 @@ class Node:
     def __repr__(self):  # for debugging and test failures
         inner = ", ".join(repr(k) for k in self.kids)
         return f"{self.kind}({self.val!r}{', ' if inner else ''}{inner})"
+
+
+class Statement(Node):
+    """A statement of a document (``document.py`` reads each kind)."""
+    __slots__ = ()
+
+
+class Expression(Node):
+    """A form of an expression (``shapes/elaborate.py`` has a rule for each)."""
+    __slots__ = ()
+
+
+# statements
+
+
+class Problem(Statement):
+    """A bare expression to solve: ``kids[0]``."""
+    __slots__ = ()
+    kind = "problem"
+
+
+class Declaration(Statement):
+    """``A, B: n x n symmetric``: ``val`` is (the name tokens, the shape's
+    dimension tokens, the property tokens); ``extra`` the colon token."""
+    __slots__ = ()
+    kind = "decl"
+
+
+class Definition(Statement):
+    """``h = expr``: ``val`` is the name token, ``kids[0]`` the body; ``extra`` the ``=`` token."""
+    __slots__ = ()
+    kind = "def"
+
+
+class FunctionDefinition(Statement):
+    """``f(t) := body``: ``kids`` are the left side (a :class:`Call`) and the
+    body; ``extra`` the ``:=`` token."""
+    __slots__ = ()
+    kind = "fundef"
+
+
+# expressions
+
+
+class Sum(Expression):
+    """``a + b - c``, flat: ``kids`` the terms, ``val`` a (sign, start, end) per
+    term (the first term's sign is +1, with an empty span)."""
+    __slots__ = ()
+    kind = "add"
+
+
+class Chain(Expression):
+    """``2 A X / 3 B``, flat: ``kids`` the operands, ``val`` an (operation,
+    start, end) before each operand after the first (``val[0]`` is None); the
+    operations are ``mul`` (``*`` or juxtaposition, with an empty span),
+    ``div``, ``had`` (``.*``), ``ediv`` (``./``) and ``kron``."""
+    __slots__ = ()
+    kind = "chain"
+
+
+class Negation(Expression):
+    """``-e``: ``kids[0]``."""
+    __slots__ = ()
+    kind = "neg"
+
+
+class Postfix(Expression):
+    """A postfix operator on ``kids[0]``; ``val`` is ``("T",)``, ``("invT",)``,
+    ``("pow", k)`` or ``("epow", k)`` (k a Fraction)."""
+    __slots__ = ()
+    kind = "post"
+
+
+class Name(Expression):
+    """A name: ``val``."""
+    __slots__ = ()
+    kind = "name"
+
+
+class Number(Expression):
+    """A number: ``val``, an exact Fraction."""
+    __slots__ = ()
+    kind = "num"
+
+
+class Call(Expression):
+    """``name(args)``, a call or (``A(x)``) a product: ``val`` the name, ``kids``
+    the arguments; ``extra`` is (the end of the name, whether ``(`` follows it
+    without a space)."""
+    __slots__ = ()
+    kind = "apply"
+
+
+class PrimedCall(Expression):
+    """``f'(x)``: ``val`` is (the name, the number of primes), ``kids`` the
+    arguments; ``extra`` is (the end of the primes, True)."""
+    __slots__ = ()
+    kind = "dapply"
+
+
+class Norm(Expression):
+    """``||e||`` with its subscript: ``val`` is ``""`` (none), ``"2"``, ``"F"``,
+    or after desugaring ``"1"``, ``"inf"`` or an integer p."""
+    __slots__ = ()
+    kind = "norm"
+
+
+class Span(Node):
+    """A stretch of source that is no one node (a part of a chain), for messages."""
+    __slots__ = ()
+    kind = "span"
 
 
 class Token:
@@ -94,8 +208,8 @@ class _Builder:
             raise _TooDeep(start, end)
         return d
 
-    def _node(self, kind, kids, val, start, end, extra=None):
-        return Node(kind, kids, val, start, end, self._deeper(kids, start, end), extra)
+    def _node(self, cls, kids, val, start, end, extra=None):
+        return cls(kids, val, start, end, self._deeper(kids, start, end), extra)
 
     # statements
     def start(self, c):
@@ -103,7 +217,7 @@ class _Builder:
 
     def problem(self, c):
         e = c[0]
-        return Node("problem", [e], None, e.start, e.end, e.depth)
+        return Problem([e], None, e.start, e.end, e.depth)
 
     def names(self, c):
         if len(c) == 1:
@@ -123,7 +237,7 @@ class _Builder:
     def declaration(self, c):
         names, colon, shape = c
         end = shape[-1][-1].end
-        return Node("decl", [], (names, shape, []), names[0].start, end, extra=colon)
+        return Declaration([], (names, shape, []), names[0].start, end, extra=colon)
 
     def declaration_property(self, c):
         decl, prop = c
@@ -133,24 +247,24 @@ class _Builder:
 
     def definition(self, c):
         name, eq, e = c
-        return Node("def", [e], name, name.start, e.end, e.depth, extra=eq)
+        return Definition([e], name, name.start, e.end, e.depth, extra=eq)
 
     def fundef(self, c):
         lhs, op, rhs = c
-        return Node("fundef", [lhs, rhs], None, lhs.start, rhs.end, max(lhs.depth, rhs.depth), extra=op)
+        return FunctionDefinition([lhs, rhs], None, lhs.start, rhs.end, max(lhs.depth, rhs.depth), extra=op)
 
     # expressions
     def add(self, c):
         left, op, right = c
         sign = 1 if op.type == "PLUS" else -1
-        if left.kind == "add" and not left.paren:
+        if isinstance(left, Sum) and not left.paren:
             left.kids.append(right)
             left.val.append((sign, op.start, op.end))
             left.end = right.end
             if right.depth >= left.depth:
                 left.depth = self._deeper([right], left.start, right.end)
             return left
-        return self._node("add", [left, right], [(1, left.start, left.start), (sign, op.start, op.end)],
+        return self._node(Sum, [left, right], [(1, left.start, left.start), (sign, op.start, op.end)],
                           left.start, right.end)
 
     def chain(self, c):
@@ -160,21 +274,21 @@ class _Builder:
         else:
             left, tok, right = c
             op = (_CHAIN_OPS[tok.type], tok.start, tok.end)
-        if left.kind == "chain" and not left.paren:
+        if isinstance(left, Chain) and not left.paren:
             left.kids.append(right)
             left.val.append(op)
             left.end = right.end
             if right.depth >= left.depth:
                 left.depth = self._deeper([right], left.start, right.end)
             return left
-        return self._node("chain", [left, right], [None, op], left.start, right.end)
+        return self._node(Chain, [left, right], [None, op], left.start, right.end)
 
     def neg(self, c):
         tok, e = c
-        return self._node("neg", [e], None, tok.start, e.end)
+        return self._node(Negation, [e], None, tok.start, e.end)
 
     def _post(self, base, val, end):
-        return self._node("post", [base], val, base.start, end)
+        return self._node(Postfix, [base], val, base.start, end)
 
     def transpose(self, c):
         return self._post(c[0], ("T",), c[1].end)
@@ -220,11 +334,11 @@ class _Builder:
 
     def name(self, c):
         t = c[0]
-        return Node("name", [], t.value, t.start, t.end)
+        return Name([], t.value, t.start, t.end)
 
     def number(self, c):
         t = c[0]
-        return Node("num", [], _number(t, self.src, self.span), t.start, t.end)
+        return Number([], _number(t, self.src, self.span), t.start, t.end)
 
     def arguments(self, c):
         if len(c) == 1:
@@ -235,7 +349,7 @@ class _Builder:
     def apply(self, c):
         name, lpar, args, rpar = c
         # extra: the name's span and whether '(' follows it without a space
-        return self._node("apply", args, name.value, name.start, rpar.end,
+        return self._node(Call, args, name.value, name.start, rpar.end,
                           extra=(name.end, lpar.start == name.end))
 
     def primes(self, c):
@@ -246,7 +360,7 @@ class _Builder:
 
     def derivative(self, c):
         name, primes, lpar, args, rpar = c
-        return self._node("dapply", args, (name.value, len(primes.value)), name.start, rpar.end,
+        return self._node(PrimedCall, args, (name.value, len(primes.value)), name.start, rpar.end,
                           extra=(primes.end, True))
 
     def paren(self, c):
@@ -259,4 +373,4 @@ class _Builder:
     def norm(self, c):
         e = c[1]
         sub = c[3].value[1] if len(c) == 4 else ""
-        return self._node("norm", [e], sub, c[0].start, c[-1].end)
+        return self._node(Norm, [e], sub, c[0].start, c[-1].end)

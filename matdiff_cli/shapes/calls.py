@@ -4,7 +4,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..ops import ALIASES, BUILTINS, ELEMENTWISE, STRUCTURE, arity
-from ..parser import Node
+from ..syntax import Call, Chain, Name, Number
 from .desugar import NORM_SUBSCRIPTS, _integer_p
 from .dims import SCALAR, Prod, dim_product
 from .plans import P, ShapeArg
@@ -30,8 +30,8 @@ class Calls:
                              f"write the derivative out, or define g(t) := {n}(t) and use g'(...)")
         if not self.is_derivative(node):
             name, rest = self.split_apply(node)
-            chain = Node("chain", [name, rest], [None, ("mul", rest.start, rest.start)],
-                         node.start, node.end, node.depth)
+            chain = Chain([name, rest], [None, ("mul", rest.start, rest.start)],
+                          node.start, node.end, node.depth)
             return self.infer(chain)
         return self.user_call(node, n, order)
 
@@ -43,14 +43,14 @@ class Calls:
             return self.builtin(node)
         if n in ALIASES and not self.is_product(node):
             # matdiff writes sigmoid as σ: what it prints reads back
-            return self.builtin(Node("apply", node.kids, ALIASES[n], node.start, node.end,
+            return self.builtin(Call(node.kids, ALIASES[n], node.start, node.end,
                                      node.depth, node.extra))
         if n == "T":
             raise self.error("name", "'T' is reserved for the transpose", node, "write x^T, x' or x.T")
         if self.is_product(node):
             name, rest = self.split_apply(node)
-            chain = Node("chain", [name, rest], [None, ("mul", rest.start, rest.start)],
-                         node.start, node.end, node.depth)
+            chain = Chain([name, rest], [None, ("mul", rest.start, rest.start)],
+                          node.start, node.end, node.depth)
             return self.infer(chain)
         if n in self.scope.failed:
             raise self.error("name", f"'{n}' cannot be used: its definition on line "
@@ -83,13 +83,13 @@ class Calls:
         return P("func", [n + "'" * order, p, (f.param, body)], p.shape, node)
 
     def dim_arg(self, node, fname):
-        if node.kind == "name" and not node.paren:
+        if isinstance(node, Name) and not node.paren:
             self.scope.add_dim(node.val)
             return node.val
-        if node.kind == "num" and node.val.denominator == 1 and node.val > 0:
+        if isinstance(node, Number) and node.val.denominator == 1 and node.val > 0:
             return int(node.val)
-        if (node.kind == "chain" and not node.paren and all(op[0] == "mul" for op in node.val[1:])
-                and all(k.kind in ("name", "num") and not k.paren for k in node.kids)):
+        if (isinstance(node, Chain) and not node.paren and all(op[0] == "mul" for op in node.val[1:])
+                and all(isinstance(k, (Name, Number)) and not k.paren for k in node.kids)):
             d = 1  # a product of dimensions: ones(m*n)
             for k in node.kids:
                 d = dim_product(d, self.dim_arg(k, fname))
@@ -107,7 +107,7 @@ class Calls:
                                        f"not {len(args)}", node)
         if n == "log":
             a = args[0]
-            if a.kind == "apply" and a.val == "det" and len(a.kids) == 1:
+            if isinstance(a, Call) and a.val == "det" and len(a.kids) == 1:
                 p = self.infer(a.kids[0])
                 self.square(p, a, "logdet")
                 return P("logdet", [p], SCALAR, node)

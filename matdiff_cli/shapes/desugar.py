@@ -8,7 +8,7 @@ lexer reads ``_1`` as a name) is the 1-norm.
 from __future__ import annotations
 
 from ..ops import BUILTINS
-from ..parser import Node
+from ..syntax import Call, Name, Norm, Postfix, PrimedCall
 from .scope import name_class
 
 #: a norm's subscript written as a name after it (``||x||_1``) -> the built-in
@@ -32,17 +32,17 @@ class Desugaring:
         for (op, k) in items[1:]:
             prev = out[-1][1]
             atom, posts = k, []
-            while atom.kind == "post" and not atom.paren:
+            while isinstance(atom, Postfix) and not atom.paren:
                 posts.append(atom)
                 atom = atom.kids[0]
-            if (atom.kind == "name" and atom.val.startswith("_") and not atom.paren
-                    and prev.kind == "norm" and prev.end == atom.start):
+            if (isinstance(atom, Name) and atom.val.startswith("_") and not atom.paren
+                    and isinstance(prev, Norm) and prev.end == atom.start):
                 sub = atom.val[1:] or "*"
                 if (sub in NORM_SUBSCRIPTS or _integer_p(sub)) and not prev.val and not prev.paren:
-                    joined = Node("norm", prev.kids, sub, prev.start, atom.end, prev.depth)
+                    joined = Norm(prev.kids, sub, prev.start, atom.end, prev.depth)
                     for post in reversed(posts):
-                        joined = Node("post", [joined] + post.kids[1:], post.val, prev.start,
-                                      post.end, post.depth, post.extra)
+                        joined = Postfix([joined] + post.kids[1:], post.val, prev.start,
+                                         post.end, post.depth, post.extra)
                     out[-1] = (out[-1][0], joined)
                     continue
                 raise self.error(
@@ -60,11 +60,11 @@ class Desugaring:
         i = 0
         while i < len(items):
             op, k = items[i]
-            if (k.kind == "name" and k.val == "log" and not k.paren and i + 1 < len(items)
+            if (isinstance(k, Name) and k.val == "log" and not k.paren and i + 1 < len(items)
                     and items[i + 1][0][0] == "mul" and items[i + 1][0][1] == items[i + 1][0][2]):
                 nxt = items[i + 1][1]
-                if nxt.kind == "apply" and nxt.val == "det" and not nxt.paren:
-                    merged = Node("apply", nxt.kids, "logdet", k.start, nxt.end, nxt.depth, nxt.extra)
+                if isinstance(nxt, Call) and nxt.val == "det" and not nxt.paren:
+                    merged = Call(nxt.kids, "logdet", k.start, nxt.end, nxt.depth, nxt.extra)
                     out.append((op, merged))
                     i += 2
                     continue
@@ -78,12 +78,12 @@ class Desugaring:
         Parentheses around ``node`` itself do not matter; inner ones do."""
         posts = []
         k = node
-        while k.kind == "post" and (k is node or not k.paren):
+        while isinstance(k, Postfix) and (k is node or not k.paren):
             posts.append(k)
             k = k.kids[0]
-        if k.kind == "dapply" and not (k.paren and k is not node) and not self.is_derivative(k):
+        if isinstance(k, PrimedCall) and not (k.paren and k is not node) and not self.is_derivative(k):
             fname, order = k.val  # A'(x + y): A^T times (x + y)
-        elif k.kind != "apply" or (k.paren and k is not node) or not self.is_product(k):
+        elif not isinstance(k, Call) or (k.paren and k is not node) or not self.is_product(k):
             return None
         else:
             fname, order = k.val, 0
@@ -94,10 +94,10 @@ class Desugaring:
         arg.paren = True
         rest = arg
         for post in reversed(posts):
-            rest = Node("post", [rest], post.val, arg.start, post.end, post.depth)
-        name = Node("name", [], fname, k.start, k.start + len(fname))
+            rest = Postfix([rest], post.val, arg.start, post.end, post.depth)
+        name = Name([], fname, k.start, k.start + len(fname))
         for _ in range(order):
-            name = Node("post", [name], ("T",), k.start, k.extra[0], name.depth + 1)
+            name = Postfix([name], ("T",), k.start, k.extra[0], name.depth + 1)
         return name, rest
 
     def is_derivative(self, node) -> bool:

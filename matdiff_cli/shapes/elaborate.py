@@ -15,7 +15,8 @@ from fractions import Fraction
 
 from ..errors import MatdiffError
 from ..ops import BUILTINS
-from ..parser import MAX_DEPTH, Node, Source
+from ..parser import MAX_DEPTH, Source
+from ..syntax import Call, Chain, Name, Negation, Node, Norm, Number, Postfix, PrimedCall, Span, Sum
 from .calls import Calls
 from .desugar import Desugaring
 from .dims import SCALAR, Prod, decl_text, dim_product
@@ -81,7 +82,7 @@ class Elaborator(Desugaring, Calls, Building):
         return decl_text(tuple(self.u.resolve(d, names) for d in shape))
 
     def is_inferred_symbol(self, node) -> Optional[SymInfo]:
-        if node.kind == "name":
+        if isinstance(node, Name):
             info = self.scope.symbols.get(node.val)
             if info is not None and not info.declared:
                 return info
@@ -95,7 +96,7 @@ class Elaborator(Desugaring, Calls, Building):
             raise self.error("syntax", f"the expression is nested too deeply (more than {MAX_DEPTH} levels)",
                              node, "split it with definitions (h = ...) on separate lines")
         try:
-            return getattr(self, "_" + node.kind)(node)
+            return INFER[node.__class__](self, node)
         finally:
             self.level -= 1
 
@@ -217,7 +218,7 @@ class Elaborator(Desugaring, Calls, Building):
         else:
             message = f"cannot {_OPNAMES[op]} {a} ({sa}) and {b} ({sb})"
         hint = "the terms must have the same shape (a scalar is broadcast)"
-        if rn.kind == "name":
+        if isinstance(rn, Name):
             hint = f"declare `{rn.val}: {self.decl_for(ls)}`, or check the shapes; " + hint
         elif self.is_inferred_symbol(ln):
             hint = f"declare `{ln.val}: {self.decl_for(rs)}`, or check the shapes; " + hint
@@ -228,7 +229,7 @@ class Elaborator(Desugaring, Calls, Building):
     def _chain(self, node):
         first = node.kids[0]
         negs = 0
-        while first.kind == "neg" and not first.paren:
+        while isinstance(first, Negation) and not first.paren:
             negs += 1
             first = first.kids[0]
         items = []
@@ -236,14 +237,14 @@ class Elaborator(Desugaring, Calls, Building):
             # `B .* -A (C)` is `(B .* -A) C`, as `B .* -A C` is: the minus
             # belongs to A alone, and (C) is the next factor of the chain
             inner, minus = k, []
-            while inner.kind == "neg" and not inner.paren:
+            while isinstance(inner, Negation) and not inner.paren:
                 minus.append(inner)
                 inner = inner.kids[0]
             split = None if inner.paren else self.split_apply(inner)
             if split is not None:
                 name, rest = split
                 for m in reversed(minus):
-                    name = Node("neg", [name], None, m.start, name.end, name.depth + 1)
+                    name = Negation([name], None, m.start, name.end, name.depth + 1)
                 items.append((op, name))
                 items.append((("mul", rest.start, rest.start), rest))
             else:
@@ -291,7 +292,7 @@ class Elaborator(Desugaring, Calls, Building):
             if o == "mul":
                 if kind not in (None, "mul"):
                     left = finish()
-                    group, gnodes, shape = [left], [Node("span", [], None, gstart, gnodes[-1].end)], left.shape
+                    group, gnodes, shape = [left], [Span([], None, gstart, gnodes[-1].end)], left.shape
                 shape = self.product_shape(shape, p, gnodes, k, span)
                 group.append(p)
                 gnodes.append(k)
@@ -299,15 +300,15 @@ class Elaborator(Desugaring, Calls, Building):
             elif o == "had":
                 if kind not in (None, "had"):
                     left = finish()
-                    group, gnodes = [left], [Node("span", [], None, gstart, gnodes[-1].end)]
+                    group, gnodes = [left], [Span([], None, gstart, gnodes[-1].end)]
                 group.append(p)
                 gnodes.append(k)
                 kind = "had"
             else:
                 left = finish()
-                lnode = Node("span", [], None, gstart, gnodes[-1].end) if len(gnodes) > 1 else gnodes[0]
+                lnode = Span([], None, gstart, gnodes[-1].end) if len(gnodes) > 1 else gnodes[0]
                 p = self.binary(o, left, lnode, p, k, span)
-                group, gnodes, kind, shape = [p], [Node("span", [], None, gstart, k.end)], None, p.shape
+                group, gnodes, kind, shape = [p], [Span([], None, gstart, k.end)], None, p.shape
         return finish()
 
     def product_shape(self, ls, p, gnodes, k, span):
@@ -320,7 +321,7 @@ class Elaborator(Desugaring, Calls, Building):
             return ls
         if u.unify((ls[1], rs[0])):
             return (ls[0], rs[1])
-        lnode = gnodes[0] if len(gnodes) == 1 else Node("span", [], None, gnodes[0].start, gnodes[-1].end)
+        lnode = gnodes[0] if len(gnodes) == 1 else Span([], None, gnodes[0].start, gnodes[-1].end)
         a, b = self.text(lnode), self.text(k)
         names = self.names_now(ls, rs)
         sa, sb = u.show(ls, names), u.show(rs, names)
@@ -339,10 +340,10 @@ class Elaborator(Desugaring, Calls, Building):
                         f"`{n}: scalar` if it is a number; an inner product is written x^T y")
         if u.is_one(ls[1]) and u.is_one(rs[1]):
             return "two column vectors: write x^T y for the inner product, x y^T for the outer product"
-        if rn.kind == "name":
+        if isinstance(rn, Name):
             shape = (u.resolve(ls[1], names), u.resolve(rs[1], names))
             return f"declare `{rn.val}: {decl_text(shape)}`, or check the order of the factors"
-        if ln.kind == "name":
+        if isinstance(ln, Name):
             shape = (u.resolve(ls[0], names), u.resolve(rs[0], names))
             return f"declare `{ln.val}: {decl_text(shape)}`, or check the order of the factors"
         if isinstance(u.walk(ls[1]), Prod) or isinstance(u.walk(rs[0]), Prod):
@@ -376,8 +377,8 @@ class Elaborator(Desugaring, Calls, Building):
         split = self.split_apply(node)
         if split is not None:
             name, rest = split
-            chain = Node("chain", [name, rest], [None, ("mul", rest.start, rest.start)],
-                         node.start, node.end, node.depth)
+            chain = Chain([name, rest], [None, ("mul", rest.start, rest.start)],
+                          node.start, node.end, node.depth)
             return self.infer(chain)
         p = self.infer(node.kids[0])
         op = node.val[0]
@@ -394,9 +395,9 @@ class Elaborator(Desugaring, Calls, Building):
 
     def square(self, p, node, what):
         if not self.u.unify((p.shape[0], p.shape[1])):
-            operand = node.kids[0] if node.kind in ("post", "apply") and node.kids else node
+            operand = node.kids[0] if isinstance(node, (Postfix, Call)) and node.kids else node
             hint = "it applies to square matrices only"
-            if operand.kind == "name":
+            if isinstance(operand, Name):
                 names = self.names_now(p.shape)
                 n = self.u.resolve(p.shape[0], names)
                 hint = f"declare `{operand.val}: {n} x {n}` if it is square; " + hint
@@ -427,3 +428,11 @@ class Elaborator(Desugaring, Calls, Building):
         if k < 0:
             return P("pow", [P("inv", [p], p.shape, node), -k], p.shape, node)
         return P("pow", [p, k], p.shape, node)
+
+
+#: the inference rule of each class of expression node (``syntax.Expression``)
+INFER = {
+    Number: Elaborator._num, Name: Elaborator._name, Negation: Elaborator._neg,
+    Sum: Elaborator._add, Chain: Elaborator._chain, Postfix: Elaborator._post,
+    Call: Elaborator._apply, PrimedCall: Elaborator._dapply, Norm: Elaborator._norm,
+}
