@@ -1,7 +1,8 @@
 """The elaborator: syntax nodes -> checked plans -> expressions, within one scope.
 
 :class:`Elaborator` works in two passes: ``infer`` checks and unifies shapes,
-recording a plan (``plans.P``) with the decisions; ``build`` makes the
+recording a plan (``plans.P``) with the decisions (the rule for each class of
+syntax node is in the table :data:`INFER`, at the end); ``build`` makes the
 hash-consed nodes once every dimension is known.  Both are bounded: ``infer``
 recurses at most as deep as the parser allows, and ``build`` is iterative.
 Scalar-ness is decided bottom-up: an operand whose shape is known to be 1x1
