@@ -2,9 +2,11 @@
 
 Each rule receives the node and the differentials of its children (already
 computed, or placeholders ``Diff(child)`` when tracing steps) and returns the
-node's differential.  The engine owns the walk and the memo, so the cost is
-linear in the size of the expression DAG: a subexpression shared by several
-parents (a definition) is differentiated once and its differential is shared.
+node's differential; it is filed with its name and its identity, as data
+(``--steps`` writes them: ``identity_of``).  The engine owns the walk and the
+memo, so the cost is linear in the size of the expression DAG: a subexpression
+shared by several parents (a definition) is differentiated once and its
+differential is shared.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from .expr import (
     Sum, Sym, Trace, Transpose, Unvec, Vec, DiagM, DiagV, Zeros, is_zero, walk,
     EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1,
     NormInf, OneHotMax,
+    NormNuc, Polar, SigmaMax, SVecLeftMax, SVecRightMax, SvdU, SvdV, SvdVals,
 )
 from .ops import ELEMENTWISE
 
@@ -27,72 +30,94 @@ if TYPE_CHECKING:  # annotations only: typing is not imported at run time
 Rule = "Callable[[Expr, tuple], Expr]"
 RULES: dict[type, Rule] = {}
 RULE_NAMES: dict[type, str] = {}
+RULE_IDENTITIES: dict[type, object] = {}   # type -> its identity, or (cases, case of a node)
 _file = registrar(RULES)
 
 
-def rule(*types, name: str):
-    """@rule(Mul, name="product rule"): the differential rule of those node types."""
+def rule(*types, name: str, identity=None, case=None):
+    """@rule(Mul, name="product rule", identity="d(A B) = dA B + A dB"): the differential
+    rule of those node types, and the identity ``--steps`` writes for it: one string,
+    one per node type ``{DiagM: ..., Vec: ...}``, or cases ``{"scalar": ...}`` with
+    ``case(node)`` naming the one that applies."""
     RULE_NAMES.update((t, name) for t in types)
+    for t in types:
+        text = identity.get(t) if isinstance(identity, dict) and case is None else identity
+        if text is not None:
+            RULE_IDENTITIES[t] = (identity, case) if case is not None else text
     return _file(*types)
+
+
+def identity_of(node) -> str | None:
+    """The identity of the differential rule of node's type, for this node."""
+    identity = RULE_IDENTITIES.get(type(node))
+    if isinstance(identity, tuple):
+        cases, case = identity
+        return cases[case(node)]
+    return identity
+
+
+def _matrix_or_number(node) -> str:
+    return "number" if node.a.shape == SCALAR else "matrix"
+
+
+def _power_case(node) -> str:
+    if isinstance(node.base, (Norm2, NormF)) and node.p == 2:
+        return "squared norm"
+    return "matrix" if node.base.shape != SCALAR else "scalar"
 
 
 # ---------------------------------------------------------------- constants
 
-@rule(Num, Identity, Zeros, Ones, Commutation, Diff, name="constant")
+@rule(Num, Identity, Zeros, Ones, Commutation, Diff, name="constant",
+      identity="d(c) = 0 for a constant (and d(dX) = 0: a direction is constant)")
 def d_constant(e, d):
-    """d(c) = 0 for a constant (and d(dX) = 0: a direction is constant)."""
     return b.zero(e.shape)
 
 
 # ---------------------------------------------------------------- linear maps
 
-@rule(Add, name="sum rule")
+@rule(Add, name="sum rule", identity="d(a + b) = da + db")
 def d_add(e, d):
-    """d(a + b) = da + db."""
     return b.add(*d)
 
 
-@rule(Transpose, name="transpose")
+@rule(Transpose, name="transpose", identity="d(A^T) = (dA)^T")
 def d_transpose(e, d):
-    """d(A^T) = (dA)^T."""
     return b.transpose(d[0])
 
 
-@rule(Trace, name="trace")
+@rule(Trace, name="trace", identity="d tr(A) = tr(dA)")
 def d_trace(e, d):
-    """d tr(A) = tr(dA)."""
     return b.trace(d[0])
 
 
-@rule(Sum, name="sum of entries")
+@rule(Sum, name="sum of entries", identity="d sum(A) = sum(dA)")
 def d_sum(e, d):
-    """d sum(A) = sum(dA)."""
     return b.zero(SCALAR) if is_zero(d[0]) else Sum(d[0])
 
 
-@rule(DiagM, DiagV, Vec, name="linear structure")
+@rule(DiagM, DiagV, Vec, name="linear structure",
+      identity={DiagM: "d diag(x) = diag(dx)", DiagV: "d diag(X) = diag(dX)",
+                Vec: "d vec(X) = vec(dX)"})
 def d_linear_unary(e, d):
-    """d diag(x) = diag(dx); d diag(X) = diag(dX); d vec(X) = vec(dX)."""
     return b.zero(e.shape) if is_zero(d[0]) else type(e)(d[0])
 
 
-@rule(Unvec, name="linear structure")
+@rule(Unvec, name="linear structure", identity="d unvec(v) = unvec(dv)")
 def d_unvec(e, d):
-    """d unvec(v) = unvec(dv)."""
     return b.zero(e.shape) if is_zero(d[0]) else Unvec(d[0], e.shape)
 
 
-@rule(Broadcast, name="broadcast")
+@rule(Broadcast, name="broadcast",
+      identity="d(s 1) = ds 1: a broadcast scalar varies as the scalar")
 def d_broadcast(e, d):
-    """d(s 1) = ds 1: a broadcast scalar varies as the scalar."""
     return b.broadcast(d[0], e.shape)
 
 
 # ---------------------------------------------------------------- products
 
-@rule(Mul, name="product rule")
+@rule(Mul, name="product rule", identity="d(A B) = dA B + A dB, for every factor of the chain")
 def d_mul(e, d):
-    """d(A B) = dA B + A dB, for every factor of the chain."""
     f = e.factors
     if len(f) >= MIN_GROUPED:
         grouped = _grouped_differential(e, d)
@@ -208,31 +233,27 @@ def _grouped_differential(e, d):
     return power_differential(base, db, k)
 
 
-@rule(Hadamard, name="Hadamard product rule")
+@rule(Hadamard, name="Hadamard product rule", identity="d(A ⊙ B) = dA ⊙ B + A ⊙ dB")
 def d_hadamard(e, d):
-    """d(A ⊙ B) = dA ⊙ B + A ⊙ dB."""
     f = e.factors
     return b.add(*[b.had(*f[:i], di, *f[i + 1:]) for i, di in enumerate(d) if not is_zero(di)]
                  or [b.zero(e.shape)])
 
 
-@rule(Kron, name="Kronecker product rule")
+@rule(Kron, name="Kronecker product rule", identity="d(A ⊗ B) = dA ⊗ B + A ⊗ dB")
 def d_kron(e, d):
-    """d(A ⊗ B) = dA ⊗ B + A ⊗ dB."""
     a, c = e.args
     return b.add(b.kron(d[0], c), b.kron(a, d[1]))
 
 
-@rule(Div, name="quotient rule")
+@rule(Div, name="quotient rule", identity="d(A / c) = dA / c - (dc / c^2) A")
 def d_div(e, d):
-    """d(A / c) = dA / c - (dc / c^2) A."""
     a, c = e.args
     return b.sub(b.div(d[0], c), b.mul(b.div(d[1], Power(c, 2)), a))
 
 
-@rule(EDiv, name="elementwise quotient rule")
+@rule(EDiv, name="elementwise quotient rule", identity="d(A ./ B) = dA ./ B - A ⊙ dB ./ B.^2")
 def d_ediv(e, d):
-    """d(A ./ B) = dA ./ B - A ⊙ dB ./ B.^2."""
     a, c = e.args
     first = b.zero(e.shape) if is_zero(d[0]) else EDiv(d[0], c)
     second = b.zero(e.shape) if is_zero(d[1]) else EDiv(b.had(a, d[1]), EPow(c, 2))
@@ -241,16 +262,18 @@ def d_ediv(e, d):
 
 # ---------------------------------------------------------------- powers and inverses
 
-@rule(Inverse, name="inverse")
+@rule(Inverse, name="inverse", identity="d(A^-1) = -A^-1 dA A^-1")
 def d_inverse(e, d):
-    """d(A^-1) = -A^-1 dA A^-1."""
     return b.neg(b.mul(e, d[0], e))
 
 
-@rule(Power, name="power rule")
+@rule(Power, name="power rule",
+      identity={"scalar": "d(a^p) = p a^(p-1) da for a scalar",
+                "matrix": "d(A^k) = sum_i A^i dA A^(k-1-i)",
+                "squared norm": "d(||x||^2) = 2 x^T dx and d(||X||_F^2) = 2 tr(X^T dX) "
+                                "(no square root)"},
+      case=_power_case)
 def d_power(e, d):
-    """d(a^p) = p a^(p-1) da for a scalar; d(A^k) = sum_i A^i dA A^(k-1-i);
-    d(||x||^2) = 2 x^T dx and d(||X||_F^2) = 2 tr(X^T dX) (no square root)."""
     base, p = e.args
     db = d[0]
     if base.shape != SCALAR:
@@ -323,9 +346,8 @@ def _inner(u, du):
     return b.trace(b.mul(b.transpose(u), du))
 
 
-@rule(EPow, name="elementwise power rule")
+@rule(EPow, name="elementwise power rule", identity="d(A.^p) = p A.^(p-1) ⊙ dA")
 def d_epow(e, d):
-    """d(A.^p) = p A.^(p-1) ⊙ dA."""
     base, p = e.args
     if p == 1:
         return d[0]
@@ -335,58 +357,52 @@ def d_epow(e, d):
 
 # ---------------------------------------------------------------- reductions
 
-@rule(Det, name="determinant")
+@rule(Det, name="determinant", identity="d det(A) = det(A) tr(A^-1 dA)")
 def d_det(e, d):
-    """d det(A) = det(A) tr(A^-1 dA)."""
     return b.mul(e, b.trace(b.mul(Inverse(e.a), d[0])))
 
 
-@rule(LogDet, name="log-determinant")
+@rule(LogDet, name="log-determinant", identity="d logdet(A) = tr(A^-1 dA)")
 def d_logdet(e, d):
-    """d logdet(A) = tr(A^-1 dA)."""
     return b.trace(b.mul(Inverse(e.a), d[0]))
 
 
-@rule(Norm2, name="Euclidean norm")
+@rule(Norm2, name="Euclidean norm", identity="d ||x|| = x^T dx / ||x||")
 def d_norm2(e, d):
-    """d ||x|| = x^T dx / ||x||."""
     return b.div(_inner(e.a, d[0]), e)
 
 
-@rule(Norm1, name="1-norm")
+@rule(Norm1, name="1-norm", identity="d ||x||_1 = sign(x)^T dx (where no entry of x is 0)")
 def d_norm1(e, d):
-    """d ||x||_1 = sign(x)^T dx (where no entry of x is 0)."""
     return _inner(Func("sign", e.a), d[0])
 
 
-@rule(NormInf, name="max-norm")
+@rule(NormInf, name="max-norm",
+      identity="d ||x||_inf = sign(x_k) dx_k, k the entry of largest magnitude (unique, not 0): "
+               "(sign(x) ⊙ onehot_max(abs(x)))^T dx")
 def d_norm_inf(e, d):
-    """d ||x||_inf = sign(x_k) dx_k, k the entry of largest magnitude (unique, not 0):
-    (sign(x) ⊙ onehot_max(abs(x)))^T dx."""
     return _inner(b.had(Func("sign", e.a), OneHotMax(Func("abs", e.a))), d[0])
 
 
-@rule(OneHotMax, name="indicator of the largest entry")
+@rule(OneHotMax, name="indicator of the largest entry",
+      identity="d onehot_max(x) = 0 where the largest entry is unique (it is piecewise constant)")
 def d_onehot_max(e, d):
-    """d onehot_max(x) = 0 where the largest entry is unique (it is piecewise constant)."""
     return b.zero(e.shape)
 
 
-@rule(NormF, name="Frobenius norm")
+@rule(NormF, name="Frobenius norm", identity="d ||X||_F = tr(X^T dX) / ||X||_F")
 def d_normf(e, d):
-    """d ||X||_F = tr(X^T dX) / ||X||_F."""
     return b.div(_inner(e.a, d[0]), e)
 
 
-@rule(Softmax, name="softmax")
+@rule(Softmax, name="softmax",
+      identity="d softmax(x) = s ⊙ dx - s (s^T dx), with s = softmax(x): (diag(s) - s s^T) dx")
 def d_softmax(e, d):
-    """d softmax(x) = s ⊙ dx - s (s^T dx), with s = softmax(x): (diag(s) - s s^T) dx."""
     return b.sub(b.had(e, d[0]), b.mul(e, b.transpose(e), d[0]))
 
 
-@rule(LogSumExp, name="log-sum-exp")
+@rule(LogSumExp, name="log-sum-exp", identity="d logsumexp(x) = softmax(x)^T dx")
 def d_logsumexp(e, d):
-    """d logsumexp(x) = softmax(x)^T dx."""
     return b.mul(b.transpose(Softmax(e.a)), d[0])
 
 
@@ -404,23 +420,23 @@ def _eigen_rule(e, d, right, left):
     return b.div(b.mul(b.transpose(u), d[0], v), b.mul(b.transpose(u), v))
 
 
-@rule(LambdaMax, name="eigenvalue")
+@rule(LambdaMax, name="eigenvalue",
+      identity="dλ = uᵀ dA v / (uᵀ v), u = leftvec_max(A), v = eigvec_max(A); vᵀ dA v when A "
+               "is symmetric (λ_max(A) real and simple)")
 def d_lambda_max(e, d):
-    """dλ = uᵀ dA v / (uᵀ v), u = leftvec_max(A), v = eigvec_max(A); vᵀ dA v when A
-    is symmetric (λ_max(A) real and simple)."""
     return _eigen_rule(e, d, EigVecMax, LeftVecMax)
 
 
-@rule(LambdaMin, name="eigenvalue")
+@rule(LambdaMin, name="eigenvalue",
+      identity="dλ = uᵀ dA v / (uᵀ v), u = leftvec_min(A), v = eigvec_min(A); vᵀ dA v when A "
+               "is symmetric (λ_min(A) real and simple)")
 def d_lambda_min(e, d):
-    """dλ = uᵀ dA v / (uᵀ v), u = leftvec_min(A), v = eigvec_min(A); vᵀ dA v when A
-    is symmetric (λ_min(A) real and simple)."""
     return _eigen_rule(e, d, EigVecMin, LeftVecMin)
 
 
-@rule(EigVecMax, EigVecMin, LeftVecMax, LeftVecMin, name="eigenvector")
+@rule(EigVecMax, EigVecMin, LeftVecMax, LeftVecMin, name="eigenvector",
+      identity="The derivative of an eigenvector is not written (a second derivative of λ)")
 def d_eigvec(e, d):
-    """The derivative of an eigenvector is not written (a second derivative of λ)."""
     if is_zero(d[0]):
         return b.zero(e.shape)
     what = "the largest" if isinstance(e, (EigVecMax, LeftVecMax)) else "the smallest"
@@ -432,14 +448,146 @@ def d_eigvec(e, d):
              "the pseudo-inverse (λI - A)^+, which matdiff cannot write yet")
 
 
+# ---------------------------------------------------------------- singular values
+
+@rule(SigmaMax, name="largest singular value",
+      identity={"matrix": "dσ = u1ᵀ dX v1, u1 = svec_left_max(X), v1 = svec_right_max(X) "
+                          "(σ_max(X) simple)", "number": "d|x| = sign(x) dx"},
+      case=_matrix_or_number)
+def d_sigma_max(e, d):
+    """dσ = u1ᵀ dX v1, u1 = svec_left_max(X), v1 = svec_right_max(X) (σ_max(X) simple).
+    Of a number x, d|x| = sign(x) dx."""
+    if e.a.shape == SCALAR:
+        return b.mul(Func("sign", e.a), d[0])
+    return b.mul(b.transpose(SVecLeftMax(e.a)), d[0], SVecRightMax(e.a))
+
+
+@rule(SvdVals, name="singular values",
+      identity={"matrix": "dσ_i = u_iᵀ dX v_i: dσ = diag(Uᵀ dX V), U = svd_u(X), V = svd_v(X) "
+                          "(the singular values distinct and not 0)", "number": "d|x| = sign(x) dx"},
+      case=_matrix_or_number)
+def d_svdvals(e, d):
+    """dσ_i = u_iᵀ dX v_i: dσ = diag(Uᵀ dX V), U = svd_u(X), V = svd_v(X) (the singular
+    values distinct and not 0).  Of a number x, d|x| = sign(x) dx."""
+    if e.a.shape == SCALAR:
+        return b.mul(Func("sign", e.a), d[0])
+    return DiagV(b.mul(b.transpose(SvdU(e.a)), d[0], SvdV(e.a)))
+
+
+@rule(NormNuc, name="nuclear norm",
+      identity={"matrix": "d||X||_* = tr(polar(X)ᵀ dX), polar(X) = U Vᵀ of the thin SVD "
+                          "(X of full rank)", "number": "d|x| = sign(x) dx"},
+      case=_matrix_or_number)
+def d_norm_nuc(e, d):
+    """d||X||_* = tr(polar(X)ᵀ dX), polar(X) = U Vᵀ of the thin SVD (X of full rank).
+    Of a number x, d|x| = sign(x) dx."""
+    if e.a.shape == SCALAR:
+        return b.mul(Func("sign", e.a), d[0])
+    return _inner(Polar(e.a), d[0])
+
+
+@rule(SVecLeftMax, SVecRightMax, name="singular vector",
+      identity={SVecLeftMax: "du1 = M⁺ (σ dX v1 + X dXᵀ u1), M = σ²I − X Xᵀ, σ = sigma_max(X)",
+                SVecRightMax: "dv1 = N⁺ (σ dXᵀ u1 + Xᵀ dX v1), N = σ²I − Xᵀ X, "
+                              "σ = sigma_max(X)"})
+def d_singular_vector(e, d):
+    """du1 = M⁺ (σ dX v1 + X dXᵀ u1), M = σ²I − X Xᵀ; dv1 = N⁺ (σ dXᵀ u1 + Xᵀ dX v1),
+    N = σ²I − Xᵀ X; σ = sigma_max(X) simple, M⁺ = (M + u1 u1ᵀ)⁻¹ − u1 u1ᵀ (M is
+    symmetric with null space u1: the eigenvector derivative of u1 for X Xᵀ)."""
+    x, dx = e.a, d[0]
+    if is_zero(dx) or e.shape == SCALAR:   # ±1: constant where σ is simple
+        return b.zero(e.shape)
+    u, v, s = SVecLeftMax(x), SVecRightMax(x), SigmaMax(x)
+    left = isinstance(e, SVecLeftMax)
+    w, gram = (u, b.mul(x, b.transpose(x))) if left else (v, b.mul(b.transpose(x), x))
+    ww = b.mul(w, b.transpose(w))
+    m = b.add(b.mul(Power(s, 2), Identity(e.shape[0])), b.neg(gram), ww)
+    pinv = b.sub(b.inverse(m), ww)
+    if left:
+        rhs = b.add(b.mul(s, dx, v), b.mul(x, b.transpose(dx), u))
+    else:
+        rhs = b.add(b.mul(s, b.transpose(dx), u), b.mul(b.transpose(x), dx, v))
+    return b.mul(pinv, rhs)
+
+
+@rule(Polar, name="polar factor",
+      identity="d polar(X) = U ((M − Mᵀ) ./ (σ 1ᵀ + 1 σᵀ)) Vᵀ + (I − U Uᵀ) dX V Σ⁻¹ Vᵀ "
+               "+ U Σ⁻¹ Uᵀ dX (I − V Vᵀ), M = Uᵀ dX V")
+def d_polar(e, d):
+    """d polar(X) = U ((M − Mᵀ) ./ (σ 1ᵀ + 1 σᵀ)) Vᵀ + (I − U Uᵀ) dX V Σ⁻¹ Vᵀ
+    + U Σ⁻¹ Uᵀ dX (I − V Vᵀ), M = Uᵀ dX V, U = svd_u(X), V = svd_v(X), σ = svdvals(X),
+    Σ = diag(σ) (X of full rank; the last two terms vanish for a square X)."""
+    x, dx = e.a, d[0]
+    if is_zero(dx) or e.shape == SCALAR:   # sign(x): constant away from 0
+        return b.zero(e.shape)
+    n, m = x.shape
+    if n != m and not (isinstance(n, int) and isinstance(m, int)):
+        raise MatdiffError(
+            "unsupported",
+            "the derivative of polar(X) for a non-square X of symbolic sizes needs svd_u(X), "
+            "of min(n, m) columns, which matdiff cannot write; so neither is the second "
+            "derivative of the nuclear norm of such a matrix",
+            hint="declare the matrix square or with numeric sizes (`X: 5 x 3`), or ask for "
+                 "the gradient (grad) instead")
+    u, v, sv = SvdU(x), SvdV(x), SvdVals(x)
+    k = sv.shape[0]
+    one = Ones((k, 1))
+    mm = b.mul(b.transpose(u), dx, v)
+    out = b.mul(u, EDiv(b.sub(mm, b.transpose(mm)),
+                        b.add(b.mul(sv, b.transpose(one)), b.mul(one, b.transpose(sv)))),
+                b.transpose(v))
+    inv_s = DiagM(EDiv(one, sv))
+    if n != m and n > m:   # tall: the part of dX outside the range of U
+        out = b.add(out, b.mul(b.sub(Identity(n), b.mul(u, b.transpose(u))), dx, v, inv_s,
+                               b.transpose(v)))
+    elif n != m:           # wide
+        out = b.add(out, b.mul(u, inv_s, b.transpose(u), dx,
+                               b.sub(Identity(m), b.mul(v, b.transpose(v)))))
+    return out
+
+
+@rule(SvdU, SvdV, name="singular vectors",
+      identity={SvdU: "dU = U (F ⊙ (M Σ + Σ Mᵀ)) + (I − U Uᵀ) dX V Σ⁻¹, M = Uᵀ dX V, "
+                      "F_ij = 1 / (σ_j² − σ_i²)",
+                SvdV: "dV = V (F ⊙ (Mᵀ Σ + Σ M)) + (I − V Vᵀ) dXᵀ U Σ⁻¹, M = Uᵀ dX V, "
+                      "F_ij = 1 / (σ_j² − σ_i²)"})
+def d_singular_vectors(e, d):
+    """dU = U (F ⊙ (M Σ + Σ Mᵀ)) + (I − U Uᵀ) dX V Σ⁻¹, dV = V (F ⊙ (Mᵀ Σ + Σ M)) + (I −
+    V Vᵀ) dXᵀ U Σ⁻¹, M = Uᵀ dX V, Σ = diag(σ), F_ij = 1 / (σ_j² − σ_i²) off the
+    diagonal, 0 on it (σ = svdvals(X) distinct and not 0; the second terms only for a
+    tall X (dU) or a wide X (dV))."""
+    x, dx = e.a, d[0]
+    if is_zero(dx) or x.shape == SCALAR:   # sign(x), 1: constant away from 0
+        return b.zero(e.shape)
+    n, m = x.shape
+    u, v, sv = SvdU(x), SvdV(x), SvdVals(x)
+    k = sv.shape[0]
+    one, eye = Ones((k, 1)), Identity(k)
+    mm, sig = b.mul(b.transpose(u), dx, v), DiagM(sv)
+    sq = EPow(sv, 2)
+    f = EDiv(b.sub(Ones((k, k)), eye),
+             b.add(b.mul(one, b.transpose(sq)), b.neg(b.mul(sq, b.transpose(one))), eye))
+    inv_s = DiagM(EDiv(one, sv))
+    if isinstance(e, SvdU):
+        out = b.mul(u, b.had(f, b.add(b.mul(mm, sig), b.mul(sig, b.transpose(mm)))))
+        if n != m and n > m:
+            out = b.add(out, b.mul(b.sub(Identity(n), b.mul(u, b.transpose(u))), dx, v, inv_s))
+        return out
+    out = b.mul(v, b.had(f, b.add(b.mul(b.transpose(mm), sig), b.mul(sig, mm))))
+    if n != m and m > n:
+        out = b.add(out, b.mul(b.sub(Identity(m), b.mul(v, b.transpose(v))), b.transpose(dx),
+                               u, inv_s))
+    return out
+
+
 # ---------------------------------------------------------------- elementwise functions
 
 # f'(u) of each built-in f is declared with f (ops/elementwise.py)
 
 
-@rule(Func, name="chain rule (elementwise)")
+@rule(Func, name="chain rule (elementwise)",
+      identity="d f(U) = f'(U) ⊙ dU for an elementwise f")
 def d_func(e, d):
-    """d f(U) = f'(U) ⊙ dU for an elementwise f."""
     if len(e.args) == 3:
         deriv = user_derivative(e)
     else:

@@ -7,9 +7,11 @@ with the worst status.  Bad input never shows a traceback.
 
 Start-up is kept short (README "Performance"): a command line made only of a
 command, an EXPR or -f FILE and the plain options is read by :func:`fast_args`
-without click; anything else (help, --version's neighbours, --let, errors of
+(``fastargs.py``) without click; anything else (help, --version's neighbours, --let, errors of
 usage, ...) goes to the click group, which is built on first use.  The parser,
 the engine, SymPy, NumPy and Rich are imported when a command needs them.
+The standard streams and the faults of the environment (a closed output, a
+broken pipe, Ctrl-C) are handled in ``streams.py``.
 """
 from __future__ import annotations
 
@@ -18,6 +20,11 @@ import sys
 
 from . import __version__
 from .errors import MatdiffError, worst
+from .fastargs import _commands, _split_wrt, fast_args  # noqa: F401  (cli.fast_args)
+from .streams import (  # noqa: F401  (the exit statuses are cli's too)
+    EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_OUTPUT, GuardedStream, Interrupted, OutputFault,
+    _ascii_spellings, _diagnose, _exit_now, _prepare_streams, _silence_stdout,
+)
 
 FORMAT_HELP = "Output format [default: pretty on a terminal, text otherwise]."
 
@@ -34,13 +41,6 @@ Examples:
 
 # ---------------------------------------------------------------------------
 # Options, each defined once and attached where SPEC §3 lists it
-
-
-def _split_wrt(ctx, param, values):
-    out = []
-    for v in values:
-        out.extend(name.strip() for name in v.split(",") if name.strip())
-    return tuple(dict.fromkeys(out))  # a variable named twice is differentiated once
 
 
 def _parse_lets(ctx, param, values):
@@ -142,37 +142,10 @@ def _input_params() -> list[click.Parameter]:
     ]
 
 
-# name: (summary, options, example) in the order of SPEC §3
-COMMAND_TABLE: dict[str, tuple[str, tuple[str, ...], str]] = {
-    "grad": ("The gradient of a scalar EXPR.",
-             ("wrt", "steps", "check", "expect", "let", "seed"),
-             'matdiff grad "tr(X^T A X B)" --wrt X -d "A, B: n x n symmetric"'),
-    "diff": ("The differential df = L[dX] (with --order K, the K-th differential).",
-             ("wrt", "steps", "check", "expect", "let", "seed", "order"),
-             'matdiff diff "logdet(X^T A X)" --wrt X --steps'),
-    "jac": ("The Jacobian, or the linear operator dF = L[dX].",
-            ("wrt", "steps", "check", "expect", "let", "seed", "layout", "vec"),
-            'matdiff jac "sigmoid(W x - b)" --wrt x'),
-    "hess": ("The Hessian matrix, or the Hessian operator H[dX].",
-             ("wrt", "steps", "check", "expect", "let", "seed", "vec"),
-             'matdiff hess "||A x - b||^2" --wrt x'),
-    "check": ("Verify the derivatives numerically (finite differences).",
-              ("wrt", "expect", "let", "seed"),
-              'matdiff check "tr(X^T A X B)" --wrt X --expect "A X B + A^T X B^T"'),
-    "solve": ("The stationary point of a quadratic objective.",
-              ("wrt", "steps", "check", "let", "seed"),
-              'matdiff solve "||X w - y||^2" --wrt w'),
-    "shape": ("Parse, infer the shapes and draw the expression tree.", (),
-              'matdiff shape "x^T A x" -d "A: n x n spd"'),
-    "eval": ("The numeric value of EXPR at the --let bindings.", ("let", "expect"),
-             'matdiff eval "x^T A x" --let "x=[[1],[2]]" --let "A=[[2,0],[0,3]]"'),
-    "code": ("A generated function for the value and the derivative.", ("wrt", "lang"),
-             'matdiff code "||A x - b||^2" --wrt x --lang numpy'),
-}
-
-
-def _make_command(name: str, summary: str, options: tuple[str, ...], example: str):
+def _make_command(command):
     import click
+
+    name, summary, example = command.name, command.summary, command.example
 
     def callback(**kwargs):
         try:
@@ -182,7 +155,7 @@ def _make_command(name: str, summary: str, options: tuple[str, ...], example: st
 
     return click.Command(
         name,
-        params=_input_params() + [_option(o) for o in options],
+        params=_input_params() + [_option(o) for o in command.options],
         callback=callback,
         help=summary + "\n\nEXPR is an expression, or a document of declarations and "
         "expressions (one problem per expression); - reads standard input.",
@@ -200,7 +173,7 @@ def _group_class():
 
     class MatdiffGroup(click.Group):
         def list_commands(self, ctx):
-            return list(COMMAND_TABLE)  # the SPEC's order, not alphabetical
+            return list(_commands())  # the SPEC's order, not alphabetical
 
         def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
             """Run, and exit with the status (usage errors: 2, in json format too)."""
@@ -253,7 +226,8 @@ def _usage_hint(e: click.ClickException, args: list[str]) -> str | None:
 
 
 def _command_of(args: list[str]) -> str | None:
-    return next((a for a in args if a in COMMAND_TABLE), None)
+    commands = _commands()
+    return next((a for a in args if a in commands), None)
 
 
 def _write_json_error(kind: str, message: str, command: str | None, hint=None) -> None:
@@ -284,8 +258,8 @@ def _build_cli():
         respect to vectors and matrices, with shapes declared or inferred.
         """
 
-    for name, entry in COMMAND_TABLE.items():
-        cli.add_command(_make_command(name, *entry))
+    for command in _commands().values():
+        cli.add_command(_make_command(command))
     return cli
 
 
@@ -295,101 +269,6 @@ def __getattr__(name: str):
         globals()["cli"] = value = _build_cli()
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-# ---------------------------------------------------------------------------
-# The fast front end: the plain command lines, read without click
-#
-# A command line of a command, an EXPR (or -f FILE) and options from the table
-# below is read here to the very arguments click would pass to run(); any other
-# (help, --version with others, --let, --seed, an unknown or repeated option, a
-# missing value, an EXPR starting with -, ...) returns None and goes to click,
-# which says what is wrong exactly as before.  tests/test_cli.py compares the
-# two readings on many command lines.
-
-# option spelling -> (parameter, option of COMMAND_TABLE or None, choices or None)
-_VALUE_OPTIONS = {
-    "-f": ("file", None, None), "--file": ("file", None, None),
-    "-d": ("declare", None, None), "--declare": ("declare", None, None),
-    "--format": ("fmt", None, "formats"),
-    "--wrt": ("wrt", "wrt", None),
-    "--expect": ("expect", "expect", None),
-    "--layout": ("layout", "layout", ("numerator", "denominator")),
-    "--lang": ("lang", "lang", ("numpy", "torch", "jax")),
-}
-_FLAGS = {"--steps": "steps", "--check": "check", "--vec": "vec"}
-_DEFAULTS = {"wrt": (), "steps": False, "check": False, "expect": None, "lets": (),
-             "seed": None, "layout": "numerator", "vec": False, "lang": "numpy", "order": 1}
-_MULTIPLE = ("declare", "wrt")
-
-
-def fast_args(args: list[str]):
-    """``(command, keyword arguments of run)`` for a plain command line, else None."""
-    if not args or args[0] not in COMMAND_TABLE or "_MATDIFF_COMPLETE" in os.environ:
-        return None
-    name = args[0]
-    allowed = COMMAND_TABLE[name][1]
-    values: dict = {"expr": None, "file": None, "declare": [], "fmt": None, "wrt": []}
-    given = set()
-    positional = []
-    i, n = 1, len(args)
-    while i < n:
-        arg = args[i]
-        i += 1
-        if arg == "--":
-            positional.extend(args[i:])
-            break
-        if arg[:1] != "-" or arg == "-":
-            positional.append(arg)
-            continue
-        option, eq, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
-        if option in _FLAGS:
-            param = _FLAGS[option]
-            if eq or param not in allowed or param in given:
-                return None
-            values[param] = True
-        elif option in _VALUE_OPTIONS:
-            param, needs, choices = _VALUE_OPTIONS[option]
-            if needs is not None and needs not in allowed:
-                return None
-            if not eq:
-                if i >= n:
-                    return None
-                value = args[i]
-                i += 1
-                if value[:1] == "-" and value != "-":  # click would take it; be sure
-                    return None
-            if choices == "formats":
-                from .report import FORMATS
-
-                choices = FORMATS
-            if choices is not None and value not in choices:
-                return None
-            if param in _MULTIPLE:
-                values[param].append(value)
-            elif param in given:
-                return None
-            else:
-                values[param] = value
-        else:
-            return None
-        given.add(_FLAGS.get(option) or _VALUE_OPTIONS[option][0])
-    if len(positional) > 1:
-        return None
-    if positional:
-        values["expr"] = positional[0]
-    if (values["expr"] is None) == (values["file"] is None):  # both or neither: a usage error
-        return None
-    kwargs = {"expr": values["expr"], "file": values["file"],
-              "declare": tuple(values["declare"]), "fmt": values["fmt"]}
-    for option in allowed:
-        kwargs[option if option != "let" else "lets"] = _DEFAULTS[option if option != "let" else "lets"]
-    for param in ("wrt", "steps", "check", "expect", "layout", "vec", "lang"):
-        if param in given:
-            kwargs[param] = values[param]
-    if "wrt" in allowed:
-        kwargs["wrt"] = _split_wrt(None, None, values["wrt"])
-    return name, kwargs
 
 
 def _run_fast(name: str, kwargs: dict, args: list[str]) -> int:
@@ -544,7 +423,7 @@ def refuse_unused_lets(options, items) -> None:
     if not problems:  # every problem failed: its own error says more
         return
     used = set().union(*(p.symbols for p in problems))
-    unused = [name for name, _ in getattr(options, "lets", ()) if name not in used]
+    unused = [name for name, _ in options.lets if name not in used]
     if unused:
         names = ", ".join(unused)
         known = ", ".join(dict.fromkeys(n for p in problems for n in p.symbols))
@@ -659,178 +538,6 @@ def _check_text(text: str, origin: str) -> str:
     return text.replace("\r\n", "\n")
 
 
-# ---------------------------------------------------------------------------
-# Faults of the environment: the output cannot be written, Ctrl-C
-#
-# Each is named once, on standard error (never a traceback, never one line per
-# problem), with its own status (README "Exit status"):
-#   4    the results could not be written: standard output closed, disk full,
-#        an I/O error
-#   141  the reader of standard output went away (a broken pipe, as in
-#        ``matdiff ... | head -1``): quietly, like other Unix tools (128 + SIGPIPE)
-#   130  interrupted (Ctrl-C)
-
-EXIT_OUTPUT = 4
-EXIT_BROKEN_PIPE = 141
-EXIT_INTERRUPTED = 130
-
-
-class Interrupted(Exception):
-    """Ctrl-C while a command ran (raised past click, which would print to stderr)."""
-
-
-class OutputFault(Exception):
-    """Writing to a stream failed: the reader went away (``broken_pipe``) or the
-    stream cannot take it (closed, full, an I/O error)."""
-
-    def __init__(self, stream_name: str, error: BaseException | None = None):
-        self.stream_name = stream_name
-        self.error = error
-        self.broken_pipe = isinstance(error, BrokenPipeError)
-        super().__init__(self.describe())
-
-    def describe(self) -> str:
-        if self.error is None:
-            return f"cannot write the results: {self.stream_name} is closed"
-        reason = getattr(self.error, "strerror", None) or str(self.error) or type(self.error).__name__
-        return f"cannot write the results to {self.stream_name}: {reason}"
-
-
-class GuardedStream:
-    """A text stream whose write faults become :class:`OutputFault`.
-
-    ``quiet``: faults are swallowed (standard error: a diagnostic that cannot be
-    written is dropped; the exit status still says what happened).
-    """
-
-    def __init__(self, stream, name: str, quiet: bool = False):
-        if isinstance(stream, GuardedStream):
-            stream = stream._stream
-        self._stream = stream
-        self.name = name
-        self.quiet = quiet
-
-    def _guard(self, op, *args):
-        if self._stream is None:
-            if self.quiet:
-                return None
-            raise OutputFault(self.name)
-        try:
-            return op(*args)
-        except (OSError, ValueError) as e:  # ValueError: I/O operation on closed file
-            if self.quiet:
-                return None
-            raise OutputFault(self.name, e) from None
-
-    def write(self, text: str):
-        return self._guard(lambda t: self._stream.write(t), text)
-
-    def flush(self):
-        return self._guard(lambda: self._stream.flush())
-
-    def isatty(self) -> bool:
-        try:
-            return bool(self._stream is not None and self._stream.isatty())
-        except (OSError, ValueError):
-            return False
-
-    @property
-    def encoding(self):
-        return getattr(self._stream, "encoding", None) or "utf-8"
-
-    def __getattr__(self, attr):
-        return getattr(self._stream, attr)
-
-
-def _diagnose(message: str) -> None:
-    """One line on standard error, if it can be written."""
-    err = GuardedStream(sys.stderr, "standard error", quiet=True)
-    err.write(f"matdiff: {message}\n")
-    err.flush()
-
-
-# What an ASCII-only (or Latin-1, ...) stream gets instead of the characters
-# it cannot carry: matdiff's own ASCII spellings where there is one (they read
-# back: xᵀ -> x^T, A⁻¹ -> A^-1, ‖x‖² -> ||x||^2, α -> alpha), a \\uXXXX escape
-# otherwise.
-ASCII_SPELLINGS = {
-    "⁻ᵀ": "^-T", "ᵀ": "^T", "⊙": ".*", "⊘": "./", "⊗": " kron ", "‖": "||", "×": "x",
-    "·": "*", "∇": "nabla", "𝟏": "ones", "…": "...", "→": "->", "σ": "sigmoid",
-    "├": "|", "└": "`", "│": "|", "─": "-", "√": "sqrt", "∂": "d", "≈": "~=", "≠": "!=",
-}
-SUPERSCRIPTS = "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"
-
-
-def _ascii_spellings(err: UnicodeEncodeError):
-    import re
-
-    from .render.pretty import GREEK
-
-    letters = {v: k for k, v in GREEK.items()}
-    run = err.object[err.start:err.end]
-    pattern = "|".join(sorted(map(re.escape, ASCII_SPELLINGS), key=len, reverse=True))
-
-    def one(m):
-        text = m.group(0)
-        if text in ASCII_SPELLINGS:
-            return ASCII_SPELLINGS[text]
-        if text[0] in SUPERSCRIPTS:  # an exponent: ² -> ^2, ⁻¹ -> ^-1
-            return "^" + text.translate(str.maketrans(SUPERSCRIPTS, "-0123456789"))
-        if text in letters:
-            return letters[text]
-        code = ord(text)
-        return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
-
-    spelled = re.sub(f"(?:{pattern})|[{SUPERSCRIPTS}]+(?!ᵀ)|.", one, run, flags=re.S)
-    return spelled, err.end
-
-
-def _prepare_streams() -> bool:
-    """Make the standard streams safe to use; False when standard output is closed.
-
-    A closed descriptor 0, 1 or 2 is reopened on the null device (so that no file
-    matdiff opens lands there); a closed standard error drops diagnostics; a
-    stream whose encoding cannot carry a character gets an ASCII spelling.
-    """
-    import codecs
-
-    closed = []
-    for fd in (0, 1, 2):
-        try:
-            os.fstat(fd)
-        except OSError:
-            closed.append(fd)
-            null = os.open(os.devnull, os.O_RDWR)
-            if null != fd:
-                os.dup2(null, fd)
-                os.close(null)
-    if 1 in closed:  # the results would go to the null device: a fault, not a success
-        sys.stdout = None
-    if sys.stderr is None or 2 in closed:
-        sys.stderr = open(os.devnull, "w")
-    try:
-        codecs.lookup_error("matdiff-ascii")
-    except LookupError:
-        codecs.register_error("matdiff-ascii", _ascii_spellings)
-    for stream in (sys.stdout, sys.stderr):
-        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
-        if stream is not None and encoding not in ("utf8", "utf16", "utf32"):
-            try:
-                stream.reconfigure(errors="matdiff-ascii")
-            except (AttributeError, ValueError, OSError):
-                pass
-    return sys.stdout is not None
-
-
-def _silence_stdout() -> None:
-    """After a fault, what is left in the buffer goes nowhere (no second message)."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-    except OSError:
-        pass
-
-
 def main(argv=None) -> None:
     """The console script ``matdiff``.
 
@@ -845,18 +552,6 @@ def main(argv=None) -> None:
         if argv is None and type(e.code) is int:
             _exit_now(e.code)
         raise
-
-
-def _exit_now(status: int) -> None:
-    """os._exit(status) after flushing the standard streams; returns (and lets
-    the interpreter exit as usual) when a flush fails."""
-    try:
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:
-                stream.flush()
-    except BaseException:
-        return
-    os._exit(status)
 
 
 def _main(argv) -> None:

@@ -1,6 +1,8 @@
 """The commands: one function per CLI command, ``(problem, options) -> Report``.
 
-The CLI looks commands up in ``COMMANDS``; a command never prints and never
+``COMMANDS`` is the one registry of the commands: each entry holds the
+command's summary, options and example (the CLI's help and option parsing read
+them) and its code.  A command never prints and never
 exits, it returns a :class:`~matdiff_cli.report.Report` (or a list of them,
 e.g. one per ``--wrt`` variable).  A command may raise a ``MatdiffError``
 (an unknown variable, a derivative that cannot be written): the CLI reports
@@ -13,11 +15,6 @@ from __future__ import annotations
 
 from .records import dataclass
 from .report import Report, ShapeReport
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # annotations only: typing is not imported at run time
-    from typing import Callable
-
 
 
 @dataclass(frozen=True)
@@ -49,34 +46,68 @@ class Options:
         return {name: json.loads(text) for name, text in self.lets}
 
 
-Command = "Callable[[object, Options], Report | list[Report]]"
-
-
 def shape_command(problem, options: Options) -> Report:
     """Parse, infer shapes, draw the expression tree."""
     return ShapeReport(problem)
 
 
-def _lazy(module: str, attr: str, *args) -> Command:
-    """A command whose code is imported when it runs (keeps start-up light)."""
-    def command(problem, options: Options):
-        from importlib import import_module
+@dataclass(frozen=True)
+class Command:
+    """One command of the command line, declared once: the CLI builds its options,
+    help and fast reading from it, and calls it as ``command(problem, options)``.
 
-        fn = getattr(import_module(module, __package__), attr)
-        return (fn(*args) if args else fn)(problem, options)
+    ``options``: the command-line options it accepts (names of ``cli._option``);
+    the code is ``attr`` of ``module`` (called with ``args`` first when given),
+    imported when the command runs so that start-up stays light, or ``run``.
+    """
 
-    command.__name__ = attr
-    return command
+    name: str
+    summary: str
+    options: tuple
+    example: str
+    module: str = ""
+    attr: str = ""
+    args: tuple = ()
+    run: object = None
+
+    def __call__(self, problem, options: Options):
+        fn = self.run
+        if fn is None:
+            from importlib import import_module
+
+            fn = getattr(import_module(self.module, __package__), self.attr)
+            if self.args:
+                fn = fn(*self.args)
+        return fn(problem, options)
 
 
-COMMANDS: dict[str, Command] = {
-    "shape": shape_command,
-    "diff": _lazy(".derive", "derivative_command", "diff"),
-    "grad": _lazy(".derive", "derivative_command", "grad"),
-    "jac": _lazy(".derive", "derivative_command", "jac"),
-    "hess": _lazy(".hessians", "hess_command"),
-    "check": _lazy(".hessians", "check_command"),
-    "eval": _lazy(".evaluation", "eval_command"),
-    "solve": _lazy(".evaluation", "solve_command"),
-    "code": _lazy(".codegen", "code_command"),
-}
+_CHECKED = ("wrt", "steps", "check", "expect", "let", "seed")
+
+# in the order of SPEC §3 (``matdiff --help`` lists them so)
+COMMANDS: dict[str, Command] = {c.name: c for c in (
+    Command("grad", "The gradient of a scalar EXPR.", _CHECKED,
+            'matdiff grad "tr(X^T A X B)" --wrt X -d "A, B: n x n symmetric"',
+            ".derive", "derivative_command", ("grad",)),
+    Command("diff", "The differential df = L[dX] (with --order K, the K-th differential).",
+            _CHECKED + ("order",), 'matdiff diff "logdet(X^T A X)" --wrt X --steps',
+            ".derive", "derivative_command", ("diff",)),
+    Command("jac", "The Jacobian, or the linear operator dF = L[dX].",
+            _CHECKED + ("layout", "vec"), 'matdiff jac "sigmoid(W x - b)" --wrt x',
+            ".derive", "derivative_command", ("jac",)),
+    Command("hess", "The Hessian matrix, or the Hessian operator H[dX].", _CHECKED + ("vec",),
+            'matdiff hess "||A x - b||^2" --wrt x', ".hessians", "hess_command"),
+    Command("check", "Verify the derivatives numerically (finite differences).",
+            ("wrt", "expect", "let", "seed"),
+            'matdiff check "tr(X^T A X B)" --wrt X --expect "A X B + A^T X B^T"',
+            ".hessians", "check_command"),
+    Command("solve", "The stationary point of a quadratic objective.",
+            ("wrt", "steps", "check", "let", "seed"), 'matdiff solve "||X w - y||^2" --wrt w',
+            ".evaluation", "solve_command"),
+    Command("shape", "Parse, infer the shapes and draw the expression tree.", (),
+            'matdiff shape "x^T A x" -d "A: n x n spd"', run=shape_command),
+    Command("eval", "The numeric value of EXPR at the --let bindings.", ("let", "expect"),
+            'matdiff eval "x^T A x" --let "x=[[1],[2]]" --let "A=[[2,0],[0,3]]"',
+            ".evaluation", "eval_command"),
+    Command("code", "A generated function for the value and the derivative.", ("wrt", "lang"),
+            'matdiff code "||A x - b||^2" --wrt x --lang numpy', ".codegen", "code_command"),
+)}

@@ -33,6 +33,7 @@ class Derivation:
     vec: Expr | None = None       # the operator's matrix on vec(X), with --vec
     steps: list = field(default_factory=list)
     steps_complete: bool = True
+    simplified_by: tuple = ()     # --steps: the identities the simplification used
     layout: str = "numerator"     # of a Jacobian matrix: numerator (rows are outputs)
     order: int = 1                # of a differential: d^k f with --order k
     directions: tuple = ()        # of a second differential: the Sym directions dX1, dX2
@@ -136,7 +137,7 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
     df = d(f, var)
     der = Derivation(command, problem, var, df, "differential", df, operator=True,
                      layout=options.layout)
-    order = getattr(options, "order", 1) or 1
+    order = options.order
     if command == "diff" and order > 1:   # d^k f[dX, ..., dX]
         from .extract import kth_differential
 
@@ -175,10 +176,12 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
         if der.operator and options.vec:
             der.vec = read_jacobian(H, var)
     if options.steps:
-        from .steps import Step, derivation
+        from .steps import Step, derivation, simplification
 
         shown_as_names = definitions_by_node(problem)
         der.steps, der.steps_complete = derivation(f, var, shown_as_names)
+        if der.steps_complete:
+            der.simplified_by = simplification(der.steps)
         if command == "hess" and f.shape == SCALAR:  # then the gradient, and its differential
             from .extract import gradient
 
@@ -200,6 +203,12 @@ def _row_gradient(df, var):
 # ---------------------------------------------------------------- naming
 
 EIGENVECTORS = (EigVecMax, EigVecMin, LeftVecMax, LeftVecMin)
+#: the singular vectors and factors a result names (`u1 = svec_left_max(X)`), with
+#: the letter of their name and where the result holds
+SINGULAR = {"SVecLeftMax": ("u", "{sigma} is simple"), "SVecRightMax": ("v", "{sigma} is simple"),
+            "SvdU": ("U", "the singular values of {x} are distinct and not 0"),
+            "SvdV": ("V", "the singular values of {x} are distinct and not 0"),
+            "Polar": ("Q", "{x} has full rank")}
 
 
 def conditions(exprs, render=None) -> list[str]:
@@ -221,6 +230,11 @@ def conditions(exprs, render=None) -> list[str]:
                 lam = (LambdaMax if largest else LambdaMin)(node.a)
                 what = "simple" if symmetric(node.a) else "real and simple"
                 out.setdefault(f"where {render(lam)} is {what}", None)
+            elif type(node).__name__ in SINGULAR and node.a.shape != SCALAR:
+                from .expr import SigmaMax
+                said = SINGULAR[type(node).__name__][1].format(sigma=render(SigmaMax(node.a)),
+                                                              x=render(node.a))
+                out.setdefault(f"where {said}", None)
             elif isinstance(node, Func) and node.name == "sign" and len(node.args) == 2:
                 signs.append(node.arg)
             elif isinstance(node, OneHotMax):
@@ -256,6 +270,9 @@ def shared_names(exprs, taken: dict, naming=None) -> dict:
             # named always: `v1 = eigvec_max(A)`, `u2 = leftvec_max(A)`
             left = isinstance(node, (LeftVecMax, LeftVecMin))
             names[node] = naming.numbered("u" if left else "v")
+            continue
+        if type(node).__name__ in SINGULAR and node not in names:   # `u1 = svec_left_max(X)`
+            names[node] = naming.numbered(SINGULAR[type(node).__name__][0])
             continue
         if node in names or counts.get(node, 0) < 2 or tree_size(node) < 8:
             continue
@@ -518,7 +535,8 @@ class DerivativeReport(Report):
             return []
         lines = [f"d/d{der.var.name} of {self.input}"]
         simplified = ([f"  simplify: df = {to_text(self.shown_df, names=self.df_names())}"]
-                      + [f"    where {n} = {body}" for n, body in self.df_where(to_text)])
+                      + [f"    where {n} = {body}" for n, body in self.df_where(to_text)]
+                      + [f"    by {identity}" for identity in der.simplified_by])
         for s in der.steps:
             if s.rule == "gradient":  # the first derivation ends here
                 lines.extend(simplified)
@@ -632,8 +650,8 @@ class DerivativeReport(Report):
         shown_df = any(s.rule == "gradient" for s in der.steps)  # a Hessian's: shown above
         if der.steps and not shown_df:
             console.print(hanging(Text(f"  {len(der.steps) + 1:>2}. simplify   ", style="cyan"),
-                                  Text("collect terms, rotate traces, use the declared "
-                                       "properties", style="dim")))
+                                  Text("; ".join(der.simplified_by) or "collect terms, rotate "
+                                       "traces, use the declared properties", style="dim")))
         if (der.kind != "differential" or der.steps) and not shown_df:
             self._pretty_df(console)
         if der.steps:

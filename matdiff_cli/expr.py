@@ -650,6 +650,96 @@ class LeftVecMin(Unary):
         _square("leftvec_min", a)
         return (a.shape[0], 1)
 
+
+# singular values: X = U diag(σ) Vᵀ (thin SVD, σ descending, as NumPy's svd)
+
+def _svd_rank(op, a):
+    """min(n, m) of an n x m matrix: its number of singular values.  Dimensions
+    cannot write min(n, m), so a square matrix or numbers only."""
+    n, m = a.shape
+    if n == m:
+        return n
+    if isinstance(n, int) and isinstance(m, int):
+        return min(n, m)
+    raise ShapeMismatch(f"{op} of a non-square matrix has min({n}, {m}) entries, which matdiff "
+                        "cannot write; it needs a square matrix or numeric sizes")
+
+
+class SigmaMax(Unary):
+    """``sigma_max(a)``: the largest singular value (the spectral norm ||a||_2 of a
+    matrix; of a vector, its Euclidean norm)."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        return SCALAR
+
+
+class SVecLeftMax(Unary):
+    """``svec_left_max(a)``: the unit left singular vector u1 of sigma_max(a), a column
+    of a's rows (a v1 = σ1 u1; its sign is NumPy's svd's, u1 v1ᵀ does not depend on it)."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        return (a.shape[0], 1)
+
+
+class SVecRightMax(Unary):
+    """``svec_right_max(a)``: the unit right singular vector v1 of sigma_max(a), a
+    column of a's columns (aᵀ u1 = σ1 v1)."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        return (a.shape[1], 1)
+
+
+class SvdVals(Unary):
+    """``svdvals(a)``: the singular values, descending, a column of min(n, m)."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        return (_svd_rank("svdvals", a), 1)
+
+
+class SvdU(Unary):
+    """``svd_u(a)``: U of the thin SVD a = U diag(svdvals(a)) Vᵀ, n x min(n, m)."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        return (a.shape[0], _svd_rank("svd_u", a))
+
+
+class SvdV(Unary):
+    """``svd_v(a)``: V of the thin SVD (not Vᵀ), m x min(n, m)."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        return (a.shape[1], _svd_rank("svd_v", a))
+
+
+class NormNuc(Unary):
+    """``norm_nuc(a)``, ``||a||_*``: the nuclear norm, the sum of the singular values."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        return SCALAR
+
+
+class Polar(Unary):
+    """``polar(a)``: U Vᵀ of the thin SVD, the orthogonal polar factor of a (a =
+    polar(a) (aᵀ a)^(1/2) for a of full rank), of a's shape."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        return a.shape
+
 # --------------------------------------------------------------------------
 # small helpers used across the engine
 

@@ -303,7 +303,10 @@ def _describe(node: Expr) -> str:
              "matrix", "LambdaMax": "lambda_max", "LambdaMin": "lambda_min",
              "EigVecMax": "eigvec_max", "EigVecMin": "eigvec_min",
              "LeftVecMax": "leftvec_max", "LeftVecMin": "leftvec_min", "Norm1": "a 1-norm",
-             "NormInf": "a max-norm", "OneHotMax": "onehot_max"}
+             "NormInf": "a max-norm", "OneHotMax": "onehot_max",
+             "SigmaMax": "sigma_max", "SVecLeftMax": "svec_left_max",
+             "SVecRightMax": "svec_right_max", "SvdVals": "svdvals", "SvdU": "svd_u",
+             "SvdV": "svd_v", "NormNuc": "the nuclear norm", "Polar": "polar"}
     return names.get(type(node).__name__, "this operation")
 
 

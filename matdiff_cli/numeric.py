@@ -39,6 +39,7 @@ from .expr import (
     Ones, Power, Softmax, Sum, Sym, Trace, Transpose, Unvec, Vec, Zeros, symbols, walk,
     EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1,
     NormInf, OneHotMax,
+    NormNuc, Polar, SigmaMax, SVecLeftMax, SVecRightMax, SvdU, SvdV, SvdVals,
 )
 from .ops import ELEMENTWISE
 
@@ -397,6 +398,49 @@ def eigen_gap(node, a) -> float:
     return float(gap / (1.0 + np.max(np.abs(w))))
 
 
+def _svd(a):
+    """The thin SVD (U, σ descending, V) of a matrix, as NumPy's ``svd`` (a number:
+    (sign a, |a|, 1))."""
+    a = np.atleast_2d(np.asarray(a, dtype=float))
+    u, w, vt = np.linalg.svd(a, full_matrices=False)
+    return u, w, vt.T
+
+
+def _svd_value(node, args, ev):
+    a = args[0]
+    if node.a.shape == SCALAR:   # X = sign(x) |x| 1
+        a = float(a)
+        return {SigmaMax: abs(a), NormNuc: abs(a), SvdVals: abs(a), SVecRightMax: 1.0,
+                SvdV: 1.0}.get(type(node), float(np.sign(a)))
+    u, w, v = _svd(a)
+    if isinstance(node, (SigmaMax, NormNuc)):
+        return float(w[0] if isinstance(node, SigmaMax) else np.sum(w))
+    out = {SvdVals: lambda: w.reshape(-1, 1), SvdU: lambda: u, SvdV: lambda: v,
+           SVecLeftMax: lambda: u[:, :1], SVecRightMax: lambda: v[:, :1],
+           Polar: lambda: u @ v.T}[type(node)]()
+    return float(out[0, 0]) if node.shape == SCALAR else out
+
+
+for _t in (SigmaMax, NormNuc, SvdVals, SvdU, SvdV, SVecLeftMax, SVecRightMax, Polar):
+    value.register(_t, _svd_value)
+
+
+def svd_gaps(node, a) -> float:
+    """How far the singular values a node's derivative needs are from a tie or from
+    0, relative to σ_max (0: not differentiable there): σ1 − σ2 for sigma_max and its
+    vectors; every gap and σ_min for svdvals and the factors; σ_min for the nuclear
+    norm and polar (full rank)."""
+    if node.a.shape == SCALAR:
+        return abs(float(a)) / (1.0 + abs(float(a)))
+    w = np.linalg.svd(np.atleast_2d(np.asarray(a, dtype=float)), compute_uv=False)
+    top = 1.0 + w[0]
+    if isinstance(node, (SigmaMax, SVecLeftMax, SVecRightMax)):
+        return float(((w[0] - w[1]) if w.size > 1 else w[0]) / top)
+    if isinstance(node, (NormNuc, Polar)):
+        return float(w[-1] / top)
+    return float(min(np.min(-np.diff(w), initial=np.inf), w[-1]) / top)
+
+
 @value.register
 def _func(node: Func, args, ev):
     if len(node.args) > 2:
@@ -653,6 +697,10 @@ def acceptable(roots, values: dict, sizes: dict, max_cond: float = 1e8) -> bool:
         if isinstance(node, (LambdaMax, LambdaMin, EigVecMax, EigVecMin, LeftVecMax, LeftVecMin)):
             if not np.all(np.isfinite(memo[node.a])) or eigen_gap(node, memo[node.a]) < 1e-3:
                 return False   # the eigenvalue must be simple: drawn again
+        if isinstance(node, (SigmaMax, NormNuc, SvdVals, SvdU, SvdV, SVecLeftMax, SVecRightMax,
+                             Polar)):   # simple, distinct, full rank: drawn again
+            if not np.all(np.isfinite(memo[node.a])) or svd_gaps(node, memo[node.a]) < 1e-3:
+                return False
     return all(np.all(np.isfinite(memo[r])) for r in roots)
 
 

@@ -242,7 +242,7 @@ _WORDS = {
     "INV_T": "'⁻ᵀ'", "PRIMES": "'", "SUPERSCRIPT": "a superscript", "CARET": "'^'", "EPOW": "'.^'",
     "TKEY": "'T'", "LPAR": "'('", "RPAR": "')'", "LBRACE": "'{'", "RBRACE": "'}'",
     "COMMA": "','", "COLON": "':'", "DEFINE": "':='", "EQUALS": "'='", "TIMES": "'x'",
-    "CROSS": "'×'", "NORM_2": "'_2'", "NORM_F": "'_F'", "NORM_OPEN": "'||'",
+    "CROSS": "'×'", "NORM_2": "'_2'", "NORM_F": "'_F'", "NORM_NUC": "'_*'", "NORM_OPEN": "'||'",
     "NORM_CLOSE": "'||'", "$END": "the end of the statement",
 }
 #: tokens after which an operand must follow

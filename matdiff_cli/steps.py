@@ -2,7 +2,8 @@
 
 Starting from ``d(f)``, each step expands the leftmost pending differential
 ``d(e)`` with the rule of e's node type (the same rules as the engine:
-``calculus.RULES``), and records the rule's name, its identity and the
+``calculus.RULES``), and records the rule's name, its identity (data filed with
+the rule: ``calculus.identity_of``) and the
 whole expression after it.  Then the canonical form and the read-off follow.
 Steps are for people: their number is capped (the engine itself never
 expands anything).
@@ -11,12 +12,13 @@ from __future__ import annotations
 
 from . import build as b
 from .build import replace_node
-from .calculus import RULES, RULE_NAMES, d_trace_power, depends_on, power_of
-from .expr import SCALAR, Diff, Expr, Norm2, NormF, Power, Sym, Trace, preorder
+from .calculus import RULES, RULE_NAMES, d_trace_power, depends_on, identity_of, power_of
+from .expr import Diff, Expr, Sym, Trace, preorder
 from .expr import postorder_missing as _postorder_missing
 from .records import dataclass
 
 MAX_STEPS = 60
+TRACE_OF_A_POWER = "d tr(A^k) = k tr(A^(k-1) dA)"
 
 
 @dataclass(frozen=True)
@@ -24,19 +26,6 @@ class Step:
     rule: str        # "product rule"
     identity: str    # "d(A B) = dA B + A dB"
     expr: Expr       # the whole differential after this step
-
-
-def identity_of(node) -> str:
-    """The rule's identity: the first sentence of its docstring, on one line; for a
-    docstring of several cases ("...; ...; ..."), the case of this node."""
-    doc = " ".join((RULES[type(node)].__doc__ or "").split())
-    first = doc.split(". ")[0].rstrip(".")
-    cases = [c.strip() for c in first.split(";")]
-    if isinstance(node, Power) and len(cases) == 3:
-        if isinstance(node.base, (Norm2, NormF)) and node.p == 2:
-            return cases[2]
-        return cases[1] if node.base.shape != SCALAR else cases[0]
-    return first
 
 
 def _pending(e: Expr, var: Sym):
@@ -88,8 +77,7 @@ def derivation(expr: Expr, var: Sym, names: dict | None = None) -> tuple[list, b
             current = replace_node(current, target, out)
             if printed_size(present(current), names) > MAX_STEP_NODES:
                 return steps, False
-            steps.append(Step("trace of a power", d_trace_power.__doc__.split(":")[0].strip(),
-                              current))
+            steps.append(Step("trace of a power", TRACE_OF_A_POWER, current))
             continue
         kids = tuple(_placeholder(c, var, dep) for c in node.children)
         out = RULES[type(node)](node, kids)
@@ -106,3 +94,13 @@ def _placeholder(c, var, dep):
     if dep.get(c) or (c not in dep and any(s is var for s in preorder(c))):
         return Diff(c)
     return b.zero(c.shape)
+
+
+def simplification(steps: list) -> tuple:
+    """The identities of the simplification rules that take the expanded differential
+    (the last step) to its canonical form, each once, in the order they fired."""
+    from .simplify import rules_fired
+
+    if not steps:
+        return ()
+    return tuple(r.identity for r in rules_fired(steps[-1].expr))

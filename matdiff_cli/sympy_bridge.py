@@ -199,3 +199,20 @@ def _(node: Func, kids, sp):
     return ELEMENTWISE[node.name].sympy(sp, _scalar(kids[0], sp))
 
 
+
+
+def _no_svd(node, kids, sp):
+    """Singular values and vectors: refused in words (SymPy's matrix expressions have
+    no SVD)."""
+    from .ops import STRUCTURE
+
+    name = next(op.name for op in STRUCTURE.values() if type(node).__name__ in op.nodes)
+    raise NotImplementedError(f"{name} has no SymPy form: SymPy's matrix expressions have no "
+                              "singular values or singular vectors")
+
+
+from . import expr as _expr  # noqa: E402
+
+for _name in ("SigmaMax", "SVecLeftMax", "SVecRightMax", "SvdVals", "SvdU", "SvdV", "NormNuc",
+              "Polar"):
+    _convert.register(getattr(_expr, _name), _no_svd)

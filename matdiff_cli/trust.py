@@ -8,7 +8,9 @@
 * ``compare``: is a claimed result the same as matdiff's?  Symbolically when
   the canonical forms agree, else numerically, else a counterexample; when
   they agree only under symmetry of some matrices, it says which.
-NumPy is imported here, so only the commands that need numbers load it.
+The finite differences are in ``differences.py``, the --let data bound to a
+problem in ``letdata.py``.  NumPy is imported here, so only the commands that
+need numbers load it.
 """
 from __future__ import annotations
 
@@ -18,12 +20,13 @@ from itertools import combinations
 
 import numpy as np
 
+from .differences import (  # noqa: F401  (first_derivative: trust's face)
+    _mixed_many, first_derivative, kth_derivative, second_derivative,
+)
 from .errors import MatdiffError
 from .expr import SCALAR, Diff, Expr, Sym
-from .numeric import (
-    TooLarge, check_let_value, directional_derivative, evaluate, property_violation, quiet, relative_error,
-    sample_direction, sample_values, second_directional_derivative,
-)
+from .letdata import _show, bind_values  # noqa: F401  (bind_values: trust's face)
+from .numeric import TooLarge, evaluate, quiet, relative_error, sample_direction, sample_values
 from .simplify import simplify
 
 FIRST_ORDER_TOL = 1e-5
@@ -114,40 +117,6 @@ class CheckResult:
                 line += "; the point and the direction are in the JSON output"
             line += f"; repeat with --seed {self.seed}"
         return line
-
-
-def first_derivative(f, values, name, D, h=1e-3):
-    """d/dt f(X + t D) at 0 by central differences with one Richardson step:
-    (4 C(h/2) - C(h)) / 3 cancels the h^2 error term, so a larger h (less
-    rounding) gives an O(h^4) estimate."""
-    c1 = np.asarray(directional_derivative(f, values, name, D, h), dtype=float)
-    c2 = np.asarray(directional_derivative(f, values, name, D, h / 2), dtype=float)
-    return c2 + (c2 - c1) / 3   # = (4 c2 - c1) / 3, without overflowing near the largest double
-
-
-def second_derivative(f, values, name, D, E=None, h=1e-2):
-    """d²/ds dt f(X + s D + t E) (or d²/dt² along D), second differences with one
-    Richardson step, O(h^4)."""
-    s1 = np.asarray(second_directional_derivative(f, values, name, D, h, direction2=E))
-    s2 = np.asarray(second_directional_derivative(f, values, name, D, h / 2, direction2=E))
-    return s2 + (s2 - s1) / 3
-
-
-def kth_derivative(f, values, name, D, k, h=1e-2):
-    """d^k/dt^k f(X + t D) at 0: the central k-th difference
-    sum_i (-1)^i C(k, i) f(X + (k/2 - i) h D) / h^k (error O(h^2)), one Richardson step."""
-    from math import comb
-
-    def once(h):
-        total = 0
-        for i in range(k + 1):
-            shifted = dict(values)
-            x = np.asarray(values[name], dtype=float) + (k / 2 - i) * h * np.asarray(D, dtype=float)
-            shifted[name] = x if x.ndim else float(x)
-            total = total + (-1) ** i * comb(k, i) * np.asarray(f(shifted), dtype=float)
-        return total / h ** k
-    c1, c2 = once(h), once(h / 2)
-    return c2 + (c2 - c1) / 3
 
 
 class _NoPoint(MatdiffError):
@@ -345,19 +314,24 @@ class Comparison:
 
 
 def parse_claim(der, text: str) -> Expr:
-    """The claim as an expression in the problem's scope; ``dX`` is the direction."""
+    """The claim of a derivation's result, in its problem's scope."""
+    return claim_of(der.problem, der.var, der.result.shape, text)
+
+
+def claim_of(problem, var: Sym, shape, text: str) -> Expr:
+    """A claimed derivative with respect to var, of this shape, read in the problem's
+    scope; ``dX`` (the direction's name) is Diff(var)."""
     from .names import Names
     from .build import replace_node
 
-    dname = Names.of(der.problem).direction(der.var)   # dX, or d_X when dX is a variable
-    claim = der.problem.parse(text, directions={der.var.name: dname}, shape=der.result.shape,
-                              known_only=True)
+    dname = Names.of(problem).direction(var)   # dX, or d_X when dX is a variable
+    claim = problem.parse(text, directions={var.name: dname}, shape=shape, known_only=True)
     for node in _symbols_named(claim, dname):
-        if node.shape != der.var.shape:
+        if node.shape != var.shape:
             raise MatdiffError("shape", f"in the claim, {dname} is {node.shape[0]} x "
-                               f"{node.shape[1]} but {der.var.name} is {der.var.shape[0]} x "
-                               f"{der.var.shape[1]}", statement=text)
-        claim = replace_node(claim, node, Diff(der.var))
+                               f"{node.shape[1]} but {var.name} is {var.shape[0]} x "
+                               f"{var.shape[1]}", statement=text)
+        claim = replace_node(claim, node, Diff(var))
     return claim
 
 
@@ -451,104 +425,7 @@ def _bound_point(der, bindings: dict):
     return bind_values(der.problem, bindings, needed)
 
 
-# ---------------------------------------------------------------- data from --let
-
-def bind_values(problem, bindings: dict, needed) -> tuple[dict, dict]:
-    """(values, sizes) from --let data, checked against the declared shapes."""
-    values = {}
-    syms = {s.name: s for s in needed}
-    missing = [n for n in syms if n not in bindings]
-    if missing:
-        raise MatdiffError(
-            "usage", "no value for " + ", ".join(missing),
-            hint="bind every variable, e.g. " + " ".join(f'--let "{n}=[[1,2],[3,4]]"' for n in missing[:2]),
-            statement=problem.source, line=problem.line)
-    for name, sym in syms.items():
-        try:
-            check_let_value(bindings[name])
-        except ValueError as e:
-            raise MatdiffError("usage", f"the value of {name} cannot be used: {e}",
-                               statement=problem.source, line=problem.line) from None
-        a = np.asarray(bindings[name], dtype=float)
-        if a.ndim == 0:
-            if sym.shape != SCALAR:
-                raise MatdiffError("shape", f"{name} is {sym.shape[0]} x {sym.shape[1]} but its "
-                                   "value is a number", statement=problem.source, line=problem.line)
-            values[name] = float(a)
-            continue
-        if a.ndim == 1:
-            a = a.reshape(-1, 1) if sym.shape[1] == 1 or sym.shape[0] != 1 else a.reshape(1, -1)
-        if a.ndim != 2:
-            raise MatdiffError("shape", f"the value of {name} is not a matrix",
-                               statement=problem.source, line=problem.line)
-        broken = property_violation(sym, a)
-        if broken:   # the declared structure is what the derivatives assume: refuse
-            raise MatdiffError("shape", f"the data breaks a declaration: {broken}",
-                               statement=problem.source, line=problem.line,
-                               hint="give data with the declared structure, or drop the "
-                                    "property from the declaration")
-        values[name] = a
-    return values, _sizes_of(problem, syms, values)
-
-
-def _sizes_of(problem, syms: dict, values: dict) -> dict:
-    """The dimensions the data fixes, each checked against every use of it."""
-    sizes: dict = {}
-    source: dict = {}   # dimension -> where it was fixed, for the message
-    for name, sym in syms.items():
-        if sym.shape == SCALAR:
-            continue
-        got = np.shape(values[name])
-        for axis, (d, k) in enumerate(zip(sym.shape, got)):
-            where = f"{name}'s {'rows' if axis == 0 else 'columns'}"
-            if isinstance(d, int) or "*" in str(d):
-                expected = d if isinstance(d, int) else None
-                if expected is not None and expected != k:
-                    raise _misfit(problem, f"{name} is {_show(sym.shape)}, its value "
-                                  f"{got[0]} x {got[1]}: {where} should be {d}")
-                continue
-            if d in sizes and sizes[d] != k:
-                raise _misfit(problem, f"the dimension {d} is {sizes[d]} from {source[d]} but "
-                              f"{k} from {where} (the value of {name} is {got[0]} x {got[1]})")
-            sizes.setdefault(d, k)
-            source.setdefault(d, where)
-    return sizes
-
-
-def _show(shape) -> str:
-    return f"{shape[0]} x {shape[1]}"
-
-
-def _misfit(problem, message: str) -> MatdiffError:
-    return MatdiffError("shape", "the data does not fit the shapes: " + message,
-                        statement=problem.source, line=problem.line,
-                        hint="--let values are JSON lists: a flat list is a column vector, "
-                             "a list of rows a matrix")
-
-
 # ---------------------------------------------------------------- the whole Hessian
-
-def _shifted_many(values: dict, steps) -> dict:
-    """values with each (name, coefficient, direction) step added."""
-    out = dict(values)
-    for name, coef, direction in steps:
-        x = np.asarray(out[name], dtype=float) + coef * np.asarray(direction, dtype=float)
-        out[name] = x if x.ndim else float(x)
-    return out
-
-
-def _mixed_many(f, values, first, second, h):
-    """d²/ds dt f(V + s D + t E) by the four-point formula, one Richardson step.
-    first, second: lists of (name, direction)."""
-    def once(h):
-        total = 0
-        for s, t in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
-            steps = [(n, s * h, D) for n, D in first] + [(n, t * h, E) for n, E in second]
-            total = total + s * t * np.asarray(f(_shifted_many(values, steps)), dtype=float)
-        return total / (4 * h * h)
-    s1, s2 = once(h), once(h / 2)
-    return s2 + (s2 - s1) / 3
-
 
 def _apply_block(h, i, j, values, sizes, E):
     """Block [i][j] applied to the direction E of variable j (an array of vi's shape)."""
@@ -639,9 +516,6 @@ def _zero(shape):
 def compare_blocks(h, claim_text: str, seed=None, trials: int = TRIALS) -> Comparison:
     """A claimed whole Hessian, ``[[H11, H12], [H21, H22]]`` (or ``H11, H12; H21, H22``),
     block by block: symbolically where the canonical forms agree, else numerically."""
-    from types import SimpleNamespace
-
-
     rows = split_blocks(claim_text)
     n = len(h.vars)
     if len(rows) != n or any(len(r) != n for r in rows):
@@ -657,13 +531,11 @@ def compare_blocks(h, claim_text: str, seed=None, trials: int = TRIALS) -> Compa
     with quiet():
         for i in range(n):
             for j in range(n):
-                part = SimpleNamespace(problem=h.problem, var=h.vars[j], result=h.blocks[i][j],
-                                       command="hess", layout=h.layout)
                 label = f"block [{h.vars[i].name}, {h.vars[j].name}]"
                 result = h.blocks[i][j]
                 if rows[i][j] == "0" and simplify(result) is simplify(_zero(result.shape)):
                     continue   # 0 stands for a zero block of any shape
-                claim = parse_claim(part, rows[i][j])
+                claim = claim_of(h.problem, h.vars[j], result.shape, rows[i][j])
                 if claim.shape != result.shape:
                     return Comparison(False, "differs", claim_text=claim_text,
                                       hint=f"{label}: the claim is {_show(claim.shape)}, the "

@@ -30,6 +30,9 @@ from matdiff_cli.expr import (
     EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1, NormInf,
     OneHotMax,
 )
+from matdiff_cli.expr import (
+    NormNuc, Polar, SigmaMax, SVecLeftMax, SVecRightMax, SvdU, SvdV, SvdVals,
+)
 from matdiff_cli.ops import ELEMENTWISE as DECLARED
 
 DIMS = ("n", "m", "k")
@@ -284,6 +287,47 @@ def p_onehot(draw, shape, d, diffs):
                     _sub(draw, shape, d, diffs))
 
 
+def generic_matrix(draw, shape, d, diffs):
+    """An r x c matrix whose singular values are distinct and not 0 at sampled points:
+    a variable of that shape plus an expression (ones(n, m) alone has rank 1)."""
+    var = draw(st.sampled_from([s for s in BY_SHAPE[shape] if not s.props]))
+    return Add(var, _sub(draw, shape, min(d, 1) if draw(st.booleans()) else 0, diffs))
+
+
+def p_singular(draw, shape, d, diffs):
+    """sigma_max(M) + ||N||_* of any shapes, c^T svdvals(A) of a square A."""
+    (a, b), (e, f) = ((draw(st.sampled_from(DIMS)), draw(st.sampled_from(DIMS)))
+                      for _ in range(2))
+    terms = [SigmaMax(generic_matrix(draw, (a, b), d, diffs)),
+             NormNuc(generic_matrix(draw, (e, f), d, diffs))]
+    if draw(st.booleans()):
+        s = SvdVals(generic_matrix(draw, (a, a), d, diffs))
+        terms.append(Mul(Transpose(_sub(draw, (a, 1), d, diffs)), s))
+    terms = terms[draw(st.integers(0, 1)):]
+    return Add(*terms) if len(terms) > 1 else terms[0]
+
+
+def p_singular_vector(draw, shape, d, diffs):
+    """σ_max(M) u1(M) + v1(N) + U(A) svdvals(A) + V(A) c: the singular vectors and the
+    thin SVD's factors of a matrix (square where the factors are)."""
+    r = shape[0]
+    b = draw(st.sampled_from(DIMS))
+    kind = draw(st.integers(0, 2))
+    if kind == 0:
+        m = generic_matrix(draw, (r, b), d, diffs)
+        return Add(Mul(SigmaMax(m), SVecLeftMax(m)), SVecRightMax(generic_matrix(draw, (b, r), d,
+                                                                                  diffs)))
+    a = generic_matrix(draw, (r, r), d, diffs)
+    if kind == 1:
+        return Mul(SvdU(a), SvdVals(a))
+    return Mul(SvdV(a), _sub(draw, shape, d, diffs))
+
+
+def p_polar(draw, shape, d, diffs):
+    """The polar factor U V^T of a matrix of full rank."""
+    return Polar(generic_matrix(draw, shape, d, diffs))
+
+
 def p_kron_reduce(draw, shape, d, diffs):
     """Composite shapes: tr(A ⊗ B), vec(X)^T K vec(Y), ||vec(X)||."""
     a, b = (draw(st.sampled_from(DIMS)) for _ in range(2))
@@ -328,15 +372,16 @@ def productions(shape):
     out = [p_add, p_mul, p_scale, p_hadamard, p_div, p_ediv, p_kron, p_transpose, p_func,
            p_epow, p_power]
     if shape == SCALAR:
-        out += [p_trace, p_det, p_logdet, p_reduce, p_norm2, p_logsumexp, p_kron_reduce]
+        out += [p_trace, p_det, p_logdet, p_reduce, p_norm2, p_logsumexp, p_kron_reduce,
+                p_singular]
     else:
         out.append(p_broadcast)
     if r == c and r != 1:
         out += [p_inverse, p_diagm, p_commutation]
     if r != 1 and c != 1:
-        out.append(p_unvec)
+        out += [p_unvec, p_polar]
     if c == 1 and r != 1:
-        out += [p_diagv, p_vec, p_softmax, p_eigvec, p_onehot]
+        out += [p_diagv, p_vec, p_softmax, p_eigvec, p_onehot, p_singular_vector]
     if shape != SCALAR and r != c:
         out.remove(p_power)
     return out

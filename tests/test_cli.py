@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from budget import assert_linear
-from matdiff_cli.cli import COMMAND_TABLE, cli
+from matdiff_cli.cli import cli
 from matdiff_cli.commands import COMMANDS, Options
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -504,8 +504,8 @@ def test_fast_front_end_reads_as_click_does(monkeypatch):
     from matdiff_cli.cli import fast_args
 
     rng = random.Random(13)
-    lines = [[name] for name in COMMAND_TABLE] + [["--version"], []]
-    for name in COMMAND_TABLE:
+    lines = [[name] for name in COMMANDS] + [["--version"], []]
+    for name in COMMANDS:
         lines += [[name, *t] for t in FAST_TOKENS]
         for _ in range(12):
             picks = rng.sample(FAST_TOKENS, rng.randint(2, 4))

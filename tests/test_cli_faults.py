@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from matdiff_cli.cli import COMMAND_TABLE, EXIT_BROKEN_PIPE, EXIT_OUTPUT, main
+from matdiff_cli.cli import EXIT_BROKEN_PIPE, EXIT_OUTPUT, main
+from matdiff_cli.commands import COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,7 +39,7 @@ BAD = "x^T x +"  # bad input for every command
 
 
 def test_every_command_has_a_case():
-    assert set(GOOD) == set(COMMAND_TABLE)
+    assert set(GOOD) == set(COMMANDS)
 
 
 def env(**extra):

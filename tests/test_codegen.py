@@ -6,6 +6,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from matdiff_cli.codegen import generate
+from matdiff_cli.commands import Options
 from matdiff_cli.derive import derive
 from matdiff_cli.document import Problem, read_document
 from matdiff_cli.errors import MatdiffError
@@ -14,10 +15,6 @@ from matdiff_cli.numeric import evaluate, sample_values
 from matdiff_cli.trust import first_derivative
 from budget import examples
 from strategies import expressions
-
-
-class Opts:
-    layout, vec, steps = "numerator", False, False
 
 
 def load(src, declare=()):
@@ -48,7 +45,7 @@ def test_generated_gradients_match(src, declare):
                 for s in problem.symbols.values()})
     assert np.allclose(out[0], evaluate(problem.expr, values, sizes))
     for var, got in zip(variables, out[1:]):
-        expected = evaluate(derive(problem, var, "grad", Opts()).result, values, sizes)
+        expected = evaluate(derive(problem, var, "grad", Options()).result, values, sizes)
         assert np.allclose(got, expected), (var.name, source)
 
 
@@ -136,7 +133,7 @@ def test_generated_numpy_matches_the_engine_on_random_expressions(expr, data):
     problem = Problem.of(expr)
     try:
         source = generate(problem, [var], "numpy")
-        result = derive(problem, var, "grad", Opts()).result
+        result = derive(problem, var, "grad", Options()).result
         values, sizes = sample_values([expr, result], np.random.default_rng(0))
     except (MatdiffError, ValueError):  # refused (exit 3), or no well-defined point
         assume(False)
@@ -191,7 +188,7 @@ def test_generated_code_of_every_library_matches_the_engine(expr, data):
     problem = Problem.of(expr)
     try:
         source = generate(problem, [var], lang)
-        result = derive(problem, var, "grad", Opts()).result
+        result = derive(problem, var, "grad", Options()).result
         values, sizes = sample_values([expr, result], np.random.default_rng(1))
     except (MatdiffError, ValueError):
         assume(False)
@@ -285,7 +282,7 @@ def test_logdet_is_finite_where_det_overflows(declare, lang):
         value, grad = _run_lang(source, "value_and_grad", [X, S], lang)
     Xi = np.linalg.inv(X)
     assert np.isclose(value, np.linalg.slogdet(X)[1] + np.trace(S @ Xi), rtol=1e-10)
-    result = derive(problem, problem.symbols["X"], "grad", Opts()).result
+    result = derive(problem, problem.symbols["X"], "grad", Options()).result
     assert np.allclose(grad, evaluate(result, {"X": X, "S": S}, {"n": n}), rtol=1e-8, atol=1e-14)
 
 
@@ -346,7 +343,7 @@ def test_generated_code_does_the_work_of_hand_written_code(src, declare, wrt, ha
     assert work <= 1.25 * hand(n, m), (work, hand(n, m), source)
     fn = run_generated(problem, [problem.symbols[wrt]])[1]
     values_small, sizes = sample_values([problem.expr], np.random.default_rng(10))
-    expected = evaluate(derive(problem, problem.symbols[wrt], "grad", Opts()).result,
+    expected = evaluate(derive(problem, problem.symbols[wrt], "grad", Options()).result,
                         values_small, sizes)
     assert np.allclose(fn(*[values_small[s] for s in problem.symbols])[1], expected)
 
@@ -357,7 +354,7 @@ def test_a_chain_whose_best_order_depends_on_sizes_is_left_to_multi_dot():
     assert "np.linalg.multi_dot([" in source
     fn = run_generated(problem, [problem.symbols["V"]])[1]
     values, sizes = sample_values([problem.expr], np.random.default_rng(11))
-    expected = evaluate(derive(problem, problem.symbols["V"], "grad", Opts()).result,
+    expected = evaluate(derive(problem, problem.symbols["V"], "grad", Options()).result,
                         values, sizes)
     assert np.allclose(fn(*[values[s] for s in problem.symbols])[1], expected)
 

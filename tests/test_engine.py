@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from budget import examples
 from cookbook import GRADIENTS
+from matdiff_cli.commands import Options
 from matdiff_cli.derive import derive
 from matdiff_cli.document import parse
 from matdiff_cli.errors import MatdiffError
@@ -19,17 +20,9 @@ from matdiff_cli.trust import numeric_check
 from strategies import expressions
 
 
-class Opts:
-    layout = "numerator"
-    vec = False
-    steps = False
-
-
 def run(src, wrt, command="grad", declare=(), layout="numerator", vec=False):
     problem = parse(src, declare=list(declare))
-    opts = Opts()
-    opts.layout, opts.vec = layout, vec
-    return derive(problem, problem.symbols[wrt], command, opts)
+    return derive(problem, problem.symbols[wrt], command, Options(layout=layout, vec=vec))
 
 
 def text(der, which="result"):
@@ -130,7 +123,7 @@ def test_mlp_gradient_is_written_with_the_layer_definitions():
     from matdiff_cli.document import read_document
 
     problem = [p for p in read_document(doc) if not isinstance(p, Exception)][-1]
-    der = derive(problem, problem.symbols["W1"], "grad", Opts())
+    der = derive(problem, problem.symbols["W1"], "grad", Options())
     out = DerivativeReport(der).to_text()
     assert "phi1 .* (1 - phi1)" in out and "phi3" in out
     assert "sigmoid" not in out.splitlines()[-1]
@@ -216,7 +209,7 @@ RULE_CASES = [
 def test_rule_gradient_matches_finite_differences(src):
     problem = parse(src)
     for var in problem.symbols.values():
-        der = derive(problem, var, "grad", Opts())
+        der = derive(problem, var, "grad", Options())
         assert_checked(der, seed=1)
 
 
@@ -226,7 +219,7 @@ def test_rule_gradient_matches_finite_differences(src):
 ])
 def test_gradient_respects_declared_properties(src, prop):
     problem = parse(src, declare=[f"X: n x n {prop}"])
-    der = derive(problem, problem.symbols["X"], "grad", Opts())
+    der = derive(problem, problem.symbols["X"], "grad", Options())
     assert_checked(der, seed=2)
     if prop in ("symmetric", "spd"):
         # the gradient lives in the symmetric matrices
@@ -259,8 +252,7 @@ def test_gradient_of_a_non_scalar_is_a_usage_error():
 
 def test_steps_follow_the_rules_and_end_in_the_result():
     problem = parse("tr(X^T A X B)")
-    opts = Opts()
-    opts.steps = True
+    opts = Options(steps=True)
     der = derive(problem, problem.symbols["X"], "grad", opts)
     rules = [s.rule for s in der.steps]
     assert rules[0] == "trace" and "product rule" in rules
@@ -275,14 +267,13 @@ def test_operator_matches_finite_differences(src):
     problem = parse(src)
     var = next(iter(problem.symbols.values()))
     for command in ("jac", "diff"):
-        der = derive(problem, var, command, Opts())
+        der = derive(problem, var, command, Options())
         assert_checked(der, seed=3)
 
 
 def test_hessian_steps_go_through_the_gradient():
     problem = parse("x^T A x")
-    opts = Opts()
-    opts.steps = True
+    opts = Options(steps=True)
     der = derive(problem, problem.symbols["x"], "hess", opts)
     rules = [s.rule for s in der.steps]
     assert "gradient" in rules
@@ -295,7 +286,7 @@ def test_user_function_derivatives_are_shown():
     from matdiff_cli.document import read_document
 
     (problem,) = read_document("f(t) := t^3 + sin(t); sum(f(W x))")
-    report = DerivativeReport(derive(problem, problem.symbols["x"], "grad", Opts()))
+    report = DerivativeReport(derive(problem, problem.symbols["x"], "grad", Options()))
     assert report.to_text().splitlines() == ["W: n x m; x: m  # inferred", "f(t) := t^3 + sin(t)",
                                              "W^T f'(W x)", "# where f'(t) = 3 t^2 + cos(t)"]
     assert report.to_json()["functions"] == {"f'": "3 t^2 + cos(t)"}

@@ -14,7 +14,7 @@ from budget import examples
 from matdiff_cli.cli import cli
 from matdiff_cli.commands import Options
 from matdiff_cli.derive import derive
-from matdiff_cli.document import parse, read_document
+from matdiff_cli.document import Problem, parse, read_document
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import SCALAR, symbols
 from matdiff_cli.hessians import HessianReport, whole_hessian
@@ -24,14 +24,8 @@ from strategies import expressions
 
 
 def bare(expr):
-    """A problem made of an expression alone (document.Problem.of where it exists)."""
-    from matdiff_cli.document import Problem
-
-    of = getattr(Problem, "of", None)
-    if of is not None:
-        return of(expr)
-    from strategies import ExprProblem
-    return ExprProblem(expr)
+    """A problem made of an expression alone."""
+    return Problem.of(expr)
 
 
 def run(*args):

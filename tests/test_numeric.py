@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import assume, HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matdiff_cli.expr import (
@@ -284,7 +284,10 @@ def test_relative_error():
 @given(expressions(), st.integers(0, 2**32 - 1))
 @settings(max_examples=examples(60), deadline=None, database=None, suppress_health_check=list(HealthCheck))
 def test_random_expressions_evaluate_at_sampled_points(e, seed):
-    values, sizes = sample_values(e, np.random.default_rng(seed))
+    try:
+        values, sizes = sample_values(e, np.random.default_rng(seed))
+    except ValueError:   # no point exists (onehot_max(y - y) ties everywhere): not a value to test
+        assume(False)
     v = evaluate(e, values, sizes)
     r, c = (sizes.get(d, d) if isinstance(d, str) and "*" not in d else None for d in e.shape)
     if e.shape == SCALAR:

@@ -144,13 +144,15 @@ def _finite_difference(f, grad, name, seed=0):
 NOT_LINEAR = {"Sym", "Num", "Identity", "Zeros", "Ones", "Diff", "Commutation", "Div", "EDiv",
               "Kron", "Power", "EPow", "Func", "Inverse", "Det", "LogDet", "Norm2", "NormF",
               "Softmax", "LogSumExp", "LambdaMax", "LambdaMin", "EigVecMax", "EigVecMin", "Norm1",
-              "LeftVecMax", "LeftVecMin", "NormInf", "OneHotMax"}
+              "LeftVecMax", "LeftVecMin", "NormInf", "OneHotMax",
+              "SigmaMax", "SVecLeftMax", "SVecRightMax", "SvdVals", "SvdU", "SvdV", "NormNuc", "Polar"}
 #: of those that have an adjoint, the ones read off in vec form another way
 NO_VEC_RULE = {"DiagM", "DiagV"}
 #: nodes SymPy's matrix expressions cannot write (to_sympy says so in words)
 NO_SYMPY = {"Commutation", "EDiv", "EPow", "DiagM", "DiagV", "Vec", "Unvec", "Softmax", "LogSumExp",
             "LambdaMax", "LambdaMin", "EigVecMax", "EigVecMin", "Norm1", "LeftVecMax",
-            "LeftVecMin", "NormInf", "OneHotMax"}
+            "LeftVecMin", "NormInf", "OneHotMax",
+            "SigmaMax", "SVecLeftMax", "SVecRightMax", "SvdVals", "SvdU", "SvdV", "NormNuc", "Polar"}
 #: the variable's own differential is the engine's seed, not a rule
 NO_DIFFERENTIAL_RULE = {"Sym"}
 
@@ -234,7 +236,10 @@ def test_every_builtin_parses():
              "lambda_max": "lambda_max(A)", "lambda_min": "lambda_min(A)",
              "eigvec_max": "eigvec_max(A)", "eigvec_min": "eigvec_min(A)", "norm1": "norm1(x)",
              "leftvec_max": "leftvec_max(A)", "leftvec_min": "leftvec_min(A)",
-             "norm_inf": "norm_inf(x)", "onehot_max": "onehot_max(x)"}
+             "norm_inf": "norm_inf(x)", "onehot_max": "onehot_max(x)",
+             "sigma_max": "sigma_max(A)", "svec_left_max": "svec_left_max(A)",
+             "svec_right_max": "svec_right_max(A)", "svdvals": "svdvals(A)", "svd_u": "svd_u(A)",
+             "svd_v": "svd_v(A)", "norm_nuc": "norm_nuc(A)", "polar": "polar(A)"}
     for name in BUILTINS:
         text = f"{name}(x)" if name in ELEMENTWISE else calls.get(name)
         assert text is not None, f"the built-in {name} has no example here"
@@ -282,18 +287,24 @@ def test_the_how_to_add_section_names_real_places():
     for f in files:
         found = [p for p in (ROOT / "matdiff_cli" / f, ROOT / f) if p.exists()]
         assert found, f"docs/design.md names {f}, which does not exist"
-    import matdiff_cli.cli as cli_module
     import matdiff_cli.commands as commands
     import matdiff_cli.report as report
     import matdiff_cli.shapes as shapes
-    for module, name in ((shapes, "SHAPE_RULES"), (report, "FORMATS"), (commands, "COMMANDS"),
-                         (cli_module, "COMMAND_TABLE")):
+    for module, name in ((shapes, "SHAPE_RULES"), (report, "FORMATS"), (commands, "COMMANDS")):
         assert name in section and hasattr(module, name), name
 
 
 def test_every_command_has_a_function_and_its_help():
-    """The command line's table (help, options) and the registry of command functions
-    name the same commands, until they are one registry."""
-    from matdiff_cli.cli import COMMAND_TABLE
+    """One registry: each command's entry holds its help, its options (each one the
+    command line knows) and its code, which imports."""
+    from importlib import import_module
+
+    from matdiff_cli.cli import _option
     from matdiff_cli.commands import COMMANDS
-    assert set(COMMAND_TABLE) == set(COMMANDS), set(COMMAND_TABLE) ^ set(COMMANDS)
+    for name, command in COMMANDS.items():
+        assert command.name == name and command.summary and name in command.example
+        for option in command.options:
+            _option(option)          # raises ValueError for an option the CLI lacks
+        if command.run is None:
+            module = import_module(command.module, "matdiff_cli")
+            assert callable(getattr(module, command.attr)), name

@@ -19,6 +19,7 @@ from matdiff_cli.expr import (
     Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num, Ones, Power, Softmax, Sum, Sym,
     Trace, Transpose, Vec, Zeros,
 )
+from matdiff_cli.expr import NormNuc, SigmaMax
 from matdiff_cli.ops import ELEMENTWISE
 from matdiff_cli.parser import MAX_DEPTH, split_statements
 
@@ -159,6 +160,8 @@ ROWS = [
     ("||X||_F", NormF(X)),
     ("‖X‖_F", NormF(X)),
     ("norm(X)", NormF(X)),
+    ("||X||_2", SigmaMax(X)),
+    ("‖X‖_*", NormNuc(X)),
     ("||x||^2", Power(Norm2(x), 2)),
     ("||x|| ||y||", Mul(Norm2(x), Norm2(y))),
     ("||A x - y||^2", Power(Norm2(Add(Mul(A, x), neg(y))), 2)),
@@ -272,7 +275,6 @@ ERRORS = [
     ("ones(x + 1)", "syntax", (1, 6), "takes dimensions", None),
     ("1/0", "shape", (1, 3), "division by zero", None),
     ("||X||", "shape", (1, 1), "needs a vector", "||X||_F"),
-    ("||X||_2", "shape", (1, 1), "needs a vector", "||X||_F"),
     ("x: 0", "shape", (1, 4), "positive integer", None),
     ("x: 2.5", "shape", (1, 4), "positive integer", None),
     ("s: scalar x n", "shape", (1, 4), "'scalar' is a whole shape", None),

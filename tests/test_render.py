@@ -26,6 +26,9 @@ from matdiff_cli.expr import (
     OneHotMax,
 )
 from matdiff_cli.expr import (
+    NormNuc, Polar, SigmaMax, SVecLeftMax, SVecRightMax, SvdU, SvdV, SvdVals,
+)
+from matdiff_cli.expr import (
     SCALAR, Add, Broadcast, Commutation, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Func,
     Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num, Ones,
     Power, Softmax, Sum, Sym, Trace, Transpose, Unvec, Vec, Zeros, walk,
@@ -381,7 +384,8 @@ FUNCTIONS = {"tr", "det", "logdet", "sum", "diag", "vec", "softmax", "logsumexp"
              "softplus", "sqrt", "abs", "step", "sign", "zeros", "ones", "eye",
              "commutation", "f", "lambda_max", "lambda_min", "eigvec_max",
              "eigvec_min", "norm1", "leftvec_max", "leftvec_min",
-             "norm_inf", "onehot_max", "unvec"}  # commutation(m, n): engine output; f: the strategies' user function
+             "norm_inf", "onehot_max", "unvec", "sigma_max", "svec_left_max",
+             "svec_right_max", "svdvals", "svd_u", "svd_v", "norm_nuc", "polar"}  # commutation(m, n): engine output; f: the strategies' user function
 
 
 class Reader:
@@ -546,7 +550,10 @@ CALL_NAMES = {Trace: "tr", Det: "det", LogDet: "logdet", Sum: "sum", DiagM: "dia
               DiagV: "diag", Vec: "vec", Softmax: "softmax", LogSumExp: "logsumexp",
               LambdaMax: "lambda_max", LambdaMin: "lambda_min", EigVecMax: "eigvec_max",
               EigVecMin: "eigvec_min", Norm1: "norm1", LeftVecMax: "leftvec_max",
-              LeftVecMin: "leftvec_min", NormInf: "norm_inf", OneHotMax: "onehot_max"}
+              LeftVecMin: "leftvec_min", NormInf: "norm_inf", OneHotMax: "onehot_max",
+              SigmaMax: "sigma_max", SVecLeftMax: "svec_left_max", SVecRightMax: "svec_right_max",
+              SvdVals: "svdvals", SvdU: "svd_u", SvdV: "svd_v", NormNuc: "norm_nuc",
+              Polar: "polar"}
 
 
 def tree(e):

@@ -227,9 +227,11 @@ def test_power_of_a_vector():
 
 
 def test_norm_of_a_matrix_offers_frobenius():
-    for text in ("||X||", "||X||_2", "norm2(X)", "‖X‖"):
+    # ||X||_2 and norm2(X) of a matrix are its spectral norm, sigma_max(X); a bare ||X|| is not
+    for text in ("||X||", "‖X‖"):
         err = error(text)
         assert "needs a vector" in err.message and "||X||_F" in err.hint, text
+        assert "||X||_2 (sigma_max(X))" in err.hint and "||X||_*" in err.hint, text
 
 
 def test_matrix_power_needs_integer_and_square():

@@ -22,7 +22,8 @@ from derivations import derivation
 from matdiff_cli.document import Problem
 from strategies import SHAPES, expressions
 
-from matdiff_cli.cli import COMMAND_TABLE, cli
+from matdiff_cli.cli import cli
+from matdiff_cli.commands import COMMANDS
 from matdiff_cli.derive import derive
 from matdiff_cli.document import parse
 from matdiff_cli.errors import MatdiffError
@@ -95,7 +96,7 @@ def test_an_unknown_name_in_a_claim_is_named():
 
 
 def test_the_example_in_check_help_passes():
-    example = COMMAND_TABLE["check"][2]
+    example = COMMANDS["check"].example
     args = shlex.split(example)[1:]
     r = run(*args)
     clean(r)

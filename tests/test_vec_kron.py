@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from budget import examples
 from matdiff_cli.commands import Options
 from matdiff_cli.derive import derive
-from matdiff_cli.document import parse
+from matdiff_cli.document import Problem, parse
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import Kron, Mul, Sum, Trace, Transpose, Vec, symbols
 from matdiff_cli.trust import numeric_check
@@ -19,14 +19,8 @@ from strategies import expressions
 
 
 def bare(expr):
-    """A problem made of an expression alone (document.Problem.of where it exists)."""
-    from matdiff_cli.document import Problem
-
-    of = getattr(Problem, "of", None)
-    if of is not None:
-        return of(expr)
-    from strategies import ExprProblem
-    return ExprProblem(expr)
+    """A problem made of an expression alone."""
+    return Problem.of(expr)
 
 SHAPES = ["X: 2 x 3", "Y: 2 x 3", "B: 4 x 5", "A: 4 x 2", "C: 5 x 3", "u: 3", "v: 2",
           "P: 3 x 3", "Q: 2 x 2", "E: 2 x 4", "F: 3 x 5", "S: 3 x 3"]

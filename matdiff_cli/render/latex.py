@@ -13,7 +13,7 @@ import re
 from fractions import Fraction
 
 from ..expr import EDiv, Expr, Hadamard
-from ..ops import ELEMENTWISE
+from ..ops import ELEMENTWISE, STRUCTURE
 from ..ops import latex_name as builtin_latex
 from ..ops.base import template_parts
 from . import Doc, first_char, flatten, render_dag
@@ -91,8 +91,8 @@ class LatexNotation(Notation):
         return latex_name(key) if len(key) == 1 else rf"\operatorname{{{key}}}"
 
     def call(self, key, *args):
-        f = ELEMENTWISE.get(key)
-        if f is not None and f.latex and "{a}" in f.latex:  # \sqrt{a}, \left|a\right|
+        f = ELEMENTWISE.get(key) or STRUCTURE.get(key)
+        if f is not None and f.latex and "{a}" in f.latex:  # \sqrt{a}, \left|a\right|, \|X\|_*
             return Doc(ATOM, tuple(args[0] if p[:2] == "{a" else p
                                    for p in template_parts(f.latex)))
         return super().call(key, *args)

@@ -55,6 +55,7 @@ from ..expr import (
     Ones, Power, Softmax, Sum, Sym, Trace, Transpose, Unvec, Vec, Zeros, walk,
     EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1,
     NormInf, OneHotMax,
+    NormNuc, Polar, SigmaMax, SVecLeftMax, SVecRightMax, SvdU, SvdV, SvdVals,
 )
 from ..build import symmetric
 from . import Context, Deferred, Doc, flatten, paren, render_dag
@@ -618,6 +619,9 @@ def _transpose(node: Transpose, cx) -> Doc:
     d = cx[node.a]
     if is_scalar(node):
         return Doc(d.level, d.parts, node, neg=d.neg)
+    if is_plain(cx, node.a, (SVecRightMax, SvdV)) and not is_scalar(node.a.a):   # Vh itself
+        svd = call(cx.lib.fn("linalg.svd"), cx[node.a.a], "full_matrices=False")
+        return Doc(ATOM, (svd, _SVD_PARTS[type(node.a)][0]), node)
     return Doc(ATOM, cx.lib.transpose(d).parts, node)
 
 
@@ -792,6 +796,50 @@ def _eigvec(node, cx) -> Doc:
     pick = cx.lib.fn("argmax" if largest else "argmin")
     return Doc(ATOM, ("(lambda w: w[1][:, ", pick, "(w[0].real)].real.reshape(-1, 1))(",
                       call(cx.lib.fn("linalg.eig"), d), ")"), node)
+
+
+#: the pieces of the thin SVD X = U diag(s) Vh: (svd's output, then what is taken of it)
+_SVD_PARTS = {SvdU: ("[0]",), SvdV: ("[2]", ".T"), SVecLeftMax: ("[0][:, :1]",),
+              SVecRightMax: ("[2][:1]", ".T")}
+
+
+@rule.register(SigmaMax)
+@rule.register(NormNuc)
+@rule.register(SvdVals)
+@rule.register(SvdU)
+@rule.register(SvdV)
+@rule.register(SVecLeftMax)
+@rule.register(SVecRightMax)
+@rule.register(Polar)
+def _singular(node, cx) -> Doc:
+    """From ``linalg.svd(X, full_matrices=False)`` (U, s, Vh; s descending, as the
+    numeric value): the singular values (``compute_uv=False``; PyTorch's
+    ``svdvals``), sigma_max = s[0], the nuclear norm sum(s), U, V, u1, v1, U Vh."""
+    d = cx[node.a]
+    lib = cx.lib
+    if is_scalar(node.a):   # x = sign(x) |x| 1
+        if isinstance(node, (SVecRightMax, SvdV)):
+            return Doc(ATOM, ("1.0",), node)
+        fn = "abs" if isinstance(node, (SigmaMax, NormNuc, SvdVals)) else "sign"
+        return call(lib.fn(fn), tensor(cx, node.a, d), node=node)
+    if isinstance(node, (SigmaMax, NormNuc, SvdVals)):
+        s = (call(lib.fn("linalg.svdvals"), d) if lib.name == "torch"
+             else call(lib.fn("linalg.svd"), d, "compute_uv=False"))
+        if isinstance(node, SigmaMax):
+            return Doc(ATOM, (s, "[0]"), node)
+        if isinstance(node, NormNuc):
+            return call(lib.fn("sum"), s, node=node)
+        return Doc(ATOM, (s, ".reshape(-1, 1)"), node)
+    svd = call(lib.fn("linalg.svd"), d, "full_matrices=False")
+    if isinstance(node, Polar):
+        return Doc(ATOM, ("(lambda s: s[0] @ s[2])(", svd, ")"), node)
+    parts = _SVD_PARTS[type(node)]
+    out = Doc(ATOM, (svd, parts[0]))
+    if len(parts) > 1:
+        out = lib.transpose(out)
+    if node.shape == SCALAR:   # v1 of a column, u1 of a row: 1 x 1
+        out = Doc(ATOM, (out, "[0, 0]"))
+    return Doc(out.level, out.parts, node)
 
 
 # --------------------------------------------------------------------------- functions

@@ -14,8 +14,6 @@ _SPECTRAL = ("this spectral function is not in matdiff yet (lambda_max(A) and la
              "are)")
 NOT_YET = {
     "eigvals": _SPECTRAL,
-    "sigma_max": _SPECTRAL + "; for a vector, ||x|| is the Euclidean norm", "svdvals": _SPECTRAL,
-    "norm_nuc": "the nuclear norm is not in matdiff yet",
 }
 
 
@@ -206,18 +204,50 @@ class Calls:
     def _matrix_scalar(self, op, args, node):
         return P(op.name, [self.infer(args[0])], SCALAR, node)
 
-    def norm2(self, p, arg, node):
+    def norm2(self, p, arg, node, spectral=True):
         if self.u.is_one(p.shape[1]) or self.u.is_one(p.shape[0]):
             return P("norm2", [p], SCALAR, node)
+        if spectral:   # norm2(X), ||X||_2 of a matrix: the spectral norm
+            return P("sigma_max", [p], SCALAR, node)
         t = self.text(arg)
         raise self.error("shape", f"the Euclidean norm needs a vector, but {t} is {self.show(p.shape)}",
-                         node, f"for the Frobenius norm of a matrix write ||{t}||_F "
-                               "(the spectral norm ||X||_2 is not supported)")
+                         node, f"for a matrix write ||{t}||_2 (sigma_max({t})) for the spectral "
+                               f"norm, ||{t}||_F for the Frobenius norm or ||{t}||_* for the "
+                               "nuclear norm")
+
+    def _singular(self, op, args, node):
+        """The singular vectors u1, v1 and polar(X) of any X; svdvals(X), svd_u(X),
+        svd_v(X) have min(n, m) columns, written for a square X or numeric sizes only."""
+        p = self.infer(args[0])
+        r, c = p.shape
+        kind = op.shape.split("-> ")[1]
+        if kind in ("left column", "right column", "matrix"):
+            shape = {"left column": (r, 1), "right column": (c, 1), "matrix": p.shape}[kind]
+            return P(op.name, [p], shape, node)
+        rw, cw = self.u.walk(r), self.u.walk(c)
+        if isinstance(rw, int) and isinstance(cw, int):
+            k = min(rw, cw)
+        elif self.u.unify((r, c)):
+            k = r
+        else:
+            t, shown = self.text(args[0]), self.show(p.shape)
+            what = "entries" if kind == "singular values" else "columns"
+            how = (f"declare {t} square (`{t}: n x n`) or with numbers (`{t}: 5 x 3`)"
+                   if isinstance(args[0], Name) else "declare its variables so that it is square "
+                   "or has numeric sizes")
+            raise self.error("shape", f"{op.name}({t}) has min({shown.replace('×', ', ')}) "
+                                      f"{what} for {t} of {shown}, which matdiff cannot write: "
+                                      f"{op.name} needs a square matrix or numeric sizes", node,
+                             f"{how}; sigma_max and the nuclear norm ||.||_* take any shape")
+        shape = {"singular values": (k, 1), "left factor": (r, k), "right factor": (c, k)}[kind]
+        return P(op.name, [p], shape, node)
 
     def _norm(self, node):
         p = self.infer(node.kids[0])
         if node.val == "F":
             return P("normF", [p], SCALAR, node)
+        if node.val == "*":   # ||X||_*: the nuclear norm
+            return P("norm_nuc", [p], SCALAR, node)
         if node.val in NORM_SUBSCRIPTS:
             return self.pnorm(NORM_SUBSCRIPTS[node.val], p, node.kids[0], node)
         if _integer_p(node.val):   # ||x||_3 = sum(abs(x).^3)^(1/3), read as written out
@@ -225,7 +255,7 @@ class Calls:
             k = Fraction(int(node.val))
             powers = P("epow", [P("func", ["abs", p], p.shape, node), k], p.shape, node)
             return P("pow", [P("sum", [powers], SCALAR, node), 1 / k], SCALAR, node)
-        return self.norm2(p, node.kids[0], node)
+        return self.norm2(p, node.kids[0], node, spectral=node.val == "2")
 
 
 #: shape rule (as a built-in declares it in ops/structure.py) -> how it is inferred
@@ -246,4 +276,7 @@ SHAPE_RULES = {
     "vector -> p-norm": Calls._vector_norm,
     "vector -> vector": Calls._vector_vector,
     "matrix -> scalar": Calls._matrix_scalar,
+    "matrix -> left column": Calls._singular, "matrix -> right column": Calls._singular,
+    "matrix -> matrix": Calls._singular, "matrix -> singular values": Calls._singular,
+    "matrix -> left factor": Calls._singular, "matrix -> right factor": Calls._singular,
 }

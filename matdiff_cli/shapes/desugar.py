@@ -45,12 +45,17 @@ class Desugaring:
                                          post.end, post.depth, post.extra)
                     out[-1] = (out[-1][0], joined)
                     continue
+                if sub == "*":   # ||X||_*2: the nuclear norm's subscript, then a number
+                    raise self.error("syntax", "a number right after ||...||_* is ambiguous",
+                                     (prev.start, atom.end),
+                                     "write 2 ||X||_* for twice the nuclear norm")
                 raise self.error(
                     "syntax", f"the norm ||...||_{sub} is not supported yet",
                     (prev.start, atom.end),
                     "matdiff has ||x|| (or ||x||_2, norm2(x)) for the Euclidean norm of a "
                     "vector, ||x||_1 (norm1(x)) and ||x||_inf (norm_inf(x)), and ||X||_F "
-                    "(norm(X)) for the Frobenius norm")
+                    "(norm(X)) for the Frobenius norm"
+                    ", ||X||_2 (sigma_max(X)) and ||X||_* (norm_nuc(X)) of a matrix")
             out.append((op, k))
         return out
 

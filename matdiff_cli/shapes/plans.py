@@ -70,6 +70,8 @@ _BUILD = {
     "lambda_max": E.LambdaMax, "lambda_min": E.LambdaMin,
     "eigvec_max": E.EigVecMax, "eigvec_min": E.EigVecMin, "leftvec_max": E.LeftVecMax,
     "leftvec_min": E.LeftVecMin,
+    "sigma_max": E.SigmaMax, "svec_left_max": E.SVecLeftMax, "svec_right_max": E.SVecRightMax,
+    "svdvals": E.SvdVals, "svd_u": E.SvdU, "svd_v": E.SvdV, "norm_nuc": E.NormNuc, "polar": E.Polar,
 }
 
 

@@ -1,0 +1,500 @@
+"""Sums, products and powers: like terms collected and sorted, a factor shared by
+every term written once; a product as coefficient · sorted scalars · matrix chain
+(1x1 sub-chains made scalars, inverse pairs cancelled, neighbouring powers of one
+base merged); powers, quotients as negative powers, elementwise powers and
+products, Kronecker products of scalars, broadcasts."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ..expr import (
+    ONE, SCALAR, Add, Broadcast, DiagM, Div, EDiv, EPow, Expr, Hadamard, Identity, Inverse,
+    Kron, Mul, Num, Ones, Power, Transpose, Zeros, is_zero,
+)
+from .core import (
+    FLAT_LIMIT, NORMAL, PUSHES, REPLACES, SHRINKS, T, _chain_key, _parts, _scaled_ones,
+    chain_of, contains_diff, is_orthogonal, product, rule, simplify, sort_key, split_coef,
+    with_coef, zero,
+)
+
+# ---------------------------------------------------------------- sums
+
+
+@rule(Add, identity="a + 2 a + 0 = 3 a", terminates=NORMAL)
+def collect_like_terms(e: Add) -> Expr:
+    """a + 2a + 0 + (b + c) -> 3a + b + c, terms in one fixed order."""
+    coefs: dict = {}
+    for t in e.terms:
+        for u in (t.terms if isinstance(t, Add) and len(t.terms) <= FLAT_LIMIT else (t,)):
+            if is_zero(u):
+                continue
+            c, core = split_coef(u)
+            coefs[core] = coefs.get(core, 0) + c
+    terms = sorted((with_coef(c, core) for core, c in coefs.items() if c != 0), key=sort_key)
+    if not terms:
+        return zero(e.shape)
+    if len(terms) == 1:
+        return terms[0]
+    out = Add(*terms)
+    return e if out is e else out
+
+
+# A factor shared by every term is written once (not in a differential, whose
+# terms must stay apart for the read-off).  Each shrinks: k copies become one.
+
+@rule(Add, identity="A x + B x = (A + B) x", terminates=SHRINKS)
+def factor_right(e: Add) -> Expr:
+    return _factor_right(list(e.terms)) or e
+
+
+@rule(Add, identity="X b + X c = X (b + c)", terminates=SHRINKS)
+def factor_left(e: Add) -> Expr:
+    return _factor_left(list(e.terms)) or e
+
+
+@rule(Add, identity="s P + s Q = s (P + Q) for a scalar s", terminates=SHRINKS)
+def factor_scalar(e: Add) -> Expr:
+    return _factor_scalar(list(e.terms)) or e
+
+
+def _factor_left(terms: list):
+    """X c b^T + X b c^T -> X (c b^T + b c^T): a left factor shared by every term."""
+    if any(contains_diff(t) for t in terms):
+        return None
+    first, rests = None, []
+    for t in terms:
+        c, core = split_coef(t)
+        if not isinstance(core, Mul) or core.factors[0].shape == SCALAR:
+            return None
+        f = core.factors[0]
+        if first is None:
+            first = f
+        elif f is not first:
+            return None
+        rest = core.factors[1:]
+        if any(r.shape == SCALAR for r in rest) or not rest:
+            return None
+        rests.append(with_coef(c, product(list(rest), None)))
+    return Mul(first, Add(*rests))
+
+
+def _factor_scalar(terms: list):
+    """det(M) P + det(M) Q -> det(M) (P + Q): a scalar factor shared by every term."""
+    if any(contains_diff(t) for t in terms) or terms[0].shape == SCALAR:
+        return None
+    common = None
+    for t in terms:
+        c, core = split_coef(t)
+        scal = [f for f in (core.factors if isinstance(core, Mul) else ()) if f.shape == SCALAR]
+        common = set(scal) if common is None else common & set(scal)
+        if not common:
+            return None
+    shared = sorted(common, key=sort_key)
+    rests = []
+    for t in terms:
+        c, core = split_coef(t)
+        left = [f for f in core.factors if f not in common]
+        rests.append(with_coef(c, product(left, core.shape)))
+    return Mul(*shared, Add(*rests))
+
+
+def _factor_right(terms: list):
+    """A x + A^T x -> (A + A^T) x: a right factor shared by every term is written once.
+    Not in differentials, whose terms must stay apart for the trace read-off."""
+    if any(contains_diff(t) for t in terms):
+        return None
+    last = None
+    prefixes = []
+    for t in terms:
+        c, core = split_coef(t)
+        if not isinstance(core, Mul) or core.factors[-1].shape == SCALAR:
+            return None
+        f = core.factors[-1]
+        if last is None:
+            last = f
+        elif f is not last:
+            return None
+        rest = core.factors[:-1]
+        if any(r.shape == SCALAR for r in rest) or not rest:
+            return None
+        prefixes.append(with_coef(c, product(list(rest), None)))
+    return Mul(Add(*prefixes), last)
+
+
+# ---------------------------------------------------------------- products
+
+@rule(Mul, identity="2 A (x^T y) (B C) = 2 (x^T y) A B C", terminates=NORMAL)
+def canonical_product(e: Mul) -> Expr:
+    """coefficient · sorted scalars · chain, with 1x1 sub-chains made scalars,
+    identities dropped and X X^-1, Q^T Q cancelled.  Shrinks or sorts."""
+    if _already_canonical(e):
+        return e
+    coef, scalars, chain = 1, [], []   # an int until a number comes (Fraction is slow)
+
+    for f in e.factors:
+        if isinstance(f, Num):
+            coef *= f.value
+        elif is_zero(f):
+            return zero(e.shape)
+        elif isinstance(f, Mul) and len(f.factors) <= FLAT_LIMIT or _scaled_ones(f):
+            c, s, ch = _parts(f.factors if isinstance(f, Mul) else (f,))
+            coef *= c
+            scalars.extend(s)
+            if f.shape == SCALAR and ch:
+                scalars.append(product(ch, SCALAR))
+            else:
+                chain.extend(ch)
+        elif f.shape == SCALAR:
+            scalars.append(f)
+        else:
+            chain.append(f)
+    if coef == 0:
+        return zero(e.shape)
+    chain = _split_chain(chain, scalars)
+    chain = _cancel(chain)
+    scalars = _combine_powers(scalars)
+    if any(isinstance(s, Num) for s in scalars):
+        coef *= _num_product(scalars)
+        scalars = [s for s in scalars if not isinstance(s, Num)]
+        if coef == 0:
+            return zero(e.shape)
+    scalars = [_orient(s) for s in scalars]
+    scalars.sort(key=sort_key)
+    chain = [c for c in chain if not isinstance(c, Identity)]
+    if e.shape != SCALAR and not chain:
+        chain = [Identity(e.shape[0])]
+    if e.shape == SCALAR:
+        if len(chain) > 1:
+            chain = chain_of(_orient(Mul(*chain)))
+        elif not chain and scalars and isinstance(scalars[-1], Mul):
+            chain = list(scalars.pop().factors)   # 2 (x^T y) prints as 2 x^T y
+    factors = ([Num(coef)] if coef != 1 else []) + scalars + chain
+    if not factors:
+        return ONE
+    out = factors[0] if len(factors) == 1 else Mul(*factors)
+    if out.shape != e.shape:  # pragma: no cover - a bug guard
+        raise AssertionError(f"canonical_product changed a shape: {e} -> {out}")
+    return e if out is e else out
+
+
+def _already_canonical(e: Mul) -> bool:
+    """A plain matrix chain with nothing to do (most products): no numbers, scalars,
+    nested products, identities or zeros; no 1x1 sub-chain; no neighbours that
+    cancel or merge.  Exactly the cases where the full rule returns e itself."""
+    if e.shape == SCALAR:
+        return False
+    factors = e.factors
+    last = len(factors) - 1
+    prev = None
+    for i, f in enumerate(factors):
+        shape = f.shape
+        if shape == SCALAR or isinstance(f, (Num, Mul, Identity, Zeros)):
+            return False
+        if _scaled_ones(f):
+            return False
+        if (i > 0 and shape[0] == 1) or (i < last and shape[1] == 1):
+            return False
+        if prev is not None and _interact(prev, f):
+            return False
+        prev = f
+    return True
+
+
+
+def _split_chain(chain: list, scalars: list) -> list:
+    """Make every 1x1 sub-chain of a product a scalar factor: x y^T z -> (y^T z) x."""
+    out: list = []
+    i = 0
+    while i < len(chain):
+        f = chain[i]
+        if f.shape[0] == 1 and (i > 0 or _has_col_before_end(chain, i)):
+            j = _first_col(chain, i)
+            if j is not None and not (i == 0 and j == len(chain) - 1):
+                scalars.append(simplify(product(chain[i:j + 1], SCALAR)))
+                i = j + 1
+                continue
+        out.append(f)
+        i += 1
+    return out
+
+
+def _first_col(chain, i):
+    for j in range(i, len(chain)):
+        if chain[j].shape[1] == 1:
+            return j
+    return None
+
+
+def _has_col_before_end(chain, i):
+    j = _first_col(chain, i)
+    return j is not None and j < len(chain) - 1
+
+
+def _inverse_pair(a: Expr, c: Expr) -> bool:
+    """a c = I: X X^-1, X^-1 X, X^-T X^T, X^T X^-T, and Q^T Q, Q Q^T for orthogonal Q."""
+    if isinstance(c, Inverse) and c.a is a or isinstance(a, Inverse) and a.a is c:
+        return True
+    if isinstance(a, Transpose) and isinstance(c, Transpose):
+        return _inverse_pair(a.a, c.a)
+    if isinstance(a, Transpose) and is_orthogonal(a.a) and a.a is c:
+        return True
+    return isinstance(c, Transpose) and is_orthogonal(c.a) and c.a is a
+
+
+def _cancel(chain: list) -> list:
+    """Cancel inverse pairs, merge A A -> A^2, and diag(v) w -> v ⊙ w."""
+    if len(chain) < 2:
+        return chain
+    out: list = []
+    for f in chain:
+        if isinstance(f, Identity) and (out or len(chain) > 1):
+            continue
+        if out and _inverse_pair(out[-1], f):
+            out.pop()
+            continue
+        if out and _diag_times_column(out[-1], f):
+            out[-1] = simplify(Hadamard(out[-1].a, f))
+            continue
+        if out and _same_base(out[-1], f):
+            base, k = _signed_base(out.pop())      # A^2 A^-3 = A^-1, X^T X^-T = I
+            merged = _signed_power(base, k + _signed_base(f)[1])
+            if merged is not None:
+                out.append(merged)
+            continue
+        out.append(f)
+    return out
+
+
+def _diag_times_column(a: Expr, c: Expr) -> bool:
+    """diag(v) w, written v ⊙ w."""
+    return c.shape[1] == 1 and isinstance(a, DiagM)
+
+
+def _same_base(a: Expr, c: Expr) -> bool:
+    """Neighbours that are powers of one square base (A^2 A^-3, X^T X^-T)."""
+    return c.shape[0] == c.shape[1] and _signed_base(a)[0] is _signed_base(c)[0]
+
+
+def _interact(a: Expr, c: Expr) -> bool:
+    """Neighbours that _cancel changes."""
+    return _inverse_pair(a, c) or _diag_times_column(a, c) or _same_base(a, c)
+
+
+def _signed_base(f):
+    """(base, k) with f = base^k, k a nonzero integer, negative for inverses:
+    A^2 -> (A, 2), X^-1 -> (X, -1), (X^-T)^3 -> (X^T, -3)."""
+    k = 1
+    if isinstance(f, Power) and f.shape != SCALAR:
+        f, k = f.base, int(f.p)
+    if isinstance(f, Inverse):
+        return f.a, -k
+    if isinstance(f, Transpose) and isinstance(f.a, Inverse):
+        return T(f.a.a), -k
+    return f, k
+
+
+def _signed_power(base, k: int):
+    """base^k (None for k = 0), canonical."""
+    if k == 0:
+        return None
+    b = base if k > 0 else simplify(Inverse(base))
+    return b if abs(k) == 1 else simplify(Power(b, abs(k)))
+
+
+def _power_base(f):
+    if isinstance(f, Power):
+        return f.base, f.p
+    return f, Fraction(1)
+
+
+def _combine_powers(scalars: list) -> list:
+    """s s^2 / s -> s^2: equal scalar bases add their exponents."""
+    exps: dict = {}
+    for s in scalars:
+        base, p = _power_base(s)
+        exps[base] = exps.get(base, 0) + p
+    out = []
+    for base, p in exps.items():
+        if p == 0:
+            continue
+        out.append(simplify(Power(base, p)) if p != 1 else base)
+    return out
+
+
+def _num_product(scalars):
+    c = Fraction(1)
+    for s in scalars:
+        if isinstance(s, Num):
+            c *= s.value
+    return c
+
+
+def _orient(s: Expr) -> Expr:
+    """A 1x1 product equals its transpose; write it the canonical way round."""
+    if not (isinstance(s, Mul) and s.shape == SCALAR):
+        return s
+    scalars, chain = [], []
+    for f in s.factors:
+        (chain if f.shape != SCALAR else scalars).append(f)
+    if len(chain) < 2:
+        return s
+    flipped = [T(f) for f in reversed(chain)]
+    best = min(chain, flipped, key=_chain_key)
+    if best is chain:
+        return s
+    return Mul(*[f for f in s.factors if f.shape == SCALAR], *flipped)
+
+
+# ---------------------------------------------------------------- powers, quotients
+
+@rule(Power, identity="a^1 = a", terminates=SHRINKS)
+def first_power(e: Power) -> Expr:
+    return e.base if e.p == 1 else e
+
+
+@rule(Power, identity="a^0 = 1, A^0 = I", terminates=SHRINKS)
+def zeroth_power(e: Power) -> Expr:
+    if e.p == 0:
+        return ONE if e.shape == SCALAR else Identity(e.shape[0])
+    return e
+
+
+@rule(Power, identity="2^3 = 8", terminates=SHRINKS)
+def power_of_number(e: Power) -> Expr:
+    if isinstance(e.base, Num):
+        v = _num_power(e.base.value, e.p)
+        return Num(v) if v is not None else e
+    return e
+
+
+@rule(Power, identity="(a^p)^q = a^(p q) for an integer q", terminates=SHRINKS)
+def power_of_power(e: Power) -> Expr:
+    base, p = e.args
+    return Power(base.base, base.p * p) if p.denominator == 1 and isinstance(base, Power) else e
+
+
+@rule(Power, identity="I^p = I, 0^p = 0 for p > 0", terminates=SHRINKS)
+def power_of_constant(e: Power) -> Expr:
+    base, p = e.args
+    if isinstance(base, Num):   # a number's power is folded or kept (power_of_number)
+        return e
+    return base if isinstance(base, Identity) or (is_zero(base) and p > 0) else e
+
+
+@rule(Power, identity="(c s)^q = c^q s^q for scalars and an integer q", terminates=PUSHES)
+def power_of_scalar_product(e: Power) -> Expr:
+    base, p = e.args
+    if p.denominator == 1 and isinstance(base, Mul) and e.shape == SCALAR:
+        c, scalars, chain = _parts(base.factors)
+        if not chain:
+            v = _num_power(Fraction(c), p)
+            if v is not None:
+                return Mul(Num(v), *[Power(s, p) for s in scalars])
+    return e
+
+
+#: the most bits of a number a power is folded into (beyond, ``2^100000`` is
+#: kept as a power: computing it would cost time and digits, and no double holds it)
+_FOLD_BITS = 1100
+
+
+def _num_power(v: Fraction, p: Fraction):
+    if p.denominator == 1:
+        if v == 0 and p < 0:
+            return None
+        k = int(p)
+        if abs(v) != 1 and v != 0 and abs(k) * max(abs(v.numerator).bit_length(),
+                                                    v.denominator.bit_length()) > _FOLD_BITS:
+            return None
+        return v ** k
+    return None
+
+
+@rule(Div, identity="a / c = c^-1 a", terminates=REPLACES)
+def div_as_power(e: Div) -> Expr:
+    """The printed form (present) puts it back as a division."""
+    a, c = e.args
+    return Mul(Power(c, -1), a)
+
+
+@rule(EDiv, identity="a ./ b = a ⊙ b.^-1", terminates=REPLACES)
+def ediv_as_power(e: EDiv) -> Expr:
+    a, c = e.args
+    return Hadamard(a, EPow(c, -1))
+
+
+@rule(EPow, identity="a.^1 = a", terminates=SHRINKS)
+def first_elementwise_power(e: EPow) -> Expr:
+    return e.base if e.p == 1 else e
+
+
+@rule(EPow, identity="s.^p = s^p for a scalar s", terminates=REPLACES)
+def elementwise_power_of_scalar(e: EPow) -> Expr:
+    return Power(e.base, e.p) if e.shape == SCALAR else e
+
+
+@rule(EPow, identity="A.^0 = 1", terminates=SHRINKS)
+def zeroth_elementwise_power(e: EPow) -> Expr:
+    return Ones(e.shape) if e.p == 0 else e
+
+
+@rule(EPow, identity="(A.^p).^q = A.^(p q) for an integer q", terminates=SHRINKS)
+def elementwise_power_of_power(e: EPow) -> Expr:
+    base, p = e.args
+    return EPow(base.base, base.p * p) if p.denominator == 1 and isinstance(base, EPow) else e
+
+
+@rule(EPow, identity="1.^p = 1", terminates=SHRINKS)
+def elementwise_power_of_ones(e: EPow) -> Expr:
+    return e.base if isinstance(e.base, Ones) else e
+
+
+# ---------------------------------------------------------------- elementwise products
+
+@rule(Hadamard, identity="(c A) ⊙ A ⊙ 1 = c A.^2", terminates=NORMAL)
+def canonical_hadamard(e: Hadamard) -> Expr:
+    """Flat, sorted, ones dropped, scalars pulled out (c a) ⊙ b = c (a ⊙ b),
+    a ⊙ a = a.^2.  Shrinks or sorts."""
+    coef, scalars, items = Fraction(1), [], []
+    for f in e.factors:
+        for g in (f.factors if isinstance(f, Hadamard) and len(f.factors) <= FLAT_LIMIT
+                  else (f,)):
+            if is_zero(g):
+                return Zeros(e.shape)
+            if isinstance(g, Ones):
+                continue
+            if isinstance(g, Broadcast):
+                scalars.append(g.args[0])
+                continue
+            if isinstance(g, Mul):
+                c, s, chain = _parts(g.factors)
+                if c != 1 or s:
+                    coef *= c
+                    scalars.extend(s)
+                    g = product(chain, g.shape)
+            items.append(g)
+    exps: dict = {}
+    for g in items:
+        base, p = (g.base, g.p) if isinstance(g, EPow) else (g, Fraction(1))
+        exps[base] = exps.get(base, 0) + p
+    items = sorted((simplify(EPow(b, p)) if p != 1 else b for b, p in exps.items() if p != 0),
+                   key=sort_key)
+    core = Ones(e.shape) if not items else items[0] if len(items) == 1 else Hadamard(*items)
+    if coef == 1 and not scalars:
+        return e if core is e else core
+    return Mul(*([Num(coef)] if coef != 1 else []), *scalars, core)
+
+
+@rule(Kron, identity="s ⊗ A = s A for a scalar s", terminates=REPLACES)
+def kron_of_scalar(e: Kron) -> Expr:
+    a, c = e.args
+    if a.shape == SCALAR:
+        return Mul(a, c)
+    if c.shape == SCALAR:
+        return Mul(c, a)
+    return e
+
+
+@rule(Broadcast, identity="0 1 = 0 (a broadcast 0)", terminates=SHRINKS)
+def broadcast_of_zero(e: Broadcast) -> Expr:
+    return Zeros(e.shape) if is_zero(e.args[0]) else e

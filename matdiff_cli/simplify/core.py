@@ -1,0 +1,303 @@
+"""The strategy and what every rule shares: the rules by node type (``RULES``, each
+a ``Rewrite``: one identity, as data, and why it terminates), the bottom-up,
+memoised strategy and ``rules_fired``; the canonical order of terms (a stable
+structural digest per node, tree sizes, sort keys); the helpers of the rules
+(coefficients, zeros, transposes, products, declared properties)."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ..expr import (
+    ONE, SCALAR, ZERO, Broadcast, Diff, Expr, Identity, Mul, Num, Sym, Transpose, Zeros,
+)
+from ..expr import postorder_missing as _postorder_missing
+
+try:  # the interpreter's own SHA-1: hashlib would load OpenSSL for this one digest
+    from _sha1 import sha1 as _sha1
+except ImportError:  # pragma: no cover - a Python built without it
+    from hashlib import sha1 as _sha1
+
+# Why each rule terminates: every rule says which of these it is, and the
+# strategy applies the rules of a node until none changes it.
+SHRINKS = "shrinks: the result has fewer leaves, or as many and fewer nodes"
+PUSHES = ("pushes down: moves an operator (transpose, inverse, trace, a scalar) one level "
+          "toward the leaves, where it stops")
+NORMAL = ("normal form: its result is a fixed point of the rule (collected, sorted, merged), "
+          "and it returns a node already so unchanged")
+REPLACES = "replaces a node that no rule builds (a / c, a ./ b) by one that no rule undoes"
+TERMINATION = (SHRINKS, PUSHES, NORMAL, REPLACES)
+
+
+class Rewrite:
+    """One simplification rule: an identity, as data, and the function that applies it
+    to a node (returning the node itself when it does not apply)."""
+
+    __slots__ = ("fn", "name", "identity", "terminates", "types")
+
+    def __init__(self, fn, identity: str, terminates: str, types: tuple):
+        if terminates not in TERMINATION:
+            raise ValueError(f"{fn.__name__}: say why it terminates ({terminates!r})")
+        self.fn, self.name, self.identity = fn, fn.__name__, identity
+        self.terminates, self.types = terminates, types
+
+    def __call__(self, node: Expr) -> Expr:
+        return self.fn(node)
+
+    def __repr__(self) -> str:
+        return f"Rewrite({self.name}: {self.identity})"
+
+
+RULES: dict[type, list] = {}   # node type -> its rewrites, in the order they are tried
+
+
+def rule(*types, identity: str, terminates: str):
+    """@rule(Transpose, identity="(A^T)^T = A", terminates=SHRINKS): a rewrite of
+    those node types, tried after the ones filed before it."""
+    def register(fn):
+        rewrite = Rewrite(fn, identity, terminates, types)
+        for t in types:
+            RULES.setdefault(t, []).append(rewrite)
+        return fn
+    return register
+
+
+_canon: dict = {}
+_fired: dict = {}   # a node a rule changed -> (the rewrite, its direct result)
+
+
+# ---------------------------------------------------------------- strategy
+
+def simplify(expr: Expr) -> Expr:
+    """The canonical form of expr."""
+    hit = _canon.get(expr)
+    if hit is not None:
+        return hit
+    canon = _canon
+    if all(c in canon for c in expr.children):  # the common case: a rule's new node
+        kids = tuple(canon[c] for c in expr.children)
+        rebuilt = expr if kids == expr.children else expr.rebuild(kids)
+        out = canon.get(rebuilt)
+        if out is None:
+            out = canon[rebuilt] = _normalise(rebuilt)
+        canon[expr] = out
+        canon.setdefault(out, out)
+        return out
+    stack = [(expr, False)]
+    while stack:
+        node, ready = stack.pop()
+        if node in _canon:
+            continue
+        pending = [c for c in node.children if c not in _canon]
+        if ready or not pending:
+            kids = tuple(_canon[c] for c in node.children)
+            rebuilt = node if kids == node.children else node.rebuild(kids)
+            out = _canon.get(rebuilt)
+            if out is None:
+                out = _normalise(rebuilt)
+                _canon[rebuilt] = out
+            _canon[node] = out
+            _canon.setdefault(out, out)
+        else:
+            stack.append((node, True))
+            stack.extend((c, False) for c in pending)
+    return _canon[expr]
+
+
+def _normalise(node: Expr) -> Expr:
+    for rewrite in RULES.get(type(node), ()):
+        out = rewrite.fn(node)
+        if out is not node:
+            assert out.shape == node.shape, (rewrite.name, node, out)
+            _fired[node] = (rewrite, out)
+            return simplify(out)
+    return node
+
+
+def rules_fired(expr: Expr) -> list:
+    """The rewrites that took expr to its canonical form (each once, in the order of
+    a walk from the leaves up): read back from what the memo recorded, so it costs
+    a walk of expr and of the intermediate forms, whenever they were simplified."""
+    from ..expr import postorder_missing
+
+    simplify(expr)
+    out: dict = {}
+    seen: dict = {}
+    todo = [expr]
+    while todo:
+        for node in postorder_missing(todo.pop(), seen):
+            seen[node] = True
+            kids = tuple(_canon.get(c, c) for c in node.children)
+            rebuilt = node if kids == node.children else node.rebuild(kids)
+            fired = _fired.get(rebuilt)
+            if fired is not None:
+                out.setdefault(fired[0], None)
+                if fired[1] not in seen:
+                    todo.append(fired[1])
+    return list(out)
+
+# ---------------------------------------------------------------- ordering
+
+_info: dict = {}
+_CAP = 10 ** 9
+
+
+def info(e: Expr) -> tuple:
+    """(digest, tree size, first symbol name, contains a differential), memoised.
+
+    The digest is a stable structural fingerprint (the same across runs), so that
+    sorting never depends on memory addresses.  One walk fills all four."""
+    hit = _info.get(e)
+    if hit is not None:
+        return hit
+    todo = [e] if all(c in _info for c in e.children) else _postorder_missing(e, _info)
+    for node in todo:
+        data = [type(node).__name__]
+        size, lead, has_diff = 1, "", isinstance(node, Diff)
+        for a in node.args:
+            if isinstance(a, Expr):
+                d, sz, ld, hd = _info[a]
+                data.append(d)
+                size += sz
+                lead = lead or ld
+                has_diff = has_diff or hd
+            elif isinstance(a, frozenset):
+                data.append(",".join(sorted(a)))
+            else:
+                data.append(repr(a))
+        if isinstance(node, Sym):
+            lead = node.name
+        digest_ = _sha1("|".join(data).encode()).hexdigest()[:16]
+        _info[node] = (digest_, min(size, _CAP), lead, has_diff)
+    return _info[e]
+
+
+def digest(e: Expr) -> str:
+    return info(e)[0]
+
+
+def tree_size(e: Expr) -> int:
+    return info(e)[1]
+
+
+def lead_name(e: Expr) -> str:
+    """The first symbol name read left to right ('' for none)."""
+    return info(e)[2]
+
+
+def contains_diff(e: Expr) -> bool:
+    return info(e)[3]
+
+
+_keys: dict = {}
+
+
+def sort_key(e: Expr):
+    """Terms: positive before negative (x - A s), then by first symbol, size and structure."""
+    key = _keys.get(e)
+    if key is None:
+        negative = isinstance(e, Mul) and isinstance(e.factors[0], Num) and e.factors[0].value < 0
+        key = _keys[e] = (isinstance(e, Num), contains_diff(e), negative, lead_name(e),
+                          tree_size(e), digest(e))
+    return key
+
+def _diff_rank(chain: list) -> int:
+    if isinstance(chain[-1], Diff):
+        return 0
+    if not any(contains_diff(f) for f in chain):
+        return 1
+    return 2 if not contains_diff(chain[-1]) else 1
+
+
+def _chain_key(chain: list):
+    """Rotations and 1x1 products: dX last, fewer transposes, a transpose first
+    (tr(X^T A X B), not tr(A X B X^T)), then by structure."""
+    return (_diff_rank(chain), sum(isinstance(f, Transpose) for f in chain),
+            not isinstance(chain[0], Transpose), [sort_key(f)[2:] for f in chain])
+
+# ---------------------------------------------------------------- helpers
+
+def zero(shape) -> Expr:
+    return ZERO if tuple(shape) == SCALAR else Zeros(shape)
+
+
+def split_coef(e: Expr):
+    """e = c * core with c a number."""
+    if isinstance(e, Num):
+        return e.value, ONE
+    if isinstance(e, Mul) and isinstance(e.factors[0], Num):
+        rest = e.factors[1:]
+        return e.factors[0].value, rest[0] if len(rest) == 1 else Mul(*rest)
+    if isinstance(e, Broadcast) and isinstance(e.args[0], Num):
+        return e.args[0].value, Broadcast(ONE, e.shape)
+    return Fraction(1), e
+
+
+def with_coef(c: Fraction, core: Expr) -> Expr:
+    if c == 0:
+        return zero(core.shape)
+    if core is ONE:
+        return Num(c)
+    if isinstance(core, Broadcast) and core.args[0] is ONE:
+        return Broadcast(Num(c), core.shape)
+    if c == 1:
+        return core
+    if isinstance(core, Mul):
+        return Mul(Num(c), *core.factors)
+    return Mul(Num(c), core)
+
+
+def is_symmetric(e: Expr) -> bool:
+    if isinstance(e, Diff):
+        e = e.sym
+    return isinstance(e, Sym) and e.has("symmetric", "spd", "diagonal")
+
+
+def is_orthogonal(e: Expr) -> bool:
+    return isinstance(e, Sym) and e.has("orthogonal")
+
+
+def T(e: Expr) -> Expr:
+    """The canonical transpose of e."""
+    return simplify(Transpose(e))
+
+
+def chain_of(e: Expr) -> list:
+    return list(e.factors) if isinstance(e, Mul) else [e]
+
+
+def product(factors: list, shape) -> Expr:
+    if not factors:
+        return ONE if tuple(shape) == SCALAR else Identity(shape[0])
+    return factors[0] if len(factors) == 1 else Mul(*factors)
+
+def _parts(factors):
+    """(coef, scalars, chain) of the factors of a canonical product."""
+    coef, scalars, chain = 1, [], []
+    for f in factors:
+        if isinstance(f, Num):
+            coef *= f.value
+        elif f.shape == SCALAR:
+            scalars.append(f)
+        elif _scaled_ones(f):
+            c = f.args[0]   # (-1 ones(n, k)) C^T is -ones(n, k) C^T
+            if isinstance(c, Num):
+                coef *= c.value
+            else:
+                scalars.append(c)
+            chain.append(Broadcast(ONE, f.shape))
+        else:
+            chain.append(f)
+    return coef, scalars, chain
+
+
+def _scaled_ones(f: Expr) -> bool:
+    """c ones(n, k) with c not 1: in a matrix product, c is a scalar factor."""
+    return isinstance(f, Broadcast) and f.args[0] is not ONE
+
+
+# A nested sum (product, Hadamard product) is spliced into its parent only when it
+# has at most this many terms.  A chain of definitions h_i = h_{i-1} + ... nests
+# one sum in the next: splicing every level would rewrite i terms at level i
+# (quadratic work, and output that grows as k^2); with the limit every node is
+# rewritten in bounded work and a long sum stays a parenthesised term.
+FLAT_LIMIT = 16

@@ -1,0 +1,81 @@
+"""The printed form of a canonical expression."""
+from __future__ import annotations
+
+from ..expr import ONE, SCALAR, Add, Div, EDiv, EPow, Expr, Hadamard, Mul, Num, Power
+from ..expr import postorder_missing as _postorder_missing
+from .core import product, split_coef, with_coef
+
+# ---------------------------------------------------------------- presentation
+
+def present(expr: Expr) -> Expr:
+    """The printed form of a canonical expression: c^-1 a -> a / c, a ⊙ b.^-1 -> a ./ b,
+    a lone broadcast c -> c ones(n, m)."""
+    memo = _presented  # a pure function of the node: one memo for the whole run
+    for node in _postorder_missing(expr, memo):
+        kids = tuple(memo[c] for c in node.children)
+        n = node if kids == node.children else node.rebuild(kids)
+        memo[node] = _present_node(n)
+    return memo[expr]
+
+
+_presented: dict = {}
+MINUS_ONE = Num(-1)
+
+
+def _present_node(n: Expr) -> Expr:
+    if isinstance(n, Mul) and n.factors[0] is MINUS_ONE and isinstance(n.factors[1], Mul) \
+            and any(f.shape != SCALAR for f in n.factors[2:]):
+        # -v (s^T y), not -1 (s^T y) v: a bracketed scalar goes after the chain
+        products = [f for f in n.factors[1:] if isinstance(f, Mul) and f.shape == SCALAR]
+        rest = [f for f in n.factors[1:] if f not in products]
+        n = Mul(MINUS_ONE, *rest, *products)
+    if isinstance(n, Mul):
+        num = [f for f in n.factors if not _is_reciprocal(f)]
+        den = [_denominator(f) for f in n.factors if _is_reciprocal(f)]
+        if den:
+            if num and isinstance(num[0], Num) and num[0].value.denominator != 1:
+                c = num[0].value   # -1/3 a / b -> -a / (3 b)
+                num = ([Num(c.numerator)] if c.numerator != 1 else []) + num[1:]
+                den = [Num(c.denominator)] + den
+            top = product(num, n.shape) if num else ONE
+            if top.shape != n.shape:
+                return n
+            return Div(top, product(den, SCALAR))
+    if isinstance(n, Hadamard):
+        num = [f for f in n.factors if not (isinstance(f, EPow) and f.p < 0)]
+        den = [f for f in n.factors if isinstance(f, EPow) and f.p < 0]
+        if den and num:
+            top = num[0] if len(num) == 1 else Hadamard(*num)
+            bottom = [f.base if f.p == -1 else EPow(f.base, -f.p) for f in den]
+            return EDiv(top, bottom[0] if len(bottom) == 1 else Hadamard(*bottom))
+    if isinstance(n, Add):  # a - 8 b / c rather than a + (-8 b) / c
+        terms = [_minus_quotient(t) for t in n.terms]
+        # 1 - σ(s), not -σ(s) + 1: a sum opens with a term that is not negative
+        first = next((i for i, t in enumerate(terms) if split_coef(t)[0] >= 0), 0)
+        terms = [terms[first], *terms[:first], *terms[first + 1:]]
+        return n if all(t is u for t, u in zip(terms, n.terms)) else Add(*terms)
+    if isinstance(n, Power) and n.shape == SCALAR and n.p < 0:
+        return Div(ONE, n.base if n.p == -1 else Power(n.base, -n.p))
+    return n
+
+
+def _minus_quotient(t: Expr) -> Expr:
+    """(-c a) / b as -(c a / b), which a sum writes as a subtraction."""
+    if not isinstance(t, Div):
+        return t
+    top, bottom = t.args
+    c, core = split_coef(top)
+    if c >= 0:
+        return t
+    return Mul(Num(-1), Div(with_coef(-c, core), bottom))
+
+
+def _is_reciprocal(f: Expr) -> bool:
+    return (isinstance(f, Power) and f.shape == SCALAR and f.p < 0) or \
+        (isinstance(f, Div) and f.args[0] is ONE)
+
+
+def _denominator(f: Expr) -> Expr:
+    if isinstance(f, Div):
+        return f.args[1]
+    return f.base if f.p == -1 else Power(f.base, -f.p)

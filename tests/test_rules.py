@@ -1,0 +1,94 @@
+"""The rules as data: every differential rule and every simplification rule carries
+its identity (what ``--steps`` writes), every simplification rule says why it
+terminates, and the ones that say they shrink do shrink."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from hypothesis import HealthCheck, given, settings
+
+from matdiff_cli import calculus
+from matdiff_cli.expr import Expr, node_types
+from matdiff_cli.simplify import RULES, core, simplify
+from matdiff_cli.steps import derivation
+from strategies import expressions
+
+
+def test_every_differential_rule_has_its_identity():
+    missing = [t.__name__ for t in calculus.RULES if t not in calculus.RULE_IDENTITIES]
+    assert not missing, f"rules without an identity (calculus.rule(identity=...)): {missing}"
+    for t, identity in calculus.RULE_IDENTITIES.items():
+        cases = identity[0].values() if isinstance(identity, tuple) else [identity]
+        assert all(isinstance(c, str) and "=" in c or "not written" in c for c in cases), t
+
+
+def test_every_simplification_rule_is_one_identity_that_says_why_it_stops():
+    rewrites = {r for rules in RULES.values() for r in rules}
+    assert len(rewrites) > 50
+    identities = [r.identity for r in rewrites]
+    assert len(set(identities)) == len(identities), "two rules state the same identity"
+    for r in rewrites:
+        assert "=" in r.identity and r.terminates in core.TERMINATION, r
+        assert set(r.types) <= set(node_types()), r
+
+
+def _measure(e: Expr, memo: dict) -> tuple:
+    """(leaves, nodes) of e written as a tree."""
+    for node in _post(e, memo):
+        if not node.children:
+            memo[node] = (1, 1)
+        else:
+            kids = [memo[c] for c in node.children]
+            memo[node] = (sum(k[0] for k in kids), 1 + sum(k[1] for k in kids))
+    return memo[e]
+
+
+def _post(e, memo):
+    from matdiff_cli.expr import postorder_missing
+    return postorder_missing(e, memo)
+
+
+@settings(max_examples=120, derandomize=True, deadline=None,
+          suppress_health_check=list(HealthCheck))
+@given(expressions(depth=4))
+def test_a_rule_that_says_it_shrinks_shrinks(expr):
+    """Each firing of a SHRINKS rule gives fewer leaves, or as many and fewer nodes
+    (a factor written k times is written once; (A^T)^T is A)."""
+    before = dict(core._fired)
+    simplify(expr)
+    memo: dict = {}
+    for node, (rewrite, out) in core._fired.items():
+        if node in before or rewrite.terminates is not core.SHRINKS:
+            continue
+        assert _measure(out, memo) < _measure(node, memo), (rewrite, node, out)
+
+
+def test_the_rules_that_fired_are_read_back():
+    from matdiff_cli.document import parse
+
+    problem = parse("A: n x n symmetric\nx: n\ntr((A X)^T) + x^T A^T x + x^T A x")
+    fired = [r.identity for r in core.rules_fired(problem.expr)]
+    assert "A^T = A for a symmetric A" in fired and "(A B)^T = B^T A^T" in fired
+    assert "a + 2 a + 0 = 3 a" in fired
+    assert core.rules_fired(simplify(problem.expr)) == []   # canonical: nothing to do
+
+
+def test_steps_write_the_identities_of_the_rules():
+    from matdiff_cli.document import parse
+
+    problem = parse("X: n x m\ntr(X^T A X B)")
+    steps, complete = derivation(problem.expr, problem.symbols["X"])
+    assert complete and [s.identity for s in steps] == [
+        "d tr(A) = tr(dA)", "d(A B) = dA B + A dB, for every factor of the chain",
+        "d(A^T) = (dA)^T"]
+
+
+def test_steps_say_which_simplification_rules_fired():
+    out = subprocess.run([sys.executable, "-m", "matdiff_cli", "grad", "tr(X^T A X B)",
+                          "--wrt", "X", "--steps", "--format", "text"],
+                         capture_output=True, text=True, check=True).stdout
+    lines = out.splitlines()
+    at = next(i for i, line in enumerate(lines) if "simplify: df =" in line)
+    assert "#     by tr(A + B) = tr(A) + tr(B)" in lines[at + 1:]
+    assert "#     by tr(A B C) = tr(C A B), dX last" in lines[at + 1:]
