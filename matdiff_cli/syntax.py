@@ -151,8 +151,9 @@ class PrimedCall(Expression):
 
 
 class Norm(Expression):
-    """``||e||`` with its subscript: ``val`` is ``""`` (none), ``"2"``, ``"F"``,
-    or after desugaring ``"1"``, ``"inf"`` or an integer p."""
+    """``||e||`` (``kids[0]``) with its subscript: ``val`` is ``""`` (none) or the
+    grammar's ``"2"``, ``"F"``, ``"*"``; or one that ``shapes/desugar.py``
+    joins to the norm (``"1"``, ``"inf"``, an integer p)."""
     __slots__ = ()
     kind = "norm"
 
