@@ -12,13 +12,15 @@ its declarations.  Then
    problems per second;
 2. for the first problems (default 1,000) that convert to SymPy matrix
    expressions, finds those SymPy can differentiate (a first SymPy run), then
-   runs two more whole processes over exactly those problems, three times each:
-   matdiff as above, and a Python process that imports SymPy, builds each
-   expression (from its ``srepr``), takes SymPy's ``diff`` and prints the result;
-   it prints their CPU times and the ratio, and how many derivatives SymPy could
-   do (not an exception, not 0, not an unevaluated Derivative).
+   runs two more whole processes over exactly those problems, in turn (matdiff,
+   SymPy, matdiff, SymPy, ..., PAIRS pairs): matdiff as above, and a Python
+   process that imports SymPy, builds each expression (from its ``srepr``), takes
+   SymPy's ``diff`` and prints the result; it prints their median CPU times with
+   their spread, the median of the per-pair ratios (pairing keeps the ratio
+   meaningful when the machine's speed drifts), and how many derivatives SymPy
+   could do (not an exception, not 0, not an unevaluated Derivative).
 
-    python benchmarks/batch.py [--problems 1000] [--runs 5] [--sympy-sample 1000]
+    python benchmarks/batch.py [--problems 1000] [--runs 5] [--sympy-sample 1000] [--pairs 3]
 
 Run it from a regular install (``pip install .``); the machine's load moves the
 wall times more than the CPU times: quote the medians, and say how busy it was.
@@ -175,6 +177,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5, help="matdiff runs (the median is kept)")
     ap.add_argument("--sympy-sample", type=int, default=1000,
                     help="problems of the SymPy comparison (0: none)")
+    ap.add_argument("--pairs", type=int, default=3,
+                    help="matdiff / SymPy runs in turn for the comparison (the median ratio)")
     args = ap.parse_args()
     text, problems = document(args.problems)
     tmp = tempfile.mkdtemp()
@@ -198,12 +202,12 @@ def main() -> None:
         print(f"  wall {wall:6.2f} s  {len(problems) / wall:7.0f} problems/s   "
               f"(min {min(r[1] for r in runs):.2f}, max {max(r[1] for r in runs):.2f})")
         if args.sympy_sample > 0:
-            compare_sympy(problems, args.sympy_sample, env, tmp)
+            compare_sympy(problems, args.sympy_sample, env, tmp, args.pairs)
     finally:
         shutil.rmtree(tmp)
 
 
-def compare_sympy(problems: list, sample: int, env: dict, tmp: str) -> None:
+def compare_sympy(problems: list, sample: int, env: dict, tmp: str, pairs: int = 3) -> None:
     """matdiff and SymPy as whole processes on the same derivatives: those of the
     sample that SymPy can do (a first SymPy run finds them)."""
     items = sympy_problems(problems, sample)
@@ -215,18 +219,24 @@ def compare_sympy(problems: list, sample: int, env: dict, tmp: str) -> None:
         return
     doc_path, repr_path = write_pair([items[i] for i in done], tmp, "done")
     sympy_argv = [sys.executable, "-c", SYMPY_WORKER, repr_path]
-    mine = [run_matdiff(doc_path, env, tmp) for _ in range(3)]
-    theirs = [whole_process(sympy_argv, env, tmp) for _ in range(3)]
+    mine, theirs = [], []
+    for _ in range(pairs):   # in turn, so that both see the machine in the same state
+        mine.append(run_matdiff(doc_path, env, tmp))
+        theirs.append(whole_process(sympy_argv, env, tmp))
     m_cpu, s_cpu = median([r[0] for r in mine]), median([r[0] for r in theirs])
+    ratios = [t[0] / m[0] for m, t in zip(mine, theirs)]
     n = len(done)
     print(f"SymPy's matrix diff can do {n} of the first {len(items)} problems that its matrix "
           "expressions can state;")
-    print(f"on those {n}, whole processes, median of 3 runs each:")
+    print(f"on those {n}, whole processes run in turn ({pairs} pairs), medians:")
     print(f"  matdiff grad -f --format json (text, LaTeX, NumPy): CPU {m_cpu:6.2f} s  "
-          f"({m_cpu / n * 1000:.1f} ms a derivative)")
+          f"({m_cpu / n * 1000:.1f} ms a derivative; min {min(r[0] for r in mine):.2f}, "
+          f"max {max(r[0] for r in mine):.2f})")
     print(f"  python: import SymPy, build, diff, print:            CPU {s_cpu:6.2f} s  "
-          f"({s_cpu / n * 1000:.1f} ms a derivative)")
-    print(f"  ratio SymPy / matdiff, CPU end to end: {s_cpu / m_cpu:.0f}x")
+          f"({s_cpu / n * 1000:.1f} ms a derivative; min {min(r[0] for r in theirs):.2f}, "
+          f"max {max(r[0] for r in theirs):.2f})")
+    print(f"  ratio SymPy / matdiff, CPU end to end, median of the pairs: "
+          f"{median(ratios):.1f}x (min {min(ratios):.1f}, max {max(ratios):.1f})")
 
 if __name__ == "__main__":
     main()

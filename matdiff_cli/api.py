@@ -19,33 +19,49 @@ from typing import Sequence
 from .commands import Options
 from .errors import MatdiffError
 from .expr import Expr
-from .records import dataclass, replace
+from .records import dataclass, field, replace
 
 
 @dataclass(frozen=True)
 class Result:
-    """A derivative: the expression (canonical) and its renderings."""
+    """A derivative: the expression (canonical) and its renderings.
+
+    Each rendering is written once, when first asked for, and only it: ``.text``
+    writes the text of the result, not the whole JSON object (nor its NumPy
+    code); ``to_json()`` makes the object once."""
 
     kind: str               # gradient | differential | jacobian | operator | hessian | ...
     expr: Expr
     wrt: str
     differential: Expr
     report: object
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def text(self) -> str:
-        return self.report.to_json()["result"]["text"]
+        return self._field("text")
 
     @property
     def latex(self) -> str:
-        return self.report.to_json()["result"]["latex"]
+        return self._field("latex")
 
     @property
     def numpy(self) -> str:
-        return self.report.to_json()["result"]["numpy"]
+        return self._field("numpy")
+
+    def _field(self, key: str):
+        cache = self._cache
+        if key not in cache:
+            from .writers.json import result_field
+
+            cache[key] = result_field(self.report, key, self.to_json)
+        return cache[key]
 
     def to_json(self) -> dict:
-        return self.report.to_json()
+        cache = self._cache
+        if "json" not in cache:
+            cache["json"] = self.report.to_json()
+        return cache["json"]
 
     def to_sympy(self):
         """The result as a SymPy matrix expression (imports SymPy)."""

@@ -357,10 +357,10 @@ def refuse_idle_options(name: str, opts: dict) -> None:
     from click import UsageError  # only reached with --let or --seed (click read them)
 
     verifies = opts.get("check") or opts.get("expect") or name == "check"
-    if opts.get("lets") and name in ("grad", "diff", "jac", "hess") and not opts.get("check"):
+    if opts.get("lets") and name == "diff" and not opts.get("check"):
         raise UsageError(
-            f"--let gives the data of --check; `matdiff {name}` without --check uses no data "
-            "(add --check, or use `matdiff eval` for values)")
+            "--let gives the data of --check; `matdiff diff` without --check uses no data "
+            "(add --check, or use grad, jac or hess for values at the data)")
     if opts.get("seed") is not None and not verifies:
         raise UsageError(
             "--seed makes the random points of --check and --expect reproducible; "

@@ -148,17 +148,8 @@ class CodeReport(Report):
         self.lang = lang
         self.status = OK
 
-    def to_json(self) -> dict:
-        return {"ok": True, "input": self.input, "command": "code", "lang": self.lang,
-                "code": self.source}
 
-    def to_text(self) -> str:
-        return self.source.rstrip("\n")
 
-    def to_pretty(self, console) -> None:
-        from rich.syntax import Syntax
-
-        console.print(Syntax(self.source, "python", theme="ansi_dark"))
 
 
 def code_command(problem, options):

@@ -10,37 +10,10 @@ that say why, not nan with exit 0.
 from __future__ import annotations
 
 from .derive import located
-from .expr import Num, symbols
+from .expr import symbols
 from .names import Names
-from .report import Report, inferred_line, inferred_symbols, shape_json
-
-
-def _fmt(v) -> str:
-    """A value for reading: a number, or nested lists, each number to 6
-    significant digits (1e-08 stays 1e-08, never 0.0000)."""
-    import numpy as np
-
-    a = np.asarray(v, dtype=float)
-    if a.size == 1:
-        return _num(float(a.reshape(())))
-    if a.ndim == 1 or (a.ndim == 2 and a.shape[1] == 1):
-        return "[" + ", ".join(_num(x) for x in a.reshape(-1)) + "]"
-    return "[" + ", ".join("[" + ", ".join(_num(x) for x in row) + "]" for row in a) + "]"
-
-
-def _num(x: float) -> str:
-    return f"{float(x):.6g}"
-
-
-def _json_value(v):
-    import numpy as np
-
-    a = np.asarray(v, dtype=float)
-    if a.size == 1:
-        return float(a.reshape(()))
-    if a.ndim == 2 and a.shape[1] == 1:
-        return a[:, 0].tolist()
-    return a.tolist()
+from .report import Report
+from .values import _bind, _fmt, _numbers
 
 
 # --expect with eval: the value and the claim agree to this relative tolerance
@@ -71,31 +44,9 @@ class EvalReport(Report):
         why = e.get("why") or f"the value is {_fmt(self.value)}, the claim {_fmt(e['value'])}"
         return [f"expect: differs from {e['claim']}: {why}"]
 
-    def to_json(self) -> dict:
-        syms = list(self.problem.symbols.values())
-        out = {"ok": self.status == 0, "input": self.input, "command": "eval",
-               "shapes": {s.name: shape_json(s.shape) for s in syms},
-               "value": _json_value(self.value)}
-        if self.expect is not None:
-            e = self.expect
-            out["expect"] = {"claim": e["claim"], "equal": e["equal"],
-                             "value": _json_value(e["value"]) if e["value"] is not None else None}
-        return out
 
-    def to_text(self) -> str:
-        return "\n".join([_fmt(self.value)] + ["# " + v for v in self.verdicts()])
 
-    def to_latex(self) -> str:
-        return "\n".join([_fmt(self.value)] + ["% " + v for v in self.verdicts()])
 
-    def to_pretty(self, console) -> None:
-        from rich.text import Text
-
-        from .render.pretty import hanging
-
-        console.print(Text(_fmt(self.value), style="bold"))
-        for v in self.verdicts():
-            console.print(hanging("  ", Text(v, style="green" if self.status == 0 else "bold red")))
 
 
 def _claimed_value(problem, text: str, bindings: dict):
@@ -145,53 +96,6 @@ def _agree(value, claimed) -> tuple[bool, str | None]:
         return bool(np.allclose(a, b, rtol=EXPECT_RTOL, atol=EXPECT_ATOL, equal_nan=True)), None
 
 
-def _bind(problem, bindings, needed):
-    """(values, sizes) of the needed variables, with sizes fixed by every bound
-    variable of the problem (data for an unused or solved-for variable still
-    fixes its dimensions)."""
-    from .trust import bind_values
-
-    names = {s.name for s in needed}
-    more = [s for s in problem.symbols.values() if s.name in bindings and s.name not in names]
-    more += _declared_unused(problem, bindings, list(needed) + more)
-    return bind_values(problem, bindings, list(needed) + more)
-
-
-def _numbers(problem, exprs, values, sizes, what="the value"):
-    """The values of exprs at the data, all finite, or an error that says why."""
-    import numpy as np
-
-    from .errors import MatdiffError
-    from .numeric import UnknownSize, evaluate, guard_memory, quiet, undefined_at
-    from .render.text import to_text
-
-    try:
-        guard_memory(exprs, sizes)
-        with quiet():
-            out = [evaluate(e, values, sizes) for e in exprs]
-            bad = None
-            if not all(np.all(np.isfinite(v)) for v in out):
-                bad = undefined_at(exprs, values, sizes)
-    except UnknownSize as e:
-        raise MatdiffError(
-            "usage", f"the data does not fix the size of the dimension {e.dim}: no bound "
-            f"variable has it", hint=f"bind a variable with dimension {e.dim}, or give the size "
-            "in the expression, e.g. eye(3), ones(3), zeros(3, 2)") from None
-    if bad is not None:
-        node, why = bad
-        text = to_text(node)
-        if isinstance(node, Num) and abs(node.value) >= 1:   # 2e308, not its 309 digits
-            digits = str(int(abs(node.value)))
-            text = f"{'-' if node.value < 0 else ''}{digits[0]}.{digits[1:4]}e{len(digits) - 1}"
-        text = text if len(text) <= 60 else text[:57] + "..."
-        where = " at the data" if values else ""
-        raise MatdiffError(
-            "domain", f"{what} is not finite{where}: {text} is not finite ({why})",
-            hint="give data inside the expression's domain" if values else
-                 "keep the numbers within the range of doubles")
-    return out
-
-
 @located
 def eval_command(problem, options):
     bindings = options.bindings()
@@ -203,23 +107,6 @@ def eval_command(problem, options):
         equal, why = _agree(value, claimed)
         expect = {"claim": options.expect, "value": claimed, "equal": equal, "why": why}
     return EvalReport(problem, value, expect)
-
-
-def _declared_unused(problem, bindings: dict, needed) -> list:
-    """Declared variables that the expression does not use but the data binds:
-    they fix dimensions (``X: n x m; ones(n, m)`` with X's value)."""
-    from .expr import Sym
-
-    scope = problem._scope
-    if scope is None:
-        return []
-    used = {s.name for s in needed}
-    out = []
-    for name in bindings:
-        info = scope.symbols.get(name) if name not in used else None
-        if info is not None and info.declared and all(isinstance(d, (int, str)) for d in info.shape):
-            out.append(Sym(name, tuple(info.shape), info.props))
-    return out
 
 
 class SolveReport(Report):
@@ -252,33 +139,6 @@ class SolveReport(Report):
                 "numpy": to_numpy(shown, bound=list(self.problem.symbols.values()),
                                   naming=Names.of(self.problem))}
 
-    def to_json(self) -> dict:
-        from .names import renamed
-        from .render.text import to_text
-        from .simplify import present
-
-        result = {"kind": "stationary_point", "shape": shape_json(self.sol.var.shape),
-                  "solution": self._texts(),
-                  "gradient": to_text(present(self.sol.gradient)),
-                  "hessian": to_text(present(self.sol.hessian)),
-                  "classification": self.classification, "reason": self.reason}
-        if self.sol.assumptions:
-            result["assumptions"] = self.sol.assumptions
-        if self.value is not None:
-            result["value"] = _json_value(self.value)
-        syms = list(self.problem.symbols.values())
-        out = {"ok": self.status == 0, "input": self.input, "command": "solve",
-               "wrt": self.sol.var.name,
-               "shapes": {s.name: shape_json(s.shape) for s in syms},
-               "inferred": [s.name for s in inferred_symbols(self.problem)], "result": result}
-        if self.steps:
-            out["steps"] = [{"rule": r, "identity": i, "text": t} for r, i, t in self.step_texts()]
-        if self.check is not None:
-            out["check"] = self.check.to_json()
-        python_names = renamed(Names.of(self.problem), syms)
-        if python_names:  # the numpy field's names for variables Python cannot use as is
-            out["python_names"] = python_names
-        return out
 
     def step_texts(self) -> list[tuple[str, str, str]]:
         from .render.text import to_text
@@ -318,49 +178,9 @@ class SolveReport(Report):
         second-order test, the verdict of --check."""
         return [line[2:] for line in self._lines()] + self.verdicts()
 
-    def to_text(self) -> str:
-        return "\n".join(inferred_line(self.problem) + ["# " + s for s in self.step_lines()]
-                         + [self._texts()["text"]] + ["# " + a for a in self.after_lines()])
 
-    def to_latex(self) -> str:
-        from .render.latex import comment_lines
 
-        return "\n".join(comment_lines(self.step_lines(), "%") + [self._texts()["latex"]]
-                         + comment_lines(self.after_lines(), "%"))
 
-    def to_numpy(self) -> str:
-        from .render.latex import comment_lines
-
-        return "\n".join(comment_lines(self.step_lines(), "#") + [self._texts()["numpy"]]
-                         + comment_lines(self.after_lines(), "#"))
-
-    def to_pretty(self, console) -> None:
-        from rich.text import Text
-
-        from .render.pretty import hanging, to_rich_text
-        from .report import compact_shape
-        from .simplify import present
-
-        head = Text(self.input + "    ", style="bold")
-        inferred = inferred_symbols(self.problem)
-        shapes = Text("(inferred: " + ", ".join(
-            f"{s.name}: {compact_shape(s.shape)}" for s in inferred) + ")",
-            style="dim italic") if inferred else Text("")
-        console.print(hanging(head, shapes))
-        for i, (rule, identity, e) in enumerate(self.steps, 1):
-            console.print(hanging(Text(f"  {i:>2}. {rule}   ", style="cyan"),
-                                  Text(identity, style="dim")))
-            console.print(hanging("      = ", to_rich_text(present(e))))
-        console.print(hanging(Text(f"  {self.sol.var.name}* = ", style="bold green"),
-                              to_rich_text(present(self.sol.solution))))
-        if self.value is not None:
-            console.print(hanging(Text(f"  {self.sol.var.name}* = ", style="bold"),
-                                  Text(_fmt(self.value), style="bold")))
-        style = "green" if self.classification == "minimum" else "yellow"
-        console.print(hanging(Text(f"  {self.classification}: ", style=style),
-                              Text(self._lines()[-1].split(": ", 1)[1], style="dim")))
-        for v in self.verdicts():
-            console.print(hanging("  ", Text(v, style="green" if self.status == 0 else "bold red")))
 
 
 @located

@@ -91,19 +91,25 @@ class Expr:
 def walk(root: Expr) -> Iterator[Expr]:
     """Every distinct node of the DAG once, children before parents (iterative)."""
     seen: set = set()
+    add = seen.add
     stack = [(root, False)]
+    pop, push = stack.pop, stack.append
     while stack:
-        node, expanded = stack.pop()
+        node, expanded = pop()
         if expanded:
             yield node
             continue
         if node in seen:
             continue
-        seen.add(node)
-        stack.append((node, True))
-        for c in reversed(node.children):
+        add(node)
+        children = node.children
+        if not children:   # a leaf: no second visit (half the nodes)
+            yield node
+            continue
+        push((node, True))
+        for c in reversed(children):
             if c not in seen:
-                stack.append((c, False))
+                push((c, False))
 
 
 # --------------------------------------------------------------------------

@@ -16,13 +16,10 @@ from __future__ import annotations
 from .records import dataclass, field
 
 from . import build as b
-from .expr import SCALAR, Diff, Expr, Sym, walk
-from .names import Names, renamed
+from .expr import SCALAR, Diff, Expr, Sym
+from .names import Names
 from .errors import EXIT_UNSUPPORTED, MatdiffError
-from .report import (
-    OK, ErrorReport, Report, compact_shape, inferred_line, inferred_symbols, shape_decl,
-    shape_json,
-)
+from .report import ErrorReport, Report, shape_decl
 from .derive import (
     DerivativeReport, _refuse_division_by_zero, definitions_by_node, labelled, located,
     report_for, resolve_wrt, shared_names, verify,
@@ -160,16 +157,10 @@ class HessianReport(Report):
         return head
 
     def named_lines(self, render, exprs) -> list:
-        out, seen = [], set()
-        for e in exprs:
-            for node in walk(e):
-                name = self.names.get(node)
-                if name is None or name in seen or node in exprs or type(node) is Diff:
-                    continue
-                seen.add(name)
-                inner = {k: v for k, v in self.names.items() if k is not node}
-                out.append((name, render(node, names=inner)))
-        return out
+        """As for one variable: every piece rendered with the one names dict (a
+        renderer writes its root out even when it has a name), never a copy per
+        piece, which made this quadratic in the number of pieces."""
+        return DerivativeReport.named_lines(self, render, exprs)
 
     def word_label(self) -> str:
         names = ", ".join(v.name for v in self.der.vars)
@@ -236,70 +227,7 @@ class HessianReport(Report):
                 + "  # the directions"]
 
     # -- formats
-    def to_json(self) -> dict:
-        from .render.latex import to_latex
-        from .render.numpy import numpy_or_none
-        from .render.text import to_text
 
-        h = self.der
-        n = len(h.vars)
-        syms = list(h.problem.symbols.values())
-        blocks = []
-        for i in range(n):
-            row = []
-            for j in range(n):
-                e = self.shown[i][j]
-                item = {"text": to_text(e, names=self.top(e)),
-                        "latex": to_latex(e, names=self.top(e)),
-                        "shape": shape_json(e.shape)}
-                item["numpy"], why = numpy_or_none(self._code_block, i, j)
-                if why:
-                    item["numpy_error"] = why
-                if h.operator[i][j]:
-                    item["direction"] = self.directions[h.vars[j].name]
-                row.append(item)
-            blocks.append(row)
-        result = {"kind": "hessian",
-                  "text": "[" + ", ".join("[" + ", ".join(c["text"] for c in row) + "]"
-                                          for row in blocks) + "]",
-                  "latex": self._latex_matrix(),
-                  "blocks": blocks}
-        result["numpy"], why = numpy_or_none(self._code_whole)
-        if why:
-            result["numpy_error"] = why
-        if not h.matrix:
-            result["directions"] = [self.directions[v.name] for v in h.vars]
-        where = self.named_lines(to_text, self._exprs())
-        if where:
-            result["where"] = dict(where)
-        if self.shown_vec is not None:
-            result["vec"] = {
-                "text": "[" + ", ".join("[" + ", ".join(to_text(e, names=self.names) for e in row)
-                                        + "]" for row in self.shown_vec) + "]",
-                "numpy": numpy_or_none(self._code_whole, self.shown_vec)[0]}
-        out = {
-            "ok": self.status == OK, "input": self.input, "command": self.command,
-            "wrt": [v.name for v in h.vars],
-            "shapes": {s.name: shape_json(s.shape) for s in syms},
-            "assumptions": {s.name: sorted(s.props) for s in syms if s.props},
-            "inferred": [s.name for s in inferred_symbols(h.problem)],
-            "differential": {"text": to_text(self.shown_df, names=self.names),
-                             "latex": to_latex(self.shown_df, names=self.names)},
-            "result": result,
-        }
-        python_names = renamed(self.naming, syms)
-        if python_names:
-            out["python_names"] = python_names
-        if h.steps:
-            out["steps"] = [{"rule": what,
-                             "identity": ("read off df = <G, dv>" if what.startswith("gradient")
-                                          else "differentiate the gradient along every variable"),
-                             "text": to_text(present(e), names=self.defs)}
-                            for what, e in h.steps]
-        if self.remarks:
-            out["remarks"] = list(self.remarks)
-        out.update(self.extra)
-        return out
 
     def _latex_matrix(self) -> str:
         from .render.latex import to_latex
@@ -307,124 +235,9 @@ class HessianReport(Report):
         rows = [" & ".join(to_latex(e, names=self.top(e)) for e in row) for row in self.shown]
         return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
 
-    def to_text(self) -> str:
-        from .render.text import to_text
 
-        h = self.der
-        n = len(h.vars)
-        lines = []
-        if not self.continued:   # once per problem
-            lines += inferred_line(h.problem)
-            lines += [f"{name}({p}) := {body}" for name, (p, body) in
-                      (getattr(h.problem, "functions", None) or {}).items()]
-        lines += self._direction_decl()
-        for name, body in self.named_lines(to_text, self._exprs()):
-            lines.append(f"{name} = {body}")
-        lines.extend("# " + line for line in self.step_lines())
-        lines.append(f"# {self.word_label()}, block by block "
-                     f"(H[u,v] = ∂²f/∂u∂v{'; H[u,v][dv]: the u part of d(∇f) along dv' if not h.matrix else ''})")
-        whole = self._matrix_line(to_text)
-        if whole is not None:
-            lines.append(f"# H = {whole}")
-        for i in range(n):
-            for j in range(n):
-                e = self.shown[i][j]
-                lines.append("# " + self.block_label(i, j))
-                lines.append(to_text(e, names=self.top(e)))
-        if self.shown_vec is not None:
-            lines.append(f"# the matrix of H on [{'; '.join('vec(' + v.name + ')' for v in h.vars)}], "
-                         "block by block")
-            for i in range(n):
-                for j in range(n):
-                    lines.append(f"# vec block [{h.vars[i].name},{h.vars[j].name}]")
-                    lines.append(to_text(self.shown_vec[i][j], names=self.names))
-        lines.extend("# " + v for v in self.verdicts())
-        return "\n".join(lines)
 
-    def to_latex(self) -> str:
-        from .render.latex import comment_lines, latex_name, to_latex
 
-        lines = [f"{latex_name(name)} = {body}"
-                 for name, body in self.named_lines(to_latex, self._exprs())]
-        lines += comment_lines(self.step_lines(), "%")
-        lines += comment_lines([self.word_label() + ", block by block"], "%")
-        lines.append(r"\nabla^2 f = " + self._latex_matrix())
-        if self.shown_vec is not None:
-            rows = [" & ".join(to_latex(e, names=self.names) for e in row)
-                    for row in self.shown_vec]
-            lines += comment_lines(["the matrix of H on the stacked vec of the variables"], "%")
-            lines.append(r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}")
-        lines += comment_lines(self.verdicts(), "%")
-        return "\n".join(lines)
-
-    def to_numpy(self) -> str:
-        from .render.latex import comment_lines
-
-        lines = comment_lines(self.step_lines(), "#")
-        what = ("the whole Hessian matrix over the stacked variables" if self.der.matrix else
-                "the Hessian operator: (dX, dY, ...) -> the parts of d(∇f)")
-        lines += comment_lines([f"{self.word_label()}: {what}"], "#")
-        lines.append(self._code_whole())
-        if self.shown_vec is not None:
-            lines += comment_lines(["its matrix on the stacked vec of the variables"], "#")
-            lines.append(self._code_whole(self.shown_vec))
-        lines += comment_lines(self.verdicts(), "#")
-        return "\n".join(lines)
-
-    def to_pretty(self, console) -> None:
-        from rich.text import Text
-
-        from .render.pretty import hanging, pretty_name, to_pretty, to_rich_text
-
-        h = self.der
-        n = len(h.vars)
-        head = Text((self.input or "") + "    ", style="bold")
-        shapes = Text("  ".join(f"{pretty_name(s.name)}: {compact_shape(s.shape)}"
-                                f"{' ' + ' '.join(sorted(s.props)) if s.props else ''}"
-                                for s in h.problem.symbols.values()), style="dim")
-        if not self.continued:   # the problem and its shapes, once per problem
-            console.print(hanging(head, shapes))
-        for name, body in self.named_lines(lambda e, names: e, self._exprs()):
-            console.print(hanging(Text(f"  {pretty_name(name)} = ", style="bold"),
-                                  to_rich_text(body, names={k: v for k, v in self.names.items()
-                                                            if k is not body})))
-        console.print(hanging(Text("  df = ", style="bold"),
-                              to_rich_text(self.shown_df, names=self.names)))
-        for what, e in h.steps:
-            console.print(hanging(Text(f"  {what}: ", style="cyan"),
-                                  to_rich_text(present(e), names=self.defs)))
-        cells = [[to_pretty(e, names=self.top(e)) for e in row] for row in self.shown]
-        widths = [max(len(cells[i][j]) for i in range(n)) for j in range(n)]
-        label = "  ∇²f = "
-        if h.matrix and len(label) + sum(widths) + 2 * n + 2 <= console.width:
-            # the block matrix itself, bracketed
-            for i in range(n):
-                left, right = ("⎡", "⎤") if i == 0 else (("⎣", "⎦") if i == n - 1 else ("⎢", "⎥"))
-                body = "  ".join(cells[i][j].ljust(widths[j]) for j in range(n))
-                lead = label if i == 0 else " " * len(label)
-                console.print(Text(lead, style="bold green") + Text(f"{left}{body}{right}"),
-                              soft_wrap=True)
-        else:
-            console.print(hanging(Text("  "), Text("∇²f, block by block (H[u,v] = ∂²f/∂u∂v):",
-                                                   style="bold green")))
-            for i in range(n):
-                for j in range(n):
-                    e = self.shown[i][j]
-                    console.print(hanging(Text(f"    {self.block_label(i, j, True)} = ",
-                                               style="bold green"),
-                                          to_rich_text(e, names=self.top(e))))
-        if self.shown_vec is not None:
-            console.print(hanging(Text("  "), Text(
-                "on [" + "; ".join(f"vec({pretty_name(v.name)})" for v in h.vars)
-                + "], block by block:", style="bold")))
-            for i in range(n):
-                for j in range(n):
-                    console.print(hanging(Text(f"    [{pretty_name(h.vars[i].name)},"
-                                               f"{pretty_name(h.vars[j].name)}] = ", style="bold"),
-                                          to_rich_text(self.shown_vec[i][j], names=self.names)))
-        for note in self.verdicts():
-            bad = "FAILED" in note or note.startswith(("expect: differs", "check not made"))
-            console.print(hanging("  ", Text(note, style="bold red" if bad else "green")))
 
 
 def hessian_report(problem, variables, options) -> HessianReport:
@@ -434,6 +247,10 @@ def hessian_report(problem, variables, options) -> HessianReport:
     if options.vec and h.vec is None:
         report.remarks.append("--vec: the Hessian is already the matrix over the stacked "
                               "variables")
+    if options.lets:   # the numbers at the data (values.py imports NumPy)
+        from .values import attach
+
+        attach(report, h, options)
     verify(report, options, h, "whole_hessian_check", "compare_blocks")
     return report
 

@@ -1,15 +1,17 @@
-"""Reports: what every command returns, and how each is written out.
+"""Reports: what every command returns, as data, and where each is written.
 
-A command turns one problem into a :class:`Report`.  The report knows its exit
-status and how to show itself in every output format; the CLI only picks the
+A command turns one problem into a :class:`Report`: plain data (the problem,
+the derivation, the verdicts, the exit status) and the pieces every format
+shares (named subexpressions, labels).  How a report is written in each format
+is the business of that format's module in ``writers/``; the CLI only picks the
 format (``FORMATS``), the stream and the exit status (the worst one wins).
 
 Results go to standard output; diagnostics (errors, unavailable commands)
 go to standard error, except in ``json`` format, where every report is one
 JSON object on one line of standard output (JSON Lines).
 
-This module imports nothing heavy: Rich is imported inside ``to_pretty`` and
-the renderers inside the methods that need them.
+This module imports nothing heavy: the writers are imported by name when a
+format is first used, and Rich only by the pretty writer.
 """
 from __future__ import annotations
 
@@ -17,26 +19,25 @@ import os
 import sys
 
 from .errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_UNSUPPORTED
-from .expr import SCALAR, EPow, Expr, Func, Num, Power, Sym
+from .expr import SCALAR, Expr
+from .tree import (  # noqa: F401 - the shape report's tree, importable from here as before
+    TREE_MAX_DEPTH, TREE_MAX_NODES, TreeNode, build_tree, tree_json, tree_lines,
+)
+from .writers import write
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
-    from typing import Callable, Iterator
+    from typing import Callable
 
 # Exit statuses (SPEC §3); errors.worst decides: the highest wins.
 OK, FAILED, BAD_INPUT, CANNOT = EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_UNSUPPORTED
 
-# Trees are drawn at most this deep and this large; the rest is elided.
-TREE_MAX_DEPTH = 40
-TREE_MAX_NODES = 500
-
-
 class Report:
     """One command's result for one problem.
 
-    Subclasses set ``command`` and ``input`` and override the ``to_*`` methods
-    they have something to say in; ``status`` is this report's contribution to
-    the exit status.  ``to_stderr`` marks diagnostics (written to standard
+    Subclasses set ``command`` and ``input``; the writers of ``writers/`` write
+    them (``to_text()`` and the like ask the format's writer); ``status`` is this
+    report's contribution to the exit status.  ``to_stderr`` marks diagnostics (written to standard
     error in every format but ``json``).
     """
 
@@ -58,26 +59,27 @@ class Report:
         self.labelled = False          # one of several results of a problem: say which
         self.continued = False         # not the first of them: the problem's header is out
         self.remarks: list[str] = []   # an option that does not apply here, and why
+        self.values: dict | None = None   # at the --let data: {"function", "derivative"}
 
+    # Each format is written by its module in ``writers/`` (one writer per format
+    # for every report kind); these are the report's face for callers.
     def to_json(self) -> dict:
         """The SPEC §3.1 object: ``ok``, ``input``, ``command``, ..."""
-        return {"ok": self.status == OK, "input": self.input, "command": self.command}
+        return write("json", self)
 
     def to_text(self) -> str:
         """Plain text, in matdiff's own input syntax where it can be."""
-        raise NotImplementedError
+        return write("text", self)
 
     def to_latex(self) -> str:
-        return self.to_text()
+        return write("latex", self)
 
     def to_numpy(self) -> str:
-        return self.to_text()
+        return write("numpy", self)
 
     def to_pretty(self, console) -> None:
-        """Print Rich renderables on ``console`` (the default: the plain text)."""
-        from rich.text import Text
-
-        console.print(Text(self.to_text()))
+        """Print Rich renderables on ``console``."""
+        write("pretty", self, console)
 
 
 # ---------------------------------------------------------------------------
@@ -94,50 +96,8 @@ class DiagnosticReport(Report):
     hint: str | None = None
     column: int | None = None
 
-    def to_json(self) -> dict:
-        return {
-            "ok": False,
-            "input": self.input,
-            "command": self.command,
-            "error": {
-                "type": self.kind,
-                "message": self.message,
-                "line": self.line,
-                "column": self.column,
-                "hint": self.hint,
-            },
-        }
 
-    def to_text(self) -> str:
-        where = f"line {self.line}: " if self.line else ""
-        lines = [f"{self.prefix}: {where}{self.message}"]
-        if self.input:
-            lines.append(f"  {self.input}")
-        if self.hint:
-            lines.append(f"hint: {self.hint}")
-        return "\n".join(lines)
 
-    def to_pretty(self, console) -> None:
-        from rich.text import Text
-
-        from .render.pretty import hanging
-
-        lines = self.to_text().split("\n")
-        carets = {i for i, line in enumerate(lines)
-                  if line.strip() and set(line.strip()) <= set("^~")}
-        for i, line in enumerate(lines):
-            if i in carets or i + 1 in carets:
-                # the source and its caret line are never re-wrapped: the caret
-                # must stay under what it points at (only the caret is red)
-                console.print(Text(line, style="bold red" if i in carets else ""),
-                              soft_wrap=True)
-            elif i == 0 and line.startswith(self.prefix + ":"):
-                console.print(hanging(Text(self.prefix + ": ", style="bold red"),
-                                      Text(line[len(self.prefix) + 2:])))
-            elif line.startswith("hint: "):
-                console.print(hanging(Text("hint: ", style="bold cyan"), Text(line[6:])))
-            else:
-                console.print(Text(line), soft_wrap=i > 0)
 
 
 class ErrorReport(DiagnosticReport):
@@ -151,8 +111,6 @@ class ErrorReport(DiagnosticReport):
         self.status = error.exit_code
         self.input = input if input is not None else (error.statement or error.source_line)
 
-    def to_text(self) -> str:
-        return f"{self.prefix}: {self.error.format()}"
 
 
 class InternalErrorReport(DiagnosticReport):
@@ -182,9 +140,6 @@ class InternalErrorReport(DiagnosticReport):
         else:
             self.traceback = None
 
-    def to_text(self) -> str:
-        text = super().to_text()
-        return text + "\n" + self.traceback.rstrip() if self.traceback else text
 
 
 class TooDeepReport(DiagnosticReport):
@@ -255,130 +210,6 @@ def definition_names(problem) -> dict:
     return {e: name for name, e in problem.definitions.items()}
 
 
-class TreeNode:
-    """One row of a drawn expression tree (built iteratively, never recursively)."""
-
-    __slots__ = ("op", "label", "shape", "children", "fields")
-
-    def __init__(self, op: str, label: str, shape, fields: dict | None = None):
-        self.op = op
-        self.label = label
-        self.shape = shape
-        self.children: list[TreeNode] = []
-        self.fields = fields or {}
-
-
-def _describe(node: Expr, names: dict, seen_defs: set) -> tuple[TreeNode, bool]:
-    """The tree row for one node, and whether its children are to be drawn."""
-    name = names.get(node)
-    if name is not None and not isinstance(node, Sym):
-        if name in seen_defs:
-            return TreeNode("ref", name, node.shape, {"name": name}), False
-        seen_defs.add(name)
-        row, expand = _describe(node, {}, seen_defs)  # the node's own row: tanh, Mul, ...
-        row.label = f"{name} = {row.label}"
-        row.fields = {"definition": name, **row.fields}
-        return row, expand
-    op = type(node).__name__
-    if isinstance(node, Sym):
-        return TreeNode(op, node.name, node.shape, {"name": node.name}), False
-    if isinstance(node, Num):
-        v = node.value
-        text = str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
-        return TreeNode(op, text, node.shape, {"value": text}), False
-    if isinstance(node, Func):
-        return TreeNode(op, node.name, node.shape, {"name": node.name}), True
-    if isinstance(node, (Power, EPow)):
-        p = node.p
-        text = str(p.numerator) if p.denominator == 1 else f"{p.numerator}/{p.denominator}"
-        sign = "^" if isinstance(node, Power) else ".^"
-        return TreeNode(op, f"{op} {sign}{text}", node.shape, {"p": text}), True
-    if not node.children:  # Identity, Zeros, Ones, ...
-        return TreeNode(op, op, node.shape), False
-    return TreeNode(op, op, node.shape), True
-
-
-def build_tree(
-    expr: Expr, names: dict | None = None, max_depth: int = TREE_MAX_DEPTH,
-    max_nodes: int = TREE_MAX_NODES,
-) -> TreeNode:
-    """The expression as a tree of rows, without recursion.
-
-    A definition is drawn in full where it first appears and by name after
-    that, so a DAG is never expanded; past ``max_depth`` levels or
-    ``max_nodes`` rows the rest is elided with a ``...`` row.
-    """
-    names = names or {}
-    seen_defs: set = set()
-    root, expand = _describe(expr, names, seen_defs)
-    count = 1
-    # pre-order, so that a definition is drawn in full where it is first read
-    stack = [(root, child, 1) for child in reversed(expr.children)] if expand else []
-    while stack:
-        parent, node, depth = stack.pop()
-        if count >= max_nodes:  # elide what is left: one "..." under each parent
-            for p in [parent] + [p for p, _, _ in reversed(stack)]:
-                if not (p.children and p.children[-1].op == "..."):
-                    p.children.append(TreeNode("...", "...", None, {"truncated": True}))
-            break
-        count += 1
-        if depth > max_depth:
-            parent.children.append(TreeNode("...", "...", None, {"truncated": True}))
-            continue
-        row, expand = _describe(node, names, seen_defs)
-        parent.children.append(row)
-        if expand:
-            stack.extend((row, child, depth + 1) for child in reversed(node.children))
-    return root
-
-
-def tree_json(root: TreeNode) -> dict:
-    """The tree as nested ``{"op", "shape", "children"}`` objects (iteratively)."""
-
-    def one(t: TreeNode) -> dict:
-        d: dict = {"op": t.op}
-        d.update(t.fields)
-        if t.shape is not None:
-            d["shape"] = shape_json(t.shape)
-        return d
-
-    out = one(root)
-    stack = [(root, out)]
-    while stack:
-        t, d = stack.pop()
-        if t.children:
-            d["children"] = [one(c) for c in t.children]
-            stack.extend(zip(t.children, d["children"]))
-    return out
-
-
-def tree_lines(root: TreeNode, times: str = " x ", ascii: bool = True) -> list[str]:
-    """The tree drawn line by line: ``|-- `` and ``\\`-- `` guides (ASCII)."""
-    tee, last, bar = ("|-- ", "`-- ", "|   ") if ascii else ("├── ", "└── ", "│   ")
-
-    def label(t: TreeNode) -> str:
-        return t.label if t.shape is None else f"{t.label}  {shape_text(t.shape, times)}"
-
-    lines = [label(root)]
-    stack = [("", reversed_iter(root.children))]
-    while stack:
-        prefix, it = stack[-1]
-        nxt = next(it, None)
-        if nxt is None:
-            stack.pop()
-            continue
-        child, is_last = nxt
-        lines.append(prefix + (last if is_last else tee) + label(child))
-        if child.children:
-            stack.append((prefix + ("    " if is_last else bar), reversed_iter(child.children)))
-    return lines
-
-
-def reversed_iter(children: list) -> Iterator[tuple[TreeNode, bool]]:
-    n = len(children)
-    return ((c, i == n - 1) for i, c in enumerate(children))
-
-
 class ShapeReport(Report):
     """``matdiff shape``: every symbol's shape, the assumptions, the tree."""
 
@@ -422,30 +253,6 @@ class ShapeReport(Report):
             names[e] = name
         return out
 
-    def to_json(self) -> dict:
-        from .render.latex import to_latex
-        from .names import Names, renamed
-        from .render.numpy import numpy_or_none, to_numpy
-
-        python_names = renamed(Names.of(self.problem), self.symbols)
-        return {
-            "ok": True,
-            "input": self.input,
-            "command": self.command,
-            "shapes": {s.name: shape_json(s.shape) for s in self.symbols},
-            "assumptions": {s.name: sorted(s.props) for s in self.symbols if s.props},
-            "inferred": list(self.inferred),
-            "result": {
-                "kind": "shape",
-                "shape": shape_json(self.expr.shape),
-                "text": self.expression_text(),
-                "latex": to_latex(self.expr, names=self.top),
-                "numpy": numpy_or_none(to_numpy, self.expr, names=self.names,
-                                       naming=Names.of(self.problem))[0],
-            },
-            "tree": tree_json(self.tree),
-            **({"python_names": python_names} if python_names else {}),
-        }
 
     def declarations(self) -> list[str]:
         """One declaration per symbol, in matdiff's input syntax."""
@@ -459,82 +266,9 @@ class ShapeReport(Report):
             out.append(decl)
         return out
 
-    def to_text(self) -> str:
-        """A matdiff document that reads back: declarations, definitions, the
-        expression with its shape, and the tree as comments."""
-        from .render.text import to_text
 
-        lines = self.declarations()
-        lines.extend(f"{f}({param}) := {body}"
-                     for f, (param, body) in self.problem.functions.items())
-        lines.extend(f"{name} = {body}" for name, body in self.definition_lines(to_text))
-        lines.append(f"{self.expression_text()}  # {describe_shape(self.expr.shape, ' x ')}")
-        lines.extend("# " + line for line in tree_lines(self.tree))
-        return "\n".join(lines)
 
-    def to_latex(self) -> str:
-        from .render.latex import latex_name, to_latex
 
-        lines = [f"{latex_name(name)} = {body}" for name, body in self.definition_lines(to_latex)]
-        return "\n".join(lines + [to_latex(self.expr, names=self.top)])
-
-    def to_numpy(self) -> str:
-        from .names import Names
-        from .render.numpy import to_numpy
-
-        return to_numpy(self.expr, names=self.names, naming=Names.of(self.problem))
-
-    def to_pretty(self, console) -> None:
-        from rich import box
-        from rich.table import Table
-        from rich.text import Text
-        from rich.tree import Tree
-        from .render.pretty import hanging, to_rich_text
-
-        shape = self.expr.shape
-        head = to_rich_text(self.expr, names=self.top)
-        head.append("    ")
-        console.print(hanging(head, Text(describe_shape(shape), style="bold green")))
-
-        any_props = any(s.props for s in self.symbols)
-        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-        table.add_column("symbol", style="bold")
-        table.add_column("shape", style="green")
-        if any_props:
-            table.add_column("properties", style="magenta")
-        table.add_column("", style="dim italic")
-        for s in self.symbols:
-            row = [Text(s.name), describe_shape(s.shape)]
-            if any_props:
-                row.append(", ".join(sorted(s.props)))
-            row.append("inferred" if s.name in self.inferred else "")
-            table.add_row(*row)
-        if self.symbols:
-            console.print()
-            console.print(table)
-
-        defs = self.definition_lines(to_rich_text)
-        if defs or self.problem.functions:
-            console.print()
-            for f, (param, body) in self.problem.functions.items():
-                console.print(Text(f"{f}({param}) := ", style="bold") + Text(body))
-            for name, body in defs:
-                console.print(hanging(Text(f"{name} = ", style="bold"), body))
-
-        def label(t: TreeNode) -> Text:
-            text = Text(t.label, style="bold" if t.op in ("Sym", "ref") else "")
-            if t.shape is not None:
-                text.append("  " + shape_text(t.shape, "×"), style="green")
-            return text
-
-        root = Tree(label(self.tree), guide_style="dim")
-        stack = [(self.tree, root)]
-        while stack:
-            t, r = stack.pop()
-            for c in t.children:
-                stack.append((c, r.add(label(c))))
-        console.print()
-        console.print(root)
 
 
 def describe_shape(shape, times: str = "×") -> str:

@@ -60,3 +60,50 @@ def test_numpy_field_of_an_operator_is_a_lambda_of_the_direction():
     values, sizes = sample_values([h.expr], rng)
     fn = eval(h.numpy, {"np": np, **{k: v for k, v in values.items() if isinstance(k, str)}})
     assert np.allclose(fn(values[("d", "X")]), evaluate(h.expr, values, sizes))
+
+
+# ---------------------------------------------------------------------------
+# A Result writes each rendering once, and only the one asked for
+
+
+API_CASES = [
+    (matdiff_cli.gradient, "tr(X^T A X B)", "X", []),
+    (matdiff_cli.gradient, "sum(exp(x)) + x^T A x", "x", []),
+    (matdiff_cli.jacobian, "A X B", "X", []),
+    (matdiff_cli.jacobian, "tanh(W x)", "x", []),
+    (matdiff_cli.hessian, "tr(X^T X X^T X)", "X", []),
+    (matdiff_cli.hessian, "X X", "X", []),                    # a second differential
+    (matdiff_cli.hessian, "w^T w b + b^2", ["w", "b"], ["b: scalar"]),   # the whole Hessian
+    (matdiff_cli.differential, "x^T A x", "x", []),
+]
+
+
+@pytest.mark.parametrize("fn, src, wrt, declare", API_CASES)
+def test_result_fields_agree_with_its_json(fn, src, wrt, declare):
+    r = fn(src, wrt=wrt, declare=declare)
+    fresh = fn(src, wrt=wrt, declare=declare).to_json()["result"]
+    assert (r.text, r.latex, r.numpy) == (fresh["text"], fresh["latex"], fresh["numpy"])
+
+
+def test_text_writes_neither_the_json_nor_the_code(monkeypatch):
+    from matdiff_cli.render import latex, numpy
+
+    expected = matdiff_cli.gradient("tr(X^T A X B)", wrt="X").to_json()["result"]
+    g = matdiff_cli.gradient("tr(X^T A X B)", wrt="X")
+    calls = {"latex": 0}
+
+    def no_code(*a, **k):
+        raise AssertionError("the NumPy code or the JSON was written for .text")
+
+    def counted(*a, **k):
+        calls["latex"] += 1
+        return real_latex(*a, **k)
+
+    real_latex = latex.to_latex
+    monkeypatch.setattr(numpy, "to_numpy", no_code)
+    monkeypatch.setattr(numpy, "to_numpy_operator", no_code)
+    monkeypatch.setattr(latex, "to_latex", counted)
+    monkeypatch.setattr(g.report, "to_json", no_code)
+    assert g.text == g.text == expected["text"]
+    assert g.latex == g.latex == expected["latex"]
+    assert calls["latex"] == 1   # written once, however often it is read

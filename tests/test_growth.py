@@ -16,7 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from matdiff_cli import calculus, derive as derive_mod, extract, simplify, steps
+from matdiff_cli import derivative_report
 from matdiff_cli.shapes import calls, desugar, dims, elaborate, layers, plans, scope
+from matdiff_cli.writers import text as text_writer
 from matdiff_cli.commands import Options
 from matdiff_cli.derive import DerivativeReport, derive
 from matdiff_cli.document import read_document
@@ -244,14 +246,16 @@ def test_shape_report_of_a_definition_chain_is_linear(rhs):
         out = COMMANDS["shape"](problem(doc), Options(command="shape"))
         for r in (out if isinstance(out, list) else [out]):
             r.to_text()
-    assert ratio(shape_text, (text_mod, report_mod), 60, 120) < LINEAR
+    assert ratio(shape_text, (text_mod, report_mod, text_writer), 60, 120) < LINEAR
 
 
 def test_report_named_lines_work_is_linear():
     ders = {}
     for n, tag in ((60, "r"), (120, "s")):
         ders[tag] = derivation(_chain(n, tag, lambda p: f"tanh({p})"), tag)
-    counts = [work(lambda d=d: DerivativeReport(d).to_text(), (derive_mod,))
+    # the report's pieces and its text writer (where the report's code is)
+    counts = [work(lambda d=d: DerivativeReport(d).to_text(),
+                   (derive_mod, derivative_report, text_writer))
               for d in ders.values()]
     assert counts[1] / counts[0] < LINEAR
 
@@ -325,3 +329,24 @@ def test_reports_over_all_variables_are_linear_work():
         for r in COMMANDS["grad"](p, Options(command="grad")):
             r.to_text()
     assert ratio(every_variable, (derive_mod, names_mod), 40, 80) < LINEAR
+
+
+def test_whole_hessian_named_lines_work_is_linear():
+    """The whole Hessian's named pieces are rendered with the one names dict: a
+    copy of it per piece made the report quadratic in their number."""
+    from matdiff_cli import hessians
+    from matdiff_cli.hessians import hessian_report
+    from matdiff_cli.render.text import to_text
+
+    counts, pieces = [], []
+    for n, tag in ((8, "p"), (16, "q")):
+        lines = ["x, b: n", "W: n x n", f"{tag}1 = tanh(W x + b)"]
+        lines += [f"{tag}{i} = tanh({tag}{i - 1})" for i in range(2, n + 1)]
+        prob = problem("\n".join(lines + [f"sum({tag}{n})"]))
+        (xs, bs) = (prob.symbols["x"], prob.symbols["b"])
+        report = hessian_report(prob, [xs, bs], Options(command="hess"))
+        pieces.append(len(report.named_lines(to_text, report._exprs())))
+        counts.append(work(lambda r=report: r.named_lines(lambda e, names: "", r._exprs()),
+                           (hessians, derive_mod, derivative_report)))
+    assert pieces[1] > 1.5 * pieces[0] > 0
+    assert counts[1] / counts[0] < LINEAR

@@ -75,20 +75,25 @@ class Deferred:
 def _postorder(root: Expr, names: dict) -> list:
     """Distinct nodes of root, children first; named nodes are leaves."""
     out, seen = [], set()
+    append, add = out.append, seen.add
     stack = [(root, False)]
+    pop, push = stack.pop, stack.append
     while stack:
-        node, expanded = stack.pop()
+        node, expanded = pop()
         if expanded:
-            out.append(node)
+            append(node)
             continue
         if node in seen:
             continue
-        seen.add(node)
-        stack.append((node, True))
-        if node is root or node not in names:
-            for c in reversed(node.children):
-                if c not in seen:
-                    stack.append((c, False))
+        add(node)
+        children = node.children
+        if not children or (node is not root and node in names):   # a leaf here
+            append(node)
+            continue
+        push((node, True))
+        for c in reversed(children):
+            if c not in seen:
+                push((c, False))
     return out
 
 

@@ -33,7 +33,20 @@ def _word(w: str) -> str:
     return r"\mathrm{" + w.replace("_", r"\_") + "}"
 
 
+_NAMES: dict = {}
+
+
 def latex_name(name: str) -> str:
+    """A name in LaTeX (``_latex_name``), worked out once per name."""
+    out = _NAMES.get(name)
+    if out is None:
+        if len(_NAMES) >= 65536:
+            _NAMES.clear()
+        out = _NAMES[name] = _latex_name(name)
+    return out
+
+
+def _latex_name(name: str) -> str:
     """``W1`` -> ``W_{1}``, ``x_0`` -> ``x_{0}``, ``beta`` -> ``\\beta``, ``foo`` -> ``\\mathrm{foo}``."""
     head, sep, tail = name.partition("_")
     if not sep:

@@ -295,6 +295,9 @@ def _order(mats):
     return tree
 
 
+_RECIPES: dict = {}  # the chain's shapes (and which factors are diag/inverse) -> its order
+
+
 def _order_uncached(mats):
     if len(mats) == 2:  # one way to multiply two
         return Mul(mats[0], mats[1])
@@ -303,6 +306,21 @@ def _order_uncached(mats):
         for m in mats[1:]:
             tree = Mul(tree, m)
         return tree
+    # the order depends on the shapes alone (and on diag/inverse factors): chains of
+    # other names but the same shapes share it
+    key = tuple((m.shape, isinstance(m, (DiagM, Inverse))) for m in mats)
+    recipe = _RECIPES.get(key)
+    if recipe is None:
+        if len(_RECIPES) >= 4096:
+            _RECIPES.clear()
+        recipe = _RECIPES[key] = _recipe(mats)
+    if recipe is None:
+        return Mul(*mats)  # no order is best for every size: multi_dot at run time
+    return _build(recipe, mats, 0, len(mats) - 1)
+
+
+def _recipe(mats):
+    """The split table of the chain's order, or None for multi_dot at run time."""
     every = _dims([m.shape for m in mats])
     dims = every[:4]
     assigns = [dict(zip(dims, vs)) for vs in cartesian((SMALL, LARGE), repeat=len(dims))]
@@ -315,10 +333,10 @@ def _order_uncached(mats):
     optimum = [_tree_cost(s, r, c) for s, r, c in zip(splits, rows, cols)]
     for s in [splits[-1]] + splits:  # within 10% of the best for every size
         if all(_tree_cost(s, r, c) <= 1.1 * o for r, c, o in zip(rows, cols, optimum)):
-            return _build(s, mats, 0, len(mats) - 1)
+            return s
     if len(mats) >= 3 and not any(isinstance(m, (DiagM, Inverse)) for m in mats):
-        return Mul(*mats)  # no order is best for every size: multi_dot at run time
-    return _build(splits[-1], mats, 0, len(mats) - 1)
+        return None  # no order is best for every size: multi_dot at run time
+    return splits[-1]
 
 
 def _attach(tree, coef):
@@ -326,6 +344,30 @@ def _attach(tree, coef):
     the result and every other piece for every assignment of small and large
     sizes, and smaller for some (else on the result)."""
     pieces = _pieces(tree)
+    key = (tree.shape, tuple(n.shape for n in pieces))
+    at = _PLACES.get(key, -1)
+    if at == -1:   # the place depends on the shapes alone
+        if len(_PLACES) >= 4096:
+            _PLACES.clear()
+        at = _PLACES[key] = _place(tree, pieces)
+    if at is None:
+        return Mul(coef, tree)
+    where = pieces[at]
+
+    def put(n):
+        if n is where:
+            return Mul(coef, n)
+        if isinstance(n, Mul) and _ordered(n):
+            return Mul(*[put(f) for f in n.factors])
+        return n
+    return put(tree)
+
+
+_PLACES: dict = {}  # (shape of the tree, shapes of its pieces) -> where the scalar goes
+
+
+def _place(tree, pieces):
+    """The index in ``pieces`` of the piece the scalar goes on, or None (the result)."""
     dims = _dims([n.shape for n in pieces] + [tree.shape])[:4]
     grid = [dict(zip(dims, vs)) for vs in cartesian((SMALL, LARGE), repeat=len(dims))]
     for a in grid:
@@ -336,20 +378,11 @@ def _attach(tree, coef):
         return [_size(n.shape[0], a) * _size(n.shape[1], a) for a in grid]
 
     where, best = None, sizes(tree)
-    for n in pieces:
+    for i, n in enumerate(pieces):
         s = sizes(n)
         if all(x <= y for x, y in zip(s, best)) and s != best:
-            where, best = n, s
-    if where is None:
-        return Mul(coef, tree)
-
-    def put(n):
-        if n is where:
-            return Mul(coef, n)
-        if isinstance(n, Mul) and _ordered(n):
-            return Mul(*[put(f) for f in n.factors])
-        return n
-    return put(tree)
+            where, best = i, s
+    return where
 
 
 def _ordered(n) -> bool:

@@ -1,0 +1,375 @@
+"""The report of a derivative (diff, grad, jac, hess for one variable) as data.
+
+What every format writes a derivative with: the result and its differential as
+they are shown (``present``), their shared pieces named (``t1``, ``t2``, the
+problem's definitions), the labels of each kind of result, the conditions
+under which it holds, the verdicts of ``--check``/``--expect`` and the values at
+``--let`` data.  How each format writes it is in ``writers/``.
+
+The text format of a result is itself a matdiff document: named pieces come
+first as definitions, the derivation steps as ``#`` comments, and the result
+expression last, so that the output can be read back.
+"""
+from __future__ import annotations
+
+from .expr import SCALAR, Diff, EigVecMax, EigVecMin, LeftVecMax, LeftVecMin, walk
+from .names import Names
+from .report import Report
+from .simplify import present, simplify, tree_size
+
+
+# ---------------------------------------------------------------- naming
+
+EIGENVECTORS = (EigVecMax, EigVecMin, LeftVecMax, LeftVecMin)
+#: the singular vectors and factors a result names (`u1 = svec_left_max(X)`), with
+#: the letter of their name and where the result holds
+SINGULAR = {"SVecLeftMax": ("u", "{sigma} is simple"), "SVecRightMax": ("v", "{sigma} is simple"),
+            "SvdU": ("U", "the singular values of {x} are distinct and not 0"),
+            "SvdV": ("V", "the singular values of {x} are distinct and not 0"),
+            "Polar": ("Q", "{x} has full rank")}
+
+
+def conditions(exprs, render=None) -> list[str]:
+    """Where a result holds, in words, once each: ``lambda_max(A) is simple`` for
+    every eigenvector it uses (the eigenvalue's derivative exists there), ``no
+    entry of x is 0`` for every sign(x) (the 1-norm's, abs's derivative).
+    ``render``: how the eigenvalue is written (text unless given)."""
+    from .build import symmetric
+    from .expr import Func, LambdaMax, LambdaMin, OneHotMax
+    if render is None:
+        from .render.text import to_text as render
+    out: dict = {}
+    signs: list = []
+    maxima: set = set()
+    for e in exprs:
+        for node in walk(e):
+            if isinstance(node, EIGENVECTORS) and node.a.shape != SCALAR:
+                largest = isinstance(node, (EigVecMax, LeftVecMax))
+                lam = (LambdaMax if largest else LambdaMin)(node.a)
+                what = "simple" if symmetric(node.a) else "real and simple"
+                out.setdefault(f"where {render(lam)} is {what}", None)
+            elif type(node).__name__ in SINGULAR and node.a.shape != SCALAR:
+                from .expr import SigmaMax
+                said = SINGULAR[type(node).__name__][1].format(sigma=render(SigmaMax(node.a)),
+                                                              x=render(node.a))
+                out.setdefault(f"where {said}", None)
+            elif isinstance(node, Func) and node.name == "sign" and len(node.args) == 2:
+                signs.append(node.arg)
+            elif isinstance(node, OneHotMax):
+                arg = node.a.arg if isinstance(node.a, Func) and node.a.name == "abs" else node.a
+                maxima.add(arg)
+                what = "magnitude" if arg is not node.a else "value"
+                out.setdefault(f"where the entry of largest {what} of {render(arg)} is unique",
+                               None)
+    for arg in signs:   # sign(x) ⊙ onehot_max(abs(x)) needs x_k ≠ 0 only: unique says so
+        if arg not in maxima:
+            out.setdefault(f"where no entry of {render(arg)} is 0", None)
+    return list(out)
+
+
+def shared_names(exprs, taken: dict, naming=None) -> dict:
+    """Name the nontrivial subexpressions used more than once (t1, t2, ...).
+
+    ``taken`` maps nodes to names already in use (the problem's definitions);
+    ``naming`` (:class:`matdiff_cli.names.Names`) gives fresh names, never a
+    name of the problem (a variable may be called ``t1``)."""
+    if naming is None:
+        naming = Names(set(taken.values()))
+    counts: dict = {}
+    order = []
+    for e in exprs:
+        for node in walk(e):
+            order.append(node)
+            for c in node.children:
+                counts[c] = counts.get(c, 0) + 1
+    names = dict(taken)
+    for node in order:
+        if isinstance(node, EIGENVECTORS) and node not in names:
+            # named always: `v1 = eigvec_max(A)`, `u2 = leftvec_max(A)`
+            left = isinstance(node, (LeftVecMax, LeftVecMin))
+            names[node] = naming.numbered("u" if left else "v")
+            continue
+        if type(node).__name__ in SINGULAR and node not in names:   # `u1 = svec_left_max(X)`
+            names[node] = naming.numbered(SINGULAR[type(node).__name__][0])
+            continue
+        if node in names or counts.get(node, 0) < 2 or tree_size(node) < 8:
+            continue
+        if not node.children:
+            continue
+        names[node] = naming.numbered("t")
+    return names
+
+
+def definitions_by_node(problem) -> dict:
+    """Each definition's canonical body -> its name, so results print in its terms."""
+    out = {}
+    for name, body in problem.definitions.items():
+        out.setdefault(present(simplify(body)), name)
+        out.setdefault(body, name)
+    return out
+
+
+# ---------------------------------------------------------------- the report
+
+LABELS = {
+    "gradient": "∇_{v} f",
+    "differential": "df",
+    "jacobian": "J",
+    "operator": "dF",
+    "hessian": "∇²_{v} f",
+    "hessian_operator": "H[{d}]",
+    "second_differential": "d²F[{d}]",
+}
+
+
+# the result's name in LaTeX, when a problem has several results ({v}: the variable)
+LATEX_LABELS = {
+    "gradient": r"\nabla_{{{v}}} f",
+    "differential": r"\mathrm{{d}}f",
+    "jacobian": r"J_{{{v}}}",
+    "operator": r"\mathrm{{d}}F",
+    "hessian": r"\nabla^2_{{{v}}} f",
+    "hessian_operator": r"H[{d}]",
+    "second_differential": r"\mathrm{{d}}^2 F[{d}]",
+}
+
+# ... and in words, as a comment line of text and NumPy output
+WORD_LABELS = {
+    "gradient": "gradient",
+    "differential": "differential",
+    "jacobian": "Jacobian",
+    "operator": "derivative (the operator dF)",
+    "hessian": "Hessian",
+    "hessian_operator": "Hessian operator",
+    "second_differential": "second differential",
+}
+
+
+# the last step of a derivation: how the result is read off the differential
+READ_OFF = {
+    "gradient": "read off: move {d} to the end of every term (cyclic trace, transposes), "
+                "df = <G, {d}> = tr(G^T {d}), so the gradient is G",
+    "differential": "the differential is linear in {d}",
+    "jacobian": "read off: vec(df) = J vec({d}), by vec(P {d} Q) = (Q^T ⊗ P) vec({d})",
+    "operator": "the derivative is the linear operator {d} -> dF",
+    "hessian": "differentiate the gradient again and read off d(∇f) = H {d}",
+    "hessian_operator": "differentiate the gradient again: H[{d}] = d(∇f)",
+    "second_differential": "differentiate dF[{d}] again, the first direction held constant",
+}
+
+
+class DerivativeReport(Report):
+    """The report of diff / grad / jac / hess for one problem and one variable."""
+
+    def __init__(self, der):   # a derive.Derivation
+        self.start(der)
+        self.shown = present(der.result)
+        self.shown_df = present(der.differential)
+        self.shown_vec = present(der.vec) if der.vec is not None else None
+        outputs = [self.shown] + ([self.shown_vec] if self.shown_vec is not None else [])
+        self.naming = Names.of(der.problem)
+        self.direction = self.naming.direction(der.var)   # dX, or d_X when dX is taken
+        self.defs = definitions_by_node(der.problem)   # steps are written with them
+        if self.direction != "d" + der.var.name:
+            self.defs[Diff(der.var)] = self.direction
+        self.names = shared_names(outputs, self.defs, self.naming)
+        self._df_names = None
+
+    # -- pieces
+    def label(self) -> str:
+        from .render.pretty import pretty_name
+
+        if self.der.order > 1:
+            return f"d{superscript(self.der.order)}f"
+        return LABELS[self.der.kind].format(v=pretty_name(self.der.var.name),
+                                            d=pretty_name(self.direction))
+
+    def named_lines(self, render, exprs, names=None) -> list[tuple[str, str]]:
+        """(name, rendered body) of every named piece the outputs use, in dependency order.
+        A renderer writes its root out even when it has a name, so every piece is
+        rendered with the one names dict (no copy per piece: linear in their number)."""
+        names = self.names if names is None else names
+        out, seen = [], set()
+        for e in exprs:
+            for node in walk(e):
+                name = names.get(node)
+                if name is None or name in seen or node in exprs or type(node) is Diff:
+                    continue
+                seen.add(name)
+                out.append((name, render(node, names=names)))
+        return out
+
+    def top(self, e) -> dict:
+        """The names to print e with: all but e's own (a result is never just a name)."""
+        return {k: v for k, v in self.names.items() if k is not e or type(k) is Diff}
+
+    @staticmethod
+    def bound(names: dict) -> dict:
+        """The names NumPy code binds inside (a direction is the lambda's parameter)."""
+        return {k: v for k, v in names.items() if type(k) is not Diff}
+
+    def code_names(self, e) -> dict:
+        return self.bound(self.top(e))
+
+    def df_names(self) -> dict:
+        """The names to print the differential with: the result's, and its own shared
+        pieces (a differential through definitions shares them as the result does;
+        written as a tree it would double with each definition)."""
+        if self._df_names is None:
+            self._df_names = shared_names([self.shown_df], self.names, self.naming)
+        return self._df_names
+
+    def df_where(self, render) -> list[tuple[str, str]]:
+        """(name, body) of the differential's own named pieces (not the result's)."""
+        result_names = {name for name, _ in self.named_lines(lambda e, names: "", self._exprs())}
+        return [(n, body) for n, body in self.named_lines(render, [self.shown_df], self.df_names())
+                if n not in result_names]
+
+    def derived_functions(self) -> dict:
+        """f' (and f'') of user functions the outputs use: name -> "param -> body"."""
+        from .expr import Func
+
+        out: dict = {}
+        if not self.der.problem.functions:
+            return out  # no user function in this problem: nothing to walk for
+        for e in [self.shown_df] + self._exprs():
+            for node in walk(e):
+                if isinstance(node, Func) and len(node.args) == 3 and node.name.endswith("'"):
+                    param, body = node.args[2]
+                    out.setdefault(node.name, f"{node.name}({param}) = {body}")
+        return out
+
+    def scope(self) -> list:
+        """The problem's variables: in scope where the NumPy code runs (for dimensions)."""
+        return list(self.der.problem.symbols.values())
+
+    def _exprs(self):
+        return [self.shown] + ([self.shown_vec] if self.shown_vec is not None else [])
+
+    # -- formats
+
+
+
+    def word_label(self) -> str:
+        """``gradient with respect to x``: the comment line that says what a result is."""
+        what = WORD_LABELS[self.der.kind]
+        if self.der.order > 1:
+            what = f"differential of order {self.der.order}, d^{self.der.order} f[{self.direction}, ...],"
+        return f"{what} with respect to {self.der.var.name}"
+
+    def latex_label(self) -> str:
+        from .render.latex import to_latex
+
+        from .render.latex import latex_name
+
+        var = self.der.var
+        d = (r"\mathrm{d}" + to_latex(var) if self.direction == "d" + var.name
+             else latex_name(self.direction))
+        if self.der.order > 1:
+            return rf"\mathrm{{d}}^{{{self.der.order}}} f"
+        return LATEX_LABELS[self.der.kind].format(v=to_latex(var), d=d)
+
+    def vec_caption(self) -> str:
+        d = self.direction
+        if self.der.layout == "denominator" and self.der.kind == "operator":
+            return f"vec(dF) = J^T vec({d}), in denominator layout J^T ="
+        return f"vec(dF) = J vec({d}) with J ="
+
+    def step_lines(self) -> list[str]:
+        """--steps as lines of words (each output format makes them comments)."""
+        from .render.text import to_text
+
+        der = self.der
+        if not der.steps:
+            return []
+        lines = [f"d/d{der.var.name} of {self.input}"]
+        simplified = ([f"  simplify: df = {to_text(self.shown_df, names=self.df_names())}"]
+                      + [f"    where {n} = {body}" for n, body in self.df_where(to_text)]
+                      + [f"    by {identity}" for identity in der.simplified_by])
+        for s in der.steps:
+            if s.rule == "gradient":  # the first derivation ends here
+                lines.extend(simplified)
+                simplified = None
+            lines.append(f"  {s.rule}: {s.identity}")
+            lines.append(f"    = {to_text(present(s.expr), names=self.defs)}")
+        if not der.steps_complete:
+            lines.append("  ... (further steps omitted)")
+        if simplified:
+            lines.extend(simplified)
+        lines.append(f"  {READ_OFF[der.kind].format(d=self.direction)}")
+        return lines
+
+    def verdicts(self, render=None) -> list[str]:
+        """Where the result holds, the verdicts of --check / --expect, one line each
+        (and the remarks)."""
+        return (conditions([self.shown_df] + self._exprs(), render) + list(self.notes)
+                + list(self.remarks))
+
+
+
+
+
+
+
+class SecondDifferentialReport(DerivativeReport):
+    """d²F[dX1, dX2] of a non-scalar F: a symmetric bilinear form of F's shape."""
+
+    def __init__(self, der):
+        super().__init__(der)
+        for s in der.directions:   # the directions' names are the report's too
+            self.naming.fresh(s.name)
+        self.labelled = True       # what the result is: said in every format
+
+    def pair(self, pretty: bool = False) -> str:
+        from .render.pretty import pretty_name
+
+        show = pretty_name if pretty else (lambda s: s)
+        return ", ".join(show(s.name) for s in self.der.directions)
+
+    def label(self) -> str:
+        return f"d²F[{self.pair(True)}]"
+
+    def word_label(self) -> str:
+        return (f"second differential d²F[{self.pair()}] with respect to {self.der.var.name} "
+                "(symmetric, bilinear)")
+
+    def latex_label(self) -> str:
+        from .render.latex import latex_name
+
+        return (r"\mathrm{d}^2 F[" + ", ".join(latex_name(s.name) for s in self.der.directions)
+                + "]")
+
+    def scope(self) -> list:
+        return super().scope() + list(self.der.directions)
+
+    def _code(self) -> str:
+        from .render.numpy import to_numpy
+
+        params = ", ".join(self.naming.python(s.name) for s in self.der.directions)
+        body = to_numpy(self.shown, names=self.code_names(self.shown), bound=self.scope(),
+                        naming=self.naming)
+        return f"lambda {params}: {body}"
+
+    def _declaration(self) -> str:
+        from .report import shape_decl
+
+        var = self.der.var
+        props = sorted(set(self.der.directions[0].props))
+        return (f"{self.pair()}: {shape_decl(var.shape)}{' ' + ' '.join(props) if props else ''}"
+                "  # the directions")
+
+
+
+
+
+def superscript(k: int) -> str:
+    return str(k).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
+def labelled(reports: list) -> list:
+    """Several results for one problem: each says what it is and for which variable."""
+    if len(reports) > 1:
+        for i, r in enumerate(reports):
+            r.labelled, r.continued = True, i > 0
+    return reports
+
