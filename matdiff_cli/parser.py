@@ -244,6 +244,7 @@ _WORDS = {
     "COMMA": "','", "COLON": "':'", "DEFINE": "':='", "EQUALS": "'='", "TIMES": "'x'",
     "CROSS": "'×'", "NORM_2": "'_2'", "NORM_F": "'_F'", "NORM_NUC": "'_*'", "NORM_OPEN": "'||'",
     "NORM_CLOSE": "'||'", "$END": "the end of the statement",
+    "NORM_INF": "'_∞'", "NORM_P": "a p-norm's subscript",
 }
 #: tokens after which an operand must follow
 _NEEDS_OPERAND = {"PLUS", "MINUS", "STAR", "SLASH", "HADAMARD", "EDIV", "KRON", "LPAR",

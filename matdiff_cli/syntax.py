@@ -373,5 +373,5 @@ class _Builder:
 
     def norm(self, c):
         e = c[1]
-        sub = c[3].value[1] if len(c) == 4 else ""
+        sub = c[3].value[1:] if len(c) == 4 else ""
         return self._node(Norm, [e], sub, c[0].start, c[-1].end)

@@ -13,7 +13,6 @@ from .plans import P, ShapeArg
 _SPECTRAL = ("this spectral function is not in matdiff yet (lambda_max(A) and lambda_min(A) "
              "are)")
 NOT_YET = {
-    "eigvals": _SPECTRAL,
 }
 
 
@@ -148,6 +147,15 @@ class Calls:
         self.square(p, node, op.noun)
         return P(op.name, [p], (p.shape[0], 1), node)
 
+    def _square_square(self, op, args, node):
+        p = self.infer(args[0])
+        self.square(p, node, op.noun)
+        return P(op.name, [p], p.shape, node)
+
+    def _transposed(self, op, args, node):
+        p = self.infer(args[0])
+        return P(op.name, [p], (p.shape[1], p.shape[0]), node)
+
     def _diag(self, op, args, node):
         p = self.infer(args[0])
         if self.u.is_one(p.shape[1]):
@@ -250,9 +258,20 @@ class Calls:
             return P("norm_nuc", [p], SCALAR, node)
         if node.val in NORM_SUBSCRIPTS:
             return self.pnorm(NORM_SUBSCRIPTS[node.val], p, node.kids[0], node)
-        if _integer_p(node.val):   # ||x||_3 = sum(abs(x).^3)^(1/3), read as written out
+        if "." in node.val:   # ||x||_1.5: p with a decimal point (the lexer's NORM_P)
+            k = Fraction(node.val)
+            if not 1 <= k <= 64:
+                raise self.error("syntax", f"||...||_{node.val} is not a norm: p must be at least 1"
+                                 if k < 1 else f"||...||_{node.val}: p is at most 64", node,
+                                 "||x||_1 is the 1-norm, ||x||_p for 1 <= p <= 64 the p-norm "
+                                 "(otherwise write sum(abs(x).^p)^(1/p) out)")
+            if k.denominator == 1 and k <= 2:   # ||x||_1.0, ||x||_2.0
+                return (self.pnorm("norm1", p, node.kids[0], node) if k == 1
+                        else self.norm2(p, node.kids[0], node, spectral=True))
+        else:
+            k = Fraction(int(node.val)) if _integer_p(node.val) else None
+        if k is not None and k <= 64:   # ||x||_3 = sum(abs(x).^3)^(1/3), read as written out
             self.pnorm("norm1", p, node.kids[0], node, f"the {node.val}-norm")   # a vector
-            k = Fraction(int(node.val))
             powers = P("epow", [P("func", ["abs", p], p.shape, node), k], p.shape, node)
             return P("pow", [P("sum", [powers], SCALAR, node), 1 / k], SCALAR, node)
         return self.norm2(p, node.kids[0], node, spectral=node.val == "2")
@@ -267,6 +286,8 @@ SHAPE_RULES = {
     "square -> inverse": Calls._inverse,
     "square -> scalar": Calls._square_scalar,
     "square -> column": Calls._square_column,
+    "square -> square": Calls._square_square,
+    "matrix -> transposed": Calls._transposed,
     "vector or square -> diag": Calls._diag,
     "matrix -> column": Calls._stack,
     "column, sizes -> matrix": Calls._unstack,

@@ -12,7 +12,7 @@ from ..syntax import Call, Name, Norm, Postfix, PrimedCall
 from .scope import name_class
 
 #: a norm's subscript written as a name after it (``||x||_1``) -> the built-in
-NORM_SUBSCRIPTS = {"1": "norm1", "inf": "norm_inf"}
+NORM_SUBSCRIPTS = {"1": "norm1", "inf": "norm_inf", "∞": "norm_inf"}
 
 
 def _integer_p(sub) -> bool:
@@ -53,7 +53,8 @@ class Desugaring:
                     "syntax", f"the norm ||...||_{sub} is not supported yet",
                     (prev.start, atom.end),
                     "matdiff has ||x|| (or ||x||_2, norm2(x)) for the Euclidean norm of a "
-                    "vector, ||x||_1 (norm1(x)) and ||x||_inf (norm_inf(x)), and ||X||_F "
+                    "vector, ||x||_1 (norm1(x)), ||x||_inf (norm_inf(x)) and ||x||_p for a "
+                    "number 1 <= p <= 64 (||x||_3, ||x||_1.5), and ||X||_F "
                     "(norm(X)) for the Frobenius norm"
                     ", ||X||_2 (sigma_max(X)) and ||X||_* (norm_nuc(X)) of a matrix")
             out.append((op, k))

@@ -68,6 +68,7 @@ _BUILD = {
     "logsumexp": E.LogSumExp, "pow": E.Power, "epow": E.EPow, "func": E.Func,
     "comm": E.Commutation, "norm1": E.Norm1, "norm_inf": E.NormInf, "onehot_max": E.OneHotMax,
     "lambda_max": E.LambdaMax, "lambda_min": E.LambdaMin,
+    "eigvals": E.EigVals, "eigvecs": E.EigVecs, "pinv": E.Pinv,
     "eigvec_max": E.EigVecMax, "eigvec_min": E.EigVecMin, "leftvec_max": E.LeftVecMax,
     "leftvec_min": E.LeftVecMin,
     "sigma_max": E.SigmaMax, "svec_left_max": E.SVecLeftMax, "svec_right_max": E.SVecRightMax,
