@@ -353,6 +353,14 @@ def _logsumexp(node: LogSumExp, args, ev):
     return m + np.log(np.sum(np.exp(args[0] - m)))
 
 
+def signs(u):
+    """The sign of each column of u that makes its entry of largest magnitude
+    positive: the one convention of every eigenvector and singular vector, so
+    that a value, the JSON ``numpy`` field and the code of every library agree
+    (``render/numpy.py`` writes the same)."""
+    return np.sign(u[np.abs(u).argmax(0), np.arange(u.shape[1])])
+
+
 def _eigen(a, largest: bool, left: bool = False, sym: bool | None = None):
     """(λ, v) of the largest / smallest eigenvalue: ``eigh`` for a symmetric a (as
     the generated code computes it), else the eigenvalue of largest / smallest
@@ -367,12 +375,13 @@ def _eigen(a, largest: bool, left: bool = False, sym: bool | None = None):
     if sym:
         w, v = np.linalg.eigh(a)
         k = -1 if largest else 0
-        return w[k], v[:, k:k + 1] if k == 0 else v[:, -1:]
+        vec = v[:, k:k + 1] if k == 0 else v[:, -1:]
+        return w[k], vec * signs(vec)
     w, v = np.linalg.eig(a)
     k = int(np.argmax(w.real) if largest else np.argmin(w.real))
-    vec = v[:, k:k + 1]
+    vec = (v[:, k:k + 1] / np.linalg.norm(v[:, k:k + 1])).real
     return (w[k].real if abs(w[k].imag) <= 1e-12 * (1 + abs(w[k])) else np.nan,
-            (vec / np.linalg.norm(vec)).real)
+            vec * signs(vec))
 
 
 @value.register(LambdaMax)
@@ -418,13 +427,15 @@ def _spectrum(a, sym: bool | None = None):
     if sym is None:
         sym = np.allclose(a, a.T, rtol=1e-12, atol=1e-12 * (1 + np.max(np.abs(a), initial=0)))
     if sym:
-        return np.linalg.eigh(a)
+        w, v = np.linalg.eigh(a)
+        return w, v * signs(v)
     w, v = np.linalg.eig(a)
     k = np.argsort(w.real)
     w, v = w[k], v[:, k]
     if np.any(np.abs(w.imag) > 1e-12 * (1 + np.abs(w))):
         return np.full(w.shape, np.nan), np.full(v.shape, np.nan)
-    return w.real, (v / np.linalg.norm(v, axis=0)).real
+    v = (v / np.linalg.norm(v, axis=0)).real
+    return w.real, v * signs(v)
 
 
 @value.register(EigVals)
@@ -465,7 +476,8 @@ def _svd(a):
     (sign a, |a|, 1))."""
     a = np.atleast_2d(np.asarray(a, dtype=float))
     u, w, vt = np.linalg.svd(a, full_matrices=False)
-    return u, w, vt.T
+    flip = signs(u)   # u_k and v_k change sign together
+    return u * flip, w, vt.T * flip
 
 
 def _svd_value(node, args, ev):

@@ -643,9 +643,6 @@ def _transpose(node: Transpose, cx) -> Doc:
     d = cx[node.a]
     if is_scalar(node):
         return Doc(d.level, d.parts, node, neg=d.neg)
-    if is_plain(cx, node.a, (SVecRightMax, SvdV)) and not is_scalar(node.a.a):   # Vh itself
-        svd = call(cx.lib.fn("linalg.svd"), cx[node.a.a], "full_matrices=False")
-        return Doc(ATOM, (svd, _SVD_PARTS[type(node.a)][0]), node)
     return Doc(ATOM, cx.lib.transpose(d).parts, node)
 
 
@@ -819,12 +816,24 @@ def _eigvec(node, cx) -> Doc:
     largest = isinstance(node, (EigVecMax, LeftVecMax))
     if symmetric(node.a):
         cols = "[:, -1:]" if largest else "[:, :1]"
-        return Doc(ATOM, (call(cx.lib.fn("linalg.eigh"), d), "[1]" + cols), node)
+        return signed(cx, Doc(ATOM, (call(cx.lib.fn("linalg.eigh"), d), "[1]" + cols)), node)
     if isinstance(node, (LeftVecMax, LeftVecMin)):
         d = cx.lib.transpose(d)
     pick = cx.lib.fn("argmax" if largest else "argmin")
-    return Doc(ATOM, ("(lambda w: w[1][:, ", pick, "(w[0].real)].real.reshape(-1, 1))(",
-                      call(cx.lib.fn("linalg.eig"), d), ")"), node)
+    return signed(cx, Doc(ATOM, ("(lambda w: w[1][:, ", pick, "(w[0].real)].real.reshape(-1, 1))(",
+                                 call(cx.lib.fn("linalg.eig"), d), ")")), node)
+
+
+def signed(cx, vectors: Doc, node=None, by: str = "V") -> Doc:
+    """The columns V with the sign that makes each one's entry of largest magnitude
+    positive (``numeric.signs``: every eigen- and singular vector's convention).
+    ``by``: the columns whose signs decide, in terms of ``V`` (for the SVD's
+    right vectors, the left ones)."""
+    m = cx.lib
+    flip = (f"{m.fn('sign')}({by}[{m.fn('abs')}({by}).argmax(0), "
+            f"{m.fn('arange')}({by}.shape[1])])")
+    head = "V" if by == "V" else "V[2].T"
+    return Doc(ATOM, (f"(lambda V: {head} * {flip})(", vectors, ")"), node)
 
 
 @rule.register
@@ -848,7 +857,7 @@ def _eigvecs(node: EigVecs, cx) -> Doc:
     if not symmetric(node.a):
         raise NoNumpyCode("unsupported", "the eigenvectors of a matrix not known to be "
                                          "symmetric have no NumPy code in matdiff")
-    return Doc(ATOM, (call(cx.lib.fn("linalg.eigh"), d), "[1]"), node)
+    return signed(cx, Doc(ATOM, (call(cx.lib.fn("linalg.eigh"), d), "[1]")), node)
 
 
 @rule.register
@@ -861,11 +870,6 @@ def _pinv(node: Pinv, cx) -> Doc:
         return Doc(MUL, ("1 / ", at_least(d, NEG)), node)
     tol = "rcond=1e-10" if cx.lib.name == "numpy" else "rtol=1e-10"
     return call(cx.lib.fn("linalg.pinv"), d, tol, node=node)
-#: the pieces of the thin SVD X = U diag(s) Vh: (svd's output, then what is taken of it)
-_SVD_PARTS = {SvdU: ("[0]",), SvdV: ("[2]", ".T"), SVecLeftMax: ("[0][:, :1]",),
-              SVecRightMax: ("[2][:1]", ".T")}
-
-
 @rule.register(SigmaMax)
 @rule.register(NormNuc)
 @rule.register(SvdVals)
@@ -896,10 +900,12 @@ def _singular(node, cx) -> Doc:
     svd = call(lib.fn("linalg.svd"), d, "full_matrices=False")
     if isinstance(node, Polar):
         return Doc(ATOM, ("(lambda s: s[0] @ s[2])(", svd, ")"), node)
-    parts = _SVD_PARTS[type(node)]
-    out = Doc(ATOM, (svd, parts[0]))
-    if len(parts) > 1:
-        out = lib.transpose(out)
+    if isinstance(node, (SvdU, SVecLeftMax)):   # U, its signs fixed by U
+        out = signed(cx, Doc(ATOM, (svd, "[0]")))
+    else:   # V = Vh^T, with the signs of U's columns
+        out = signed(cx, svd, by="V[0]")
+    if isinstance(node, (SVecLeftMax, SVecRightMax)):
+        out = Doc(ATOM, (out, "[:, :1]"))
     if node.shape == SCALAR:   # v1 of a column, u1 of a row: 1 x 1
         out = Doc(ATOM, (out, "[0, 0]"))
     return Doc(out.level, out.parts, node)
