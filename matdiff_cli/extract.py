@@ -17,7 +17,7 @@ from collections import defaultdict
 from fractions import Fraction
 
 from . import build as b
-from .calculus import depends_on, differential
+from .differentials import depends_on, differential
 from .dispatch import registrar
 from .errors import MatdiffError
 from .expr import (

@@ -15,8 +15,9 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from matdiff_cli import calculus, derive as derive_mod, extract, shapes, simplify, steps
+from matdiff_cli import derive as derive_mod, extract, shapes, simplify, steps
 from matdiff_cli import derivative_report
+from matdiff_cli.differentials import algebra, engine, registry
 from matdiff_cli.writers import text as text_writer
 from matdiff_cli.commands import Options
 from matdiff_cli.derive import DerivativeReport, derive
@@ -24,7 +25,7 @@ from matdiff_cli.document import read_document
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.trust import numeric_check
 
-ENGINE = (calculus, simplify, extract)
+ENGINE = (engine, registry, algebra, simplify, extract)
 LINEAR = 2.8          # doubling the input: linear cost gives ~2, quadratic ~4
 
 
@@ -125,7 +126,7 @@ def test_generated_repeated_chains_match_finite_differences():
 
 
 def test_generated_long_chains_of_varying_factors_match_finite_differences():
-    """Chains longer than calculus.LONG_CHAIN with several factors that vary: the
+    """Chains longer than differentials.LONG_CHAIN with several factors that vary: the
     product rule with shared prefixes and suffixes (or the plain rule, when a 1x1
     step makes a nested grouping not fit), against finite differences."""
     import random

@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from matdiff_cli import api
-from matdiff_cli.calculus import RULES
+from matdiff_cli.differentials import RULES
 from matdiff_cli.cli import cli
 from matdiff_cli.document import parse_expr
 from matdiff_cli.errors import MatdiffError
@@ -162,7 +162,7 @@ def _missing(table: dict, exempt=()) -> list:
 
 
 @pytest.mark.parametrize("piece, table, exempt", [
-    ("a differential rule (calculus.py)", RULES, NO_DIFFERENTIAL_RULE),
+    ("a differential rule (differentials/)", RULES, NO_DIFFERENTIAL_RULE),
     ("a NumPy value (numeric.py)", value.registry, ()),
     ("a text / pretty / LaTeX rule (render/text.py)", text_render.rule.registry, ()),
     ("a NumPy / JAX / PyTorch rule (render/numpy.py)", numpy_render.rule.registry, ()),
