@@ -15,9 +15,10 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from matdiff_cli import derive as derive_mod, extract, shapes, simplify, steps
+from matdiff_cli import derive as derive_mod, readoff, shapes, simplify, steps
 from matdiff_cli import derivative_report
 from matdiff_cli.differentials import algebra, engine, registry
+from matdiff_cli.readoff import adjoint, vec
 from matdiff_cli.writers import text as text_writer
 from matdiff_cli.commands import Options
 from matdiff_cli.derive import DerivativeReport, derive
@@ -25,7 +26,7 @@ from matdiff_cli.document import read_document
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.trust import numeric_check
 
-ENGINE = (engine, registry, algebra, simplify, extract)
+ENGINE = (engine, registry, algebra, simplify, readoff, adjoint, vec)
 LINEAR = 2.8          # doubling the input: linear cost gives ~2, quadratic ~4
 
 
@@ -188,7 +189,7 @@ def interleaved_factors(n, tag):
 def many_variables(n, tag):
     p = problem(" + ".join(f"{tag}{i}^T {tag}{i}" for i in range(n)))
     for s in p.symbols.values():
-        extract.gradient(p.expr, s)
+        readoff.gradient(p.expr, s)
 
 
 def _chain(n, tag, rhs):

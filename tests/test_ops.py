@@ -24,7 +24,7 @@ from matdiff_cli.cli import cli
 from matdiff_cli.document import parse_expr
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import Func, Sym, node_types
-from matdiff_cli.extract import ADJOINTS, VEC_RULES
+from matdiff_cli.readoff import ADJOINTS, VEC_RULES
 from matdiff_cli.numeric import evaluate, relative_error, value
 from matdiff_cli.ops import (
     ALIASES, BUILTINS, ELEMENTWISE, RESERVED, STRUCTURE, Elementwise, declare, withdraw,
@@ -166,8 +166,8 @@ def _missing(table: dict, exempt=()) -> list:
     ("a NumPy value (numeric.py)", value.registry, ()),
     ("a text / pretty / LaTeX rule (render/text.py)", text_render.rule.registry, ()),
     ("a NumPy / JAX / PyTorch rule (render/numpy.py)", numpy_render.rule.registry, ()),
-    ("an adjoint (extract.py)", ADJOINTS, NOT_LINEAR),
-    ("a vec rule (extract.py)", VEC_RULES, NOT_LINEAR | NO_VEC_RULE),
+    ("an adjoint (readoff/adjoint.py)", ADJOINTS, NOT_LINEAR),
+    ("a vec rule (readoff/vec.py)", VEC_RULES, NOT_LINEAR | NO_VEC_RULE),
     ("a SymPy form (sympy_bridge.py)", _convert.registry, NO_SYMPY),
 ], ids=lambda v: v if isinstance(v, str) else "")
 def test_every_node_type_has(piece, table, exempt):

@@ -456,7 +456,7 @@ def test_objectives_with_a_unique_minimum_are_solved_and_the_gradient_vanishes(s
     assert r.exit_code == 0, r.output
     problem = parse(src, decl)
     w = problem.symbols["w"]
-    from matdiff_cli.extract import gradient
+    from matdiff_cli.readoff import gradient
     from matdiff_cli.solve import stationary_point
     sol = stationary_point(problem.expr, w)
     G = gradient(problem.expr, w)
