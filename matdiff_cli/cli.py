@@ -48,7 +48,7 @@ def _parse_lets(ctx, param, values):
         return ()
     import click
 
-    from .numeric import read_let_value  # finite numbers, a vector or a matrix (numeric.py)
+    from .numeric import read_let_value  # finite numbers, a vector or a matrix (numeric/guards.py)
 
     lets = []
     for item in values:

@@ -20,13 +20,13 @@ from itertools import combinations
 
 import numpy as np
 
-from .differences import (  # noqa: F401  (first_derivative: trust's face)
-    _mixed_many, first_derivative, kth_derivative, second_derivative,
-)
 from .errors import MatdiffError
 from .expr import SCALAR, Diff, Expr, Sym
 from .letdata import _show, bind_values  # noqa: F401  (bind_values: trust's face)
 from .numeric import TooLarge, evaluate, quiet, relative_error, sample_direction, sample_values
+from .numeric.differences import (  # noqa: F401  (first_derivative: trust's face)
+    _mixed_many, first_derivative, kth_derivative, second_derivative,
+)
 from .simplify import simplify
 
 FIRST_ORDER_TOL = 1e-5

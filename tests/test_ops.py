@@ -163,7 +163,7 @@ def _missing(table: dict, exempt=()) -> list:
 
 @pytest.mark.parametrize("piece, table, exempt", [
     ("a differential rule (differentials/)", RULES, NO_DIFFERENTIAL_RULE),
-    ("a NumPy value (numeric.py)", value.registry, ()),
+    ("a NumPy value (numeric/evaluator.py)", value.registry, ()),
     ("a text / pretty / LaTeX rule (render/text.py)", text_render.rule.registry, ()),
     ("a NumPy / JAX / PyTorch rule (render/numpy.py)", numpy_render.rule.registry, ()),
     ("an adjoint (readoff/adjoint.py)", ADJOINTS, NOT_LINEAR),
