@@ -226,12 +226,12 @@ def report_for(problem, var, name, options) -> DerivativeReport:
 
 def verify(report, options, derived, check: str, compare: str) -> None:
     """--check and --expect on a report of ``derived``: the functions named
-    ``check`` and ``compare`` in ``trust`` (imported only when asked: NumPy is not
+    ``check`` in ``trust`` and ``compare`` in ``expect`` (imported only when asked: NumPy is not
     on the plain path) give the verdicts, which add a note, a JSON field and the
     exit status."""
     if not (options.check or options.expect):
         return
-    from . import trust
+    from . import expect, trust
 
     if options.check:
         verdict = getattr(trust, check)(derived, options.seed, bindings=options.bindings())
@@ -246,7 +246,7 @@ def verify(report, options, derived, check: str, compare: str) -> None:
         if not verdict.passed:   # a check that could not be made is not a failed one
             report.status = CANNOT if verdict.inconclusive else FAILED
     if options.expect:
-        verdict = getattr(trust, compare)(derived, options.expect, options.seed)
+        verdict = getattr(expect, compare)(derived, options.expect, options.seed)
         report.extra["expect"] = verdict.to_json()
         report.notes.append(verdict.summary())
         if not verdict.equal:

@@ -19,7 +19,8 @@ from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import SCALAR, symbols
 from matdiff_cli.hessians import HessianReport, whole_hessian
 from matdiff_cli.numeric import evaluate, sample_direction, sample_values
-from matdiff_cli.trust import _apply_block, numeric_check, split_blocks, whole_hessian_check
+from matdiff_cli.expect import split_blocks
+from matdiff_cli.trust import _apply_block, numeric_check, whole_hessian_check
 from strategies import expressions
 
 

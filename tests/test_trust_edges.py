@@ -32,7 +32,8 @@ from matdiff_cli.numeric import (
     evaluate, footprint, property_violation, read_let_value, sample_values,
 )
 from matdiff_cli.render.text import to_text
-from matdiff_cli.trust import compare, numeric_check
+from matdiff_cli.expect import compare
+from matdiff_cli.trust import numeric_check
 
 
 def run(*args):
@@ -219,7 +220,7 @@ def test_random_claims_get_the_oracles_verdict(expr, data):
     """A random claim of the result's shape (with or without the variable, with I,
     zeros, ones, any node) is judged as an independent NumPy comparison judges it."""
     from matdiff_cli.commands import Options
-    from matdiff_cli.trust import _compare
+    from matdiff_cli.expect import _compare
 
     syms = symbols(expr)
     assume(syms)
