@@ -425,7 +425,7 @@ def test_pretty_whole_hessian_keeps_its_indent_at_any_width():
 
     from rich.console import Console
 
-    from matdiff_cli.cli import reports
+    from matdiff_cli.runner import reports
     from matdiff_cli.commands import COMMANDS
 
     for expr, decl in [("sum(sigmoid(W x - b)) + x^T A x", ()),
