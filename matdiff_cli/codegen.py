@@ -123,7 +123,7 @@ def hessian_applied(problem, variables) -> list:
     in the directions (the Hessian is never formed)."""
     from . import build as b
     from .derive import _refuse_division_by_zero
-    from .extract import d, gradient
+    from .readoff import d, gradient
     from .simplify import simplify
 
     _refuse_division_by_zero(problem)

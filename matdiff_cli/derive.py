@@ -129,7 +129,7 @@ _NO_DIVISION = _no_division_kinds()
 
 
 def derive(problem, var: Sym, command: str, options) -> Derivation:
-    from .extract import d, read_gradient, read_jacobian, hessian
+    from .readoff import d, read_gradient, read_jacobian, hessian
 
     f = problem.expr
     _refuse_division_by_zero(problem)
@@ -138,7 +138,7 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
                      layout=options.layout)
     order = options.order
     if command == "diff" and order > 1:   # d^k f[dX, ..., dX]
-        from .extract import kth_differential
+        from .readoff import kth_differential
 
         der.result, der.order = kth_differential(f, var, order), order
     if command == "grad":
@@ -161,7 +161,7 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
                 if options.layout == "denominator":  # the transpose, as for a Jacobian
                     der.vec = simplify(Transpose(der.vec))
     elif command == "hess" and f.shape != SCALAR:   # the second differential d²F[dX1, dX2]
-        from .extract import direction_names, second_differential
+        from .readoff import direction_names, second_differential
 
         names = direction_names(Names.of(problem), var)
         der.result, *der.directions = second_differential(f, var, names)
@@ -182,7 +182,7 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
         if der.steps_complete:
             der.simplified_by = simplification(der.steps)
         if command == "hess" and f.shape == SCALAR:  # then the gradient, and its differential
-            from .extract import gradient
+            from .readoff import gradient
 
             G = gradient(f, var)
             more, complete = derivation(G, var, shown_as_names)
@@ -195,7 +195,7 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
 
 def _row_gradient(df, var):
     """The Jacobian of a scalar: the row g^T."""
-    from .extract import read_gradient, vec_of
+    from .readoff import read_gradient, vec_of
     return simplify(Transpose(vec_of(read_gradient(df, var))))
 
 
@@ -226,12 +226,12 @@ def report_for(problem, var, name, options) -> DerivativeReport:
 
 def verify(report, options, derived, check: str, compare: str) -> None:
     """--check and --expect on a report of ``derived``: the functions named
-    ``check`` and ``compare`` in ``trust`` (imported only when asked: NumPy is not
+    ``check`` in ``trust`` and ``compare`` in ``expect`` (imported only when asked: NumPy is not
     on the plain path) give the verdicts, which add a note, a JSON field and the
     exit status."""
     if not (options.check or options.expect):
         return
-    from . import trust
+    from . import expect, trust
 
     if options.check:
         verdict = getattr(trust, check)(derived, options.seed, bindings=options.bindings())
@@ -246,7 +246,7 @@ def verify(report, options, derived, check: str, compare: str) -> None:
         if not verdict.passed:   # a check that could not be made is not a failed one
             report.status = CANNOT if verdict.inconclusive else FAILED
     if options.expect:
-        verdict = getattr(trust, compare)(derived, options.expect, options.seed)
+        verdict = getattr(expect, compare)(derived, options.expect, options.seed)
         report.extra["expect"] = verdict.to_json()
         report.notes.append(verdict.summary())
         if not verdict.equal:

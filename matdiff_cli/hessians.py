@@ -59,7 +59,7 @@ class WholeHessian:
 
 def _block(G: Expr, dG: Expr, vi: Sym, vj: Sym):
     """(block, is_operator) from dG = d_vj(∇_vi f)."""
-    from .extract import read_gradient, read_jacobian
+    from .readoff import read_gradient, read_jacobian
 
     if column_like(vi) and column_like(vj):
         if G.shape == SCALAR:
@@ -71,7 +71,7 @@ def _block(G: Expr, dG: Expr, vi: Sym, vj: Sym):
 
 def _vec_block(G: Expr, dG: Expr, vj: Sym) -> Expr:
     """The block as the matrix of its operator on vec(vj) (rows: vec(vi))."""
-    from .extract import read_gradient, read_jacobian, vec_of
+    from .readoff import read_gradient, read_jacobian, vec_of
 
     if G.shape == SCALAR:
         return simplify(b.transpose(vec_of(read_gradient(dG, vj))))
@@ -79,7 +79,7 @@ def _vec_block(G: Expr, dG: Expr, vj: Sym) -> Expr:
 
 
 def whole_hessian(problem, variables, options) -> WholeHessian:
-    from .extract import d, gradient
+    from .readoff import d, gradient
 
     f = problem.expr
     _refuse_division_by_zero(problem)

@@ -20,7 +20,7 @@ from .errors import MatdiffError
 from .expr import (
     SCALAR, Diff, Expr, Identity, Inverse, Mul, Num, Power, Sym, Transpose, Zeros, walk,
 )
-from .extract import gradient, hessian
+from .readoff import gradient, hessian
 from .simplify import simplify, split_coef
 
 

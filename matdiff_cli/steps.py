@@ -2,8 +2,8 @@
 
 Starting from ``d(f)``, each step expands the leftmost pending differential
 ``d(e)`` with the rule of e's node type (the same rules as the engine:
-``calculus.RULES``), and records the rule's name, its identity (data filed with
-the rule: ``calculus.identity_of``) and the
+``differentials.RULES``), and records the rule's name, its identity (data filed with
+the rule: ``differentials.identity_of``) and the
 whole expression after it.  Then the canonical form and the read-off follow.
 Steps are for people: their number is capped (the engine itself never
 expands anything).
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from . import build as b
 from .build import replace_node
-from .calculus import RULES, RULE_NAMES, d_trace_power, depends_on, identity_of, power_of
+from .differentials import RULES, RULE_NAMES, d_trace_power, depends_on, identity_of, power_of
 from .expr import Diff, Expr, Sym, Trace, preorder
 from .expr import postorder_missing as _postorder_missing
 from .records import dataclass

@@ -294,7 +294,7 @@ def pretty_at(width: int, command: str, expr: str, steps: bool = True) -> str:
 
     from rich.console import Console
 
-    from matdiff_cli.cli import reports
+    from matdiff_cli.runner import reports
     from matdiff_cli.commands import COMMANDS, Options
 
     key = (command, expr, steps)

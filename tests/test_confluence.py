@@ -13,7 +13,7 @@ import pytest
 
 from matdiff_cli.document import parse
 from matdiff_cli.expr import SCALAR, Add, Expr, Mul, Sym, Trace, Transpose, symbols, walk
-from matdiff_cli.extract import gradient
+from matdiff_cli.readoff import gradient
 from matdiff_cli.render.text import to_text
 from matdiff_cli.simplify import present, simplify
 from matdiff_cli.build import replace_node

@@ -15,8 +15,10 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from matdiff_cli import calculus, derive as derive_mod, extract, simplify, steps
+from matdiff_cli import derive as derive_mod, readoff, simplify, steps
 from matdiff_cli import derivative_report
+from matdiff_cli.differentials import algebra, engine, registry
+from matdiff_cli.readoff import adjoint, vec
 from matdiff_cli.shapes import calls, desugar, dims, elaborate, layers, plans, scope
 from matdiff_cli.writers import text as text_writer
 from matdiff_cli.commands import Options
@@ -25,7 +27,7 @@ from matdiff_cli.document import read_document
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.trust import numeric_check
 
-ENGINE = (calculus, simplify, extract)
+ENGINE = (engine, registry, algebra, simplify, readoff, adjoint, vec)
 LINEAR = 2.8          # doubling the input: linear cost gives ~2, quadratic ~4
 
 
@@ -126,7 +128,7 @@ def test_generated_repeated_chains_match_finite_differences():
 
 
 def test_generated_long_chains_of_varying_factors_match_finite_differences():
-    """Chains longer than calculus.LONG_CHAIN with several factors that vary: the
+    """Chains longer than differentials.LONG_CHAIN with several factors that vary: the
     product rule with shared prefixes and suffixes (or the plain rule, when a 1x1
     step makes a nested grouping not fit), against finite differences."""
     import random
@@ -188,7 +190,7 @@ def interleaved_factors(n, tag):
 def many_variables(n, tag):
     p = problem(" + ".join(f"{tag}{i}^T {tag}{i}" for i in range(n)))
     for s in p.symbols.values():
-        extract.gradient(p.expr, s)
+        readoff.gradient(p.expr, s)
 
 
 def _chain(n, tag, rhs):

@@ -19,7 +19,8 @@ from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import SCALAR, symbols
 from matdiff_cli.hessians import HessianReport, whole_hessian
 from matdiff_cli.numeric import evaluate, sample_direction, sample_values
-from matdiff_cli.trust import _apply_block, numeric_check, split_blocks, whole_hessian_check
+from matdiff_cli.expect import split_blocks
+from matdiff_cli.trust import _apply_block, numeric_check, whole_hessian_check
 from strategies import expressions
 
 
@@ -424,7 +425,7 @@ def test_pretty_whole_hessian_keeps_its_indent_at_any_width():
 
     from rich.console import Console
 
-    from matdiff_cli.cli import reports
+    from matdiff_cli.runner import reports
     from matdiff_cli.commands import COMMANDS
 
     for expr, decl in [("sum(sigmoid(W x - b)) + x^T A x", ()),

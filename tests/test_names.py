@@ -217,7 +217,7 @@ def test_a_variable_named_like_a_direction():
 
 
 def test_a_claim_uses_the_direction_by_its_printed_name():
-    from matdiff_cli.trust import compare
+    from matdiff_cli.expect import compare
 
     problem, report = derive_json("jac", "X, dX: n x n; dX X", "X")
     assert compare(report.der, "dX d_X", seed=1).equal

@@ -1,4 +1,4 @@
-"""numeric.py: evaluation, the sampler's guarantees, finite differences."""
+"""numeric/: evaluation, the sampler's guarantees, finite differences."""
 from __future__ import annotations
 
 import sys

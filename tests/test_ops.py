@@ -19,12 +19,12 @@ import pytest
 from click.testing import CliRunner
 
 from matdiff_cli import api
-from matdiff_cli.calculus import RULES
+from matdiff_cli.differentials import RULES
 from matdiff_cli.cli import cli
 from matdiff_cli.document import parse_expr
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import Func, Sym, node_types
-from matdiff_cli.extract import ADJOINTS, VEC_RULES
+from matdiff_cli.readoff import ADJOINTS, VEC_RULES
 from matdiff_cli.numeric import evaluate, relative_error, value
 from matdiff_cli.ops import (
     ALIASES, BUILTINS, ELEMENTWISE, RESERVED, STRUCTURE, Elementwise, declare, withdraw,
@@ -162,12 +162,12 @@ def _missing(table: dict, exempt=()) -> list:
 
 
 @pytest.mark.parametrize("piece, table, exempt", [
-    ("a differential rule (calculus.py)", RULES, NO_DIFFERENTIAL_RULE),
-    ("a NumPy value (numeric.py)", value.registry, ()),
+    ("a differential rule (differentials/)", RULES, NO_DIFFERENTIAL_RULE),
+    ("a NumPy value (numeric/evaluator.py)", value.registry, ()),
     ("a text / pretty / LaTeX rule (render/text.py)", text_render.rule.registry, ()),
     ("a NumPy / JAX / PyTorch rule (render/numpy.py)", numpy_render.rule.registry, ()),
-    ("an adjoint (extract.py)", ADJOINTS, NOT_LINEAR),
-    ("a vec rule (extract.py)", VEC_RULES, NOT_LINEAR | NO_VEC_RULE),
+    ("an adjoint (readoff/adjoint.py)", ADJOINTS, NOT_LINEAR),
+    ("a vec rule (readoff/vec.py)", VEC_RULES, NOT_LINEAR | NO_VEC_RULE),
     ("a SymPy form (sympy_bridge.py)", _convert.registry, NO_SYMPY),
 ], ids=lambda v: v if isinstance(v, str) else "")
 def test_every_node_type_has(piece, table, exempt):

@@ -2,7 +2,7 @@
 (docs/design.md's table), and syntax errors in words, with a caret.
 
 Most rows declare their symbols (``DECL``) so that the expected node can be
-written out with expr.py's constructors; shape inference has its own tests
+written out with expr's constructors; shape inference has its own tests
 (test_shapes.py).
 """
 from __future__ import annotations

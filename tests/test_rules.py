@@ -8,7 +8,7 @@ import sys
 
 from hypothesis import HealthCheck, given, settings
 
-from matdiff_cli import calculus
+from matdiff_cli import differentials
 from matdiff_cli.expr import Expr, node_types
 from matdiff_cli.simplify import RULES, core, simplify
 from matdiff_cli.steps import derivation
@@ -16,9 +16,9 @@ from strategies import expressions
 
 
 def test_every_differential_rule_has_its_identity():
-    missing = [t.__name__ for t in calculus.RULES if t not in calculus.RULE_IDENTITIES]
-    assert not missing, f"rules without an identity (calculus.rule(identity=...)): {missing}"
-    for t, identity in calculus.RULE_IDENTITIES.items():
+    missing = [t.__name__ for t in differentials.RULES if t not in differentials.RULE_IDENTITIES]
+    assert not missing, f"rules without an identity (differentials.rule(identity=...)): {missing}"
+    for t, identity in differentials.RULE_IDENTITIES.items():
         cases = identity[0].values() if isinstance(identity, tuple) else [identity]
         assert all(isinstance(c, str) and "=" in c or "not written" in c for c in cases), t
 

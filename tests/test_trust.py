@@ -8,7 +8,8 @@ import sys
 import numpy as np
 
 from derivations import derivation
-from matdiff_cli.trust import compare, numeric_check
+from matdiff_cli.expect import compare
+from matdiff_cli.trust import numeric_check
 
 
 
@@ -21,7 +22,7 @@ def tampered(der, wrong_text):
 
 
 def _with_direction(der, text):
-    from matdiff_cli.trust import parse_claim
+    from matdiff_cli.expect import parse_claim
     return parse_claim(der, text)
 
 

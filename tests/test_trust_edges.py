@@ -32,7 +32,8 @@ from matdiff_cli.numeric import (
     evaluate, footprint, property_violation, read_let_value, sample_values,
 )
 from matdiff_cli.render.text import to_text
-from matdiff_cli.trust import compare, numeric_check
+from matdiff_cli.expect import compare
+from matdiff_cli.trust import numeric_check
 
 
 def run(*args):
@@ -219,7 +220,7 @@ def test_random_claims_get_the_oracles_verdict(expr, data):
     """A random claim of the result's shape (with or without the variable, with I,
     zeros, ones, any node) is judged as an independent NumPy comparison judges it."""
     from matdiff_cli.commands import Options
-    from matdiff_cli.trust import _compare
+    from matdiff_cli.expect import _compare
 
     syms = symbols(expr)
     assume(syms)
@@ -456,7 +457,7 @@ def test_objectives_with_a_unique_minimum_are_solved_and_the_gradient_vanishes(s
     assert r.exit_code == 0, r.output
     problem = parse(src, decl)
     w = problem.symbols["w"]
-    from matdiff_cli.extract import gradient
+    from matdiff_cli.readoff import gradient
     from matdiff_cli.stationary import stationary_point
     sol = stationary_point(problem.expr, w)
     G = gradient(problem.expr, w)

@@ -99,9 +99,9 @@ def withdraw(name: str) -> None:
 
 class Builtin:
     """A built-in that is not elementwise: its name, what it is, how many
-    arguments it takes and the node types it builds (names in ``expr.py``).
+    arguments it takes and the node types it builds (names in ``expr/``).
     Those nodes' shape, differential, read-off, value and code are rules
-    filed per node type (``expr``, ``calculus``, ``extract``, ``numeric``,
+    filed per node type (``expr``, ``differentials``, ``readoff``, ``numeric``,
     ``render``); the completeness test checks each has all of them.
     ``shape``: the name of its shape rule (``"square -> scalar"``; each is
     inferred once, in ``shapes.SHAPE_RULES``), ``noun`` the operation in its

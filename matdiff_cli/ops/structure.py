@@ -1,7 +1,7 @@
 """The built-ins that are not elementwise: one declaration each.
 
 Each names its shape rule (inferred in ``shapes.SHAPE_RULES``) and the node
-types of ``expr.py`` it builds (trace, determinant, ...), whose rules are
+types of ``expr/`` it builds (trace, determinant, ...), whose rules are
 filed per node type; tests/test_ops.py checks that every node type has a
 differential rule, a value and a form in every renderer, and that every
 declared shape rule exists.

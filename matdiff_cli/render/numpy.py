@@ -826,7 +826,7 @@ def _eigvec(node, cx) -> Doc:
 
 def signed(cx, vectors: Doc, node=None, by: str = "V") -> Doc:
     """The columns V with the sign that makes each one's entry of largest magnitude
-    positive (``numeric.signs``: every eigen- and singular vector's convention).
+    positive (``numeric.evaluator.signs``: every eigen- and singular vector's convention).
     ``by``: the columns whose signs decide, in terms of ``V`` (for the SVD's
     right vectors, the left ones)."""
     m = cx.lib

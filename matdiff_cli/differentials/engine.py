@@ -1,0 +1,94 @@
+"""The walk: d(expr) with respect to one variable, visiting only the nodes that
+contain it, children first, each rule applied once per node (a shared
+subexpression's differential is shared).
+"""
+from __future__ import annotations
+
+from .. import build as b
+from ..expr import Add, Diff, Expr, Power, Sym, Trace, walk
+from .algebra import d_trace_power, power_of
+from .registry import apply_rule
+
+
+# ---------------------------------------------------------------- the engine
+
+def depends_on(expr: Expr, target: Expr) -> dict:
+    """For every node of expr, children first: does it contain target (a variable,
+    or its dX)?"""
+    dep: dict = {}
+    for node in walk(expr):
+        dep[node] = node is target or any(dep[c] for c in node.children)
+    return dep
+
+
+def differential(expr: Expr, var: Sym) -> Expr:
+    """The differential of expr with respect to var, in terms of Diff(var).
+
+    Only the nodes that contain var are visited (found upwards from var through a
+    map of parents, built once per expression): differentiating a sum of n
+    variables' terms with respect to each in turn costs n, not n^2."""
+    order, parents = _graph(expr)
+    if var not in order:
+        return b.zero(expr.shape)
+    up = {var}              # the nodes that contain var
+    stack = [var]
+    while stack:
+        for p in parents.get(stack.pop(), ()):
+            if p not in up:
+                up.add(p)
+                stack.append(p)
+    memo: dict = {}
+    for node in sorted(up, key=order.__getitem__):   # children first
+        if node is var:
+            memo[node] = Diff(var)
+        elif isinstance(node, Trace) and power_of(node.a) is not None:
+            # tr(A^k): from dA directly, never through the k terms of d(A^k)
+            memo[node] = d_trace_power(node, _base_differential(node.a, memo))
+        elif power_of(node) is not None:
+            memo[node] = _Lazy()   # written only if a parent other than a trace needs it
+        elif type(node) is Add:
+            memo[node] = b.add(*[_get(memo, c) for c in node.children if c in up])
+        else:
+            memo[node] = apply_rule(node, tuple(_get(memo, c) for c in node.children))
+    return _get(memo, expr)
+
+
+_graph_of: list = [None, None, None]
+
+
+def _graph(expr: Expr) -> tuple:
+    """(post-order index, parents) of expr's nodes; kept for the last expression
+    (a problem is differentiated with respect to each of its variables in turn)."""
+    if _graph_of[0] is not expr:
+        order: dict = {}
+        parents: dict = {}
+        for i, node in enumerate(walk(expr)):
+            order[node] = i
+            for c in set(node.children):
+                parents.setdefault(c, []).append(node)
+        _graph_of[:] = [expr, order, parents]
+    return _graph_of[1], _graph_of[2]
+
+
+class _Lazy:
+    """A power's differential not written yet (see differential)."""
+    __slots__ = ()
+
+
+def _get(memo, c):
+    out = memo.get(c)
+    if out is None:          # a child without the variable
+        return b.zero(c.shape)
+    if type(out) is _Lazy:   # a power used outside a trace: write its terms now
+        out = memo[c] = apply_rule(c, tuple(_get(memo, g) for g in c.children))
+    return out
+
+
+def _base_differential(a, memo):
+    """dB for tr(B^k), from the memo: B is A of A^k, or the block of a repeated chain."""
+    if isinstance(a, Power):
+        return _get(memo, a.base)
+    base, k = power_of(a)
+    period = len(a.factors) // k
+    kids = tuple(_get(memo, f) for f in a.factors[:period])
+    return kids[0] if period == 1 else apply_rule(base, kids)

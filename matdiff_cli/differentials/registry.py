@@ -1,0 +1,51 @@
+"""The table of differential rules: ``@rule(Node, name=..., identity=...)`` files a
+rule with its name and its identity (data ``--steps`` writes: ``identity_of``);
+``apply_rule`` applies the one of a node's type.
+"""
+from __future__ import annotations
+
+from ..dispatch import registrar
+from ..errors import MatdiffError
+from ..expr import Expr
+
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from typing import Callable
+
+Rule = "Callable[[Expr, tuple], Expr]"
+RULES: dict[type, Rule] = {}
+RULE_NAMES: dict[type, str] = {}
+RULE_IDENTITIES: dict[type, object] = {}   # type -> its identity, or (cases, case of a node)
+_file = registrar(RULES)
+
+
+def rule(*types, name: str, identity=None, case=None):
+    """@rule(Mul, name="product rule", identity="d(A B) = dA B + A dB"): the differential
+    rule of those node types, and the identity ``--steps`` writes for it: one string,
+    one per node type ``{DiagM: ..., Vec: ...}``, or cases ``{"scalar": ...}`` with
+    ``case(node)`` naming the one that applies."""
+    RULE_NAMES.update((t, name) for t in types)
+    for t in types:
+        text = identity.get(t) if isinstance(identity, dict) and case is None else identity
+        if text is not None:
+            RULE_IDENTITIES[t] = (identity, case) if case is not None else text
+    return _file(*types)
+
+
+def identity_of(node) -> str | None:
+    """The identity of the differential rule of node's type, for this node."""
+    identity = RULE_IDENTITIES.get(type(node))
+    if isinstance(identity, tuple):
+        cases, case = identity
+        return cases[case(node)]
+    return identity
+
+
+def apply_rule(node: Expr, dchildren: tuple) -> Expr:
+    rule_fn = RULES.get(type(node))
+    if rule_fn is None:
+        raise MatdiffError("unsupported", f"no differential rule for {type(node).__name__}")
+    out = rule_fn(node, dchildren)
+    assert out.shape == node.shape, (type(node).__name__, out.shape, node.shape)
+    return out

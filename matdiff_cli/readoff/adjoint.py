@@ -1,0 +1,304 @@
+"""The gradient read off a differential: df = <G, dX> = tr(G^T dX).  One reverse
+(adjoint) pass over the linear expression moves dX "to the end" of every term:
+each node hands its children the adjoint of the linear map it applies (for a
+product P dX Q it is P^T G Q^T), exactly as one does by hand with the cyclic
+trace.  Linear in the size of the DAG.  ``ADJOINTS``: the adjoint of each node type.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from fractions import Fraction
+
+from .. import build as b
+from ..differentials import depends_on
+from ..dispatch import registrar
+from ..errors import MatdiffError
+from ..expr import (
+    ONE, SCALAR, Add, Broadcast, Diff, DiagM, DiagV, Expr, Hadamard, Identity, Kron, Mul,
+    Num, Ones, Sum, Sym, Trace, Transpose, Unvec, Vec,
+)
+from ..simplify import simplify
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from typing import Callable
+
+
+def unsupported(message: str) -> MatdiffError:
+    return MatdiffError("unsupported", message)
+
+
+# ---------------------------------------------------------------- gradient (adjoint pass)
+
+Adjoint = "Callable[[Expr, Expr, dict], list]"
+ADJOINTS: dict[type, Adjoint] = {}
+adjoint = registrar(ADJOINTS)
+
+
+@adjoint(Add)
+def adj_add(e, G, dep):
+    """<G, a + b> = <G, a> + <G, b>: every term receives G."""
+    return [(t, G) for t in e.terms if dep[t]]
+
+
+def _only(e, dep):
+    idx = [i for i, f in enumerate(e.args) if isinstance(f, Expr) and dep[f]]
+    if len(idx) != 1:
+        raise unsupported("the differential is not linear in the direction (internal error)")
+    return idx[0]
+
+
+@adjoint(Mul)
+def adj_mul(e, G, dep):
+    """<G, P F Q> = <P^T G Q^T, F> for a matrix factor F; <G, f M> = f <G, M>
+    = f tr(G^T M) for a scalar factor f."""
+    F = e.factors
+    i = _only(e, dep)
+    target = F[i]
+    others = F[:i] + F[i + 1:]
+    if target.shape != SCALAR:
+        scalars = [f for f in others if f.shape == SCALAR]
+        left = [f for f in F[:i] if f.shape != SCALAR]
+        right = [f for f in F[i + 1:] if f.shape != SCALAR]
+        parts = list(scalars)
+        if left:
+            parts.append(b.transpose(_prod(left)))
+        parts.append(G)
+        if right:
+            parts.append(b.transpose(_prod(right)))
+        return [(target, b.mul(*parts))]
+    rest = _prod(list(others))
+    return [(target, inner(G, rest))]
+
+
+def _prod(fs):
+    return fs[0] if len(fs) == 1 else Mul(*fs)
+
+
+def inner(G: Expr, M: Expr) -> Expr:
+    """<G, M> = tr(G^T M) (a plain product when both are scalars or vectors)."""
+    if M.shape == SCALAR:
+        return b.mul(G, M)
+    return b.trace(b.mul(b.transpose(G), M))
+
+
+@adjoint(Hadamard)
+def adj_hadamard(e, G, dep):
+    """<G, a ⊙ F> = <a ⊙ G, F>."""
+    i = _only(e, dep)
+    F = e.factors
+    return [(F[i], b.had(G, *F[:i], *F[i + 1:]))]
+
+
+@adjoint(Transpose)
+def adj_transpose(e, G, dep):
+    """<G, F^T> = <G^T, F>."""
+    return [(e.a, b.transpose(G))]
+
+
+@adjoint(Trace)
+def adj_trace(e, G, dep):
+    """g tr(F) = <g I, F>."""
+    return [(e.a, b.mul(G, Identity(e.a.shape[0])))]
+
+
+@adjoint(Sum)
+def adj_sum(e, G, dep):
+    """g sum(F) = <g 1, F> (g repeated over F's shape)."""
+    return [(e.a, b.broadcast(G, e.a.shape))]
+
+
+@adjoint(Broadcast)
+def adj_broadcast(e, G, dep):
+    """<G, f 1> = f sum(G)."""
+    return [(e.args[0], Sum(G))]
+
+
+@adjoint(Kron)
+def _kron_adjoint_rule(e, G, dep):
+    """<G, A ⊗ F>: see ``_adj_kron``."""
+    return _adj_kron(e, G, dep)
+
+
+@adjoint(DiagM)
+def adj_diagm(e, G, dep):
+    """<G, diag(f)> = <diag(G), f>."""
+    return [(e.a, DiagV(G))]
+
+
+@adjoint(DiagV)
+def adj_diagv(e, G, dep):
+    """<g, diag(F)> = <diag(g), F>."""
+    return [(e.a, DiagM(G))]
+
+
+@adjoint(Vec)
+def adj_vec(e, G, dep):
+    """<g, vec(F)> = <unvec(g), F>: g itself for a column F; for a matrix, the
+    reshape of g, written without unvec where g has the structure of a vec (see
+    ``unvec_of``), else unvec(g, n, m)."""
+    if e.a.shape[1] == 1:
+        return [(e.a, G)]
+    U = unvec_of(G, e.a.shape)
+    return [(e.a, Unvec(G, e.a.shape) if U is None else U)]
+
+
+@adjoint(Unvec)
+def adj_unvec(e, G, dep):
+    """<G, unvec(v)> = <vec(G), v>."""
+    return [(e.a, Vec(G))]
+
+
+def unvec_of(g: Expr, shape):
+    """M with vec(M) = g, when g's form shows it: vec(M) -> M, (Q^T ⊗ P) vec(M) -> P M Q,
+    kron(v, u) -> u v^T (columns), constants, scalar multiples and sums of those;
+    None otherwise (a general vector is written unvec(g, n, m) by the caller)."""
+    from ..expr import Kron, Zeros
+
+    g = simplify(g)
+    if isinstance(g, Vec) and g.a.shape == tuple(shape):
+        return g.a
+    if isinstance(g, Zeros):
+        return b.zero(shape)
+    if isinstance(g, Ones):
+        return Ones(tuple(shape))
+    if isinstance(g, Broadcast):
+        return b.broadcast(g.args[0], shape)
+    if isinstance(g, Add):
+        parts = [unvec_of(t, shape) for t in g.terms]
+        return None if any(p is None for p in parts) else b.add(*parts)
+    if isinstance(g, Kron):
+        v, u = g.args
+        if v.shape[1] == 1 and u.shape[1] == 1 and (u.shape[0], v.shape[0]) == tuple(shape):
+            return b.mul(u, b.transpose(v))
+        return None
+    if isinstance(g, Mul):
+        scalars = [f for f in g.factors if f.shape == SCALAR]
+        rest = [f for f in g.factors if f.shape != SCALAR]
+        if len(rest) == 1:
+            inner_ = unvec_of(rest[0], shape)
+            return None if inner_ is None else b.mul(*scalars, inner_)
+        if len(rest) == 2 and isinstance(rest[0], Kron):
+            Qt, P = rest[0].args
+            M = unvec_of(rest[1], (Qt.shape[1], P.shape[1])[::-1])
+            if M is not None:   # (Q^T ⊗ P) vec(M) = vec(P M Q)
+                return b.mul(*scalars, P, M, b.transpose(Qt))
+    return None
+
+
+def _multiple_of_identity(G: Expr):
+    """c when G = c I (c a scalar expression, 1 for I itself), else None."""
+    G = simplify(G)
+    if isinstance(G, Identity):
+        return ONE
+    if isinstance(G, Mul):
+        scalars = [f for f in G.factors if f.shape == SCALAR]
+        rest = [f for f in G.factors if f.shape != SCALAR]
+        if len(rest) == 1 and isinstance(rest[0], Identity):
+            return b.mul(*scalars) if len(scalars) > 1 else scalars[0]
+    return None
+
+
+def _adj_kron(e, G, dep):
+    """<G, A ⊗ F> and <G, F ⊗ B> for the factor F that holds the direction:
+    G = c I: c tr(A) tr(F); G = G1 ⊗ G2 (G1 of A's shape): <G1, A> <G2, F>;
+    G = u v^T: with U = unvec(u), V = unvec(v), U A V^T (second factor) and
+    U^T B V (first factor)."""
+    from ..expr import Kron, Trace as Tr
+
+    a, c = e.args
+    first = bool(dep[a])
+    F, other = (a, c) if first else (c, a)
+    scale = _multiple_of_identity(G)
+    if scale is not None and F.shape[0] == F.shape[1] and other.shape[0] == other.shape[1]:
+        return [(F, b.mul(scale, Tr(other) if other.shape != SCALAR else other,
+                          Identity(F.shape[0])))]
+    Gs = simplify(G)
+    if isinstance(Gs, (Ones, Broadcast)):   # <c 1, A ⊗ F> = c sum(A) sum(F)
+        c = Gs.args[0] if isinstance(Gs, Broadcast) else ONE
+        return [(F, b.mul(c, Sum(other) if other.shape != SCALAR else other,
+                          Ones(F.shape) if F.shape != SCALAR else ONE))]
+    if isinstance(Gs, Kron):
+        G1, G2 = Gs.args
+        if not first and G1.shape == a.shape and G2.shape == c.shape:
+            return [(F, b.mul(inner(G1, a), G2))]
+        if first and G1.shape == a.shape and G2.shape == c.shape:
+            return [(F, b.mul(inner(G2, c), G1))]
+    if isinstance(Gs, Mul):
+        chain = [f for f in Gs.factors if f.shape != SCALAR]
+        scalars = [f for f in Gs.factors if f.shape == SCALAR]
+        if len(chain) == 2 and chain[0].shape[1] == 1 and chain[1].shape[0] == 1:
+            u, v = chain[0], b.transpose(chain[1])
+            (p, q), (r, s_) = a.shape, c.shape
+            U = unvec_of(u, (r, p))
+            V = unvec_of(v, (s_, q))
+            U = Unvec(u, (r, p)) if U is None else U
+            V = Unvec(v, (s_, q)) if V is None else V
+            if first:
+                return [(F, b.mul(*scalars, b.transpose(U), c, V))]
+            return [(F, b.mul(*scalars, U, a, b.transpose(V)))]
+    raise unsupported("the gradient through a Kronecker product kron(A, X) is written only "
+                      "when it meets a trace, another Kronecker product or a product "
+                      "u^T (...) v")
+
+
+def read_gradient(df: Expr, var: Sym) -> Expr:
+    """G with df = <G, dX>, projected on the space of var (symmetric, diagonal)."""
+    if df.shape != SCALAR:
+        raise MatdiffError("usage", "a gradient needs a scalar function; use `jac` for this one")
+    dX = Diff(var)
+    dep = depends_on(df, dX)
+    contrib: dict = defaultdict(list)
+    contrib[df].append(ONE)
+    result = None
+    order = [n for n, d in dep.items() if d]   # dep is filled children first
+    for node in reversed(order):
+        if node not in contrib:
+            continue
+        G = b.add(*contrib.pop(node))
+        if node is dX:
+            result = G
+            continue
+        rule = ADJOINTS.get(type(node))
+        if rule is None:
+            raise unsupported(f"the gradient through {_describe(node)} cannot be written "
+                              "with matdiff's operations")
+        for child, g in rule(node, G, dep):
+            contrib[child].append(g)
+    if result is None:
+        result = b.zero(var.shape)
+    return simplify(project(simplify(result), var))
+
+
+def project(G: Expr, var: Sym) -> Expr:
+    """The gradient in the space of var: sym(G) = (G + G^T)/2 for a symmetric variable,
+    diag(diag(G)) for a diagonal one (the Frobenius inner product on that space)."""
+    if var.has("diagonal"):
+        return DiagM(DiagV(G))
+    if var.has("symmetric", "spd"):
+        GT = simplify(Transpose(G))
+        if GT is G:
+            return G
+        return Mul(Num(Fraction(1, 2)), Add(G, GT))
+    return G
+
+
+def _describe(node: Expr) -> str:
+    """What the user wrote, in words: never an internal class name."""
+    names = {"Kron": "a Kronecker product", "Vec": "vec(X)", "Power": "a power",
+             "Inverse": "an inverse", "Func": "a function", "DiagM": "diag(x) of a vector",
+             "DiagV": "diag(X) of a matrix", "Softmax": "softmax", "LogSumExp": "logsumexp",
+             "Det": "det", "LogDet": "logdet", "Norm2": "a 2-norm", "NormF": "a Frobenius norm",
+             "EPow": "an elementwise power", "Div": "a division", "EDiv": "an elementwise "
+             "division", "Hadamard": "an elementwise product", "Mul": "a product",
+             "Add": "a sum", "Transpose": "a transpose", "Trace": "a trace", "Sum": "sum",
+             "Broadcast": "a scalar spread over a matrix", "Commutation": "a commutation "
+             "matrix", "LambdaMax": "lambda_max", "LambdaMin": "lambda_min",
+             "EigVecMax": "eigvec_max", "EigVecMin": "eigvec_min",
+             "LeftVecMax": "leftvec_max", "LeftVecMin": "leftvec_min", "Norm1": "a 1-norm",
+             "NormInf": "a max-norm", "OneHotMax": "onehot_max",
+             "EigVals": "eigvals", "EigVecs": "eigvecs", "Pinv": "pinv",
+             "SigmaMax": "sigma_max", "SVecLeftMax": "svec_left_max",
+             "SVecRightMax": "svec_right_max", "SvdVals": "svdvals", "SvdU": "svd_u",
+             "SvdV": "svd_v", "NormNuc": "the nuclear norm", "Polar": "polar"}
+    return names.get(type(node).__name__, "this operation")
