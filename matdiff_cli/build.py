@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from .expr import EPow, Pinv, Power
 from .expr import (
     ONE, SCALAR, ZERO, Add, Broadcast, DiagM, Div, Expr, Hadamard, Identity, Inverse, Kron,
     Mul, Num, Ones, Sym, Trace, Transpose, Zeros, is_zero, postorder_missing, product_shape,
@@ -189,16 +190,19 @@ def symmetric(e: Expr) -> bool:
             out = True
         elif isinstance(e, (Add, Hadamard)):
             out = all(sym(a) for a in e.args)
-        elif isinstance(e, (Transpose, Inverse)):
+        elif isinstance(e, (Transpose, Inverse, Pinv)):
             out = sym(e.a)
+        elif isinstance(e, (Power, EPow)):   # S^2, S.^2 of a symmetric S
+            out = sym(e.base)
         elif isinstance(e, Broadcast):
             out = True
         elif isinstance(e, Mul):
-            fs = [f for f in e.factors if f.shape != SCALAR]
+            fs = _matrix_factors(e)   # nested products flattened (the planner's A (4 B))
             out = bool(fs)
             for i in range(len(fs) // 2):
                 a, c = fs[i], fs[-1 - i]
-                if not (c == transpose(a) or (a == c and sym(a))):
+                if not (c == transpose(a) or (a == c and sym(a)) or (
+                        isinstance(a, Ones) and isinstance(c, Ones) and c.shape == a.shape[::-1])):
                     out = False
                     break
             if out and len(fs) % 2:
@@ -209,3 +213,15 @@ def symmetric(e: Expr) -> bool:
         return out
 
     return sym(e)
+
+
+def _matrix_factors(m: Mul) -> list:
+    """The non-scalar factors of a product, nested products flattened, in order."""
+    out, stack = [], [m]
+    while stack:
+        f = stack.pop()
+        if isinstance(f, Mul):
+            stack.extend(reversed(f.factors))
+        elif f.shape != SCALAR:
+            out.append(f)
+    return out

@@ -13,6 +13,7 @@ expression last, so that the output can be read back.
 from __future__ import annotations
 
 from .expr import SCALAR, Diff, EigVecMax, EigVecMin, LeftVecMax, LeftVecMin, walk
+from .expr import EigVecs, Pinv
 from .names import Names
 from .report import Report
 from .simplify import present, simplify, tree_size
@@ -35,14 +36,22 @@ def conditions(exprs, render=None) -> list[str]:
     entry of x is 0`` for every sign(x) (the 1-norm's, abs's derivative).
     ``render``: how the eigenvalue is written (text unless given)."""
     from .build import symmetric
-    from .expr import Func, LambdaMax, LambdaMin, OneHotMax
+    from .expr import Func, Hadamard, LambdaMax, LambdaMin, OneHotMax
     if render is None:
         from .render.text import to_text as render
     out: dict = {}
     signs: list = []
     maxima: set = set()
+    bare: set = set()   # x of a sign(x) that is not the max-norm's sign(x) ⊙ onehot_max(abs(x))
+    for e in exprs:
+        if _is_sign(e):
+            bare.add(e.arg)
     kinds = _CONDITION_KINDS
     for node in _walk_all(exprs):
+        for c in node.children:   # children come first: their kinds are known
+            if kinds[type(c)] and _is_sign(c) and not (isinstance(node, Hadamard) and any(
+                    isinstance(f, OneHotMax) and _is_abs_of(f.a, c.arg) for f in node.args)):
+                bare.add(c.arg)
         cls = type(node)
         flag = kinds.get(cls)
         if flag is None:
@@ -54,6 +63,12 @@ def conditions(exprs, render=None) -> list[str]:
             lam = (LambdaMax if largest else LambdaMin)(node.a)
             what = "simple" if symmetric(node.a) else "real and simple"
             out.setdefault(f"where {render(lam)} is {what}", None)
+        elif isinstance(node, EigVecs) and node.a.shape != SCALAR:
+            out.setdefault(f"where the eigenvalues of {render(node.a)} are distinct", None)
+        elif isinstance(node, Pinv) and node.a.shape != SCALAR and not any(
+                isinstance(n, (LambdaMax, LambdaMin)) for n in walk(node.a)):
+            # pinv(λI - A) of an eigenvector's derivative: λ simple says it
+            out.setdefault(f"where the rank of {render(node.a)} is constant", None)
         elif type(node).__name__ in SINGULAR and node.a.shape != SCALAR:
             from .expr import SigmaMax
             said = SINGULAR[type(node).__name__][1].format(sigma=render(SigmaMax(node.a)),
@@ -68,7 +83,7 @@ def conditions(exprs, render=None) -> list[str]:
             out.setdefault(f"where the entry of largest {what} of {render(arg)} is unique",
                            None)
     for arg in signs:   # sign(x) ⊙ onehot_max(abs(x)) needs x_k ≠ 0 only: unique says so
-        if arg not in maxima:
+        if arg not in maxima or arg in bare:
             out.setdefault(f"where no entry of {render(arg)} is 0", None)
     return list(out)
 
@@ -107,13 +122,24 @@ _CONDITION_KINDS: dict = {}   # node type -> does conditions() say anything abou
 
 def _condition_kind(cls) -> bool:
     """Is cls a node type that ``conditions`` says something about (eigenvectors,
-    singular vectors and factors, functions such as sign, onehot_max)?  Every other
-    node is passed over with one look-up."""
+    eigenvector matrices, pseudo-inverses, singular vectors and factors, functions
+    such as sign, onehot_max)?  Every other node is passed over with one look-up."""
     from .expr import Func, OneHotMax
 
-    flag = _CONDITION_KINDS[cls] = (issubclass(cls, EIGENVECTORS + (Func, OneHotMax))
+    flag = _CONDITION_KINDS[cls] = (issubclass(cls, EIGENVECTORS + (EigVecs, Pinv, Func,
+                                                                    OneHotMax))
                                     or cls.__name__ in SINGULAR)
     return flag
+
+
+def _is_sign(e) -> bool:
+    from .expr import Func
+    return isinstance(e, Func) and e.name == "sign" and len(e.args) == 2
+
+
+def _is_abs_of(e, arg) -> bool:
+    from .expr import Func
+    return isinstance(e, Func) and e.name == "abs" and len(e.args) == 2 and e.arg is arg
 
 
 def shared_names(exprs, taken: dict, naming=None) -> dict:
@@ -137,6 +163,9 @@ def shared_names(exprs, taken: dict, naming=None) -> dict:
             # named always: `v1 = eigvec_max(A)`, `u2 = leftvec_max(A)`
             left = isinstance(node, (LeftVecMax, LeftVecMin))
             names[node] = naming.numbered("u" if left else "v")
+            continue
+        if isinstance(node, EigVecs) and node not in names and node.a.shape != SCALAR:
+            names[node] = naming.numbered("V")   # `V1 = eigvecs(A)`
             continue
         if type(node).__name__ in SINGULAR and node not in names:   # `u1 = svec_left_max(X)`
             names[node] = naming.numbered(SINGULAR[type(node).__name__][0])

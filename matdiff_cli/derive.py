@@ -236,7 +236,13 @@ def verify(report, options, derived, check: str, compare: str) -> None:
     if options.check:
         verdict = getattr(trust, check)(derived, options.seed, bindings=options.bindings())
         report.extra["check"] = verdict.to_json()
-        report.notes.append(verdict.summary())
+        under = [] if options.bindings() else _drawn_where(report)
+        if under and not verdict.inconclusive:   # the sampler drew points where these hold
+            report.extra["check"]["drawn_where"] = under
+            report.notes.append(verdict.summary() + ", at points drawn where "
+                                + " and ".join(c[len("where "):] for c in under))
+        else:
+            report.notes.append(verdict.summary())
         if not verdict.passed:   # a check that could not be made is not a failed one
             report.status = CANNOT if verdict.inconclusive else FAILED
     if options.expect:
@@ -245,6 +251,14 @@ def verify(report, options, derived, check: str, compare: str) -> None:
         report.notes.append(verdict.summary())
         if not verdict.equal:
             report.status = max(report.status, FAILED)
+
+
+def _drawn_where(report) -> list:
+    """The conditions a report's result holds under (the checks draw points there)."""
+    try:
+        return conditions([report.shown_df] + report._exprs())
+    except AttributeError:   # a report without a differential shown
+        return []
 
 
 def located(command):

@@ -657,6 +657,38 @@ class LeftVecMin(Unary):
         return (a.shape[0], 1)
 
 
+class EigVals(Unary):
+    """``eigvals(a)``: the eigenvalues of a symmetric matrix, ascending (NumPy's
+    ``eigvalsh``), a column; differentiated where they are distinct."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        _square("eigvals", a)
+        return (a.shape[0], 1)
+
+
+class EigVecs(Unary):
+    """``eigvecs(a)``: the unit eigenvectors of a symmetric matrix, the columns in
+    the order of eigvals(a) (NumPy's ``eigh``; V diag(λ) V^T = a)."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        _square("eigvecs", a)
+        return a.shape
+
+
+class Pinv(Unary):
+    """``pinv(a)``: the Moore-Penrose pseudo-inverse (n x m for an m x n a);
+    differentiated where the rank of a is constant."""
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(a):
+        return (a.shape[1], a.shape[0])
+
+
 # singular values: X = U diag(σ) Vᵀ (thin SVD, σ descending, as NumPy's svd)
 
 def _svd_rank(op, a):

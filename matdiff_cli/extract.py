@@ -304,6 +304,7 @@ def _describe(node: Expr) -> str:
              "EigVecMax": "eigvec_max", "EigVecMin": "eigvec_min",
              "LeftVecMax": "leftvec_max", "LeftVecMin": "leftvec_min", "Norm1": "a 1-norm",
              "NormInf": "a max-norm", "OneHotMax": "onehot_max",
+             "EigVals": "eigvals", "EigVecs": "eigvecs", "Pinv": "pinv",
              "SigmaMax": "sigma_max", "SVecLeftMax": "svec_left_max",
              "SVecRightMax": "svec_right_max", "SvdVals": "svdvals", "SvdU": "svd_u",
              "SvdV": "svd_v", "NormNuc": "the nuclear norm", "Polar": "polar"}

@@ -202,8 +202,11 @@ class HessianReport(Report):
         return "[" + ", ".join("[" + ", ".join(render(e, names=self.top(e)) for e in row) + "]"
                                for row in self.shown) + "]"
 
-    def verdicts(self) -> list[str]:
-        return list(self.notes) + list(self.remarks)
+    def verdicts(self, render=None) -> list[str]:
+        """Where the result holds, the verdicts of --check / --expect, the remarks."""
+        from .derivative_report import conditions
+        return (conditions([self.shown_df] + self._exprs(), render) + list(self.notes)
+                + list(self.remarks))
 
     def step_lines(self) -> list[str]:
         from .render.text import to_text

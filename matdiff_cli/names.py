@@ -75,7 +75,7 @@ class Names:
                 self.python(name)
         self.taken |= set(self._py.values())
         self._directions: dict = {}
-        self._k = 0
+        self._counts: dict = {}   # the last number given, per prefix (u1, v1, t1, ...)
         self._tex: set | None = None     # the LaTeX forms taken (t1 and t_1 are both t_{1})
         # directions: dX where that is free, then d_X, d_X_2, ... for the rest
         later = []
@@ -105,6 +105,7 @@ class Names:
         new = object.__new__(Names)
         new.__dict__.update(self.__dict__)
         new.taken, new._py, new._directions = set(self.taken), dict(self._py), dict(self._directions)
+        new._counts = dict(self._counts)
         new._tex = None if self._tex is None else set(self._tex)
         return new
 
@@ -131,11 +132,13 @@ class Names:
         return self._take(name)
 
     def numbered(self, prefix: str = "t") -> str:
-        """The next free t1, t2, ..."""
+        """The next free t1, t2, ... (u1, v1: each prefix counts on its own)."""
+        k = self._counts.get(prefix, 0)
         while True:
-            self._k += 1
-            name = f"{prefix}{self._k}"
+            k += 1
+            name = f"{prefix}{k}"
             if self._free(name):
+                self._counts[prefix] = k
                 return self._take(name)
 
     def direction(self, sym) -> str:

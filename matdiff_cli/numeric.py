@@ -41,6 +41,7 @@ from .expr import (
     NormInf, OneHotMax,
     NormNuc, Polar, SigmaMax, SVecLeftMax, SVecRightMax, SvdU, SvdV, SvdVals,
 )
+from .expr import EigVals, EigVecs, Pinv
 from .ops import ELEMENTWISE
 
 SIZES = (2, 3, 4, 5, 6)
@@ -352,14 +353,18 @@ def _logsumexp(node: LogSumExp, args, ev):
     return m + np.log(np.sum(np.exp(args[0] - m)))
 
 
-def _eigen(a, largest: bool, left: bool = False):
+def _eigen(a, largest: bool, left: bool = False, sym: bool | None = None):
     """(λ, v) of the largest / smallest eigenvalue: ``eigh`` for a symmetric a (as
     the generated code computes it), else the eigenvalue of largest / smallest
-    real part and its unit right eigenvector (``left``: of aᵀ, the left one)."""
+    real part and its unit right eigenvector (``left``: of aᵀ, the left one).
+    ``sym``: symmetric by form (the generated code's choice, so that both pick
+    the same eigenvector's sign); None: decided by the values."""
     a = np.atleast_2d(np.asarray(a, dtype=float))
     if left:
         a = a.T
-    if np.allclose(a, a.T, rtol=1e-12, atol=1e-12 * (1 + np.max(np.abs(a), initial=0))):
+    if sym is None:
+        sym = np.allclose(a, a.T, rtol=1e-12, atol=1e-12 * (1 + np.max(np.abs(a), initial=0)))
+    if sym:
         w, v = np.linalg.eigh(a)
         k = -1 if largest else 0
         return w[k], v[:, k:k + 1] if k == 0 else v[:, -1:]
@@ -373,7 +378,14 @@ def _eigen(a, largest: bool, left: bool = False):
 @value.register(LambdaMax)
 @value.register(LambdaMin)
 def _lambda(node, args, ev):
-    return float(_eigen(args[0], isinstance(node, LambdaMax))[0])
+    return float(_eigen(args[0], isinstance(node, LambdaMax), sym=_by_form(node.a))[0])
+
+
+def _by_form(a) -> bool:
+    """Symmetric by form: eigh, else eig, as the code generator decides (the same
+    routine gives the same eigenvector's sign)."""
+    from .build import symmetric
+    return symmetric(a)
 
 
 @value.register(EigVecMax)
@@ -382,7 +394,7 @@ def _lambda(node, args, ev):
 @value.register(LeftVecMin)
 def _eigvec(node, args, ev):
     v = _eigen(args[0], isinstance(node, (EigVecMax, LeftVecMax)),
-               isinstance(node, (LeftVecMax, LeftVecMin)))[1]
+               isinstance(node, (LeftVecMax, LeftVecMin)), sym=_by_form(node.a))[1]
     return float(v[0, 0]) if node.shape == SCALAR else v
 
 
@@ -398,6 +410,56 @@ def eigen_gap(node, a) -> float:
     return float(gap / (1.0 + np.max(np.abs(w))))
 
 
+def _spectrum(a, sym: bool | None = None):
+    """(w, V) ascending: ``eigh`` for a symmetric a (``sym``: by form, as the
+    generated code decides; None: by the values), else the eigenvalues sorted by
+    real part (nan where one is complex)."""
+    a = np.atleast_2d(np.asarray(a, dtype=float))
+    if sym is None:
+        sym = np.allclose(a, a.T, rtol=1e-12, atol=1e-12 * (1 + np.max(np.abs(a), initial=0)))
+    if sym:
+        return np.linalg.eigh(a)
+    w, v = np.linalg.eig(a)
+    k = np.argsort(w.real)
+    w, v = w[k], v[:, k]
+    if np.any(np.abs(w.imag) > 1e-12 * (1 + np.abs(w))):
+        return np.full(w.shape, np.nan), np.full(v.shape, np.nan)
+    return w.real, (v / np.linalg.norm(v, axis=0)).real
+
+
+@value.register(EigVals)
+@value.register(EigVecs)
+def _eigvals(node, args, ev):
+    if node.a.shape == SCALAR:
+        return args[0] if isinstance(node, EigVals) else 1.0
+    w, v = _spectrum(args[0], _by_form(node.a) or None)
+    return w.reshape(-1, 1) if isinstance(node, EigVals) else v
+
+
+#: pinv counts singular values below this, relative to the largest, as 0: NumPy's
+#: default 1e-15 keeps the rounding noise of λI - A's zero eigenvalue (1e-16 |λ|)
+PINV_RCOND = 1e-10
+value.register(Pinv, _scalar_or(lambda a: np.linalg.pinv(a, rcond=PINV_RCOND),
+                                lambda a: 0.0 if a == 0 else 1.0 / a))
+
+
+def spectrum_gap(a) -> float:
+    """The smallest distance between two eigenvalues, relative to the spectrum's
+    size (0: an eigenvalue is repeated)."""
+    w = _spectrum(a)[0]
+    if w.size < 2:
+        return 1.0
+    return float(np.min(np.diff(w)) / (1.0 + np.max(np.abs(w))))
+
+
+def rank_gap(a) -> float:
+    """The smallest nonzero singular value relative to the largest: small where the
+    rank is about to change (pinv jumps)."""
+    s = np.linalg.svd(np.atleast_2d(np.asarray(a, dtype=float)), compute_uv=False)
+    if s.size == 0 or s[0] == 0:   # zeros(m, n): random draws are never 0 by chance
+        return 1.0
+    kept = s[s > 1e-13 * s[0]]   # below: the rounding noise of a structural zero
+    return float(kept[-1] / s[0])
 def _svd(a):
     """The thin SVD (U, σ descending, V) of a matrix, as NumPy's ``svd`` (a number:
     (sign a, |a|, 1))."""
@@ -697,6 +759,12 @@ def acceptable(roots, values: dict, sizes: dict, max_cond: float = 1e8) -> bool:
         if isinstance(node, (LambdaMax, LambdaMin, EigVecMax, EigVecMin, LeftVecMax, LeftVecMin)):
             if not np.all(np.isfinite(memo[node.a])) or eigen_gap(node, memo[node.a]) < 1e-3:
                 return False   # the eigenvalue must be simple: drawn again
+        if isinstance(node, (EigVals, EigVecs)) and node.a.shape != SCALAR:
+            if not np.all(np.isfinite(memo[node.a])) or not spectrum_gap(memo[node.a]) >= 1e-3:
+                return False   # the eigenvalues must be distinct: drawn again
+        if isinstance(node, Pinv) and node.a.shape != SCALAR:
+            if not np.all(np.isfinite(memo[node.a])) or not rank_gap(memo[node.a]) > 1e-4:
+                return False   # the rank must not be about to change
         if isinstance(node, (SigmaMax, NormNuc, SvdVals, SvdU, SvdV, SVecLeftMax, SVecRightMax,
                              Polar)):   # simple, distinct, full rank: drawn again
             if not np.all(np.isfinite(memo[node.a])) or svd_gaps(node, memo[node.a]) < 1e-3:

@@ -761,7 +761,7 @@ class _Builder:
 
     def norm(self, c):
         e = c[1]
-        sub = c[3].value[1] if len(c) == 4 else ""
+        sub = c[3].value[1:] if len(c) == 4 else ""
         return self._node("norm", [e], sub, c[0].start, c[-1].end)
 
 
@@ -871,6 +871,7 @@ _WORDS = {
     "COMMA": "','", "COLON": "':'", "DEFINE": "':='", "EQUALS": "'='", "TIMES": "'x'",
     "CROSS": "'×'", "NORM_2": "'_2'", "NORM_F": "'_F'", "NORM_NUC": "'_*'", "NORM_OPEN": "'||'",
     "NORM_CLOSE": "'||'", "$END": "the end of the statement",
+    "NORM_INF": "'_∞'", "NORM_P": "a p-norm's subscript",
 }
 #: tokens after which an operand must follow
 _NEEDS_OPERAND = {"PLUS", "MINUS", "STAR", "SLASH", "HADAMARD", "EDIV", "KRON", "LPAR",

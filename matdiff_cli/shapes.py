@@ -534,11 +534,10 @@ iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon phi varphi chi psi o
 _SPECTRAL = ("this spectral function is not in matdiff yet (lambda_max(A) and lambda_min(A) "
              "are)")
 NOT_YET = {
-    "eigvals": _SPECTRAL,
 }
 
 #: a norm's subscript written as a name after it (``||x||_1``) -> the built-in
-NORM_SUBSCRIPTS = {"1": "norm1", "inf": "norm_inf"}
+NORM_SUBSCRIPTS = {"1": "norm1", "inf": "norm_inf", "∞": "norm_inf"}
 
 
 def _integer_p(sub) -> bool:
@@ -707,6 +706,7 @@ _BUILD = {
     "logsumexp": E.LogSumExp, "pow": E.Power, "epow": E.EPow, "func": E.Func,
     "comm": E.Commutation, "norm1": E.Norm1, "norm_inf": E.NormInf, "onehot_max": E.OneHotMax,
     "lambda_max": E.LambdaMax, "lambda_min": E.LambdaMin,
+    "eigvals": E.EigVals, "eigvecs": E.EigVecs, "pinv": E.Pinv,
     "eigvec_max": E.EigVecMax, "eigvec_min": E.EigVecMin, "leftvec_max": E.LeftVecMax,
     "leftvec_min": E.LeftVecMin,
     "sigma_max": E.SigmaMax, "svec_left_max": E.SVecLeftMax, "svec_right_max": E.SVecRightMax,
@@ -967,7 +967,8 @@ class Elaborator:
                     "syntax", f"the norm ||...||_{sub} is not supported yet",
                     (prev.start, atom.end),
                     "matdiff has ||x|| (or ||x||_2, norm2(x)) for the Euclidean norm of a "
-                    "vector, ||x||_1 (norm1(x)) and ||x||_inf (norm_inf(x)), and ||X||_F "
+                    "vector, ||x||_1 (norm1(x)), ||x||_inf (norm_inf(x)) and ||x||_p for a "
+                    "number 1 <= p <= 64 (||x||_3, ||x||_1.5), and ||X||_F "
                     "(norm(X)) for the Frobenius norm"
                     ", ||X||_2 (sigma_max(X)) and ||X||_* (norm_nuc(X)) of a matrix")
             out.append((op, k))
@@ -1343,6 +1344,15 @@ class Elaborator:
         self.square(p, node, op.noun)
         return P(op.name, [p], (p.shape[0], 1), node)
 
+    def _square_square(self, op, args, node):
+        p = self.infer(args[0])
+        self.square(p, node, op.noun)
+        return P(op.name, [p], p.shape, node)
+
+    def _transposed(self, op, args, node):
+        p = self.infer(args[0])
+        return P(op.name, [p], (p.shape[1], p.shape[0]), node)
+
     def _diag(self, op, args, node):
         p = self.infer(args[0])
         if self.u.is_one(p.shape[1]):
@@ -1445,9 +1455,20 @@ class Elaborator:
             return P("norm_nuc", [p], SCALAR, node)
         if node.val in NORM_SUBSCRIPTS:
             return self.pnorm(NORM_SUBSCRIPTS[node.val], p, node.kids[0], node)
-        if _integer_p(node.val):   # ||x||_3 = sum(abs(x).^3)^(1/3), read as written out
+        if "." in node.val:   # ||x||_1.5: p with a decimal point (the lexer's NORM_P)
+            k = Fraction(node.val)
+            if not 1 <= k <= 64:
+                raise self.error("syntax", f"||...||_{node.val} is not a norm: p must be at least 1"
+                                 if k < 1 else f"||...||_{node.val}: p is at most 64", node,
+                                 "||x||_1 is the 1-norm, ||x||_p for 1 <= p <= 64 the p-norm "
+                                 "(otherwise write sum(abs(x).^p)^(1/p) out)")
+            if k.denominator == 1 and k <= 2:   # ||x||_1.0, ||x||_2.0
+                return (self.pnorm("norm1", p, node.kids[0], node) if k == 1
+                        else self.norm2(p, node.kids[0], node, spectral=True))
+        else:
+            k = Fraction(int(node.val)) if _integer_p(node.val) else None
+        if k is not None and k <= 64:   # ||x||_3 = sum(abs(x).^3)^(1/3), read as written out
             self.pnorm("norm1", p, node.kids[0], node, f"the {node.val}-norm")   # a vector
-            k = Fraction(int(node.val))
             powers = P("epow", [P("func", ["abs", p], p.shape, node), k], p.shape, node)
             return P("pow", [P("sum", [powers], SCALAR, node), 1 / k], SCALAR, node)
         return self.norm2(p, node.kids[0], node, spectral=node.val == "2")
@@ -1541,6 +1562,8 @@ SHAPE_RULES = {
     "square -> inverse": Elaborator._inverse,
     "square -> scalar": Elaborator._square_scalar,
     "square -> column": Elaborator._square_column,
+    "square -> square": Elaborator._square_square,
+    "matrix -> transposed": Elaborator._transposed,
     "vector or square -> diag": Elaborator._diag,
     "matrix -> column": Elaborator._stack,
     "column, sizes -> matrix": Elaborator._unstack,

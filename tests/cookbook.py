@@ -119,6 +119,21 @@ GRADIENTS = [
      "t", "eigvec_max(A + t B)^T B eigvec_max(A + t B)"),
     ("lambda_min_congruence", [RECT, "S: n x n symmetric"], "lambda_min(X^T S X)", "X",
      "2 S X eigvec_min(X^T S X) eigvec_min(X^T S X)^T"),
+    # -- the whole spectrum of a symmetric matrix, where its eigenvalues are distinct
+    ("eigvals_sum_exp", ["A: n x n symmetric"], "sum(exp(eigvals(A)))", "A",
+     "eigvecs(A) diag(exp(eigvals(A))) eigvecs(A)^T"),
+    ("eigvals_linear", ["A: n x n symmetric", "c: n"], "c^T eigvals(A)", "A",
+     "eigvecs(A) diag(c) eigvecs(A)^T"),
+    ("eigvals_logsumexp", ["S: n x n symmetric"], "logsumexp(eigvals(S))", "S",
+     "eigvecs(S) diag(softmax(eigvals(S))) eigvecs(S)^T"),
+    ("eigvals_gram_squares", [RECT], "sum(eigvals(X^T X).^2)", "X",
+     "2 X eigvecs(X^T X) diag(2 eigvals(X^T X)) eigvecs(X^T X)^T"),
+    # -- p-norms: the max-norm, a p with a decimal point ---------------------------------
+    ("norm_inf_unicode", ["x: n"], "||x||_∞", "x", "sign(x) .* onehot_max(abs(x))"),
+    ("pnorm_1_5", ["x: n"], "||x||_1.5", "x",
+     "sign(x) .* abs(x).^0.5 / sum(abs(x).^1.5)^(1/3)"),
+    ("pnorm_2_5_residual", ["A: m x n", "x: n", "b: m"], "||A x - b||_2.5", "x",
+     "A^T (sign(A x - b) .* abs(A x - b).^1.5) / sum(abs(A x - b).^2.5)^0.6"),
     # -- singular values (reports name u1 = svec_left_max(X), Q1 = polar(X), ...) ------
     ("sigma_max", [RECT], "sigma_max(X)", "X", "svec_left_max(X) svec_right_max(X)^T"),
     ("spectral_norm", [RECT], "||X||_2", "X", "svec_left_max(X) svec_right_max(X)^T"),

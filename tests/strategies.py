@@ -30,6 +30,7 @@ from matdiff_cli.expr import (
     EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1, NormInf,
     OneHotMax,
 )
+from matdiff_cli.expr import EigVals, EigVecs, Pinv
 from matdiff_cli.expr import (
     NormNuc, Polar, SigmaMax, SVecLeftMax, SVecRightMax, SvdU, SvdV, SvdVals,
 )
@@ -281,6 +282,27 @@ def p_eigvec(draw, shape, d, diffs):
     return Add(*terms[:draw(st.integers(2, 4))])
 
 
+def p_eigvals(draw, shape, d, diffs):
+    """The eigenvalues of a symmetric matrix, alone or turned by its eigenvectors
+    (V λ), or an eigenvector through the pseudo-inverse of λI - A (an eigenvalue's
+    Hessian)."""
+    n = shape[0]
+    a = symmetric_matrix(draw, n, d, diffs)
+    kind = draw(st.integers(0, 2))
+    if kind == 0:
+        return EigVals(a)
+    if kind == 1:
+        return Mul(EigVecs(a), EigVals(a))
+    lam, v = draw(st.sampled_from(((LambdaMax, EigVecMax), (LambdaMin, EigVecMin))))
+    return Mul(Pinv(Add(Mul(lam(a), Identity(n)), Mul(Num(-1), a))), _sub(draw, shape, d, diffs),
+               Transpose(v(a)), _sub(draw, shape, d, diffs))
+
+
+def p_pinv(draw, shape, d, diffs):
+    """The pseudo-inverse of a matrix of the transposed shape."""
+    return Pinv(_sub(draw, (shape[1], shape[0]), d, diffs))
+
+
 def p_onehot(draw, shape, d, diffs):
     """The indicator of the largest entry, as the max-norm's gradient uses it."""
     return Hadamard(OneHotMax(generic(draw, OneHotMax, _sub(draw, shape, d, diffs))),
@@ -379,9 +401,9 @@ def productions(shape):
     if r == c and r != 1:
         out += [p_inverse, p_diagm, p_commutation]
     if r != 1 and c != 1:
-        out += [p_unvec, p_polar]
+        out += [p_unvec, p_polar, p_pinv]
     if c == 1 and r != 1:
-        out += [p_diagv, p_vec, p_softmax, p_eigvec, p_onehot, p_singular_vector]
+        out += [p_diagv, p_vec, p_softmax, p_eigvec, p_onehot, p_singular_vector, p_eigvals]
     if shape != SCALAR and r != c:
         out.remove(p_power)
     return out

@@ -180,6 +180,20 @@ HESSIANS = [
     ("hess_norm", "||x||", "x", [], None),
     ("hess_inverse_trace", "tr(inv(X))", "X", [], None),
     ("hess_user_function", "f(t) := t^3 + sin(t); sum(f(W x))", "x", [], None),
+    ("hess_lambda_max", "lambda_max(A)", "A", ["A: n x n symmetric"],
+     "pinv(lambda_max(A) I - A) dA eigvec_max(A) eigvec_max(A)^T + eigvec_max(A) eigvec_max(A)^T"
+     " dA pinv(lambda_max(A) I - A)"),
+    ("hess_lambda_min_spd", "lambda_min(A)", "A", ["A: n x n spd"],
+     "pinv(lambda_min(A) I - A) dA eigvec_min(A) eigvec_min(A)^T + eigvec_min(A) eigvec_min(A)^T"
+     " dA pinv(lambda_min(A) I - A)"),
+    ("hess_lambda_max_pencil", "lambda_max(A + t B)", "t", ["A, B: n x n symmetric", "t: scalar"],
+     "2 eigvec_max(A + t B)^T B pinv(lambda_max(A + t B) I - (A + t B)) B eigvec_max(A + t B)"),
+    ("hess_lambda_max_gram", "lambda_max(X^T X)", "X", [], None),
+    ("hess_eigvals_sum_exp", "sum(exp(eigvals(A)))", "A", ["A: n x n symmetric"], None),
+    ("hess_eigvals_logsumexp", "logsumexp(eigvals(X^T X))", "X", [], None),
+    ("hess_pnorm_1_5", "||x||_1.5", "x", [], None),
+    ("hess_pnorm_2_5", "||A x - b||_2.5", "x", [], None),
+    ("hess_pnorm_3", "||x||_3", "x", [], None),
 ]
 
 

@@ -144,14 +144,14 @@ def _finite_difference(f, grad, name, seed=0):
 NOT_LINEAR = {"Sym", "Num", "Identity", "Zeros", "Ones", "Diff", "Commutation", "Div", "EDiv",
               "Kron", "Power", "EPow", "Func", "Inverse", "Det", "LogDet", "Norm2", "NormF",
               "Softmax", "LogSumExp", "LambdaMax", "LambdaMin", "EigVecMax", "EigVecMin", "Norm1",
-              "LeftVecMax", "LeftVecMin", "NormInf", "OneHotMax",
+              "LeftVecMax", "LeftVecMin", "NormInf", "OneHotMax", "EigVals", "EigVecs", "Pinv",
               "SigmaMax", "SVecLeftMax", "SVecRightMax", "SvdVals", "SvdU", "SvdV", "NormNuc", "Polar"}
 #: of those that have an adjoint, the ones read off in vec form another way
 NO_VEC_RULE = {"DiagM", "DiagV"}
 #: nodes SymPy's matrix expressions cannot write (to_sympy says so in words)
 NO_SYMPY = {"Commutation", "EDiv", "EPow", "DiagM", "DiagV", "Vec", "Unvec", "Softmax", "LogSumExp",
             "LambdaMax", "LambdaMin", "EigVecMax", "EigVecMin", "Norm1", "LeftVecMax",
-            "LeftVecMin", "NormInf", "OneHotMax",
+            "LeftVecMin", "NormInf", "OneHotMax", "EigVals", "EigVecs", "Pinv",
             "SigmaMax", "SVecLeftMax", "SVecRightMax", "SvdVals", "SvdU", "SvdV", "NormNuc", "Polar"}
 #: the variable's own differential is the engine's seed, not a rule
 NO_DIFFERENTIAL_RULE = {"Sym"}
@@ -237,6 +237,7 @@ def test_every_builtin_parses():
              "eigvec_max": "eigvec_max(A)", "eigvec_min": "eigvec_min(A)", "norm1": "norm1(x)",
              "leftvec_max": "leftvec_max(A)", "leftvec_min": "leftvec_min(A)",
              "norm_inf": "norm_inf(x)", "onehot_max": "onehot_max(x)",
+             "eigvals": "eigvals(A)", "eigvecs": "eigvecs(A)", "pinv": "pinv(A)",
              "sigma_max": "sigma_max(A)", "svec_left_max": "svec_left_max(A)",
              "svec_right_max": "svec_right_max(A)", "svdvals": "svdvals(A)", "svd_u": "svd_u(A)",
              "svd_v": "svd_v(A)", "norm_nuc": "norm_nuc(A)", "polar": "polar(A)"}

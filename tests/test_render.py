@@ -25,6 +25,7 @@ from matdiff_cli.expr import (
     EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1, NormInf,
     OneHotMax,
 )
+from matdiff_cli.expr import EigVals, EigVecs, Pinv
 from matdiff_cli.expr import (
     NormNuc, Polar, SigmaMax, SVecLeftMax, SVecRightMax, SvdU, SvdV, SvdVals,
 )
@@ -384,6 +385,7 @@ FUNCTIONS = {"tr", "det", "logdet", "sum", "diag", "vec", "softmax", "logsumexp"
              "softplus", "sqrt", "abs", "step", "sign", "zeros", "ones", "eye",
              "commutation", "f", "lambda_max", "lambda_min", "eigvec_max",
              "eigvec_min", "norm1", "leftvec_max", "leftvec_min",
+             "eigvals", "eigvecs", "pinv",
              "norm_inf", "onehot_max", "unvec", "sigma_max", "svec_left_max",
              "svec_right_max", "svdvals", "svd_u", "svd_v", "norm_nuc", "polar"}  # commutation(m, n): engine output; f: the strategies' user function
 
@@ -551,6 +553,7 @@ CALL_NAMES = {Trace: "tr", Det: "det", LogDet: "logdet", Sum: "sum", DiagM: "dia
               LambdaMax: "lambda_max", LambdaMin: "lambda_min", EigVecMax: "eigvec_max",
               EigVecMin: "eigvec_min", Norm1: "norm1", LeftVecMax: "leftvec_max",
               LeftVecMin: "leftvec_min", NormInf: "norm_inf", OneHotMax: "onehot_max",
+              EigVals: "eigvals", EigVecs: "eigvecs", Pinv: "pinv",
               SigmaMax: "sigma_max", SVecLeftMax: "svec_left_max", SVecRightMax: "svec_right_max",
               SvdVals: "svdvals", SvdU: "svd_u", SvdV: "svd_v", NormNuc: "norm_nuc",
               Polar: "polar"}

@@ -107,7 +107,7 @@ def test_the_gradient_through_a_product_and_along_a_line():
                                          ("X: 2 x 4", (2, 4))])
 def test_the_jacobian_of_svdvals_is_diag_of_UT_dX_V(decl, shape):
     doc = json_of("jac", "svdvals(X)", "--wrt", "X", "-d", decl)
-    assert doc["result"]["text"].startswith("diag(U1^T dX V2)")
+    assert doc["result"]["text"].startswith("diag(U1^T dX V1)")
     x, dx = RNG.standard_normal(shape), RNG.standard_normal(shape)
     got = numpy_field(doc, X=x)(dx)
     fd = (sv(x + 1e-6 * dx) - sv(x - 1e-6 * dx)) / 2e-6
@@ -132,7 +132,7 @@ def test_text_names_the_singular_vectors_states_the_condition_once_and_reads_bac
                        "-d", "X: n x m")
     assert code == 0
     lines = out.strip().splitlines()
-    assert lines[:3] == ["Q1 = polar(X)", "u2 = svec_left_max(X)", "v3 = svec_right_max(X)"]
+    assert lines[:3] == ["Q1 = polar(X)", "u1 = svec_left_max(X)", "v1 = svec_right_max(X)"]
     assert sum("where sigma_max(X) is simple" in ln for ln in lines) == 1
     assert sum("where X has full rank" in ln for ln in lines) == 1
     x = RNG.standard_normal((4, 3))
@@ -180,7 +180,7 @@ def test_svdvals_of_a_matrix_of_unknown_shape_says_what_it_needs():
 def test_latex_and_pretty_typeset_them():
     code, out, _ = run("grad", "sigma_max(W)^2 + ||W||_*", "--wrt", "W", "--format", "latex")
     assert code == 0
-    assert r"u_{2} = \operatorname{svec_{left,max}}\left(W\right)" in out
+    assert r"u_{1} = \operatorname{svec_{left,max}}\left(W\right)" in out
     assert r"% where \sigma_{\max}\left(W\right) is simple" in out
     code, out, _ = run("diff", "||X||_*", "--wrt", "X", "--format", "latex")
     assert code == 0 and r"Q_{1} = \operatorname{polar}\left(X\right)" in out, out
@@ -194,7 +194,7 @@ def test_latex_and_pretty_typeset_them():
 def test_the_json_and_the_generated_code_use_svd():
     doc = json_of("grad", "sigma_max(X)", "--wrt", "X")
     assert doc["conditions"] == ["where sigma_max(X) is simple"]
-    assert doc["result"]["where"] == {"u1": "svec_left_max(X)", "v2": "svec_right_max(X)"}
+    assert doc["result"]["where"] == {"u1": "svec_left_max(X)", "v1": "svec_right_max(X)"}
     code, out, _ = run("code", "sigma_max(W)^2 + ||W||_*", "--wrt", "W")
     assert code == 0 and "np.linalg.svd(W, full_matrices=False)" in out and ".T.T" not in out
     namespace: dict = {}

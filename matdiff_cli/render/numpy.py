@@ -57,6 +57,7 @@ from ..expr import (
     NormInf, OneHotMax,
     NormNuc, Polar, SigmaMax, SVecLeftMax, SVecRightMax, SvdU, SvdV, SvdVals,
 )
+from ..expr import EigVals, EigVecs, Pinv
 from ..build import symmetric
 from . import Context, Deferred, Doc, flatten, paren, render_dag
 from ..names import AVOID, python_safe
@@ -798,6 +799,40 @@ def _eigvec(node, cx) -> Doc:
                       call(cx.lib.fn("linalg.eig"), d), ")"), node)
 
 
+@rule.register
+def _eigvals(node: EigVals, cx) -> Doc:
+    """``eigvalsh(A).reshape(-1, 1)``: the eigenvalues ascending, a column."""
+    d = cx[node.a]
+    if is_scalar(node.a):
+        return Doc(d.level, d.parts, node, neg=d.neg)
+    if not symmetric(node.a):
+        raise NoNumpyCode("unsupported", "the eigenvalues of a matrix not known to be "
+                                         "symmetric have no NumPy code in matdiff")
+    return Doc(ATOM, (call(cx.lib.fn("linalg.eigvalsh"), d), ".reshape(-1, 1)"), node)
+
+
+@rule.register
+def _eigvecs(node: EigVecs, cx) -> Doc:
+    """``eigh(A)[1]``: the unit eigenvectors, the columns in ascending order."""
+    d = cx[node.a]
+    if is_scalar(node.a):
+        return Doc(ATOM, ("1.0",), node)
+    if not symmetric(node.a):
+        raise NoNumpyCode("unsupported", "the eigenvectors of a matrix not known to be "
+                                         "symmetric have no NumPy code in matdiff")
+    return Doc(ATOM, (call(cx.lib.fn("linalg.eigh"), d), "[1]"), node)
+
+
+@rule.register
+def _pinv(node: Pinv, cx) -> Doc:
+    """``linalg.pinv(M, rcond=1e-10)``: the Moore-Penrose pseudo-inverse, singular
+    values below 1e-10 of the largest counted as 0 (as numeric.py's value: the
+    default 1e-15 keeps the rounding noise of λI - A's zero eigenvalue)."""
+    d = cx[node.a]
+    if is_scalar(node.a):
+        return Doc(MUL, ("1 / ", at_least(d, NEG)), node)
+    tol = "rcond=1e-10" if cx.lib.name == "numpy" else "rtol=1e-10"
+    return call(cx.lib.fn("linalg.pinv"), d, tol, node=node)
 #: the pieces of the thin SVD X = U diag(s) Vh: (svd's output, then what is taken of it)
 _SVD_PARTS = {SvdU: ("[0]",), SvdV: ("[2]", ".T"), SVecLeftMax: ("[0][:, :1]",),
               SVecRightMax: ("[2][:1]", ".T")}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from ..expr import Pinv
 from ..expr import (
     ONE, SCALAR, ZERO, Add, Broadcast, Det, DiagM, DiagV, Diff, Expr, Identity, Inverse,
     Kron, LogDet, Mul, Norm2, NormF, Num, Ones, Power, Sum, Trace, Transpose, Unvec, Vec,
@@ -88,6 +89,14 @@ def transpose_of_symmetric_inverse(e: Transpose) -> Expr:
     a = e.a
     if isinstance(a, Inverse) and T(a.a) is a.a:
         return a              # X^T A X with A symmetric
+    return e
+
+
+@rule(Transpose, identity="pinv(M)^T = pinv(M) for a symmetric M", terminates=SHRINKS)
+def transpose_of_symmetric_pinv(e: Transpose) -> Expr:
+    a = e.a
+    if isinstance(a, Pinv) and T(a.a) is a.a:
+        return a              # pinv(λI - A) of an eigenvector's derivative
     return e
 
 

@@ -233,6 +233,10 @@ def hessian(r) -> dict:
                                       else "differentiate the gradient along every variable"),
                          "text": to_text(present(e), names=r.defs)}
                         for what, e in h.steps]
+    from ..derivative_report import conditions
+    conds = conditions([r.shown_df] + r._exprs())
+    if conds:   # where the result holds
+        out["conditions"] = conds
     if r.remarks:
         out["remarks"] = list(r.remarks)
     if r.values is not None:   # at the --let data: f's value, the Hessian's

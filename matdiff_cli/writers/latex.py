@@ -44,7 +44,7 @@ def hessian(r) -> str:
                 for row in r.shown_vec]
         lines += comment_lines(["the matrix of H on the stacked vec of the variables"], "%")
         lines.append(r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}")
-    lines += comment_lines(r.verdicts(), "%")
+    lines += comment_lines(r.verdicts(to_latex), "%")
     return "\n".join(lines)
 
 
