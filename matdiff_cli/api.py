@@ -139,7 +139,7 @@ def check(expr: str, wrt: str, declare: Sequence[str] = (), seed: int | None = N
 
 def solve(expr: str, wrt: str, declare: Sequence[str] = ()):
     """The stationary point of a quadratic objective (a ``solve.Solution``)."""
-    from .solve import stationary_point
+    from .stationary import stationary_point
 
     problem = _problem(expr, declare)
     from .derive import resolve_wrt

@@ -118,6 +118,11 @@ def _option(name: str) -> click.Option:
             ["--lang"], type=click.Choice(["numpy", "torch", "jax"]), default="numpy",
             show_default=True, help="Language of the generated code.",
         )
+    if name == "hvp":
+        return click.Option(
+            ["--hvp"], is_flag=True,
+            help="Also write hvp(..., dX), the Hessian applied to a direction (scalar EXPR).",
+        )
     raise ValueError(name)  # pragma: no cover
 
 

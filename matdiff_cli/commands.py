@@ -38,6 +38,7 @@ class Options:
     vec: bool = False
     order: int = 1
     lang: str = "numpy"
+    hvp: bool = False
 
     def bindings(self) -> dict[str, object]:
         """``--let`` values as numbers and nested lists, by name."""
@@ -108,6 +109,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
     Command("eval", "The numeric value of EXPR at the --let bindings.", ("let", "expect"),
             'matdiff eval "x^T A x" --let "x=[[1],[2]]" --let "A=[[2,0],[0,3]]"',
             ".evaluation", "eval_command"),
-    Command("code", "A generated function for the value and the derivative.", ("wrt", "lang"),
+    Command("code", "A generated function for the value and the derivative.",
+            ("wrt", "lang", "hvp"),
             'matdiff code "||A x - b||^2" --wrt x --lang numpy', ".codegen", "code_command"),
 )}

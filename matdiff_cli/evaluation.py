@@ -186,7 +186,7 @@ class SolveReport(Report):
 @located
 def solve_command(problem, options):
     from .derive import resolve_wrt
-    from .solve import classify_numeric, singular_at, stationary_point
+    from .stationary import classify_numeric, singular_at, stationary_point
 
     reports = []
     bindings = options.bindings()

@@ -39,9 +39,10 @@ _VALUE_OPTIONS = {
     "--layout": ("layout", "layout", ("numerator", "denominator")),
     "--lang": ("lang", "lang", ("numpy", "torch", "jax")),
 }
-_FLAGS = {"--steps": "steps", "--check": "check", "--vec": "vec"}
+_FLAGS = {"--steps": "steps", "--check": "check", "--vec": "vec", "--hvp": "hvp"}
 _DEFAULTS = {"wrt": (), "steps": False, "check": False, "expect": None, "lets": (),
-             "seed": None, "layout": "numerator", "vec": False, "lang": "numpy", "order": 1}
+             "seed": None, "layout": "numerator", "vec": False, "lang": "numpy", "order": 1,
+             "hvp": False}
 _MULTIPLE = ("declare", "wrt")
 
 
@@ -107,7 +108,7 @@ def fast_args(args: list[str]):
               "declare": tuple(values["declare"]), "fmt": values["fmt"]}
     for option in allowed:
         kwargs[option if option != "let" else "lets"] = _DEFAULTS[option if option != "let" else "lets"]
-    for param in ("wrt", "steps", "check", "expect", "layout", "vec", "lang"):
+    for param in ("wrt", "steps", "check", "expect", "layout", "vec", "lang", "hvp"):
         if param in given:
             kwargs[param] = values[param]
     if "wrt" in allowed:

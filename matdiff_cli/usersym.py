@@ -88,7 +88,7 @@ def node_to_sympy(node, param: str, t):
         if (inner.kind == "apply" and inner.val == param and not base.paren
                 and len(inner.kids) == 1):
             # t(1 + t)^2 is t (1 + t)^2: a product, the power on the parenthesis
-            from .parser import Node
+            from .syntax import Postfix
 
             arg = inner.kids[0]
             rest = arg
@@ -98,7 +98,7 @@ def node_to_sympy(node, param: str, t):
                 chain.append(k2)
                 k2 = k2.kids[0]
             for post in reversed(chain):
-                rest = Node("post", [rest], post.val, arg.start, post.end, post.depth)
+                rest = Postfix([rest], post.val, arg.start, post.end, post.depth)
             return t * node_to_sympy(rest, param, t)
         op = node.val[0]
         v = node_to_sympy(base, param, t)

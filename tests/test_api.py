@@ -107,3 +107,15 @@ def test_text_writes_neither_the_json_nor_the_code(monkeypatch):
     assert g.text == g.text == expected["text"]
     assert g.latex == g.latex == expected["latex"]
     assert calls["latex"] == 1   # written once, however often it is read
+
+
+def test_no_module_of_the_package_shadows_a_public_name():
+    """Importing matdiff_cli.<m> binds the attribute m on the package: a module named
+    like an API function (solve, differential, check, ...) would replace the function
+    for every later caller, depending on import order."""
+    import pkgutil
+
+    import matdiff_cli
+
+    modules = {m.name for m in pkgutil.iter_modules(matdiff_cli.__path__)}
+    assert not modules & set(matdiff_cli.__all__), modules & set(matdiff_cli.__all__)

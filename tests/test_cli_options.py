@@ -53,6 +53,7 @@ VALUES = {
     "vec": ["--vec"],
     "lang": ["--lang", "torch"],
     "order": ["--order", "3"],
+    "hvp": ["--hvp"],
     "help": ["--help"],
     ("jac", "wrt"): ["--wrt", "X"],
     ("jac", "expect"): ["--expect", "A dX B"],
@@ -152,7 +153,7 @@ def test_solve_check_and_steps_do_something():
 
 def test_solve_check_fails_for_a_wrong_solution(monkeypatch):
     """The check differentiates the objective itself: a wrong closed form fails it."""
-    from matdiff_cli import solve as solve_module
+    from matdiff_cli import stationary as solve_module
     from matdiff_cli.expr import Num
 
     real = solve_module.stationary_point

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from budget import assert_linear
-from matdiff_cli import parser as P
+from matdiff_cli import lalr
 from matdiff_cli.document import Problem, parse, parse_expr, read_document
 from matdiff_cli.errors import (
     EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_UNSUPPORTED, MatdiffError, worst,
@@ -205,20 +205,20 @@ def test_error_fields_and_format_without_position():
 
 
 def test_grammar_is_found():
-    path = P._grammar_path()
+    path = lalr._grammar_path()
     assert os.path.isfile(str(path)) and str(path).endswith("matdiff.lark")
 
 
 def test_tables_rebuilt_from_the_grammar_give_the_same_parse(tmp_path, monkeypatch):
     pytest.importorskip("lark")
     monkeypatch.setenv("MATDIFF_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(P, "_TABLES", None)
+    monkeypatch.setattr(lalr, "_TABLES", None)
     e = parse_expr("tr(X^T A X B) + ||x||^2 + 1/2 log det(X^T X)")
     (cached,) = list(tmp_path.iterdir())
     assert cached.name.startswith("matdiff-lalr-")
     # a damaged cache is rebuilt, not trusted
     cached.write_bytes(b"garbage")
-    monkeypatch.setattr(P, "_TABLES", None)
+    monkeypatch.setattr(lalr, "_TABLES", None)
     assert parse_expr("tr(X^T A X B) + ||x||^2 + 1/2 log det(X^T X)") is e
 
 
@@ -227,12 +227,12 @@ def test_an_unwritable_cache_is_not_an_error(tmp_path, monkeypatch):
     blocked = tmp_path / "file"
     blocked.write_text("not a directory")
     monkeypatch.setenv("MATDIFF_CACHE_DIR", str(blocked / "sub"))
-    monkeypatch.setattr(P, "_TABLES", None)
+    monkeypatch.setattr(lalr, "_TABLES", None)
     assert parse_expr("x^T x").shape == (1, 1)
 
 
 def test_lexer_skips_what_the_grammar_ignores():
-    grammar = P._grammar_text()
+    grammar = lalr._grammar_text()
     assert "WS: /[ \\t\\f\\r\\u00a0]+/" in grammar
     assert "CONTINUATION: /\\\\[ \\t]*\\r?\\n/" in grammar
 

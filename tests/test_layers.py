@@ -91,7 +91,7 @@ def test_the_graph_is_read():
     g = import_graph()
     assert "matdiff_cli.expr" in g["matdiff_cli.calculus"]
     assert "matdiff_cli.ops.base" in g["matdiff_cli.ops.elementwise"]
-    assert "matdiff_cli.usersym" in g["matdiff_cli.shapes"]          # a lazy import counts
+    assert "matdiff_cli.usersym" in g["matdiff_cli.shapes.calls"]        # a lazy import counts
 
 
 def test_the_modules_import_each_other_without_a_cycle():
@@ -135,8 +135,8 @@ def test_every_package_is_installed():
 # responsibility (issue "a house a newcomer can extend in one place"); a module
 # not listed here stays under MAX_LINES.  Remove a name once its module is split.
 MAX_LINES = 550
-STILL_LARGE = {"shapes", "parser", "numeric", "render.numpy", "derive", "expr", "report",
-               "cli", "trust", "extract", "calculus"}
+STILL_LARGE = {"numeric", "render.numpy", "derive", "expr", "report", "cli", "trust",
+               "extract", "calculus"}
 
 
 def test_no_new_module_grows_past_the_size_of_one_responsibility():

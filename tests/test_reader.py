@@ -17,7 +17,7 @@ import pytest
 from budget import examples
 from click.testing import CliRunner
 
-from matdiff_cli import parser as P
+from matdiff_cli import lalr, parser as P
 from matdiff_cli.cli import cli
 from matdiff_cli.document import read_document
 from matdiff_cli.errors import MatdiffError
@@ -56,10 +56,10 @@ def cache(tmp_path, monkeypatch):
     """A fresh cache directory; the tables rebuilt from a copy (counted)."""
     pytest.importorskip("lark")
     monkeypatch.setenv("MATDIFF_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(P, "_TABLES", None)
+    monkeypatch.setattr(lalr, "_TABLES", None)
     reference = _reprs()  # a cold cache: built by Lark, written
     (path,) = tmp_path.iterdir()
-    good = P._build_tables(P._grammar_text())
+    good = lalr._build_tables(lalr._grammar_text())
     frozen = marshal.dumps(good)
     builds = []
 
@@ -67,19 +67,19 @@ def cache(tmp_path, monkeypatch):
         builds.append(1)
         return marshal.loads(frozen)
 
-    monkeypatch.setattr(P, "_build_tables", build)
+    monkeypatch.setattr(lalr, "_build_tables", build)
     return path, path.read_bytes(), reference, builds, good
 
 
 def _heals(path, reference, builds):
     """A later run parses right, and the file it leaves is trusted again."""
     before = len(builds)
-    P._TABLES = None
+    lalr._TABLES = None
     assert _reprs() == reference
     assert len(builds) == before + 1, "a damaged cache was trusted"
     assert stat.S_ISREG(os.lstat(path).st_mode)
-    assert P._decode_cache(path.read_bytes(), P._grammar_text()) is not None
-    P._TABLES = None
+    assert lalr._decode_cache(path.read_bytes(), lalr._grammar_text()) is not None
+    lalr._TABLES = None
     assert _reprs() == reference
     assert len(builds) == before + 1, "the rebuilt cache was not used"
 
@@ -159,7 +159,7 @@ def test_tables_of_the_wrong_structure_are_rebuilt(cache):
     path, good, reference, builds, data = cache
     for what, bad in _mutations(data):
         payload = marshal.dumps(bad)
-        path.write_bytes(P._cache_header(payload) + payload)  # checksum right, content wrong
+        path.write_bytes(lalr._cache_header(payload) + payload)  # checksum right, content wrong
         _heals(path, reference, builds)
 
 
@@ -168,7 +168,7 @@ def test_a_directory_at_the_cache_path_is_not_an_error(cache):
     path.unlink()
     path.mkdir()
     (path / "inside").write_text("kept")
-    P._TABLES = None
+    lalr._TABLES = None
     assert _reprs() == reference
     assert path.is_dir() and (path / "inside").read_text() == "kept"  # never removed
 
@@ -201,7 +201,7 @@ def test_a_fifo_at_the_cache_path_does_not_block(tmp_path):
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "(1, 1)"
     assert stat.S_ISREG(os.lstat(path).st_mode)
-    assert P._decode_cache(path.read_bytes(), P._grammar_text()) is not None
+    assert lalr._decode_cache(path.read_bytes(), lalr._grammar_text()) is not None
 
 
 # ---------------------------------------------------------------------------

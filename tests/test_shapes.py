@@ -289,3 +289,15 @@ def test_later_declarations_apply_to_earlier_definitions():
 def test_redefinition_sees_the_earlier_definition():
     e = parse_expr("h = x\nh = 2 h\nh")
     assert e is Mul(Num(2), Sym("x", ("n", 1)))
+
+
+def test_every_expression_node_class_has_an_inference_rule():
+    """The elaborator dispatches on the syntax node's class: a form of
+    expression without a rule would be an internal error at run time."""
+    from matdiff_cli import syntax
+    from matdiff_cli.shapes.elaborate import INFER
+
+    forms = set(syntax.Expression.__subclasses__())
+    assert forms and forms == set(INFER), forms ^ set(INFER)
+    kinds = [c.kind for c in syntax.Statement.__subclasses__() + list(forms) + [syntax.Span]]
+    assert len(kinds) == len(set(kinds)), kinds   # each form's short name once

@@ -457,7 +457,7 @@ def test_objectives_with_a_unique_minimum_are_solved_and_the_gradient_vanishes(s
     problem = parse(src, decl)
     w = problem.symbols["w"]
     from matdiff_cli.extract import gradient
-    from matdiff_cli.solve import stationary_point
+    from matdiff_cli.stationary import stationary_point
     sol = stationary_point(problem.expr, w)
     G = gradient(problem.expr, w)
     rng = np.random.default_rng(1)

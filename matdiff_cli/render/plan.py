@@ -35,21 +35,27 @@ from ..expr import (
 SMALL, LARGE = 3, 1000
 
 
-def plan(roots, names=(), share: bool = False):
+def plan(roots, names=(), share: bool = False, common: bool = False):
     """(new roots, {old node: new node}).  ``share``: repeated pieces will be
-    computed once by the caller, so a rewrite may use a vector twice."""
-    out, new = _pass(roots, set(names), share, None)
-    if share and len(roots) > 1:
+    computed once by the caller, so a rewrite may use a vector twice;
+    ``common`` (with share): a run of factors that several chains have in
+    common (``X^-1 dX X^-1`` in three terms of a Hessian) is multiplied once."""
+    chains: list | None = [] if share and common else None
+    out, new = _pass(roots, set(names), share, None, chains)
+    if share:
         # again, the first root (the value) reusing the products the others
         # (the derivatives, planned as before) made: x^T A x uses the A^T x
-        # of the gradient A x + A^T x
+        # of the gradient A x + A^T x; and every chain its runs shared with others
         known = {n for r in out[1:] for n in walk(r)
                  if isinstance(n, Mul) and len(n.factors) == 2 and _ordered(n)}
-        out, new = _pass(roots, set(names), share, [known] + [None] * (len(roots) - 1))
+        runs = _shared_runs(chains) if chains else None
+        if len(roots) > 1 or runs:
+            out, new = _pass(roots, set(names), share,
+                             [known] + [None] * (len(roots) - 1), None, runs)
     return out, new
 
 
-def _pass(roots, named, share, known_by_root):
+def _pass(roots, named, share, known_by_root, chains=None, runs=None):
     new: dict = {}
     for i, root in enumerate(roots):
         known = known_by_root[i] if known_by_root else None
@@ -58,11 +64,11 @@ def _pass(roots, named, share, known_by_root):
                 continue
             kids = [new[c] for c in node.children]
             rebuilt = node.rebuild(kids) if kids else node
-            new[node] = _rewrite(rebuilt, node, named, share, known)
+            new[node] = _rewrite(rebuilt, node, named, share, known, chains, runs)
     return [new[r] for r in roots], new
 
 
-def _rewrite(node, old, named, share, known=None):
+def _rewrite(node, old, named, share, known=None, chains=None, runs=None):
     hidden = {id(n) for n, o in zip(node.children, old.children) if o in named}
 
     def open_(n):
@@ -74,7 +80,9 @@ def _rewrite(node, old, named, share, known=None):
         if isinstance(node, (EDiv, Div)):
             return _stable_div(node, open_)
         if isinstance(node, Mul):
-            return _product(node, open_, share, known)
+            return _product(node, open_, share, known, chains, runs)
+        if isinstance(node, Add):
+            return _factor(node, open_)
         if isinstance(node, Power) and isinstance(node.base, DiagM) and open_(node.base):
             return DiagM(EPow(node.base.a, node.p))  # diag(v)^p = diag(v.^p)
         if isinstance(node, Trace) and isinstance(node.a, Mul) and open_(node.a):
@@ -158,12 +166,16 @@ def _cheap(e) -> bool:
     return isinstance(e, (Sym, Diff, Num))
 
 
-def _product(node, open_, share, known=None):
+def _product(node, open_, share, known=None, chains=None, runs=None):
     factors = list(node.factors)
     scalars = [f for f in factors if f.shape == SCALAR]
     mats = [f for f in factors if f.shape != SCALAR]
     if not mats or len(factors) < 2:
         return node
+    if chains is not None and 2 <= len(mats) <= MAX_PLANNED:
+        chains.append(tuple(mats))
+    if runs and 2 <= len(mats) <= 8:
+        mats = _reuse_runs(mats, runs)
     if known and 2 < len(mats) <= 8:
         mats = _reuse(mats, known)
     mats = _distribute(mats, open_, share)
@@ -198,6 +210,87 @@ def _reuse(mats, known):
     return mats
 
 
+def _sym_flip(f):
+    """f^T, as f itself when f is symmetric by its form."""
+    from ..build import symmetric
+
+    if f.shape[0] == f.shape[1] and symmetric(f):
+        return f
+    return _flip(f)
+
+
+def _shared_runs(chains):
+    """{run: (its canonical run, flipped)} for every run of two or more
+    factors that two or more distinct chains contain, as it is or transposed
+    (``X^-1 S`` in one chain is ``(S X^-1)^T`` in another when both are
+    symmetric).  The canonical run is the orientation seen first."""
+    canon: dict = {}   # run -> (canonical run, flipped)
+    holders: dict = {}  # canonical run -> the chains that hold it
+    for k, chain in enumerate(dict.fromkeys(chains)):
+        for length in range(2, len(chain) + 1):
+            for i in range(len(chain) - length + 1):
+                run = chain[i:i + length]
+                if run not in canon:
+                    back = tuple(_sym_flip(f) for f in reversed(run))
+                    canon[run] = canon[back] if back in canon else (run, False)
+                    if back not in canon:
+                        canon[back] = (run, True)
+                holders.setdefault(canon[run][0], set()).add(k)
+    out = {}
+    for run, (c, flipped) in canon.items():
+        held = len(holders.get(c, ()))
+        if held >= 2:
+            out[run] = (c, flipped, (held, len(run)))
+    return out
+
+
+def _reuse_runs(mats, runs):
+    """Runs of the chain (shorter than it) that other chains share become one
+    product (ordered as everywhere, so it is the same node), or the transpose
+    of the shared one, where that costs the chain nothing over its best order:
+    first the run most chains share (``X^-1 dX X^-1`` in three terms),
+    the longest of those, then again in what is left."""
+    while len(mats) >= 2:
+        best = None
+        for length in range(len(mats) - 1, 1, -1):  # a whole chain is shared by CSE
+            for i in range(len(mats) - length + 1):
+                run = mats[i:i + length]
+                if any(isinstance(f, Add) for f in run):
+                    continue  # a sum times a vector is distributed instead
+                hit = runs.get(tuple(run))
+                if (hit is not None and (best is None or hit[2] > best[0][2])
+                        and _free_to_share(mats, i, length)):
+                    best = (hit, i, length)
+        if best is None:
+            break
+        (run, flipped, _), i, length = best
+        node = _order(list(run))
+        mats = mats[:i] + [Transpose(node) if flipped else node] + mats[i + length:]
+    return mats
+
+
+def _free_to_share(mats, i, length) -> bool:
+    """Multiplying mats[i:i+length] first costs this chain nothing over its
+    best order, for every assignment of small and large sizes (a shared
+    ``W2 W1`` must not turn ``W1^T W2^T r`` into a matrix product)."""
+    every = _dims([m.shape for m in mats])
+    grid = [dict(zip(every[:4], vs)) for vs in cartesian((SMALL, LARGE), repeat=len(every[:4]))]
+    for a in grid:
+        for d in every:
+            a.setdefault(d, LARGE)
+        r = [_size(m.shape[0], a) for m in mats]
+        c = [_size(m.shape[1], a) for m in mats]
+
+        def best(r, c):
+            return _tree_cost(_best(r, c), r, c) if len(r) > 1 else 0
+        whole = best(r, c)
+        inner = best(r[i:i + length], c[i:i + length])
+        outer = best(r[:i] + [r[i]] + r[i + length:], c[:i] + [c[i + length - 1]] + c[i + length:])
+        if inner + outer > 1.1 * whole:
+            return False
+    return True
+
+
 def _distribute(mats, open_, share):
     """``(A + B) v`` -> ``A v + B v`` and ``r (A + B)`` -> ``r A + r B`` for a
     vector v (r) that is cheap or will be shared."""
@@ -214,6 +307,55 @@ def _distribute(mats, open_, share):
             and (share or _cheap(first)) and all(t.shape != SCALAR for t in s.terms)):
         return [Add(*[_chain([first] + _factors(t)) for t in s.terms])]
     return mats
+
+
+def _split_term(t):
+    """(scalar coefficient or None, L, R) of a term that is a planned product
+    L R of two non-scalars (maybe times a scalar), else None."""
+    coef = None
+    if isinstance(t, Mul) and not _ordered(t):
+        scalars = [f for f in t.factors if f.shape == SCALAR]
+        mats = [f for f in t.factors if f.shape != SCALAR]
+        if len(mats) != 1:
+            return None
+        coef = scalars[0] if len(scalars) == 1 else Mul(*scalars)
+        t = mats[0]
+    if isinstance(t, Mul) and len(t.factors) == 2 and _ordered(t):
+        return coef, t.factors[0], t.factors[1]
+    return None
+
+
+def _factor(node, open_):
+    """``L1 R + L2 R`` -> ``(L1 + L2) R`` (and ``L R1 + L R2`` -> ``L (R1 +
+    R2)``): one product instead of several.  Not over a vector R (a sum of
+    matrices times a vector is distributed instead, see :func:`_distribute`)."""
+    terms = list(node.terms)
+    split = [(_split_term(t) if open_(t) else None) for t in terms]
+    for side in (2, 1):  # a shared right factor, then a shared left one
+        groups: dict = {}
+        for i, sp in enumerate(split):
+            if sp is None:
+                continue
+            shared = sp[side]
+            if (shared.shape[1] if side == 2 else shared.shape[0]) == 1:
+                continue
+            groups.setdefault(shared, []).append(i)
+        group = next((g for g in groups.values() if len(g) >= 2), None)
+        if group is None:
+            continue
+        shared = split[group[0]][side]
+        parts = []
+        for i in group:
+            coef, left, right = split[i]
+            other = left if side == 2 else right
+            parts.append(other if coef is None else Mul(coef, other))
+        inner = _factor(Add(*parts), lambda n: True)
+        merged = Mul(inner, shared) if side == 2 else Mul(shared, inner)
+        rest = [t for i, t in enumerate(terms) if i not in group]
+        if not rest:
+            return merged
+        return _factor(Add(*rest, merged), lambda n: True)
+    return node
 
 
 def _factors(t):

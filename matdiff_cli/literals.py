@@ -1,0 +1,78 @@
+"""Number literals: their exact value, within a double's range, read in linear time."""
+from __future__ import annotations
+
+import re
+import sys
+from fractions import Fraction
+
+#: The range of numbers matdiff reads: what an IEEE double holds (answers are
+#: evaluated in doubles), from the smallest subnormal to the largest finite
+#: value, with at most MAX_DIGITS significant digits (a double keeps 17).
+#: A literal outside it is refused; reading one costs time linear in its
+#: length, whatever its exponent (``1e999999999`` is never computed).
+MAX_NUMBER = Fraction(sys.float_info.max)
+MIN_NUMBER = Fraction(5e-324)
+MAX_DIGITS = 100
+
+_NUMBER_PARTS = re.compile(r"([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?)([0-9]+))?")
+
+
+class NumberError(ValueError):
+    """A number matdiff does not read: ``message`` and ``hint`` in words."""
+
+    def __init__(self, message: str, hint: str):
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+
+def read_number(text: str) -> Fraction:
+    """The exact value of a number literal (``2``, ``.5``, ``1e-3``, ``2.50E+2``).
+
+    Raises :class:`NumberError` for a literal beyond the range of a double or
+    with more than ``MAX_DIGITS`` significant digits; the work is linear in
+    ``len(text)`` (no power of ten beyond the range is ever formed)."""
+    m = _NUMBER_PARTS.fullmatch(text)
+    if m is None or not (m.group(1) or m.group(2)):
+        raise NumberError(f"'{_clip(text)}' is not a number", "write a number as 2, 0.5, .5 or 1e-3")
+    whole, frac, sign, exp = m.group(1), m.group(2) or "", m.group(3), m.group(4) or "0"
+    digits = (whole + frac).lstrip("0")
+    if not digits:
+        return Fraction(0)
+    sig = digits.rstrip("0")
+    exp = exp.lstrip("0") or "0"
+    if len(exp) > 20:  # far beyond any input's length: out of range either way
+        big = 10 ** 20
+        e10 = -big if sign == "-" else big
+    else:
+        e10 = -int(exp) if sign == "-" else int(exp)
+    scale = e10 - len(frac) + (len(digits) - len(sig))  # value = int(sig) * 10**scale
+    lead = scale + len(sig) - 1  # the decimal exponent of the leading digit
+    shown = _clip(text)
+    if lead > 308:
+        raise _too_large(shown)
+    if lead < -324:
+        raise _too_small(shown)
+    if len(sig) > MAX_DIGITS:
+        raise NumberError(f"{shown} has {len(sig):,} significant digits; matdiff reads at most "
+                          f"{MAX_DIGITS}", "a double keeps about 17 significant digits: round the number")
+    value = Fraction(int(sig) * 10 ** scale) if scale >= 0 else Fraction(int(sig), 10 ** -scale)
+    if value > MAX_NUMBER:
+        raise _too_large(shown)
+    if value < MIN_NUMBER:
+        raise _too_small(shown)
+    return value
+
+
+def _clip(text: str, width: int = 24) -> str:
+    return text if len(text) <= width else text[:width - 4] + "..." + text[-3:]
+
+
+def _too_large(shown: str) -> NumberError:
+    return NumberError(f"{shown} is too large: it is beyond the largest double "
+                       "(about 1.797e308)", "rescale the problem, e.g. write 1e300 s for a "
+                                               "scalar s")
+
+
+def _too_small(shown: str) -> NumberError:
+    return NumberError(f"{shown} is too small: it is below the smallest positive double "
+                       "(about 4.9e-324)", "write 0 for zero, or rescale the problem")

@@ -1,0 +1,158 @@
+"""Plans: checked nodes waiting for their dimensions, and how they are built.
+
+The first pass (``elaborate.py``) records a :class:`P` per checked node: the
+constructor to call (``op``, a key of ``_BUILD``), its arguments and its shape
+in dimension terms.  Once every dimension is known and named, the second pass
+(:class:`Building`, iterative and memoised) makes the hash-consed expressions.
+"""
+from __future__ import annotations
+
+from .. import expr as E
+from ..parser import MAX_DEPTH
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from typing import Optional
+
+# ---------------------------------------------------------------------------
+# Plans: checked, not yet built
+
+
+class DimArg:
+    __slots__ = ("d",)
+
+    def __init__(self, d):
+        self.d = d
+
+
+class ShapeArg:
+    __slots__ = ("s",)
+
+    def __init__(self, s):
+        self.s = s
+
+
+class P:
+    """A checked node waiting for its dimensions: ``op`` names the constructor."""
+
+    __slots__ = ("op", "args", "shape", "node", "num")
+
+    def __init__(self, op, args, shape, node=None, num=None):
+        self.op = op
+        self.args = args
+        self.shape = shape
+        self.node = node
+        self.num = num
+
+
+def neg(e: E.Expr) -> E.Expr:
+    """``-e``: a negated number, a Mul with its leading number negated, else -1 spliced in."""
+    if isinstance(e, E.Num):
+        return E.Num(-e.value)
+    if isinstance(e, E.Mul):
+        f = e.factors
+        if isinstance(f[0], E.Num):
+            if f[0].value == -1:  # --A is A
+                return f[1] if len(f) == 2 else E.Mul(*f[1:])
+            return E.Mul(E.Num(-f[0].value), *f[1:])
+        return E.Mul(E.Num(-1), *f)
+    return E.Mul(E.Num(-1), e)
+
+
+_BUILD = {
+    "num": E.Num, "id": E.Identity, "zeros": E.Zeros, "ones": E.Ones, "neg": neg,
+    "add": E.Add, "bcast": E.Broadcast, "mul": E.Mul, "had": E.Hadamard, "div": E.Div,
+    "ediv": E.EDiv, "kron": E.Kron, "T": E.Transpose, "inv": E.Inverse, "tr": E.Trace,
+    "det": E.Det, "logdet": E.LogDet, "sum": E.Sum, "norm2": E.Norm2, "normF": E.NormF, "norm": E.NormF,
+    "diagM": E.DiagM, "diagV": E.DiagV, "vec": E.Vec, "unvec": E.Unvec, "softmax": E.Softmax,
+    "logsumexp": E.LogSumExp, "pow": E.Power, "epow": E.EPow, "func": E.Func,
+    "comm": E.Commutation, "norm1": E.Norm1, "norm_inf": E.NormInf, "onehot_max": E.OneHotMax,
+    "lambda_max": E.LambdaMax, "lambda_min": E.LambdaMin,
+    "eigvals": E.EigVals, "eigvecs": E.EigVecs, "pinv": E.Pinv,
+    "eigvec_max": E.EigVecMax, "eigvec_min": E.EigVecMin, "leftvec_max": E.LeftVecMax,
+    "leftvec_min": E.LeftVecMin,
+    "sigma_max": E.SigmaMax, "svec_left_max": E.SVecLeftMax, "svec_right_max": E.SVecRightMax,
+    "svdvals": E.SvdVals, "svd_u": E.SvdU, "svd_v": E.SvdV, "norm_nuc": E.NormNuc, "polar": E.Polar,
+}
+
+
+class Building:
+    """The elaborator's second pass: plans -> expressions (a part of :class:`Elaborator`)."""
+
+    def _definition_ids(self) -> set:
+        """{id(d.ir)} of the definitions reached, kept between builds (a document builds
+        every definition: rebuilding the set each time was quadratic in their number)."""
+        cached = getattr(self, "_def_ids", None)
+        if cached is None or cached[0] != len(self.reached):
+            cached = self._def_ids = (len(self.reached), {id(d.ir) for d in self.reached})
+        return cached[1]
+
+    def build(self, root: P, names: dict, memo: Optional[dict] = None) -> E.Expr:
+        """The expression of a plan, every dimension named (iterative, memoised)."""
+        memo = {} if memo is None else memo
+        depth = getattr(self, "_depth", None)
+        if depth is None:
+            depth = self._depth = {}
+        u = self.u
+        symbols = self.scope.symbols
+        # a definition is a name: the nesting of its body counts on its own line,
+        # not again in every expression that uses it (h_L = tanh(W_L h_{L-1}), ...)
+        definitions = self._definition_ids()
+        stack = [(root, False)]
+        while stack:
+            p, ready = stack.pop()
+            if id(p) in memo:
+                continue
+            kids = [a for a in p.args if isinstance(a, P)]
+            if not ready:
+                stack.append((p, True))
+                stack.extend((k, False) for k in kids if id(k) not in memo)
+                continue
+            d = 1 + max((0 if id(k) in definitions else depth[id(k)] for k in kids), default=0)
+            if d > MAX_DEPTH:
+                node = p.node or self._first_node(p)
+                raise self.error("syntax", f"the expression is nested too deeply "
+                                           f"(more than {MAX_DEPTH} levels)",
+                                 node if node is not None else self.span,
+                                 "split it with definitions (h = ...) on separate lines")
+            args = []
+            for a in p.args:
+                if isinstance(a, P):
+                    args.append(memo[id(a)][0])
+                elif isinstance(a, DimArg):
+                    args.append(u.resolve(a.d, names))
+                elif isinstance(a, ShapeArg):
+                    args.append(tuple(u.resolve(x, names) for x in a.s))
+                elif p.op in ("ones", "zeros") and isinstance(a, tuple):
+                    args.append(tuple(u.resolve(x, names) for x in a))
+                elif p.op == "id":
+                    args.append(u.resolve(a, names))
+                else:
+                    args.append(a)
+            try:
+                if p.op == "sym":
+                    info = symbols[args[0]]
+                    e = E.Sym(args[0], tuple(u.resolve(x, names) for x in info.shape), info.props)
+                else:
+                    e = _BUILD[p.op](*args)
+            except E.ShapeMismatch as exc:  # pragma: no cover - infer checked every shape
+                raise self.error("shape", str(exc), p.node if p.node is not None else self.span)
+            memo[id(p)] = (e, p)  # keep p alive so that its id stays unique
+            depth[id(p)] = d
+        return memo[id(root)][0]
+
+    def _first_node(self, p):
+        stack = [p]
+        while stack:
+            q = stack.pop()
+            if q.node is not None:
+                return q.node
+            stack.extend(a for a in q.args if isinstance(a, P))
+        return None
+
+    def finish(self, root: P, memo=None):
+        """Name the unknown dimensions and build: (expression, names)."""
+        self.u.settle()
+        names = self.u.name_vars(self.dims, self.taken())
+        return self.build(root, names, memo), names
+
