@@ -20,14 +20,13 @@ import sys
 
 from .errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_UNSUPPORTED
 from .expr import SCALAR, Expr
-from .tree import (  # noqa: F401 - the shape report's tree, importable from here as before
-    TREE_MAX_DEPTH, TREE_MAX_NODES, TreeNode, build_tree, tree_json, tree_lines,
-)
 from .writers import write
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
     from typing import Callable
+
+    from .tree import TreeNode
 
 # Exit statuses (SPEC §3); errors.worst decides: the highest wins.
 OK, FAILED, BAD_INPUT, CANNOT = EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_UNSUPPORTED
@@ -230,6 +229,8 @@ class ShapeReport(Report):
     @property
     def tree(self) -> TreeNode:
         if self._tree is None:
+            from .tree import build_tree   # only the shape command draws one
+
             self._tree = build_tree(self.expr, self.names)
         return self._tree
 

@@ -355,7 +355,7 @@ def test_huge_inputs_cost_linear_work(make):
 def test_deep_tree_json_is_bounded():
     from matdiff_cli.expr import Sym, Transpose
     from matdiff_cli.render.json import to_json_line
-    from matdiff_cli.report import TREE_MAX_DEPTH, build_tree, tree_json, tree_lines
+    from matdiff_cli.tree import TREE_MAX_DEPTH, build_tree, tree_json, tree_lines
 
     e = Sym("x", ("n", 1))
     for _ in range(5000):
