@@ -9,16 +9,21 @@ its declarations.  Then
    NumPy all included; each problem's variable is named V<i> after its shape, the
    other symbols get a suffix), RUNS times, and prints the median CPU time (user
    + system, the operating system's accounting of the child) and wall time, as
-   problems per second;
+   problems per second; then the same with ``--format text`` (the derivative's
+   text alone: what SymPy's side prints);
 2. for the first problems (default 1,000) that convert to SymPy matrix
    expressions, finds those SymPy can differentiate (a first SymPy run), then
-   runs two more whole processes over exactly those problems, in turn (matdiff,
-   SymPy, matdiff, SymPy, ..., PAIRS pairs): matdiff as above, and a Python
-   process that imports SymPy, builds each expression (from its ``srepr``), takes
-   SymPy's ``diff`` and prints the result; it prints their median CPU times with
-   their spread, the median of the per-pair ratios (pairing keeps the ratio
-   meaningful when the machine's speed drifts), and how many derivatives SymPy
-   could do (not an exception, not 0, not an unevaluated Derivative).
+   runs more whole processes over exactly those problems, in turn (matdiff JSON,
+   matdiff text, SymPy, matdiff JSON, ..., PAIRS rounds): matdiff as above, and a
+   Python process that imports SymPy, builds each expression (from its
+   ``srepr``), takes SymPy's ``diff`` and prints its ``str``; it prints their
+   median CPU times with their spread, the median of the per-round ratios
+   (taking them in turn keeps the ratio meaningful when the machine's speed
+   drifts), and how many derivatives SymPy could do (not an exception, not 0,
+   not an unevaluated Derivative).  Two ratios: SymPy against the JSON (text,
+   LaTeX and NumPy code of every result and differential: more than SymPy
+   does), and SymPy against ``--format text`` (the derivative's text, like for
+   like with SymPy's ``str``).
 
     python benchmarks/batch.py [--problems 1000] [--runs 5] [--sympy-sample 1000] [--pairs 3]
 
@@ -109,9 +114,9 @@ def whole_process(argv: list, env: dict, cwd: str) -> tuple:
     return usage.ru_utime + usage.ru_stime, wall, os.waitstatus_to_exitcode(status), out.read()
 
 
-def run_matdiff(path: str, env: dict, cwd: str) -> tuple:
+def run_matdiff(path: str, env: dict, cwd: str, fmt: str = "json") -> tuple:
     wrt = ",".join(VARIABLES.values())
-    return whole_process(matdiff_executable() + ["grad", "-f", path, "--format", "json",
+    return whole_process(matdiff_executable() + ["grad", "-f", path, "--format", fmt,
                                                  "--wrt", wrt], env, cwd)
 
 
@@ -192,19 +197,27 @@ def main() -> None:
             fh.write(text)
         run_matdiff(path, env, tmp)  # warm the parser cache and the .pyc files
         runs = [run_matdiff(path, env, tmp) for _ in range(args.runs)]
-        cpu, wall = median([r[0] for r in runs]), median([r[1] for r in runs])
         objs = [json.loads(line) for line in runs[0][3].decode().splitlines() if line.strip()]
         ok = sum(1 for o in objs if o.get("ok"))
         print(f"matdiff grad -f DOC --format json: {len(problems)} problems, {len(objs)} "
               f"derivatives, {ok} ok, exit {runs[0][2]}; whole process, median of {args.runs}")
-        print(f"  CPU  {cpu:6.2f} s  {len(problems) / cpu:7.0f} problems/s   "
-              f"(min {min(r[0] for r in runs):.2f}, max {max(r[0] for r in runs):.2f})")
-        print(f"  wall {wall:6.2f} s  {len(problems) / wall:7.0f} problems/s   "
-              f"(min {min(r[1] for r in runs):.2f}, max {max(r[1] for r in runs):.2f})")
+        report_runs(runs, len(problems))
+        text_runs = [run_matdiff(path, env, tmp, "text") for _ in range(args.runs)]
+        print(f"matdiff grad -f DOC --format text (the derivatives' text alone): exit "
+              f"{text_runs[0][2]}; whole process, median of {args.runs}")
+        report_runs(text_runs, len(problems))
         if args.sympy_sample > 0:
             compare_sympy(problems, args.sympy_sample, env, tmp, args.pairs)
     finally:
         shutil.rmtree(tmp)
+
+
+def report_runs(runs: list, n: int) -> None:
+    cpu, wall = median([r[0] for r in runs]), median([r[1] for r in runs])
+    print(f"  CPU  {cpu:6.2f} s  {n / cpu:7.0f} problems/s   "
+          f"(min {min(r[0] for r in runs):.2f}, max {max(r[0] for r in runs):.2f})")
+    print(f"  wall {wall:6.2f} s  {n / wall:7.0f} problems/s   "
+          f"(min {min(r[1] for r in runs):.2f}, max {max(r[1] for r in runs):.2f})")
 
 
 def compare_sympy(problems: list, sample: int, env: dict, tmp: str, pairs: int = 3) -> None:
@@ -219,24 +232,26 @@ def compare_sympy(problems: list, sample: int, env: dict, tmp: str, pairs: int =
         return
     doc_path, repr_path = write_pair([items[i] for i in done], tmp, "done")
     sympy_argv = [sys.executable, "-c", SYMPY_WORKER, repr_path]
-    mine, theirs = [], []
-    for _ in range(pairs):   # in turn, so that both see the machine in the same state
+    mine, text, theirs = [], [], []
+    for _ in range(pairs):   # in turn, so that all see the machine in the same state
         mine.append(run_matdiff(doc_path, env, tmp))
+        text.append(run_matdiff(doc_path, env, tmp, "text"))
         theirs.append(whole_process(sympy_argv, env, tmp))
-    m_cpu, s_cpu = median([r[0] for r in mine]), median([r[0] for r in theirs])
-    ratios = [t[0] / m[0] for m, t in zip(mine, theirs)]
     n = len(done)
     print(f"SymPy's matrix diff can do {n} of the first {len(items)} problems that its matrix "
           "expressions can state;")
-    print(f"on those {n}, whole processes run in turn ({pairs} pairs), medians:")
-    print(f"  matdiff grad -f --format json (text, LaTeX, NumPy): CPU {m_cpu:6.2f} s  "
-          f"({m_cpu / n * 1000:.1f} ms a derivative; min {min(r[0] for r in mine):.2f}, "
-          f"max {max(r[0] for r in mine):.2f})")
-    print(f"  python: import SymPy, build, diff, print:            CPU {s_cpu:6.2f} s  "
-          f"({s_cpu / n * 1000:.1f} ms a derivative; min {min(r[0] for r in theirs):.2f}, "
-          f"max {max(r[0] for r in theirs):.2f})")
-    print(f"  ratio SymPy / matdiff, CPU end to end, median of the pairs: "
-          f"{median(ratios):.1f}x (min {min(ratios):.1f}, max {max(ratios):.1f})")
+    print(f"on those {n}, whole processes run in turn ({pairs} rounds), medians:")
+    for label, runs in (("matdiff grad -f --format json (text, LaTeX, NumPy)", mine),
+                        ("matdiff grad -f --format text", text),
+                        ("python: import SymPy, build, diff, print str", theirs)):
+        cpu = median([r[0] for r in runs])
+        print(f"  {label + ':':52s} CPU {cpu:6.2f} s  ({cpu / n * 1000:.1f} ms a derivative; "
+              f"min {min(r[0] for r in runs):.2f}, max {max(r[0] for r in runs):.2f})")
+    for label, runs in (("JSON", mine), ("text, like for like", text)):
+        ratios = [t[0] / m[0] for m, t in zip(runs, theirs)]
+        print(f"  ratio SymPy / matdiff {label}, CPU end to end, median of the rounds: "
+              f"{median(ratios):.1f}x (min {min(ratios):.1f}, max {max(ratios):.1f})")
+
 
 if __name__ == "__main__":
     main()

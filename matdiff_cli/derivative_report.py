@@ -46,39 +46,90 @@ def conditions(exprs, render=None) -> list[str]:
     for e in exprs:
         if _is_sign(e):
             bare.add(e.arg)
-        for node in walk(e):
-            for c in node.children:
-                if _is_sign(c) and not (isinstance(node, Hadamard) and any(
-                        isinstance(f, OneHotMax) and _is_abs_of(f.a, c.arg) for f in node.args)):
-                    bare.add(c.arg)
-            if isinstance(node, EIGENVECTORS) and node.a.shape != SCALAR:
-                largest = isinstance(node, (EigVecMax, LeftVecMax))
-                lam = (LambdaMax if largest else LambdaMin)(node.a)
-                what = "simple" if symmetric(node.a) else "real and simple"
-                out.setdefault(f"where {render(lam)} is {what}", None)
-            elif isinstance(node, EigVecs) and node.a.shape != SCALAR:
-                out.setdefault(f"where the eigenvalues of {render(node.a)} are distinct", None)
-            elif isinstance(node, Pinv) and node.a.shape != SCALAR and not any(
-                    isinstance(n, (LambdaMax, LambdaMin)) for n in walk(node.a)):
-                # pinv(λI - A) of an eigenvector's derivative: λ simple says it
-                out.setdefault(f"where the rank of {render(node.a)} is constant", None)
-            elif type(node).__name__ in SINGULAR and node.a.shape != SCALAR:
-                from .expr import SigmaMax
-                said = SINGULAR[type(node).__name__][1].format(sigma=render(SigmaMax(node.a)),
-                                                              x=render(node.a))
-                out.setdefault(f"where {said}", None)
-            elif isinstance(node, Func) and node.name == "sign" and len(node.args) == 2:
-                signs.append(node.arg)
-            elif isinstance(node, OneHotMax):
-                arg = node.a.arg if isinstance(node.a, Func) and node.a.name == "abs" else node.a
-                maxima.add(arg)
-                what = "magnitude" if arg is not node.a else "value"
-                out.setdefault(f"where the entry of largest {what} of {render(arg)} is unique",
-                               None)
+    kinds = _CONDITION_KINDS
+    for node in _walk_all(exprs):
+        for c in node.children:   # children come first: their kinds are known
+            if kinds[type(c)] and _is_sign(c) and not (isinstance(node, Hadamard) and any(
+                    isinstance(f, OneHotMax) and _is_abs_of(f.a, c.arg) for f in node.args)):
+                bare.add(c.arg)
+        cls = type(node)
+        flag = kinds.get(cls)
+        if flag is None:
+            flag = _condition_kind(cls)
+        if not flag:
+            continue
+        if isinstance(node, EIGENVECTORS) and node.a.shape != SCALAR:
+            largest = isinstance(node, (EigVecMax, LeftVecMax))
+            lam = (LambdaMax if largest else LambdaMin)(node.a)
+            what = "simple" if symmetric(node.a) else "real and simple"
+            out.setdefault(f"where {render(lam)} is {what}", None)
+        elif isinstance(node, EigVecs) and node.a.shape != SCALAR:
+            out.setdefault(f"where the eigenvalues of {render(node.a)} are distinct", None)
+        elif isinstance(node, Pinv) and node.a.shape != SCALAR and not any(
+                isinstance(n, (LambdaMax, LambdaMin)) for n in walk(node.a)):
+            # pinv(λI - A) of an eigenvector's derivative: λ simple says it
+            out.setdefault(f"where the rank of {render(node.a)} is constant", None)
+        elif type(node).__name__ in SINGULAR and node.a.shape != SCALAR:
+            from .expr import SigmaMax
+            said = SINGULAR[type(node).__name__][1].format(sigma=render(SigmaMax(node.a)),
+                                                          x=render(node.a))
+            out.setdefault(f"where {said}", None)
+        elif isinstance(node, Func) and node.name == "sign" and len(node.args) == 2:
+            signs.append(node.arg)
+        elif isinstance(node, OneHotMax):
+            arg = node.a.arg if isinstance(node.a, Func) and node.a.name == "abs" else node.a
+            maxima.add(arg)
+            what = "magnitude" if arg is not node.a else "value"
+            out.setdefault(f"where the entry of largest {what} of {render(arg)} is unique",
+                           None)
     for arg in signs:   # sign(x) ⊙ onehot_max(abs(x)) needs x_k ≠ 0 only: unique says so
         if arg not in maxima or arg in bare:
             out.setdefault(f"where no entry of {render(arg)} is 0", None)
     return list(out)
+
+
+def _walk_all(roots):
+    """Every distinct node of the DAGs once, children before parents, root after
+    root: ``walk`` with one memory for all of them (the differential and the
+    result share their pieces: each is visited once)."""
+    seen: set = set()
+    add = seen.add
+    for root in roots:
+        if root in seen:
+            continue
+        stack = [(root, False)]
+        pop, push = stack.pop, stack.append
+        while stack:
+            node, expanded = pop()
+            if expanded:
+                yield node
+                continue
+            if node in seen:
+                continue
+            add(node)
+            children = node.children
+            if not children:
+                yield node
+                continue
+            push((node, True))
+            for c in reversed(children):
+                if c not in seen:
+                    push((c, False))
+
+
+_CONDITION_KINDS: dict = {}   # node type -> does conditions() say anything about it
+
+
+def _condition_kind(cls) -> bool:
+    """Is cls a node type that ``conditions`` says something about (eigenvectors,
+    eigenvector matrices, pseudo-inverses, singular vectors and factors, functions
+    such as sign, onehot_max)?  Every other node is passed over with one look-up."""
+    from .expr import Func, OneHotMax
+
+    flag = _CONDITION_KINDS[cls] = (issubclass(cls, EIGENVECTORS + (EigVecs, Pinv, Func,
+                                                                    OneHotMax))
+                                    or cls.__name__ in SINGULAR)
+    return flag
 
 
 def _is_sign(e) -> bool:
@@ -217,6 +268,8 @@ class DerivativeReport(Report):
         rendered with the one names dict (no copy per piece: linear in their number)."""
         names = self.names if names is None else names
         out, seen = [], set()
+        if all(type(k) is Diff for k in names):   # nothing named (often): no walk
+            return out
         for e in exprs:
             for node in walk(e):
                 name = names.get(node)

@@ -72,8 +72,9 @@ class Deferred:
         self.error = error
 
 
-def _postorder(root: Expr, names: dict) -> list:
-    """Distinct nodes of root, children first; named nodes are leaves."""
+def _postorder(root: Expr, names: dict, done=()) -> list:
+    """Distinct nodes of root, children first; named nodes are leaves; nodes in
+    ``done`` (already rendered) are neither listed nor entered."""
     out, seen = [], set()
     append, add = out.append, seen.add
     stack = [(root, False)]
@@ -83,7 +84,7 @@ def _postorder(root: Expr, names: dict) -> list:
         if expanded:
             append(node)
             continue
-        if node in seen:
+        if node in seen or node in done:
             continue
         add(node)
         children = node.children
@@ -100,6 +101,11 @@ def _postorder(root: Expr, names: dict) -> list:
 class Context:
     """What a rule sees: ``cx[child]`` is the child's Doc; renderers subclass
     it to carry their settings (notation, dimension lookup...)."""
+
+    #: ``docs`` is a memo shared by every rendering in this notation without names
+    #: (a node's Doc is then a function of the node alone): render_dag neither
+    #: renders nor enters a node it already holds
+    shared = False
 
     def __init__(self, names: dict | None = None):
         self.names = names or {}
@@ -118,7 +124,11 @@ def render_dag(root: Expr, rule, cx: Context) -> Doc:
     docs = cx.docs
     dispatch = getattr(rule, "dispatch", None)  # a singledispatch rule: look up once per type
     table: dict = {}
-    for node in _postorder(root, names):
+    if cx.shared:
+        hit = docs.get(root)
+        if hit is not None:
+            return hit
+    for node in _postorder(root, names, docs if cx.shared else ()):
         if node in names and (node is not root or type(node) is Diff):  # a direction: its name
             docs[node] = cx.name_doc(node, names[node])
         elif dispatch is None:

@@ -139,7 +139,7 @@ LATEX = LatexNotation()
 
 def to_latex(expr: Expr, names: dict | None = None) -> str:
     """expr as LaTeX (math mode, no delimiters)."""
-    return flatten(render_dag(expr, rule, TextContext(names, LATEX)))
+    return flatten(render_dag(expr, rule, TextContext.of(names, LATEX)))
 
 
 __all__ = ["to_latex", "latex_name", "LatexNotation"]

@@ -40,7 +40,7 @@ from ..expr import (
 )
 from .. import expr as _expr
 from ..ops import STRUCTURE
-from . import Context, Doc, Styled, first_char, flatten, paren, render_dag
+from . import Context, Doc, Styled, _postorder, first_char, flatten, paren, render_dag
 from .numbers import ATOM, NEG, POST, PROD, SUM, decimal, number_text
 
 # --------------------------------------------------------------------------- notation
@@ -149,8 +149,24 @@ class TextContext(Context):
         super().__init__(names)
         self.nt = nt
 
+    @classmethod
+    def of(cls, names, nt: Notation) -> "TextContext":
+        """A context for one rendering; without names, its Docs are the memo shared
+        by every rendering in ``nt`` (a stateless notation) without names, so that
+        a piece the result and the differential share, or that problems share, is
+        rendered once in the run."""
+        cx = cls(names, nt)
+        if not names:
+            cx.docs = _SHARED_DOCS.setdefault(nt, {})
+            cx.shared = True
+        return cx
+
     def name_doc(self, node, name):
         return Doc(ATOM, (self.nt.sym(name),))
+
+
+#: notation -> {node: Doc} of the renderings without names (``TextContext.of``)
+_SHARED_DOCS: dict = {}
 
 
 class SizedNotation(Notation):
@@ -169,14 +185,19 @@ def to_text(expr: Expr, names: dict | None = None) -> str:
     The identity prints as ``I`` where the text fixes its size (``A + I``,
     ``I - x x^T``) and as ``eye(n)`` where it does not (``2 I`` alone,
     ``tr(I)``): the text reads back to the same numbers either way."""
-    cx = TextContext(names)
+    cx = TextContext.of(names, TEXT)
     text = flatten(render_dag(expr, rule, cx))
     # the nodes written (named pieces are leaves: walking into them made a report of
-    # n definitions quadratic): render_dag filled cx.docs with them, in its order
-    written = list(cx.docs)
+    # n definitions quadratic): render_dag filled cx.docs with them, in its order;
+    # a shared memo holds more, but the identity is written "I": without one, no
+    # identity was written
+    if cx.shared:
+        written = _postorder(expr, {}) if "I" in text else ()
+    else:
+        written = list(cx.docs)
     if any(isinstance(node, Identity) for node in written) and not _sizes_fixed(
             expr, names, text, written):
-        text = flatten(render_dag(expr, rule, TextContext(names, SIZED)))
+        text = flatten(render_dag(expr, rule, TextContext.of(names, SIZED)))
     return text
 
 
