@@ -17,7 +17,7 @@ non-trivial piece used twice become local variables, computed once, in
 dependency order (the DAG is never expanded).  A scalar function gets its
 gradients; any other function gets, for each variable, its derivative as a
 function of the direction (``jvp_X = lambda dX: ...``).  Each library's code
-is rendered from the expression tree through its :class:`~.render.numpy.Target`
+is rendered from the expression tree through its :class:`~.render.numpy.targets.Target`
 (``--lang jax``: ``jax.numpy``; ``--lang torch``: PyTorch, new tensors in the
 inputs' dtype).  Every name the code introduces (locals, outputs, directions,
 the module) is fresh: it never shadows an argument (:mod:`matdiff_cli.names`).
@@ -30,7 +30,10 @@ from .errors import MatdiffError
 from .expr import SCALAR, Broadcast, DiagM, Diff, Transpose, walk
 from .names import Names
 from .render import flatten, render_dag
-from .render.numpy import TARGETS, NumpyContext, dimension_table, planned, rule, to_numpy
+from .render.numpy import planned, to_numpy
+from .render.numpy.base import rule
+from .render.numpy.context import NumpyContext, dimension_table
+from .render.numpy.targets import TARGETS
 from .report import OK, Report
 from .simplify import present
 

@@ -29,10 +29,11 @@ from matdiff_cli.numeric import evaluate, relative_error, value
 from matdiff_cli.ops import (
     ALIASES, BUILTINS, ELEMENTWISE, RESERVED, STRUCTURE, Elementwise, declare, withdraw,
 )
-from matdiff_cli.render import numpy as numpy_render
 from matdiff_cli.render import text as text_render
 from matdiff_cli.render.latex import to_latex
-from matdiff_cli.render.numpy import TARGETS, to_numpy
+from matdiff_cli.render.numpy import to_numpy
+from matdiff_cli.render.numpy.base import rule as numpy_rule
+from matdiff_cli.render.numpy.targets import TARGETS
 from matdiff_cli.render.pretty import to_pretty
 from matdiff_cli.render.text import to_text
 from matdiff_cli.sympy_bridge import _convert
@@ -165,7 +166,7 @@ def _missing(table: dict, exempt=()) -> list:
     ("a differential rule (differentials/)", RULES, NO_DIFFERENTIAL_RULE),
     ("a NumPy value (numeric/evaluator.py)", value.registry, ()),
     ("a text / pretty / LaTeX rule (render/text.py)", text_render.rule.registry, ()),
-    ("a NumPy / JAX / PyTorch rule (render/numpy.py)", numpy_render.rule.registry, ()),
+    ("a NumPy / JAX / PyTorch rule (render/numpy/)", numpy_rule.registry, ()),
     ("an adjoint (readoff/adjoint.py)", ADJOINTS, NOT_LINEAR),
     ("a vec rule (readoff/vec.py)", VEC_RULES, NOT_LINEAR | NO_VEC_RULE),
     ("a SymPy form (sympy_bridge.py)", _convert.registry, NO_SYMPY),
