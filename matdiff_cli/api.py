@@ -138,7 +138,7 @@ def check(expr: str, wrt: str, declare: Sequence[str] = (), seed: int | None = N
 
 
 def solve(expr: str, wrt: str, declare: Sequence[str] = ()):
-    """The stationary point of a quadratic objective (a ``solve.Solution``)."""
+    """The stationary point of a quadratic objective (a ``stationary.Solution``)."""
     from .stationary import stationary_point
 
     problem = _problem(expr, declare)

@@ -25,7 +25,8 @@ the module) is fresh: it never shadows an argument (:mod:`matdiff_cli.names`).
 from __future__ import annotations
 
 from .commands import Options
-from .derive import definitions_by_node, derive
+from .derive import derive
+from .derivative_report import definitions_by_node
 from .errors import MatdiffError
 from .expr import SCALAR, Broadcast, DiagM, Diff, Transpose, walk
 from .names import Names

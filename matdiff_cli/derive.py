@@ -12,9 +12,9 @@ from .names import Names
 from .records import dataclass, field
 from .report import CANNOT, FAILED
 from .simplify import simplify
-from .derivative_report import (  # noqa: F401 - the report's names, as before
-    LABELS, LATEX_LABELS, READ_OFF, WORD_LABELS, DerivativeReport, SecondDifferentialReport,
-    conditions, definitions_by_node, labelled, shared_names, superscript,
+from .derivative_report import (
+    WORD_LABELS, DerivativeReport, SecondDifferentialReport, conditions, definitions_by_node,
+    labelled,
 )
 
 

@@ -12,7 +12,7 @@ from matdiff_cli.document import Problem, read_document
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import symbols
 from matdiff_cli.numeric import evaluate, sample_values
-from matdiff_cli.trust import first_derivative
+from matdiff_cli.numeric.differences import first_derivative
 from budget import examples
 from strategies import expressions
 

@@ -22,7 +22,8 @@ from matdiff_cli.readoff import adjoint, vec
 from matdiff_cli.shapes import calls, desugar, dims, elaborate, layers, plans, scope
 from matdiff_cli.writers import text as text_writer
 from matdiff_cli.commands import Options
-from matdiff_cli.derive import DerivativeReport, derive
+from matdiff_cli.derivative_report import DerivativeReport
+from matdiff_cli.derive import derive
 from matdiff_cli.document import read_document
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.trust import numeric_check
@@ -283,7 +284,7 @@ def test_doubling_definitions_json_and_steps_stay_linear():
 def test_steps_stop_before_a_step_grows_too_large():
     der = derivation(doubling(30, "z"), "z", steps=True)
     assert not der.steps_complete
-    names = derive_mod.definitions_by_node(der.problem)
+    names = derivative_report.definitions_by_node(der.problem)
     assert all(steps.printed_size(simplify.present(s.expr), names) <= steps.MAX_STEP_NODES
                for s in der.steps)
 

@@ -296,6 +296,29 @@ def test_the_how_to_add_section_names_real_places():
         assert name in section and hasattr(module, name), name
 
 
+def test_the_how_to_add_section_names_every_module_that_holds_rules():
+    """A node's rules live where docs/design.md's "Another built-in" says: each
+    module that files a rule in a table of the completeness test is named there,
+    so a newcomer following the list finds every table."""
+    from matdiff_cli.simplify.core import RULES as SIMPLIFY_RULES
+
+    design = (ROOT / "docs" / "design.md").read_text()
+    section = design.split("## How to add", 1)[1].split("\n## ", 1)[0]
+    tables = [RULES, value.registry, text_render.rule.registry, numpy_rule.registry, ADJOINTS,
+              VEC_RULES, _convert.registry, SIMPLIFY_RULES]
+    modules = set()
+    for table in tables:
+        for cls, entry in dict(table).items():
+            for fn in entry if isinstance(entry, (list, tuple)) else [entry]:
+                fn = getattr(fn, "fn", fn)   # a simplification rule's function
+                if cls is not object:        # a dispatcher's fallback raises
+                    modules.add(fn.__module__)
+    assert len(modules) > 10, modules
+    files = {m.removeprefix("matdiff_cli.").replace(".", "/") + ".py" for m in modules}
+    unnamed = sorted(f for f in files if f"`{f}`" not in section)
+    assert not unnamed, f"docs/design.md's how-to-add section does not name {unnamed}"
+
+
 def test_every_command_has_a_function_and_its_help():
     """One registry: each command's entry holds its help, its options (each one the
     command line knows) and its code, which imports."""

@@ -87,7 +87,7 @@ def _eigvecs(node: EigVecs, cx) -> Doc:
 @rule.register
 def _pinv(node: Pinv, cx) -> Doc:
     """``linalg.pinv(M, rcond=1e-10)``: the Moore-Penrose pseudo-inverse, singular
-    values below 1e-10 of the largest counted as 0 (as numeric.py's value: the
+    values below 1e-10 of the largest counted as 0 (as numeric/evaluator.py's value: the
     default 1e-15 keeps the rounding noise of λI - A's zero eigenvalue)."""
     d = cx[node.a]
     if is_scalar(node.a):
