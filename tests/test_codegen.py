@@ -385,7 +385,7 @@ def test_a_chain_is_ordered_well_for_every_size_or_left_to_run_time(dims):
     from itertools import product as cartesian
 
     from matdiff_cli.expr import Mul, Sym
-    from matdiff_cli.render.plan import LARGE, SMALL, _order
+    from matdiff_cli.render.chains import LARGE, SMALL, _order
 
     mats = [Sym(f"M{i}", (dims[i], dims[i + 1])) for i in range(len(dims) - 1)]
     assume(all(m.shape != (1, 1) for m in mats))
@@ -437,7 +437,7 @@ def test_a_long_chain_is_not_planned_at_cubic_cost():
     from budget import calls
 
     from matdiff_cli.expr import Sym
-    from matdiff_cli.render.plan import _order
+    from matdiff_cli.render.chains import _order
 
     def chain(k):  # fresh names: no product of them is interned yet
         return [Sym(f"L{k}_{i}", ("n", "n")) for i in range(k)]

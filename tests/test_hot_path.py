@@ -23,7 +23,7 @@ from matdiff_cli.commands import Options  # noqa: E402
 from matdiff_cli.derive import _cannot_divide, derive  # noqa: E402
 from matdiff_cli.document import parse  # noqa: E402
 from matdiff_cli.expr import Div, EDiv, EPow, Mul, Power, Sym, walk  # noqa: E402
-from matdiff_cli.render import plan as plan_mod  # noqa: E402
+from matdiff_cli.render import chains as chains_mod  # noqa: E402
 
 
 def _divides(e) -> bool:
@@ -66,11 +66,11 @@ def test_a_division_free_problem_is_checked_without_simplifying_it(monkeypatch):
 def test_a_chain_is_ordered_once_per_run(monkeypatch):
     mats = [Sym(f"C{i}", (d, e)) for i, (d, e) in
             enumerate([("p", "q"), ("q", "r"), ("r", "s"), ("s", "p")])]
-    plan_mod._ORDERS.clear()
+    chains_mod._ORDERS.clear()
     calls = []
-    real = plan_mod._order_uncached
-    monkeypatch.setattr(plan_mod, "_order_uncached", lambda m: calls.append(1) or real(m))
-    first = plan_mod._order(list(mats))
-    again = [plan_mod._order(list(mats)) for _ in range(5)]
+    real = chains_mod._order_uncached
+    monkeypatch.setattr(chains_mod, "_order_uncached", lambda m: calls.append(1) or real(m))
+    first = chains_mod._order(list(mats))
+    again = [chains_mod._order(list(mats)) for _ in range(5)]
     assert len(calls) == 1 and all(t is first for t in again)
     assert isinstance(first, Mul)
