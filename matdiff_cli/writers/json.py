@@ -89,7 +89,6 @@ def derivative(r) -> dict:
     from ..derivative_report import conditions
     from ..names import renamed
     from ..report import OK, inferred_symbols, shape_json
-    from ..simplify import present
     from ..render.latex import to_latex
     from ..render.numpy import to_numpy
     from ..render.numpy.context import numpy_or_none
@@ -136,9 +135,8 @@ def derivative(r) -> dict:
     if functions:
         out["functions"] = {name: text.split(" = ", 1)[1] for name, text in functions.items()}
     if der.steps:
-        out["steps"] = [{"rule": s.rule, "identity": s.identity,
-                         "text": to_text(present(s.expr), names=r.defs)}
-                        for s in der.steps]
+        out["steps"] = [{"rule": s.rule, "identity": s.identity, "text": text}
+                        for s, text in zip(der.steps, r.step_texts())]
     conds = conditions([r.shown_df] + r._exprs())
     if conds:   # where the result holds
         out["conditions"] = conds
