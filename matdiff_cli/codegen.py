@@ -25,7 +25,7 @@ the module) is fresh: it never shadows an argument (:mod:`matdiff_cli.names`).
 from __future__ import annotations
 
 from .commands import Options
-from .derive import derive
+from .derivatives import derive
 from .derivative_report import definitions_by_node
 from .errors import MatdiffError
 from .expr import SCALAR, Broadcast, DiagM, Diff, Transpose, walk
@@ -126,7 +126,7 @@ def hessian_applied(problem, variables) -> list:
     direction V = (dv1, ..., dvk): sum over j of d_vj(grad_vi f), an expression
     in the directions (the Hessian is never formed)."""
     from . import build as b
-    from .derive import _refuse_division_by_zero
+    from .derivatives import _refuse_division_by_zero
     from .readoff import d, gradient
     from .simplify import simplify
 
@@ -233,7 +233,7 @@ class CodeReport(Report):
 
 
 def code_command(problem, options):
-    from .derive import located, resolve_wrt
+    from .derivatives import located, resolve_wrt
 
     @located
     def run(problem, options):

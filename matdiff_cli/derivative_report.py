@@ -239,7 +239,7 @@ READ_OFF = {
 class DerivativeReport(Report):
     """The report of diff / grad / jac / hess for one problem and one variable."""
 
-    def __init__(self, der):   # a derive.Derivation
+    def __init__(self, der):   # a derivatives.Derivation
         self.start(der)
         self.shown = present(der.result)
         self.shown_df = present(der.differential)

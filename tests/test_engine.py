@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from budget import examples
 from cookbook import GRADIENTS
 from matdiff_cli.commands import Options
-from matdiff_cli.derive import derive
+from matdiff_cli.derivatives import derive
 from matdiff_cli.document import parse
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.render.text import to_text

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from budget import examples
 from matdiff_cli.commands import Options
-from matdiff_cli.derive import derive
+from matdiff_cli.derivatives import derive
 from matdiff_cli.document import Problem, parse
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import Kron, Mul, Sum, Trace, Transpose, Vec, symbols
