@@ -367,14 +367,18 @@ def _factor_hadamard(node, open_):
     if group is None:
         return node
     g = next(f for f, v in counts.items() if v is group)
-    base = pieces[group[0]][0]
+    # the smallest coefficient outside, the parts in one order: the sum is the
+    # same node wherever these terms meet (a value and its gradient share it)
+    base = min((pieces[i][0] for i in group), key=lambda c: (abs(c), c < 0))
     parts = []
     for i in group:
         c, r = pieces[i]
         rest = list(r.factors)
         rest.remove(g)
         parts.append(_times(c / base, rest[0] if len(rest) == 1 else Hadamard(*rest)))
-    spread = [_times(c, r) for c, r in _flat(parts)]
+    from ..simplify import sort_key
+
+    spread = sorted((_times(c, r) for c, r in _flat(parts)), key=sort_key)
     inner = _factor(Add(*spread), lambda n: True) if len(spread) >= 2 else spread[0]
     merged = _times(base, Hadamard(g, inner))
     rest = kept + [_times(c, r) for i, (c, r) in enumerate(pieces) if i not in group]
