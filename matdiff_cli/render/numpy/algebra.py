@@ -168,7 +168,12 @@ def _broadcast(node: Broadcast, cx) -> Doc:
         ones = cx.lib.ones(cx.shape(node.shape))
     except ValueError as e:
         ones = Deferred(e)
-    s = cx[node.args[0]]
+    scalar = node.args[0]
+    if isinstance(scalar, Num) and abs(scalar.value) == 1:   # ones, -ones: no "1 *"
+        one = Doc(ATOM, (ones,))
+        return (Doc(ATOM, (ones,), node) if scalar.value == 1
+                else Doc(NEG, ("-", one), node, neg=one))
+    s = cx[scalar]
     neg = None if s.neg is None else Doc(MUL, (at_least(s.neg, MUL), " * ", ones))
     return Doc(MUL, (at_least(s, MUL), " * ", ones), node, neg=neg)
 
