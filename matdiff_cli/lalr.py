@@ -19,7 +19,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
     from typing import Optional
 
-_FORMAT = 4  # of the cached tables and their file; bump when the driver's expectations change
+_FORMAT = 5  # of the cached tables and their file; bump when the driver's expectations change
 
 
 # ---------------------------------------------------------------------------
@@ -137,10 +137,9 @@ def _load_tables(trust_cache: bool = True) -> dict:
     read, and the tables are kept in memory when it cannot be replaced.
     """
     import marshal
-    import zlib
 
     grammar = _grammar_text()
-    name = f"matdiff-lalr-{_FORMAT}-{zlib.crc32(grammar.encode('utf-8')):08x}.marshal"
+    name = f"matdiff-lalr-{_FORMAT}-{_digest(grammar.encode('utf-8'))[:8]}.marshal"
     dirs = _cache_dirs()
     for d in dirs if trust_cache else ():
         if not _owned(d):
@@ -187,18 +186,25 @@ _MAX_CACHE_BYTES = 4 << 20
 
 
 def _cache_header(payload: bytes) -> bytes:
-    """``matdiff-lalr <format> <version> <length> <crc32>-<adler32>`` and a newline.
+    """``matdiff-lalr <format> <version> <length> <sha1>`` and a newline.
 
-    Two 32-bit checksums of the payload (zlib's, already imported: hashlib
-    would cost the start-up several milliseconds): every flip of one to three
-    bits and every burst of up to 32 is caught for sure, other damage with a
-    chance of 1 in 2^64 of passing, and then the structure is still checked."""
-    import zlib
-
+    The SHA-1 of the payload (:func:`_digest`): a damaged file is caught unless
+    the damage keeps the SHA-1, and then the structure is still checked."""
     from . import __version__
 
-    return b"%s %d %s %d %08x-%08x\n" % (_MAGIC, _FORMAT, __version__.encode("ascii"), len(payload),
-                                         zlib.crc32(payload), zlib.adler32(payload))
+    return b"%s %d %s %d %s\n" % (_MAGIC, _FORMAT, __version__.encode("ascii"), len(payload),
+                                  _digest(payload).encode("ascii"))
+
+
+def _digest(data: bytes) -> str:
+    """The SHA-1 of ``data`` in hex, by the interpreter's own ``_sha1`` (which
+    the simplifier's digest loads anyway): neither ``hashlib``, which loads
+    OpenSSL, nor ``zlib`` is imported on the start-up path for it."""
+    try:
+        from _sha1 import sha1
+    except ImportError:  # pragma: no cover - a Python built without it
+        from hashlib import sha1
+    return sha1(data).hexdigest()
 
 
 def _read_cache(path: str) -> Optional[bytes]:

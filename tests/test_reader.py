@@ -90,7 +90,7 @@ def test_the_cache_file_carries_version_and_checksum(cache):
     from matdiff_cli import __version__
 
     assert header[0] == b"matdiff-lalr" and header[2] == __version__.encode()
-    assert int(header[3]) == len(blob) - len(blob.split(b"\n", 1)[0]) - 1 and len(header[4]) == 17
+    assert int(header[3]) == len(blob) - len(blob.split(b"\n", 1)[0]) - 1 and len(header[4]) == 40
 
 
 def test_random_corruptions_of_the_cache_always_heal(cache):
