@@ -1,8 +1,10 @@
 """The LALR(1) tables of ``grammar/matdiff.lark``: built once by Lark, cached, verified.
 
 Lark computes the tables once; they are cached (``marshal``, keyed by the
-grammar's text, behind a header with the format, matdiff's version and
-checksums of the tables) in the user's cache directory.  A cache file that
+grammar's text, behind a header with the format, matdiff's version and the
+SHA-1 of the tables) in the user's cache directory, with the lexer's pattern
+compiled to the regular-expression engine's code (used only by the same
+engine and Python; compiling it is about 1 ms of each start).  A cache file that
 does not verify is rebuilt, so a damaged cache heals on the next run; the
 command line does not import Lark at all once the cache is warm.  The driver
 that runs the tables is in ``parser.py``.
@@ -115,7 +117,7 @@ def _build_tables(grammar: str) -> dict:
         elif t.name not in ("NORM_OPEN", "NORM_CLOSE"):
             lexed.append(t)
     lexed.sort(key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
-    return {
+    data = {
         "format": _FORMAT,
         "grammar": grammar,
         "states": [states.get(i, {}) for i in range(nstates)],
@@ -126,6 +128,59 @@ def _build_tables(grammar: str) -> dict:
         "ignore": [str(t) for t in lark.ignore_tokens],
         "keywords": {str(k): str(v) for k, v in keywords.items()},
     }
+    data["lexer"] = _lexer_code(_lexer_pattern(data))
+    return data
+
+
+def _lexer_pattern(data: dict) -> str:
+    """The lexer's master pattern: blanks and continuations (the grammar's
+    %ignore; comments never reach the lexer), then one token or one bad character."""
+    ignore = set(data["ignore"])
+    parts = [f"(?P<{name}>{rx})" for name, rx in data["terminals"] if name not in ignore]
+    parts.append(r"(?P<ERROR>.)")
+    return f"{_SKIP}(?:{'|'.join(parts)})"
+
+
+def _lexer_code(pattern: str):
+    """The master pattern compiled to the regular-expression engine's code, kept
+    with the tables: compiling it is about 1 ms of every start, loading the code
+    some 20 µs.  The code is the interpreter's own (``re``'s internals): it is
+    kept with the engine's MAGIC number and the Python version, and used only by
+    the same ones (:func:`_compile_lexer`); None where it cannot be had."""
+    try:
+        import _sre
+        try:
+            from re import _compiler, _parser
+        except ImportError:  # Python 3.10
+            import sre_compile as _compiler
+            import sre_parse as _parser
+        p = _parser.parse(pattern, re.DOTALL)
+        code = _compiler._code(p, re.DOTALL)
+        groupindex = dict(p.state.groupdict)
+        indexgroup = [None] * p.state.groups
+        for k, i in groupindex.items():
+            indexgroup[i] = k
+        return (_sre.MAGIC, tuple(sys.version_info[:2]), pattern, int(re.DOTALL | p.state.flags),
+                [int(c) for c in code], p.state.groups - 1, groupindex, tuple(indexgroup))
+    except Exception:  # another implementation of re: the pattern is compiled at each start
+        return None
+
+
+def _compile_lexer(pattern: str, cached) -> re.Pattern:
+    """The compiled master pattern: from the cached code when it was made for
+    this pattern by this engine and Python (the engine checks the code), else
+    compiled here."""
+    if isinstance(cached, tuple) and len(cached) == 8:
+        try:
+            import _sre
+
+            magic, version, text, flags, code, groups, groupindex, indexgroup = cached
+            if (magic == _sre.MAGIC and version == tuple(sys.version_info[:2])
+                    and text == pattern and type(code) is list):
+                return _sre.compile(pattern, flags, code, groups, groupindex, indexgroup)
+        except Exception:  # code the engine refuses: compile the pattern instead
+            pass
+    return re.compile(pattern, re.DOTALL)
 
 
 def _load_tables(trust_cache: bool = True) -> dict:
@@ -301,12 +356,7 @@ class _Tables:
         self.end = data["end"]
         self.rules = data["rules"]
         self.keywords = data["keywords"]
-        ignore = set(data["ignore"])
-        parts = [f"(?P<{name}>{rx})" for name, rx in data["terminals"] if name not in ignore]
-        parts.append(r"(?P<ERROR>.)")
-        # blanks and continuations (the grammar's %ignore; comments never reach
-        # the lexer), then one token or one bad character
-        self.master = re.compile(f"{_SKIP}(?:{'|'.join(parts)})", re.DOTALL)
+        self.master = _compile_lexer(_lexer_pattern(data), data.get("lexer"))
         # the reduction of each rule, looked up once (a statement binds them to its builder)
         self.reductions = [None if cb is None else getattr(_Builder, cb) for (_, _, cb) in self.rules]
 
