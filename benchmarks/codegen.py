@@ -221,7 +221,7 @@ def generated(src, declare, wrt, lang, fname="value_and_grad"):
 def generated_hessian(src, declare, wrt):
     """The Hessian matrix as `matdiff hess --format numpy` writes it, as a function."""
     from matdiff_cli.commands import Options
-    from matdiff_cli.derive import derive
+    from matdiff_cli.derivatives import derive
     from matdiff_cli.render.numpy import to_numpy
 
     (problem,) = list(read_document(src, declare=list(declare)))

@@ -32,7 +32,8 @@ def document(layers: int) -> str:
 
 
 def run_matdiff(layers: int) -> tuple[float, int]:
-    from matdiff_cli.derive import DerivativeReport, derive
+    from matdiff_cli.derivative_report import DerivativeReport
+    from matdiff_cli.derivatives import derive
     from matdiff_cli.document import read_document
 
     class Opts:

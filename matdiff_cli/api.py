@@ -84,7 +84,7 @@ def _problem(expr: str, declare: Sequence[str] | str):
 
 
 def _derive(command: str, expr: str, wrt: str, declare, **options) -> Result:
-    from .derive import report_for, resolve_wrt
+    from .derivatives import report_for, resolve_wrt
 
     problem = _problem(expr, declare)
     (var,) = resolve_wrt(problem, (wrt,))
@@ -117,7 +117,7 @@ def hessian(expr: str, wrt, declare: Sequence[str] = (), vec: bool = False) -> R
     block matrix ``[[...], [...]]``, ``.expr`` the blocks (a list of lists)."""
     if isinstance(wrt, str) or len(wrt) == 1:
         return _derive("hess", expr, wrt if isinstance(wrt, str) else wrt[0], declare, vec=vec)
-    from .derive import resolve_wrt
+    from .derivatives import resolve_wrt
     from .hessians import hessian_report
 
     problem = _problem(expr, declare)
@@ -138,11 +138,11 @@ def check(expr: str, wrt: str, declare: Sequence[str] = (), seed: int | None = N
 
 
 def solve(expr: str, wrt: str, declare: Sequence[str] = ()):
-    """The stationary point of a quadratic objective (a ``solve.Solution``)."""
+    """The stationary point of a quadratic objective (a ``stationary.Solution``)."""
     from .stationary import stationary_point
 
     problem = _problem(expr, declare)
-    from .derive import resolve_wrt
+    from .derivatives import resolve_wrt
 
     (var,) = resolve_wrt(problem, (wrt,))
     return stationary_point(problem.expr, var)

@@ -18,10 +18,10 @@ from __future__ import annotations
 import sys
 
 from . import __version__
-from .fastargs import _commands, _split_wrt, fast_args  # noqa: F401  (cli.fast_args)
-from .streams import (  # noqa: F401  (the exit statuses are cli's too)
+from .fastargs import _commands, _split_wrt, fast_args
+from .streams import (
     EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_OUTPUT, GuardedStream, Interrupted, OutputFault,
-    _ascii_spellings, _diagnose, _exit_now, _prepare_streams, _silence_stdout,
+    _diagnose, _exit_now, _prepare_streams, _silence_stdout,
 )
 from .runner import run
 

@@ -17,7 +17,7 @@ non-trivial piece used twice become local variables, computed once, in
 dependency order (the DAG is never expanded).  A scalar function gets its
 gradients; any other function gets, for each variable, its derivative as a
 function of the direction (``jvp_X = lambda dX: ...``).  Each library's code
-is rendered from the expression tree through its :class:`~.render.numpy.Target`
+is rendered from the expression tree through its :class:`~.render.numpy.targets.Target`
 (``--lang jax``: ``jax.numpy``; ``--lang torch``: PyTorch, new tensors in the
 inputs' dtype).  Every name the code introduces (locals, outputs, directions,
 the module) is fresh: it never shadows an argument (:mod:`matdiff_cli.names`).
@@ -25,12 +25,16 @@ the module) is fresh: it never shadows an argument (:mod:`matdiff_cli.names`).
 from __future__ import annotations
 
 from .commands import Options
-from .derive import definitions_by_node, derive
+from .derivatives import derive
+from .derivative_report import definitions_by_node
 from .errors import MatdiffError
 from .expr import SCALAR, Broadcast, DiagM, Diff, Transpose, walk
 from .names import Names
 from .render import flatten, render_dag
-from .render.numpy import TARGETS, NumpyContext, dimension_table, planned, rule, to_numpy
+from .render.numpy import planned, to_numpy
+from .render.numpy.base import rule
+from .render.numpy.context import NumpyContext, dimension_table
+from .render.numpy.targets import TARGETS
 from .report import OK, Report
 from .simplify import present
 
@@ -122,7 +126,7 @@ def hessian_applied(problem, variables) -> list:
     direction V = (dv1, ..., dvk): sum over j of d_vj(grad_vi f), an expression
     in the directions (the Hessian is never formed)."""
     from . import build as b
-    from .derive import _refuse_division_by_zero
+    from .derivatives import _refuse_division_by_zero
     from .readoff import d, gradient
     from .simplify import simplify
 
@@ -229,7 +233,7 @@ class CodeReport(Report):
 
 
 def code_command(problem, options):
-    from .derive import located, resolve_wrt
+    from .derivatives import located, resolve_wrt
 
     @located
     def run(problem, options):

@@ -8,7 +8,7 @@ e.g. one per ``--wrt`` variable).  A command may raise a ``MatdiffError``
 (an unknown variable, a derivative that cannot be written): the CLI reports
 it with its own exit code.  Any other exception is reported as an internal
 error of that problem alone.  ``shape`` is implemented here; the others are
-imported when they run (derive.py, evaluation.py, codegen.py), so that start-up
+imported when they run (derivatives.py, evaluation.py, codegen.py), so that start-up
 stays light.
 """
 from __future__ import annotations
@@ -92,13 +92,13 @@ _CHECKED = ("wrt", "steps", "check", "expect", "let", "seed")
 COMMANDS: dict[str, Command] = {c.name: c for c in (
     Command("grad", "The gradient of a scalar EXPR.", _CHECKED,
             'matdiff grad "tr(X^T A X B)" --wrt X -d "A, B: n x n symmetric"',
-            ".derive", "derivative_command", ("grad",)),
+            ".derivatives", "derivative_command", ("grad",)),
     Command("diff", "The differential df = L[dX] (with --order K, the K-th differential).",
             _CHECKED + ("order",), 'matdiff diff "logdet(X^T A X)" --wrt X --steps',
-            ".derive", "derivative_command", ("diff",)),
+            ".derivatives", "derivative_command", ("diff",)),
     Command("jac", "The Jacobian, or the linear operator dF = L[dX].",
             _CHECKED + ("layout", "vec"), 'matdiff jac "sigmoid(W x - b)" --wrt x',
-            ".derive", "derivative_command", ("jac",)),
+            ".derivatives", "derivative_command", ("jac",)),
     Command("hess", "The Hessian matrix, or the Hessian operator H[dX].", _CHECKED + ("vec",),
             'matdiff hess "||A x - b||^2" --wrt x', ".hessians", "hess_command"),
     Command("check", "Verify the derivatives numerically (finite differences).",

@@ -239,7 +239,7 @@ READ_OFF = {
 class DerivativeReport(Report):
     """The report of diff / grad / jac / hess for one problem and one variable."""
 
-    def __init__(self, der):   # a derive.Derivation
+    def __init__(self, der):   # a derivatives.Derivation
         self.start(der)
         self.shown = present(der.result)
         self.shown_df = present(der.differential)
@@ -356,7 +356,24 @@ class DerivativeReport(Report):
         return f"vec(dF) = J vec({d}) with J ="
 
     def step_lines(self) -> list[str]:
-        """--steps as lines of words (each output format makes them comments)."""
+        """--steps as lines of words (each output format makes them comments; made
+        once per report, since every format writes the same lines)."""
+        lines = self.__dict__.get("_step_lines")
+        if lines is None:
+            lines = self._step_lines = self._make_step_lines()
+        return lines
+
+    def step_texts(self) -> list[str]:
+        """The text of each step's expression, written once for every format."""
+        texts = self.__dict__.get("_step_texts")
+        if texts is None:
+            from .render.text import to_text
+
+            texts = self._step_texts = [to_text(present(s.expr), names=self.defs)
+                                        for s in self.der.steps]
+        return texts
+
+    def _make_step_lines(self) -> list[str]:
         from .render.text import to_text
 
         der = self.der
@@ -366,12 +383,12 @@ class DerivativeReport(Report):
         simplified = ([f"  simplify: df = {to_text(self.shown_df, names=self.df_names())}"]
                       + [f"    where {n} = {body}" for n, body in self.df_where(to_text)]
                       + [f"    by {identity}" for identity in der.simplified_by])
-        for s in der.steps:
+        for s, text in zip(der.steps, self.step_texts()):
             if s.rule == "gradient":  # the first derivation ends here
                 lines.extend(simplified)
                 simplified = None
             lines.append(f"  {s.rule}: {s.identity}")
-            lines.append(f"    = {to_text(present(s.expr), names=self.defs)}")
+            lines.append(f"    = {text}")
         if not der.steps_complete:
             lines.append("  ... (further steps omitted)")
         if simplified:

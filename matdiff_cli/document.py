@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+from . import syntax
 from .errors import MatdiffError
 from .expr import PROPERTIES, Expr, Sym
 from .parser import Node, NumberError, Source, parse_statement, read_number, split_statements
@@ -84,7 +85,7 @@ class Problem:
                                statement=text, hint="write an expression such as `2 A X B`")
         span = spans[0]
         node = parse_statement(src, *span)
-        if node.kind != "problem":
+        if not isinstance(node, syntax.Problem):
             raise src.error("syntax", "expected an expression, not a declaration or definition",
                             node.start, node.end, span=span)
         scope = self._scope.copy() if self._scope is not None else Scope()
@@ -144,19 +145,19 @@ class Document:
         for span in split_statements(src.text):
             try:
                 node = parse_statement(src, *span)
-                if only_declarations and node.kind != "decl":
-                    what = {"problem": "an expression", "def": "a definition",
-                            "fundef": "a function definition"}[node.kind]
+                if only_declarations and not isinstance(node, syntax.Declaration):
+                    what = {syntax.Problem: "an expression", syntax.Definition: "a definition",
+                            syntax.FunctionDefinition: "a function definition"}[node.__class__]
                     raise src.error("syntax", f"expected a declaration such as `A: n x n symmetric`; "
                                               f"this is {what}, not a declaration", node.start, node.end,
                                     "declarations ahead of the input (-d) give shapes only; write "
                                     "definitions and expressions in the input", span=span)
-                if node.kind == "problem":
+                if isinstance(node, syntax.Problem):
                     item = self._problem(node, src, span)
                 else:  # a declaration or definition changes the scope, or nothing
                     self.scope.begin()
                     try:
-                        item = getattr(self, "_" + node.kind)(node, src, span)
+                        item = STATEMENTS[node.__class__](self, node, src, span)
                     except BaseException:
                         self.scope.rollback()
                         raise
@@ -357,6 +358,14 @@ class Document:
         scope.dims.update(names.values())
         return Problem(src.statement(*span), src.locate(span[0])[0], expr, symbols, definitions,
                        functions, inferred, scope)
+
+
+#: how the reader takes each class of statement that changes the scope
+#: (``syntax.Statement``; a bare expression is a problem, read on a copy of it)
+STATEMENTS = {
+    syntax.Declaration: Document._decl, syntax.Definition: Document._def,
+    syntax.FunctionDefinition: Document._fundef,
+}
 
 
 class _Span:

@@ -9,7 +9,7 @@ that say why, not nan with exit 0.
 """
 from __future__ import annotations
 
-from .derive import located
+from .derivatives import located
 from .expr import symbols
 from .names import Names
 from .report import Report
@@ -185,7 +185,7 @@ class SolveReport(Report):
 
 @located
 def solve_command(problem, options):
-    from .derive import resolve_wrt
+    from .derivatives import resolve_wrt
     from .stationary import classify_numeric, singular_at, stationary_point
 
     reports = []
@@ -222,10 +222,10 @@ def solve_command(problem, options):
 def solve_steps(f, sol, direction: str | None = None) -> list:
     """The derivation of the stationary point: df rule by rule, the gradient read
     off, the (constant) Hessian, and ∇f = 0 solved (``direction``: dX's name)."""
-    from .steps import derivation
+    from .steps import differential_steps
 
     v = sol.var.name
-    first, complete = derivation(f, sol.var)
+    first, complete = differential_steps(f, sol.var)
     steps = [(s.rule, s.identity, s.expr) for s in first]
     if not complete:
         steps.append(("...", "further steps omitted", first[-1].expr))

@@ -20,10 +20,8 @@ from .expr import SCALAR, Diff, Expr, Sym
 from .names import Names
 from .errors import EXIT_UNSUPPORTED, MatdiffError
 from .report import ErrorReport, Report, shape_decl
-from .derive import (
-    DerivativeReport, _refuse_division_by_zero, definitions_by_node, labelled, located,
-    report_for, resolve_wrt, shared_names, verify,
-)
+from .derivatives import _refuse_division_by_zero, located, report_for, resolve_wrt, verify
+from .derivative_report import DerivativeReport, definitions_by_node, labelled, shared_names
 from .simplify import present, simplify
 
 

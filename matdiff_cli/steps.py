@@ -50,7 +50,7 @@ def printed_size(e: Expr, names: dict, cap: int = MAX_STEP_NODES + 1) -> int:
     return size[e]
 
 
-def derivation(expr: Expr, var: Sym, names: dict | None = None) -> tuple[list, bool]:
+def differential_steps(expr: Expr, var: Sym, names: dict | None = None) -> tuple[list, bool]:
     """(steps, complete): the expansion of d(expr), at most MAX_STEPS steps, each
     at most MAX_STEP_NODES nodes as printed (``names``: nodes printed as a name)."""
     from .simplify import present

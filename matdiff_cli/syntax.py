@@ -53,7 +53,7 @@ class Node:
 
 
 class Statement(Node):
-    """A statement of a document (``document.py`` reads each kind)."""
+    """A statement of a document (``document.py`` reads each class: ``STATEMENTS``)."""
     __slots__ = ()
 
 

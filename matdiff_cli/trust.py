@@ -21,9 +21,9 @@ import numpy as np
 
 from .errors import MatdiffError
 from .expr import Sym
-from .letdata import bind_values  # noqa: F401  (bind_values: trust's face)
+from .letdata import bind_values
 from .numeric import TooLarge, evaluate, quiet, relative_error, sample_direction, sample_values
-from .numeric.differences import (  # noqa: F401  (first_derivative: trust's face)
+from .numeric.differences import (
     _mixed_many, first_derivative, kth_derivative, second_derivative,
 )
 

@@ -1,6 +1,6 @@
 """One derivation from source text, with the command line's default options."""
 from matdiff_cli.commands import Options
-from matdiff_cli.derive import derive
+from matdiff_cli.derivatives import derive
 from matdiff_cli.document import parse
 
 

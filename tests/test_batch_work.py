@@ -19,7 +19,8 @@ import pytest
 from cookbook import GRADIENTS
 from matdiff_cli import derivative_report
 from matdiff_cli.commands import Options
-from matdiff_cli.derive import DerivativeReport, derive
+from matdiff_cli.derivative_report import DerivativeReport
+from matdiff_cli.derivatives import derive
 from matdiff_cli.document import parse
 from matdiff_cli.expr import walk
 from matdiff_cli.render import latex as latex_mod

@@ -523,7 +523,7 @@ FAST_TOKENS = [
 def test_fast_front_end_reads_as_click_does(monkeypatch):
     """fast_args gives run() exactly click's arguments, or leaves the command line
     to click; and the plain command lines do take the fast path."""
-    from matdiff_cli.cli import fast_args
+    from matdiff_cli.fastargs import fast_args
 
     rng = random.Random(13)
     lines = [[name] for name in COMMANDS] + [["--version"], []]

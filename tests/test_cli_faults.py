@@ -291,7 +291,7 @@ def test_every_pretty_character_has_an_ascii_spelling():
     import codecs
     import random
 
-    from matdiff_cli.cli import _ascii_spellings
+    from matdiff_cli.streams import _ascii_spellings
     from matdiff_cli.render.pretty import GREEK
 
     try:

@@ -7,12 +7,12 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from matdiff_cli.codegen import generate
 from matdiff_cli.commands import Options
-from matdiff_cli.derive import derive
+from matdiff_cli.derivatives import derive
 from matdiff_cli.document import Problem, read_document
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import symbols
 from matdiff_cli.numeric import evaluate, sample_values
-from matdiff_cli.trust import first_derivative
+from matdiff_cli.numeric.differences import first_derivative
 from budget import examples
 from strategies import expressions
 
@@ -385,7 +385,7 @@ def test_a_chain_is_ordered_well_for_every_size_or_left_to_run_time(dims):
     from itertools import product as cartesian
 
     from matdiff_cli.expr import Mul, Sym
-    from matdiff_cli.render.plan import LARGE, SMALL, _order
+    from matdiff_cli.render.chains import LARGE, SMALL, _order
 
     mats = [Sym(f"M{i}", (dims[i], dims[i + 1])) for i in range(len(dims) - 1)]
     assume(all(m.shape != (1, 1) for m in mats))
@@ -437,7 +437,7 @@ def test_a_long_chain_is_not_planned_at_cubic_cost():
     from budget import calls
 
     from matdiff_cli.expr import Sym
-    from matdiff_cli.render.plan import _order
+    from matdiff_cli.render.chains import _order
 
     def chain(k):  # fresh names: no product of them is interned yet
         return [Sym(f"L{k}_{i}", ("n", "n")) for i in range(k)]

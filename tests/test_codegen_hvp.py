@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from matdiff_cli.codegen import generate
-from matdiff_cli.derive import derive
+from matdiff_cli.derivatives import derive
 from matdiff_cli.document import Problem, read_document
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import Diff, symbols

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from budget import examples
 from cookbook import GRADIENTS
 from matdiff_cli.commands import Options
-from matdiff_cli.derive import derive
+from matdiff_cli.derivatives import derive
 from matdiff_cli.document import parse
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.render.text import to_text
@@ -119,7 +119,7 @@ def test_mlp_gradient_is_written_with_the_layer_definitions():
     E = ||phi3 - y||^2
     E
     """
-    from matdiff_cli.derive import DerivativeReport
+    from matdiff_cli.derivative_report import DerivativeReport
     from matdiff_cli.document import read_document
 
     problem = [p for p in read_document(doc) if not isinstance(p, Exception)][-1]
@@ -296,7 +296,7 @@ def test_hessian_steps_go_through_the_gradient():
 
 
 def test_user_function_derivatives_are_shown():
-    from matdiff_cli.derive import DerivativeReport
+    from matdiff_cli.derivative_report import DerivativeReport
     from matdiff_cli.document import read_document
 
     (problem,) = read_document("f(t) := t^3 + sin(t); sum(f(W x))")

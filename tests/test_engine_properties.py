@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
-from matdiff_cli.derive import derive
+from matdiff_cli.derivatives import derive
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import SCALAR, symbols
 from matdiff_cli.trust import numeric_check

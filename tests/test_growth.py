@@ -15,14 +15,15 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from matdiff_cli import derive as derive_mod, readoff, simplify, steps
+from matdiff_cli import derivatives, readoff, simplify, steps
 from matdiff_cli import derivative_report
 from matdiff_cli.differentials import algebra, engine, registry
 from matdiff_cli.readoff import adjoint, vec
 from matdiff_cli.shapes import calls, desugar, dims, elaborate, layers, plans, scope
 from matdiff_cli.writers import text as text_writer
 from matdiff_cli.commands import Options
-from matdiff_cli.derive import DerivativeReport, derive
+from matdiff_cli.derivative_report import DerivativeReport
+from matdiff_cli.derivatives import derive
 from matdiff_cli.document import read_document
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.trust import numeric_check
@@ -257,7 +258,7 @@ def test_report_named_lines_work_is_linear():
         ders[tag] = derivation(_chain(n, tag, lambda p: f"tanh({p})"), tag)
     # the report's pieces and its text writer (where the report's code is)
     counts = [work(lambda d=d: DerivativeReport(d).to_text(),
-                   (derive_mod, derivative_report, text_writer))
+                   (derivatives, derivative_report, text_writer))
               for d in ders.values()]
     assert counts[1] / counts[0] < LINEAR
 
@@ -283,7 +284,7 @@ def test_doubling_definitions_json_and_steps_stay_linear():
 def test_steps_stop_before_a_step_grows_too_large():
     der = derivation(doubling(30, "z"), "z", steps=True)
     assert not der.steps_complete
-    names = derive_mod.definitions_by_node(der.problem)
+    names = derivative_report.definitions_by_node(der.problem)
     assert all(steps.printed_size(simplify.present(s.expr), names) <= steps.MAX_STEP_NODES
                for s in der.steps)
 
@@ -330,7 +331,7 @@ def test_reports_over_all_variables_are_linear_work():
         p = problem(" + ".join(f"{tag}{i}^T {tag}{i}" for i in range(n)))
         for r in COMMANDS["grad"](p, Options(command="grad")):
             r.to_text()
-    assert ratio(every_variable, (derive_mod, names_mod), 40, 80) < LINEAR
+    assert ratio(every_variable, (derivatives, names_mod), 40, 80) < LINEAR
 
 
 def test_whole_hessian_named_lines_work_is_linear():
@@ -349,6 +350,6 @@ def test_whole_hessian_named_lines_work_is_linear():
         report = hessian_report(prob, [xs, bs], Options(command="hess"))
         pieces.append(len(report.named_lines(to_text, report._exprs())))
         counts.append(work(lambda r=report: r.named_lines(lambda e, names: "", r._exprs()),
-                           (hessians, derive_mod, derivative_report)))
+                           (hessians, derivatives, derivative_report)))
     assert pieces[1] > 1.5 * pieces[0] > 0
     assert counts[1] / counts[0] < LINEAR

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from budget import examples
 from matdiff_cli.cli import cli
 from matdiff_cli.commands import Options
-from matdiff_cli.derive import derive
+from matdiff_cli.derivatives import derive
 from matdiff_cli.document import Problem, parse, read_document
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import SCALAR, symbols

@@ -1,7 +1,7 @@
 """Work the batch path skips, and why skipping it is sound (counted, never timed).
 
 * The division-by-zero check of a problem simplifies its expression only when
-  the expression has a node that can lead to a division (``derive._cannot_divide``):
+  the expression has a node that can lead to a division (``derivatives._cannot_divide``):
   the skip is sound only if the canonical form of every expression the filter
   passes holds no quotient and no negative power, which is checked here on
   random expressions of every node type and on the cookbook.
@@ -20,10 +20,10 @@ from strategies import expressions  # noqa: E402
 
 from matdiff_cli import simplify as simplify_mod  # noqa: E402
 from matdiff_cli.commands import Options  # noqa: E402
-from matdiff_cli.derive import _cannot_divide, derive  # noqa: E402
+from matdiff_cli.derivatives import _cannot_divide, derive  # noqa: E402
 from matdiff_cli.document import parse  # noqa: E402
 from matdiff_cli.expr import Div, EDiv, EPow, Mul, Power, Sym, walk  # noqa: E402
-from matdiff_cli.render import plan as plan_mod  # noqa: E402
+from matdiff_cli.render import chains as chains_mod  # noqa: E402
 
 
 def _divides(e) -> bool:
@@ -55,7 +55,7 @@ def test_a_division_free_problem_is_checked_without_simplifying_it(monkeypatch):
     assert _cannot_divide(problem.expr)
     calls = []
     real = simplify_mod.simplify
-    monkeypatch.setattr("matdiff_cli.derive.simplify",
+    monkeypatch.setattr("matdiff_cli.derivatives.simplify",
                         lambda e: calls.append(e) or real(e))
     derive(problem, problem.symbols["x"], "grad", Options())
     assert problem.expr not in calls
@@ -66,11 +66,11 @@ def test_a_division_free_problem_is_checked_without_simplifying_it(monkeypatch):
 def test_a_chain_is_ordered_once_per_run(monkeypatch):
     mats = [Sym(f"C{i}", (d, e)) for i, (d, e) in
             enumerate([("p", "q"), ("q", "r"), ("r", "s"), ("s", "p")])]
-    plan_mod._ORDERS.clear()
+    chains_mod._ORDERS.clear()
     calls = []
-    real = plan_mod._order_uncached
-    monkeypatch.setattr(plan_mod, "_order_uncached", lambda m: calls.append(1) or real(m))
-    first = plan_mod._order(list(mats))
-    again = [plan_mod._order(list(mats)) for _ in range(5)]
+    real = chains_mod._order_uncached
+    monkeypatch.setattr(chains_mod, "_order_uncached", lambda m: calls.append(1) or real(m))
+    first = chains_mod._order(list(mats))
+    again = [chains_mod._order(list(mats)) for _ in range(5)]
     assert len(calls) == 1 and all(t is first for t in again)
     assert isinstance(first, Mul)

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from matdiff_cli.codegen import generate
 from matdiff_cli.commands import Options
-from matdiff_cli.derive import report_for
+from matdiff_cli.derivatives import report_for
 from matdiff_cli.document import read_document
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import SCALAR, Func, symbols, walk

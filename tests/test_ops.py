@@ -29,10 +29,11 @@ from matdiff_cli.numeric import evaluate, relative_error, value
 from matdiff_cli.ops import (
     ALIASES, BUILTINS, ELEMENTWISE, RESERVED, STRUCTURE, Elementwise, declare, withdraw,
 )
-from matdiff_cli.render import numpy as numpy_render
 from matdiff_cli.render import text as text_render
 from matdiff_cli.render.latex import to_latex
-from matdiff_cli.render.numpy import TARGETS, to_numpy
+from matdiff_cli.render.numpy import to_numpy
+from matdiff_cli.render.numpy.base import rule as numpy_rule
+from matdiff_cli.render.numpy.targets import TARGETS
 from matdiff_cli.render.pretty import to_pretty
 from matdiff_cli.render.text import to_text
 from matdiff_cli.sympy_bridge import _convert
@@ -165,7 +166,7 @@ def _missing(table: dict, exempt=()) -> list:
     ("a differential rule (differentials/)", RULES, NO_DIFFERENTIAL_RULE),
     ("a NumPy value (numeric/evaluator.py)", value.registry, ()),
     ("a text / pretty / LaTeX rule (render/text.py)", text_render.rule.registry, ()),
-    ("a NumPy / JAX / PyTorch rule (render/numpy.py)", numpy_render.rule.registry, ()),
+    ("a NumPy / JAX / PyTorch rule (render/numpy/)", numpy_rule.registry, ()),
     ("an adjoint (readoff/adjoint.py)", ADJOINTS, NOT_LINEAR),
     ("a vec rule (readoff/vec.py)", VEC_RULES, NOT_LINEAR | NO_VEC_RULE),
     ("a SymPy form (sympy_bridge.py)", _convert.registry, NO_SYMPY),
@@ -293,6 +294,29 @@ def test_the_how_to_add_section_names_real_places():
     import matdiff_cli.shapes as shapes
     for module, name in ((shapes, "SHAPE_RULES"), (report, "FORMATS"), (commands, "COMMANDS")):
         assert name in section and hasattr(module, name), name
+
+
+def test_the_how_to_add_section_names_every_module_that_holds_rules():
+    """A node's rules live where docs/design.md's "Another built-in" says: each
+    module that files a rule in a table of the completeness test is named there,
+    so a newcomer following the list finds every table."""
+    from matdiff_cli.simplify.core import RULES as SIMPLIFY_RULES
+
+    design = (ROOT / "docs" / "design.md").read_text()
+    section = design.split("## How to add", 1)[1].split("\n## ", 1)[0]
+    tables = [RULES, value.registry, text_render.rule.registry, numpy_rule.registry, ADJOINTS,
+              VEC_RULES, _convert.registry, SIMPLIFY_RULES]
+    modules = set()
+    for table in tables:
+        for cls, entry in dict(table).items():
+            for fn in entry if isinstance(entry, (list, tuple)) else [entry]:
+                fn = getattr(fn, "fn", fn)   # a simplification rule's function
+                if cls is not object:        # a dispatcher's fallback raises
+                    modules.add(fn.__module__)
+    assert len(modules) > 10, modules
+    files = {m.removeprefix("matdiff_cli.").replace(".", "/") + ".py" for m in modules}
+    unnamed = sorted(f for f in files if f"`{f}`" not in section)
+    assert not unnamed, f"docs/design.md's how-to-add section does not name {unnamed}"
 
 
 def test_every_command_has_a_function_and_its_help():

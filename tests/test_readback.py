@@ -16,7 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from matdiff_cli.commands import Options
-from matdiff_cli.derive import DerivativeReport, derive
+from matdiff_cli.derivative_report import DerivativeReport
+from matdiff_cli.derivatives import derive
 from matdiff_cli.document import parse, parse_expr, read_document
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import SCALAR, Diff, Func, Sym, symbols, walk

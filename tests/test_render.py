@@ -36,7 +36,8 @@ from matdiff_cli.expr import (
 )
 from matdiff_cli.numeric import evaluate, relative_error, sample_values
 from matdiff_cli.render.latex import latex_name, to_latex
-from matdiff_cli.render.numpy import py_name, to_numpy, to_numpy_operator
+from matdiff_cli.render.numpy import to_numpy, to_numpy_operator
+from matdiff_cli.render.numpy.functions import py_name
 from matdiff_cli.render.pretty import to_pretty, to_rich_text
 from matdiff_cli.render.text import to_text
 from budget import examples

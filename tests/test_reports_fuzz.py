@@ -8,7 +8,9 @@ import io
 from hypothesis import HealthCheck, given, settings, strategies as st
 from rich.console import Console
 
-from matdiff_cli.derive import DerivativeReport, derive
+from matdiff_cli.derivative_report import DerivativeReport
+
+from matdiff_cli.derivatives import derive
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import SCALAR, symbols
 from matdiff_cli.commands import Options

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from matdiff_cli import differentials
 from matdiff_cli.expr import Expr, node_types
 from matdiff_cli.simplify import RULES, core, simplify
-from matdiff_cli.steps import derivation
+from matdiff_cli.steps import differential_steps
 from strategies import expressions
 
 
@@ -78,7 +78,7 @@ def test_steps_write_the_identities_of_the_rules():
     from matdiff_cli.document import parse
 
     problem = parse("X: n x m\ntr(X^T A X B)")
-    steps, complete = derivation(problem.expr, problem.symbols["X"])
+    steps, complete = differential_steps(problem.expr, problem.symbols["X"])
     assert complete and [s.identity for s in steps] == [
         "d tr(A) = tr(dA)", "d(A B) = dA B + A dB, for every factor of the chain",
         "d(A^T) = (dA)^T"]

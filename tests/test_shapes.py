@@ -301,3 +301,15 @@ def test_every_expression_node_class_has_an_inference_rule():
     assert forms and forms == set(INFER), forms ^ set(INFER)
     kinds = [c.kind for c in syntax.Statement.__subclasses__() + list(forms) + [syntax.Span]]
     assert len(kinds) == len(set(kinds)), kinds   # each form's short name once
+
+
+def test_every_statement_class_has_a_reader():
+    """The document reader dispatches on the statement's class: a bare
+    expression is a problem, every other statement has its entry in
+    ``STATEMENTS`` (one left out would be an internal error at run time)."""
+    from matdiff_cli import syntax
+    from matdiff_cli.document import STATEMENTS
+
+    statements = set(syntax.Statement.__subclasses__())
+    assert syntax.Problem in statements and set(STATEMENTS) == statements - {syntax.Problem}
+    assert all(callable(read) for read in STATEMENTS.values())

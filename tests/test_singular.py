@@ -20,7 +20,7 @@ from matdiff_cli import api
 from matdiff_cli.cli import cli
 from matdiff_cli.codegen import generate
 from matdiff_cli.commands import Options
-from matdiff_cli.derive import report_for
+from matdiff_cli.derivatives import report_for
 from matdiff_cli.document import parse_expr, read_document
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import Add, Norm2, NormNuc, Polar, SigmaMax, SvdVals, SVecLeftMax, Sym, walk

@@ -24,7 +24,7 @@ from strategies import SHAPES, expressions
 
 from matdiff_cli.cli import cli
 from matdiff_cli.commands import COMMANDS
-from matdiff_cli.derive import derive
+from matdiff_cli.derivatives import derive
 from matdiff_cli.document import parse
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import SCALAR, Sym, symbols

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from budget import examples
 from matdiff_cli.commands import Options
-from matdiff_cli.derive import derive
+from matdiff_cli.derivatives import derive
 from matdiff_cli.document import Problem, parse
 from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import Kron, Mul, Sum, Trace, Transpose, Vec, symbols
@@ -62,7 +62,7 @@ ROWS = [
 
 @pytest.mark.parametrize("command,src,wrt,decls,text", ROWS)
 def test_vec_kron_diag_rows(command, src, wrt, decls, text):
-    from matdiff_cli.derive import DerivativeReport
+    from matdiff_cli.derivative_report import DerivativeReport
 
     problem = parse(src, decls)
     der = derive(problem, problem.symbols[wrt], command, Options())
@@ -206,7 +206,7 @@ def test_unvec_gradient_reads_back_with_eval_and_runs_as_numpy(src, decls, text)
     from click.testing import CliRunner
     from matdiff_cli.cli import cli
     from matdiff_cli.codegen import generate
-    from matdiff_cli.derive import DerivativeReport
+    from matdiff_cli.derivative_report import DerivativeReport
     from matdiff_cli.numeric import directional_derivative, evaluate, sample_values
 
     problem = parse(src, decls)

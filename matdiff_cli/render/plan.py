@@ -4,8 +4,8 @@ numerical safety before the NumPy/PyTorch/JAX rules write it.
 Every rewrite keeps the value (exactly, or up to rounding) and the result is
 still one expression tree of :mod:`matdiff_cli.expr` nodes:
 
-* a product chain is put in the order its shapes make cheapest.  The sizes
-  are symbolic, so the order is chosen for every assignment of small (3) and
+* a product chain is put in the order its shapes make cheapest (:mod:`.chains`).
+  The sizes are symbolic, so the order is chosen for every assignment of small (3) and
   large (1000) sizes to the dimensions: an order that is optimal for all is
   kept as nested binary products (``A.T @ (A @ x)``); when the best order
   depends on the sizes, the chain stays flat and is written
@@ -28,11 +28,12 @@ from __future__ import annotations
 from itertools import product as cartesian
 
 from ..expr import (
-    SCALAR, Add, Broadcast, DiagM, Diff, Div, EDiv, EPow, Func, Hadamard, Inverse, LogSumExp, Mul,
+    SCALAR, Add, Broadcast, DiagM, Diff, Div, EDiv, EPow, Func, Hadamard, LogSumExp, Mul,
     Num, Power, ShapeMismatch, Softmax, Sum, Sym, Trace, Transpose, walk,
 )
-
-SMALL, LARGE = 3, 1000
+from .chains import (
+    LARGE, MAX_PLANNED, SMALL, _attach, _best, _dims, _order, _ordered, _size, _tree_cost,
+)
 
 
 def plan(roots, names=(), share: bool = False, common: bool = False):
@@ -364,186 +365,6 @@ def _factors(t):
 
 def _chain(factors):
     return _product(Mul(*factors), lambda n: True, False)
-
-
-def _dims(shapes):
-    out = []
-    for s in shapes:
-        for d in s:
-            for p in (d.split("*") if isinstance(d, str) else ()):
-                p = p.strip()
-                if not p.isdigit() and p not in out:
-                    out.append(p)
-    return out
-
-
-def _size(d, assign) -> int:
-    if isinstance(d, int):
-        return d
-    v = 1
-    for p in d.split("*"):
-        p = p.strip()
-        v *= int(p) if p.isdigit() else assign[p]
-    return v
-
-
-def _best(r, c):
-    """The cheapest split table for a chain whose factors have r[i] rows and
-    c[i] columns (one assignment of sizes); ties go to the left-to-right order."""
-    k = len(r)
-    cost = {(i, i): 0 for i in range(k)}
-    split = {}
-    for length in range(2, k + 1):
-        for i in range(k - length + 1):
-            j = i + length - 1
-            best = None
-            for s in range(j - 1, i - 1, -1):  # the left-nested split first
-                v = cost[i, s] + cost[s + 1, j] + r[i] * c[s] * c[j]
-                if best is None or v < best:
-                    best, split[i, j] = v, s
-            cost[i, j] = best
-    return split
-
-
-def _tree_cost(split, r, c):
-    def go(i, j):
-        if i == j:
-            return 0
-        s = split[i, j]
-        return go(i, s) + go(s + 1, j) + r[i] * c[s] * c[j]
-    return go(0, len(r) - 1)
-
-
-def _build(split, mats, i, j):
-    if i == j:
-        return mats[i]
-    s = split[i, j]
-    return Mul(_build(split, mats, i, s), _build(split, mats, s + 1, j))
-
-
-MAX_PLANNED = 16  # a longer chain runs left to right (planning is cubic in its length)
-
-
-_ORDERS: dict = {}  # chain (interned nodes) -> its tree; _order is pure
-
-
-def _order(mats):
-    key = tuple(mats)
-    tree = _ORDERS.get(key)
-    if tree is None:
-        if len(_ORDERS) >= 4096:
-            _ORDERS.clear()
-        tree = _ORDERS[key] = _order_uncached(mats)
-    return tree
-
-
-_RECIPES: dict = {}  # the chain's shapes (and which factors are diag/inverse) -> its order
-
-
-def _order_uncached(mats):
-    if len(mats) == 2:  # one way to multiply two
-        return Mul(mats[0], mats[1])
-    if len(mats) > MAX_PLANNED:
-        tree = mats[0]
-        for m in mats[1:]:
-            tree = Mul(tree, m)
-        return tree
-    # the order depends on the shapes alone (and on diag/inverse factors): chains of
-    # other names but the same shapes share it
-    key = tuple((m.shape, isinstance(m, (DiagM, Inverse))) for m in mats)
-    recipe = _RECIPES.get(key)
-    if recipe is None:
-        if len(_RECIPES) >= 4096:
-            _RECIPES.clear()
-        recipe = _RECIPES[key] = _recipe(mats)
-    if recipe is None:
-        return Mul(*mats)  # no order is best for every size: multi_dot at run time
-    return _build(recipe, mats, 0, len(mats) - 1)
-
-
-def _recipe(mats):
-    """The split table of the chain's order, or None for multi_dot at run time."""
-    every = _dims([m.shape for m in mats])
-    dims = every[:4]
-    assigns = [dict(zip(dims, vs)) for vs in cartesian((SMALL, LARGE), repeat=len(dims))]
-    for a in assigns:  # dimensions past the fourth count as large
-        for d in every:
-            a.setdefault(d, LARGE)
-    rows = [[_size(m.shape[0], a) for m in mats] for a in assigns]
-    cols = [[_size(m.shape[1], a) for m in mats] for a in assigns]
-    splits = [_best(r, c) for r, c in zip(rows, cols)]
-    optimum = [_tree_cost(s, r, c) for s, r, c in zip(splits, rows, cols)]
-    for s in [splits[-1]] + splits:  # within 10% of the best for every size
-        if all(_tree_cost(s, r, c) <= 1.1 * o for r, c, o in zip(rows, cols, optimum)):
-            return s
-    if len(mats) >= 3 and not any(isinstance(m, (DiagM, Inverse)) for m in mats):
-        return None  # no order is best for every size: multi_dot at run time
-    return splits[-1]
-
-
-def _attach(tree, coef):
-    """coef times tree, the scalar on the smallest piece: one no larger than
-    the result and every other piece for every assignment of small and large
-    sizes, and smaller for some (else on the result)."""
-    pieces = _pieces(tree)
-    key = (tree.shape, tuple(n.shape for n in pieces))
-    at = _PLACES.get(key, -1)
-    if at == -1:   # the place depends on the shapes alone
-        if len(_PLACES) >= 4096:
-            _PLACES.clear()
-        at = _PLACES[key] = _place(tree, pieces)
-    if at is None:
-        return Mul(coef, tree)
-    where = pieces[at]
-
-    def put(n):
-        if n is where:
-            return Mul(coef, n)
-        if isinstance(n, Mul) and _ordered(n):
-            return Mul(*[put(f) for f in n.factors])
-        return n
-    return put(tree)
-
-
-_PLACES: dict = {}  # (shape of the tree, shapes of its pieces) -> where the scalar goes
-
-
-def _place(tree, pieces):
-    """The index in ``pieces`` of the piece the scalar goes on, or None (the result)."""
-    dims = _dims([n.shape for n in pieces] + [tree.shape])[:4]
-    grid = [dict(zip(dims, vs)) for vs in cartesian((SMALL, LARGE), repeat=len(dims))]
-    for a in grid:
-        for d in _dims([n.shape for n in pieces]):
-            a.setdefault(d, LARGE)
-
-    def sizes(n):
-        return [_size(n.shape[0], a) * _size(n.shape[1], a) for a in grid]
-
-    where, best = None, sizes(tree)
-    for i, n in enumerate(pieces):
-        s = sizes(n)
-        if all(x <= y for x, y in zip(s, best)) and s != best:
-            where, best = i, s
-    return where
-
-
-def _ordered(n) -> bool:
-    return all(f.shape != SCALAR for f in n.factors)
-
-
-def _pieces(tree):
-    """The operands and partial products of an ordered product tree."""
-    out = []
-    stack = [tree]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, Mul) and _ordered(n):
-            stack.extend(n.factors)
-            if n is not tree:
-                out.append(n)
-        else:
-            out.append(n)
-    return out
 
 
 __all__ = ["plan"]

@@ -28,7 +28,8 @@ def shape(r) -> dict:
     from ..tree import tree_json
     from ..render.latex import to_latex
     from ..names import Names, renamed
-    from ..render.numpy import numpy_or_none, to_numpy
+    from ..render.numpy import to_numpy
+    from ..render.numpy.context import numpy_or_none
 
     python_names = renamed(Names.of(r.problem), r.symbols)
     return {
@@ -65,7 +66,8 @@ def derivative_field(r, key: str):
 
 def _derivative_numpy(r):
     """(code, None) or (None, why not) for a derivative's result."""
-    from ..render.numpy import numpy_or_none, to_numpy, to_numpy_operator
+    from ..render.numpy import to_numpy, to_numpy_operator
+    from ..render.numpy.context import numpy_or_none
 
     der = r.der
     if der.operator:
@@ -87,9 +89,9 @@ def derivative(r) -> dict:
     from ..derivative_report import conditions
     from ..names import renamed
     from ..report import OK, inferred_symbols, shape_json
-    from ..simplify import present
     from ..render.latex import to_latex
-    from ..render.numpy import numpy_or_none, to_numpy
+    from ..render.numpy import to_numpy
+    from ..render.numpy.context import numpy_or_none
     from ..render.text import to_text
 
     der = r.der
@@ -133,9 +135,8 @@ def derivative(r) -> dict:
     if functions:
         out["functions"] = {name: text.split(" = ", 1)[1] for name, text in functions.items()}
     if der.steps:
-        out["steps"] = [{"rule": s.rule, "identity": s.identity,
-                         "text": to_text(present(s.expr), names=r.defs)}
-                        for s in der.steps]
+        out["steps"] = [{"rule": s.rule, "identity": s.identity, "text": text}
+                        for s, text in zip(der.steps, r.step_texts())]
     conds = conditions([r.shown_df] + r._exprs())
     if conds:   # where the result holds
         out["conditions"] = conds
@@ -158,7 +159,7 @@ def differential_json(r, to_text, to_latex) -> dict:
 
 
 def second_differential(r) -> dict:
-    from ..render.numpy import numpy_or_none
+    from ..render.numpy.context import numpy_or_none
 
     out = derivative(r)
     result = out["result"]
@@ -175,7 +176,7 @@ def hessian(r) -> dict:
     from ..report import OK, inferred_symbols, shape_json
     from ..simplify import present
     from ..render.latex import to_latex
-    from ..render.numpy import numpy_or_none
+    from ..render.numpy.context import numpy_or_none
     from ..render.text import to_text
 
     h = r.der

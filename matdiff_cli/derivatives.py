@@ -12,9 +12,9 @@ from .names import Names
 from .records import dataclass, field
 from .report import CANNOT, FAILED
 from .simplify import simplify
-from .derivative_report import (  # noqa: F401 - the report's names, as before
-    LABELS, LATEX_LABELS, READ_OFF, WORD_LABELS, DerivativeReport, SecondDifferentialReport,
-    conditions, definitions_by_node, labelled, shared_names, superscript,
+from .derivative_report import (
+    WORD_LABELS, DerivativeReport, SecondDifferentialReport, conditions, definitions_by_node,
+    labelled,
 )
 
 
@@ -175,17 +175,17 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
         if der.operator and options.vec:
             der.vec = read_jacobian(H, var)
     if options.steps:
-        from .steps import Step, derivation, simplification
+        from .steps import Step, differential_steps, simplification
 
         shown_as_names = definitions_by_node(problem)
-        der.steps, der.steps_complete = derivation(f, var, shown_as_names)
+        der.steps, der.steps_complete = differential_steps(f, var, shown_as_names)
         if der.steps_complete:
             der.simplified_by = simplification(der.steps)
         if command == "hess" and f.shape == SCALAR:  # then the gradient, and its differential
             from .readoff import gradient
 
             G = gradient(f, var)
-            more, complete = derivation(G, var, shown_as_names)
+            more, complete = differential_steps(G, var, shown_as_names)
             read = (f"read off df = <G, {Names.of(problem).direction(var)}>, "
                     "and differentiate G")
             der.steps += [Step("gradient", read, G)] + more

@@ -1,0 +1,148 @@
+"""A NumPy expression for an expression (SPEC §3.1, the JSON ``numpy`` field).
+
+The string evaluates with only ``np``, Python's builtins and the problem's
+variables in scope: matrices are 2-D arrays, vectors (n, 1) columns, scalars
+floats or size-1 arrays.  So:
+
+* a product step is ``@`` between two non-scalar operands and ``*`` when either
+  side is 1x1; ``@`` and ``*`` share one Python level and associate to the
+  left, as matdiff's product chains do, so ``A @ x * s`` needs no brackets;
+* dimensions are not in scope: ``np.eye(X.shape[0])``, read off a variable (or
+  the direction ``dX``) that has the dimension; ValueError if none has it;
+* a variable whose name Python cannot use as is (a keyword, a module alias
+  such as ``np``) gets trailing underscores (``lambda_``, ``np_``);
+  ``Diff(X)`` is the direction ``dX`` (``d_X`` when ``dX`` is a variable), and
+  names bound inside never shadow a variable (:mod:`matdiff_cli.names`);
+* ``names`` (definitions, shared subexpressions) are bound by lambdas,
+  dependencies outermost: ``(lambda h1: A @ h1)(np.tanh(W1 @ x))``.  Beyond
+  ``MAX_LAMBDAS`` names (Python limits bracket nesting to 200) they are bound
+  flat with assignment expressions, ``(h1 := ..., h2 := ..., body)[-1]``;
+* rules for 1x1 operands avoid calls that need a 2-D array (``tr(s)`` is
+  ``s``, ``s^T`` is ``s``), so a scalar may be a float or a (1, 1) array.
+
+Evaluate the code with one namespace, ``eval(code, {"np": np, **variables})``
+(variables under their Python names, the reports' ``python_names``): the
+lambdas it contains (names, operators, softmax) see globals only, and the code
+calls no builtin (a variable may be called ``abs``).
+
+Before it is written the tree is planned (:mod:`..plan`): products ordered
+by their shapes (``np.linalg.multi_dot`` where the sizes decide), scalars on
+the smallest operand, sums distributed over vectors, stable forms of
+softplus, sigmoid, logsumexp and softmax; the rules then write ``inv(A) B``
+as ``np.linalg.solve(A, B)``, ``diag(v) X`` as ``v * X``, ``tr(P Q)`` as
+``np.sum(P * Q.T)`` and ``||r||^2`` as ``np.vdot(r, r)``.
+
+Numerically, ``logdet(a)`` is ``log(sign) + log|det a|`` from ``slogdet``
+(for a declared spd variable, twice the log-sum of its Cholesky diagonal):
+finite where det overflows, NaN where ``det(a) < 0`` (-inf where it is 0),
+outside the function's domain.
+User functions ``f(t) := body`` are translated through SymPy (the body is
+parsed by SymPy, see :mod:`matdiff_cli.usersym`); a constant body is
+broadcast to its argument's shape.
+
+The rules write through a :class:`~.targets.Target`, a small table of how NumPy,
+``jax.numpy`` and PyTorch spell each operation, so ``matdiff code`` renders
+the same tree for each library (never by editing NumPy text).
+
+This module holds the entry points; :mod:`.base` the precedence levels, the
+helpers and the table ``rule``; :mod:`.targets` the libraries; :mod:`.context`
+the dimensions and names in scope; the rules by node family are in
+:mod:`.algebra`, :mod:`.linalg`, :mod:`.spectral` and :mod:`.functions`.
+"""
+from __future__ import annotations
+
+from ...expr import Diff, Expr, Sym, walk
+from .. import flatten, render_dag
+from . import algebra, functions, linalg, spectral  # noqa: F401  (their rules register on ``rule``)
+from .base import rule
+from .context import NumpyContext, dimension_table, naming_for
+from .targets import Target
+
+MAX_LAMBDAS = 40
+
+
+# --------------------------------------------------------------------------- entry points
+
+def planned(roots, names: dict, share: bool = False, common: bool = False):
+    """(roots, names) rewritten for fast, stable code (:mod:`..plan`); the names
+    follow their nodes."""
+    from ..plan import plan
+
+    roots, new = plan(roots, names, share, common)
+    out: dict = {}
+    for k, v in names.items():
+        out.setdefault(new.get(k, k), v)
+    return roots, out, new
+
+
+def to_numpy(expr: Expr, names: dict | None = None, bound=None, naming=None,
+             target: Target | None = None, free=(), plan: bool = True) -> str:
+    """A Python/NumPy expression for expr.
+
+    ``names``: nodes written as names, bound inside the expression; ``bound``:
+    extra symbols (``Sym`` or ``Diff`` nodes) in scope where the code runs,
+    searched for dimensions after those of expr; ``naming``: the problem's
+    :class:`matdiff_cli.names.Names` (else made from the names seen here);
+    ``free``: nodes of names already bound where the code runs (not bound again);
+    ``plan``: rewrite the tree for speed and stability first (False: it is).
+    """
+    names = dict(names or {})
+    if plan:
+        (expr,), names, new = planned([expr], names)
+        free = {new.get(n, n) for n in free}
+    nodes = list(walk(expr))
+    _name_deep_pieces(nodes, names, expr)
+    if naming is None:
+        naming = naming_for(nodes, names, bound or ())
+    dims = dimension_table(nodes, bound or (), naming)
+    used = [n for n in nodes if n in names and n is not expr and n not in free] if names else []
+    py = naming.python
+
+    def write(root):
+        cx = NumpyContext(names, dims, naming, target)
+        cx.ordered = True
+        return flatten(render_dag(root, rule, cx))
+
+    body = write(expr)
+    if not used:
+        return body
+    if len(used) > MAX_LAMBDAS:
+        binds = ", ".join(f"{py(names[n])} := {write(n)}" for n in used)
+        return f"({binds}, {body})[-1]"
+    for node in reversed(used):
+        body = f"(lambda {py(names[node])}: {body})({write(node)})"
+    return body
+
+
+# Python rejects code nested more than 200 brackets deep: a piece nested deeper than
+# this many brackets is bound to a name of its own (_p1, _p2, ...), so the code for
+# 90 nested sigmoids is a chain of short bindings, not 270 nested brackets.
+MAX_BRACKETS = 96
+BRACKETS_PER_NODE = 4    # at most this many brackets per node (sigmoid writes 3)
+
+
+def _name_deep_pieces(nodes: list, names: dict, root: Expr) -> None:
+    """Add names for pieces whose code would nest too deep (nodes: children first)."""
+    depth: dict = {}
+    k = 0
+    for node in nodes:
+        d = BRACKETS_PER_NODE + max((0 if c in names else depth[c] for c in node.children),
+                                    default=0)
+        if d > MAX_BRACKETS and node is not root:
+            k += 1
+            names[node] = f"_p{k}"
+            d = 0
+        depth[node] = d
+
+
+def to_numpy_operator(expr: Expr, direction: Sym, names: dict | None = None, bound=None,
+                      naming=None) -> str:
+    """A linear operator L[dX] as ``lambda dX: ...`` (dX is ``Diff(direction)``)."""
+    extra = [Diff(direction), direction] + list(bound or ())
+    if naming is None:
+        naming = naming_for(list(walk(expr)), names, extra)
+    dname = naming.python(naming.direction(direction))
+    return f"lambda {dname}: {to_numpy(expr, names, extra, naming)}"
+
+
+__all__ = ["to_numpy", "to_numpy_operator", "planned"]

@@ -1,0 +1,212 @@
+"""The rules of the algebra: leaves, sums, products (planned ones as
+``multi_dot``, ``solve`` and broadcasting), quotients, Kronecker products,
+broadcasts, transposes, inverses and powers."""
+from __future__ import annotations
+
+from ...expr import (
+    SCALAR, Add, Broadcast, Commutation, Diff, Div, EDiv, EPow, Hadamard, Identity, Inverse,
+    Kron, Mul, Norm2, NormF, Num, Ones, Power, Sym, Transpose, Zeros, DiagM,
+)
+from .. import Deferred, Doc
+from .base import (ADD, ATOM, MUL, NEG, POW, at_least, call, exponent, is_plain, is_scalar,
+                   number, rule, tensor)
+
+
+@rule.register
+def _sym(node: Sym, cx) -> Doc:
+    return Doc(ATOM, (cx.py(node.name),), node)
+
+
+@rule.register
+def _num(node: Num, cx) -> Doc:
+    v = node.value
+    if v >= 0:
+        d = number(v)
+        return Doc(d.level, d.parts, node)
+    body = number(-v)
+    return Doc(min(NEG, body.level), ("-", body), node, neg=body)
+
+
+@rule.register
+def _identity(node: Identity, cx) -> Doc:
+    return Doc(ATOM, (cx.lib.eye(cx.dim(node.n)),), node)
+
+
+@rule.register
+def _zeros(node: Zeros, cx) -> Doc:
+    return Doc(ATOM, (cx.lib.zeros(cx.shape(node.shape)),), node)
+
+
+@rule.register
+def _ones(node: Ones, cx) -> Doc:
+    return Doc(ATOM, (cx.lib.ones(cx.shape(node.shape)),), node)
+
+
+@rule.register
+def _diff(node: Diff, cx) -> Doc:
+    return Doc(ATOM, (cx.direction(node.sym),), node)
+
+
+@rule.register
+def _commutation(node: Commutation, cx) -> Doc:
+    """K(m,n) vec(A) = vec(A^T): row j + i n of K is row i + j m of I."""
+    m, n = (cx.dim(d) for d in node.args)
+    return Doc(ATOM, (cx.lib.commutation(m, n),), node)
+
+
+@rule.register
+def _add(node: Add, cx) -> Doc:
+    """``a + b - c``; a broadcast scalar term is left to NumPy's broadcasting."""
+    get = cx.docs.__getitem__
+    bare = any(not is_plain(cx, t, Broadcast) for t in node.terms)
+    docs = [get(t.args[0]) if bare and is_plain(cx, t, Broadcast) else get(t) for t in node.terms]
+    parts = [at_least(docs[0], ADD)]
+    for d in docs[1:]:
+        if d.neg is not None:
+            parts += [" - ", at_least(d.neg, MUL)]
+        else:
+            parts += [" + ", at_least(d, MUL)]
+    return Doc(ADD, parts, node)
+
+
+def chain(cx, factors, start_shape=None) -> list:
+    """Parts of ``f1 op f2 op ...``: ``@`` between non-scalars, else ``*``."""
+    docs = [cx[f] for f in factors]
+    shape = start_shape
+    parts = []
+    for f, d in zip(factors, docs):
+        if shape is None:
+            parts.append(at_least(d, MUL))
+            shape = f.shape
+            continue
+        op = " * " if SCALAR in (shape, f.shape) else " @ "
+        parts += [op, at_least(d, NEG)]
+        shape = f.shape if shape == SCALAR else (shape if f.shape == SCALAR else (shape[0], f.shape[1]))
+    return parts
+
+
+def _ordered_product(node: Mul, cx):
+    """A planned product (render/plan.py) of non-scalar factors: three or more
+    are ``multi_dot`` (ordered at run time); ``diag(v) B`` is ``v * B``, ``A
+    diag(v)`` is ``A * v.T``; ``inv(A) B`` is ``solve(A, B)`` and ``B inv(A)``
+    is ``solve(A.T, B.T).T``.  None for any other product."""
+    f = node.factors
+    if not cx.ordered or any(is_scalar(x) for x in f):
+        return None
+    lib = cx.lib
+    if len(f) >= 3:
+        items = ["["]
+        for i, x in enumerate(f):
+            items += [", ", cx[x]] if i else [cx[x]]
+        return call(lib.fn("linalg.multi_dot"), Doc(ATOM, items + ["]"]), node=node)
+    a, b = f
+    if is_plain(cx, a, DiagM):
+        return Doc(MUL, (at_least(cx[a.a], MUL), " * ", at_least(cx[b], NEG)), node)
+    if is_plain(cx, b, DiagM):
+        return Doc(MUL, (at_least(cx[a], MUL), " * ", lib.transpose(cx[b.a])), node)
+    if is_plain(cx, a, Inverse):
+        d = lib.solve(cx[a.a], cx[b], _spd(a.a))
+        return Doc(ATOM, d.parts, node)
+    if is_plain(cx, b, Inverse):
+        spd = _spd(b.a)  # an spd matrix is its own transpose
+        solved = lib.solve(cx[b.a] if spd else lib.transpose(cx[b.a]), lib.transpose(cx[a]), spd)
+        return Doc(ATOM, lib.transpose(solved).parts, node)
+    if lib.name == "jax" and is_plain(cx, a, Transpose) and b.shape[1] == 1:
+        # XLA on CPU copies A to transpose it for A.T @ v (14x slower at 4000 x 2000)
+        row = Doc(MUL, (at_least(lib.transpose(cx[b]), MUL), " @ ", at_least(cx[a.a], NEG)))
+        return Doc(ATOM, lib.transpose(row).parts, node)
+    return None
+
+
+@rule.register
+def _mul(node: Mul, cx) -> Doc:
+    """Left to right, as matdiff reads products; ``-x @ y`` for a -1 coefficient."""
+    fast = _ordered_product(node, cx)
+    if fast is not None:
+        return fast
+    first = node.factors[0]
+    if not (isinstance(first, Num) and first.value < 0 and cx[first].node is first):
+        return Doc(MUL, chain(cx, node.factors), node)
+    c, rest = -first.value, node.factors[1:]
+    if c == 1:
+        head = at_least(cx[rest[0]], POW)
+        tail = chain(cx, rest[1:], rest[0].shape)
+        body = Doc(MUL, chain(cx, rest)) if tail else cx[rest[0]]
+        return Doc(MUL if tail else NEG, ["-", head] + tail, node, neg=body)
+    body = Doc(MUL, [number(c)] + chain(cx, rest, SCALAR))
+    return Doc(MUL, ["-", body], node, neg=body)
+
+
+@rule.register
+def _hadamard(node: Hadamard, cx) -> Doc:
+    docs = [cx[f] for f in node.factors]
+    parts = [at_least(docs[0], MUL)]
+    for d in docs[1:]:
+        parts += [" * ", at_least(d, NEG)]
+    return Doc(MUL, parts, node)
+
+
+def _divide(node, cx) -> Doc:
+    a, c = cx[node.args[0]], cx[node.args[1]]
+    return Doc(MUL, (at_least(a, MUL), " / ", at_least(c, NEG)), node)
+
+
+rule.register(Div, _divide)
+rule.register(EDiv, _divide)
+
+
+@rule.register
+def _kron(node: Kron, cx) -> Doc:
+    a, c = (tensor(cx, e, cx[e]) for e in node.args)
+    return call(cx.lib.fn("kron"), a, c, node=node)
+
+
+@rule.register
+def _broadcast(node: Broadcast, cx) -> Doc:
+    """Outside a sum: ``s * np.ones((r, c))`` (an unknown dimension raises only if used)."""
+    try:
+        ones = cx.lib.ones(cx.shape(node.shape))
+    except ValueError as e:
+        ones = Deferred(e)
+    s = cx[node.args[0]]
+    neg = None if s.neg is None else Doc(MUL, (at_least(s.neg, MUL), " * ", ones))
+    return Doc(MUL, (at_least(s, MUL), " * ", ones), node, neg=neg)
+
+
+@rule.register
+def _transpose(node: Transpose, cx) -> Doc:
+    d = cx[node.a]
+    if is_scalar(node):
+        return Doc(d.level, d.parts, node, neg=d.neg)
+    return Doc(ATOM, cx.lib.transpose(d).parts, node)
+
+
+def _spd(node) -> bool:
+    """A variable declared spd (Cholesky applies)."""
+    return isinstance(node, Sym) and node.has("spd")
+
+
+@rule.register
+def _inverse(node: Inverse, cx) -> Doc:
+    d = cx[node.a]
+    if is_scalar(node):
+        return Doc(MUL, ("1 / ", at_least(d, NEG)), node)
+    return Doc(ATOM, cx.lib.inverse(d, _spd(node.a)).parts, node)
+
+
+@rule.register
+def _power(node: Power, cx) -> Doc:
+    d = cx[node.base]
+    b = node.base
+    if (cx.ordered and node.p == 2 and is_plain(cx, b, (Norm2, NormF))
+            and not is_scalar(b.a)):  # ||a||^2 as a dot product: no square root
+        return Doc(ATOM, cx.lib.sumsq(cx[b.a], isinstance(b.a, Sym) or cx[b.a].node is None).parts,
+                   node)
+    if is_scalar(node):
+        return Doc(POW, (at_least(d, ATOM), " ** ", exponent(node.p)), node)
+    return call(cx.lib.fn("linalg.matrix_power"), d, str(node.p.numerator), node=node)
+
+
+@rule.register
+def _epow(node: EPow, cx) -> Doc:
+    return Doc(POW, (at_least(cx[node.base], ATOM), " ** ", exponent(node.p)), node)

@@ -1,0 +1,97 @@
+"""The context the rules render in: dimensions as Python expressions read off
+the variables (``X.shape[0]``), the output's names, and the target library."""
+from __future__ import annotations
+
+from ...errors import MatdiffError
+from ...expr import Diff, Sym
+from .. import Context, Doc
+from .base import ATOM
+from .targets import Target
+
+
+# --------------------------------------------------------------------------- context
+
+class NumpyContext(Context):
+    """Renders with a table of dimension -> Python expression (``X.shape[0]``),
+    the names of the output (:class:`matdiff_cli.names.Names`) and a target."""
+
+    def __init__(self, names, dims: dict, naming=None, target: Target | None = None):
+        super().__init__(names)
+        self.dims = dims
+        self.naming = naming if naming is not None else naming_for([], names)
+        self.lib = target if target is not None else Target()
+        self.ordered = False  # products planned (render/plan.py): multi_dot, solve, broadcasting
+
+    def py(self, name: str) -> str:
+        return self.naming.python(name)
+
+    def direction(self, sym) -> str:
+        return self.naming.python(self.naming.direction(sym))
+
+    def name_doc(self, node, name):
+        return Doc(ATOM, (self.py(name),))
+
+    def dim(self, d) -> str:
+        """A Python expression for dimension d; ValueError if no variable has it."""
+        if isinstance(d, int):
+            return str(d)
+        if d in self.dims:
+            return self.dims[d]
+        if "*" in d:
+            return "(" + " * ".join(self.dim(p.strip()) for p in d.split("*")) + ")"
+        raise NoNumpyCode(
+            "unsupported", f"the NumPy code needs the size of the dimension {d}, which no "
+            "variable of the problem carries",
+            hint=f"declare a variable with the dimension {d}, or write the size as a number")
+
+    def shape(self, shape) -> str:
+        return f"({self.dim(shape[0])}, {self.dim(shape[1])})"
+
+
+def naming_for(nodes, names=None, bound=()):
+    """The names of an output made of nodes (and the extra symbols bound), when
+    the caller has no problem-wide :class:`Names`."""
+    from ...names import Names, dimension_names
+
+    syms, user = [], set((names or {}).values())
+    for n in list(nodes) + list(bound):
+        s = n.sym if isinstance(n, Diff) else n
+        if isinstance(s, Sym) and s.name not in user:
+            syms.append(s)
+            user.add(s.name)
+            user |= dimension_names(s.shape)
+    return Names(user, syms)
+
+
+def dimension_table(nodes, bound=(), naming=None) -> dict:
+    """dimension -> ``var.shape[i]`` from the variables and directions among
+    nodes (first first), then from the extra symbols ``bound``."""
+    if naming is None:
+        naming = naming_for(nodes, None, bound)
+    table: dict = {}
+    directions = [n.sym for n in nodes if isinstance(n, Diff)]  # prefer dX to the X of dX
+    sources = [n for n in nodes if isinstance(n, Diff) or (isinstance(n, Sym) and n not in directions)]
+    sources += directions + list(bound)
+    for s in sources:
+        if isinstance(s, Sym):
+            var = naming.python(s.name)
+        elif isinstance(s.sym, Sym):
+            var = naming.python(naming.direction(s.sym))
+        else:
+            continue
+        for i, d in enumerate(s.shape):
+            if isinstance(d, str) and d not in table:
+                table[d] = f"{var}.shape[{i}]"
+    return table
+
+
+class NoNumpyCode(MatdiffError, ValueError):
+    """An expression NumPy code cannot be written for (a dimension not in scope)."""
+
+
+def numpy_or_none(fn, *args, **kwargs):
+    """(code, None), or (None, the reason) when no NumPy code can be written."""
+    try:
+        return fn(*args, **kwargs), None
+    except NoNumpyCode as e:
+        return None, e.message
