@@ -241,3 +241,85 @@ def test_torch_code_factors_a_declared_spd_matrix_by_cholesky():
     assert _close(got[0], want[0], rtol=1e-10, atol=1e-12)
     solve = generate(load("a^T X^-1 b", ["X: n x n spd"]), [problem.symbols["a"]], "torch")
     assert "cholesky_solve(" in solve, solve
+
+
+class Passes(np.ndarray):
+    """An array that counts the elementwise passes (every ufunc but matmul)
+    whose result has at least ``Passes.size`` entries."""
+    count = [0]
+    size = [0]
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        args = [np.asarray(a) if isinstance(a, Passes) else a for a in inputs]
+        out = getattr(ufunc, method)(*args, **kwargs)
+        if ufunc is not np.matmul and np.size(out) >= Passes.size[0]:
+            Passes.count[0] += 1
+        return out.view(Passes) if isinstance(out, np.ndarray) else out
+
+
+def _passes(fn, args, size):
+    Passes.count[0], Passes.size[0] = 0, size
+    fn(*[np.asarray(a, dtype=float).view(Passes) for a in args])
+    return Passes.count[0]
+
+
+def test_the_mlp_hvp_makes_the_elementwise_passes_of_hand_written_code():
+    """Counted passes over the n x m arrays (h, tanh', dW1 X ...), not time:
+    the terms' shared factor tanh' = 1 - h.^2 multiplies once (it was
+    distributed into three terms), and the scalar goes on an n x m piece."""
+    src = "h = tanh(W1 X); ||W2 h - Y||_F^2"
+    problem = load(src, ["W1: n x n", "X: n x m", "W2: p x n"])
+    wrt = [problem.symbols["W2"], problem.symbols["W1"]]
+    hvp = _exec(generate(problem, wrt, hvp=True))["hvp"]
+    n, m, p = 40, 30, 5
+    rng = np.random.default_rng(3)
+    W2, W1, X, Y = (rng.standard_normal(s) for s in ((p, n), (n, n), (n, m), (p, m)))
+    dW2, dW1 = rng.standard_normal((p, n)), rng.standard_normal((n, n))
+
+    def hand(W2, W1, X, Y, V2, V1):
+        h = np.tanh(W1 @ X)
+        g = 1 - h * h
+        r = W2 @ h - Y
+        dh = g * (V1 @ X)
+        dr = V2 @ h + W2 @ dh
+        u = W2.T @ r
+        return (2 * (dr @ h.T + r @ dh.T),
+                2 * ((g * (V2.T @ r + W2.T @ dr) - 2 * (h * dh * u)) @ X.T))
+
+    args = [W2, W1, X, Y, dW2, dW1]
+    for got, want in zip(hvp(*args), hand(*args)):
+        assert np.allclose(got, want, rtol=1e-12, atol=1e-12)
+    # passes over arrays of n x m entries or more (the n x n result's one included):
+    # 15 when tanh' was distributed into the terms; one more than the hand-written
+    # 11, the sum W2^T dW2 h + W2^T W2 dh that hand-written code factors as
+    # W2^T (dW2 h + W2 dh) (the sizes decide which is cheaper: with few hidden
+    # units and many outputs W2^T W2 first is, and multi_dot chooses at run time)
+    got, want = _passes(hvp, args, n * m), _passes(hand, args, n * m)
+    assert got <= want + 1, (got, want)
+
+
+def _exec(source):
+    namespace: dict = {}
+    exec(compile(source, "<generated>", "exec"), namespace)
+    return namespace
+
+
+@pytest.mark.parametrize("k", [2, 3, 4])
+def test_a_shared_elementwise_factor_of_a_sum_multiplies_once(k):
+    """||c1 (G .* A1) + ... + ck (G .* Ak)||^2: G multiplies once (G .* (A1 +
+    c2/c1 A2 + ...)), whatever the coefficients, in the value and the
+    gradient; the numbers are the engine's."""
+    coefs = [1, 2, -3, 5][:k]
+    src = "||" + " + ".join(f"{c} * (G .* A{i})" for i, c in enumerate(coefs)) + "||_F^2"
+    problem = load(src)
+    source = generate(problem, [problem.symbols["G"]])
+    fn = _exec(source)["value_and_grad"]
+    values, sizes = sample_values([problem.expr], np.random.default_rng(k))
+    args = [values[s] for s in problem.symbols]
+    value, grad = fn(*args)
+    assert np.isclose(value, evaluate(problem.expr, values, sizes))
+    want = evaluate(derive(problem, problem.symbols["G"], "grad", Opts()).result, values, sizes)
+    assert np.allclose(grad, want)
+    # the sum s = A1 + c2 A2 + ... (k - 1 additions, k - 1 scalings) once, G .* s,
+    # and the gradient 2 s .* (G .* s) (two products and a scaling): not k products with G
+    assert _passes(fn, args, np.size(values["G"])) <= 2 * (k - 1) + 4, source

@@ -326,10 +326,76 @@ def _split_term(t):
     return None
 
 
+def _scaled(t):
+    """(number, rest): t as a number times the rest."""
+    if (isinstance(t, Mul) and len(t.factors) == 2 and isinstance(t.factors[0], Num)
+            and t.factors[1].shape != SCALAR):
+        return t.factors[0].value, t.factors[1]
+    return 1, t
+
+
+def _times(c, t):
+    return t if c == 1 else Mul(Num(c), t)
+
+
+def _flat(terms):
+    """The terms with every sum among them (maybe times a number) spread out:
+    (number, term) pairs."""
+    out = []
+    for t in terms:
+        c, r = _scaled(t)
+        if isinstance(r, Add):
+            out.extend((c * c2, r2) for c2, r2 in _flat(r.terms))
+        else:
+            out.append((c, r))
+    return out
+
+
+def _factor_hadamard(node, open_):
+    """``c1 (g .* a) + c2 (g .* b .* e)`` -> ``c1 (g .* (a + c2/c1 b .* e))``:
+    an elementwise factor the terms share (also inside a term that is a
+    number times a sum) is multiplied once, and what is left is one sum the
+    product rules see whole.  Fewer elementwise passes, never more."""
+    pieces = _flat([t for t in node.terms if open_(t)])
+    kept = [t for t in node.terms if not open_(t)]
+    counts: dict = {}
+    for i, (_, r) in enumerate(pieces):
+        if isinstance(r, Hadamard):
+            for f in dict.fromkeys(r.factors):
+                if f.shape != SCALAR and not isinstance(f, (Num, Broadcast)):
+                    counts.setdefault(f, []).append(i)
+    group = max((g for g in counts.values() if len(g) >= 2), key=len, default=None)
+    if group is None:
+        return node
+    g = next(f for f, v in counts.items() if v is group)
+    # the smallest coefficient outside, the parts in one order: the sum is the
+    # same node wherever these terms meet (a value and its gradient share it)
+    base = min((pieces[i][0] for i in group), key=lambda c: (abs(c), c < 0))
+    parts = []
+    for i in group:
+        c, r = pieces[i]
+        rest = list(r.factors)
+        rest.remove(g)
+        parts.append(_times(c / base, rest[0] if len(rest) == 1 else Hadamard(*rest)))
+    from ..simplify import sort_key
+
+    spread = sorted((_times(c, r) for c, r in _flat(parts)), key=sort_key)
+    inner = _factor(Add(*spread), lambda n: True) if len(spread) >= 2 else spread[0]
+    merged = _times(base, Hadamard(g, inner))
+    rest = kept + [_times(c, r) for i, (c, r) in enumerate(pieces) if i not in group]
+    if not rest:
+        return merged
+    return _factor(Add(*rest, merged), lambda n: True)
+
+
 def _factor(node, open_):
     """``L1 R + L2 R`` -> ``(L1 + L2) R`` (and ``L R1 + L R2`` -> ``L (R1 +
     R2)``): one product instead of several.  Not over a vector R (a sum of
-    matrices times a vector is distributed instead, see :func:`_distribute`)."""
+    matrices times a vector is distributed instead, see :func:`_distribute`).
+    A shared elementwise factor is taken out first (:func:`_factor_hadamard`)."""
+    node = _factor_hadamard(node, open_)
+    if not isinstance(node, Add):
+        return node
     terms = list(node.terms)
     split = [(_split_term(t) if open_(t) else None) for t in terms]
     for side in (2, 1):  # a shared right factor, then a shared left one
