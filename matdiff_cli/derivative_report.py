@@ -47,7 +47,7 @@ def conditions(exprs, render=None) -> list[str]:
         if _is_sign(e):
             bare.add(e.arg)
     kinds = _CONDITION_KINDS
-    for node in _walk_all(exprs):
+    for node in walk(*exprs):
         for c in node.children:   # children come first: their kinds are known
             if kinds[type(c)] and _is_sign(c) and not (isinstance(node, Hadamard) and any(
                     isinstance(f, OneHotMax) and _is_abs_of(f.a, c.arg) for f in node.args)):
@@ -86,35 +86,6 @@ def conditions(exprs, render=None) -> list[str]:
         if arg not in maxima or arg in bare:
             out.setdefault(f"where no entry of {render(arg)} is 0", None)
     return list(out)
-
-
-def _walk_all(roots):
-    """Every distinct node of the DAGs once, children before parents, root after
-    root: ``walk`` with one memory for all of them (the differential and the
-    result share their pieces: each is visited once)."""
-    seen: set = set()
-    add = seen.add
-    for root in roots:
-        if root in seen:
-            continue
-        stack = [(root, False)]
-        pop, push = stack.pop, stack.append
-        while stack:
-            node, expanded = pop()
-            if expanded:
-                yield node
-                continue
-            if node in seen:
-                continue
-            add(node)
-            children = node.children
-            if not children:
-                yield node
-                continue
-            push((node, True))
-            for c in reversed(children):
-                if c not in seen:
-                    push((c, False))
 
 
 _CONDITION_KINDS: dict = {}   # node type -> does conditions() say anything about it

@@ -26,6 +26,7 @@ from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import Add, Norm2, NormNuc, Polar, SigmaMax, SvdVals, SVecLeftMax, Sym, walk
 from matdiff_cli.numeric import acceptable, evaluate, sample_values
 from matdiff_cli.render.text import to_text
+from oracles import fd_gradient
 
 RNG = np.random.default_rng(20261202)
 
@@ -39,14 +40,6 @@ def sv(x):
     return np.linalg.svd(x, compute_uv=False)
 
 
-def fd_gradient(f, x, h=1e-6):
-    """Central differences of f entry by entry (the oracle)."""
-    g = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        e = np.zeros_like(x)
-        e[idx] = h
-        g[idx] = (f(x + e) - f(x - e)) / (2 * h)
-    return g
 
 
 def json_of(*args):

@@ -26,6 +26,7 @@ from matdiff_cli.numeric import acceptable, evaluate
 from matdiff_cli.render.text import to_text
 from budget import examples
 from strategies import expressions
+from oracles import fd_gradient
 
 SYM = "A: n x n symmetric"
 
@@ -45,14 +46,6 @@ def random_symmetric(rng, n):
     return (g + g.T) / 2
 
 
-def fd_gradient(f, x, h=1e-6):
-    """Central differences of f entry by entry (the oracle)."""
-    g = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        e = np.zeros_like(x)
-        e[idx] = h
-        g[idx] = (f(x + e) - f(x - e)) / (2 * h)
-    return g
 
 
 # ------------------------------------------------------------------ gradients

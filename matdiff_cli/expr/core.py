@@ -89,28 +89,32 @@ class Expr:
             return f"<{type(self).__name__} {self.args!r}>"
 
 
-def walk(root: Expr) -> Iterator[Expr]:
-    """Every distinct node of the DAG once, children before parents (iterative)."""
+def walk(*roots: Expr) -> Iterator[Expr]:
+    """Every distinct node of the DAG (of several DAGs: one memory for all, so a
+    shared piece is visited once) once, children before parents (iterative)."""
     seen: set = set()
     add = seen.add
-    stack = [(root, False)]
-    pop, push = stack.pop, stack.append
-    while stack:
-        node, expanded = pop()
-        if expanded:
-            yield node
+    for root in roots:
+        if root in seen:
             continue
-        if node in seen:
-            continue
-        add(node)
-        children = node.children
-        if not children:   # a leaf: no second visit (half the nodes)
-            yield node
-            continue
-        push((node, True))
-        for c in reversed(children):
-            if c not in seen:
-                push((c, False))
+        stack = [(root, False)]
+        pop, push = stack.pop, stack.append
+        while stack:
+            node, expanded = pop()
+            if expanded:
+                yield node
+                continue
+            if node in seen:
+                continue
+            add(node)
+            children = node.children
+            if not children:   # a leaf: no second visit (half the nodes)
+                yield node
+                continue
+            push((node, True))
+            for c in reversed(children):
+                if c not in seen:
+                    push((c, False))
 
 
 # --------------------------------------------------------------------------
