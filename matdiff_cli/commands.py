@@ -74,9 +74,13 @@ class Command:
     def __call__(self, problem, options: Options):
         fn = self.run
         if fn is None:
-            from importlib import import_module
+            import sys
 
-            fn = getattr(import_module(self.module, __package__), self.attr)
+            module = self.module  # importlib is not imported for it (start-up)
+            if module.startswith("."):
+                module = __package__ + module
+            __import__(module)
+            fn = getattr(sys.modules[module], self.attr)
             if self.args:
                 fn = fn(*self.args)
         return fn(problem, options)

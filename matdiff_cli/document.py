@@ -181,7 +181,7 @@ class Document:
         (definitions written before keep the meaning they were checked with)."""
         text = src.text[span[0]:span[1]]
         line = src.locate(span[0])[0]
-        m = _DECL_NAMES.match(text)
+        m = re.match(_DECL_NAMES, text)
         names, table = [], None
         if m and not m.group(0).endswith(":="):
             if m.group(2) == ":":
@@ -189,7 +189,7 @@ class Document:
             elif m.group(2) == "=":
                 names, table = [m.group(1).strip()], self.scope.defs
         else:
-            f = _FUNC_NAME.match(text)
+            f = re.match(_FUNC_NAME, text)
             if f:
                 names, table = [f.group(1)], self.scope.funcs
         for n in names:
@@ -331,7 +331,7 @@ class Document:
                             p.start, p.end, "call it t", span=span)
         _check_body(rhs, n, param, src, span)
         body = src.statement(rhs.start, rhs.end)
-        if not _PLAIN_BODY.fullmatch(body) or _ELEMENTWISE_OP.search(body):
+        if not re.fullmatch(_PLAIN_BODY, body) or re.search(_ELEMENTWISE_OP, body):
             body = _body_text(rhs)  # Unicode or .* ./ .^: written out in plain operators
         scope.funcs[n] = FuncInfo(n, param, body, src.locate(node.start)[0])
         scope.failed.pop(n, None)
@@ -375,8 +375,9 @@ class _Span:
         self.start, self.end = start, end
 
 
-_DECL_NAMES = re.compile(r"\s*([^\W\d][\w]*(?:\s*,\s*[^\W\d][\w]*)*)\s*(:=|:|=)")
-_FUNC_NAME = re.compile(r"\s*([^\W\d]\w*)\s*\(\s*[^\W\d]\w*\s*\)\s*:=")
+# the patterns of this module are compiled on first use (re's own cache), not at import
+_DECL_NAMES = r"\s*([^\W\d][\w]*(?:\s*,\s*[^\W\d][\w]*)*)\s*(:=|:|=)"
+_FUNC_NAME = r"\s*([^\W\d]\w*)\s*\(\s*[^\W\d]\w*\s*\)\s*:="
 
 
 def _positive_int(text: str) -> Optional[int]:
@@ -422,8 +423,8 @@ def _check_body(body: Node, fname: str, param: str, src: Source, span) -> None:
         stack.extend(k.kids)
 
 
-_PLAIN_BODY = re.compile(r"[A-Za-z0-9_ +\-*/^().]*")
-_ELEMENTWISE_OP = re.compile(r"\.[*/^]")
+_PLAIN_BODY = r"[A-Za-z0-9_ +\-*/^().]*"
+_ELEMENTWISE_OP = r"\.[*/^]"
 
 
 def _body_text(node: Node) -> str:

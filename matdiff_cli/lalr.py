@@ -1,8 +1,10 @@
 """The LALR(1) tables of ``grammar/matdiff.lark``: built once by Lark, cached, verified.
 
 Lark computes the tables once; they are cached (``marshal``, keyed by the
-grammar's text, behind a header with the format, matdiff's version and
-checksums of the tables) in the user's cache directory.  A cache file that
+grammar's text, behind a header with the format, matdiff's version and the
+SHA-1 of the tables) in the user's cache directory, with the lexer's pattern
+compiled to the regular-expression engine's code (used only by the same
+engine and Python; compiling it is about 1 ms of each start).  A cache file that
 does not verify is rebuilt, so a damaged cache heals on the next run; the
 command line does not import Lark at all once the cache is warm.  The driver
 that runs the tables is in ``parser.py``.
@@ -19,7 +21,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
     from typing import Optional
 
-_FORMAT = 4  # of the cached tables and their file; bump when the driver's expectations change
+_FORMAT = 5  # of the cached tables and their file; bump when the driver's expectations change
 
 
 # ---------------------------------------------------------------------------
@@ -115,7 +117,7 @@ def _build_tables(grammar: str) -> dict:
         elif t.name not in ("NORM_OPEN", "NORM_CLOSE"):
             lexed.append(t)
     lexed.sort(key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
-    return {
+    data = {
         "format": _FORMAT,
         "grammar": grammar,
         "states": [states.get(i, {}) for i in range(nstates)],
@@ -126,6 +128,59 @@ def _build_tables(grammar: str) -> dict:
         "ignore": [str(t) for t in lark.ignore_tokens],
         "keywords": {str(k): str(v) for k, v in keywords.items()},
     }
+    data["lexer"] = _lexer_code(_lexer_pattern(data))
+    return data
+
+
+def _lexer_pattern(data: dict) -> str:
+    """The lexer's master pattern: blanks and continuations (the grammar's
+    %ignore; comments never reach the lexer), then one token or one bad character."""
+    ignore = set(data["ignore"])
+    parts = [f"(?P<{name}>{rx})" for name, rx in data["terminals"] if name not in ignore]
+    parts.append(r"(?P<ERROR>.)")
+    return f"{_SKIP}(?:{'|'.join(parts)})"
+
+
+def _lexer_code(pattern: str):
+    """The master pattern compiled to the regular-expression engine's code, kept
+    with the tables: compiling it is about 1 ms of every start, loading the code
+    some 20 µs.  The code is the interpreter's own (``re``'s internals): it is
+    kept with the engine's MAGIC number and the Python version, and used only by
+    the same ones (:func:`_compile_lexer`); None where it cannot be had."""
+    try:
+        import _sre
+        try:
+            from re import _compiler, _parser
+        except ImportError:  # Python 3.10
+            import sre_compile as _compiler
+            import sre_parse as _parser
+        p = _parser.parse(pattern, re.DOTALL)
+        code = _compiler._code(p, re.DOTALL)
+        groupindex = dict(p.state.groupdict)
+        indexgroup = [None] * p.state.groups
+        for k, i in groupindex.items():
+            indexgroup[i] = k
+        return (_sre.MAGIC, tuple(sys.version_info[:2]), pattern, int(re.DOTALL | p.state.flags),
+                [int(c) for c in code], p.state.groups - 1, groupindex, tuple(indexgroup))
+    except Exception:  # another implementation of re: the pattern is compiled at each start
+        return None
+
+
+def _compile_lexer(pattern: str, cached) -> re.Pattern:
+    """The compiled master pattern: from the cached code when it was made for
+    this pattern by this engine and Python (the engine checks the code), else
+    compiled here."""
+    if isinstance(cached, tuple) and len(cached) == 8:
+        try:
+            import _sre
+
+            magic, version, text, flags, code, groups, groupindex, indexgroup = cached
+            if (magic == _sre.MAGIC and version == tuple(sys.version_info[:2])
+                    and text == pattern and type(code) is list):
+                return _sre.compile(pattern, flags, code, groups, groupindex, indexgroup)
+        except Exception:  # code the engine refuses: compile the pattern instead
+            pass
+    return re.compile(pattern, re.DOTALL)
 
 
 def _load_tables(trust_cache: bool = True) -> dict:
@@ -137,10 +192,9 @@ def _load_tables(trust_cache: bool = True) -> dict:
     read, and the tables are kept in memory when it cannot be replaced.
     """
     import marshal
-    import zlib
 
     grammar = _grammar_text()
-    name = f"matdiff-lalr-{_FORMAT}-{zlib.crc32(grammar.encode('utf-8')):08x}.marshal"
+    name = f"matdiff-lalr-{_FORMAT}-{_digest(grammar.encode('utf-8'))[:8]}.marshal"
     dirs = _cache_dirs()
     for d in dirs if trust_cache else ():
         if not _owned(d):
@@ -187,18 +241,25 @@ _MAX_CACHE_BYTES = 4 << 20
 
 
 def _cache_header(payload: bytes) -> bytes:
-    """``matdiff-lalr <format> <version> <length> <crc32>-<adler32>`` and a newline.
+    """``matdiff-lalr <format> <version> <length> <sha1>`` and a newline.
 
-    Two 32-bit checksums of the payload (zlib's, already imported: hashlib
-    would cost the start-up several milliseconds): every flip of one to three
-    bits and every burst of up to 32 is caught for sure, other damage with a
-    chance of 1 in 2^64 of passing, and then the structure is still checked."""
-    import zlib
-
+    The SHA-1 of the payload (:func:`_digest`): a damaged file is caught unless
+    the damage keeps the SHA-1, and then the structure is still checked."""
     from . import __version__
 
-    return b"%s %d %s %d %08x-%08x\n" % (_MAGIC, _FORMAT, __version__.encode("ascii"), len(payload),
-                                         zlib.crc32(payload), zlib.adler32(payload))
+    return b"%s %d %s %d %s\n" % (_MAGIC, _FORMAT, __version__.encode("ascii"), len(payload),
+                                  _digest(payload).encode("ascii"))
+
+
+def _digest(data: bytes) -> str:
+    """The SHA-1 of ``data`` in hex, by the interpreter's own ``_sha1`` (which
+    the simplifier's digest loads anyway): neither ``hashlib``, which loads
+    OpenSSL, nor ``zlib`` is imported on the start-up path for it."""
+    try:
+        from _sha1 import sha1
+    except ImportError:  # pragma: no cover - a Python built without it
+        from hashlib import sha1
+    return sha1(data).hexdigest()
 
 
 def _read_cache(path: str) -> Optional[bytes]:
@@ -295,12 +356,7 @@ class _Tables:
         self.end = data["end"]
         self.rules = data["rules"]
         self.keywords = data["keywords"]
-        ignore = set(data["ignore"])
-        parts = [f"(?P<{name}>{rx})" for name, rx in data["terminals"] if name not in ignore]
-        parts.append(r"(?P<ERROR>.)")
-        # blanks and continuations (the grammar's %ignore; comments never reach
-        # the lexer), then one token or one bad character
-        self.master = re.compile(f"{_SKIP}(?:{'|'.join(parts)})", re.DOTALL)
+        self.master = _compile_lexer(_lexer_pattern(data), data.get("lexer"))
         # the reduction of each rule, looked up once (a statement binds them to its builder)
         self.reductions = [None if cb is None else getattr(_Builder, cb) for (_, _, cb) in self.rules]
 

@@ -14,7 +14,8 @@ MAX_NUMBER = Fraction(sys.float_info.max)
 MIN_NUMBER = Fraction(5e-324)
 MAX_DIGITS = 100
 
-_NUMBER_PARTS = re.compile(r"([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?)([0-9]+))?")
+#: compiled on first use (re's own cache), not at import: most inputs have no number
+_NUMBER_PARTS = r"([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?)([0-9]+))?"
 
 
 class NumberError(ValueError):
@@ -31,7 +32,7 @@ def read_number(text: str) -> Fraction:
     Raises :class:`NumberError` for a literal beyond the range of a double or
     with more than ``MAX_DIGITS`` significant digits; the work is linear in
     ``len(text)`` (no power of ten beyond the range is ever formed)."""
-    m = _NUMBER_PARTS.fullmatch(text)
+    m = re.fullmatch(_NUMBER_PARTS, text)
     if m is None or not (m.group(1) or m.group(2)):
         raise NumberError(f"'{_clip(text)}' is not a number", "write a number as 2, 0.5, .5 or 1e-3")
     whole, frac, sign, exp = m.group(1), m.group(2) or "", m.group(3), m.group(4) or "0"

@@ -21,24 +21,33 @@ from __future__ import annotations
 
 import builtins
 import keyword
-import unicodedata
 
 MODULES = frozenset({"np", "jnp", "jax", "torch"})
 HARD = frozenset(keyword.kwlist)       # never usable as a Python name
 AVOID = HARD | MODULES | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
 
 
+def _nfkc(name: str) -> str:
+    """The NFKC form of name (how Python reads an identifier); an ASCII name is
+    its own, and ``unicodedata`` is imported only for the others."""
+    if name.isascii():
+        return name
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", name)
+
+
 def python_safe(name: str) -> bool:
     """Whether a user's name can be its own Python name (not a keyword, a module
     alias or a ``__special__`` name, and read by Python as itself)."""
-    return (name.isidentifier() and unicodedata.normalize("NFKC", name) == name
+    return (name.isidentifier() and _nfkc(name) == name
             and name not in HARD and name not in MODULES
             and not (name.startswith("__") and name.endswith("__")))
 
 
 def _identifier(name: str) -> str:
     """An identifier close to name: NFKC-normal, other characters as ``_``."""
-    base = unicodedata.normalize("NFKC", name)
+    base = _nfkc(name)
     if base.startswith("__") and base.endswith("__"):
         base = base.strip("_") + "_"
     base = "".join(c if ("_" + c).isidentifier() else "_" for c in base) or "_"

@@ -42,6 +42,17 @@ class Source:
         # every line ending is a line break: \r\n (Windows) and a lone \r (old Mac)
         self.text = text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
         self._starts: Optional[list] = None
+        self._ascii: Optional[bool] = None
+
+    def bad_char(self, start: int, end: int) -> int:
+        """The offset of the first NUL or lone surrogate in ``text[start:end]``, or -1.
+        An ASCII text (looked at once) has no surrogate, so no pattern is needed."""
+        if self._ascii is None:
+            self._ascii = self.text.isascii()
+        if self._ascii:
+            return self.text.find("\0", start, end)
+        m = re.compile(_BAD_CHAR).search(self.text, start, end)
+        return -1 if m is None else m.start()
 
     def _line_starts(self) -> list:
         if self._starts is None:
@@ -50,9 +61,11 @@ class Source:
 
     def locate(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset."""
+        starts = self._line_starts()
+        if len(starts) == 1:  # one line (a command line's EXPR): no bisect to import
+            return 1, offset + 1
         from bisect import bisect_right
 
-        starts = self._line_starts()
         i = bisect_right(starts, offset) - 1
         return i + 1, offset - starts[i] + 1
 
@@ -75,16 +88,17 @@ class Source:
             end = start + 1
         end_col = min(col + (end - start), len(text) + 2)
         stmt = self.statement(*span) if span else None
-        if _BAD_CHAR.search(text) or (stmt and _BAD_CHAR.search(stmt)):  # shown, never written raw
-            text = _BAD_CHAR.sub("\ufffd", text)
-            stmt = _BAD_CHAR.sub("\ufffd", stmt) if stmt else stmt
+        if re.search(_BAD_CHAR, text) or (stmt and re.search(_BAD_CHAR, stmt)):  # shown, never raw
+            text = re.sub(_BAD_CHAR, "\ufffd", text)
+            stmt = re.sub(_BAD_CHAR, "\ufffd", stmt) if stmt else stmt
         return MatdiffError(kind, message, line=line, column=col, end_column=end_col,
                             source_line=text, hint=hint, statement=stmt)
 
 
 #: characters that make a statement unreadable: NUL, and the lone surrogates that
-#: stand for bytes that are not UTF-8 (text decoded with errors="surrogateescape")
-_BAD_CHAR = re.compile("[\x00\ud800-\udfff]")
+#: stand for bytes that are not UTF-8 (text decoded with errors="surrogateescape");
+#: compiled on first use (re's own cache): an ASCII input never needs it
+_BAD_CHAR = "[\x00\ud800-\udfff]"
 
 
 def _bad_char_error(src: "Source", at: int, span) -> MatdiffError:
@@ -100,7 +114,7 @@ def _bad_char_error(src: "Source", at: int, span) -> MatdiffError:
 
 _CONTINUATION = re.compile(r"[ \t]*\\[ \t]*\r?\n[ \t]*")
 _SPLIT = re.compile(r"[\n;#\\]")
-_CONT_AT = re.compile(r"\\[ \t]*\r?\n")
+_CONT_AT = r"\\[ \t]*\r?\n"  # compiled on first use (re's cache): few inputs continue lines
 
 
 def split_statements(text: str) -> list[tuple[int, int]]:
@@ -117,7 +131,7 @@ def split_statements(text: str) -> list[tuple[int, int]]:
             break
         c = m.group()
         if c == "\\":
-            cont = _CONT_AT.match(text, m.start())
+            cont = re.compile(_CONT_AT).match(text, m.start())
             pos = cont.end() if cont else m.end()
             continue
         out.append((start, m.start()))
@@ -179,9 +193,9 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
                       f"(matdiff reads at most {MAX_STATEMENT:,} in one statement)",
             start, start + 1, "split it with definitions (h = ...) on separate lines", span=span)
     tb = tables()
-    bad = _BAD_CHAR.search(src.text, start, end)
-    if bad is not None:
-        raise _bad_char_error(src, bad.start(), span)
+    bad = src.bad_char(start, end)
+    if bad >= 0:
+        raise _bad_char_error(src, bad, span)
     toks = _lex(tb, src.text, start, end)
     builder = _Builder(src, span)
     reductions = tb.reductions

@@ -474,6 +474,28 @@ def test_text_gradient_imports_nothing_heavy():
                 for line in p.stderr.decode().splitlines() if line.startswith("import time:")}
     assert "matdiff_cli" in imported  # the measurement itself works
     assert not imported & HEAVY_AT_START, sorted(imported & HEAVY_AT_START)
+    # what matdiff itself imports (after the interpreter's and site's own imports)
+    names = [line.split("|")[-1].strip() for line in p.stderr.decode().splitlines()
+             if line.startswith("import time:") and "|" in line]
+    ours = set(names[names.index("matdiff_cli"):])
+    unneeded = ours & LAZY_FOR_TEXT_GRADIENT
+    assert not unneeded, f"a text gradient imported {len(unneeded)} it does not need: {sorted(unneeded)}"
+
+
+#: modules a text gradient does not need, each imported where it is used: the
+#: differential rules of other families (on a node of theirs), the Jacobian's vec
+#: rules, the other writers and renderers, the numeric code, the patterns of
+#: declarations and numbers, and the standard modules only those need
+LAZY_FOR_TEXT_GRADIENT = {
+    "matdiff_cli.differentials.eigen", "matdiff_cli.differentials.singular",
+    "matdiff_cli.differentials.reductions", "matdiff_cli.differentials.elementwise",
+    "matdiff_cli.readoff.vec", "matdiff_cli.steps", "matdiff_cli.hessians",
+    "matdiff_cli.evaluation", "matdiff_cli.codegen", "matdiff_cli.numeric",
+    "matdiff_cli.writers.json", "matdiff_cli.writers.latex", "matdiff_cli.writers.pretty",
+    "matdiff_cli.writers.numpy", "matdiff_cli.render.json", "matdiff_cli.render.latex",
+    "matdiff_cli.render.pretty", "matdiff_cli.render.numpy", "matdiff_cli.render.plan",
+    "zlib", "unicodedata", "bisect", "importlib",
+}
 
 
 def _click_reading(monkeypatch, args):

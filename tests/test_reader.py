@@ -90,7 +90,7 @@ def test_the_cache_file_carries_version_and_checksum(cache):
     from matdiff_cli import __version__
 
     assert header[0] == b"matdiff-lalr" and header[2] == __version__.encode()
-    assert int(header[3]) == len(blob) - len(blob.split(b"\n", 1)[0]) - 1 and len(header[4]) == 17
+    assert int(header[3]) == len(blob) - len(blob.split(b"\n", 1)[0]) - 1 and len(header[4]) == 40
 
 
 def test_random_corruptions_of_the_cache_always_heal(cache):
@@ -161,6 +161,54 @@ def test_tables_of_the_wrong_structure_are_rebuilt(cache):
         payload = marshal.dumps(bad)
         path.write_bytes(lalr._cache_header(payload) + payload)  # checksum right, content wrong
         _heals(path, reference, builds)
+
+
+def test_the_cached_lexer_code_lexes_as_the_pattern_does(cache, monkeypatch):
+    """The master pattern's code kept with the tables gives the same tokens as the
+    pattern compiled afresh, on generated text from the grammar's own characters."""
+    compiled = []
+    real_compile = lalr.re.compile
+    monkeypatch.setattr(lalr.re, "compile", lambda *a: compiled.append(a[0]) or real_compile(*a))
+    lalr._TABLES = None
+    master = lalr.tables().master
+    monkeypatch.setattr(lalr.re, "compile", real_compile)
+    assert master.pattern not in compiled  # from the cached code, not compiled
+    data = lalr._load_tables()
+    assert data["lexer"] is not None and data["lexer"][2] == master.pattern  # the code was used
+    fresh = lalr.re.compile(master.pattern, lalr.re.DOTALL)
+    assert master is not fresh and (master.groups, master.groupindex, master.flags) == (
+        fresh.groups, fresh.groupindex, fresh.flags)
+    alphabet = ("aXZ_019.eE+-*/^()[]{}|,:;=' \t\\\n\u00a0@·−×⊗⊙∘‖ᵀ⁻¹²₂_∞αωἀé\x00\ud800ab"
+                "||.*./.^:=^T.T_*_2.5")
+    rng = random.Random(5)
+    for _ in range(examples(400)):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
+        assert ([(m.lastgroup, m.span()) for m in master.finditer(text)]
+                == [(m.lastgroup, m.span()) for m in fresh.finditer(text)]), text
+
+
+def test_lexer_code_that_does_not_fit_is_compiled_again(cache):
+    """Code for another pattern, another engine or Python, or code the engine
+    refuses (the checksum right): the pattern is compiled, the parse unchanged.
+    (Code the engine accepts but that lexes otherwise is, like tables that fit
+    the structure but not the grammar, caught by the file's checksum: the
+    random corruptions above.)"""
+    path, good, reference, builds, data = cache
+    entry = list(data["lexer"])
+    code = entry[4]
+    for i, value in ((0, entry[0] + 1), (1, (2, 7)), (2, entry[2] + "x"), (4, code[:-1]),
+                     (4, code[:len(code) // 2]), (4, [999] + code[1:]), (4, [-1] + code[1:]),
+                     (4, "code"), (5, -5), (6, [1])):
+        changed = list(entry)
+        changed[i] = value
+        payload = marshal.dumps(dict(data, lexer=tuple(changed)))
+        path.write_bytes(lalr._cache_header(payload) + payload)
+        lalr._TABLES = None
+        assert _reprs() == reference, i
+    payload = marshal.dumps(dict(data, lexer=None))
+    path.write_bytes(lalr._cache_header(payload) + payload)
+    lalr._TABLES = None
+    assert _reprs() == reference
 
 
 def test_a_directory_at_the_cache_path_is_not_an_error(cache):

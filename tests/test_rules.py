@@ -92,3 +92,42 @@ def test_steps_say_which_simplification_rules_fired():
     at = next(i for i, line in enumerate(lines) if "simplify: df =" in line)
     assert "#     by tr(A + B) = tr(A) + tr(B)" in lines[at + 1:]
     assert "#     by tr(A B C) = tr(C A B), dX last" in lines[at + 1:]
+
+
+def test_each_lazy_family_is_filed_under_the_module_of_its_node_classes():
+    """A differential rule outside algebra.py is found on first need by the module
+    of its node's class (registry.LAZY_FAMILIES): every rule is where that looks."""
+    from matdiff_cli.differentials import registry
+
+    families = registry.LAZY_FAMILIES
+    for t, fn in differentials.RULES.items():  # every family loaded
+        family = fn.__module__.rsplit(".", 1)[-1]
+        assert family == "algebra" or family in families.get(t.__module__, ()), (t, family)
+    assert {f for fs in families.values() for f in fs} == {"eigen", "singular", "reductions",
+                                                           "elementwise"}
+
+
+def test_a_fresh_process_loads_a_family_when_a_node_of_it_is_differentiated():
+    code = """if True:
+        import sys
+        from matdiff_cli import gradient
+        g = gradient("tr(X^T A X B)", wrt="X")
+        before = {m for m in sys.modules if m.startswith("matdiff_cli.differentials.")}
+        g2 = gradient("lambda_max(S) + logdet(S) + sum(exp(S))", wrt="S",
+                      declare=["S: n x n symmetric"])
+        after = {m for m in sys.modules if m.startswith("matdiff_cli.differentials.")}
+        print(sorted(m.rsplit(".", 1)[1] for m in before))
+        print(sorted(m.rsplit(".", 1)[1] for m in after - before))
+        print(g.text)
+        print(g2.text)
+    """
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0] == "['algebra', 'engine', 'registry']"
+    assert lines[1] == "['eigen', 'elementwise', 'reductions', 'singular']"
+    assert lines[2] == "A X B + A^T X B^T"
+    from matdiff_cli import gradient  # here every family is loaded: the same gradient
+
+    assert lines[3] == gradient("lambda_max(S) + logdet(S) + sum(exp(S))", wrt="S",
+                                declare=["S: n x n symmetric"]).text

@@ -19,11 +19,26 @@ Where each rule is:
 - ``registry.py``: the table (``rule``, ``RULES``, ``identity_of``, ``apply_rule``);
 - ``engine.py``: the walk (``differential``, ``depends_on``).
 
-Importing the package loads every family, so ``RULES`` is complete.
+Importing the package loads ``algebra.py``; the other families are imported
+when a node of theirs is first differentiated (``registry.rule_of``, by the
+module of the node's class: start-up loads only what a problem needs).  Reading
+``RULES``, ``RULE_NAMES`` or ``RULE_IDENTITIES`` from the package loads every
+family first, so the tables read there are complete.
 """
 from __future__ import annotations
 
-from . import algebra, eigen, elementwise, reductions, singular  # noqa: F401  (each files its rules)
+from . import algebra  # noqa: F401  (files its rules)
 from .algebra import LONG_CHAIN, MIN_GROUPED, d_trace_power, power_of  # noqa: F401
 from .engine import depends_on, differential  # noqa: F401
-from .registry import RULE_IDENTITIES, RULE_NAMES, RULES, apply_rule, identity_of, rule  # noqa: F401
+from .registry import apply_rule, identity_of, load_families, rule, rule_of  # noqa: F401
+
+_TABLES = ("RULES", "RULE_NAMES", "RULE_IDENTITIES")
+
+
+def __getattr__(name: str):
+    if name in _TABLES:  # the complete tables: every family loaded first
+        from . import registry
+
+        load_families()
+        return getattr(registry, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,6 +19,43 @@ RULE_NAMES: dict[type, str] = {}
 RULE_IDENTITIES: dict[type, object] = {}   # type -> its identity, or (cases, case of a node)
 _file = registrar(RULES)
 
+#: the families loaded when a node of theirs is first differentiated, by the module
+#: of the node's class (``algebra.py``, the rules of nearly every derivative, is
+#: loaded with the package): a gradient of ``tr(X^T A X B)`` imports none of them
+LAZY_FAMILIES = {
+    "matdiff_cli.expr.core": ("elementwise",),
+    "matdiff_cli.expr.unary": ("reductions",),
+    "matdiff_cli.expr.spectral": ("eigen", "singular"),
+}
+_LOADED: set = set()
+
+
+def load_families(module: str | None = None) -> None:
+    """Import the rule families of the node classes of ``module`` (every family
+    when None); each files its rules in ``RULES`` as it is imported."""
+    wanted = LAZY_FAMILIES.get(module, ()) if module else [
+        f for families in LAZY_FAMILIES.values() for f in families]
+    for family in wanted:
+        if family not in _LOADED:
+            __import__(f"{__package__}.{family}")
+            _LOADED.add(family)
+
+
+def rule_of(t: type):
+    """The differential rule of node type ``t`` (its family imported on first
+    need), or None."""
+    fn = RULES.get(t)
+    if fn is None and len(_LOADED) < _FAMILY_COUNT:
+        load_families(t.__module__)
+        fn = RULES.get(t)
+        if fn is None:  # a class defined elsewhere (a subclass): every family
+            load_families()
+            fn = RULES.get(t)
+    return fn
+
+
+_FAMILY_COUNT = sum(len(families) for families in LAZY_FAMILIES.values())
+
 
 def rule(*types, name: str, identity=None, case=None):
     """@rule(Mul, name="product rule", identity="d(A B) = dA B + A dB"): the differential
@@ -35,6 +72,7 @@ def rule(*types, name: str, identity=None, case=None):
 
 def identity_of(node) -> str | None:
     """The identity of the differential rule of node's type, for this node."""
+    rule_of(type(node))  # its family loaded
     identity = RULE_IDENTITIES.get(type(node))
     if isinstance(identity, tuple):
         cases, case = identity
@@ -43,7 +81,7 @@ def identity_of(node) -> str | None:
 
 
 def apply_rule(node: Expr, dchildren: tuple) -> Expr:
-    rule_fn = RULES.get(type(node))
+    rule_fn = rule_of(type(node))
     if rule_fn is None:
         raise MatdiffError("unsupported", f"no differential rule for {type(node).__name__}")
     out = rule_fn(node, dchildren)

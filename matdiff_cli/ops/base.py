@@ -67,13 +67,13 @@ class Elementwise:
         return self.code or "{m}." + self.name + "({a})"
 
 
-_PIECE = re.compile(r"(\{a(?::\w+)?\})")
+_PIECE = r"(\{a(?::\w+)?\})"  # compiled on first use (re's cache), not at import
 
 
 def template_parts(template: str) -> list:
     """A template split into literal text and argument slots: ``"{a}"`` or
     ``"{a:pow}"`` stay as they are, literals come out as strings."""
-    return [p for p in _PIECE.split(template) if p]
+    return [p for p in re.split(_PIECE, template) if p]
 
 
 def declare(op: Elementwise) -> Elementwise:

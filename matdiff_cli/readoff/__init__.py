@@ -11,9 +11,10 @@
 * Hessians are derivatives of the gradient: a matrix for a vector variable,
   the operator H[dX] = d(∇f)[dX] for a matrix variable.
 
-The adjoint pass is ``adjoint.py``, the vec form ``vec.py``; the entry points
-(``d``, ``gradient``, ``jacobian``, ``hessian``, the second and k-th differentials)
-are here.
+The adjoint pass is ``adjoint.py``, the vec form ``vec.py`` (imported when a
+Jacobian or a vec is first asked for: a gradient does not need it); the entry
+points (``d``, ``gradient``, ``jacobian``, ``hessian``, the second and k-th
+differentials) are here.
 """
 from __future__ import annotations
 
@@ -22,7 +23,28 @@ from ..differentials import differential
 from ..expr import SCALAR, Diff, Expr, Sym
 from ..simplify import simplify
 from .adjoint import ADJOINTS, project, read_gradient, unvec_of  # noqa: F401
-from .vec import VEC_RULES, read_jacobian, vec_of  # noqa: F401
+
+
+def read_jacobian(dF: Expr, var: Sym) -> Expr:
+    """vec(dF) = J vec(dX): the Jacobian J (``vec.py``)."""
+    from .vec import read_jacobian as read
+
+    return read(dF, var)
+
+
+def vec_of(M: Expr) -> Expr:
+    """vec(M), written through (``vec.py``)."""
+    from .vec import vec_of as vec
+
+    return vec(M)
+
+
+def __getattr__(name: str):
+    if name == "VEC_RULES":  # the vec rule of each node type (vec.py, imported now)
+        from .vec import VEC_RULES
+
+        return VEC_RULES
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ---------------------------------------------------------------- public entry points

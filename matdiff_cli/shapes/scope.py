@@ -29,7 +29,7 @@ GREEK_NAMES = frozenset("""alpha beta gamma delta epsilon varepsilon zeta eta th
 iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon phi varphi chi psi omega""".split())
 
 
-_LATIN_HEAD = re.compile(r"[a-z]+")
+_LATIN_HEAD = r"[a-z]+"  # compiled on first use (re's cache), not at import
 
 
 def name_class(name: str) -> str:
@@ -39,7 +39,7 @@ def name_class(name: str) -> str:
         return "matrix" if c.isupper() else "scalar"
     if c.isupper():
         return "matrix"
-    m = _LATIN_HEAD.match(name)
+    m = re.match(_LATIN_HEAD, name)
     if m and m.group() in GREEK_NAMES and (m.end() == len(name) or name[m.end()] in "_0123456789"):
         return "scalar"
     return "vector"

@@ -12,7 +12,7 @@ Adding a format is one module here with a ``WRITERS`` table (and its entry in
 """
 from __future__ import annotations
 
-from importlib import import_module
+import sys
 
 _TABLES: dict = {}
 
@@ -21,7 +21,9 @@ def writer(fmt: str, report):
     """The function that writes ``report`` in ``fmt``."""
     table = _TABLES.get(fmt)
     if table is None:
-        table = _TABLES[fmt] = import_module(f"{__name__}.{fmt}").WRITERS
+        module = f"{__name__}.{fmt}"
+        __import__(module)  # importlib is not imported for this (start-up)
+        table = _TABLES[fmt] = sys.modules[module].WRITERS
     for cls in type(report).__mro__:
         fn = table.get(cls.__name__)
         if fn is not None:
