@@ -18,6 +18,11 @@ def _matrix_or_number(node) -> str:
     return "number" if node.a.shape == SCALAR else "matrix"
 
 
+def _abs_differential(e, d):
+    """Of a number x, every singular-value function is |x|: d|x| = sign(x) dx."""
+    return b.mul(Func("sign", e.a), d[0])
+
+
 # ---------------------------------------------------------------- singular values
 
 @rule(SigmaMax, name="largest singular value",
@@ -25,10 +30,8 @@ def _matrix_or_number(node) -> str:
                           "(σ_max(X) simple)", "number": "d|x| = sign(x) dx"},
       case=_matrix_or_number)
 def d_sigma_max(e, d):
-    """dσ = u1ᵀ dX v1, u1 = svec_left_max(X), v1 = svec_right_max(X) (σ_max(X) simple).
-    Of a number x, d|x| = sign(x) dx."""
     if e.a.shape == SCALAR:
-        return b.mul(Func("sign", e.a), d[0])
+        return _abs_differential(e, d)
     return b.mul(b.transpose(SVecLeftMax(e.a)), d[0], SVecRightMax(e.a))
 
 
@@ -37,10 +40,8 @@ def d_sigma_max(e, d):
                           "(the singular values distinct and not 0)", "number": "d|x| = sign(x) dx"},
       case=_matrix_or_number)
 def d_svdvals(e, d):
-    """dσ_i = u_iᵀ dX v_i: dσ = diag(Uᵀ dX V), U = svd_u(X), V = svd_v(X) (the singular
-    values distinct and not 0).  Of a number x, d|x| = sign(x) dx."""
     if e.a.shape == SCALAR:
-        return b.mul(Func("sign", e.a), d[0])
+        return _abs_differential(e, d)
     return DiagV(b.mul(b.transpose(SvdU(e.a)), d[0], SvdV(e.a)))
 
 
@@ -49,10 +50,8 @@ def d_svdvals(e, d):
                           "(X of full rank)", "number": "d|x| = sign(x) dx"},
       case=_matrix_or_number)
 def d_norm_nuc(e, d):
-    """d||X||_* = tr(polar(X)ᵀ dX), polar(X) = U Vᵀ of the thin SVD (X of full rank).
-    Of a number x, d|x| = sign(x) dx."""
     if e.a.shape == SCALAR:
-        return b.mul(Func("sign", e.a), d[0])
+        return _abs_differential(e, d)
     return _inner(Polar(e.a), d[0])
 
 

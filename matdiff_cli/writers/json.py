@@ -86,7 +86,6 @@ def result_field(r, key: str, whole):
 
 
 def derivative(r) -> dict:
-    from ..derivative_report import conditions
     from ..names import renamed
     from ..report import OK, inferred_symbols, shape_json
     from ..render.latex import to_latex
@@ -137,15 +136,7 @@ def derivative(r) -> dict:
     if der.steps:
         out["steps"] = [{"rule": s.rule, "identity": s.identity, "text": text}
                         for s, text in zip(der.steps, r.step_texts())]
-    conds = conditions([r.shown_df] + r._exprs())
-    if conds:   # where the result holds
-        out["conditions"] = conds
-    if r.remarks:
-        out["remarks"] = list(r.remarks)
-    if r.values is not None:   # at the --let data: f's value, the derivative's
-        out["value"], result["value"] = r.values["function"], r.values["derivative"]
-    out.update(r.extra)
-    return out
+    return _closing(r, out, result)
 
 
 def differential_json(r, to_text, to_latex) -> dict:
@@ -234,13 +225,21 @@ def hessian(r) -> dict:
                                       else "differentiate the gradient along every variable"),
                          "text": to_text(present(e), names=r.defs)}
                         for what, e in h.steps]
+    return _closing(r, out, result)
+
+
+def _closing(r, out: dict, result: dict) -> dict:
+    """What a derivative's and a whole Hessian's objects end with: where the result
+    holds, remarks, the numbers at the --let data (f's value, the derivative's),
+    and the report's extra fields."""
     from ..derivative_report import conditions
+
     conds = conditions([r.shown_df] + r._exprs())
     if conds:   # where the result holds
         out["conditions"] = conds
     if r.remarks:
         out["remarks"] = list(r.remarks)
-    if r.values is not None:   # at the --let data: f's value, the Hessian's
+    if r.values is not None:
         out["value"], result["value"] = r.values["function"], r.values["derivative"]
     out.update(r.extra)
     return out
