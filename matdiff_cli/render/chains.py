@@ -4,14 +4,49 @@ every assignment of small (3) and large (1000) sizes to the dimensions: an
 order within 10% of the best at every size is kept as nested binary products;
 when none is, the chain stays flat (``multi_dot`` orders it at run time).  The
 choices depend on the shapes alone and are cached by them.
+
+Inside ``at(regime)`` every choice is made for the sizes some dimensions
+have there (:mod:`.regimes` plans each regime so, and lets the generated code
+pick a plan by the sizes it is called with).
 """
 from __future__ import annotations
 
 from itertools import product as cartesian
 
-from ..expr import SCALAR, DiagM, Inverse, Mul
+from ..expr import SCALAR, DiagM, Hadamard, Inverse, Mul
 
 SMALL, LARGE = 3, 1000
+
+_CORNER = None  # within at(corner): the one assignment of sizes every choice is made for
+
+
+def grid(every):
+    """The assignments of sizes a choice must be good for: small and large for
+    the first four dimensions (the rest large); within ``at(regime)`` the
+    regime's dimensions have its sizes and the others vary."""
+    free = [d for d in every if _CORNER is None or d not in _CORNER][:4]
+    grid = [dict(zip(free, vs)) for vs in cartesian((SMALL, LARGE), repeat=len(free))]
+    for a in grid:
+        for d in every:
+            a.setdefault(d, LARGE if _CORNER is None else _CORNER.get(d, LARGE))
+    return grid
+
+
+class at:
+    """``with at(regime):`` choices for those sizes of some dimensions (the
+    others vary as always), with caches of their own."""
+
+    def __init__(self, corner: dict):
+        self.corner = corner
+
+    def __enter__(self):
+        global _CORNER, _ORDERS, _RECIPES, _PLACES
+        self.saved = (_CORNER, _ORDERS, _RECIPES, _PLACES)
+        _CORNER, _ORDERS, _RECIPES, _PLACES = self.corner, {}, {}, {}
+
+    def __exit__(self, *exc):
+        global _CORNER, _ORDERS, _RECIPES, _PLACES
+        _CORNER, _ORDERS, _RECIPES, _PLACES = self.saved
 
 
 def _dims(shapes):
@@ -111,12 +146,7 @@ def _order_uncached(mats):
 
 def _recipe(mats):
     """The split table of the chain's order, or None for multi_dot at run time."""
-    every = _dims([m.shape for m in mats])
-    dims = every[:4]
-    assigns = [dict(zip(dims, vs)) for vs in cartesian((SMALL, LARGE), repeat=len(dims))]
-    for a in assigns:  # dimensions past the fourth count as large
-        for d in every:
-            a.setdefault(d, LARGE)
+    assigns = grid(_dims([m.shape for m in mats]))  # past the fourth, dimensions are large
     rows = [[_size(m.shape[0], a) for m in mats] for a in assigns]
     cols = [[_size(m.shape[1], a) for m in mats] for a in assigns]
     splits = [_best(r, c) for r, c in zip(rows, cols)]
@@ -129,11 +159,15 @@ def _recipe(mats):
     return splits[-1]
 
 
-def _attach(tree, coef):
+def _attach(tree, coef, opaque=()):
     """coef times tree, the scalar on the smallest piece: one no larger than
     the result and every other piece for every assignment of small and large
-    sizes, and smaller for some (else on the result)."""
-    pieces = _pieces(tree)
+    sizes, and smaller for some (else on the result).  The pieces are the
+    operands and partial products of the product tree and, through an
+    elementwise product among them, its factors and their pieces (a scalar
+    times ``g .* (A r)`` is ``g .* (A (2 r))``); never inside ``opaque``
+    (named) nodes."""
+    pieces = _pieces(tree, opaque)
     key = (tree.shape, tuple(n.shape for n in pieces))
     at = _PLACES.get(key, -1)
     if at == -1:   # the place depends on the shapes alone
@@ -144,11 +178,20 @@ def _attach(tree, coef):
         return Mul(coef, tree)
     where = pieces[at]
 
+    done = []  # the scalar goes on one occurrence of the piece
+
     def put(n):
+        if done:
+            return n
         if n is where:
+            done.append(n)
             return Mul(coef, n)
+        if n in opaque:
+            return n
         if isinstance(n, Mul) and _ordered(n):
             return Mul(*[put(f) for f in n.factors])
+        if isinstance(n, Hadamard):
+            return Hadamard(*[put(f) for f in n.factors])
         return n
     return put(tree)
 
@@ -158,14 +201,10 @@ _PLACES: dict = {}  # (shape of the tree, shapes of its pieces) -> where the sca
 
 def _place(tree, pieces):
     """The index in ``pieces`` of the piece the scalar goes on, or None (the result)."""
-    dims = _dims([n.shape for n in pieces] + [tree.shape])[:4]
-    grid = [dict(zip(dims, vs)) for vs in cartesian((SMALL, LARGE), repeat=len(dims))]
-    for a in grid:
-        for d in _dims([n.shape for n in pieces]):
-            a.setdefault(d, LARGE)
+    assigns = grid(_dims([n.shape for n in pieces] + [tree.shape]))
 
     def sizes(n):
-        return [_size(n.shape[0], a) * _size(n.shape[1], a) for a in grid]
+        return [_size(n.shape[0], a) * _size(n.shape[1], a) for a in assigns]
 
     where, best = None, sizes(tree)
     for i, n in enumerate(pieces):
@@ -179,14 +218,20 @@ def _ordered(n) -> bool:
     return all(f.shape != SCALAR for f in n.factors)
 
 
-def _pieces(tree):
-    """The operands and partial products of an ordered product tree."""
+def _pieces(tree, opaque=()):
+    """The operands and partial products of an ordered product tree, and
+    through an elementwise product among them its factors and their pieces."""
     out = []
     stack = [tree]
     while stack:
         n = stack.pop()
-        if isinstance(n, Mul) and _ordered(n):
+        inner = n not in opaque
+        if inner and isinstance(n, Mul) and _ordered(n):
             stack.extend(n.factors)
+            if n is not tree:
+                out.append(n)
+        elif inner and isinstance(n, Hadamard):
+            stack.extend(f for f in n.factors if f.shape != SCALAR)
             if n is not tree:
                 out.append(n)
         else:

@@ -11,7 +11,11 @@ still one expression tree of :mod:`matdiff_cli.expr` nodes:
   depends on the sizes, the chain stays flat and is written
   ``np.linalg.multi_dot([...])``, which orders it at run time;
 * the scalar factors of a product go on its smallest operand, or on the
-  result (``A.T @ r * 2``, never ``(2 * A.T) @ r``);
+  result (``A.T @ r * 2``, never ``(2 * A.T) @ r``), looking through
+  elementwise products (``2 (g .* (A r)) B`` is ``g .* (A (2 r)) B`` when r
+  is the smallest piece); a number every term of a sum has multiplies once
+  (``2 a + 2 b`` is ``2 (a + b)``), and a scaled factor's number joins its
+  product's scalars;
 * ``tr(A B ... C)`` is ``sum((A B ...) .* C^T)``: the last product is never formed;
 * a sum of matrices times a vector is distributed: ``(A + A.T) x`` is
   ``A x + A.T x`` (no n x n temporary);
@@ -25,14 +29,12 @@ into a named node, so a name keeps meaning what it was bound to.
 """
 from __future__ import annotations
 
-from itertools import product as cartesian
-
 from ..expr import (
     SCALAR, Add, Broadcast, DiagM, Diff, Div, EDiv, EPow, Func, Hadamard, LogSumExp, Mul,
     Num, Power, ShapeMismatch, Softmax, Sum, Sym, Trace, Transpose, walk,
 )
 from .chains import (
-    LARGE, MAX_PLANNED, SMALL, _attach, _best, _dims, _order, _ordered, _size, _tree_cost,
+    MAX_PLANNED, _attach, _best, _dims, _order, _ordered, _size, _tree_cost, grid,
 )
 
 
@@ -58,6 +60,7 @@ def plan(roots, names=(), share: bool = False, common: bool = False):
 
 def _pass(roots, named, share, known_by_root, chains=None, runs=None):
     new: dict = {}
+    opaque: set = set()  # the named nodes as rewritten: the scalar never goes inside one
     for i, root in enumerate(roots):
         known = known_by_root[i] if known_by_root else None
         for node in walk(root):
@@ -65,11 +68,13 @@ def _pass(roots, named, share, known_by_root, chains=None, runs=None):
                 continue
             kids = [new[c] for c in node.children]
             rebuilt = node.rebuild(kids) if kids else node
-            new[node] = _rewrite(rebuilt, node, named, share, known, chains, runs)
+            new[node] = _rewrite(rebuilt, node, named, share, known, chains, runs, opaque)
+            if node in named:
+                opaque.add(new[node])
     return [new[r] for r in roots], new
 
 
-def _rewrite(node, old, named, share, known=None, chains=None, runs=None):
+def _rewrite(node, old, named, share, known=None, chains=None, runs=None, opaque=()):
     hidden = {id(n) for n, o in zip(node.children, old.children) if o in named}
 
     def open_(n):
@@ -81,7 +86,7 @@ def _rewrite(node, old, named, share, known=None, chains=None, runs=None):
         if isinstance(node, (EDiv, Div)):
             return _stable_div(node, open_)
         if isinstance(node, Mul):
-            return _product(node, open_, share, known, chains, runs)
+            return _product(node, open_, share, known, chains, runs, opaque)
         if isinstance(node, Add):
             return _factor(node, open_)
         if isinstance(node, Power) and isinstance(node.base, DiagM) and open_(node.base):
@@ -167,12 +172,17 @@ def _cheap(e) -> bool:
     return isinstance(e, (Sym, Diff, Num))
 
 
-def _product(node, open_, share, known=None, chains=None, runs=None):
+def _product(node, open_, share, known=None, chains=None, runs=None, opaque=()):
     factors = list(node.factors)
     scalars = [f for f in factors if f.shape == SCALAR]
     mats = [f for f in factors if f.shape != SCALAR]
     if not mats or len(factors) < 2:
         return node
+    for i, f in enumerate(mats):  # (2 A) B: the number joins the product's scalars
+        c, rest = _scaled(f)
+        if c != 1 and open_(f):
+            mats[i] = rest
+            scalars.append(Num(c))
     if chains is not None and 2 <= len(mats) <= MAX_PLANNED:
         chains.append(tuple(mats))
     if runs and 2 <= len(mats) <= 8:
@@ -187,7 +197,7 @@ def _product(node, open_, share, known=None, chains=None, runs=None):
     if not scalars:
         return tree
     coef = scalars[0] if len(scalars) == 1 else Mul(*scalars)
-    return _attach(tree, coef)
+    return _attach(tree, coef, opaque)
 
 
 def _flip(f):
@@ -275,10 +285,7 @@ def _free_to_share(mats, i, length) -> bool:
     best order, for every assignment of small and large sizes (a shared
     ``W2 W1`` must not turn ``W1^T W2^T r`` into a matrix product)."""
     every = _dims([m.shape for m in mats])
-    grid = [dict(zip(every[:4], vs)) for vs in cartesian((SMALL, LARGE), repeat=len(every[:4]))]
-    for a in grid:
-        for d in every:
-            a.setdefault(d, LARGE)
+    for a in grid(every):
         r = [_size(m.shape[0], a) for m in mats]
         c = [_size(m.shape[1], a) for m in mats]
 
@@ -392,7 +399,13 @@ def _factor(node, open_):
     """``L1 R + L2 R`` -> ``(L1 + L2) R`` (and ``L R1 + L R2`` -> ``L (R1 +
     R2)``): one product instead of several.  Not over a vector R (a sum of
     matrices times a vector is distributed instead, see :func:`_distribute`).
-    A shared elementwise factor is taken out first (:func:`_factor_hadamard`)."""
+    A number every term has is taken out first (``2 a + 2 b`` -> ``2 (a +
+    b)``: one scaling, and the sum is the node another root may share), then
+    a shared elementwise factor (:func:`_factor_hadamard`)."""
+    terms = [_scaled(t) for t in node.terms]
+    c = terms[0][0]
+    if c != 1 and all(k == c for k, _ in terms) and all(open_(t) for t in node.terms):
+        return Mul(Num(c), _factor(Add(*[r for _, r in terms]), lambda n: True))
     node = _factor_hadamard(node, open_)
     if not isinstance(node, Add):
         return node
