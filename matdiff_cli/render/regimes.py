@@ -83,6 +83,15 @@ class Poly:
     def __sub__(self, other):
         return self + (-1) * other
 
+    def at(self, corner) -> int:
+        """The value at a corner (dimensions it does not name are large)."""
+        total = 0
+        for names, v in self.terms.items():
+            for d in names:
+                v *= corner.get(d, LARGE)
+            total += v
+        return total
+
 
 def cost(roots, size, chain=None):
     """The work of computing the roots, every distinct node once (the code names
@@ -169,9 +178,10 @@ def at_corner(roots, corner):
 def polynomial(roots):
     """The work of the roots as a Poly, or None (a chain left to multi_dot)."""
     try:
-        return cost(roots, Poly.of)
+        total = cost(roots, Poly.of)
     except NoPolynomial:
         return None
+    return total if isinstance(total, Poly) else Poly({(): total})  # no work at all: 0
 
 
 def by_size(planner, dims):
@@ -183,33 +193,39 @@ def by_size(planner, dims):
     if not dims or len(dims) > MAX_DIMS:
         return [(None, base)]
     grid = corners(dims)
-    plans = [base]
+    plans, polys, table = [], [], []
+
+    def add(plan):
+        if all(plan[0] != q[0] for q in plans):
+            poly = polynomial(plan[0])
+            plans.append(plan)
+            polys.append(poly)
+            table.append([poly.at(c) for c in grid] if poly is not None
+                         else [at_corner(plan[0], c) for c in grid])
+    add(base)
     for fixed in (1, 2):  # one dimension fixed first: its plans' choices hold over more sizes
         for regime in regimes(dims):
             if len(regime) == fixed:
                 with at(regime):
-                    p = planner()
-                if all(p[0] != q[0] for q in plans):
-                    plans.append(p)
-        choice, own = _pair(plans, grid)
+                    add(planner())
+        choice, own = _pair(plans, polys, table)
         if choice is not None or own <= SLACK:
             return choice or [(None, base)]  # (no plan of one fixed dimension beats the
     return [(None, base)]                    # planner's own by 10%: nor will two)
 
 
-def _pair(plans, grid):
+def _pair(plans, polys, table):
     """(two of the plans and the condition for the first, or None: the planner's
     own plan, plans[0], is within ``KEEP`` at every corner, or no pair is good;
-    and how far the planner's plan is from the best at its worst corner)."""
-    table = [[at_corner(p[0], c) for c in grid] for p in plans]
+    and how far the planner's plan is from the best at its worst corner).
+    ``table``: each plan's work at each corner; ``polys``: as polynomials."""
     best = [min(col) for col in zip(*table)]
 
     def worst(*rows):  # the cheaper plan of rows at each corner, against the best there
-        return max(min(t[j] for t in rows) / max(best[j], 1) for j in range(len(grid)))
+        return max(min(t[j] for t in rows) / max(best[j], 1) for j in range(len(best)))
     own = worst(table[0])
     if own <= KEEP:
         return None, own
-    polys = [polynomial(p[0]) for p in plans]
     pairs = sorted((worst(table[i], table[j]), i, j) for i in range(len(plans))
                    for j in range(i, len(plans))
                    if polys[i] is not None and polys[j] is not None)
