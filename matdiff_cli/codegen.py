@@ -13,8 +13,9 @@
 The value and the derivatives are planned together (:mod:`.render.plan`:
 products ordered by shape, scalars on the smallest operand, stable forms; the
 value reuses the derivatives' products; where the best plan depends on the
-sizes, two plans and a test of the arguments' shapes, :mod:`.render.regimes`), then definitions and every
-non-trivial piece used twice become local variables, computed once, in
+sizes, two plans and a test of the arguments' shapes, :mod:`.render.regimes`),
+then definitions and every non-trivial piece used twice become local
+variables, computed once, in
 dependency order (the DAG is never expanded).  A scalar function gets its
 gradients; any other function gets, for each variable, its derivative as a
 function of the direction (``jvp_X = lambda dX: ...``).  Each library's code

@@ -187,8 +187,8 @@ def polynomial(roots):
 def by_size(planner, dims):
     """[(None, plan)] or [(condition, plan), (None, plan)]: ``planner()`` is the
     plan for every size; the condition (a Poly c: plan one when c(sizes) <= 0)
-    picks between two corner plans of the first four ``dims`` (see
-    ``PAIR_SLACK``)."""
+    picks between two plans made with some of ``dims`` (the dimensions the
+    arguments carry, at most four) fixed (see ``PAIR_SLACK``)."""
     base = planner()
     if not dims or len(dims) > MAX_DIMS:
         return [(None, base)]
@@ -208,17 +208,18 @@ def by_size(planner, dims):
             if len(regime) == fixed:
                 with at(regime):
                     add(planner())
-        choice, own = _pair(plans, polys, table)
+        choice, own = _pair(plans, polys, table, dims)
         if choice is not None or own <= SLACK:
             return choice or [(None, base)]  # (no plan of one fixed dimension beats the
     return [(None, base)]                    # planner's own by 10%: nor will two)
 
 
-def _pair(plans, polys, table):
+def _pair(plans, polys, table, known):
     """(two of the plans and the condition for the first, or None: the planner's
     own plan, plans[0], is within ``KEEP`` at every corner, or no pair is good;
     and how far the planner's plan is from the best at its worst corner).
-    ``table``: each plan's work at each corner; ``polys``: as polynomials."""
+    ``table``: each plan's work at each corner; ``polys``: as polynomials;
+    ``known``: the dimensions the arguments carry."""
     best = [min(col) for col in zip(*table)]
 
     def worst(*rows):  # the cheaper plan of rows at each corner, against the best there
@@ -236,7 +237,10 @@ def _pair(plans, polys, table):
     i, j = min((i, j) for w, i, j in pairs if w <= 1.05 * pairs[0][0])
     if i == j:
         return [(None, plans[i])], own
-    return [(polys[i] - polys[j], plans[i]), (None, plans[j])], own
+    test = polys[i] - polys[j]
+    if any(d not in known for names in test.terms for d in names):
+        return None, own  # a size no argument carries: the test could not be written
+    return [(test, plans[i]), (None, plans[j])], own
 
 
 def condition(poly, dim) -> str:
