@@ -307,7 +307,6 @@ class DerivativeReport(Report):
     # -- formats
 
 
-
     def word_label(self) -> str:
         """``gradient with respect to x``: the comment line that says what a result is."""
         what = WORD_LABELS[self.der.kind]
@@ -381,11 +380,6 @@ class DerivativeReport(Report):
                 + list(self.remarks))
 
 
-
-
-
-
-
 class SecondDifferentialReport(DerivativeReport):
     """d²F[dX1, dX2] of a non-scalar F: a symmetric bilinear form of F's shape."""
 
@@ -432,9 +426,6 @@ class SecondDifferentialReport(DerivativeReport):
         props = sorted(set(self.der.directions[0].props))
         return (f"{self.pair()}: {shape_decl(var.shape)}{' ' + ' '.join(props) if props else ''}"
                 "  # the directions")
-
-
-
 
 
 def superscript(k: int) -> str:

@@ -96,9 +96,6 @@ class DiagnosticReport(Report):
     column: int | None = None
 
 
-
-
-
 class ErrorReport(DiagnosticReport):
     """A problem (or the whole input) that could not be read: a MatdiffError."""
 
@@ -109,7 +106,6 @@ class ErrorReport(DiagnosticReport):
         self.line, self.column = error.line, error.column
         self.status = error.exit_code
         self.input = input if input is not None else (error.statement or error.source_line)
-
 
 
 def _detached(error: BaseException) -> BaseException:
@@ -150,7 +146,6 @@ class InternalErrorReport(DiagnosticReport):
             self.traceback = "".join(traceback.format_exception(exc))
         else:
             self.traceback = None
-
 
 
 class TooDeepReport(DiagnosticReport):
@@ -278,10 +273,6 @@ class ShapeReport(Report):
                 decl += "  # inferred"
             out.append(decl)
         return out
-
-
-
-
 
 
 def describe_shape(shape, times: str = "×") -> str:
