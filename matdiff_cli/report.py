@@ -111,7 +111,7 @@ class ErrorReport(DiagnosticReport):
 def _detached(error: BaseException) -> BaseException:
     """error without the tracebacks of it and of the exceptions it came from: a
     report keeps only what it says, and a traceback's frames would hold the
-    report again, a cycle left to the cyclic collector (off in the command line)."""
+    report again: a cycle, freed only when the cyclic collector next runs."""
     seen = set()
     e = error
     while e is not None and id(e) not in seen:
