@@ -7,12 +7,15 @@ plain ``Symbol``).  Operations SymPy's matrix expressions do not have
 """
 from __future__ import annotations
 
+import sys
 from functools import singledispatch
 
+from . import expr as _expr
 from .expr import (
-    SCALAR, Add, Broadcast, Det, Diff, Div, Expr, Func, Hadamard, Identity, Inverse, Kron,
-    LogDet, Mul, Norm2, NormF, Num, Ones, Power, Sum, Sym, Trace, Transpose, Zeros, walk,
+    SCALAR, Add, Broadcast, Diff, Div, Expr, Func, Hadamard, Identity, Mul, Norm2, NormF, Num,
+    Ones, Power, Sym, Transpose, Zeros, walk,
 )
+from .ops import declared
 
 
 def to_sympy(expr: Expr):
@@ -127,19 +130,8 @@ def _(node: Hadamard, kids, sp):
 
 
 @_convert.register
-def _(node: Kron, kids, sp):
-    from sympy import kronecker_product
-    return kronecker_product(*kids)
-
-
-@_convert.register
 def _(node: Transpose, kids, sp):
     return sp.Transpose(kids[0]) if node.shape != SCALAR else kids[0]
-
-
-@_convert.register
-def _(node: Inverse, kids, sp):
-    return sp.Inverse(kids[0])
 
 
 @_convert.register
@@ -154,21 +146,6 @@ def _(node: Power, kids, sp):
 
 
 @_convert.register
-def _(node: Trace, kids, sp):
-    return sp.Trace(kids[0])
-
-
-@_convert.register
-def _(node: Det, kids, sp):
-    return sp.Determinant(kids[0])
-
-
-@_convert.register
-def _(node: LogDet, kids, sp):
-    return sp.log(sp.Determinant(kids[0]))
-
-
-@_convert.register
 def _(node: Norm2, kids, sp):
     a = kids[0]
     inner = (a.T * a) if node.a.shape[1] == 1 else (a * a.T)
@@ -178,13 +155,6 @@ def _(node: Norm2, kids, sp):
 @_convert.register
 def _(node: NormF, kids, sp):
     return sp.sqrt(sp.Trace(kids[0].T * kids[0]))
-
-
-@_convert.register
-def _(node: Sum, kids, sp):
-    a = kids[0]
-    r, c = (_dim(d, sp) for d in node.a.shape)
-    return (sp.OneMatrix(1, r) * a * sp.OneMatrix(c, 1))[0, 0]
 
 
 @_convert.register
@@ -211,8 +181,18 @@ def _no_svd(node, kids, sp):
                               "singular values or singular vectors")
 
 
-from . import expr as _expr  # noqa: E402
 
 for _name in ("SigmaMax", "SVecLeftMax", "SVecRightMax", "SvdVals", "SvdU", "SvdV", "NormNuc",
               "Polar"):
     _convert.register(getattr(_expr, _name), _no_svd)
+
+
+def _declared(fn):
+    def convert(node, kids, sp):
+        return fn(sp, node, kids, _K)
+    return convert
+
+
+_K = sys.modules[__name__]   # the helpers a declared form writes with (``_dim``, ``_scalar``)
+for _node, _op, _fn in declared("sympy"):   # the SymPy forms the built-ins declare (ops/)
+    _convert.register(getattr(_expr, _node), _declared(_fn))

@@ -1,6 +1,7 @@
-"""The differentials of constants, linear maps (transpose, trace, sum, diag, vec,
-broadcast), products (matrix, Hadamard, Kronecker, quotients) and powers and
-inverses; a chain that repeats a block is differentiated as a power.
+"""The differentials of the syntax's operations: constants, sums, transposes,
+broadcasts, products (matrix, Hadamard, quotients) and powers; a chain that
+repeats a block is differentiated as a power.  (The built-ins' differentials
+are declared with them, in ``ops/``.)
 """
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ from .. import build as b
 from ..errors import MatdiffError
 from ..expr import (
     SCALAR, Add, Broadcast, Commutation, Diff, Div, EDiv, EPow, Expr, Hadamard, Identity,
-    Inverse, Kron, Mul, Norm2, NormF, Num, Ones, Power, Sum, Trace, Transpose, Unvec, Vec,
-    DiagM, DiagV, Zeros, is_zero,
+    Mul, Norm2, NormF, Num, Ones, Power, Transpose, Zeros, is_zero,
 )
 from .registry import rule
 
@@ -38,28 +38,6 @@ def d_add(e, d):
 @rule(Transpose, name="transpose", identity="d(A^T) = (dA)^T")
 def d_transpose(e, d):
     return b.transpose(d[0])
-
-
-@rule(Trace, name="trace", identity="d tr(A) = tr(dA)")
-def d_trace(e, d):
-    return b.trace(d[0])
-
-
-@rule(Sum, name="sum of entries", identity="d sum(A) = sum(dA)")
-def d_sum(e, d):
-    return b.zero(SCALAR) if is_zero(d[0]) else Sum(d[0])
-
-
-@rule(DiagM, DiagV, Vec, name="linear structure",
-      identity={DiagM: "d diag(x) = diag(dx)", DiagV: "d diag(X) = diag(dX)",
-                Vec: "d vec(X) = vec(dX)"})
-def d_linear_unary(e, d):
-    return b.zero(e.shape) if is_zero(d[0]) else type(e)(d[0])
-
-
-@rule(Unvec, name="linear structure", identity="d unvec(v) = unvec(dv)")
-def d_unvec(e, d):
-    return b.zero(e.shape) if is_zero(d[0]) else Unvec(d[0], e.shape)
 
 
 @rule(Broadcast, name="broadcast",
@@ -194,12 +172,6 @@ def d_hadamard(e, d):
                  or [b.zero(e.shape)])
 
 
-@rule(Kron, name="Kronecker product rule", identity="d(A ⊗ B) = dA ⊗ B + A ⊗ dB")
-def d_kron(e, d):
-    a, c = e.args
-    return b.add(b.kron(d[0], c), b.kron(a, d[1]))
-
-
 @rule(Div, name="quotient rule", identity="d(A / c) = dA / c - (dc / c^2) A")
 def d_div(e, d):
     a, c = e.args
@@ -215,11 +187,6 @@ def d_ediv(e, d):
 
 
 # ---------------------------------------------------------------- powers and inverses
-
-@rule(Inverse, name="inverse", identity="d(A^-1) = -A^-1 dA A^-1")
-def d_inverse(e, d):
-    return b.neg(b.mul(e, d[0], e))
-
 
 @rule(Power, name="power rule",
       identity={"scalar": "d(a^p) = p a^(p-1) da for a scalar",

@@ -1,11 +1,11 @@
-"""The differentials of reductions to a number: determinant, log-determinant,
-norms (2, 1, max, Frobenius), softmax and log-sum-exp.
+"""The differentials of reductions to a number: norms (2, 1, max, Frobenius),
+softmax and log-sum-exp.
 """
 from __future__ import annotations
 
 from .. import build as b
 from ..expr import (
-    Det, Func, Inverse, LogDet, LogSumExp, Norm2, NormF, Softmax, Norm1, NormInf,
+    Func, LogSumExp, Norm2, NormF, Softmax, Norm1, NormInf,
     OneHotMax,
 )
 from .algebra import _inner
@@ -13,16 +13,6 @@ from .registry import rule
 
 
 # ---------------------------------------------------------------- reductions
-
-@rule(Det, name="determinant", identity="d det(A) = det(A) tr(A^-1 dA)")
-def d_det(e, d):
-    return b.mul(e, b.trace(b.mul(Inverse(e.a), d[0])))
-
-
-@rule(LogDet, name="log-determinant", identity="d logdet(A) = tr(A^-1 dA)")
-def d_logdet(e, d):
-    return b.trace(b.mul(Inverse(e.a), d[0]))
-
 
 @rule(Norm2, name="Euclidean norm", identity="d ||x|| = x^T dx / ||x||")
 def d_norm2(e, d):

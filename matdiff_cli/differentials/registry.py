@@ -70,6 +70,18 @@ def rule(*types, name: str, identity=None, case=None):
     return _file(*types)
 
 
+def _file_declared() -> None:
+    """File the differentials the built-ins declare with them (``ops/``)."""
+    from .. import expr
+    from ..ops import declared
+
+    for node, op, fn in declared("differential"):
+        rule(getattr(expr, node), name=op.rule_name, identity=op.identity, case=op.case)(fn)
+
+
+_file_declared()
+
+
 def identity_of(node) -> str | None:
     """The identity of the differential rule of node's type, for this node."""
     rule_of(type(node))  # its family loaded

@@ -16,14 +16,16 @@ from functools import singledispatch
 import numpy as np
 
 from ..expr import (
-    SCALAR, Add, Broadcast, Commutation, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Expr,
-    Func, Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num,
-    Ones, Power, Softmax, Sum, Sym, Trace, Transpose, Unvec, Vec, Zeros, walk, EigVecMax,
+    SCALAR, Add, Broadcast, Commutation, Diff, Div, EDiv, EPow, Expr,
+    Func, Hadamard, Identity, LogSumExp, Mul, Norm2, NormF, Num,
+    Ones, Power, Softmax, Sym, Transpose, Zeros, walk, EigVecMax,
     EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1, NormInf, OneHotMax,
     NormNuc, Polar, SigmaMax, SVecLeftMax, SVecRightMax, SvdU, SvdV, SvdVals,
 )
 from ..expr import EigVals, EigVecs, Pinv
-from ..ops import ELEMENTWISE
+from .. import expr as _expr
+from ..ops import ELEMENTWISE, declared
+from ..ops.linalg import inverse_value
 from .sizes import dim_size, sizes_from_values
 
 
@@ -155,11 +157,6 @@ def _divide(node, args, ev):
 
 
 @value.register
-def _kron(node: Kron, args, ev):
-    return np.kron(np.atleast_2d(args[0]), np.atleast_2d(args[1]))
-
-
-@value.register
 def _broadcast(node: Broadcast, args, ev):
     return args[0] * np.ones(ev.shape(node.shape))
 
@@ -170,32 +167,6 @@ def _transpose(node: Transpose, args, ev):
 
 
 @value.register
-def _inverse(node: Inverse, args, ev):
-    """NaN for a singular matrix (the check reports it, nothing raises)."""
-    if node.shape == SCALAR:
-        return 1.0 / args[0]
-    return _inv(args[0])
-
-
-#: Beyond this condition number (about 1/eps) an inverse has no correct digit.
-SINGULAR_COND = 1e15
-
-
-def _inv(a):
-    """The inverse, or NaN where a is singular to working precision: LU may miss an
-    exact zero pivot by rounding and return huge, meaningless numbers, so the
-    condition number ||a||_inf ||a^-1||_inf decides (cheap: no SVD)."""
-    try:
-        out = np.linalg.inv(a)
-    except np.linalg.LinAlgError:
-        return np.full(np.shape(a), np.nan)
-    cond = np.abs(a).sum(axis=1).max() * np.abs(out).sum(axis=1).max()
-    if not cond < SINGULAR_COND:   # nan too
-        return np.full(np.shape(a), np.nan)
-    return out
-
-
-@value.register
 def _power(node: Power, args, ev):
     p = node.p
     if node.shape == SCALAR:
@@ -203,7 +174,7 @@ def _power(node: Power, args, ev):
             return args[0] ** int(p)
         return float(np.power(np.float64(args[0]), float(p)))  # 0^-1 is inf, not an exception
     if p < 0:
-        return np.linalg.matrix_power(_inv(args[0]), -int(p))
+        return np.linalg.matrix_power(inverse_value(np, args[0]), -int(p))
     return np.linalg.matrix_power(args[0], int(p))
 
 
@@ -220,9 +191,6 @@ def _scalar_or(fn, scalar=lambda a: a):
     return rule_
 
 
-value.register(Trace, _scalar_or(np.trace))
-value.register(Det, _scalar_or(np.linalg.det))
-value.register(Sum, _scalar_or(np.sum))
 value.register(Norm2, _scalar_or(np.linalg.norm, abs))
 value.register(NormF, _scalar_or(np.linalg.norm, abs))
 value.register(Norm1, _scalar_or(lambda a: np.sum(np.abs(a)), abs))
@@ -236,25 +204,6 @@ def top_gap(a) -> float:
     if a.size < 2:
         return 1.0
     return float((a[-1] - a[-2]) / (1.0 + np.max(np.abs(a))))
-value.register(DiagM, _scalar_or(np.diagflat))
-value.register(DiagV, _scalar_or(lambda a: np.diag(a).reshape(-1, 1)))
-value.register(Vec, _scalar_or(lambda a: a.reshape(-1, 1, order="F")))
-
-
-@value.register
-def _unvec(node: Unvec, args, ev):
-    """The inverse of vec: a column-major reshape."""
-    if node.shape == SCALAR:
-        return args[0]
-    return np.reshape(args[0], ev.shape(node.shape), order="F")
-
-
-@value.register
-def _logdet(node: LogDet, args, ev):
-    """log det a where det a > 0, else NaN -- computed as the ``numpy`` field
-    writes it, ``np.log(np.linalg.det(a))``, so that the two agree to the bit."""
-    a = args[0]
-    return np.log(a if node.a.shape == SCALAR else np.linalg.det(a))
 
 
 @value.register
@@ -429,6 +378,16 @@ def svd_gaps(node, a) -> float:
     if isinstance(node, (NormNuc, Polar)):
         return float(w[-1] / top)
     return float(min(np.min(-np.diff(w), initial=np.inf), w[-1]) / top)
+
+
+def _declared(fn):
+    def rule_(node, args, ev):
+        return fn(np, node, args, ev)
+    return rule_
+
+
+for _node, _op, _fn in declared("value"):   # the values the built-ins declare (ops/)
+    value.register(getattr(_expr, _node), _declared(_fn))
 
 
 @value.register

@@ -16,7 +16,8 @@ from ..expr import (
     SvdV, SvdVals,
 )
 from ..expr import EigVals, EigVecs, Pinv
-from ..ops import ELEMENTWISE
+from .. import expr as _expr
+from ..ops import ELEMENTWISE, declared
 from .evaluator import eigen_gap, evaluate_all, rank_gap, spectrum_gap, svd_gaps, top_gap
 from .sizes import base_dims, dim_size, guard_memory
 
@@ -237,17 +238,18 @@ def sample_direction(sym: Sym, value, rng, sizes: dict):
     return g
 
 
+#: node type -> where a sampled argument is one its derivative exists at (ops/)
+_ACCEPTABLE = {getattr(_expr, node): fn for node, _, fn in declared("acceptable")}
+
+
 def acceptable(roots, values: dict, sizes: dict, max_cond: float = 1e8) -> bool:
     """Every inverse/det/logdet argument well conditioned (logdet: det > 0) and
     every root finite."""
     memo = evaluate_all(roots, values, sizes)
     for node, v in memo.items():
-        if isinstance(node, (Inverse, Det, LogDet)) and node.a.shape != SCALAR:
-            a = memo[node.a]
-            if not np.all(np.isfinite(a)) or np.linalg.cond(a) > max_cond:
-                return False
-            if isinstance(node, LogDet) and not np.linalg.det(a) > 0:
-                return False
+        check = _ACCEPTABLE.get(type(node))
+        if check is not None and not check(np, node, memo[node.a], max_cond):
+            return False
         if isinstance(node, NormInf):   # the largest magnitude unique and not 0
             a = np.abs(np.asarray(memo[node.a], dtype=float))
             if not (np.max(a, initial=0.0) > 1e-3 and top_gap(a) > 1e-3):

@@ -1,18 +1,23 @@
-"""Every built-in operation of the language, declared once.
+"""Every built-in operation of the language, declared once, with its rules.
 
 ``base`` says what a declaration holds and keeps the live tables
-(``BUILTINS``, ``RESERVED``, ``ELEMENTWISE``, ``ALIASES``); each family
-module declares its operations: ``elementwise`` (exp, log, ..., one entry
-each), ``structure`` (the other built-ins: trace, determinant, ...).
+(``BUILTINS``, ``RESERVED``, ``ELEMENTWISE``, ``STRUCTURE``, ``ALIASES``);
+each family module declares its operations, one block each: ``linalg``
+(trace, determinant, ..., inverse), ``structure`` (the other built-ins),
+``elementwise`` (exp, log, ..., one entry each).  The layers (the differential,
+values, renderers, code, SymPy, the read-off) file each declared rule in their
+own tables as they load (``declared``).
 """
 from __future__ import annotations
 
-from . import structure  # noqa: F401  (fills the tables, first: the order of BUILTINS)
+# the families fill the tables as they are imported, in this order (that of BUILTINS)
+from . import linalg  # noqa: F401
+from . import structure  # noqa: F401,I001
 from . import elementwise  # noqa: F401,I001
 from .base import (
     ALIASES, BUILTINS, ELEMENTWISE, RESERVED, STRUCTURE, Builtin, Elementwise, arity, declare,
-    latex_name, withdraw,
+    declared, latex_name, withdraw,
 )
 
 __all__ = ["ALIASES", "BUILTINS", "ELEMENTWISE", "RESERVED", "STRUCTURE", "Builtin",
-           "Elementwise", "arity", "declare", "latex_name", "withdraw"]
+           "Elementwise", "arity", "declare", "declared", "latex_name", "withdraw"]

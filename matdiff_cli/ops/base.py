@@ -98,26 +98,55 @@ def withdraw(name: str) -> None:
 
 
 class Builtin:
-    """A built-in that is not elementwise: its name, what it is, how many
-    arguments it takes and the node types it builds (names in ``expr/``).
-    Those nodes' shape, differential, read-off, value and code are rules
-    filed per node type (``expr``, ``differentials``, ``readoff``, ``numeric``,
-    ``render``); the completeness test checks each has all of them.
+    """A built-in that is not elementwise, with every rule of the node types it
+    builds (their classes are in ``expr/``): the one place each is written.
+
     ``shape``: the name of its shape rule (``"square -> scalar"``; each is
-    inferred once, in ``shapes.SHAPE_RULES``), ``noun`` the operation in its
-    error messages ("the trace needs a square matrix").  ``call``: the text
+    inferred once, in ``shapes.SHAPE_RULES``); ``noun`` the operation in its
+    error messages ("the trace needs a square matrix"); ``call``: the text
     renderers write the node as ``name(arg)``; ``latex``, ``pretty``: the
-    function's name there when it differs."""
+    function's name there when it differs.
+
+    The rules, each read by one layer (which hands it its tools: the library
+    module, or the layer's own module ``k`` of helpers):
+
+    * ``differential(e, d)``: its differential from its children's, filed as
+      ``rule_name`` with ``identity`` (one string, one per node type, or cases
+      chosen by ``case(node)``), as ``differentials.rule`` does;
+    * ``value(np, node, args, ev)``: its NumPy value; ``acceptable(np, node, a,
+      max_cond)``: whether a sampled argument ``a`` is one where it is
+      differentiable (else the point is drawn again);
+    * ``text(node, cx, k)``: its text / pretty / LaTeX form when it is not a
+      call ``name(a)`` (``k``: ``render.text``);
+    * ``code(node, cx, k)``: its NumPy / JAX / PyTorch code (``k``:
+      ``render.numpy.base``);
+    * ``sympy(sp, node, kids, k)``: its SymPy form (``k``: ``sympy_bridge``);
+      None: SymPy's matrix expressions cannot write it;
+    * ``adjoint(e, G, dep, k)``, ``vec(e, J, dep, k)``: where the node is linear
+      in its argument, the gradient's and the Jacobian's read-off
+      (``k``: ``readoff.adjoint``, ``readoff.vec``).
+
+    Nothing here is imported or run until a layer needs it.  (A plain class,
+    not a dataclass: building one costs start-up time on every run.)"""
 
     __slots__ = ("name", "description", "nodes", "shape", "arity", "noun", "call", "latex",
-                 "pretty")
+                 "pretty", "differential", "rule_name", "identity", "case", "value",
+                 "acceptable", "text", "code", "sympy", "adjoint", "vec")
 
     def __init__(self, name: str, description: str, nodes: tuple, shape: str,
                  arity: tuple = (1, 1), noun: str | None = None, call: bool = False,
-                 latex: str | None = None, pretty: str | None = None):
+                 latex: str | None = None, pretty: str | None = None, *,
+                 differential: Callable | None = None, rule_name: str | None = None,
+                 identity=None, case: Callable | None = None, value: Callable | None = None,
+                 acceptable: Callable | None = None, text: Callable | None = None,
+                 code: Callable | None = None, sympy: Callable | None = None,
+                 adjoint: Callable | None = None, vec: Callable | None = None):
         self.name, self.description, self.nodes, self.shape = name, description, nodes, shape
         self.arity, self.noun, self.call = arity, noun or name, call
         self.latex, self.pretty = latex, pretty
+        self.differential, self.rule_name, self.identity = differential, rule_name, identity
+        self.case, self.value, self.acceptable, self.text = case, value, acceptable, text
+        self.code, self.sympy, self.adjoint, self.vec = code, sympy, adjoint, vec
 
     def __repr__(self):
         return f"<Builtin {self.name}>"
@@ -128,13 +157,21 @@ STRUCTURE: dict[str, Builtin] = {}
 
 
 def declare_builtin(op: Builtin) -> Builtin:
-    """File a built-in that is not elementwise."""
+    """File a built-in that is not elementwise (its family module calls this as
+    it is imported, so the order of ``BUILTINS`` is the order of the families)."""
     if op.name in BUILTINS or op.name in RESERVED:
         raise ValueError(f"{op.name!r} is already declared")
     STRUCTURE[op.name] = op
     BUILTINS[op.name] = op.description
     RESERVED[op.name] = op.description
     return op
+
+
+def declared(rule: str):
+    """(node type name, declaration, its ``rule``) for every node type a built-in
+    declares with that rule: what a layer files in its table."""
+    return [(node, op, getattr(op, rule)) for op in STRUCTURE.values()
+            if getattr(op, rule) is not None for node in op.nodes]
 
 
 def arity(name: str) -> tuple:

@@ -13,23 +13,6 @@ from .base import Builtin, declare_builtin
 OPERATOR = r"\operatorname{%s}"
 
 for _op in (
-        Builtin("tr", "the trace function", ("Trace",), "square -> scalar", noun="the trace",
-                call=True, latex=OPERATOR % "tr"),
-        Builtin("det", "the determinant function", ("Det",), "square -> scalar",
-                noun="the determinant", call=True, latex=r"\det"),
-        Builtin("logdet", "the log-determinant", ("LogDet",), "square -> scalar", call=True,
-                latex=r"\log\det", pretty="log det"),
-        Builtin("sum", "the sum of entries", ("Sum",), "matrix -> scalar", call=True,
-                latex=OPERATOR % "sum"),
-        Builtin("diag", "the diag function", ("DiagM", "DiagV"), "vector or square -> diag",
-                call=True, latex=OPERATOR % "diag"),
-        Builtin("vec", "the vec function", ("Vec",), "matrix -> column", call=True,
-                latex=OPERATOR % "vec"),
-        Builtin("unvec", "the unvec function", ("Unvec",), "column, sizes -> matrix",
-                arity=(3, 3), latex=OPERATOR % "unvec"),
-        Builtin("kron", "the Kronecker product", ("Kron",), "kron", arity=(2, 2),
-                latex=OPERATOR % "kron"),
-        Builtin("inv", "the inverse", ("Inverse",), "square -> inverse", latex=OPERATOR % "inv"),
         Builtin("norm", "the Frobenius norm", ("NormF",), "matrix -> scalar"),
         Builtin("norm2", "the Euclidean norm", ("Norm2",), "vector -> scalar",
                 latex=OPERATOR % "norm2"),

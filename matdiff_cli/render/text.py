@@ -31,15 +31,16 @@ its symbols from a :class:`Notation` (``cx.nt``).
 """
 from __future__ import annotations
 
+import sys
 from fractions import Fraction
 
 from ..dispatch import singledispatch
 from ..expr import (
     walk, Add, Broadcast, Commutation, Diff, Div, EDiv, EPow, Expr, Func, Hadamard, Identity,
-    Inverse, Kron, Mul, Norm2, NormF, Num, Ones, Power, Sym, Transpose, Unvec, Zeros,
+    Inverse, Mul, Norm2, NormF, Num, Ones, Power, Sym, Transpose, Zeros,
 )
 from .. import expr as _expr
-from ..ops import STRUCTURE
+from ..ops import STRUCTURE, declared
 from . import Context, Doc, Styled, _postorder, first_char, flatten, paren, render_dag
 from .numbers import ATOM, NEG, POST, PROD, SUM, decimal, number_text
 
@@ -355,14 +356,6 @@ def _commutation(node: Commutation, cx) -> Doc:
 
 
 @rule.register
-def _unvec(node: Unvec, cx) -> Doc:
-    """``unvec(v, n, m)``: a function of the language, so that it reads back."""
-    nt = cx.nt
-    d = nt.call("unvec", cx[node.a], *map(nt.dim, node.shape))
-    return Doc(d.level, d.parts, node)
-
-
-@rule.register
 def _add(node: Add, cx) -> Doc:
     """``a + b - c``: a later negated term is written with ``-``; a broadcast
     scalar is written bare (``1 + exp(z)``) as long as some term is not one."""
@@ -439,16 +432,6 @@ def _ediv(node: EDiv, cx) -> Doc:
 
 
 @rule.register
-def _kron(node: Kron, cx) -> Doc:
-    nt = cx.nt
-    a, b = cx[node.args[0]], cx[node.args[1]]
-    if nt.kron_op is None:
-        d = nt.call("kron", a, b)
-        return Doc(d.level, d.parts, node)
-    return Doc(PROD, (first_operand(nt, a), nt.kron_op, later(nt, b)), node)
-
-
-@rule.register
 def _broadcast(node: Broadcast, cx) -> Doc:
     """Outside a sum (the sum writes the scalar bare): ``s ones(n, m)``."""
     nt = cx.nt
@@ -473,11 +456,6 @@ def _transpose(node: Transpose, cx) -> Doc:
 
 
 @rule.register
-def _inverse(node: Inverse, cx) -> Doc:
-    return Doc(POST, (base(cx.nt, cx[node.a]), cx.nt.inverse_mark), node)
-
-
-@rule.register
 def _power(node: Power, cx) -> Doc:
     nt = cx.nt
     return Doc(POST, (base(nt, cx[node.base]), nt.exponent(node.p)), node)
@@ -498,11 +476,21 @@ def _call(key):
     return rule_
 
 
-# the built-ins declared to be written as calls: tr(A), diag(x), softmax(x), ...
+def _declared(fn):
+    def rule_(node, cx) -> Doc:
+        return fn(node, cx, _K)
+    return rule_
+
+
+_K = sys.modules[__name__]   # what a declared rule writes with: this module's helpers
+# the built-ins declared to be written as calls: tr(A), diag(x), softmax(x), ...; the
+# others' forms (unvec(v, n, m), A^-1, ...) as declared with them (ops/)
 for _op in STRUCTURE.values():
     if _op.call:
         for _node in _op.nodes:
             rule.register(getattr(_expr, _node), _call(_op.name))
+for _node, _op, _fn in declared("text"):
+    rule.register(getattr(_expr, _node), _declared(_fn))
 
 
 @rule.register

@@ -1,12 +1,18 @@
 """What every NumPy rule writes with: Python's precedence levels, the ``Doc``
 helpers (a call, a number, a bracket where precedence needs one) and ``rule``,
 the table of rules by node type that the families (:mod:`.algebra`,
-:mod:`.linalg`, :mod:`.spectral`, :mod:`.functions`) fill."""
+:mod:`.linalg`, :mod:`.spectral`, :mod:`.functions`) fill, and into which the
+code each built-in declares (``ops/``) is filed, handed this module as its
+helpers."""
 from __future__ import annotations
 
+import sys
 from functools import singledispatch
 
+from ... import expr as _expr
+from ...errors import MatdiffError
 from ...expr import SCALAR, Diff, Expr, Sym, walk
+from ...ops import declared
 from .. import Doc, paren
 from ..text import decimal
 
@@ -66,9 +72,39 @@ def is_plain(cx, node, cls) -> bool:
     return isinstance(node, cls) and cx[node].node is node
 
 
+def spd(node) -> bool:
+    """A variable declared spd (Cholesky applies)."""
+    return isinstance(node, Sym) and node.has("spd")
+
+
+def unless_scalar(node, cx, fn: str, scalar: str | None = None) -> Doc:
+    """``fn(a)``; for a 1x1 operand ``scalar(a)`` (None: a itself)."""
+    d = cx[node.a]
+    if is_scalar(node.a):
+        if scalar is None:
+            return Doc(d.level, d.parts, node, neg=d.neg)
+        return call(cx.lib.fn(scalar), tensor(cx, node.a, d), node=node)
+    return call(cx.lib.fn(fn), d, node=node)
+
+
+class NoNumpyCode(MatdiffError, ValueError):
+    """An expression NumPy code cannot be written for (a dimension not in scope)."""
+
+
 # --------------------------------------------------------------------------- rules
 
 @singledispatch
 def rule(node: Expr, cx) -> Doc:
     raise NotImplementedError(f"no NumPy rule for {type(node).__name__}")
 
+
+
+def _declared(fn):
+    def rule_(node, cx) -> Doc:
+        return fn(node, cx, _K)
+    return rule_
+
+
+_K = sys.modules[__name__]   # the helpers a declared rule writes with
+for _node, _op, _fn in declared("code"):
+    rule.register(getattr(_expr, _node), _declared(_fn))

@@ -9,7 +9,7 @@ from ...expr import (
 )
 from .. import Doc
 from .base import ATOM, MUL, NEG, at_least, call, is_scalar, rule, tensor
-from .context import NoNumpyCode
+from .base import NoNumpyCode
 
 
 @rule.register(LambdaMax)
