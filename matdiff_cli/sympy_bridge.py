@@ -12,8 +12,8 @@ from functools import singledispatch
 
 from . import expr as _expr
 from .expr import (
-    SCALAR, Add, Broadcast, Diff, Div, Expr, Func, Hadamard, Identity, Mul, Norm2, NormF, Num,
-    Ones, Power, Sym, Transpose, Zeros, walk,
+    SCALAR, Add, Broadcast, Diff, Div, Expr, Func, Hadamard, Mul, Norm2, NormF, Num, Power, Sym,
+    Transpose, walk,
 )
 from .ops import declared
 
@@ -75,21 +75,6 @@ def _(node: Diff, kids, sp):
 @_convert.register
 def _(node: Num, kids, sp):
     return sp.Rational(node.value.numerator, node.value.denominator)
-
-
-@_convert.register
-def _(node: Identity, kids, sp):
-    return sp.Identity(_dim(node.n, sp))
-
-
-@_convert.register
-def _(node: Zeros, kids, sp):
-    return sp.ZeroMatrix(_dim(node.shape[0], sp), _dim(node.shape[1], sp))
-
-
-@_convert.register
-def _(node: Ones, kids, sp):
-    return sp.OneMatrix(_dim(node.shape[0], sp), _dim(node.shape[1], sp))
 
 
 @_convert.register

@@ -8,8 +8,8 @@ from __future__ import annotations
 from .. import build as b
 from ..errors import MatdiffError
 from ..expr import (
-    SCALAR, Add, Broadcast, Commutation, Diff, Div, EDiv, EPow, Expr, Hadamard, Identity,
-    Mul, Norm2, NormF, Num, Ones, Power, Transpose, Zeros, is_zero,
+    SCALAR, Add, Broadcast, Diff, Div, EDiv, EPow, Expr, Hadamard, Identity, Mul, Norm2, NormF,
+    Num, Power, Transpose, is_zero,
 )
 from .registry import rule
 
@@ -22,7 +22,7 @@ def _power_case(node) -> str:
 
 # ---------------------------------------------------------------- constants
 
-@rule(Num, Identity, Zeros, Ones, Commutation, Diff, name="constant",
+@rule(Num, Diff, name="constant",
       identity="d(c) = 0 for a constant (and d(dX) = 0: a direction is constant)")
 def d_constant(e, d):
     return b.zero(e.shape)

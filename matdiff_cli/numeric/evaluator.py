@@ -16,9 +16,8 @@ from functools import singledispatch
 import numpy as np
 
 from ..expr import (
-    SCALAR, Add, Broadcast, Commutation, Diff, Div, EDiv, EPow, Expr,
-    Func, Hadamard, Identity, LogSumExp, Mul, Norm2, NormF, Num,
-    Ones, Power, Softmax, Sym, Transpose, Zeros, walk, EigVecMax,
+    SCALAR, Add, Broadcast, Diff, Div, EDiv, EPow, Expr, Func, Hadamard, LogSumExp, Mul,
+    Norm2, NormF, Num, Power, Softmax, Sym, Transpose, walk, EigVecMax,
     EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1, NormInf, OneHotMax,
     NormNuc, Polar, SigmaMax, SVecLeftMax, SVecRightMax, SvdU, SvdV, SvdVals,
 )
@@ -97,28 +96,6 @@ def _num(node: Num, args, ev):
         return float(node.value)
     except OverflowError:  # a folded constant beyond the doubles (1e300 1e300): +-inf, as NumPy
         return float("inf") if node.value > 0 else float("-inf")
-
-
-@value.register
-def _identity(node: Identity, args, ev):
-    return np.eye(dim_size(node.n, ev.sizes))
-
-
-@value.register
-def _zeros(node: Zeros, args, ev):
-    return np.zeros(ev.shape(node.shape))
-
-
-@value.register
-def _ones(node: Ones, args, ev):
-    return np.ones(ev.shape(node.shape))
-
-
-@value.register
-def _commutation(node: Commutation, args, ev):
-    """K(m,n) vec(A) = vec(A^T): K[j + i n, i + j m] = 1."""
-    m, n = (dim_size(d, ev.sizes) for d in node.args)
-    return np.eye(m * n)[np.arange(m * n).reshape(n, m).T.ravel()]
 
 
 @value.register

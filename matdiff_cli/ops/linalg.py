@@ -229,8 +229,7 @@ def _unvec_value(np, node, args, ev):
 def _unvec_text(node, cx, k):
     """``unvec(v, n, m)``: a function of the language, so that it reads back."""
     nt = cx.nt
-    d = nt.call("unvec", cx[node.a], *map(nt.dim, node.shape))
-    return k.Doc(d.level, d.parts, node)
+    return k.as_node(nt.call("unvec", cx[node.a], *map(nt.dim, node.shape)), node)
 
 
 def _unvec_code(node, cx, k):
@@ -258,8 +257,7 @@ def _kron_text(node, cx, k):
     nt = cx.nt
     a, c = cx[node.args[0]], cx[node.args[1]]
     if nt.kron_op is None:
-        d = nt.call("kron", a, c)
-        return k.Doc(d.level, d.parts, node)
+        return k.as_node(nt.call("kron", a, c), node)
     return k.Doc(k.PROD, (k.first_operand(nt, a), nt.kron_op, k.later(nt, c)), node)
 
 

@@ -70,10 +70,5 @@ for _op in (
                 noun="the nuclear norm", call=True, latex=r"\left\|{a}\right\|_*"),
         Builtin("polar", "the polar factor U V^T of the thin SVD", ("Polar",),
                 "matrix -> matrix", noun="the polar factor", call=True,
-                latex=OPERATOR % "polar"),
-        Builtin("eye", "the identity matrix", ("Identity",), "size -> square"),
-        Builtin("ones", "the matrix of ones", ("Ones",), "sizes -> matrix", arity=(1, 2)),
-        Builtin("zeros", "the zero matrix", ("Zeros",), "sizes -> matrix", arity=(1, 2)),
-        Builtin("commutation", "the commutation matrix", ("Commutation",),
-                "sizes -> commutation", arity=(2, 2))):
+                latex=OPERATOR % "polar")):
     declare_builtin(_op)

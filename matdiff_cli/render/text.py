@@ -36,8 +36,8 @@ from fractions import Fraction
 
 from ..dispatch import singledispatch
 from ..expr import (
-    walk, Add, Broadcast, Commutation, Diff, Div, EDiv, EPow, Expr, Func, Hadamard, Identity,
-    Inverse, Mul, Norm2, NormF, Num, Ones, Power, Sym, Transpose, Zeros,
+    walk, Add, Broadcast, Diff, Div, EDiv, EPow, Expr, Func, Hadamard, Identity, Inverse, Mul,
+    Norm2, NormF, Num, Power, Sym, Transpose,
 )
 from .. import expr as _expr
 from ..ops import STRUCTURE, declared
@@ -288,6 +288,11 @@ def base(nt: Notation, d: Doc) -> Doc:
     return d if d.level >= ATOM else nt.paren(d)
 
 
+def as_node(d: Doc, node) -> Doc:
+    """d as the form of node (a notation's spelling, which knows no node)."""
+    return Doc(d.level, d.parts, node)
+
+
 def binary(nt: Notation, node, a: Doc, c: Doc) -> Doc:
     return Doc(PROD, (first_operand(nt, a), nt.ops[type(node)], later(nt, c)), node)
 
@@ -324,35 +329,11 @@ def _num(node: Num, cx) -> Doc:
 
 
 @rule.register
-def _identity(node: Identity, cx) -> Doc:
-    d = cx.nt.identity(node.n)
-    return Doc(d.level, d.parts, node)
-
-
-@rule.register
-def _zeros(node: Zeros, cx) -> Doc:
-    d = cx.nt.zeros(node.shape)
-    return Doc(d.level, d.parts, node)
-
-
-@rule.register
-def _ones(node: Ones, cx) -> Doc:
-    d = cx.nt.ones(node.shape)
-    return Doc(d.level, d.parts, node)
-
-
-@rule.register
 def _diff(node: Diff, cx) -> Doc:
     if not isinstance(node.sym, Sym):
         d = cx.nt.differential_of(cx[node.sym])
         return Doc(d.level, d.parts, node)
     return Doc(ATOM, (cx.nt.diff(node.sym),), node)
-
-
-@rule.register
-def _commutation(node: Commutation, cx) -> Doc:
-    d = cx.nt.commutation(*node.args)
-    return Doc(d.level, d.parts, node)
 
 
 @rule.register

@@ -4,8 +4,8 @@ and powers.  (The built-ins' code is declared with them, in ``ops/``.)"""
 from __future__ import annotations
 
 from ...expr import (
-    SCALAR, Add, Broadcast, Commutation, Diff, Div, EDiv, EPow, Hadamard, Identity, Inverse,
-    Mul, Norm2, NormF, Num, Ones, Power, Sym, Transpose, Zeros, DiagM,
+    SCALAR, Add, Broadcast, Diff, Div, EDiv, EPow, Hadamard, Inverse, Mul, Norm2, NormF, Num,
+    Power, Sym, Transpose, DiagM,
 )
 from .. import Deferred, Doc
 from .base import (ADD, ATOM, MUL, NEG, POW, at_least, call, exponent, is_plain, is_scalar,
@@ -28,30 +28,8 @@ def _num(node: Num, cx) -> Doc:
 
 
 @rule.register
-def _identity(node: Identity, cx) -> Doc:
-    return Doc(ATOM, (cx.lib.eye(cx.dim(node.n)),), node)
-
-
-@rule.register
-def _zeros(node: Zeros, cx) -> Doc:
-    return Doc(ATOM, (cx.lib.zeros(cx.shape(node.shape)),), node)
-
-
-@rule.register
-def _ones(node: Ones, cx) -> Doc:
-    return Doc(ATOM, (cx.lib.ones(cx.shape(node.shape)),), node)
-
-
-@rule.register
 def _diff(node: Diff, cx) -> Doc:
     return Doc(ATOM, (cx.direction(node.sym),), node)
-
-
-@rule.register
-def _commutation(node: Commutation, cx) -> Doc:
-    """K(m,n) vec(A) = vec(A^T): row j + i n of K is row i + j m of I."""
-    m, n = (cx.dim(d) for d in node.args)
-    return Doc(ATOM, (cx.lib.commutation(m, n),), node)
 
 
 @rule.register
