@@ -12,7 +12,7 @@ from functools import singledispatch
 
 from . import expr as _expr
 from .expr import (
-    SCALAR, Add, Broadcast, Diff, Div, Expr, Func, Hadamard, Mul, Norm2, NormF, Num, Power, Sym,
+    SCALAR, Add, Broadcast, Diff, Div, Expr, Func, Hadamard, Mul, Norm2, Num, Power, Sym,
     Transpose, walk,
 )
 from .ops import declared
@@ -128,18 +128,6 @@ def _(node: Power, kids, sp):
     if node.shape == SCALAR:
         return _scalar(kids[0], sp) ** p
     return sp.MatPow(kids[0], p)
-
-
-@_convert.register
-def _(node: Norm2, kids, sp):
-    a = kids[0]
-    inner = (a.T * a) if node.a.shape[1] == 1 else (a * a.T)
-    return sp.sqrt(inner[0, 0])
-
-
-@_convert.register
-def _(node: NormF, kids, sp):
-    return sp.sqrt(sp.Trace(kids[0].T * kids[0]))
 
 
 @_convert.register

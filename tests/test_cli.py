@@ -488,7 +488,7 @@ def test_text_gradient_imports_nothing_heavy():
 #: declarations and numbers, and the standard modules only those need
 LAZY_FOR_TEXT_GRADIENT = {
     "matdiff_cli.differentials.eigen", "matdiff_cli.differentials.singular",
-    "matdiff_cli.differentials.reductions", "matdiff_cli.differentials.elementwise",
+    "matdiff_cli.differentials.elementwise",
     "matdiff_cli.readoff.vec", "matdiff_cli.steps", "matdiff_cli.hessians",
     "matdiff_cli.evaluation", "matdiff_cli.codegen", "matdiff_cli.numeric",
     "matdiff_cli.writers.json", "matdiff_cli.writers.latex", "matdiff_cli.writers.pretty",

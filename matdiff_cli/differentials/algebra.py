@@ -212,7 +212,7 @@ def d_power(e, d):
         if isinstance(db, Div) and db.args[1] is base:
             return b.scale(2, db.args[0])    # 2 ||x|| (x^T dx / ||x||) = 2 x^T dx
         if isinstance(db, Diff) and db.sym is base:  # a derivation step: d||u||^2 = 2 <u, du>
-            return b.scale(2, _inner(base.a, Diff(base.a)))
+            return b.scale(2, b.inner(base.a, Diff(base.a)))
     return b.scale(p, b.mul(_spow(base, p - 1), db)) if p != 1 else db
 
 
@@ -257,14 +257,6 @@ def _mpow(base, i):
     if i == 0:
         return Identity(base.shape[0])
     return base if i == 1 else Power(base, i)
-
-
-def _inner(u, du):
-    if u.shape[1] == 1:
-        return b.mul(b.transpose(u), du)
-    if u.shape[0] == 1:
-        return b.mul(u, b.transpose(du))
-    return b.trace(b.mul(b.transpose(u), du))
 
 
 @rule(EPow, name="elementwise power rule", identity="d(A.^p) = p A.^(p-1) ⊙ dA")

@@ -24,7 +24,6 @@ _file = registrar(RULES)
 #: loaded with the package): a gradient of ``tr(X^T A X B)`` imports none of them
 LAZY_FAMILIES = {
     "matdiff_cli.expr.core": ("elementwise",),
-    "matdiff_cli.expr.unary": ("reductions",),
     "matdiff_cli.expr.spectral": ("eigen", "singular"),
 }
 _LOADED: set = set()

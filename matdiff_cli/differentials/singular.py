@@ -10,7 +10,6 @@ from ..expr import (
     SCALAR, EDiv, EPow, Func, Identity, Ones, Power, DiagM, DiagV, is_zero, NormNuc, Polar,
     SigmaMax, SVecLeftMax, SVecRightMax, SvdU, SvdV, SvdVals,
 )
-from .algebra import _inner
 from .registry import rule
 
 
@@ -52,7 +51,7 @@ def d_svdvals(e, d):
 def d_norm_nuc(e, d):
     if e.a.shape == SCALAR:
         return _abs_differential(e, d)
-    return _inner(Polar(e.a), d[0])
+    return b.inner(Polar(e.a), d[0])
 
 
 @rule(SVecLeftMax, SVecRightMax, name="singular vector",

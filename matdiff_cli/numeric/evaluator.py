@@ -16,10 +16,8 @@ from functools import singledispatch
 import numpy as np
 
 from ..expr import (
-    SCALAR, Add, Broadcast, Diff, Div, EDiv, EPow, Expr, Func, Hadamard, LogSumExp, Mul,
-    Norm2, NormF, Num, Power, Softmax, Sym, Transpose, walk, EigVecMax,
-    EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1, NormInf, OneHotMax,
-    NormNuc, Polar, SigmaMax, SVecLeftMax, SVecRightMax, SvdU, SvdV, SvdVals,
+    SCALAR, Add, Broadcast, Diff, Div, EDiv, EPow, Expr, Func, Hadamard, Mul, Num, Power, Sym,
+    Transpose, walk, EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, NormNuc, Polar, SigmaMax, SVecLeftMax, SVecRightMax, SvdU, SvdV, SvdVals,
 )
 from ..expr import EigVals, EigVecs, Pinv
 from .. import expr as _expr
@@ -168,31 +166,6 @@ def _scalar_or(fn, scalar=lambda a: a):
     return rule_
 
 
-value.register(Norm2, _scalar_or(np.linalg.norm, abs))
-value.register(NormF, _scalar_or(np.linalg.norm, abs))
-value.register(Norm1, _scalar_or(lambda a: np.sum(np.abs(a)), abs))
-value.register(NormInf, _scalar_or(lambda a: np.max(np.abs(a)), abs))
-value.register(OneHotMax, _scalar_or(lambda a: (a == np.max(a)) * 1.0, lambda a: 1.0))
-
-
-def top_gap(a) -> float:
-    """How far the largest entry is from the next, relative to the largest magnitude."""
-    a = np.sort(np.ravel(np.asarray(a, dtype=float)))
-    if a.size < 2:
-        return 1.0
-    return float((a[-1] - a[-2]) / (1.0 + np.max(np.abs(a))))
-
-
-@value.register
-def _softmax(node: Softmax, args, ev):
-    e = np.exp(args[0] - np.max(args[0]))
-    return e / np.sum(e)
-
-
-@value.register
-def _logsumexp(node: LogSumExp, args, ev):
-    m = np.max(args[0])
-    return m + np.log(np.sum(np.exp(args[0] - m)))
 
 
 def signs(u):

@@ -12,13 +12,13 @@ import numpy as np
 from ..expr import (
     SCALAR, Det, Diff, Div, EDiv, EPow, Expr, Func, Inverse, LogDet, Power, Sym, Transpose,
     symbols, walk, EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin,
-    Norm1, NormInf, OneHotMax, NormNuc, Polar, SigmaMax, SVecLeftMax, SVecRightMax, SvdU,
+    NormNuc, Polar, SigmaMax, SVecLeftMax, SVecRightMax, SvdU,
     SvdV, SvdVals,
 )
 from ..expr import EigVals, EigVecs, Pinv
 from .. import expr as _expr
 from ..ops import ELEMENTWISE, declared
-from .evaluator import eigen_gap, evaluate_all, rank_gap, spectrum_gap, svd_gaps, top_gap
+from .evaluator import eigen_gap, evaluate_all, rank_gap, spectrum_gap, svd_gaps
 from .sizes import base_dims, dim_size, guard_memory
 
 
@@ -250,16 +250,6 @@ def acceptable(roots, values: dict, sizes: dict, max_cond: float = 1e8) -> bool:
         check = _ACCEPTABLE.get(type(node))
         if check is not None and not check(np, node, memo[node.a], max_cond):
             return False
-        if isinstance(node, NormInf):   # the largest magnitude unique and not 0
-            a = np.abs(np.asarray(memo[node.a], dtype=float))
-            if not (np.max(a, initial=0.0) > 1e-3 and top_gap(a) > 1e-3):
-                return False
-        if isinstance(node, OneHotMax) and not top_gap(memo[node.a]) > 1e-3:
-            return False
-        if isinstance(node, Norm1):   # differentiable where no entry is 0
-            a = np.abs(np.asarray(memo[node.a], dtype=float))
-            if not np.all(a > 1e-3 * (1.0 + np.max(a, initial=0.0))):
-                return False
         if isinstance(node, (LambdaMax, LambdaMin, EigVecMax, EigVecMin, LeftVecMax, LeftVecMin)):
             if not np.all(np.isfinite(memo[node.a])) or eigen_gap(node, memo[node.a]) < 1e-3:
                 return False   # the eigenvalue must be simple: drawn again

@@ -3,7 +3,8 @@
 ``base`` says what a declaration holds and keeps the live tables
 (``BUILTINS``, ``RESERVED``, ``ELEMENTWISE``, ``STRUCTURE``, ``ALIASES``);
 each family module declares its operations, one block each: ``linalg``
-(trace, determinant, ..., inverse), ``structure`` (the other built-ins),
+(trace, determinant, ..., inverse), ``reductions`` (the norms, softmax,
+log-sum-exp), ``structure`` (the other built-ins),
 ``constants`` (the identity, ones, zeros, the commutation matrix),
 ``elementwise`` (exp, log, ..., one entry each).  The layers (the differential,
 values, renderers, code, SymPy, the read-off) file each declared rule in their
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 # the families fill the tables as they are imported, in this order (that of BUILTINS)
 from . import linalg  # noqa: F401
+from . import reductions  # noqa: F401,I001
 from . import structure  # noqa: F401,I001
 from . import constants  # noqa: F401,I001
 from . import elementwise  # noqa: F401,I001

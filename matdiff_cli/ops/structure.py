@@ -13,19 +13,6 @@ from .base import Builtin, declare_builtin
 OPERATOR = r"\operatorname{%s}"
 
 for _op in (
-        Builtin("norm", "the Frobenius norm", ("NormF",), "matrix -> scalar"),
-        Builtin("norm2", "the Euclidean norm", ("Norm2",), "vector -> scalar",
-                latex=OPERATOR % "norm2"),
-        Builtin("norm1", "the 1-norm", ("Norm1",), "vector -> p-norm", call=True,
-                noun="the 1-norm", latex=OPERATOR % "norm1"),
-        Builtin("norm_inf", "the max-norm", ("NormInf",), "vector -> p-norm", call=True,
-                noun="the max-norm", latex=OPERATOR % "norm_{inf}"),
-        Builtin("onehot_max", "the indicator of the largest entry", ("OneHotMax",),
-                "vector -> vector", call=True, noun="onehot_max", latex=OPERATOR % "onehot_{max}"),
-        Builtin("softmax", "the softmax function", ("Softmax",), "column -> column", call=True,
-                latex=OPERATOR % "softmax"),
-        Builtin("logsumexp", "the logsumexp function", ("LogSumExp",), "column -> scalar",
-                call=True, latex=OPERATOR % "logsumexp"),
         Builtin("lambda_max", "the largest eigenvalue", ("LambdaMax",), "square -> scalar",
                 noun="the largest eigenvalue", call=True, latex=r"\lambda_{\max}",
                 pretty="λ_max"),

@@ -37,7 +37,7 @@ from fractions import Fraction
 from ..dispatch import singledispatch
 from ..expr import (
     walk, Add, Broadcast, Diff, Div, EDiv, EPow, Expr, Func, Hadamard, Identity, Inverse, Mul,
-    Norm2, NormF, Num, Power, Sym, Transpose,
+    Num, Power, Sym, Transpose,
 )
 from .. import expr as _expr
 from ..ops import STRUCTURE, declared
@@ -478,18 +478,6 @@ for _node, _op, _fn in declared("text"):
 def _func(node: Func, cx) -> Doc:
     d = cx.nt.call(node.name, cx[node.arg])
     return Doc(d.level, d.parts, node)
-
-
-@rule.register
-def _norm2(node: Norm2, cx) -> Doc:
-    d = cx.nt.norm2(cx[node.a])
-    return Doc(d.level, d.parts, node, bars=d.bars)
-
-
-@rule.register
-def _normf(node: NormF, cx) -> Doc:
-    d = cx.nt.normF(cx[node.a])
-    return Doc(d.level, d.parts, node, bars=d.bars)
 
 
 _expr.REPR_TEXT[:] = [to_text]   # a node's repr is its text
