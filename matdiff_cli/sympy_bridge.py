@@ -144,22 +144,6 @@ def _(node: Func, kids, sp):
 
 
 
-def _no_svd(node, kids, sp):
-    """Singular values and vectors: refused in words (SymPy's matrix expressions have
-    no SVD)."""
-    from .ops import STRUCTURE
-
-    name = next(op.name for op in STRUCTURE.values() if type(node).__name__ in op.nodes)
-    raise NotImplementedError(f"{name} has no SymPy form: SymPy's matrix expressions have no "
-                              "singular values or singular vectors")
-
-
-
-for _name in ("SigmaMax", "SVecLeftMax", "SVecRightMax", "SvdVals", "SvdU", "SvdV", "NormNuc",
-              "Polar"):
-    _convert.register(getattr(_expr, _name), _no_svd)
-
-
 def _declared(fn):
     def convert(node, kids, sp):
         return fn(sp, node, kids, _K)

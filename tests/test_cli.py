@@ -487,7 +487,6 @@ def test_text_gradient_imports_nothing_heavy():
 #: rules, the other writers and renderers, the numeric code, the patterns of
 #: declarations and numbers, and the standard modules only those need
 LAZY_FOR_TEXT_GRADIENT = {
-    "matdiff_cli.differentials.eigen", "matdiff_cli.differentials.singular",
     "matdiff_cli.differentials.elementwise",
     "matdiff_cli.readoff.vec", "matdiff_cli.steps", "matdiff_cli.hessians",
     "matdiff_cli.evaluation", "matdiff_cli.codegen", "matdiff_cli.numeric",

@@ -24,7 +24,6 @@ _file = registrar(RULES)
 #: loaded with the package): a gradient of ``tr(X^T A X B)`` imports none of them
 LAZY_FAMILIES = {
     "matdiff_cli.expr.core": ("elementwise",),
-    "matdiff_cli.expr.spectral": ("eigen", "singular"),
 }
 _LOADED: set = set()
 
@@ -70,9 +69,12 @@ def rule(*types, name: str, identity=None, case=None):
 
 
 def _file_declared() -> None:
-    """File the differentials the built-ins declare with them (``ops/``)."""
+    """File the differentials the built-ins declare with them (``ops/``).  A rule's
+    message may name an expression in the text syntax (``REPR_TEXT``, the hook
+    ``render.text`` fills as it loads): loaded here, before any rule runs."""
     from .. import expr
     from ..ops import declared
+    from ..render import text  # noqa: F401
 
     for node, op, fn in declared("differential"):
         rule(getattr(expr, node), name=op.rule_name, identity=op.identity, case=op.case)(fn)

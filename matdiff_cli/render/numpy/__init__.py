@@ -53,7 +53,7 @@ from __future__ import annotations
 
 from ...expr import Diff, Expr, Sym, walk
 from .. import flatten, render_dag
-from . import algebra, functions, spectral  # noqa: F401  (their rules register on ``rule``)
+from . import algebra, functions  # noqa: F401  (their rules register on ``rule``)
 from .base import rule
 from .context import NumpyContext, dimension_table, naming_for
 from .targets import Target
