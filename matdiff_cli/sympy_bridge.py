@@ -15,7 +15,7 @@ from .expr import (
     SCALAR, Add, Broadcast, Diff, Div, Expr, Func, Hadamard, Mul, Norm2, Num, Power, Sym,
     Transpose, walk,
 )
-from .ops import declared
+from .ops import declared, filing, load_all
 
 
 def to_sympy(expr: Expr):
@@ -151,5 +151,11 @@ def _declared(fn):
 
 
 _K = sys.modules[__name__]   # the helpers a declared form writes with (``_dim``, ``_scalar``)
-for _node, _op, _fn in declared("sympy"):   # the SymPy forms the built-ins declare (ops/)
-    _convert.register(getattr(_expr, _node), _declared(_fn))
+@filing
+def _file() -> None:
+    """File the SymPy forms the built-ins declare (ops/; every family)."""
+    for node, _, fn in declared("sympy"):
+        _convert.register(getattr(_expr, node), _declared(fn))
+
+
+load_all()

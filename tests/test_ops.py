@@ -379,6 +379,23 @@ def test_every_declared_builtin_is_complete(name):
     assert all(identities.values()), f"{name}: an empty identity"
 
 
+def test_the_families_loaded_on_first_need_list_what_they_declare():
+    """ops.base.LAZY_FAMILIES tells the parser the names of the families it does not
+    load at start: each lists exactly the built-ins its module declares, in order."""
+    from matdiff_cli.ops.base import LAZY_FAMILIES
+
+    def family(op):
+        return op.differential.__module__.rsplit(".", 1)[1]
+
+    ops = list(STRUCTURE.values())   # every family loaded
+    for name, listed in LAZY_FAMILIES.items():
+        declared = [op.name for op in ops if family(op) == name]
+        assert declared == list(listed), \
+            f"ops/{name}.py declares {declared}; LAZY_FAMILIES lists {list(listed)}"
+    loose = [op.name for op in ops if family(op) != "linalg" and family(op) not in LAZY_FAMILIES]
+    assert not loose, f"{loose}: declared in a family neither loaded at start nor listed in LAZY_FAMILIES"
+
+
 def test_every_command_has_a_function_and_its_help():
     """One registry: each command's entry holds its help, its options (each one the
     command line knows) and its code, which imports."""

@@ -20,7 +20,7 @@ from ..expr import (
     SCALAR, Add, Broadcast, Diff, Div, EDiv, EPow, Expr, Func, Hadamard, Mul, Num, Power, Sym,
     Transpose, walk,
 )
-from ..ops import ELEMENTWISE, declared
+from ..ops import ELEMENTWISE, declared, filing, load_all
 from ..ops.linalg import inverse_value
 from .sizes import dim_size, sizes_from_values
 
@@ -164,8 +164,15 @@ def _declared(fn):
     return rule_
 
 
-for _node, _op, _fn in declared("value"):   # the values the built-ins declare (ops/)
-    value.register(getattr(_expr, _node), _declared(_fn))
+@filing
+def _file() -> None:
+    """File the values the built-ins declare (ops/; every family: NumPy is not on
+    the start-up path)."""
+    for node, _, fn in declared("value"):
+        value.register(getattr(_expr, node), _declared(fn))
+
+
+load_all()
 
 
 @value.register

@@ -235,7 +235,8 @@ def sample_direction(sym: Sym, value, rng, sizes: dict):
     return g
 
 
-#: node type -> where a sampled argument is one its derivative exists at (ops/)
+#: node type -> where a sampled argument is one its derivative exists at (ops/; every
+#: family is loaded with the evaluator)
 _ACCEPTABLE = {getattr(_expr, node): fn for node, _, fn in declared("acceptable")}
 
 

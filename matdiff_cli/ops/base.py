@@ -152,25 +152,128 @@ class Builtin:
         return f"<Builtin {self.name}>"
 
 
+#: the families loaded on first need, and the built-ins each declares: the parser
+#: knows their names from here, a family's blocks are read when one of them is used
+#: (``linalg`` and ``elementwise``, the rules of nearly every derivative, are loaded
+#: with the package); tests/test_ops.py checks this list against the blocks
+LAZY_FAMILIES = {
+    "reductions": ("norm", "norm2", "norm1", "norm_inf", "onehot_max", "softmax", "logsumexp"),
+    "eigen": ("lambda_max", "lambda_min", "eigvec_max", "eigvec_min", "leftvec_max",
+              "leftvec_min", "eigvals", "eigvecs"),
+    "singular": ("pinv", "sigma_max", "svec_left_max", "svec_right_max", "svdvals", "svd_u",
+                 "svd_v", "norm_nuc", "polar"),
+}
+_LOADED: set = set()
+#: the layers' filers: each files the declared rules of the loaded families in its table
+_FILERS: list = []
+
+
+class Later:
+    """The description of a built-in whose family is not loaded yet: written (in a
+    message), it loads the family and is the declared words."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __str__(self):
+        load_all()
+        return str(BUILTINS[self.name])
+
+    def __format__(self, spec):
+        return format(str(self), spec)
+
+
+class Declarations(dict):
+    """built-in name -> its declaration; a name of a family not loaded yet loads
+    it (``d[name]``, ``get``); walking the whole table loads every family."""
+
+    def __missing__(self, name):
+        if isinstance(BUILTINS.get(name), Later):
+            load_all()
+            return dict.__getitem__(self, name)
+        raise KeyError(name)
+
+    def get(self, name, default=None):
+        try:
+            return self[name]
+        except KeyError:
+            return default
+
+    def __contains__(self, name):
+        return dict.__contains__(self, name) or isinstance(BUILTINS.get(name), Later)
+
+    def __iter__(self):
+        load_all()
+        return dict.__iter__(self)
+
+    def __len__(self):
+        load_all()
+        return dict.__len__(self)
+
+    def keys(self):
+        load_all()
+        return dict.keys(self)
+
+    def values(self):
+        load_all()
+        return dict.values(self)
+
+    def items(self):
+        load_all()
+        return dict.items(self)
+
+
 #: built-in (not elementwise) name -> its declaration
-STRUCTURE: dict[str, Builtin] = {}
+STRUCTURE: dict = Declarations()
+
+
+def announce(family: str) -> None:
+    """File the names of a family loaded on first need, for the parser."""
+    for name in LAZY_FAMILIES[family]:
+        BUILTINS[name] = RESERVED[name] = Later(name)
+
+
+def all_loaded() -> bool:
+    return len(_LOADED) == len(LAZY_FAMILIES)
+
+
+def load_all() -> None:
+    """Import every family not loaded yet; then each layer files their rules."""
+    if all_loaded():
+        return
+    for family in LAZY_FAMILIES:
+        if family not in _LOADED:
+            _LOADED.add(family)
+            __import__(f"{__package__}.{family}")
+    for filer in _FILERS:
+        filer()
+
+
+def filing(filer):
+    """A layer's ``filer()``, which files the declared rules of the loaded
+    families in its table: run now, and again whenever families load."""
+    _FILERS.append(filer)
+    filer()
+    return filer
 
 
 def declare_builtin(op: Builtin) -> Builtin:
     """File a built-in that is not elementwise (its family module calls this as
-    it is imported, so the order of ``BUILTINS`` is the order of the families)."""
-    if op.name in BUILTINS or op.name in RESERVED:
+    it is imported; a family loaded on first need replaces its names' ``Later``)."""
+    if op.name in RESERVED and not isinstance(RESERVED[op.name], Later) or op.name in ELEMENTWISE:
         raise ValueError(f"{op.name!r} is already declared")
-    STRUCTURE[op.name] = op
+    dict.__setitem__(STRUCTURE, op.name, op)
     BUILTINS[op.name] = op.description
     RESERVED[op.name] = op.description
     return op
 
 
 def declared(rule: str):
-    """(node type name, declaration, its ``rule``) for every node type a built-in
-    declares with that rule: what a layer files in its table."""
-    return [(node, op, getattr(op, rule)) for op in STRUCTURE.values()
+    """(node type name, declaration, its ``rule``) for every node type a built-in of
+    the loaded families declares with that rule: what a layer's filer files."""
+    return [(node, op, getattr(op, rule)) for op in dict.values(STRUCTURE)
             if getattr(op, rule) is not None for node in op.nodes]
 
 

@@ -19,7 +19,7 @@ from ..expr import (
     ONE, SCALAR, Add, Broadcast, Diff, DiagM, DiagV, Expr, Hadamard, Identity, Mul, Num, Ones,
     Sum, Sym, Transpose, Vec,
 )
-from ..ops import declared
+from ..ops import declared, filing, load_all
 from ..simplify import simplify
 
 TYPE_CHECKING = False
@@ -162,8 +162,13 @@ def _declared(fn):
 
 
 _K = sys.modules[__name__]   # the helpers a declared adjoint writes with
-for _node, _op, _fn in declared("adjoint"):   # the adjoints the built-ins declare (ops/)
-    ADJOINTS[getattr(_expr, _node)] = _declared(_fn)
+
+
+@filing
+def _file() -> None:
+    """File the adjoints the built-ins declare (ops/)."""
+    for node, _, fn in declared("adjoint"):
+        ADJOINTS[getattr(_expr, node)] = _declared(fn)
 
 
 def read_gradient(df: Expr, var: Sym) -> Expr:
@@ -184,6 +189,9 @@ def read_gradient(df: Expr, var: Sym) -> Expr:
             result = G
             continue
         rule = ADJOINTS.get(type(node))
+        if rule is None:   # a built-in's family not loaded yet?
+            load_all()
+            rule = ADJOINTS.get(type(node))
         if rule is None:
             raise unsupported(f"the gradient through {_describe(node)} cannot be written "
                               "with matdiff's operations")

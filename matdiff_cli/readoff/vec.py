@@ -15,7 +15,7 @@ from ..expr import (
     SCALAR, Add, Broadcast, Commutation, Diff, DiagM, DiagV, Expr, Hadamard, Identity, Mul,
     Ones, Sym, Transpose, Vec, _dim_mul,
 )
-from ..ops import declared
+from ..ops import declared, filing, load_all
 from ..simplify import contains_diff, simplify
 from .adjoint import _describe, _only, prod, read_gradient, unsupported
 
@@ -188,5 +188,14 @@ def _declared(fn):
 
 
 _K = sys.modules[__name__]   # the helpers a declared rule writes with
-for _node, _op, _fn in declared("vec"):   # the vec rules the built-ins declare (ops/)
-    VEC_RULES[getattr(_expr, _node)] = _declared(_fn)
+
+
+@filing
+def _file() -> None:
+    """File the vec rules the built-ins declare (ops/; every family: the Jacobian
+    is not on the start-up path)."""
+    for node, _, fn in declared("vec"):
+        VEC_RULES[getattr(_expr, node)] = _declared(fn)
+
+
+load_all()

@@ -40,7 +40,7 @@ from ..expr import (
     Num, Power, Sym, Transpose,
 )
 from .. import expr as _expr
-from ..ops import STRUCTURE, declared
+from ..ops import all_loaded, declared, filing, load_all
 from . import Context, Doc, Styled, _postorder, first_char, flatten, paren, render_dag
 from .numbers import ATOM, NEG, POST, PROD, SUM, decimal, number_text
 
@@ -309,6 +309,9 @@ def product(nt: Notation, docs: list) -> list:
 
 @singledispatch
 def rule(node: Expr, cx) -> Doc:
+    if not all_loaded():   # a built-in's family not loaded yet: its rules filed, then again
+        load_all()
+        return rule(node, cx)
     raise TypeError(f"no text rule for {type(node).__name__}")
 
 
@@ -464,14 +467,17 @@ def _declared(fn):
 
 
 _K = sys.modules[__name__]   # what a declared rule writes with: this module's helpers
-# the built-ins declared to be written as calls: tr(A), diag(x), softmax(x), ...; the
-# others' forms (unvec(v, n, m), A^-1, ...) as declared with them (ops/)
-for _op in STRUCTURE.values():
-    if _op.call:
-        for _node in _op.nodes:
-            rule.register(getattr(_expr, _node), _call(_op.name))
-for _node, _op, _fn in declared("text"):
-    rule.register(getattr(_expr, _node), _declared(_fn))
+
+
+@filing
+def _file() -> None:
+    """The built-ins declared to be written as calls: tr(A), diag(x), softmax(x), ...;
+    the others' forms (unvec(v, n, m), A^-1, ...) as declared with them (ops/)."""
+    for node, op, call in declared("call"):
+        if call:
+            rule.register(getattr(_expr, node), _call(op.name))
+    for node, _, fn in declared("text"):
+        rule.register(getattr(_expr, node), _declared(fn))
 
 
 @rule.register

@@ -47,7 +47,8 @@ the same tree for each library (never by editing NumPy text).
 This module holds the entry points; :mod:`.base` the precedence levels, the
 helpers and the table ``rule``; :mod:`.targets` the libraries; :mod:`.context`
 the dimensions and names in scope; the rules by node family are in
-:mod:`.algebra`, :mod:`.linalg`, :mod:`.spectral` and :mod:`.functions`.
+:mod:`.algebra` and :mod:`.functions`, and each built-in's code in its block
+of ``ops/`` (filed in the table by :mod:`.base`).
 """
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """What every NumPy rule writes with: Python's precedence levels, the ``Doc``
 helpers (a call, a number, a bracket where precedence needs one) and ``rule``,
-the table of rules by node type that the families (:mod:`.algebra`,
-:mod:`.linalg`, :mod:`.spectral`, :mod:`.functions`) fill, and into which the
-code each built-in declares (``ops/``) is filed, handed this module as its
-helpers."""
+the table of rules by node type that :mod:`.algebra` (the syntax's
+operations) and :mod:`.functions` (elementwise and user functions) fill, and
+into which the code each built-in declares in its block (``ops/``) is filed,
+handed this module as its helpers."""
 from __future__ import annotations
 
 import sys
@@ -12,7 +12,7 @@ from functools import singledispatch
 from ... import expr as _expr
 from ...errors import MatdiffError
 from ...expr import SCALAR, Diff, Expr, Sym, walk
-from ...ops import declared
+from ...ops import declared, filing, load_all
 from .. import Doc, paren
 from ..text import decimal
 
@@ -106,5 +106,14 @@ def _declared(fn):
 
 
 _K = sys.modules[__name__]   # the helpers a declared rule writes with
-for _node, _op, _fn in declared("code"):
-    rule.register(getattr(_expr, _node), _declared(_fn))
+
+
+@filing
+def _file() -> None:
+    """File the code the built-ins declare (ops/; every family: code is not on the
+    start-up path)."""
+    for node, _, fn in declared("code"):
+        rule.register(getattr(_expr, node), _declared(fn))
+
+
+load_all()
