@@ -10,12 +10,11 @@ from __future__ import annotations
 import sys
 from functools import singledispatch
 
-from . import expr as _expr
 from .expr import (
     SCALAR, Add, Broadcast, Diff, Div, Expr, Func, Hadamard, Mul, Norm2, Num, Power, Sym,
     Transpose, walk,
 )
-from .ops import declared, filing, load_all
+from .ops import file_declared, load_all
 
 
 def to_sympy(expr: Expr):
@@ -144,18 +143,5 @@ def _(node: Func, kids, sp):
 
 
 
-def _declared(fn):
-    def convert(node, kids, sp):
-        return fn(sp, node, kids, _K)
-    return convert
-
-
-_K = sys.modules[__name__]   # the helpers a declared form writes with (``_dim``, ``_scalar``)
-@filing
-def _file() -> None:
-    """File the SymPy forms the built-ins declare (ops/; every family)."""
-    for node, _, fn in declared("sympy"):
-        _convert.register(getattr(_expr, node), _declared(fn))
-
-
-load_all()
+file_declared("sympy", _convert.register, sys.modules[__name__])   # (ops/; its helpers)
+load_all()   # every family

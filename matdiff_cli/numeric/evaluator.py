@@ -15,12 +15,11 @@ from functools import singledispatch
 
 import numpy as np
 
-from .. import expr as _expr
 from ..expr import (
     SCALAR, Add, Broadcast, Diff, Div, EDiv, EPow, Expr, Func, Hadamard, Mul, Num, Power, Sym,
     Transpose, walk,
 )
-from ..ops import ELEMENTWISE, declared, filing, load_all
+from ..ops import ELEMENTWISE, file_declared, load_all
 from ..ops.linalg import inverse_value
 from .sizes import dim_size, sizes_from_values
 
@@ -158,21 +157,8 @@ def _epow(node: EPow, args, ev):
     return args[0] ** (int(p) if p.denominator == 1 and p >= 0 else float(p))
 
 
-def _declared(fn):
-    def rule_(node, args, ev):
-        return fn(np, node, args, ev)
-    return rule_
-
-
-@filing
-def _file() -> None:
-    """File the values the built-ins declare (ops/; every family: NumPy is not on
-    the start-up path)."""
-    for node, _, fn in declared("value"):
-        value.register(getattr(_expr, node), _declared(fn))
-
-
-load_all()
+file_declared("value", value.register, np)   # (ops/)
+load_all()   # every family: NumPy is not on the start-up path
 
 
 @value.register

@@ -247,6 +247,6 @@ def acceptable(roots, values: dict, sizes: dict, max_cond: float = 1e8) -> bool:
     memo = evaluate_all(roots, values, sizes)
     for node, v in memo.items():
         check = _ACCEPTABLE.get(type(node))
-        if check is not None and not check(np, node, memo[node.a], max_cond):
+        if check is not None and not check(node, memo[node.a], max_cond, np):
             return False
     return all(np.all(np.isfinite(memo[r])) for r in roots)

@@ -23,9 +23,9 @@ for _family in LAZY_FAMILIES:
 from . import elementwise  # noqa: F401,E402,I001
 from .base import (  # noqa: E402
     ALIASES, BUILTINS, ELEMENTWISE, RESERVED, STRUCTURE, Builtin, Elementwise, all_loaded,
-    arity, declare, declared, filing, latex_name, load_all, withdraw,
+    arity, declare, declared, file_declared, filing, latex_name, load_all, withdraw,
 )
 
 __all__ = ["ALIASES", "BUILTINS", "ELEMENTWISE", "LAZY_FAMILIES", "RESERVED", "STRUCTURE",
-           "Builtin", "Elementwise", "all_loaded", "arity", "declare", "declared", "filing", "latex_name",
-           "load_all", "withdraw"]
+           "Builtin", "Elementwise", "all_loaded", "arity", "declare", "declared",
+           "file_declared", "filing", "latex_name", "load_all", "withdraw"]

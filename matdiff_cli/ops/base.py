@@ -107,20 +107,20 @@ class Builtin:
     renderers write the node as ``name(arg)``; ``latex``, ``pretty``: the
     function's name there when it differs.
 
-    The rules, each read by one layer (which hands it its tools: the library
-    module, or the layer's own module ``k`` of helpers):
+    The rules, each read by one layer, which hands it its tools after its own
+    arguments (the library module, or the layer's own module ``k`` of helpers):
 
     * ``differential(e, d)``: its differential from its children's, filed as
       ``rule_name`` with ``identity`` (one string, one per node type, or cases
       chosen by ``case(node)``), as ``differentials.rule`` does;
-    * ``value(np, node, args, ev)``: its NumPy value; ``acceptable(np, node, a,
-      max_cond)``: whether a sampled argument ``a`` is one where it is
+    * ``value(node, args, ev, np)``: its NumPy value; ``acceptable(node, a,
+      max_cond, np)``: whether a sampled argument ``a`` is one where it is
       differentiable (else the point is drawn again);
     * ``text(node, cx, k)``: its text / pretty / LaTeX form when it is not a
       call ``name(a)`` (``k``: ``render.text``);
     * ``code(node, cx, k)``: its NumPy / JAX / PyTorch code (``k``:
       ``render.numpy.base``);
-    * ``sympy(sp, node, kids, k)``: its SymPy form (``k``: ``sympy_bridge``);
+    * ``sympy(node, kids, sp, k)``: its SymPy form (``k``: ``sympy_bridge``);
       None: SymPy's matrix expressions cannot write it;
     * ``adjoint(e, G, dep, k)``, ``vec(e, J, dep, k)``: where the node is linear
       in its argument, the gradient's and the Jacobian's read-off
@@ -204,25 +204,16 @@ class Declarations(dict):
     def __contains__(self, name):
         return dict.__contains__(self, name) or isinstance(BUILTINS.get(name), Later)
 
-    def __iter__(self):
-        load_all()
-        return dict.__iter__(self)
 
-    def __len__(self):
+def _every_family_first(method):
+    def walk(self):
         load_all()
-        return dict.__len__(self)
+        return method(self)
+    return walk
 
-    def keys(self):
-        load_all()
-        return dict.keys(self)
 
-    def values(self):
-        load_all()
-        return dict.values(self)
-
-    def items(self):
-        load_all()
-        return dict.items(self)
+for _name in ("__iter__", "__len__", "keys", "values", "items"):
+    setattr(Declarations, _name, _every_family_first(getattr(dict, _name)))
 
 
 #: built-in (not elementwise) name -> its declaration
@@ -275,6 +266,25 @@ def declared(rule: str):
     the loaded families declares with that rule: what a layer's filer files."""
     return [(node, op, getattr(op, rule)) for op in dict.values(STRUCTURE)
             if getattr(op, rule) is not None for node in op.nodes]
+
+
+def file_declared(rule: str, file, *tools) -> None:
+    """A layer's filing of the declared ``rule``s: ``file(node type, fn)``, where
+    ``fn`` takes the layer's arguments and hands the rule them and ``tools`` (now,
+    and again as families load)."""
+    def filer():
+        from .. import expr
+
+        for node, _, fn in declared(rule):
+            file(getattr(expr, node), _handing(fn, tools))
+    filing(filer)
+
+
+def _handing(fn, tools):
+    def rule_(*args):
+        return fn(*args, *tools)
+    rule_.declared = fn   # the rule as its block declares it
+    return rule_
 
 
 def arity(name: str) -> tuple:

@@ -92,7 +92,7 @@ def eigen_gap(np, node, a) -> float:
     return float(gap / (1.0 + np.max(np.abs(w))))
 
 
-def _simple(np, node, a, max_cond):
+def _simple(node, a, max_cond, np):
     """The eigenvalue must be simple (else the point is drawn again)."""
     return bool(np.all(np.isfinite(a))) and not eigen_gap(np, node, a) < 1e-3
 
@@ -130,7 +130,7 @@ def _lambda(name: str, words: str, largest: str):
         differential=_eigenvalue_differential, rule_name="eigenvalue",
         identity=f"dλ = uᵀ dA v / (uᵀ v), u = leftvec_{largest}(A), v = eigvec_{largest}(A); "
                  f"vᵀ dA v when A is symmetric (λ_{largest}(A) real and simple)",
-        value=lambda np, node, args, ev: float(_eigen(np, args[0], _largest(node),
+        value=lambda node, args, ev, np: float(_eigen(np, args[0], _largest(node),
                                                       sym=b.symmetric(node.a))[0]),
         acceptable=_simple, code=_lambda_code))
 
@@ -163,7 +163,7 @@ def _eigenvector_differential(e, d):
              "(`A: n x n symmetric`) if it is")
 
 
-def _eigenvector_value(np, node, args, ev):
+def _eigenvector_value(node, args, ev, np):
     left = isinstance(node, (LeftVecMax, LeftVecMin))
     v = _eigen(np, args[0], _largest(node), left, sym=b.symmetric(node.a))[1]
     return float(v[0, 0]) if node.shape == SCALAR else v
@@ -229,7 +229,7 @@ def spectrum(np, a, sym: bool | None = None):
     return w.real, v * signs(np, v)
 
 
-def _distinct(np, node, a, max_cond):
+def _distinct(node, a, max_cond, np):
     """The eigenvalues must be distinct: the smallest distance between two, relative
     to the spectrum's size, not below 1e-3 (else the point is drawn again)."""
     if node.a.shape == SCALAR:
@@ -251,7 +251,7 @@ def _eigvals_differential(e, d):
     return DiagV(b.mul(b.transpose(v), d[0], v))
 
 
-def _eigvals_value(np, node, args, ev):
+def _eigvals_value(node, args, ev, np):
     if node.a.shape == SCALAR:
         return args[0]
     return spectrum(np, args[0], b.symmetric(node.a) or None)[0].reshape(-1, 1)
@@ -292,7 +292,7 @@ def _eigvecs_differential(e, d):
     return b.mul(e, b.had(f, b.mul(b.transpose(e), d[0], e)))
 
 
-def _eigvecs_value(np, node, args, ev):
+def _eigvecs_value(node, args, ev, np):
     if node.a.shape == SCALAR:
         return 1.0
     return spectrum(np, args[0], b.symmetric(node.a) or None)[1]

@@ -18,7 +18,7 @@ OPERATOR = r"\operatorname{%s}"
 
 def scalar_or(fn, scalar=lambda np, a: a):
     """A value rule ``fn(np, a)``; for a 1x1 argument ``scalar(np, a)`` (default: a)."""
-    def value(np, node, args, ev):
+    def value(node, args, ev, np):
         return scalar(np, args[0]) if node.a.shape == SCALAR else fn(np, args[0])
     return value
 
@@ -49,7 +49,7 @@ declare_builtin(Builtin(
     differential=lambda e, d: b.trace(d[0]), rule_name="trace", identity="d tr(A) = tr(dA)",
     value=scalar_or(lambda np, a: np.trace(a)),
     code=_trace_code,
-    sympy=lambda sp, node, kids, k: sp.Trace(kids[0]),
+    sympy=lambda node, kids, sp, k: sp.Trace(kids[0]),
     # g tr(F) = <g I, F>; tr(F) = vec(I)^T vec(F)
     adjoint=lambda e, G, dep, k: [(e.a, b.mul(G, Identity(e.a.shape[0])))],
     vec=lambda e, J, dep, k: b.mul(b.transpose(Vec(Identity(e.a.shape[0]))), J[e.a])))
@@ -57,7 +57,7 @@ declare_builtin(Builtin(
 
 # ---------------------------------------------------------------- det, logdet
 
-def _well_conditioned(np, node, a, max_cond):
+def _well_conditioned(node, a, max_cond, np):
     """An inverse, det or logdet only where its argument is well conditioned
     (logdet: where det > 0)."""
     if node.a.shape == SCALAR:
@@ -74,10 +74,10 @@ declare_builtin(Builtin(
     rule_name="determinant", identity="d det(A) = det(A) tr(A^-1 dA)",
     value=scalar_or(lambda np, a: np.linalg.det(a)), acceptable=_well_conditioned,
     code=lambda node, cx, k: k.unless_scalar(node, cx, "linalg.det"),
-    sympy=lambda sp, node, kids, k: sp.Determinant(kids[0])))
+    sympy=lambda node, kids, sp, k: sp.Determinant(kids[0])))
 
 
-def _logdet_value(np, node, args, ev):
+def _logdet_value(node, args, ev, np):
     """log det a where det a > 0, else NaN -- computed as the ``numpy`` field
     writes it, ``np.log(np.linalg.det(a))``, so that the two agree to the bit."""
     a = args[0]
@@ -100,12 +100,12 @@ declare_builtin(Builtin(
     differential=lambda e, d: b.trace(b.mul(Inverse(e.a), d[0])), rule_name="log-determinant",
     identity="d logdet(A) = tr(A^-1 dA)",
     value=_logdet_value, acceptable=_well_conditioned, code=_logdet_code,
-    sympy=lambda sp, node, kids, k: sp.log(sp.Determinant(kids[0]))))
+    sympy=lambda node, kids, sp, k: sp.log(sp.Determinant(kids[0]))))
 
 
 # ---------------------------------------------------------------- sum
 
-def _sum_sympy(sp, node, kids, k):
+def _sum_sympy(node, kids, sp, k):
     r, c = (k._dim(d, sp) for d in node.a.shape)
     return (sp.OneMatrix(1, r) * kids[0] * sp.OneMatrix(c, 1))[0, 0]
 
@@ -129,7 +129,7 @@ def _linear(e, d):
     return b.zero(e.shape) if is_zero(d[0]) else type(e)(d[0])
 
 
-def _diag_value(np, node, args, ev):
+def _diag_value(node, args, ev, np):
     a = args[0]
     if node.a.shape == SCALAR:
         return a
@@ -220,7 +220,7 @@ declare_builtin(Builtin(
     code=_vec_code, adjoint=_vec_adjoint, vec=unchanged))
 
 
-def _unvec_value(np, node, args, ev):
+def _unvec_value(node, args, ev, np):
     """The inverse of vec: a column-major reshape."""
     if node.shape == SCALAR:
         return args[0]
@@ -267,7 +267,7 @@ def _kron_code(node, cx, k):
     return k.call(cx.lib.fn("kron"), a, c, node=node)
 
 
-def _kron_sympy(sp, node, kids, k):
+def _kron_sympy(node, kids, sp, k):
     from sympy import kronecker_product
     return kronecker_product(*kids)
 
@@ -317,7 +317,7 @@ declare_builtin(Builtin(
     "kron", "the Kronecker product", ("Kron",), "kron", arity=(2, 2), latex=OPERATOR % "kron",
     differential=lambda e, d: b.add(b.kron(d[0], e.args[1]), b.kron(e.args[0], d[1])),
     rule_name="Kronecker product rule", identity="d(A ⊗ B) = dA ⊗ B + A ⊗ dB",
-    value=lambda np, node, args, ev: np.kron(np.atleast_2d(args[0]), np.atleast_2d(args[1])),
+    value=lambda node, args, ev, np: np.kron(np.atleast_2d(args[0]), np.atleast_2d(args[1])),
     text=_kron_text, code=_kron_code, sympy=_kron_sympy, adjoint=_kron_adjoint))
 
 
@@ -356,7 +356,7 @@ declare_builtin(Builtin(
     value=scalar_or(inverse_value, lambda np, a: 1.0 / a), acceptable=_well_conditioned,
     text=lambda node, cx, k: k.Doc(k.POST, (k.base(cx.nt, cx[node.a]), cx.nt.inverse_mark),
                                    node),
-    code=_inverse_code, sympy=lambda sp, node, kids, k: sp.Inverse(kids[0])))
+    code=_inverse_code, sympy=lambda node, kids, sp, k: sp.Inverse(kids[0])))
 
 
 # ---------------------------------------------------------------- eye, ones, zeros, commutation
@@ -370,27 +370,29 @@ CONSTANT = dict(differential=lambda e, d: b.zero(e.shape), rule_name="constant",
 
 declare_builtin(Builtin(
     "eye", "the identity matrix", ("Identity",), "size -> square", **CONSTANT,
-    value=lambda np, node, args, ev: np.eye(ev.shape((node.n,))[0]),
+    value=lambda node, args, ev, np: np.eye(ev.shape((node.n,))[0]),
     text=lambda node, cx, k: k.as_node(cx.nt.identity(node.n), node),
     code=lambda node, cx, k: k.Doc(k.ATOM, (cx.lib.eye(cx.dim(node.n)),), node),
-    sympy=lambda sp, node, kids, k: sp.Identity(k._dim(node.n, sp))))
+    sympy=lambda node, kids, sp, k: sp.Identity(k._dim(node.n, sp))))
 
-declare_builtin(Builtin(
-    "ones", "the matrix of ones", ("Ones",), "sizes -> matrix", arity=(1, 2), **CONSTANT,
-    value=lambda np, node, args, ev: np.ones(ev.shape(node.shape)),
-    text=lambda node, cx, k: k.as_node(cx.nt.ones(node.shape), node),
-    code=lambda node, cx, k: k.Doc(k.ATOM, (cx.lib.ones(cx.shape(node.shape)),), node),
-    sympy=lambda sp, node, kids, k: sp.OneMatrix(*(k._dim(d, sp) for d in node.shape))))
-
-declare_builtin(Builtin(
-    "zeros", "the zero matrix", ("Zeros",), "sizes -> matrix", arity=(1, 2), **CONSTANT,
-    value=lambda np, node, args, ev: np.zeros(ev.shape(node.shape)),
-    text=lambda node, cx, k: k.as_node(cx.nt.zeros(node.shape), node),
-    code=lambda node, cx, k: k.Doc(k.ATOM, (cx.lib.zeros(cx.shape(node.shape)),), node),
-    sympy=lambda sp, node, kids, k: sp.ZeroMatrix(*(k._dim(d, sp) for d in node.shape))))
+def _filled(name: str, words: str, node_type: str, sympy_class: str):
+    """ones(n, m) and zeros(n, m): every library's function of that name, and the
+    notation's spelling of that name."""
+    declare_builtin(Builtin(
+        name, words, (node_type,), "sizes -> matrix", arity=(1, 2), **CONSTANT,
+        value=lambda node, args, ev, np: getattr(np, name)(ev.shape(node.shape)),
+        text=lambda node, cx, k: k.as_node(getattr(cx.nt, name)(node.shape), node),
+        code=lambda node, cx, k: k.Doc(
+            k.ATOM, (getattr(cx.lib, name)(cx.shape(node.shape)),), node),
+        sympy=lambda node, kids, sp, k: getattr(sp, sympy_class)(
+            *(k._dim(d, sp) for d in node.shape))))
 
 
-def _commutation_value(np, node, args, ev):
+_filled("ones", "the matrix of ones", "Ones", "OneMatrix")
+_filled("zeros", "the zero matrix", "Zeros", "ZeroMatrix")
+
+
+def _commutation_value(node, args, ev, np):
     """K(m,n) vec(A) = vec(A^T): K[j + i n, i + j m] = 1."""
     m, n = ev.shape(node.args)
     return np.eye(m * n)[np.arange(m * n).reshape(n, m).T.ravel()]

@@ -35,10 +35,10 @@ declare_builtin(Builtin(
     identity="d ||X||_F = tr(X^T dX) / ||X||_F",
     value=scalar_or(lambda np, a: np.linalg.norm(a), lambda np, a: abs(a)),
     text=_bars("normF"), code=_norm_code,
-    sympy=lambda sp, node, kids, k: sp.sqrt(sp.Trace(kids[0].T * kids[0]))))
+    sympy=lambda node, kids, sp, k: sp.sqrt(sp.Trace(kids[0].T * kids[0]))))
 
 
-def _norm2_sympy(sp, node, kids, k):
+def _norm2_sympy(node, kids, sp, k):
     a = kids[0]
     inner = (a.T * a) if node.a.shape[1] == 1 else (a * a.T)
     return sp.sqrt(inner[0, 0])
@@ -72,7 +72,7 @@ def top_gap(np, a) -> float:
     return float((a[-1] - a[-2]) / (1.0 + np.max(np.abs(a))))
 
 
-def _no_zero_entry(np, node, a, max_cond):
+def _no_zero_entry(node, a, max_cond, np):
     """The 1-norm is differentiable where no entry is 0."""
     a = np.abs(np.asarray(a, dtype=float))
     return bool(np.all(a > 1e-3 * (1.0 + np.max(a, initial=0.0))))
@@ -87,7 +87,7 @@ declare_builtin(Builtin(
     acceptable=_no_zero_entry, code=_of_abs("sum")))
 
 
-def _largest_magnitude_unique(np, node, a, max_cond):
+def _largest_magnitude_unique(node, a, max_cond, np):
     """The max-norm is differentiable where the largest magnitude is unique and not 0."""
     a = np.abs(np.asarray(a, dtype=float))
     return bool(np.max(a, initial=0.0) > 1e-3 and top_gap(np, a) > 1e-3)
@@ -118,12 +118,12 @@ declare_builtin(Builtin(
     differential=lambda e, d: b.zero(e.shape), rule_name="indicator of the largest entry",
     identity="d onehot_max(x) = 0 where the largest entry is unique (it is piecewise constant)",
     value=scalar_or(lambda np, a: (a == np.max(a)) * 1.0, lambda np, a: 1.0),
-    acceptable=lambda np, node, a, max_cond: top_gap(np, a) > 1e-3, code=_onehot_max_code))
+    acceptable=lambda node, a, max_cond, np: top_gap(np, a) > 1e-3, code=_onehot_max_code))
 
 
 # ---------------------------------------------------------------- softmax, logsumexp
 
-def _softmax_value(np, node, args, ev):
+def _softmax_value(node, args, ev, np):
     e = np.exp(args[0] - np.max(args[0]))
     return e / np.sum(e)
 
@@ -138,7 +138,7 @@ declare_builtin(Builtin(
     code=lambda node, cx, k: k.Doc(k.ATOM, (cx.lib.softmax(), "(", cx[node.a], ")"), node)))
 
 
-def _logsumexp_value(np, node, args, ev):
+def _logsumexp_value(node, args, ev, np):
     m = np.max(args[0])
     return m + np.log(np.sum(np.exp(args[0] - m)))
 

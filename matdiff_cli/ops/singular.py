@@ -34,7 +34,7 @@ def _pinv_differential(e, d):
     return b.add(b.neg(b.mul(e, dm, e)), b.mul(e, pt, dmt, left), b.mul(right, dmt, pt, e))
 
 
-def _constant_rank(np, node, a, max_cond):
+def _constant_rank(node, a, max_cond, np):
     """The rank must not be about to change: the smallest nonzero singular value,
     relative to the largest, above 1e-4 (else the point is drawn again)."""
     if node.a.shape == SCALAR:
@@ -79,7 +79,7 @@ def _svd(np, a):
     return u * flip, w, vt.T * flip
 
 
-def _svd_value(np, node, args, ev):
+def _svd_value(node, args, ev, np):
     a = args[0]
     if node.a.shape == SCALAR:   # X = sign(x) |x| 1
         a = float(a)
@@ -110,7 +110,7 @@ def _svd_gaps(np, node, a) -> float:
     return float(min(np.min(-np.diff(w), initial=np.inf), w[-1]) / top)
 
 
-def _separated(np, node, a, max_cond):
+def _separated(node, a, max_cond, np):
     """Simple, distinct, full rank as the node needs (else the point is drawn again)."""
     return bool(np.all(np.isfinite(a))) and not _svd_gaps(np, node, a) < 1e-3
 
@@ -148,7 +148,7 @@ def _svd_code(node, cx, k):
     return k.Doc(out.level, out.parts, node)
 
 
-def _no_svd(sp, node, kids, k):
+def _no_svd(node, kids, sp, k):
     """Refused in words: SymPy's matrix expressions have no SVD."""
     name = next(op.name for op in STRUCTURE.values() if type(node).__name__ in op.nodes)
     raise NotImplementedError(f"{name} has no SymPy form: SymPy's matrix expressions have no "
@@ -222,19 +222,19 @@ def _singular_vector_differential(e, d):
         rhs = b.add(b.mul(s, b.transpose(dx), u), b.mul(b.transpose(x), dx, v))
     return b.mul(pinv, rhs)
 
-declare_builtin(Builtin(
-    "svec_left_max", "the unit left singular vector of the largest singular value",
-    ("SVecLeftMax",), "matrix -> left column", noun="the left singular vector", call=True,
-    latex=OPERATOR % "svec_{left,max}",
-    differential=_singular_vector_differential, rule_name="singular vector",
-    identity="du1 = M⁺ (σ dX v1 + X dXᵀ u1), M = σ²I − X Xᵀ, σ = sigma_max(X)", **SVD))
+def _singular_vector(side: str, node_type: str, identity: str):
+    declare_builtin(Builtin(
+        f"svec_{side}_max", f"the unit {side} singular vector of the largest singular value",
+        (node_type,), f"matrix -> {side} column", noun=f"the {side} singular vector",
+        call=True, latex=OPERATOR % f"svec_{{{side},max}}",
+        differential=_singular_vector_differential, rule_name="singular vector",
+        identity=identity, **SVD))
 
-declare_builtin(Builtin(
-    "svec_right_max", "the unit right singular vector of the largest singular value",
-    ("SVecRightMax",), "matrix -> right column", noun="the right singular vector", call=True,
-    latex=OPERATOR % "svec_{right,max}",
-    differential=_singular_vector_differential, rule_name="singular vector",
-    identity="dv1 = N⁺ (σ dXᵀ u1 + Xᵀ dX v1), N = σ²I − Xᵀ X, σ = sigma_max(X)", **SVD))
+
+_singular_vector("left", "SVecLeftMax",
+                 "du1 = M⁺ (σ dX v1 + X dXᵀ u1), M = σ²I − X Xᵀ, σ = sigma_max(X)")
+_singular_vector("right", "SVecRightMax",
+                 "dv1 = N⁺ (σ dXᵀ u1 + Xᵀ dX v1), N = σ²I − Xᵀ X, σ = sigma_max(X)")
 
 declare_builtin(Builtin(
     "svdvals", "the singular values, descending", ("SvdVals",), "matrix -> singular values",

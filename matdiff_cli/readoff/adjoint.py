@@ -11,7 +11,6 @@ from collections import defaultdict
 from fractions import Fraction
 
 from .. import build as b
-from .. import expr as _expr
 from ..differentials import depends_on
 from ..dispatch import registrar
 from ..errors import MatdiffError
@@ -19,7 +18,7 @@ from ..expr import (
     ONE, SCALAR, Add, Broadcast, Diff, DiagM, DiagV, Expr, Hadamard, Identity, Mul, Num, Ones,
     Sum, Sym, Transpose, Vec,
 )
-from ..ops import declared, filing, load_all
+from ..ops import file_declared, load_all
 from ..simplify import simplify
 
 TYPE_CHECKING = False
@@ -155,20 +154,7 @@ def multiple_of_identity(G: Expr):
     return None
 
 
-def _declared(fn):
-    def rule_(e, G, dep):
-        return fn(e, G, dep, _K)
-    return rule_
-
-
-_K = sys.modules[__name__]   # the helpers a declared adjoint writes with
-
-
-@filing
-def _file() -> None:
-    """File the adjoints the built-ins declare (ops/)."""
-    for node, _, fn in declared("adjoint"):
-        ADJOINTS[getattr(_expr, node)] = _declared(fn)
+file_declared("adjoint", ADJOINTS.__setitem__, sys.modules[__name__])   # (ops/; its helpers)
 
 
 def read_gradient(df: Expr, var: Sym) -> Expr:

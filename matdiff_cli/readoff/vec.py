@@ -8,14 +8,13 @@ from __future__ import annotations
 import sys
 
 from .. import build as b
-from .. import expr as _expr
 from ..differentials import depends_on
 from ..dispatch import registrar
 from ..expr import (
     SCALAR, Add, Broadcast, Commutation, Diff, DiagM, DiagV, Expr, Hadamard, Identity, Mul,
     Ones, Sym, Transpose, Vec, _dim_mul,
 )
-from ..ops import declared, filing, load_all
+from ..ops import file_declared, load_all
 from ..simplify import contains_diff, simplify
 from .adjoint import _describe, _only, prod, read_gradient, unsupported
 
@@ -181,21 +180,5 @@ def outer_product(M: Expr):
     return None
 
 
-def _declared(fn):
-    def rule_(e, J, dep):
-        return fn(e, J, dep, _K)
-    return rule_
-
-
-_K = sys.modules[__name__]   # the helpers a declared rule writes with
-
-
-@filing
-def _file() -> None:
-    """File the vec rules the built-ins declare (ops/; every family: the Jacobian
-    is not on the start-up path)."""
-    for node, _, fn in declared("vec"):
-        VEC_RULES[getattr(_expr, node)] = _declared(fn)
-
-
-load_all()
+file_declared("vec", VEC_RULES.__setitem__, sys.modules[__name__])   # (ops/; its helpers)
+load_all()   # every family: the Jacobian is not on the start-up path

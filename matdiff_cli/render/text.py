@@ -40,7 +40,7 @@ from ..expr import (
     Num, Power, Sym, Transpose,
 )
 from .. import expr as _expr
-from ..ops import all_loaded, declared, filing, load_all
+from ..ops import all_loaded, declared, file_declared, filing, load_all
 from . import Context, Doc, Styled, _postorder, first_char, flatten, paren, render_dag
 from .numbers import ATOM, NEG, POST, PROD, SUM, decimal, number_text
 
@@ -460,24 +460,17 @@ def _call(key):
     return rule_
 
 
-def _declared(fn):
-    def rule_(node, cx) -> Doc:
-        return fn(node, cx, _K)
-    return rule_
-
-
-_K = sys.modules[__name__]   # what a declared rule writes with: this module's helpers
-
-
 @filing
-def _file() -> None:
-    """The built-ins declared to be written as calls: tr(A), diag(x), softmax(x), ...;
-    the others' forms (unvec(v, n, m), A^-1, ...) as declared with them (ops/)."""
+def _file_calls() -> None:
+    """The built-ins declared to be written as calls: tr(A), diag(x), softmax(x), ..."""
     for node, op, call in declared("call"):
         if call:
             rule.register(getattr(_expr, node), _call(op.name))
-    for node, _, fn in declared("text"):
-        rule.register(getattr(_expr, node), _declared(fn))
+
+
+# the others' forms (unvec(v, n, m), A^-1, ...) as declared with them (ops/), handed
+# this module's helpers
+file_declared("text", rule.register, sys.modules[__name__])
 
 
 @rule.register

@@ -9,10 +9,9 @@ from __future__ import annotations
 import sys
 from functools import singledispatch
 
-from ... import expr as _expr
 from ...errors import MatdiffError
 from ...expr import SCALAR, Diff, Expr, Sym, walk
-from ...ops import declared, filing, load_all
+from ...ops import file_declared, load_all
 from .. import Doc, paren
 from ..text import decimal
 
@@ -99,21 +98,5 @@ def rule(node: Expr, cx) -> Doc:
 
 
 
-def _declared(fn):
-    def rule_(node, cx) -> Doc:
-        return fn(node, cx, _K)
-    return rule_
-
-
-_K = sys.modules[__name__]   # the helpers a declared rule writes with
-
-
-@filing
-def _file() -> None:
-    """File the code the built-ins declare (ops/; every family: code is not on the
-    start-up path)."""
-    for node, _, fn in declared("code"):
-        rule.register(getattr(_expr, node), _declared(fn))
-
-
-load_all()
+file_declared("code", rule.register, sys.modules[__name__])   # (ops/; these helpers)
+load_all()   # every family: code is not on the start-up path
