@@ -184,44 +184,64 @@ def _rebuild(node, kids):
 def symmetric(e: Expr) -> bool:
     """e is symmetric by its form: a variable declared symmetric / spd /
     diagonal, X^T X, B^T S B, sums, scalar multiples, inverses of those."""
-    memo: dict = {}
+    return _symmetric(e, {})
 
-    def sym(e):
-        if e.shape[0] != e.shape[1]:
-            return False
-        if e.shape == SCALAR or isinstance(e, (Identity, DiagM)):
-            return True
-        if e in memo:
-            return memo[e]
-        if isinstance(e, Sym):
-            out = e.has("symmetric", "spd", "diagonal")
-        elif isinstance(e, (Zeros, Ones)):
-            out = True
-        elif isinstance(e, (Add, Hadamard)):
-            out = all(sym(a) for a in e.args)
-        elif isinstance(e, (Transpose, Inverse, Pinv)):
-            out = sym(e.a)
-        elif isinstance(e, (Power, EPow)):   # S^2, S.^2 of a symmetric S
-            out = sym(e.base)
-        elif isinstance(e, Broadcast):
-            out = True
-        elif isinstance(e, Mul):
-            fs = _matrix_factors(e)   # nested products flattened (the planner's A (4 B))
-            out = bool(fs)
-            for i in range(len(fs) // 2):
-                a, c = fs[i], fs[-1 - i]
-                if not (c == transpose(a) or (a == c and sym(a)) or (
-                        isinstance(a, Ones) and isinstance(c, Ones) and c.shape == a.shape[::-1])):
-                    out = False
-                    break
-            if out and len(fs) % 2:
-                out = sym(fs[len(fs) // 2])
-        else:
-            out = False
-        memo[e] = out
-        return out
 
-    return sym(e)
+def _symmetric(e: Expr, memo: dict) -> bool:
+    """symmetric(e), memo: node -> answer (a plain recursive function, not a
+    closure: a recursive closure is a reference cycle)."""
+    if e.shape[0] != e.shape[1]:
+        return False
+    if e.shape == SCALAR or isinstance(e, (Identity, DiagM)):
+        return True
+    if e in memo:
+        return memo[e]
+    if isinstance(e, Sym):
+        out = e.has("symmetric", "spd", "diagonal")
+    elif isinstance(e, (Zeros, Ones)):
+        out = True
+    elif isinstance(e, (Add, Hadamard)):   # A + A^T, B .* B^T: the others pair up
+        odd = [_scaled(a) for a in e.args if not _symmetric(a, memo)]
+        out = sorted(odd, key=_ids) == sorted(((c, _transposed(m)) for c, m in odd), key=_ids)
+    elif isinstance(e, (Transpose, Inverse, Pinv)):
+        out = _symmetric(e.a, memo)
+    elif isinstance(e, (Power, EPow)):   # S^2, S.^2 of a symmetric S
+        out = _symmetric(e.base, memo)
+    elif isinstance(e, Broadcast):
+        out = True
+    elif isinstance(e, Mul):
+        fs = _matrix_factors(e)   # nested products flattened (the planner's A (4 B))
+        out = bool(fs)
+        for i in range(len(fs) // 2):
+            a, c = fs[i], fs[-1 - i]
+            if not (c == transpose(a) or (a == c and _symmetric(a, memo)) or (
+                    isinstance(a, Ones) and isinstance(c, Ones) and c.shape == a.shape[::-1])):
+                out = False
+                break
+        if out and len(fs) % 2:
+            out = _symmetric(fs[len(fs) // 2], memo)
+    else:
+        out = False
+    memo[e] = out
+    return out
+
+
+def _scaled(e: Expr) -> tuple:
+    """(c, M) with e = c M for a number c (None when e has none)."""
+    if isinstance(e, Mul) and len(e.factors) == 2 and isinstance(e.factors[0], Num):
+        return e.factors[0], e.factors[1]
+    return None, e
+
+
+def _transposed(e: Expr) -> Expr:
+    """e^T with the transpose taken into a product: (A^T B)^T = B^T A."""
+    if isinstance(e, Mul):
+        return Mul(*[transpose(f) for f in reversed(e.factors)])
+    return transpose(e)
+
+
+def _ids(pair: tuple) -> tuple:
+    return tuple(map(id, pair))
 
 
 def _matrix_factors(m: Mul) -> list:

@@ -129,7 +129,10 @@ def shared_names(exprs, taken: dict, naming=None) -> dict:
             for c in node.children:
                 counts[c] = counts.get(c, 0) + 1
     names = dict(taken)
+    shown: dict = {}   # node -> its size as printed, a named piece counting as one
     for node in order:
+        shown[node] = 1 + sum(1 if c in names else shown.get(c, tree_size(c))
+                              for c in node.args if c in counts)
         if isinstance(node, EIGENVECTORS) and node not in names:
             # named always: `v1 = eigvec_max(A)`, `u2 = leftvec_max(A)`
             left = isinstance(node, (LeftVecMax, LeftVecMin))
@@ -141,7 +144,7 @@ def shared_names(exprs, taken: dict, naming=None) -> dict:
         if type(node).__name__ in SINGULAR and node not in names:   # `u1 = svec_left_max(X)`
             names[node] = naming.numbered(SINGULAR[type(node).__name__][0])
             continue
-        if node in names or counts.get(node, 0) < 2 or tree_size(node) < 8:
+        if node in names or counts.get(node, 0) < 2 or shown[node] < 8:
             continue
         if not node.children:
             continue

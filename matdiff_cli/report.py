@@ -103,13 +103,26 @@ class ErrorReport(DiagnosticReport):
     """A problem (or the whole input) that could not be read: a MatdiffError."""
 
     def __init__(self, error, command: str, input: str | None = None):
-        self.error = error
+        self.error = _detached(error)
         self.command = command
         self.kind, self.message, self.hint = error.kind, error.message, error.hint
         self.line, self.column = error.line, error.column
         self.status = error.exit_code
         self.input = input if input is not None else (error.statement or error.source_line)
 
+
+
+def _detached(error: BaseException) -> BaseException:
+    """error without the tracebacks of it and of the exceptions it came from: a
+    report keeps only what it says, and a traceback's frames would hold the
+    report again, a cycle left to the cyclic collector (off in the command line)."""
+    seen = set()
+    e = error
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        e.__traceback__ = None
+        e = e.__cause__ or e.__context__
+    return error
 
 
 class InternalErrorReport(DiagnosticReport):
@@ -123,7 +136,6 @@ class InternalErrorReport(DiagnosticReport):
         self.command = command
         self.input = input
         self.line = line
-        self.exception = exc
         name = type(exc).__name__
         detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
         self.message = (

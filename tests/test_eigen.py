@@ -436,3 +436,16 @@ def test_symmetric_by_form_sees_through_the_planners_nested_products():
                        "eigvec_max(S + kron(2, ones(1, n))^T kron(2, ones(1, n))))",
                        "--wrt", "S", "-d", "S: n x n symmetric")
     assert code == 0 and "linalg.eig(" not in out
+
+
+def test_a_matrix_plus_its_transpose_is_symmetric_by_form():
+    """A + A^T, 2 A + 2 A^T + B .* B^T: the terms that are not symmetric pair
+    up with their transposes, so the Hessian of lambda_max of them is given."""
+    from matdiff_cli.build import symmetric
+    decl = ["A: n x n", "B: n x n"]
+    for src in ("A + A^T", "2 A + 2 A^T + B .* B^T", "A^T B + B^T A", "B .* B^T"):
+        assert symmetric(parse_expr(src, decl)), src
+    for src in ("A + A^T - B", "2 A + A^T", "A B + B^T A", "B .* B .* B^T"):
+        assert not symmetric(parse_expr(src, decl)), src
+    code, out, _ = run("hess", "--check", "lambda_max(A + A^T)", "-d", "A: n x n")
+    assert code == 0 and "check passed" in out

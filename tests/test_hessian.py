@@ -4,6 +4,7 @@ differences."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -448,3 +449,23 @@ def test_second_differentials_of_several_variables_each_read_back():
     assert blocks[0].splitlines()[:2] == ["W: n x m; x: m  # inferred",
                                           "dW1, dW2: n x m  # the directions"]
     assert all(not isinstance(i, Exception) for i in read_document(out, []))
+
+
+TRIVIAL_NAME = re.compile(r"^[tuvV]\d+ = (-?[tuvV]\d+(\^T)?( [+-] -?[tuvV]\d+(\^T)?)*|[tuvV]\d+ [IO1]|\w+ eye\(\w+\))$")
+
+
+@pytest.mark.parametrize("src, decls", [
+    ("lambda_max(2 A + 2 A^T + B .* B^T)", ["A: n x n", "B: n x n"]),
+    ("tr(inv(A + B) A) + logdet(A^T A + B^T B)", ["A: n x n", "B: n x n"]),
+    ("sum(tanh(W x + b)) + x^T W^T W x", ["W: n x n", "x: n", "b: n"]),
+])
+def test_a_named_piece_is_never_a_trivial_composition_of_names(src, decls):
+    """Shared pieces are named by their size as printed, names counting as one:
+    never `t4 = -t1`, `t6 = t5^T`, `t3 = t2 eye(n)` or `t5 = t3 + t4`."""
+    args = ["hess", src]
+    for d in decls:
+        args += ["-d", d]
+    out = CliRunner().invoke(cli, args).output
+    assert out.count("\n") > 3, out
+    for line in out.splitlines():
+        assert not TRIVIAL_NAME.match(line), (line, out)

@@ -12,6 +12,7 @@ from matdiff_cli import differentials
 from matdiff_cli.expr import Expr, node_types
 from matdiff_cli.simplify import RULES, core, simplify
 from matdiff_cli.steps import differential_steps
+from budget import examples
 from strategies import expressions
 
 
@@ -132,3 +133,40 @@ def test_a_fresh_process_loads_a_family_when_a_node_of_it_is_differentiated():
 
     assert lines[3] == gradient("lambda_max(S) + logdet(S) + sum(exp(S))", wrt="S",
                                 declare=["S: n x n symmetric"]).text
+
+
+def _brackets_a_whole_term(e: Expr) -> bool:
+    from matdiff_cli.expr import Add, Mul, Num, walk
+    from matdiff_cli.simplify.core import split_coef
+    for n in walk(e):
+        if isinstance(n, Mul) and len(n.factors) == 2 and isinstance(n.factors[0], Num) \
+                and isinstance(n.factors[1], Add) and n.factors[0].value.denominator != 1:
+            c = n.factors[0].value
+            whole = [(c * split_coef(t)[0]).denominator == 1 for t in n.factors[1].terms]
+            if any(whole) and not all(whole):
+                return True
+    return False
+
+
+def test_a_fraction_never_brackets_a_term_it_makes_whole():
+    """S^-1 - 0.5 (C + C^T), not 0.5 (2 S^-1 - C - C^T)."""
+    from matdiff_cli import api
+    g = api.gradient("logdet(S) - tr(S C)", "S", ["S: n x n symmetric", "C: n x n"])
+    assert g.text == "S^-1 - 0.5 (C + C^T)"
+    assert api.gradient("x^T S x + tr(S C)", "S", ["S: n x n symmetric", "C: n x n", "x: n"]
+                        ).text == "x x^T + 0.5 (C + C^T)"
+
+
+@settings(max_examples=examples(60), deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+@given(expressions(shape=("n", "n"), depth=2), expressions(shape=("n", "n"), depth=2))
+def test_the_printed_form_takes_whole_terms_out_of_a_fraction(a, b):
+    from fractions import Fraction
+
+    from matdiff_cli.expr import Add, Mul, Num
+    from matdiff_cli.simplify import present
+    try:
+        e = Mul(Num(Fraction(1, 2)), Add(Mul(Num(2), a), b))
+    except ValueError:   # shapes that do not add up
+        return
+    assert not _brackets_a_whole_term(present(simplify(e))), e

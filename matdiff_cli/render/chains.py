@@ -53,13 +53,15 @@ def _best(r, c):
     return split
 
 
-def _tree_cost(split, r, c):
-    def go(i, j):
-        if i == j:
-            return 0
-        s = split[i, j]
-        return go(i, s) + go(s + 1, j) + r[i] * c[s] * c[j]
-    return go(0, len(r) - 1)
+def _tree_cost(split, r, c, i=0, j=None):
+    """The cost of the tree ``split`` describes, over factors i..j (a plain
+    recursive function: a recursive closure would be a reference cycle, left
+    for the cyclic collector, which the command line switches off)."""
+    j = len(r) - 1 if j is None else j
+    if i == j:
+        return 0
+    s = split[i, j]
+    return _tree_cost(split, r, c, i, s) + _tree_cost(split, r, c, s + 1, j) + r[i] * c[s] * c[j]
 
 
 def _build(split, mats, i, j):
@@ -142,15 +144,16 @@ def _attach(tree, coef):
         at = _PLACES[key] = _place(tree, pieces)
     if at is None:
         return Mul(coef, tree)
-    where = pieces[at]
+    return _put(tree, coef, pieces[at])
 
-    def put(n):
-        if n is where:
-            return Mul(coef, n)
-        if isinstance(n, Mul) and _ordered(n):
-            return Mul(*[put(f) for f in n.factors])
-        return n
-    return put(tree)
+
+def _put(n, coef, where):
+    """n with coef on its piece ``where``."""
+    if n is where:
+        return Mul(coef, n)
+    if isinstance(n, Mul) and _ordered(n):
+        return Mul(*[_put(f, coef, where) for f in n.factors])
+    return n
 
 
 _PLACES: dict = {}  # (shape of the tree, shapes of its pieces) -> where the scalar goes

@@ -329,10 +329,20 @@ def _num_product(scalars):
     return c
 
 
+_oriented: dict = {}   # a pure function of the node: one memo for the run
+
+
 def _orient(s: Expr) -> Expr:
     """A 1x1 product equals its transpose; write it the canonical way round."""
     if not (isinstance(s, Mul) and s.shape == SCALAR):
         return s
+    out = _oriented.get(s)
+    if out is None:
+        out = _oriented[s] = _orient_product(s)
+    return out
+
+
+def _orient_product(s: Mul) -> Expr:
     scalars, chain = [], []
     for f in s.factors:
         (chain if f.shape != SCALAR else scalars).append(f)

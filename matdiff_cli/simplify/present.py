@@ -48,6 +48,9 @@ def _present_node(n: Expr) -> Expr:
             top = num[0] if len(num) == 1 else Hadamard(*num)
             bottom = [f.base if f.p == -1 else EPow(f.base, -f.p) for f in den]
             return EDiv(top, bottom[0] if len(bottom) == 1 else Hadamard(*bottom))
+    if isinstance(n, Mul) and len(n.factors) == 2 and isinstance(n.factors[0], Num) \
+            and isinstance(n.factors[1], Add) and n.factors[0].value.denominator != 1:
+        n = _distribute_whole(n.factors[0].value, n.factors[1].terms, n)
     if isinstance(n, Add):  # a - 8 b / c rather than a + (-8 b) / c
         terms = [_minus_quotient(t) for t in n.terms]
         # 1 - σ(s), not -σ(s) + 1: a sum opens with a term that is not negative
@@ -57,6 +60,22 @@ def _present_node(n: Expr) -> Expr:
     if isinstance(n, Power) and n.shape == SCALAR and n.p < 0:
         return Div(ONE, n.base if n.p == -1 else Power(n.base, -n.p))
     return n
+
+
+def _distribute_whole(c, terms, n: Expr) -> Expr:
+    """S^-1 - 0.5 (C + C^T), not 0.5 (2 S^-1 - C - C^T): the terms that c makes
+    whole leave the bracket; the rest keep c, with the sign taken out when all
+    of them are negative."""
+    split = [split_coef(t) for t in terms]
+    whole = [with_coef(c * k, core) for k, core in split if (c * k).denominator == 1]
+    if not whole or len(whole) == len(terms):
+        return n
+    rest = [(k, core) for k, core in split if (c * k).denominator != 1]
+    if all(k < 0 for k, _ in rest):
+        c, rest = -c, [(-k, core) for k, core in rest]
+    inner = [with_coef(k, core) for k, core in rest]
+    bracket = with_coef(c, inner[0]) if len(inner) == 1 else Mul(Num(c), Add(*inner))
+    return Add(*whole, bracket)
 
 
 def _minus_quotient(t: Expr) -> Expr:
