@@ -196,10 +196,11 @@ class Declarations(dict):
         raise KeyError(name)
 
     def get(self, name, default=None):
-        try:
-            return self[name]
-        except KeyError:
-            return default
+        op = dict.get(self, name)
+        if op is None and isinstance(BUILTINS.get(name), Later):
+            load_all()
+            op = dict.get(self, name)
+        return default if op is None else op
 
     def __contains__(self, name):
         return dict.__contains__(self, name) or isinstance(BUILTINS.get(name), Later)
@@ -268,21 +269,21 @@ def declared(rule: str):
             if getattr(op, rule) is not None for node in op.nodes]
 
 
-def file_declared(rule: str, file, *tools) -> None:
+def file_declared(rule: str, file, tool) -> None:
     """A layer's filing of the declared ``rule``s: ``file(node type, fn)``, where
-    ``fn`` takes the layer's arguments and hands the rule them and ``tools`` (now,
+    ``fn`` takes the layer's arguments and hands the rule them and ``tool`` (now,
     and again as families load)."""
     def filer():
         from .. import expr
 
         for node, _, fn in declared(rule):
-            file(getattr(expr, node), _handing(fn, tools))
+            file(getattr(expr, node), _handing(fn, tool))
     filing(filer)
 
 
-def _handing(fn, tools):
+def _handing(fn, tool):
     def rule_(*args):
-        return fn(*args, *tools)
+        return fn(*args, tool)
     rule_.declared = fn   # the rule as its block declares it
     return rule_
 
