@@ -3,10 +3,12 @@
 * One entry adds an elementwise function: a throwaway one, declared here,
   parses, differentiates (checked by finite differences), evaluates and
   renders in every format, then is withdrawn.
-* The completeness test walks every node type and every declared operation
-  and fails naming the missing piece (a differential rule, a value, a
+* The completeness tests walk every node type and every declared operation
+  and fail naming the missing piece (a differential rule, a value, a
   renderer, an adjoint, a SymPy form, a property-test generator, a line in
-  the design notes).
+  the design notes): each built-in's block in ops/ declares every rule it
+  needs, no layer writes a rule of its own for a built-in's node, and the
+  families loaded on first need are listed for the parser.
 """
 from __future__ import annotations
 
