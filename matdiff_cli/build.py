@@ -184,7 +184,13 @@ def _rebuild(node, kids):
 def symmetric(e: Expr) -> bool:
     """e is symmetric by its form: a variable declared symmetric / spd /
     diagonal, X^T X, B^T S B, sums, scalar multiples, inverses of those."""
-    return _symmetric(e, {})
+    try:
+        return _symmetric(e, _SYMMETRIC)
+    except RecursionError:   # nested deeper than Python's stack (definitions): not known
+        return False
+
+
+_SYMMETRIC: dict = {}   # node -> symmetric by form: a pure function of the node
 
 
 def _symmetric(e: Expr, memo: dict) -> bool:
@@ -202,7 +208,8 @@ def _symmetric(e: Expr, memo: dict) -> bool:
         out = True
     elif isinstance(e, (Add, Hadamard)):   # A + A^T, B .* B^T: the others pair up
         odd = [_scaled(a) for a in e.args if not _symmetric(a, memo)]
-        out = sorted(odd, key=_ids) == sorted(((c, _transposed(m)) for c, m in odd), key=_ids)
+        out = _counts((id(c), _key(m)) for c, m in odd) == \
+            _counts((id(c), _key(m, transposed=True)) for c, m in odd)
     elif isinstance(e, (Transpose, Inverse, Pinv)):
         out = _symmetric(e.a, memo)
     elif isinstance(e, (Power, EPow)):   # S^2, S.^2 of a symmetric S
@@ -233,15 +240,22 @@ def _scaled(e: Expr) -> tuple:
     return None, e
 
 
-def _transposed(e: Expr) -> Expr:
-    """e^T with the transpose taken into a product: (A^T B)^T = B^T A."""
-    if isinstance(e, Mul):
-        return Mul(*[transpose(f) for f in reversed(e.factors)])
-    return transpose(e)
+def _key(e: Expr, transposed: bool = False):
+    """What e (or e^T) is, up to the order of a Hadamard product's factors, with
+    the transpose taken into products: (A^T B)^T = B^T A, (A .* B)^T = A^T .* B^T."""
+    t = transpose if transposed else (lambda f: f)
+    if isinstance(e, Hadamard):
+        return tuple(sorted(id(t(f)) for f in e.factors))
+    if isinstance(e, Mul) and transposed:
+        return id(Mul(*[transpose(f) for f in reversed(e.factors)]))
+    return id(t(e))
 
 
-def _ids(pair: tuple) -> tuple:
-    return tuple(map(id, pair))
+def _counts(keys) -> dict:
+    out: dict = {}
+    for k in keys:
+        out[k] = out.get(k, 0) + 1
+    return out
 
 
 def _matrix_factors(m: Mul) -> list:

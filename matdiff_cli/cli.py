@@ -321,20 +321,9 @@ def main(argv=None) -> None:
 def _main(argv) -> None:
     import gc
 
-    # Expression nodes are interned and live as long as the process, and the
-    # engine makes no reference cycles (an error report drops its traceback;
-    # tests/test_garbage.py): the cyclic collector would only scan live nodes
-    # again and again, some 13 % of a batch's CPU even when it runs rarely.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        _run_main(argv)
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _run_main(argv) -> None:
+    # expression nodes are interned and live as long as the process: the cyclic
+    # collector would scan them again and again for nothing, so it runs rarely
+    gc.set_threshold(100_000, 50, 100)
     if not _prepare_streams():
         _diagnose(OutputFault("standard output").describe())
         sys.exit(EXIT_OUTPUT)

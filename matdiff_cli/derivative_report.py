@@ -129,10 +129,14 @@ def shared_names(exprs, taken: dict, naming=None) -> dict:
             for c in node.children:
                 counts[c] = counts.get(c, 0) + 1
     names = dict(taken)
-    shown: dict = {}   # node -> its size as printed, a named piece counting as one
+    # node -> its size as printed, a named piece counting as one; only worked out
+    # when some piece could be named (shown <= tree_size; most results have none)
+    shown: dict | None = {} if any(
+        k > 1 and tree_size(n) >= 8 for n, k in counts.items()) else None
     for node in order:
-        shown[node] = 1 + sum(1 if c in names else shown.get(c, tree_size(c))
-                              for c in node.args if c in counts)
+        if shown is not None:
+            shown[node] = 1 + sum(1 if c in names else shown.get(c, tree_size(c))
+                                  for c in node.args if c in counts)
         if isinstance(node, EIGENVECTORS) and node not in names:
             # named always: `v1 = eigvec_max(A)`, `u2 = leftvec_max(A)`
             left = isinstance(node, (LeftVecMax, LeftVecMin))
@@ -144,7 +148,7 @@ def shared_names(exprs, taken: dict, naming=None) -> dict:
         if type(node).__name__ in SINGULAR and node not in names:   # `u1 = svec_left_max(X)`
             names[node] = naming.numbered(SINGULAR[type(node).__name__][0])
             continue
-        if node in names or counts.get(node, 0) < 2 or shown[node] < 8:
+        if node in names or counts.get(node, 0) < 2 or shown is None or shown[node] < 8:
             continue
         if not node.children:
             continue
@@ -303,7 +307,6 @@ class DerivativeReport(Report):
     # -- formats
 
 
-
     def word_label(self) -> str:
         """``gradient with respect to x``: the comment line that says what a result is."""
         what = WORD_LABELS[self.der.kind]
@@ -377,11 +380,6 @@ class DerivativeReport(Report):
                 + list(self.remarks))
 
 
-
-
-
-
-
 class SecondDifferentialReport(DerivativeReport):
     """d²F[dX1, dX2] of a non-scalar F: a symmetric bilinear form of F's shape."""
 
@@ -428,9 +426,6 @@ class SecondDifferentialReport(DerivativeReport):
         props = sorted(set(self.der.directions[0].props))
         return (f"{self.pair()}: {shape_decl(var.shape)}{' ' + ' '.join(props) if props else ''}"
                 "  # the directions")
-
-
-
 
 
 def superscript(k: int) -> str:

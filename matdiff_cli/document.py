@@ -317,8 +317,8 @@ class Document:
 
     def _fundef(self, node: Node, src: Source, span):
         lhs, rhs = node.kids
-        if not (lhs.kind == "apply" and not lhs.paren and len(lhs.kids) == 1
-                and lhs.kids[0].kind == "name" and not lhs.kids[0].paren):
+        if not (isinstance(lhs, syntax.Call) and not lhs.paren and len(lhs.kids) == 1
+                and isinstance(lhs.kids[0], syntax.Name) and not lhs.kids[0].paren):
             raise src.error("syntax", "a function is defined as `f(t) := body`, with one parameter",
                             lhs.start, lhs.end, "e.g. `f(t) := t^3 + sin(t)`", span=span)
         n, param = lhs.val, lhs.kids[0].val
@@ -391,8 +391,9 @@ def _show(shape) -> str:
     return f"{shape[0]}×{shape[1]}"
 
 
-#: what the body of a user function may contain
-_BODY_KINDS = {"num", "name", "neg", "add", "chain", "post", "apply"}
+#: what the body of a user function may contain (a scalar function, applied entrywise)
+_BODY_NODES = (syntax.Number, syntax.Name, syntax.Negation, syntax.Sum, syntax.Chain,
+               syntax.Postfix, syntax.Call)
 
 
 def _check_body(body: Node, fname: str, param: str, src: Source, span) -> None:
@@ -404,16 +405,16 @@ def _check_body(body: Node, fname: str, param: str, src: Source, span) -> None:
     while stack:
         k = stack.pop()
         bad = None
-        if k.kind not in _BODY_KINDS:
-            bad = "a norm" if k.kind == "norm" else "this"
-        elif k.kind == "name" and k.val != param:
+        if not isinstance(k, _BODY_NODES):
+            bad = "a norm" if isinstance(k, syntax.Norm) else "this"
+        elif isinstance(k, syntax.Name) and k.val != param:
             bad = f"'{k.val}'"
-        elif k.kind == "apply" and (k.val not in ELEMENTWISE and k.val != param
-                                    and k.val not in ALIASES or len(k.kids) != 1):
+        elif isinstance(k, syntax.Call) and (k.val not in ELEMENTWISE and k.val != param
+                                             and k.val not in ALIASES or len(k.kids) != 1):
             bad = f"'{k.val}(...)'"
-        elif k.kind == "post" and k.val[0] not in ("pow", "epow"):
+        elif isinstance(k, syntax.Postfix) and k.val[0] not in ("pow", "epow"):
             bad = "a transpose" if k.val[0] == "T" else "an inverse"
-        elif k.kind == "chain" and any(op[0] == "kron" for op in k.val[1:]):
+        elif isinstance(k, syntax.Chain) and any(op[0] == "kron" for op in k.val[1:]):
             bad = "a Kronecker product"
         if bad is not None:
             raise src.error(
@@ -426,38 +427,58 @@ def _check_body(body: Node, fname: str, param: str, src: Source, span) -> None:
 _PLAIN_BODY = r"[A-Za-z0-9_ +\-*/^().]*"
 _ELEMENTWISE_OP = r"\.[*/^]"
 
+#: what a body's part may be written next to without brackets: atoms and powers,
+#: and in a sum also products
+_ATOMS = (syntax.Number, syntax.Name, syntax.Call, syntax.Postfix)
+_PRODUCTS = _ATOMS + (syntax.Chain,)
+_PLAIN_OPS = {"mul": " * ", "had": " * ", "div": " / ", "ediv": " / "}
+
 
 def _body_text(node: Node) -> str:
     """A user function's body in plain operators (``t² ⊙ t`` -> ``t^2 * t``)."""
-    k = node.kind
-    if k == "num":
-        v = node.val
-        return str(v.numerator) if v.denominator == 1 else f"({v.numerator}/{v.denominator})"
-    if k == "name":
-        return node.val
+    return _BODY_TEXT[type(node)](node)
 
-    def wrap(kid, loose=("num", "name", "apply", "post")):
-        text = _body_text(kid)
-        return text if kid.kind in loose and not text.startswith("-") else f"({text})"
 
-    if k == "neg":
-        return "-" + wrap(node.kids[0])
-    if k == "add":
-        parts = [_body_text(node.kids[0])]
-        for (sign, _, _), kid in zip(node.val[1:], node.kids[1:]):
-            parts.append(("+ " if sign > 0 else "- ") + wrap(kid, ("num", "name", "apply", "post", "chain")))
-        return " ".join(parts)
-    if k == "chain":
-        ops = {"mul": " * ", "had": " * ", "div": " / ", "ediv": " / "}
-        out = wrap(node.kids[0])
-        for op, kid in zip(node.val[1:], node.kids[1:]):
-            out += ops[op[0]] + wrap(kid)
-        return out
-    if k == "post":
-        p = node.val[1]
-        exp = str(p) if p.denominator == 1 and p >= 0 else f"({p})"
-        return wrap(node.kids[0], ("name", "apply")) + "^" + exp
-    return f"{node.val}({_body_text(node.kids[0])})"  # apply
+def _wrapped(kid: Node, loose: tuple = _ATOMS) -> str:
+    text = _body_text(kid)
+    return text if isinstance(kid, loose) and not text.startswith("-") else f"({text})"
+
+
+def _number_text(node) -> str:
+    v = node.val
+    return str(v.numerator) if v.denominator == 1 else f"({v.numerator}/{v.denominator})"
+
+
+def _sum_text(node) -> str:
+    parts = [_body_text(node.kids[0])]
+    for (sign, _, _), kid in zip(node.val[1:], node.kids[1:]):
+        parts.append(("+ " if sign > 0 else "- ") + _wrapped(kid, _PRODUCTS))
+    return " ".join(parts)
+
+
+def _chain_text(node) -> str:
+    out = _wrapped(node.kids[0])
+    for op, kid in zip(node.val[1:], node.kids[1:]):
+        out += _PLAIN_OPS[op[0]] + _wrapped(kid)
+    return out
+
+
+def _power_text(node) -> str:
+    p = node.val[1]
+    exp = str(p) if p.denominator == 1 and p >= 0 else f"({p})"
+    return _wrapped(node.kids[0], (syntax.Name, syntax.Call)) + "^" + exp
+
+
+#: syntax node type -> its text in plain operators (the types _check_body allows)
+_BODY_TEXT = {
+    syntax.Number: _number_text,
+    syntax.Name: lambda node: node.val,
+    syntax.Negation: lambda node: "-" + _wrapped(node.kids[0]),
+    syntax.Sum: _sum_text,
+    syntax.Chain: _chain_text,
+    syntax.Postfix: _power_text,
+    syntax.Call: lambda node: f"{node.val}({_body_text(node.kids[0])})",
+}
 
 
 # ---------------------------------------------------------------------------

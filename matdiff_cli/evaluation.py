@@ -45,10 +45,6 @@ class EvalReport(Report):
         return [f"expect: differs from {e['claim']}: {why}"]
 
 
-
-
-
-
 def _claimed_value(problem, text: str, bindings: dict):
     """The claim of ``eval --expect``: a number or nested list (JSON), or an
     expression in the problem's scope evaluated at the same data."""
@@ -177,10 +173,6 @@ class SolveReport(Report):
         """What follows the solution, as words: its value at the data, the
         second-order test, the verdict of --check."""
         return [line[2:] for line in self._lines()] + self.verdicts()
-
-
-
-
 
 
 @located

@@ -237,10 +237,6 @@ class HessianReport(Report):
         return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
 
 
-
-
-
-
 def hessian_report(problem, variables, options) -> HessianReport:
     """Derive the whole Hessian, then verify as asked (--check, --expect)."""
     h = whole_hessian(problem, variables, options)

@@ -74,7 +74,9 @@ class Names:
 
     def __init__(self, user=(), variables=()):
         self.user = set(user) | {v.name for v in variables}
-        self.taken = set(self.user) | AVOID
+        # the names in use, but Python's own (AVOID, asked apart: a copy of two
+        # hundred builtins per output cost more than the rest of the table)
+        self.taken = set(self.user)
         self._py: dict = {}
         for name in sorted(self.user):       # the user's own names keep themselves
             if python_safe(name):
@@ -91,7 +93,7 @@ class Names:
         for v in variables:
             if v.name in self._directions:
                 continue
-            if "d" + v.name not in self.taken:
+            if not self._used("d" + v.name):
                 self._directions[v.name] = self._take("d" + v.name)
             else:
                 later.append(v.name)
@@ -124,12 +126,15 @@ class Names:
             self._tex.add(_latex(name))
         return name
 
+    def _used(self, name: str) -> bool:
+        return name in self.taken or name in AVOID
+
     def _free(self, name: str) -> bool:
         """Neither the name nor its LaTeX form is in use."""
-        if name in self.taken:
+        if self._used(name):
             return False
         if self._tex is None:
-            self._tex = {_latex(n) for n in self.taken - AVOID}
+            self._tex = {_latex(n) for n in self.taken if n not in AVOID}
         return _latex(name) not in self._tex
 
     def fresh(self, base: str) -> str:
@@ -155,7 +160,7 @@ class Names:
         name = self._directions.get(sym.name)
         if name is None:
             cand = "d" + sym.name
-            name = self._take(cand) if cand not in self.taken else self.fresh("d_" + sym.name)
+            name = self._take(cand) if not self._used(cand) else self.fresh("d_" + sym.name)
             self._directions[sym.name] = name
         return name
 
@@ -168,7 +173,7 @@ class Names:
             out = name
         else:
             out = _identifier(name)
-            while (out in self.taken or out in self.user or out in self._py.values()
+            while (self._used(out) or out in self.user or out in self._py.values()
                    or not python_safe(out)):
                 out += "_"
         self._py[name] = out

@@ -96,9 +96,6 @@ class DiagnosticReport(Report):
     column: int | None = None
 
 
-
-
-
 class ErrorReport(DiagnosticReport):
     """A problem (or the whole input) that could not be read: a MatdiffError."""
 
@@ -111,11 +108,10 @@ class ErrorReport(DiagnosticReport):
         self.input = input if input is not None else (error.statement or error.source_line)
 
 
-
 def _detached(error: BaseException) -> BaseException:
     """error without the tracebacks of it and of the exceptions it came from: a
     report keeps only what it says, and a traceback's frames would hold the
-    report again, a cycle left to the cyclic collector (off in the command line)."""
+    report again: a cycle, freed only when the cyclic collector next runs."""
     seen = set()
     e = error
     while e is not None and id(e) not in seen:
@@ -150,7 +146,6 @@ class InternalErrorReport(DiagnosticReport):
             self.traceback = "".join(traceback.format_exception(exc))
         else:
             self.traceback = None
-
 
 
 class TooDeepReport(DiagnosticReport):
@@ -278,10 +273,6 @@ class ShapeReport(Report):
                 decl += "  # inferred"
             out.append(decl)
         return out
-
-
-
-
 
 
 def describe_shape(shape, times: str = "×") -> str:

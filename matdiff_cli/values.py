@@ -115,7 +115,6 @@ def _declared_unused(problem, bindings: dict, needed) -> list:
     return out
 
 
-
 # ---------------------------------------------------------------- derivatives
 
 #: an operator's matrix is built from at most this many applications (basis directions)

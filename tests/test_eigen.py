@@ -449,3 +449,11 @@ def test_a_matrix_plus_its_transpose_is_symmetric_by_form():
         assert not symmetric(parse_expr(src, decl)), src
     code, out, _ = run("hess", "--check", "lambda_max(A + A^T)", "-d", "A: n x n")
     assert code == 0 and "check passed" in out
+    # and the simplifier knows it: (A + A^T)^T = A + A^T, pinv(λ I - S)^T = pinv(λ I - S)
+    from matdiff_cli.expr import Transpose
+    from matdiff_cli.simplify import simplify
+    s = simplify(parse_expr("A + A^T", decl))
+    assert simplify(Transpose(s)) is s
+    code, out, _ = run("hess", "lambda_max(2 A + 2 A^T + B .* B^T)", "-d", "A: n x n",
+                       "-d", "B: n x n")
+    assert code == 0 and "pinv(t2)^T" not in out and "t4^T" not in out, out

@@ -40,8 +40,6 @@ def sv(x):
     return np.linalg.svd(x, compute_uv=False)
 
 
-
-
 def json_of(*args):
     code, out, err = run(*args, "--format", "json")
     assert code == 0, err

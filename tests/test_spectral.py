@@ -46,8 +46,6 @@ def random_symmetric(rng, n):
     return (g + g.T) / 2
 
 
-
-
 # ------------------------------------------------------------------ gradients
 
 @pytest.mark.parametrize("name, largest", [("lambda_max", True), ("lambda_min", False)])

@@ -12,8 +12,6 @@ from matdiff_cli.expect import compare
 from matdiff_cli.trust import numeric_check
 
 
-
-
 def tampered(der, wrong_text):
     """The same derivation with a wrong result put in its place."""
     der.result = der.problem.parse(wrong_text) if "d" + der.var.name not in wrong_text else \

@@ -55,8 +55,7 @@ def _best(r, c):
 
 def _tree_cost(split, r, c, i=0, j=None):
     """The cost of the tree ``split`` describes, over factors i..j (a plain
-    recursive function: a recursive closure would be a reference cycle, left
-    for the cyclic collector, which the command line switches off)."""
+    recursive function: a recursive closure is a reference cycle)."""
     j = len(r) - 1 if j is None else j
     if i == j:
         return 0

@@ -59,7 +59,6 @@ def _latex_name(name: str) -> str:
     return _word(head) + "_{" + _word(tail) + "}"
 
 
-
 class LatexNotation(Notation):
     lp, rp = r"\left(", r"\right)"
     ops = {Hadamard: r" \odot ", EDiv: r" \oslash "}

@@ -200,7 +200,6 @@ def _already_canonical(e: Mul) -> bool:
     return True
 
 
-
 def _split_chain(chain: list, scalars: list) -> list:
     """Make every 1x1 sub-chain of a product a scalar factor: x y^T z -> (y^T z) x."""
     out: list = []

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from ..build import symmetric
 from ..expr import Pinv
 from ..expr import (
     ONE, SCALAR, ZERO, Add, Broadcast, Det, DiagM, DiagV, Diff, Expr, Identity, Inverse,
@@ -30,7 +31,8 @@ def transpose_of_diagonal(e: Transpose) -> Expr:
 
 @rule(Transpose, identity="A^T = A for a symmetric A", terminates=SHRINKS)
 def transpose_of_symmetric(e: Transpose) -> Expr:
-    return e.a if is_symmetric(e.a) else e
+    """Declared symmetric, or by form (A + A^T, X^T S X, pinv(λ I - S), ...)."""
+    return e.a if is_symmetric(e.a) or symmetric(e.a) else e
 
 
 @rule(Transpose, identity="(A^T)^T = A", terminates=SHRINKS)

@@ -99,7 +99,7 @@ def derivative(r, console) -> None:
     from ..simplify import present
     from rich.text import Text
 
-    from ..render.pretty import hanging, pretty_name, to_rich_text
+    from ..render.pretty import hanging, pretty_name, to_pretty, to_rich_text
 
     der = r.der
     if not r.continued:  # the problem and its shapes, once per problem
@@ -143,7 +143,7 @@ def derivative(r, console) -> None:
                               to_rich_text(r.shown_vec, names=r.names)))
     for f in r.derived_functions().values():
         console.print(hanging("  where ", Text(f, style="dim"), head_style="dim"))
-    for n in r.verdicts():
+    for n in r.verdicts(to_pretty):
         bad = "FAILED" in n or n.startswith(("expect: differs", "check not made"))
         console.print(hanging("  ", Text(n, style="bold red" if bad else "green")))
 
@@ -215,7 +215,7 @@ def hessian(r, console) -> None:
                 console.print(hanging(Text(f"    [{pretty_name(h.vars[i].name)},"
                                            f"{pretty_name(h.vars[j].name)}] = ", style="bold"),
                                       to_rich_text(r.shown_vec[i][j], names=r.names)))
-    for note in r.verdicts():
+    for note in r.verdicts(to_pretty):
         bad = "FAILED" in note or note.startswith(("expect: differs", "check not made"))
         console.print(hanging("  ", Text(note, style="bold red" if bad else "green")))
 
