@@ -111,6 +111,15 @@ def trace(e: Expr) -> Expr:
     return Trace(e)
 
 
+def inner(u: Expr, du: Expr) -> Expr:
+    """<u, du>: u^T du for columns, u du^T for rows, tr(u^T du) for matrices."""
+    if u.shape[1] == 1:
+        return mul(transpose(u), du)
+    if u.shape[0] == 1:
+        return mul(u, transpose(du))
+    return trace(mul(transpose(u), du))
+
+
 def div(a: Expr, c: Expr) -> Expr:
     if is_zero(a):
         return a

@@ -7,12 +7,14 @@ plain ``Symbol``).  Operations SymPy's matrix expressions do not have
 """
 from __future__ import annotations
 
+import sys
 from functools import singledispatch
 
 from .expr import (
-    SCALAR, Add, Broadcast, Det, Diff, Div, Expr, Func, Hadamard, Identity, Inverse, Kron,
-    LogDet, Mul, Norm2, NormF, Num, Ones, Power, Sum, Sym, Trace, Transpose, Zeros, walk,
+    SCALAR, Add, Broadcast, Diff, Div, Expr, Func, Hadamard, Mul, Norm2, Num, Power, Sym,
+    Transpose, walk,
 )
+from .ops import file_declared, load_all
 
 
 def to_sympy(expr: Expr):
@@ -75,21 +77,6 @@ def _(node: Num, kids, sp):
 
 
 @_convert.register
-def _(node: Identity, kids, sp):
-    return sp.Identity(_dim(node.n, sp))
-
-
-@_convert.register
-def _(node: Zeros, kids, sp):
-    return sp.ZeroMatrix(_dim(node.shape[0], sp), _dim(node.shape[1], sp))
-
-
-@_convert.register
-def _(node: Ones, kids, sp):
-    return sp.OneMatrix(_dim(node.shape[0], sp), _dim(node.shape[1], sp))
-
-
-@_convert.register
 def _(node: Add, kids, sp):
     if node.shape == SCALAR and not all(isinstance(k, sp.MatrixExpr) for k in kids):
         return sp.Add(*[_scalar(k, sp) for k in kids])
@@ -127,19 +114,8 @@ def _(node: Hadamard, kids, sp):
 
 
 @_convert.register
-def _(node: Kron, kids, sp):
-    from sympy import kronecker_product
-    return kronecker_product(*kids)
-
-
-@_convert.register
 def _(node: Transpose, kids, sp):
     return sp.Transpose(kids[0]) if node.shape != SCALAR else kids[0]
-
-
-@_convert.register
-def _(node: Inverse, kids, sp):
-    return sp.Inverse(kids[0])
 
 
 @_convert.register
@@ -151,40 +127,6 @@ def _(node: Power, kids, sp):
     if node.shape == SCALAR:
         return _scalar(kids[0], sp) ** p
     return sp.MatPow(kids[0], p)
-
-
-@_convert.register
-def _(node: Trace, kids, sp):
-    return sp.Trace(kids[0])
-
-
-@_convert.register
-def _(node: Det, kids, sp):
-    return sp.Determinant(kids[0])
-
-
-@_convert.register
-def _(node: LogDet, kids, sp):
-    return sp.log(sp.Determinant(kids[0]))
-
-
-@_convert.register
-def _(node: Norm2, kids, sp):
-    a = kids[0]
-    inner = (a.T * a) if node.a.shape[1] == 1 else (a * a.T)
-    return sp.sqrt(inner[0, 0])
-
-
-@_convert.register
-def _(node: NormF, kids, sp):
-    return sp.sqrt(sp.Trace(kids[0].T * kids[0]))
-
-
-@_convert.register
-def _(node: Sum, kids, sp):
-    a = kids[0]
-    r, c = (_dim(d, sp) for d in node.a.shape)
-    return (sp.OneMatrix(1, r) * a * sp.OneMatrix(c, 1))[0, 0]
 
 
 @_convert.register
@@ -201,18 +143,5 @@ def _(node: Func, kids, sp):
 
 
 
-def _no_svd(node, kids, sp):
-    """Singular values and vectors: refused in words (SymPy's matrix expressions have
-    no SVD)."""
-    from .ops import STRUCTURE
-
-    name = next(op.name for op in STRUCTURE.values() if type(node).__name__ in op.nodes)
-    raise NotImplementedError(f"{name} has no SymPy form: SymPy's matrix expressions have no "
-                              "singular values or singular vectors")
-
-
-from . import expr as _expr  # noqa: E402
-
-for _name in ("SigmaMax", "SVecLeftMax", "SVecRightMax", "SvdVals", "SvdU", "SvdV", "NormNuc",
-              "Polar"):
-    _convert.register(getattr(_expr, _name), _no_svd)
+file_declared("sympy", _convert.register, sys.modules[__name__])   # (ops/; its helpers)
+load_all()   # every family

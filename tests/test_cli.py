@@ -483,12 +483,13 @@ def test_text_gradient_imports_nothing_heavy():
 
 
 #: modules a text gradient does not need, each imported where it is used: the
-#: differential rules of other families (on a node of theirs), the Jacobian's vec
+#: differential rules of other families and the built-ins of the families loaded on
+#: first need (on a node of theirs), the Jacobian's vec
 #: rules, the other writers and renderers, the numeric code, the patterns of
 #: declarations and numbers, and the standard modules only those need
 LAZY_FOR_TEXT_GRADIENT = {
-    "matdiff_cli.differentials.eigen", "matdiff_cli.differentials.singular",
-    "matdiff_cli.differentials.reductions", "matdiff_cli.differentials.elementwise",
+    "matdiff_cli.differentials.elementwise", "matdiff_cli.ops.reductions",
+    "matdiff_cli.ops.eigen", "matdiff_cli.ops.singular",
     "matdiff_cli.readoff.vec", "matdiff_cli.steps", "matdiff_cli.hessians",
     "matdiff_cli.evaluation", "matdiff_cli.codegen", "matdiff_cli.numeric",
     "matdiff_cli.writers.json", "matdiff_cli.writers.latex", "matdiff_cli.writers.pretty",

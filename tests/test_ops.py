@@ -3,10 +3,12 @@
 * One entry adds an elementwise function: a throwaway one, declared here,
   parses, differentiates (checked by finite differences), evaluates and
   renders in every format, then is withdrawn.
-* The completeness test walks every node type and every declared operation
-  and fails naming the missing piece (a differential rule, a value, a
+* The completeness tests walk every node type and every declared operation
+  and fail naming the missing piece (a differential rule, a value, a
   renderer, an adjoint, a SymPy form, a property-test generator, a line in
-  the design notes).
+  the design notes): each built-in's block in ops/ declares every rule it
+  needs, no layer writes a rule of its own for a built-in's node, and the
+  families loaded on first need are listed for the parser.
 """
 from __future__ import annotations
 
@@ -296,27 +298,105 @@ def test_the_how_to_add_section_names_real_places():
         assert name in section and hasattr(module, name), name
 
 
+def _tables():
+    """(layer, its table: node type -> rule) of every layer that files rules by node type."""
+    from matdiff_cli.simplify.core import RULES as SIMPLIFY_RULES
+    return [("differentials", RULES), ("numeric", value.registry),
+            ("render/text", text_render.rule.registry), ("render/numpy", numpy_rule.registry),
+            ("readoff/adjoint", ADJOINTS), ("readoff/vec", VEC_RULES),
+            ("sympy_bridge", _convert.registry), ("simplify", SIMPLIFY_RULES)]
+
+
+def _declared_nodes() -> dict:
+    """node type -> the built-in that declares it."""
+    import matdiff_cli.expr as E
+    return {getattr(E, n): op for op in STRUCTURE.values() for n in op.nodes}
+
+
+def test_a_builtins_rules_are_in_its_block_only():
+    """Each rule a layer holds for a built-in's node is the one declared in its
+    block in ops/ (the layer files it from there): none is written in a layer.
+    (Simplification rules live by family in simplify/, as the how-to says.)"""
+    nodes = _declared_nodes()
+    for layer, table in _tables()[:-1]:
+        for cls, fn in dict(table).items():
+            op = nodes.get(cls)
+            if op is not None:
+                declared = (fn.__module__.startswith("matdiff_cli.ops.")   # (differentials)
+                            or hasattr(fn, "declared")                 # handed its tools
+                            or fn.__qualname__.startswith("_call."))   # written as a call
+                assert declared, (
+                    f"{layer} writes its own rule for {cls.__name__} ({fn.__module__}."
+                    f"{fn.__qualname__}): it belongs in the block of {op.name} in ops/")
+
+
 def test_the_how_to_add_section_names_every_module_that_holds_rules():
     """A node's rules live where docs/design.md's "Another built-in" says: each
-    module that files a rule in a table of the completeness test is named there,
-    so a newcomer following the list finds every table."""
-    from matdiff_cli.simplify.core import RULES as SIMPLIFY_RULES
-
+    family module of ops/ that declares a built-in's rules, and each module of
+    simplify/ that holds a built-in's simplification rules, is named there, so a
+    newcomer following the list finds every place."""
     design = (ROOT / "docs" / "design.md").read_text()
     section = design.split("## How to add", 1)[1].split("\n## ", 1)[0]
-    tables = [RULES, value.registry, text_render.rule.registry, numpy_rule.registry, ADJOINTS,
-              VEC_RULES, _convert.registry, SIMPLIFY_RULES]
-    modules = set()
-    for table in tables:
-        for cls, entry in dict(table).items():
-            for fn in entry if isinstance(entry, (list, tuple)) else [entry]:
-                fn = getattr(fn, "fn", fn)   # a simplification rule's function
-                if cls is not object:        # a dispatcher's fallback raises
-                    modules.add(fn.__module__)
-    assert len(modules) > 10, modules
+    nodes = _declared_nodes()
+    modules = {fn.__module__ for op in STRUCTURE.values() for fn in _rules(op).values()}
+    modules |= {op.derivative.__module__ for op in ELEMENTWISE.values()}
+    for cls, entry in dict(_tables()[-1][1]).items():
+        if cls in nodes:
+            modules.update(getattr(fn, "fn", fn).__module__ for fn in entry)
+    assert len(modules) > 2, modules
     files = {m.removeprefix("matdiff_cli.").replace(".", "/") + ".py" for m in modules}
     unnamed = sorted(f for f in files if f"`{f}`" not in section)
     assert not unnamed, f"docs/design.md's how-to-add section does not name {unnamed}"
+
+
+#: the rules a built-in may declare (``ops.base.Builtin``), each read by one layer
+RULE_FIELDS = ("differential", "value", "acceptable", "text", "code", "sympy", "adjoint", "vec")
+
+
+def _rules(op) -> dict:
+    """field -> callable, the rules op declares."""
+    return {f: getattr(op, f) for f in RULE_FIELDS if getattr(op, f) is not None}
+
+
+@pytest.mark.parametrize("name", list(STRUCTURE))
+def test_every_declared_builtin_is_complete(name):
+    """Each built-in's block declares every rule it needs; the message names the
+    built-in, the missing rule and where it goes."""
+    op = STRUCTURE[name]
+    rules = _rules(op)
+    where = f"in the block of {name} in {op.differential.__module__.replace('.', '/')}.py"
+    needed = {"differential": "a differential", "value": "a NumPy value",
+              "code": "NumPy / JAX / PyTorch code"}
+    if not op.call:
+        needed["text"] = "a text / pretty / LaTeX form (or call=True)"
+    if not set(op.nodes) <= NO_SYMPY:
+        needed["sympy"] = "a SymPy form"
+    if not set(op.nodes) <= NOT_LINEAR:
+        needed["adjoint"] = "an adjoint (the gradient's read-off)"
+        if not set(op.nodes) <= NO_VEC_RULE | NOT_LINEAR:
+            needed["vec"] = "a vec rule (the Jacobian's read-off)"
+    missing = [words for field, words in needed.items() if field not in rules]
+    assert not missing, f"{name} lacks {', '.join(missing)}: {where}"
+    assert op.rule_name and op.identity, f"{name}: its differential has no name or identity"
+    identities = op.identity if isinstance(op.identity, dict) else {None: op.identity}
+    assert all(identities.values()), f"{name}: an empty identity"
+
+
+def test_the_families_loaded_on_first_need_list_what_they_declare():
+    """ops.base.LAZY_FAMILIES tells the parser the names of the families it does not
+    load at start: each lists exactly the built-ins its module declares, in order."""
+    from matdiff_cli.ops.base import LAZY_FAMILIES
+
+    def family(op):
+        return op.differential.__module__.rsplit(".", 1)[1]
+
+    ops = list(STRUCTURE.values())   # every family loaded
+    for name, listed in LAZY_FAMILIES.items():
+        declared = [op.name for op in ops if family(op) == name]
+        assert declared == list(listed), \
+            f"ops/{name}.py declares {declared}; LAZY_FAMILIES lists {list(listed)}"
+    loose = [op.name for op in ops if family(op) != "linalg" and family(op) not in LAZY_FAMILIES]
+    assert not loose, f"{loose}: declared in a family neither loaded at start nor listed in LAZY_FAMILIES"
 
 
 def test_every_command_has_a_function_and_its_help():

@@ -102,10 +102,11 @@ def test_each_lazy_family_is_filed_under_the_module_of_its_node_classes():
 
     families = registry.LAZY_FAMILIES
     for t, fn in differentials.RULES.items():  # every family loaded
+        if fn.__module__.startswith("matdiff_cli.ops."):
+            continue   # a built-in's, declared in ops/ and filed with the registry
         family = fn.__module__.rsplit(".", 1)[-1]
         assert family == "algebra" or family in families.get(t.__module__, ()), (t, family)
-    assert {f for fs in families.values() for f in fs} == {"eigen", "singular", "reductions",
-                                                           "elementwise"}
+    assert {f for fs in families.values() for f in fs} == {"elementwise"}
 
 
 def test_a_fresh_process_loads_a_family_when_a_node_of_it_is_differentiated():
@@ -126,7 +127,7 @@ def test_a_fresh_process_loads_a_family_when_a_node_of_it_is_differentiated():
     assert p.returncode == 0, p.stderr
     lines = p.stdout.splitlines()
     assert lines[0] == "['algebra', 'engine', 'registry']"
-    assert lines[1] == "['eigen', 'elementwise', 'reductions', 'singular']"
+    assert lines[1] == "['elementwise']"
     assert lines[2] == "A X B + A^T X B^T"
     from matdiff_cli import gradient  # here every family is loaded: the same gradient
 

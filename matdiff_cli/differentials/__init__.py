@@ -11,19 +11,19 @@ differential is shared.
 
 Where each rule is:
 
-- ``algebra.py``: constants, linear maps, products, quotients, powers, inverses;
-- ``reductions.py``: det, logdet, the norms, softmax, logsumexp;
-- ``eigen.py``: lambda_max / lambda_min, eigenvectors, eigvals, eigvecs;
-- ``singular.py``: pinv, sigma_max, svdvals, the nuclear norm, singular vectors, polar;
+- ``algebra.py``: the syntax's operations: constants, sums, transposes,
+  broadcasts, products, quotients, powers;
 - ``elementwise.py``: the chain rule of an elementwise function;
+- each built-in's (trace, det, the norms, lambda_max, ...): in its block in
+  ``ops/``, filed here by ``registry.py`` as it loads;
 - ``registry.py``: the table (``rule``, ``RULES``, ``identity_of``, ``apply_rule``);
 - ``engine.py``: the walk (``differential``, ``depends_on``).
 
-Importing the package loads ``algebra.py``; the other families are imported
-when a node of theirs is first differentiated (``registry.rule_of``, by the
-module of the node's class: start-up loads only what a problem needs).  Reading
-``RULES``, ``RULE_NAMES`` or ``RULE_IDENTITIES`` from the package loads every
-family first, so the tables read there are complete.
+Importing the package loads ``algebra.py`` and the built-ins' rules;
+``elementwise.py`` is imported when a node of its classes' module is first
+differentiated (``registry.rule_of``: start-up loads only what a problem
+needs).  Reading ``RULES``, ``RULE_NAMES`` or ``RULE_IDENTITIES`` from the
+package loads every family first, so the tables read there are complete.
 """
 from __future__ import annotations
 

@@ -1,15 +1,15 @@
-"""The differentials of constants, linear maps (transpose, trace, sum, diag, vec,
-broadcast), products (matrix, Hadamard, Kronecker, quotients) and powers and
-inverses; a chain that repeats a block is differentiated as a power.
+"""The differentials of the syntax's operations: constants, sums, transposes,
+broadcasts, products (matrix, Hadamard, quotients) and powers; a chain that
+repeats a block is differentiated as a power.  (The built-ins' differentials
+are declared with them, in ``ops/``.)
 """
 from __future__ import annotations
 
 from .. import build as b
 from ..errors import MatdiffError
 from ..expr import (
-    SCALAR, Add, Broadcast, Commutation, Diff, Div, EDiv, EPow, Expr, Hadamard, Identity,
-    Inverse, Kron, Mul, Norm2, NormF, Num, Ones, Power, Sum, Trace, Transpose, Unvec, Vec,
-    DiagM, DiagV, Zeros, is_zero,
+    SCALAR, Add, Broadcast, Diff, Div, EDiv, EPow, Expr, Hadamard, Identity, Mul, Norm2, NormF,
+    Num, Power, Transpose, is_zero,
 )
 from .registry import rule
 
@@ -22,7 +22,7 @@ def _power_case(node) -> str:
 
 # ---------------------------------------------------------------- constants
 
-@rule(Num, Identity, Zeros, Ones, Commutation, Diff, name="constant",
+@rule(Num, Diff, name="constant",
       identity="d(c) = 0 for a constant (and d(dX) = 0: a direction is constant)")
 def d_constant(e, d):
     return b.zero(e.shape)
@@ -38,28 +38,6 @@ def d_add(e, d):
 @rule(Transpose, name="transpose", identity="d(A^T) = (dA)^T")
 def d_transpose(e, d):
     return b.transpose(d[0])
-
-
-@rule(Trace, name="trace", identity="d tr(A) = tr(dA)")
-def d_trace(e, d):
-    return b.trace(d[0])
-
-
-@rule(Sum, name="sum of entries", identity="d sum(A) = sum(dA)")
-def d_sum(e, d):
-    return b.zero(SCALAR) if is_zero(d[0]) else Sum(d[0])
-
-
-@rule(DiagM, DiagV, Vec, name="linear structure",
-      identity={DiagM: "d diag(x) = diag(dx)", DiagV: "d diag(X) = diag(dX)",
-                Vec: "d vec(X) = vec(dX)"})
-def d_linear_unary(e, d):
-    return b.zero(e.shape) if is_zero(d[0]) else type(e)(d[0])
-
-
-@rule(Unvec, name="linear structure", identity="d unvec(v) = unvec(dv)")
-def d_unvec(e, d):
-    return b.zero(e.shape) if is_zero(d[0]) else Unvec(d[0], e.shape)
 
 
 @rule(Broadcast, name="broadcast",
@@ -194,12 +172,6 @@ def d_hadamard(e, d):
                  or [b.zero(e.shape)])
 
 
-@rule(Kron, name="Kronecker product rule", identity="d(A ⊗ B) = dA ⊗ B + A ⊗ dB")
-def d_kron(e, d):
-    a, c = e.args
-    return b.add(b.kron(d[0], c), b.kron(a, d[1]))
-
-
 @rule(Div, name="quotient rule", identity="d(A / c) = dA / c - (dc / c^2) A")
 def d_div(e, d):
     a, c = e.args
@@ -215,11 +187,6 @@ def d_ediv(e, d):
 
 
 # ---------------------------------------------------------------- powers and inverses
-
-@rule(Inverse, name="inverse", identity="d(A^-1) = -A^-1 dA A^-1")
-def d_inverse(e, d):
-    return b.neg(b.mul(e, d[0], e))
-
 
 @rule(Power, name="power rule",
       identity={"scalar": "d(a^p) = p a^(p-1) da for a scalar",
@@ -245,7 +212,7 @@ def d_power(e, d):
         if isinstance(db, Div) and db.args[1] is base:
             return b.scale(2, db.args[0])    # 2 ||x|| (x^T dx / ||x||) = 2 x^T dx
         if isinstance(db, Diff) and db.sym is base:  # a derivation step: d||u||^2 = 2 <u, du>
-            return b.scale(2, _inner(base.a, Diff(base.a)))
+            return b.scale(2, b.inner(base.a, Diff(base.a)))
     return b.scale(p, b.mul(_spow(base, p - 1), db)) if p != 1 else db
 
 
@@ -290,14 +257,6 @@ def _mpow(base, i):
     if i == 0:
         return Identity(base.shape[0])
     return base if i == 1 else Power(base, i)
-
-
-def _inner(u, du):
-    if u.shape[1] == 1:
-        return b.mul(b.transpose(u), du)
-    if u.shape[0] == 1:
-        return b.mul(u, b.transpose(du))
-    return b.trace(b.mul(b.transpose(u), du))
 
 
 @rule(EPow, name="elementwise power rule", identity="d(A.^p) = p A.^(p-1) ⊙ dA")

@@ -24,15 +24,18 @@ _file = registrar(RULES)
 #: loaded with the package): a gradient of ``tr(X^T A X B)`` imports none of them
 LAZY_FAMILIES = {
     "matdiff_cli.expr.core": ("elementwise",),
-    "matdiff_cli.expr.unary": ("reductions",),
-    "matdiff_cli.expr.spectral": ("eigen", "singular"),
 }
 _LOADED: set = set()
 
 
 def load_families(module: str | None = None) -> None:
-    """Import the rule families of the node classes of ``module`` (every family
-    when None); each files its rules in ``RULES`` as it is imported."""
+    """Import the rule families of the node classes of ``module`` (every family,
+    and every built-in's, when None); each files its rules in ``RULES`` as it is
+    imported."""
+    if module is None:
+        from ..ops import load_all
+
+        load_all()
     wanted = LAZY_FAMILIES.get(module, ()) if module else [
         f for families in LAZY_FAMILIES.values() for f in families]
     for family in wanted:
@@ -45,16 +48,13 @@ def rule_of(t: type):
     """The differential rule of node type ``t`` (its family imported on first
     need), or None."""
     fn = RULES.get(t)
-    if fn is None and len(_LOADED) < _FAMILY_COUNT:
+    if fn is None:
         load_families(t.__module__)
         fn = RULES.get(t)
-        if fn is None:  # a class defined elsewhere (a subclass): every family
+        if fn is None:  # a built-in's family not loaded yet, or a subclass: every family
             load_families()
             fn = RULES.get(t)
     return fn
-
-
-_FAMILY_COUNT = sum(len(families) for families in LAZY_FAMILIES.values())
 
 
 def rule(*types, name: str, identity=None, case=None):
@@ -68,6 +68,28 @@ def rule(*types, name: str, identity=None, case=None):
         if text is not None:
             RULE_IDENTITIES[t] = (identity, case) if case is not None else text
     return _file(*types)
+
+
+def _file_declared() -> None:
+    """File the differentials the built-ins of the loaded families declare with them
+    (``ops/``; again as a family loaded on first need arrives)."""
+    from .. import expr
+    from ..ops import declared
+
+    for node, op, fn in declared("differential"):
+        rule(getattr(expr, node), name=op.rule_name, identity=op.identity, case=op.case)(fn)
+
+
+def _start() -> None:
+    """A rule's message may name an expression in the text syntax (``REPR_TEXT``, the
+    hook ``render.text`` fills as it loads): loaded here, before any rule runs."""
+    from ..ops import filing
+    from ..render import text  # noqa: F401
+
+    filing(_file_declared)
+
+
+_start()
 
 
 def identity_of(node) -> str | None:

@@ -16,14 +16,11 @@ from functools import singledispatch
 import numpy as np
 
 from ..expr import (
-    SCALAR, Add, Broadcast, Commutation, Det, DiagM, DiagV, Diff, Div, EDiv, EPow, Expr,
-    Func, Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm2, NormF, Num,
-    Ones, Power, Softmax, Sum, Sym, Trace, Transpose, Unvec, Vec, Zeros, walk, EigVecMax,
-    EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin, Norm1, NormInf, OneHotMax,
-    NormNuc, Polar, SigmaMax, SVecLeftMax, SVecRightMax, SvdU, SvdV, SvdVals,
+    SCALAR, Add, Broadcast, Diff, Div, EDiv, EPow, Expr, Func, Hadamard, Mul, Num, Power, Sym,
+    Transpose, walk,
 )
-from ..expr import EigVals, EigVecs, Pinv
-from ..ops import ELEMENTWISE
+from ..ops import ELEMENTWISE, file_declared, load_all
+from ..ops.linalg import inverse_value
 from .sizes import dim_size, sizes_from_values
 
 
@@ -98,28 +95,6 @@ def _num(node: Num, args, ev):
 
 
 @value.register
-def _identity(node: Identity, args, ev):
-    return np.eye(dim_size(node.n, ev.sizes))
-
-
-@value.register
-def _zeros(node: Zeros, args, ev):
-    return np.zeros(ev.shape(node.shape))
-
-
-@value.register
-def _ones(node: Ones, args, ev):
-    return np.ones(ev.shape(node.shape))
-
-
-@value.register
-def _commutation(node: Commutation, args, ev):
-    """K(m,n) vec(A) = vec(A^T): K[j + i n, i + j m] = 1."""
-    m, n = (dim_size(d, ev.sizes) for d in node.args)
-    return np.eye(m * n)[np.arange(m * n).reshape(n, m).T.ravel()]
-
-
-@value.register
 def _add(node: Add, args, ev):
     out = args[0]
     for a in args[1:]:
@@ -155,11 +130,6 @@ def _divide(node, args, ev):
 
 
 @value.register
-def _kron(node: Kron, args, ev):
-    return np.kron(np.atleast_2d(args[0]), np.atleast_2d(args[1]))
-
-
-@value.register
 def _broadcast(node: Broadcast, args, ev):
     return args[0] * np.ones(ev.shape(node.shape))
 
@@ -170,32 +140,6 @@ def _transpose(node: Transpose, args, ev):
 
 
 @value.register
-def _inverse(node: Inverse, args, ev):
-    """NaN for a singular matrix (the check reports it, nothing raises)."""
-    if node.shape == SCALAR:
-        return 1.0 / args[0]
-    return _inv(args[0])
-
-
-#: Beyond this condition number (about 1/eps) an inverse has no correct digit.
-SINGULAR_COND = 1e15
-
-
-def _inv(a):
-    """The inverse, or NaN where a is singular to working precision: LU may miss an
-    exact zero pivot by rounding and return huge, meaningless numbers, so the
-    condition number ||a||_inf ||a^-1||_inf decides (cheap: no SVD)."""
-    try:
-        out = np.linalg.inv(a)
-    except np.linalg.LinAlgError:
-        return np.full(np.shape(a), np.nan)
-    cond = np.abs(a).sum(axis=1).max() * np.abs(out).sum(axis=1).max()
-    if not cond < SINGULAR_COND:   # nan too
-        return np.full(np.shape(a), np.nan)
-    return out
-
-
-@value.register
 def _power(node: Power, args, ev):
     p = node.p
     if node.shape == SCALAR:
@@ -203,7 +147,7 @@ def _power(node: Power, args, ev):
             return args[0] ** int(p)
         return float(np.power(np.float64(args[0]), float(p)))  # 0^-1 is inf, not an exception
     if p < 0:
-        return np.linalg.matrix_power(_inv(args[0]), -int(p))
+        return np.linalg.matrix_power(inverse_value(np, args[0]), -int(p))
     return np.linalg.matrix_power(args[0], int(p))
 
 
@@ -213,222 +157,8 @@ def _epow(node: EPow, args, ev):
     return args[0] ** (int(p) if p.denominator == 1 and p >= 0 else float(p))
 
 
-def _scalar_or(fn, scalar=lambda a: a):
-    def rule_(node, args, ev):
-        a = args[0]
-        return scalar(a) if node.a.shape == SCALAR else fn(a)
-    return rule_
-
-
-value.register(Trace, _scalar_or(np.trace))
-value.register(Det, _scalar_or(np.linalg.det))
-value.register(Sum, _scalar_or(np.sum))
-value.register(Norm2, _scalar_or(np.linalg.norm, abs))
-value.register(NormF, _scalar_or(np.linalg.norm, abs))
-value.register(Norm1, _scalar_or(lambda a: np.sum(np.abs(a)), abs))
-value.register(NormInf, _scalar_or(lambda a: np.max(np.abs(a)), abs))
-value.register(OneHotMax, _scalar_or(lambda a: (a == np.max(a)) * 1.0, lambda a: 1.0))
-
-
-def top_gap(a) -> float:
-    """How far the largest entry is from the next, relative to the largest magnitude."""
-    a = np.sort(np.ravel(np.asarray(a, dtype=float)))
-    if a.size < 2:
-        return 1.0
-    return float((a[-1] - a[-2]) / (1.0 + np.max(np.abs(a))))
-value.register(DiagM, _scalar_or(np.diagflat))
-value.register(DiagV, _scalar_or(lambda a: np.diag(a).reshape(-1, 1)))
-value.register(Vec, _scalar_or(lambda a: a.reshape(-1, 1, order="F")))
-
-
-@value.register
-def _unvec(node: Unvec, args, ev):
-    """The inverse of vec: a column-major reshape."""
-    if node.shape == SCALAR:
-        return args[0]
-    return np.reshape(args[0], ev.shape(node.shape), order="F")
-
-
-@value.register
-def _logdet(node: LogDet, args, ev):
-    """log det a where det a > 0, else NaN -- computed as the ``numpy`` field
-    writes it, ``np.log(np.linalg.det(a))``, so that the two agree to the bit."""
-    a = args[0]
-    return np.log(a if node.a.shape == SCALAR else np.linalg.det(a))
-
-
-@value.register
-def _softmax(node: Softmax, args, ev):
-    e = np.exp(args[0] - np.max(args[0]))
-    return e / np.sum(e)
-
-
-@value.register
-def _logsumexp(node: LogSumExp, args, ev):
-    m = np.max(args[0])
-    return m + np.log(np.sum(np.exp(args[0] - m)))
-
-
-def signs(u):
-    """The sign of each column of u that makes its entry of largest magnitude
-    positive: the one convention of every eigenvector and singular vector, so
-    that a value, the JSON ``numpy`` field and the code of every library agree
-    (``render/numpy.py`` writes the same)."""
-    return np.sign(u[np.abs(u).argmax(0), np.arange(u.shape[1])])
-
-
-def _eigen(a, largest: bool, left: bool = False, sym: bool | None = None):
-    """(λ, v) of the largest / smallest eigenvalue: ``eigh`` for a symmetric a (as
-    the generated code computes it), else the eigenvalue of largest / smallest
-    real part and its unit right eigenvector (``left``: of aᵀ, the left one).
-    ``sym``: symmetric by form (the generated code's choice, so that both pick
-    the same eigenvector's sign); None: decided by the values."""
-    a = np.atleast_2d(np.asarray(a, dtype=float))
-    if left:
-        a = a.T
-    if sym is None:
-        sym = np.allclose(a, a.T, rtol=1e-12, atol=1e-12 * (1 + np.max(np.abs(a), initial=0)))
-    if sym:
-        w, v = np.linalg.eigh(a)
-        k = -1 if largest else 0
-        vec = v[:, k:k + 1] if k == 0 else v[:, -1:]
-        return w[k], vec * signs(vec)
-    w, v = np.linalg.eig(a)
-    k = int(np.argmax(w.real) if largest else np.argmin(w.real))
-    vec = (v[:, k:k + 1] / np.linalg.norm(v[:, k:k + 1])).real
-    return (w[k].real if abs(w[k].imag) <= 1e-12 * (1 + abs(w[k])) else np.nan,
-            vec * signs(vec))
-
-
-@value.register(LambdaMax)
-@value.register(LambdaMin)
-def _lambda(node, args, ev):
-    return float(_eigen(args[0], isinstance(node, LambdaMax), sym=_by_form(node.a))[0])
-
-
-def _by_form(a) -> bool:
-    """Symmetric by form: eigh, else eig, as the code generator decides (the same
-    routine gives the same eigenvector's sign)."""
-    from ..build import symmetric
-    return symmetric(a)
-
-
-@value.register(EigVecMax)
-@value.register(EigVecMin)
-@value.register(LeftVecMax)
-@value.register(LeftVecMin)
-def _eigvec(node, args, ev):
-    v = _eigen(args[0], isinstance(node, (EigVecMax, LeftVecMax)),
-               isinstance(node, (LeftVecMax, LeftVecMin)), sym=_by_form(node.a))[1]
-    return float(v[0, 0]) if node.shape == SCALAR else v
-
-
-def eigen_gap(node, a) -> float:
-    """How far the eigenvalue of a λ / eigenvector node is from the next one,
-    relative to the spread of the spectrum (0: not simple)."""
-    a = np.atleast_2d(np.asarray(a, dtype=float))
-    if a.shape[0] < 2:
-        return 1.0
-    w = np.sort(np.linalg.eigvals(a).real) if not np.allclose(a, a.T) else np.linalg.eigvalsh(a)
-    largest = isinstance(node, (LambdaMax, EigVecMax, LeftVecMax))
-    gap = (w[-1] - w[-2]) if largest else (w[1] - w[0])
-    return float(gap / (1.0 + np.max(np.abs(w))))
-
-
-def _spectrum(a, sym: bool | None = None):
-    """(w, V) ascending: ``eigh`` for a symmetric a (``sym``: by form, as the
-    generated code decides; None: by the values), else the eigenvalues sorted by
-    real part (nan where one is complex)."""
-    a = np.atleast_2d(np.asarray(a, dtype=float))
-    if sym is None:
-        sym = np.allclose(a, a.T, rtol=1e-12, atol=1e-12 * (1 + np.max(np.abs(a), initial=0)))
-    if sym:
-        w, v = np.linalg.eigh(a)
-        return w, v * signs(v)
-    w, v = np.linalg.eig(a)
-    k = np.argsort(w.real)
-    w, v = w[k], v[:, k]
-    if np.any(np.abs(w.imag) > 1e-12 * (1 + np.abs(w))):
-        return np.full(w.shape, np.nan), np.full(v.shape, np.nan)
-    v = (v / np.linalg.norm(v, axis=0)).real
-    return w.real, v * signs(v)
-
-
-@value.register(EigVals)
-@value.register(EigVecs)
-def _eigvals(node, args, ev):
-    if node.a.shape == SCALAR:
-        return args[0] if isinstance(node, EigVals) else 1.0
-    w, v = _spectrum(args[0], _by_form(node.a) or None)
-    return w.reshape(-1, 1) if isinstance(node, EigVals) else v
-
-
-#: pinv counts singular values below this, relative to the largest, as 0: NumPy's
-#: default 1e-15 keeps the rounding noise of λI - A's zero eigenvalue (1e-16 |λ|)
-PINV_RCOND = 1e-10
-value.register(Pinv, _scalar_or(lambda a: np.linalg.pinv(a, rcond=PINV_RCOND),
-                                lambda a: 0.0 if a == 0 else 1.0 / a))
-
-
-def spectrum_gap(a) -> float:
-    """The smallest distance between two eigenvalues, relative to the spectrum's
-    size (0: an eigenvalue is repeated)."""
-    w = _spectrum(a)[0]
-    if w.size < 2:
-        return 1.0
-    return float(np.min(np.diff(w)) / (1.0 + np.max(np.abs(w))))
-
-
-def rank_gap(a) -> float:
-    """The smallest nonzero singular value relative to the largest: small where the
-    rank is about to change (pinv jumps)."""
-    s = np.linalg.svd(np.atleast_2d(np.asarray(a, dtype=float)), compute_uv=False)
-    if s.size == 0 or s[0] == 0:   # zeros(m, n): random draws are never 0 by chance
-        return 1.0
-    kept = s[s > 1e-13 * s[0]]   # below: the rounding noise of a structural zero
-    return float(kept[-1] / s[0])
-def _svd(a):
-    """The thin SVD (U, σ descending, V) of a matrix, as NumPy's ``svd`` (a number:
-    (sign a, |a|, 1))."""
-    a = np.atleast_2d(np.asarray(a, dtype=float))
-    u, w, vt = np.linalg.svd(a, full_matrices=False)
-    flip = signs(u)   # u_k and v_k change sign together
-    return u * flip, w, vt.T * flip
-
-
-def _svd_value(node, args, ev):
-    a = args[0]
-    if node.a.shape == SCALAR:   # X = sign(x) |x| 1
-        a = float(a)
-        return {SigmaMax: abs(a), NormNuc: abs(a), SvdVals: abs(a), SVecRightMax: 1.0,
-                SvdV: 1.0}.get(type(node), float(np.sign(a)))
-    u, w, v = _svd(a)
-    if isinstance(node, (SigmaMax, NormNuc)):
-        return float(w[0] if isinstance(node, SigmaMax) else np.sum(w))
-    out = {SvdVals: lambda: w.reshape(-1, 1), SvdU: lambda: u, SvdV: lambda: v,
-           SVecLeftMax: lambda: u[:, :1], SVecRightMax: lambda: v[:, :1],
-           Polar: lambda: u @ v.T}[type(node)]()
-    return float(out[0, 0]) if node.shape == SCALAR else out
-
-
-for _t in (SigmaMax, NormNuc, SvdVals, SvdU, SvdV, SVecLeftMax, SVecRightMax, Polar):
-    value.register(_t, _svd_value)
-
-
-def svd_gaps(node, a) -> float:
-    """How far the singular values a node's derivative needs are from a tie or from
-    0, relative to σ_max (0: not differentiable there): σ1 − σ2 for sigma_max and its
-    vectors; every gap and σ_min for svdvals and the factors; σ_min for the nuclear
-    norm and polar (full rank)."""
-    if node.a.shape == SCALAR:
-        return abs(float(a)) / (1.0 + abs(float(a)))
-    w = np.linalg.svd(np.atleast_2d(np.asarray(a, dtype=float)), compute_uv=False)
-    top = 1.0 + w[0]
-    if isinstance(node, (SigmaMax, SVecLeftMax, SVecRightMax)):
-        return float(((w[0] - w[1]) if w.size > 1 else w[0]) / top)
-    if isinstance(node, (NormNuc, Polar)):
-        return float(w[-1] / top)
-    return float(min(np.min(-np.diff(w), initial=np.inf), w[-1]) / top)
+file_declared("value", value.register, np)   # (ops/)
+load_all()   # every family: NumPy is not on the start-up path
 
 
 @value.register

@@ -9,15 +9,13 @@ from collections import defaultdict
 
 import numpy as np
 
+from .. import expr as _expr
 from ..expr import (
     SCALAR, Det, Diff, Div, EDiv, EPow, Expr, Func, Inverse, LogDet, Power, Sym, Transpose,
-    symbols, walk, EigVecMax, EigVecMin, LambdaMax, LambdaMin, LeftVecMax, LeftVecMin,
-    Norm1, NormInf, OneHotMax, NormNuc, Polar, SigmaMax, SVecLeftMax, SVecRightMax, SvdU,
-    SvdV, SvdVals,
+    symbols, walk,
 )
-from ..expr import EigVals, EigVecs, Pinv
-from ..ops import ELEMENTWISE
-from .evaluator import eigen_gap, evaluate_all, rank_gap, spectrum_gap, svd_gaps, top_gap
+from ..ops import ELEMENTWISE, declared
+from .evaluator import evaluate_all
 from .sizes import base_dims, dim_size, guard_memory
 
 
@@ -237,38 +235,18 @@ def sample_direction(sym: Sym, value, rng, sizes: dict):
     return g
 
 
+#: node type -> where a sampled argument is one its derivative exists at (ops/; every
+#: family is loaded with the evaluator)
+_ACCEPTABLE = {getattr(_expr, node): fn for node, _, fn in declared("acceptable")}
+
+
 def acceptable(roots, values: dict, sizes: dict, max_cond: float = 1e8) -> bool:
-    """Every inverse/det/logdet argument well conditioned (logdet: det > 0) and
-    every root finite."""
+    """Every built-in's argument one where it is differentiable (its declared
+    ``acceptable``: an inverse's, det's or logdet's well conditioned, an
+    eigenvalue simple, ...) and every root finite."""
     memo = evaluate_all(roots, values, sizes)
     for node, v in memo.items():
-        if isinstance(node, (Inverse, Det, LogDet)) and node.a.shape != SCALAR:
-            a = memo[node.a]
-            if not np.all(np.isfinite(a)) or np.linalg.cond(a) > max_cond:
-                return False
-            if isinstance(node, LogDet) and not np.linalg.det(a) > 0:
-                return False
-        if isinstance(node, NormInf):   # the largest magnitude unique and not 0
-            a = np.abs(np.asarray(memo[node.a], dtype=float))
-            if not (np.max(a, initial=0.0) > 1e-3 and top_gap(a) > 1e-3):
-                return False
-        if isinstance(node, OneHotMax) and not top_gap(memo[node.a]) > 1e-3:
+        check = _ACCEPTABLE.get(type(node))
+        if check is not None and not check(node, memo[node.a], max_cond, np):
             return False
-        if isinstance(node, Norm1):   # differentiable where no entry is 0
-            a = np.abs(np.asarray(memo[node.a], dtype=float))
-            if not np.all(a > 1e-3 * (1.0 + np.max(a, initial=0.0))):
-                return False
-        if isinstance(node, (LambdaMax, LambdaMin, EigVecMax, EigVecMin, LeftVecMax, LeftVecMin)):
-            if not np.all(np.isfinite(memo[node.a])) or eigen_gap(node, memo[node.a]) < 1e-3:
-                return False   # the eigenvalue must be simple: drawn again
-        if isinstance(node, (EigVals, EigVecs)) and node.a.shape != SCALAR:
-            if not np.all(np.isfinite(memo[node.a])) or not spectrum_gap(memo[node.a]) >= 1e-3:
-                return False   # the eigenvalues must be distinct: drawn again
-        if isinstance(node, Pinv) and node.a.shape != SCALAR:
-            if not np.all(np.isfinite(memo[node.a])) or not rank_gap(memo[node.a]) > 1e-4:
-                return False   # the rank must not be about to change
-        if isinstance(node, (SigmaMax, NormNuc, SvdVals, SvdU, SvdV, SVecLeftMax, SVecRightMax,
-                             Polar)):   # simple, distinct, full rank: drawn again
-            if not np.all(np.isfinite(memo[node.a])) or svd_gaps(node, memo[node.a]) < 1e-3:
-                return False
     return all(np.all(np.isfinite(memo[r])) for r in roots)

@@ -98,43 +98,194 @@ def withdraw(name: str) -> None:
 
 
 class Builtin:
-    """A built-in that is not elementwise: its name, what it is, how many
-    arguments it takes and the node types it builds (names in ``expr/``).
-    Those nodes' shape, differential, read-off, value and code are rules
-    filed per node type (``expr``, ``differentials``, ``readoff``, ``numeric``,
-    ``render``); the completeness test checks each has all of them.
+    """A built-in that is not elementwise, with every rule of the node types it
+    builds (their classes are in ``expr/``): the one place each is written.
+
     ``shape``: the name of its shape rule (``"square -> scalar"``; each is
-    inferred once, in ``shapes.SHAPE_RULES``), ``noun`` the operation in its
-    error messages ("the trace needs a square matrix").  ``call``: the text
+    inferred once, in ``shapes.SHAPE_RULES``); ``noun`` the operation in its
+    error messages ("the trace needs a square matrix"); ``call``: the text
     renderers write the node as ``name(arg)``; ``latex``, ``pretty``: the
-    function's name there when it differs."""
+    function's name there when it differs.
+
+    The rules, each read by one layer, which hands it its tools after its own
+    arguments (the library module, or the layer's own module ``k`` of helpers):
+
+    * ``differential(e, d)``: its differential from its children's, filed as
+      ``rule_name`` with ``identity`` (one string, one per node type, or cases
+      chosen by ``case(node)``), as ``differentials.rule`` does;
+    * ``value(node, args, ev, np)``: its NumPy value; ``acceptable(node, a,
+      max_cond, np)``: whether a sampled argument ``a`` is one where it is
+      differentiable (else the point is drawn again);
+    * ``text(node, cx, k)``: its text / pretty / LaTeX form when it is not a
+      call ``name(a)`` (``k``: ``render.text``);
+    * ``code(node, cx, k)``: its NumPy / JAX / PyTorch code (``k``:
+      ``render.numpy.base``);
+    * ``sympy(node, kids, sp, k)``: its SymPy form (``k``: ``sympy_bridge``);
+      None: SymPy's matrix expressions cannot write it;
+    * ``adjoint(e, G, dep, k)``, ``vec(e, J, dep, k)``: where the node is linear
+      in its argument, the gradient's and the Jacobian's read-off
+      (``k``: ``readoff.adjoint``, ``readoff.vec``).
+
+    Nothing here is imported or run until a layer needs it.  (A plain class,
+    not a dataclass: building one costs start-up time on every run.)"""
 
     __slots__ = ("name", "description", "nodes", "shape", "arity", "noun", "call", "latex",
-                 "pretty")
+                 "pretty", "differential", "rule_name", "identity", "case", "value",
+                 "acceptable", "text", "code", "sympy", "adjoint", "vec")
 
     def __init__(self, name: str, description: str, nodes: tuple, shape: str,
                  arity: tuple = (1, 1), noun: str | None = None, call: bool = False,
-                 latex: str | None = None, pretty: str | None = None):
+                 latex: str | None = None, pretty: str | None = None, *,
+                 differential: Callable | None = None, rule_name: str | None = None,
+                 identity=None, case: Callable | None = None, value: Callable | None = None,
+                 acceptable: Callable | None = None, text: Callable | None = None,
+                 code: Callable | None = None, sympy: Callable | None = None,
+                 adjoint: Callable | None = None, vec: Callable | None = None):
         self.name, self.description, self.nodes, self.shape = name, description, nodes, shape
         self.arity, self.noun, self.call = arity, noun or name, call
         self.latex, self.pretty = latex, pretty
+        self.differential, self.rule_name, self.identity = differential, rule_name, identity
+        self.case, self.value, self.acceptable, self.text = case, value, acceptable, text
+        self.code, self.sympy, self.adjoint, self.vec = code, sympy, adjoint, vec
 
     def __repr__(self):
         return f"<Builtin {self.name}>"
 
 
+#: the families loaded on first need, and the built-ins each declares: the parser
+#: knows their names from here, a family's blocks are read when one of them is used
+#: (``linalg`` and ``elementwise``, the rules of nearly every derivative, are loaded
+#: with the package); tests/test_ops.py checks this list against the blocks
+LAZY_FAMILIES = {
+    "reductions": ("norm", "norm2", "norm1", "norm_inf", "onehot_max", "softmax", "logsumexp"),
+    "eigen": ("lambda_max", "lambda_min", "eigvec_max", "eigvec_min", "leftvec_max",
+              "leftvec_min", "eigvals", "eigvecs"),
+    "singular": ("pinv", "sigma_max", "svec_left_max", "svec_right_max", "svdvals", "svd_u",
+                 "svd_v", "norm_nuc", "polar"),
+}
+_LOADED: set = set()
+#: the layers' filers: each files the declared rules of the loaded families in its table
+_FILERS: list = []
+
+
+class Later:
+    """The description of a built-in whose family is not loaded yet: written (in a
+    message), it loads the family and is the declared words."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __str__(self):
+        load_all()
+        return str(BUILTINS[self.name])
+
+    def __format__(self, spec):
+        return format(str(self), spec)
+
+
+class Declarations(dict):
+    """built-in name -> its declaration; a name of a family not loaded yet loads
+    it (``d[name]``, ``get``); walking the whole table loads every family."""
+
+    def __missing__(self, name):
+        if isinstance(BUILTINS.get(name), Later):
+            load_all()
+            return dict.__getitem__(self, name)
+        raise KeyError(name)
+
+    def get(self, name, default=None):
+        op = dict.get(self, name)
+        if op is None and isinstance(BUILTINS.get(name), Later):
+            load_all()
+            op = dict.get(self, name)
+        return default if op is None else op
+
+    def __contains__(self, name):
+        return dict.__contains__(self, name) or isinstance(BUILTINS.get(name), Later)
+
+
+def _every_family_first(method):
+    def walk(self):
+        load_all()
+        return method(self)
+    return walk
+
+
+for _name in ("__iter__", "__len__", "keys", "values", "items"):
+    setattr(Declarations, _name, _every_family_first(getattr(dict, _name)))
+
+
 #: built-in (not elementwise) name -> its declaration
-STRUCTURE: dict[str, Builtin] = {}
+STRUCTURE: dict = Declarations()
+
+
+def announce(family: str) -> None:
+    """File the names of a family loaded on first need, for the parser."""
+    for name in LAZY_FAMILIES[family]:
+        BUILTINS[name] = RESERVED[name] = Later(name)
+
+
+def all_loaded() -> bool:
+    return len(_LOADED) == len(LAZY_FAMILIES)
+
+
+def load_all() -> None:
+    """Import every family not loaded yet; then each layer files their rules."""
+    if all_loaded():
+        return
+    for family in LAZY_FAMILIES:
+        if family not in _LOADED:
+            _LOADED.add(family)
+            __import__(f"{__package__}.{family}")
+    for filer in _FILERS:
+        filer()
+
+
+def filing(filer):
+    """A layer's ``filer()``, which files the declared rules of the loaded
+    families in its table: run now, and again whenever families load."""
+    _FILERS.append(filer)
+    filer()
+    return filer
 
 
 def declare_builtin(op: Builtin) -> Builtin:
-    """File a built-in that is not elementwise."""
-    if op.name in BUILTINS or op.name in RESERVED:
+    """File a built-in that is not elementwise (its family module calls this as
+    it is imported; a family loaded on first need replaces its names' ``Later``)."""
+    if op.name in RESERVED and not isinstance(RESERVED[op.name], Later) or op.name in ELEMENTWISE:
         raise ValueError(f"{op.name!r} is already declared")
-    STRUCTURE[op.name] = op
+    dict.__setitem__(STRUCTURE, op.name, op)
     BUILTINS[op.name] = op.description
     RESERVED[op.name] = op.description
     return op
+
+
+def declared(rule: str):
+    """(node type name, declaration, its ``rule``) for every node type a built-in of
+    the loaded families declares with that rule: what a layer's filer files."""
+    return [(node, op, getattr(op, rule)) for op in dict.values(STRUCTURE)
+            if getattr(op, rule) is not None for node in op.nodes]
+
+
+def file_declared(rule: str, file, tool) -> None:
+    """A layer's filing of the declared ``rule``s: ``file(node type, fn)``, where
+    ``fn`` takes the layer's arguments and hands the rule them and ``tool`` (now,
+    and again as families load)."""
+    def filer():
+        from .. import expr
+
+        for node, _, fn in declared(rule):
+            file(getattr(expr, node), _handing(fn, tool))
+    filing(filer)
+
+
+def _handing(fn, tool):
+    def rule_(*args):
+        return fn(*args, tool)
+    rule_.declared = fn   # the rule as its block declares it
+    return rule_
 
 
 def arity(name: str) -> tuple:

@@ -6,6 +6,7 @@ trace.  Linear in the size of the DAG.  ``ADJOINTS``: the adjoint of each node t
 """
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from fractions import Fraction
 
@@ -14,9 +15,10 @@ from ..differentials import depends_on
 from ..dispatch import registrar
 from ..errors import MatdiffError
 from ..expr import (
-    ONE, SCALAR, Add, Broadcast, Diff, DiagM, DiagV, Expr, Hadamard, Identity, Kron, Mul,
-    Num, Ones, Sum, Sym, Trace, Transpose, Unvec, Vec,
+    ONE, SCALAR, Add, Broadcast, Diff, DiagM, DiagV, Expr, Hadamard, Identity, Mul, Num, Ones,
+    Sum, Sym, Transpose, Vec,
 )
+from ..ops import file_declared, load_all
 from ..simplify import simplify
 
 TYPE_CHECKING = False
@@ -62,16 +64,16 @@ def adj_mul(e, G, dep):
         right = [f for f in F[i + 1:] if f.shape != SCALAR]
         parts = list(scalars)
         if left:
-            parts.append(b.transpose(_prod(left)))
+            parts.append(b.transpose(prod(left)))
         parts.append(G)
         if right:
-            parts.append(b.transpose(_prod(right)))
+            parts.append(b.transpose(prod(right)))
         return [(target, b.mul(*parts))]
-    rest = _prod(list(others))
+    rest = prod(list(others))
     return [(target, inner(G, rest))]
 
 
-def _prod(fs):
+def prod(fs):
     return fs[0] if len(fs) == 1 else Mul(*fs)
 
 
@@ -96,57 +98,10 @@ def adj_transpose(e, G, dep):
     return [(e.a, b.transpose(G))]
 
 
-@adjoint(Trace)
-def adj_trace(e, G, dep):
-    """g tr(F) = <g I, F>."""
-    return [(e.a, b.mul(G, Identity(e.a.shape[0])))]
-
-
-@adjoint(Sum)
-def adj_sum(e, G, dep):
-    """g sum(F) = <g 1, F> (g repeated over F's shape)."""
-    return [(e.a, b.broadcast(G, e.a.shape))]
-
-
 @adjoint(Broadcast)
 def adj_broadcast(e, G, dep):
     """<G, f 1> = f sum(G)."""
     return [(e.args[0], Sum(G))]
-
-
-@adjoint(Kron)
-def _kron_adjoint_rule(e, G, dep):
-    """<G, A ⊗ F>: see ``_adj_kron``."""
-    return _adj_kron(e, G, dep)
-
-
-@adjoint(DiagM)
-def adj_diagm(e, G, dep):
-    """<G, diag(f)> = <diag(G), f>."""
-    return [(e.a, DiagV(G))]
-
-
-@adjoint(DiagV)
-def adj_diagv(e, G, dep):
-    """<g, diag(F)> = <diag(g), F>."""
-    return [(e.a, DiagM(G))]
-
-
-@adjoint(Vec)
-def adj_vec(e, G, dep):
-    """<g, vec(F)> = <unvec(g), F>: g itself for a column F; for a matrix, the
-    reshape of g, written without unvec where g has the structure of a vec (see
-    ``unvec_of``), else unvec(g, n, m)."""
-    if e.a.shape[1] == 1:
-        return [(e.a, G)]
-    U = unvec_of(G, e.a.shape)
-    return [(e.a, Unvec(G, e.a.shape) if U is None else U)]
-
-
-@adjoint(Unvec)
-def adj_unvec(e, G, dep):
-    """<G, unvec(v)> = <vec(G), v>."""
-    return [(e.a, Vec(G))]
 
 
 def unvec_of(g: Expr, shape):
@@ -186,7 +141,7 @@ def unvec_of(g: Expr, shape):
     return None
 
 
-def _multiple_of_identity(G: Expr):
+def multiple_of_identity(G: Expr):
     """c when G = c I (c a scalar expression, 1 for I itself), else None."""
     G = simplify(G)
     if isinstance(G, Identity):
@@ -199,47 +154,7 @@ def _multiple_of_identity(G: Expr):
     return None
 
 
-def _adj_kron(e, G, dep):
-    """<G, A ⊗ F> and <G, F ⊗ B> for the factor F that holds the direction:
-    G = c I: c tr(A) tr(F); G = G1 ⊗ G2 (G1 of A's shape): <G1, A> <G2, F>;
-    G = u v^T: with U = unvec(u), V = unvec(v), U A V^T (second factor) and
-    U^T B V (first factor)."""
-    from ..expr import Kron, Trace as Tr
-
-    a, c = e.args
-    first = bool(dep[a])
-    F, other = (a, c) if first else (c, a)
-    scale = _multiple_of_identity(G)
-    if scale is not None and F.shape[0] == F.shape[1] and other.shape[0] == other.shape[1]:
-        return [(F, b.mul(scale, Tr(other) if other.shape != SCALAR else other,
-                          Identity(F.shape[0])))]
-    Gs = simplify(G)
-    if isinstance(Gs, (Ones, Broadcast)):   # <c 1, A ⊗ F> = c sum(A) sum(F)
-        c = Gs.args[0] if isinstance(Gs, Broadcast) else ONE
-        return [(F, b.mul(c, Sum(other) if other.shape != SCALAR else other,
-                          Ones(F.shape) if F.shape != SCALAR else ONE))]
-    if isinstance(Gs, Kron):
-        G1, G2 = Gs.args
-        if not first and G1.shape == a.shape and G2.shape == c.shape:
-            return [(F, b.mul(inner(G1, a), G2))]
-        if first and G1.shape == a.shape and G2.shape == c.shape:
-            return [(F, b.mul(inner(G2, c), G1))]
-    if isinstance(Gs, Mul):
-        chain = [f for f in Gs.factors if f.shape != SCALAR]
-        scalars = [f for f in Gs.factors if f.shape == SCALAR]
-        if len(chain) == 2 and chain[0].shape[1] == 1 and chain[1].shape[0] == 1:
-            u, v = chain[0], b.transpose(chain[1])
-            (p, q), (r, s_) = a.shape, c.shape
-            U = unvec_of(u, (r, p))
-            V = unvec_of(v, (s_, q))
-            U = Unvec(u, (r, p)) if U is None else U
-            V = Unvec(v, (s_, q)) if V is None else V
-            if first:
-                return [(F, b.mul(*scalars, b.transpose(U), c, V))]
-            return [(F, b.mul(*scalars, U, a, b.transpose(V)))]
-    raise unsupported("the gradient through a Kronecker product kron(A, X) is written only "
-                      "when it meets a trace, another Kronecker product or a product "
-                      "u^T (...) v")
+file_declared("adjoint", ADJOINTS.__setitem__, sys.modules[__name__])   # (ops/; its helpers)
 
 
 def read_gradient(df: Expr, var: Sym) -> Expr:
@@ -260,6 +175,9 @@ def read_gradient(df: Expr, var: Sym) -> Expr:
             result = G
             continue
         rule = ADJOINTS.get(type(node))
+        if rule is None:   # a built-in's family not loaded yet?
+            load_all()
+            rule = ADJOINTS.get(type(node))
         if rule is None:
             raise unsupported(f"the gradient through {_describe(node)} cannot be written "
                               "with matdiff's operations")

@@ -5,15 +5,18 @@ matrices (``diag(σ'(u)) W``).  ``VEC_RULES``: the vec rule of each node type.
 """
 from __future__ import annotations
 
+import sys
+
 from .. import build as b
 from ..differentials import depends_on
 from ..dispatch import registrar
 from ..expr import (
     SCALAR, Add, Broadcast, Commutation, Diff, DiagM, DiagV, Expr, Hadamard, Identity, Mul,
-    Ones, Sum, Sym, Trace, Transpose, Unvec, Vec, _dim_mul,
+    Ones, Sym, Transpose, Vec, _dim_mul,
 )
+from ..ops import file_declared, load_all
 from ..simplify import contains_diff, simplify
-from .adjoint import _describe, _only, _prod, read_gradient, unsupported
+from .adjoint import _describe, _only, prod, read_gradient, unsupported
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
@@ -36,7 +39,7 @@ def vec_of(M: Expr) -> Expr:
     return Vec(M)
 
 
-def _size(shape) -> object:
+def size(shape) -> object:
     return _dim_mul(shape[0], shape[1])
 
 
@@ -56,14 +59,14 @@ def vec_mul(e, J, dep):
     if isinstance(J.get(target), Deferred):   # P diag(f) Q, read off here if Q is a column
         return _vec_diag_product(e, i, J)
     if target.shape == SCALAR:
-        rest = _prod(list(others))
+        rest = prod(list(others))
         return b.mul(vec_of(rest) if rest.shape != SCALAR else rest, J[target])
     scalars = [f for f in others if f.shape == SCALAR]
     left = [f for f in F[:i] if f.shape != SCALAR]
     right = [f for f in F[i + 1:] if f.shape != SCALAR]
     p, q = target.shape
-    P = _prod(left) if left else None
-    Q = _prod(right) if right else None
+    P = prod(left) if left else None
+    Q = prod(right) if right else None
     if Q is None and q == 1:
         K = P
     elif P is None and p == 1:
@@ -83,8 +86,8 @@ def _vec_diag_product(e, i, J):
     scalars = [x for x in F if x.shape == SCALAR]
     left = [x for x in F[:i] if x.shape != SCALAR]
     right = [x for x in F[i + 1:] if x.shape != SCALAR]
-    P = _prod(left) if left else None
-    Q = _prod(right) if right else None
+    P = prod(left) if left else None
+    Q = prod(right) if right else None
     if Q is not None and Q.shape[1] == 1:
         return b.mul(*scalars, *([P] if P is not None else []), DiagM(Q), J[f])
     if P is not None and P.shape[0] == 1:
@@ -102,12 +105,6 @@ def vec_transpose(e, J, dep):
     return b.mul(Commutation(r, c), J[e.a])
 
 
-@vec_rule(Trace)
-def vec_trace(e, J, dep):
-    """tr(F) = vec(I)^T vec(F)."""
-    return b.mul(b.transpose(Vec(Identity(e.a.shape[0]))), J[e.a])
-
-
 @vec_rule(Hadamard)
 def vec_hadamard(e, J, dep):
     """vec(a ⊙ F) = diag(vec a) vec(F)."""
@@ -118,28 +115,10 @@ def vec_hadamard(e, J, dep):
     return b.mul(DiagM(vec_of(a)), J[F[i]])
 
 
-@vec_rule(Sum)
-def vec_sum(e, J, dep):
-    """sum(F) = 1^T vec(F)."""
-    return b.mul(b.transpose(Ones((_size(e.a.shape), 1))), J[e.a])
-
-
 @vec_rule(Broadcast)
 def vec_broadcast(e, J, dep):
     """vec(f 1) = 1 f."""
-    return b.mul(Ones((_size(e.shape), 1)), J[e.args[0]])
-
-
-@vec_rule(Vec)
-def vec_vec(e, J, dep):
-    """vec(vec(F)) = vec(F)."""
-    return J[e.a]
-
-
-@vec_rule(Unvec)
-def vec_unvec(e, J, dep):
-    """vec(unvec(v)) = v."""
-    return J[e.a]
+    return b.mul(Ones((size(e.shape), 1)), J[e.args[0]])
 
 
 def read_jacobian(dF: Expr, var: Sym) -> Expr:
@@ -147,7 +126,7 @@ def read_jacobian(dF: Expr, var: Sym) -> Expr:
     dX = Diff(var)
     dep = depends_on(dF, dX)
     J: dict = {}
-    n = _size(var.shape)
+    n = size(var.shape)
     for node, depends in dep.items():   # children first
         if not depends:
             continue
@@ -166,7 +145,7 @@ def read_jacobian(dF: Expr, var: Sym) -> Expr:
                 raise J[waiting[0]].error()
             J[node] = rule(node, J, dep)
     if dF not in J:
-        return b.zero((_size(dF.shape), n))
+        return b.zero((size(dF.shape), n))
     if isinstance(J[dF], Deferred):
         raise J[dF].error()
     return simplify(J[dF])
@@ -187,15 +166,7 @@ class Deferred:
             "(diag(A diag(x)) = diag(diag(A)) x); the operator form is given by `matdiff diff`")
 
 
-@vec_rule(DiagM)
-def vec_diagm(e, J, dep):
-    """vec(diag(f)): no matrix of matdiff's; the parent reads it off (see Deferred)."""
-    if isinstance(J.get(e.a), Deferred):
-        raise J[e.a].error()
-    return Deferred(e)
-
-
-def _outer_product(M: Expr):
+def outer_product(M: Expr):
     """(L, R) with M = L R, L a column and R a row (a product of rank one), else None."""
     if not isinstance(M, Mul):
         return None
@@ -205,37 +176,9 @@ def _outer_product(M: Expr):
     for k in range(1, len(chain)):
         L, R = chain[:k], chain[k:]
         if L[-1].shape[1] == 1 and R[0].shape[0] == 1:
-            return b.mul(*scalars, *L), _prod(R)
+            return b.mul(*scalars, *L), prod(R)
     return None
 
 
-@vec_rule(DiagV)
-def vec_diagv(e, J, dep):
-    """diag(P diag(f) Q) = (P ⊙ Q^T) f (diag(diag(P)) f when Q is absent); diag(diag(f)) = f.
-    The diagonal of any other matrix has no Jacobian matrix of matdiff's."""
-    inner_ = e.a
-    split = _outer_product(inner_) if not isinstance(J.get(inner_), Deferred) else None
-    if split is not None:   # diag(u v^T) = u ⊙ v, read off as a Hadamard product
-        dX = next(k for k in J if isinstance(k, Diff))
-        return read_jacobian(simplify(b.had(split[0], b.transpose(split[1]))), dX.sym)
-    if not isinstance(J.get(inner_), Deferred):
-        raise unsupported("the Jacobian through diag(X) of a matrix cannot be written as a "
-                          "matrix with matdiff's operations; the operator form is given by "
-                          "`matdiff diff`")
-    if isinstance(inner_, DiagM):
-        return J[inner_.a]
-    if not isinstance(inner_, Mul):
-        raise J[inner_].error()
-    F = inner_.factors
-    i = next(k for k, x in enumerate(F) if isinstance(J.get(x), Deferred))
-    f = F[i].a
-    scalars = [x for x in F if x.shape == SCALAR]
-    left = [x for x in F[:i] if x.shape != SCALAR]
-    right = [x for x in F[i + 1:] if x.shape != SCALAR]
-    if left and right:
-        K = Hadamard(_prod(left), b.transpose(_prod(right)))
-    elif left or right:
-        K = DiagM(DiagV(_prod(left or right)))
-    else:
-        K = None
-    return b.mul(*scalars, *([K] if K is not None else []), J[f])
+file_declared("vec", VEC_RULES.__setitem__, sys.modules[__name__])   # (ops/; its helpers)
+load_all()   # every family: the Jacobian is not on the start-up path

@@ -31,15 +31,16 @@ its symbols from a :class:`Notation` (``cx.nt``).
 """
 from __future__ import annotations
 
+import sys
 from fractions import Fraction
 
 from ..dispatch import singledispatch
 from ..expr import (
-    walk, Add, Broadcast, Commutation, Diff, Div, EDiv, EPow, Expr, Func, Hadamard, Identity,
-    Inverse, Kron, Mul, Norm2, NormF, Num, Ones, Power, Sym, Transpose, Unvec, Zeros,
+    walk, Add, Broadcast, Diff, Div, EDiv, EPow, Expr, Func, Hadamard, Identity, Inverse, Mul,
+    Num, Power, Sym, Transpose,
 )
 from .. import expr as _expr
-from ..ops import STRUCTURE
+from ..ops import all_loaded, declared, file_declared, filing, load_all
 from . import Context, Doc, Styled, _postorder, first_char, flatten, paren, render_dag
 from .numbers import ATOM, NEG, POST, PROD, SUM, decimal, number_text
 
@@ -287,6 +288,11 @@ def base(nt: Notation, d: Doc) -> Doc:
     return d if d.level >= ATOM else nt.paren(d)
 
 
+def as_node(d: Doc, node) -> Doc:
+    """d as the form of node (a notation's spelling, which knows no node)."""
+    return Doc(d.level, d.parts, node)
+
+
 def binary(nt: Notation, node, a: Doc, c: Doc) -> Doc:
     return Doc(PROD, (first_operand(nt, a), nt.ops[type(node)], later(nt, c)), node)
 
@@ -303,6 +309,9 @@ def product(nt: Notation, docs: list) -> list:
 
 @singledispatch
 def rule(node: Expr, cx) -> Doc:
+    if not all_loaded():   # a built-in's family not loaded yet: its rules filed, then again
+        load_all()
+        return rule(node, cx)
     raise TypeError(f"no text rule for {type(node).__name__}")
 
 
@@ -323,43 +332,11 @@ def _num(node: Num, cx) -> Doc:
 
 
 @rule.register
-def _identity(node: Identity, cx) -> Doc:
-    d = cx.nt.identity(node.n)
-    return Doc(d.level, d.parts, node)
-
-
-@rule.register
-def _zeros(node: Zeros, cx) -> Doc:
-    d = cx.nt.zeros(node.shape)
-    return Doc(d.level, d.parts, node)
-
-
-@rule.register
-def _ones(node: Ones, cx) -> Doc:
-    d = cx.nt.ones(node.shape)
-    return Doc(d.level, d.parts, node)
-
-
-@rule.register
 def _diff(node: Diff, cx) -> Doc:
     if not isinstance(node.sym, Sym):
         d = cx.nt.differential_of(cx[node.sym])
         return Doc(d.level, d.parts, node)
     return Doc(ATOM, (cx.nt.diff(node.sym),), node)
-
-
-@rule.register
-def _commutation(node: Commutation, cx) -> Doc:
-    d = cx.nt.commutation(*node.args)
-    return Doc(d.level, d.parts, node)
-
-
-@rule.register
-def _unvec(node: Unvec, cx) -> Doc:
-    """``unvec(v, n, m)``: a function of the language, so that it reads back."""
-    nt = cx.nt
-    d = nt.call("unvec", cx[node.a], *map(nt.dim, node.shape))
-    return Doc(d.level, d.parts, node)
 
 
 @rule.register
@@ -439,16 +416,6 @@ def _ediv(node: EDiv, cx) -> Doc:
 
 
 @rule.register
-def _kron(node: Kron, cx) -> Doc:
-    nt = cx.nt
-    a, b = cx[node.args[0]], cx[node.args[1]]
-    if nt.kron_op is None:
-        d = nt.call("kron", a, b)
-        return Doc(d.level, d.parts, node)
-    return Doc(PROD, (first_operand(nt, a), nt.kron_op, later(nt, b)), node)
-
-
-@rule.register
 def _broadcast(node: Broadcast, cx) -> Doc:
     """Outside a sum (the sum writes the scalar bare): ``s ones(n, m)``."""
     nt = cx.nt
@@ -473,11 +440,6 @@ def _transpose(node: Transpose, cx) -> Doc:
 
 
 @rule.register
-def _inverse(node: Inverse, cx) -> Doc:
-    return Doc(POST, (base(cx.nt, cx[node.a]), cx.nt.inverse_mark), node)
-
-
-@rule.register
 def _power(node: Power, cx) -> Doc:
     nt = cx.nt
     return Doc(POST, (base(nt, cx[node.base]), nt.exponent(node.p)), node)
@@ -498,29 +460,23 @@ def _call(key):
     return rule_
 
 
-# the built-ins declared to be written as calls: tr(A), diag(x), softmax(x), ...
-for _op in STRUCTURE.values():
-    if _op.call:
-        for _node in _op.nodes:
-            rule.register(getattr(_expr, _node), _call(_op.name))
+@filing
+def _file_calls() -> None:
+    """The built-ins declared to be written as calls: tr(A), diag(x), softmax(x), ..."""
+    for node, op, call in declared("call"):
+        if call:
+            rule.register(getattr(_expr, node), _call(op.name))
+
+
+# the others' forms (unvec(v, n, m), A^-1, ...) as declared with them (ops/), handed
+# this module's helpers
+file_declared("text", rule.register, sys.modules[__name__])
 
 
 @rule.register
 def _func(node: Func, cx) -> Doc:
     d = cx.nt.call(node.name, cx[node.arg])
     return Doc(d.level, d.parts, node)
-
-
-@rule.register
-def _norm2(node: Norm2, cx) -> Doc:
-    d = cx.nt.norm2(cx[node.a])
-    return Doc(d.level, d.parts, node, bars=d.bars)
-
-
-@rule.register
-def _normf(node: NormF, cx) -> Doc:
-    d = cx.nt.normF(cx[node.a])
-    return Doc(d.level, d.parts, node, bars=d.bars)
 
 
 _expr.REPR_TEXT[:] = [to_text]   # a node's repr is its text

@@ -114,7 +114,7 @@ class Calls:
         op = STRUCTURE[n]
         return SHAPE_RULES[op.shape](self, op, args, node)
 
-    # the shape rules that built-ins declare (ops/structure.py), by name
+    # the shape rules that built-ins declare (their blocks in ops/), by name
     def _size_square(self, op, args, node):
         d = self.dim_arg(args[0], op.name)
         return P("id", [d], (d, d), node)
@@ -277,7 +277,7 @@ class Calls:
         return self.norm2(p, node.kids[0], node, spectral=node.val == "2")
 
 
-#: shape rule (as a built-in declares it in ops/structure.py) -> how it is inferred
+#: shape rule (as a built-in declares it in its block in ops/) -> how it is inferred
 SHAPE_RULES = {
     "size -> square": Calls._size_square,
     "sizes -> commutation": Calls._sizes_commutation,

@@ -47,13 +47,14 @@ the same tree for each library (never by editing NumPy text).
 This module holds the entry points; :mod:`.base` the precedence levels, the
 helpers and the table ``rule``; :mod:`.targets` the libraries; :mod:`.context`
 the dimensions and names in scope; the rules by node family are in
-:mod:`.algebra`, :mod:`.linalg`, :mod:`.spectral` and :mod:`.functions`.
+:mod:`.algebra` and :mod:`.functions`, and each built-in's code in its block
+of ``ops/`` (filed in the table by :mod:`.base`).
 """
 from __future__ import annotations
 
 from ...expr import Diff, Expr, Sym, walk
 from .. import flatten, render_dag
-from . import algebra, functions, linalg, spectral  # noqa: F401  (their rules register on ``rule``)
+from . import algebra, functions  # noqa: F401  (their rules register on ``rule``)
 from .base import rule
 from .context import NumpyContext, dimension_table, naming_for
 from .targets import Target

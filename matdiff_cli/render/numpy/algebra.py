@@ -1,15 +1,15 @@
-"""The rules of the algebra: leaves, sums, products (planned ones as
-``multi_dot``, ``solve`` and broadcasting), quotients, Kronecker products,
-broadcasts, transposes, inverses and powers."""
+"""The rules of the syntax's operations: leaves, sums, products (planned ones as
+``multi_dot``, ``solve`` and broadcasting), quotients, broadcasts, transposes
+and powers.  (The built-ins' code is declared with them, in ``ops/``.)"""
 from __future__ import annotations
 
 from ...expr import (
-    SCALAR, Add, Broadcast, Commutation, Diff, Div, EDiv, EPow, Hadamard, Identity, Inverse,
-    Kron, Mul, Norm2, NormF, Num, Ones, Power, Sym, Transpose, Zeros, DiagM,
+    SCALAR, Add, Broadcast, Diff, Div, EDiv, EPow, Hadamard, Inverse, Mul, Norm2, NormF, Num,
+    Power, Sym, Transpose, DiagM,
 )
 from .. import Deferred, Doc
 from .base import (ADD, ATOM, MUL, NEG, POW, at_least, call, exponent, is_plain, is_scalar,
-                   number, rule, tensor)
+                   number, rule, spd)
 
 
 @rule.register
@@ -28,30 +28,8 @@ def _num(node: Num, cx) -> Doc:
 
 
 @rule.register
-def _identity(node: Identity, cx) -> Doc:
-    return Doc(ATOM, (cx.lib.eye(cx.dim(node.n)),), node)
-
-
-@rule.register
-def _zeros(node: Zeros, cx) -> Doc:
-    return Doc(ATOM, (cx.lib.zeros(cx.shape(node.shape)),), node)
-
-
-@rule.register
-def _ones(node: Ones, cx) -> Doc:
-    return Doc(ATOM, (cx.lib.ones(cx.shape(node.shape)),), node)
-
-
-@rule.register
 def _diff(node: Diff, cx) -> Doc:
     return Doc(ATOM, (cx.direction(node.sym),), node)
-
-
-@rule.register
-def _commutation(node: Commutation, cx) -> Doc:
-    """K(m,n) vec(A) = vec(A^T): row j + i n of K is row i + j m of I."""
-    m, n = (cx.dim(d) for d in node.args)
-    return Doc(ATOM, (cx.lib.commutation(m, n),), node)
 
 
 @rule.register
@@ -105,11 +83,11 @@ def _ordered_product(node: Mul, cx):
     if is_plain(cx, b, DiagM):
         return Doc(MUL, (at_least(cx[a], MUL), " * ", lib.transpose(cx[b.a])), node)
     if is_plain(cx, a, Inverse):
-        d = lib.solve(cx[a.a], cx[b], _spd(a.a))
+        d = lib.solve(cx[a.a], cx[b], spd(a.a))
         return Doc(ATOM, d.parts, node)
     if is_plain(cx, b, Inverse):
-        spd = _spd(b.a)  # an spd matrix is its own transpose
-        solved = lib.solve(cx[b.a] if spd else lib.transpose(cx[b.a]), lib.transpose(cx[a]), spd)
+        own = spd(b.a)  # an spd matrix is its own transpose
+        solved = lib.solve(cx[b.a] if own else lib.transpose(cx[b.a]), lib.transpose(cx[a]), own)
         return Doc(ATOM, lib.transpose(solved).parts, node)
     if lib.name == "jax" and is_plain(cx, a, Transpose) and b.shape[1] == 1:
         # XLA on CPU copies A to transpose it for A.T @ v (14x slower at 4000 x 2000)
@@ -156,12 +134,6 @@ rule.register(EDiv, _divide)
 
 
 @rule.register
-def _kron(node: Kron, cx) -> Doc:
-    a, c = (tensor(cx, e, cx[e]) for e in node.args)
-    return call(cx.lib.fn("kron"), a, c, node=node)
-
-
-@rule.register
 def _broadcast(node: Broadcast, cx) -> Doc:
     """Outside a sum: ``s * np.ones((r, c))`` (an unknown dimension raises only if used)."""
     try:
@@ -184,19 +156,6 @@ def _transpose(node: Transpose, cx) -> Doc:
     if is_scalar(node):
         return Doc(d.level, d.parts, node, neg=d.neg)
     return Doc(ATOM, cx.lib.transpose(d).parts, node)
-
-
-def _spd(node) -> bool:
-    """A variable declared spd (Cholesky applies)."""
-    return isinstance(node, Sym) and node.has("spd")
-
-
-@rule.register
-def _inverse(node: Inverse, cx) -> Doc:
-    d = cx[node.a]
-    if is_scalar(node):
-        return Doc(MUL, ("1 / ", at_least(d, NEG)), node)
-    return Doc(ATOM, cx.lib.inverse(d, _spd(node.a)).parts, node)
 
 
 @rule.register

@@ -1,12 +1,17 @@
 """What every NumPy rule writes with: Python's precedence levels, the ``Doc``
 helpers (a call, a number, a bracket where precedence needs one) and ``rule``,
-the table of rules by node type that the families (:mod:`.algebra`,
-:mod:`.linalg`, :mod:`.spectral`, :mod:`.functions`) fill."""
+the table of rules by node type that :mod:`.algebra` (the syntax's
+operations) and :mod:`.functions` (elementwise and user functions) fill, and
+into which the code each built-in declares in its block (``ops/``) is filed,
+handed this module as its helpers."""
 from __future__ import annotations
 
+import sys
 from functools import singledispatch
 
+from ...errors import MatdiffError
 from ...expr import SCALAR, Diff, Expr, Sym, walk
+from ...ops import file_declared, load_all
 from .. import Doc, paren
 from ..text import decimal
 
@@ -66,9 +71,32 @@ def is_plain(cx, node, cls) -> bool:
     return isinstance(node, cls) and cx[node].node is node
 
 
+def spd(node) -> bool:
+    """A variable declared spd (Cholesky applies)."""
+    return isinstance(node, Sym) and node.has("spd")
+
+
+def unless_scalar(node, cx, fn: str, scalar: str | None = None) -> Doc:
+    """``fn(a)``; for a 1x1 operand ``scalar(a)`` (None: a itself)."""
+    d = cx[node.a]
+    if is_scalar(node.a):
+        if scalar is None:
+            return Doc(d.level, d.parts, node, neg=d.neg)
+        return call(cx.lib.fn(scalar), tensor(cx, node.a, d), node=node)
+    return call(cx.lib.fn(fn), d, node=node)
+
+
+class NoNumpyCode(MatdiffError, ValueError):
+    """An expression NumPy code cannot be written for (a dimension not in scope)."""
+
+
 # --------------------------------------------------------------------------- rules
 
 @singledispatch
 def rule(node: Expr, cx) -> Doc:
     raise NotImplementedError(f"no NumPy rule for {type(node).__name__}")
 
+
+
+file_declared("code", rule.register, sys.modules[__name__])   # (ops/; these helpers)
+load_all()   # every family: code is not on the start-up path

@@ -2,10 +2,9 @@
 the variables (``X.shape[0]``), the output's names, and the target library."""
 from __future__ import annotations
 
-from ...errors import MatdiffError
 from ...expr import Diff, Sym
 from .. import Context, Doc
-from .base import ATOM
+from .base import ATOM, NoNumpyCode
 from .targets import Target
 
 
@@ -83,10 +82,6 @@ def dimension_table(nodes, bound=(), naming=None) -> dict:
             if isinstance(d, str) and d not in table:
                 table[d] = f"{var}.shape[{i}]"
     return table
-
-
-class NoNumpyCode(MatdiffError, ValueError):
-    """An expression NumPy code cannot be written for (a dimension not in scope)."""
 
 
 def numpy_or_none(fn, *args, **kwargs):
