@@ -19,7 +19,7 @@ from matdiff_cli.document import Problem
 from strategies import expressions
 
 
-@settings(max_examples=examples(110), deadline=None, derandomize=True,
+@settings(max_examples=examples(90), deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
 @given(expressions(depth=3, diffs=False), st.data())
 def test_every_command_and_format_answers_or_refuses_cleanly(expr, data):
