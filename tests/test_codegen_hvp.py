@@ -20,6 +20,7 @@ from matdiff_cli.errors import MatdiffError
 from matdiff_cli.expr import Diff, symbols
 from matdiff_cli.numeric import evaluate, sample_direction, sample_values
 from budget import examples
+from oracles import mlp_hvp
 from strategies import expressions
 from matdiff_cli.commands import Options as Opts
 from test_codegen import LIBS, _run_lang
@@ -279,25 +280,15 @@ def test_the_mlp_hvp_makes_the_elementwise_passes_of_hand_written_code():
     W2, W1, X, Y = (rng.standard_normal(s) for s in ((p, n), (n, n), (n, m), (p, m)))
     dW2, dW1 = rng.standard_normal((p, n)), rng.standard_normal((n, n))
 
-    def hand(W2, W1, X, Y, V2, V1):
-        h = np.tanh(W1 @ X)
-        g = 1 - h * h
-        r = W2 @ h - Y
-        dh = g * (V1 @ X)
-        dr = V2 @ h + W2 @ dh
-        u = W2.T @ r
-        return (2 * (dr @ h.T + r @ dh.T),
-                2 * ((g * (V2.T @ r + W2.T @ dr) - 2 * (h * dh * u)) @ X.T))
-
     args = [W2, W1, X, Y, dW2, dW1]
-    for got, want in zip(hvp(*args), hand(*args)):
+    for got, want in zip(hvp(*args), mlp_hvp(*args)):
         assert np.allclose(got, want, rtol=1e-12, atol=1e-12)
     # passes over arrays of n x m entries or more (the n x n result's one included):
     # 15 when tanh' was distributed into the terms; one more than the hand-written
     # 11, the sum W2^T dW2 h + W2^T W2 dh that hand-written code factors as
     # W2^T (dW2 h + W2 dh) (the sizes decide which is cheaper: with few hidden
     # units and many outputs W2^T W2 first is, and multi_dot chooses at run time)
-    got, want = _passes(hvp, args, n * m), _passes(hand, args, n * m)
+    got, want = _passes(hvp, args, n * m), _passes(mlp_hvp, args, n * m)
     assert got <= want + 1, (got, want)
 
 

@@ -10,6 +10,7 @@ from matdiff_cli.document import read_document
 from matdiff_cli.numeric import evaluate, sample_values
 from matdiff_cli.render.numpy import to_numpy
 from test_codegen import _work
+from oracles import mlp_hvp
 from test_codegen_hvp import _exec, _passes
 
 MLP = "h = tanh(W1 X); ||W2 h - Y||_F^2"
@@ -79,17 +80,6 @@ def test_the_mlp_gradient_puts_its_2_where_the_sizes_make_it_cheapest():
         assert _passes(fn, args, size) == passes, (outputs, batch, hidden, inputs)
 
 
-def _hand_hvp(W2, W1, X, Y, V2, V1):
-    h = np.tanh(W1 @ X)
-    g = 1 - h * h
-    r = W2 @ h - Y
-    dh = g * (V1 @ X)
-    dr = V2 @ h + W2 @ dh
-    u = W2.T @ r
-    return (2 * (dr @ h.T + r @ dh.T),
-            2 * ((g * (V2.T @ r + W2.T @ dr) - 2 * (h * dh * u)) @ X.T))
-
-
 def _multi_dot(arrays):
     """np.linalg.multi_dot through ``@`` (so Counting sees its multiply-adds):
     three factors in the cheaper order, more left to right."""
@@ -117,9 +107,9 @@ def test_the_mlp_hvp_shares_dr_with_many_hidden_units_and_not_with_few(monkeypat
     for outputs, batch, hidden, inputs, bound in [(30, 45, 60, 60, 1.05), (60, 60, 3, 3, 0.7)]:
         args = _mlp(outputs, batch, hidden, inputs)
         args += [rng.standard_normal(np.shape(a)) for a in args[:2]]
-        for got, want in zip(hvp(*args), _hand_hvp(*args)):
+        for got, want in zip(hvp(*args), mlp_hvp(*args)):
             assert np.allclose(got, want, rtol=1e-10, atol=1e-10)
-        work, hand = _work(source, "hvp", args), _counted(_hand_hvp, args)
+        work, hand = _work(source, "hvp", args), _counted(mlp_hvp, args)
         assert work <= bound * hand, (outputs, batch, hidden, inputs, work, hand)
 
 

@@ -83,16 +83,11 @@ def footprint(roots, sizes: dict) -> tuple[int, object, tuple]:
     """(bytes, largest node, its shape) of evaluating roots at sizes: 8 bytes per
     entry of every distinct node.  Raises UnknownSize for a dimension not in sizes."""
     total, big, big_shape, big_k = 0, None, (), -1
-    seen: set = set()
-    for root in roots:
-        for node in walk(root):
-            if node in seen:
-                continue
-            seen.add(node)
-            r, c = (dim_size(d, sizes) for d in node.shape)
-            total += r * c
-            if r * c > big_k:
-                big, big_shape, big_k = node, (r, c), r * c
+    for node in walk(*roots):   # one memory for all the roots: a shared node once
+        r, c = (dim_size(d, sizes) for d in node.shape)
+        total += r * c
+        if r * c > big_k:
+            big, big_shape, big_k = node, (r, c), r * c
     return 8 * total, big, big_shape
 
 

@@ -25,7 +25,7 @@ from ..expr import (
     SCALAR, Add, Broadcast, Det, DiagM, Diff, EDiv, Hadamard, Inverse, LogDet, Mul, Num, Sym,
     Transpose, walk,
 )
-from .chains import LARGE, SMALL, _best, _dims, _tree_cost, at
+from .chains import LARGE, SMALL, _best, _dims, _size, _tree_cost, at
 
 PASS = 8   # an elementwise pass over one entry costs about 8 multiply-adds (NumPy, one thread)
 CALL = 10000  # and every operation about 10,000 (a microsecond of the interpreter and NumPy)
@@ -98,14 +98,9 @@ def cost(roots, size, chain=None):
     what it uses twice): ``size(d)`` is a dimension's size (a number or a
     Poly); ``chain(rows, cols)`` the work of a chain multi_dot orders."""
     total = 0
-    seen: set = set()
-    for r in roots:
-        for node in walk(r):
-            if node in seen:
-                continue
-            seen.add(node)
-            if not isinstance(node, (Sym, Num, Diff, Transpose, Broadcast)) and node.children:
-                total = total + CALL + _work(node, size, chain)
+    for node in walk(*roots):   # one memory for all the roots: a shared node once
+        if not isinstance(node, (Sym, Num, Diff, Transpose, Broadcast)) and node.children:
+            total = total + CALL + _work(node, size, chain)
     return total
 
 
@@ -161,13 +156,7 @@ def at_corner(roots, corner):
     assign = {d: corner.get(d, LARGE) for d in every}
 
     def size(d):
-        if isinstance(d, int):
-            return d
-        v = 1
-        for p in d.split("*"):
-            p = p.strip()
-            v *= int(p) if p.isdigit() else assign[p]
-        return v
+        return _size(d, assign)
 
     def chain(rows, cols):
         r, c = [size(d) for d in rows], [size(d) for d in cols]
