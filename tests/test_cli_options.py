@@ -325,6 +325,8 @@ def test_pretty_wrapped_lines_keep_their_indent(command):
                 head_end = next(i for i, ln in enumerate(lines) if ln.startswith("  "))
                 assert len(body) == len(lines) - head_end, (width, block)
                 assert max(len(ln.rstrip()) for ln in lines) <= width
+                # and no line is padded to the width: piped output ends in text
+                assert all(ln == ln.rstrip() for ln in lines), (width, block)
 
 
 def test_pretty_names_a_piece_before_the_lines_that_use_it():

@@ -120,16 +120,19 @@ class _Hanging:
 
     def __rich_console__(self, console, options):
         from rich.padding import Padding
-        from rich.table import Table
+
+        from rich.text import Text
 
         width = options.max_width
         head_width = self.head.cell_len
         if head_width <= width // 2:
-            grid = Table.grid(padding=0)
-            grid.add_column(no_wrap=True, width=head_width)
-            grid.add_column(overflow="fold")
-            grid.add_row(self.head, self.body)
-            yield grid
+            # the body wrapped by hand, not in a table: a table pads every line
+            # to its width, and piped output would end its lines in spaces
+            lines = self.body.wrap(console, width - head_width, overflow="fold")
+            for i, line in enumerate(lines):
+                line.rstrip()
+                lead = self.head if i == 0 else Text(" " * head_width)
+                yield Text.assemble(lead, line, no_wrap=True, overflow="fold")
             return
         indent = len(self.head.plain) - len(self.head.plain.lstrip(" "))
         yield self.head
