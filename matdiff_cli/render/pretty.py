@@ -119,24 +119,29 @@ class _Hanging:
         self.head, self.body = head, body
 
     def __rich_console__(self, console, options):
-        from rich.padding import Padding
-
         from rich.text import Text
 
         width = options.max_width
         head_width = self.head.cell_len
         if head_width <= width // 2:
-            # the body wrapped by hand, not in a table: a table pads every line
-            # to its width, and piped output would end its lines in spaces
-            lines = self.body.wrap(console, width - head_width, overflow="fold")
-            for i, line in enumerate(lines):
-                line.rstrip()
-                lead = self.head if i == 0 else Text(" " * head_width)
-                yield Text.assemble(lead, line, no_wrap=True, overflow="fold")
+            yield from _wrapped(console, self.body, width, self.head, head_width)
             return
         indent = len(self.head.plain) - len(self.head.plain.lstrip(" "))
-        yield self.head
-        yield Padding(self.body, (0, 0, 0, min(indent + 4, width // 2)), expand=False)
+        yield from _wrapped(console, self.head, width, Text(""), 0)
+        pad = min(indent + 4, width // 2)
+        yield from _wrapped(console, self.body, width, Text(" " * pad), pad)
+
+
+def _wrapped(console, text, width: int, lead, indent: int):
+    """text wrapped to width, lead before its first line and ``indent`` spaces
+    before the others; by hand, not in a table or padding, which fill every
+    line to the width: piped output would end its lines in spaces."""
+    from rich.text import Text
+
+    for i, line in enumerate(text.wrap(console, max(1, width - indent), overflow="fold")):
+        line.rstrip()
+        yield Text.assemble(lead if i == 0 else " " * indent, line, no_wrap=True,
+                            overflow="fold")
 
 
 __all__ = ["to_pretty", "to_rich_text", "pretty_name", "PrettyNotation", "hanging"]
