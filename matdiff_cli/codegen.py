@@ -160,14 +160,14 @@ def _branches(problem, alternatives, bodies, naming) -> list:
         return bodies[0]
     from keyword import iskeyword
 
-    from .render.regimes import condition
+    from .render.regimes import condition, reduced
 
     a, b = bodies
     k = 0
     while k < min(len(a), len(b)) - 1 and a[k] == b[k]:
         k += 1
     dims = dimension_table(list(problem.symbols.values()), (), naming)
-    poly = alternatives[0][0]
+    poly = reduced(alternatives[0][0])   # over the dimensions the test still needs
     used = sorted({d for names in poly.terms for d in names}, key=list(dims).index)
     clash = {naming.python(s.name) for s in problem.symbols.values()} | {"np", "torch", "jnp"}
     local = {d: d if d.isidentifier() and not iskeyword(d) and d not in clash

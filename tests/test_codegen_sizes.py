@@ -119,3 +119,20 @@ def _counted(fn, args):
     Counting.flops[0] = 0
     fn(*[np.asarray(a, dtype=float).view(Counting) for a in args])
     return Counting.flops[0]
+
+
+def test_a_test_of_sizes_divides_out_the_dimensions_every_term_has():
+    """k k m <= k k n is m <= n (sizes are positive), and the sizes line names
+    only what the test reads."""
+    from matdiff_cli.render.regimes import Poly, condition
+
+    poly = Poly({("k", "k", "m"): 1, ("k", "k", "n"): -1})
+    assert condition(poly, str) == "m <= n"
+    poly = Poly({("k", "m", "n"): 2, ("k", "p"): -1, ("k", "k"): -1})
+    assert condition(poly, str) == "2 * m * n <= k + p"
+    problem = load("tr(A X B)")
+    source = generate(problem, [problem.symbols["X"]])
+    test = next(line for line in source.splitlines() if line.strip().startswith("if "))
+    sizes = source.splitlines()[source.splitlines().index(test) - 1]
+    assert test.strip() in ("if k <= m:", "if m <= k:", "if m <= n:", "if n <= m:"), source
+    assert len(sizes.split("=")[0].split(",")) == 2, sizes

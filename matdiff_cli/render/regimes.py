@@ -18,6 +18,7 @@ it makes is checked by counted work in the tests, never by time.
 """
 from __future__ import annotations
 
+from collections import Counter
 from itertools import combinations, product as cartesian
 from math import gcd
 
@@ -232,9 +233,25 @@ def _pair(plans, polys, table, known):
     return [(test, plans[i]), (None, plans[j])], own
 
 
+def reduced(poly: Poly) -> Poly:
+    """poly divided by the dimensions every term has (sizes are positive: the
+    sign, all a test of sizes asks, is kept)."""
+    common = None
+    for names in poly.terms:
+        counts = Counter(names)
+        common = counts if common is None else common & counts
+    if not common:
+        return poly
+    return Poly({tuple(sorted((Counter(k) - common).elements())): v
+                 for k, v in poly.terms.items()})
+
+
 def condition(poly, dim) -> str:
     """``lhs <= rhs`` for poly <= 0, the common factor of its terms divided
-    out; ``dim(d)`` writes a dimension (``X.shape[0]``)."""
+    out (their numbers' gcd, and the dimensions every term has: sizes are
+    positive, so ``k k m <= k k n`` is ``m <= n``); ``dim(d)`` writes a
+    dimension (``X.shape[0]``)."""
+    poly = reduced(poly)
     terms = sorted(poly.terms.items(), key=lambda kv: (-len(kv[0]), kv[0]))
     g = 0
     for _, v in terms:
@@ -251,4 +268,4 @@ def condition(poly, dim) -> str:
     return f"{lhs} <= {rhs}"
 
 
-__all__ = ["by_size", "condition", "cost", "PASS"]
+__all__ = ["by_size", "condition", "cost", "reduced", "PASS"]
