@@ -148,6 +148,21 @@ def _brackets_a_whole_term(e: Expr) -> bool:
     return False
 
 
+def _brackets_only_negative_terms(e: Expr) -> bool:
+    from matdiff_cli.expr import Add, Mul, walk
+    from matdiff_cli.simplify.core import split_coef
+    return any(isinstance(n, Mul) and any(
+        isinstance(f, Add) and all(split_coef(t)[0] < 0 for t in f.terms) for f in n.factors)
+        for n in walk(e))
+
+
+def test_a_bracket_of_negative_terms_gives_its_sign_to_the_product():
+    """-0.5 X^-1 (A + A^T) X^-1, not 0.5 X^-1 (-A - A^T) X^-1."""
+    from matdiff_cli import api
+    g = api.gradient("tr(inv(X) A)", "X", ["X: n x n spd", "A: n x n"])
+    assert g.text == "-0.5 X^-1 (A + A^T) X^-1"
+
+
 def test_a_fraction_never_brackets_a_term_it_makes_whole():
     """S^-1 - 0.5 (C + C^T), not 0.5 (2 S^-1 - C - C^T)."""
     from matdiff_cli import api
@@ -169,4 +184,8 @@ def test_the_printed_form_takes_whole_terms_out_of_a_fraction(a, b):
         e = Mul(Num(Fraction(1, 2)), Add(Mul(Num(2), a), b))
     except ValueError:   # shapes that do not add up
         return
-    assert not _brackets_a_whole_term(present(simplify(e))), e
+    shown = present(simplify(e))
+    assert not _brackets_a_whole_term(shown), e
+    assert not _brackets_only_negative_terms(shown), e
+    minus = present(simplify(Mul(a, Add(Mul(Num(-1), a), Mul(Num(-3), b)))))
+    assert not _brackets_only_negative_terms(minus), minus

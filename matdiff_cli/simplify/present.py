@@ -48,6 +48,8 @@ def _present_node(n: Expr) -> Expr:
             top = num[0] if len(num) == 1 else Hadamard(*num)
             bottom = [f.base if f.p == -1 else EPow(f.base, -f.p) for f in den]
             return EDiv(top, bottom[0] if len(bottom) == 1 else Hadamard(*bottom))
+    if isinstance(n, Mul):
+        n = _negated_sums_out(n)
     if isinstance(n, Mul) and len(n.factors) == 2 and isinstance(n.factors[0], Num) \
             and isinstance(n.factors[1], Add) and n.factors[0].value.denominator != 1:
         n = _distribute_whole(n.factors[0].value, n.factors[1].terms, n)
@@ -60,6 +62,26 @@ def _present_node(n: Expr) -> Expr:
     if isinstance(n, Power) and n.shape == SCALAR and n.p < 0:
         return Div(ONE, n.base if n.p == -1 else Power(n.base, -n.p))
     return n
+
+
+def _negated_sums_out(n: Mul) -> Expr:
+    """-0.5 X^-1 (A + A^T) X^-1, not 0.5 X^-1 (-A - A^T) X^-1: a bracketed sum
+    whose terms are all negative gives its sign to the product."""
+    flips, factors = 0, []
+    for f in n.factors:
+        if isinstance(f, Add) and all(split_coef(t)[0] < 0 for t in f.terms):
+            f = Add(*[with_coef(-c, core) for c, core in map(split_coef, f.terms)])
+            flips += 1
+        factors.append(f)
+    if not flips:
+        return n
+    sign = -1 if flips % 2 else 1
+    if isinstance(factors[0], Num):
+        c = sign * factors[0].value
+        factors = factors[1:] if c == 1 else [Num(c)] + factors[1:]
+    elif sign < 0:
+        factors = [MINUS_ONE] + factors
+    return factors[0] if len(factors) == 1 else Mul(*factors)
 
 
 def _distribute_whole(c, terms, n: Expr) -> Expr:
