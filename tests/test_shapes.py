@@ -224,6 +224,8 @@ def test_division_by_a_vector():
 def test_power_of_a_vector():
     err = error("x^2")
     assert "not defined for a vector" in err.message and "x.^2" in err.hint
+    assert "declare `x: scalar`" in err.hint   # x was taken for a vector: it may be a number
+    assert "declare" not in error("x^2", ["x: n"]).hint   # declared a vector: no such offer
 
 
 def test_norm_of_a_matrix_offers_frobenius():

@@ -416,10 +416,15 @@ class Elaborator(Desugaring, Calls, Building):
         if u.is_scalar(p.shape):
             return P("pow", [p, k], SCALAR, node)
         if u.is_one(p.shape[0]) or u.is_one(p.shape[1]):
-            t = self.text(node.kids[0])
+            kid = node.kids[0]
+            t = self.text(kid)
+            hint = (f"for the elementwise power write {t}.^{k}; "
+                    f"for the squared norm write {t}^T {t} or ||{t}||^2")
+            info = self.scope.symbols.get(kid.val) if isinstance(kid, Name) else None
+            if info is not None and not info.declared:   # x1 was taken for a vector
+                hint = f"if {t} is a number, declare `{t}: scalar`; {hint}"
             raise self.error("shape", f"{t}^{k} is not defined for a vector ({t} is {self.show(p.shape)})",
-                             node, f"for the elementwise power write {t}.^{k}; "
-                                   f"for the squared norm write {t}^T {t} or ||{t}||^2")
+                             node, hint)
         if k.denominator != 1:
             raise self.error("shape", f"a matrix power needs an integer exponent, not {k}", node,
                              "for the elementwise power write .^")
