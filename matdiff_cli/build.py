@@ -6,6 +6,7 @@ canonicalisation (ordering, like terms, trace rotation) is ``simplify``'s job.
 """
 from __future__ import annotations
 
+from collections import Counter
 from fractions import Fraction
 
 from .expr import EPow, Pinv, Power
@@ -208,8 +209,8 @@ def _symmetric(e: Expr, memo: dict) -> bool:
         out = True
     elif isinstance(e, (Add, Hadamard)):   # A + A^T, B .* B^T: the others pair up
         odd = [_scaled(a) for a in e.args if not _symmetric(a, memo)]
-        out = _counts((id(c), _key(m)) for c, m in odd) == \
-            _counts((id(c), _key(m, transposed=True)) for c, m in odd)
+        out = Counter((id(c), _key(m)) for c, m in odd) == \
+            Counter((id(c), _key(m, transposed=True)) for c, m in odd)
     elif isinstance(e, (Transpose, Inverse, Pinv)):
         out = _symmetric(e.a, memo)
     elif isinstance(e, (Power, EPow)):   # S^2, S.^2 of a symmetric S
@@ -249,13 +250,6 @@ def _key(e: Expr, transposed: bool = False):
     if isinstance(e, Mul) and transposed:
         return id(Mul(*[transpose(f) for f in reversed(e.factors)]))
     return id(t(e))
-
-
-def _counts(keys) -> dict:
-    out: dict = {}
-    for k in keys:
-        out[k] = out.get(k, 0) + 1
-    return out
 
 
 def _matrix_factors(m: Mul) -> list:
