@@ -129,8 +129,10 @@ def shared_names(exprs, taken: dict, naming=None) -> dict:
             for c in node.children:
                 counts[c] = counts.get(c, 0) + 1
     names = dict(taken)
-    # node -> its size as printed, a named piece counting as one; only worked out
-    # when some piece could be named (shown <= tree_size; most results have none)
+    # node -> its size as printed, a named piece counting as one (a piece that is a
+    # word or two once its parts have names is written out, unless it costs: a call
+    # such as pinv(t1) stays named, for the code too); only worked out when some
+    # piece could be named (shown <= tree_size; most results have none)
     shown: dict | None = {} if any(
         k > 1 and tree_size(n) >= 8 for n, k in counts.items()) else None
     for node in order:
@@ -148,12 +150,24 @@ def shared_names(exprs, taken: dict, naming=None) -> dict:
         if type(node).__name__ in SINGULAR and node not in names:   # `u1 = svec_left_max(X)`
             names[node] = naming.numbered(SINGULAR[type(node).__name__][0])
             continue
-        if node in names or counts.get(node, 0) < 2 or shown is None or shown[node] < 8:
+        if node in names or counts.get(node, 0) < 2 or shown is None or tree_size(node) < 8:
+            continue
+        if shown[node] < 4 and _is_cheap(node):   # -t1, t2 I, v1^T, t3 + t4: written out
             continue
         if not node.children:
             continue
         names[node] = naming.numbered("t")
     return names
+
+
+def _is_cheap(node) -> bool:
+    """A sum, a transpose, or a product with one matrix in it (a scaling): as
+    cheap to compute again as to look up."""
+    from .expr import Add, Mul, Transpose
+
+    if isinstance(node, (Add, Transpose)):
+        return True
+    return isinstance(node, Mul) and sum(f.shape != SCALAR for f in node.factors) <= 1
 
 
 def definitions_by_node(problem) -> dict:

@@ -469,3 +469,19 @@ def test_a_named_piece_is_never_a_trivial_composition_of_names(src, decls):
     assert out.count("\n") > 3, out
     for line in out.splitlines():
         assert not TRIVIAL_NAME.match(line), (line, out)
+
+
+def test_a_costly_shared_call_stays_named_for_the_code():
+    """pinv(t1) is a word once t1 has a name, but it costs: it stays named, and
+    the JSON numpy field computes it once (13 times when it was written out)."""
+    out = CliRunner().invoke(cli, ["hess", "sum(tanh(eigvec_max(S)))", "-d",
+                                   "S: n x n symmetric", "--wrt", "S", "--format", "json"]).output
+    assert json.loads(out.splitlines()[0])["result"]["numpy"].count("pinv") == 1
+
+
+def test_taking_whole_terms_out_never_parts_a_shared_piece():
+    """0.5 (t2 + (t2 + t3)^T + t3), not U1 t1 V1^T - V1 t1 U1^T + 0.5 (2 U1 t1 V1^T -
+    2 V1 t1 U1^T)^T: the whole terms stay in when they are shared with the rest."""
+    out = CliRunner().invoke(cli, ["grad", "||polar(S)||_F^2", "-d", "S: n x n symmetric",
+                                   "--wrt", "S"]).output
+    assert "0.5 (t2 + (t2 + t3)^T + t3)" in out, out

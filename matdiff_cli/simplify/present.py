@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..expr import ONE, SCALAR, Add, Div, EDiv, EPow, Expr, Hadamard, Mul, Num, Power
 from ..expr import postorder_missing as _postorder_missing
+from ..expr import walk
 from .core import product, split_coef, with_coef
 
 # ---------------------------------------------------------------- presentation
@@ -23,6 +24,8 @@ MINUS_ONE = Num(-1)
 
 
 def _present_node(n: Expr) -> Expr:
+    if isinstance(n, Mul):
+        n = _negated_sums_out(n)
     if isinstance(n, Mul) and n.factors[0] is MINUS_ONE and isinstance(n.factors[1], Mul) \
             and any(f.shape != SCALAR for f in n.factors[2:]):
         # -v (s^T y), not -1 (s^T y) v: a bracketed scalar goes after the chain
@@ -48,8 +51,6 @@ def _present_node(n: Expr) -> Expr:
             top = num[0] if len(num) == 1 else Hadamard(*num)
             bottom = [f.base if f.p == -1 else EPow(f.base, -f.p) for f in den]
             return EDiv(top, bottom[0] if len(bottom) == 1 else Hadamard(*bottom))
-    if isinstance(n, Mul):
-        n = _negated_sums_out(n)
     if isinstance(n, Mul) and len(n.factors) == 2 and isinstance(n.factors[0], Num) \
             and isinstance(n.factors[1], Add) and n.factors[0].value.denominator != 1:
         n = _distribute_whole(n.factors[0].value, n.factors[1].terms, n)
@@ -97,7 +98,14 @@ def _distribute_whole(c, terms, n: Expr) -> Expr:
         c, rest = -c, [(-k, core) for k, core in rest]
     inner = [with_coef(k, core) for k, core in rest]
     bracket = with_coef(c, inner[0]) if len(inner) == 1 else Mul(Num(c), Add(*inner))
-    return Add(*whole, bracket)
+    out = Add(*whole, bracket)
+    # not when it parts what was shared: 0.5 (2 a + (2 a - 2 b)^T - 2 b) would
+    # become a - b + 0.5 (2 a - 2 b)^T, with 2 a and a both to write
+    return out if _distinct(out) <= _distinct(n) else n
+
+
+def _distinct(e: Expr) -> int:
+    return sum(1 for _ in walk(e))
 
 
 def _minus_quotient(t: Expr) -> Expr:
