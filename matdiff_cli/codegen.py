@@ -102,7 +102,8 @@ def _value_body(problem, variables, lang, scalar, roots, taken) -> list:
     for node in nodes:
         if node not in inner:
             inner[node] = isinstance(node, Diff) or any(inner[c] for c in node.children)
-    outer = {k: v for k, v in names.items() if not inner[k]}
+    # (a definition the roots no longer use, in its canonical form, is not among them)
+    outer = {k: v for k, v in names.items() if k in inner and not inner[k]}
     # sizes come from the arguments (a direction dX is in scope in its lambda only)
     syms = list(problem.symbols.values())
     dims = dimension_table(syms, (), naming)

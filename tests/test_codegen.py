@@ -443,3 +443,24 @@ def test_a_long_chain_is_not_planned_at_cubic_cost():
         return [Sym(f"L{k}_{i}", ("n", "n")) for i in range(k)]
     small, large = chain(200), chain(400)
     assert calls(_order, large) <= 3 * calls(_order, small)
+
+
+def test_code_with_a_definition_the_result_no_longer_uses():
+    """h10 = y .* eigvec_max(S) is named by the document, but the gradient's
+    canonical form uses other pieces: the code is written (it was an internal
+    error) and computes the value."""
+    from click.testing import CliRunner
+
+    from matdiff_cli.cli import cli
+
+    doc = "S: n x n symmetric\ny: n\nh10 = (y .* eigvec_max(S))\n||h10||^2\n"
+    out = CliRunner().invoke(cli, ["code", "-f", "-", "--wrt", "S"], input=doc)
+    assert out.exit_code == 0, out.output
+    namespace: dict = {}
+    exec(out.output, namespace)
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((4, 4))
+    S, y = a + a.T, rng.standard_normal((4, 1))
+    v = np.linalg.eigh(S)[1][:, -1:]
+    value, grad = namespace["value_and_grad"](y, S)
+    assert np.isclose(value, np.sum((y * v) ** 2)) and grad.shape == (4, 4)
