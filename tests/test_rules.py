@@ -143,7 +143,7 @@ def _brackets_a_whole_term(e: Expr) -> bool:
                 and isinstance(n.factors[1], Add) and n.factors[0].value.denominator != 1:
             c = n.factors[0].value
             whole = [(c * split_coef(t)[0]).denominator == 1 for t in n.factors[1].terms]
-            if any(whole) and not all(whole):
+            if any(whole):
                 return True
     return False
 
@@ -170,6 +170,8 @@ def test_a_fraction_never_brackets_a_term_it_makes_whole():
     assert g.text == "S^-1 - 0.5 (C + C^T)"
     assert api.gradient("x^T S x + tr(S C)", "S", ["S: n x n symmetric", "C: n x n", "x: n"]
                         ).text == "x x^T + 0.5 (C + C^T)"
+    assert api.gradient("logdet(S) + 2 tr(A S)", "S", ["S: n x n symmetric", "A: n x n"]
+                        ).text == "A + A^T + S^-1"   # every term whole: no bracket
 
 
 @settings(max_examples=examples(60), deadline=None, derandomize=True,

@@ -87,12 +87,15 @@ def _negated_sums_out(n: Mul) -> Expr:
 
 def _distribute_whole(c, terms, n: Expr) -> Expr:
     """S^-1 - 0.5 (C + C^T), not 0.5 (2 S^-1 - C - C^T): the terms that c makes
-    whole leave the bracket; the rest keep c, with the sign taken out when all
-    of them are negative."""
+    whole leave the bracket (all of them: no bracket); the rest keep c, with the
+    sign taken out when all of them are negative."""
     split = [split_coef(t) for t in terms]
     whole = [with_coef(c * k, core) for k, core in split if (c * k).denominator == 1]
-    if not whole or len(whole) == len(terms):
+    if not whole:
         return n
+    if len(whole) == len(terms):   # 0.5 (2 A + 2 A^T + 2 S^-1) is A + A^T + S^-1
+        out = Add(*whole)
+        return out if _distinct(out) <= _distinct(n) else n
     rest = [(k, core) for k, core in split if (c * k).denominator != 1]
     if all(k < 0 for k, _ in rest):
         c, rest = -c, [(-k, core) for k, core in rest]
