@@ -150,7 +150,7 @@ def shared_names(exprs, taken: dict, naming=None) -> dict:
         if type(node).__name__ in SINGULAR and node not in names:   # `u1 = svec_left_max(X)`
             names[node] = naming.numbered(SINGULAR[type(node).__name__][0])
             continue
-        if node in names or counts.get(node, 0) < 2 or shown is None or tree_size(node) < 8:
+        if node in names or counts.get(node, 0) < 2 or tree_size(node) < 8:
             continue
         if shown[node] < 4 and _is_cheap(node):   # -t1, t2 I, v1^T, t3 + t4: written out
             continue

@@ -420,8 +420,7 @@ class Elaborator(Desugaring, Calls, Building):
             t = self.text(kid)
             hint = (f"for the elementwise power write {t}.^{k}; "
                     f"for the squared norm write {t}^T {t} or ||{t}||^2")
-            info = self.scope.symbols.get(kid.val) if isinstance(kid, Name) else None
-            if info is not None and not info.declared:   # x1 was taken for a vector
+            if self.is_inferred_symbol(kid) is not None:   # x1 was taken for a vector
                 hint = f"if {t} is a number, declare `{t}: scalar`; {hint}"
             raise self.error("shape", f"{t}^{k} is not defined for a vector ({t} is {self.show(p.shape)})",
                              node, hint)
