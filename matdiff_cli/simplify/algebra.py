@@ -5,7 +5,7 @@ base merged); powers, quotients as negative powers, elementwise powers and
 products, Kronecker products of scalars, broadcasts."""
 from __future__ import annotations
 
-from fractions import Fraction
+from ..rational import Fraction
 
 from ..expr import (
     ONE, SCALAR, Add, Broadcast, DiagM, Div, EDiv, EPow, Expr, Hadamard, Identity, Inverse,

@@ -1,7 +1,7 @@
 """Transposes, inverses, traces, determinants and the other structural built-ins."""
 from __future__ import annotations
 
-from fractions import Fraction
+from ..rational import Fraction
 
 from ..build import symmetric
 from ..expr import Pinv
