@@ -191,3 +191,22 @@ def test_the_printed_form_takes_whole_terms_out_of_a_fraction(a, b):
     assert not _brackets_only_negative_terms(shown), e
     minus = present(simplify(Mul(a, Add(Mul(Num(-1), a), Mul(Num(-3), b)))))
     assert not _brackets_only_negative_terms(minus), minus
+
+
+def test_an_elementwise_product_of_scalars_is_a_product():
+    """(2 .* 3) x^T x has the gradient 12 x, not 2 (2 .* 3) x."""
+    from matdiff_cli import api
+    d = ["a, b, x: scalar"]
+    assert api.gradient("(2 .* 3) x^T x", "x", d).text == "12 x"
+    assert api.gradient("x^T (2 .* x)", "x", d).text == "4 x"
+    assert api.gradient("(a .* b) x", "x", d).text == "a b"
+    assert api.gradient("sigmoid(x)", "x", d).text == "sigmoid(x) (1 - sigmoid(x))"
+
+
+@settings(max_examples=examples(60), deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+@given(expressions(shape=(1, 1), depth=3))
+def test_no_canonical_form_keeps_an_elementwise_product_of_scalars(e):
+    from matdiff_cli.expr import Hadamard, walk
+    kept = [n for n in walk(simplify(e)) if isinstance(n, Hadamard) and n.shape == (1, 1)]
+    assert not kept, kept

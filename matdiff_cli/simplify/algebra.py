@@ -460,6 +460,12 @@ def elementwise_power_of_ones(e: EPow) -> Expr:
 
 # ---------------------------------------------------------------- elementwise products
 
+@rule(Hadamard, identity="a ⊙ b = a b for scalars a, b", terminates=REPLACES)
+def hadamard_of_scalars(e: Hadamard) -> Expr:
+    """Between 1 x 1 factors the elementwise product is the product: (2 .* 3) x is 6 x."""
+    return Mul(*e.factors) if e.shape == SCALAR else e
+
+
 @rule(Hadamard, identity="(c A) ⊙ A ⊙ 1 = c A.^2", terminates=NORMAL)
 def canonical_hadamard(e: Hadamard) -> Expr:
     """Flat, sorted, ones dropped, scalars pulled out (c a) ⊙ b = c (a ⊙ b),
