@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from matdiff_cli import differentials
@@ -210,3 +211,25 @@ def test_no_canonical_form_keeps_an_elementwise_product_of_scalars(e):
     from matdiff_cli.expr import Hadamard, walk
     kept = [n for n in walk(simplify(e)) if isinstance(n, Hadamard) and n.shape == (1, 1)]
     assert not kept, kept
+
+
+@pytest.mark.parametrize("rows, cols", [(2, 3), ("n", "m"), ("n", 1), (1, "m"), ("n", "n")])
+def test_a_linear_map_of_zeros_is_zeros(rows, cols):
+    """Every linear built-in, and a positive elementwise power, takes 0 to 0: a zero
+    result copied back into an input stays zero."""
+    from matdiff_cli.expr import (
+        DiagM, DiagV, EPow, Kron, Sum, Sym, Trace, Transpose, Unvec, Vec, Zeros, is_zero,
+    )
+    from matdiff_cli.rational import Fraction
+    z, a = Zeros((rows, cols)), Sym("A", (rows, cols))
+    made = [Vec(z), Transpose(z), Sum(z), Kron(z, a), Kron(a, z), EPow(z, Fraction(3, 2)),
+            EPow(z, Fraction(2))]
+    if rows == cols:
+        made += [DiagV(z), Trace(z)]
+    if cols == 1:
+        made.append(DiagM(z))
+    if isinstance(rows, int) and isinstance(cols, int):
+        made.append(Unvec(Vec(z), (cols, rows)))
+    for e in made:
+        assert is_zero(simplify(e)), e
+    assert not is_zero(simplify(EPow(z, Fraction(0))))   # 0.^0 is ones

@@ -453,6 +453,11 @@ def elementwise_power_of_power(e: EPow) -> Expr:
     return EPow(base.base, base.p * p) if p.denominator == 1 and isinstance(base, EPow) else e
 
 
+@rule(EPow, identity="0.^p = 0 for p > 0", terminates=SHRINKS)
+def positive_elementwise_power_of_zeros(e: EPow) -> Expr:
+    return e.base if is_zero(e.base) and e.p > 0 else e
+
+
 @rule(EPow, identity="1.^p = 1", terminates=SHRINKS)
 def elementwise_power_of_ones(e: EPow) -> Expr:
     return e.base if isinstance(e.base, Ones) else e
