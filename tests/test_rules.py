@@ -233,3 +233,40 @@ def test_a_linear_map_of_zeros_is_zeros(rows, cols):
     for e in made:
         assert is_zero(simplify(e)), e
     assert not is_zero(simplify(EPow(z, Fraction(0))))   # 0.^0 is ones
+
+
+def _keeps_a_common_number(e: Expr) -> bool:
+    """A product with a bracketed sum whose whole-number coefficients share a factor."""
+    from math import gcd
+
+    from matdiff_cli.expr import Add, Mul, walk
+    from matdiff_cli.simplify.core import split_coef
+    for n in walk(e):
+        for f in n.factors if isinstance(n, Mul) else ():
+            if isinstance(f, Add):
+                ks = [split_coef(t)[0] for t in f.terms]
+                if all(k.denominator == 1 for k in ks) and gcd(*(k.numerator for k in ks)) > 1:
+                    return True
+    return False
+
+
+def test_a_bracket_gives_its_common_number_to_the_product():
+    """det(I + S^2) ((I + S^2)^-1 S + S (I + S^2)^-1), not 0.5 det(I + S^2) (2 ... + 2 ...)."""
+    from matdiff_cli import api
+    d = ["S: n x n symmetric"]
+    assert api.gradient("det(S^2 + I)", "S", d).text == "det(I + S^2) ((I + S^2)^-1 S + S (I + S^2)^-1)"
+    assert api.gradient("det((S 3)^T (S 3) + I)", "S", d).text == \
+        "9 det(I + 9 S^2) (S (I + 9 S^2)^-1 + (I + 9 S^2)^-1 S)"
+
+
+@settings(max_examples=examples(60), deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+@given(expressions(shape=("n", "n"), depth=2), expressions(shape=("n", "n"), depth=2),
+       expressions(shape=(1, 1), depth=2))
+def test_the_printed_form_takes_a_common_number_out_of_a_bracket(a, b, s):
+    from matdiff_cli.expr import Add, Mul, Num
+    from matdiff_cli.rational import Fraction
+    from matdiff_cli.simplify import present
+    for c in (Fraction(1, 2), Fraction(3), Fraction(-1, 6)):
+        shown = present(simplify(Mul(Num(c), s, Add(Mul(Num(6), a), Mul(Num(-4), b)))))
+        assert not _keeps_a_common_number(shown), shown
