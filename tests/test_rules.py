@@ -8,6 +8,7 @@ import sys
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from matdiff_cli import differentials
 from matdiff_cli.expr import Expr, node_types
@@ -270,3 +271,27 @@ def test_the_printed_form_takes_a_common_number_out_of_a_bracket(a, b, s):
     for c in (Fraction(1, 2), Fraction(3), Fraction(-1, 6)):
         shown = present(simplify(Mul(Num(c), s, Add(Mul(Num(6), a), Mul(Num(-4), b)))))
         assert not _keeps_a_common_number(shown), shown
+
+
+def test_an_elementwise_power_of_a_scaled_matrix_pulls_the_scalars_out():
+    """(2 ones(n)).^3 is 8 ones(n); (alpha A x).^2 is alpha^2 (A x).^2; a broadcast
+    constant's power is the constant's: (1 + zeros(n)).^-1 is ones(n); a power that
+    is not whole keeps its scalars in (alpha may be negative)."""
+    from matdiff_cli import api
+    d = ["alpha: scalar", "x: n"]
+    assert api.gradient("sum((2 ones(n)).^3 .* x)", "x", d).text == "8 ones(n)"
+    assert api.gradient("sum((alpha ones(n)).^2 .* x)", "x", d).text == "alpha^2 ones(n)"
+    assert api.gradient("x^T (1 + zeros(n)).^(-1)", "x", d).text == "ones(n)"
+    assert api.gradient("sum((alpha x).^0.5)", "x", d).text == "0.5 alpha (alpha x).^(-0.5)"
+
+
+@settings(max_examples=examples(60), deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+@given(expressions(shape=("n", 1), depth=2), st.sampled_from([2, 3, -1, -2]))
+def test_no_canonical_elementwise_power_keeps_a_number_or_scalar_inside(v, p):
+    from matdiff_cli.expr import SCALAR, EPow, Mul, Num, Sym, walk
+    from matdiff_cli.rational import Fraction
+    out = simplify(EPow(Mul(Num(3), Sym("alpha", SCALAR), v), Fraction(p)))
+    kept = [n for n in walk(out) if isinstance(n, EPow) and n.p.denominator == 1
+            and isinstance(n.base, Mul) and any(f.shape == SCALAR for f in n.base.factors)]
+    assert not kept, kept
