@@ -428,8 +428,11 @@ def test_symmetric_by_form_sees_through_the_planners_nested_products():
     from matdiff_cli.expr import Add, Mul, Num, Ones, Transpose
     s = Sym("S", ("n", "n"), {"symmetric"})
     x = Sym("X", ("k", "n"))
+    b = Sym("B", ("n", "n"))
     for e in (Add(Mul(Ones(("n", 1)), Mul(Num(4), Ones((1, "n")))), s),
-              Mul(Transpose(x), Mul(Num(2), x)), Mul(Mul(Transpose(x), Num(3)), x)):
+              Mul(Transpose(x), Mul(Num(2), x)), Mul(Mul(Transpose(x), Num(3)), x),
+              Mul(Transpose(Mul(x, Num(2))), Mul(x, Num(2))),        # (2 X)^T (2 X)
+              Add(s, Mul(Transpose(Mul(x, b)), Mul(x, b)))):         # S + (X B)^T (X B)
         assert symmetric(e), e
     assert not symmetric(Mul(Ones(("n", 1)), Mul(Num(4), Ones((1, "k"))), Sym("B", ("k", "n"))))
     code, out, _ = run("code", "sum(lambda_max(S + kron(2, ones(1, n))^T kron(2, ones(1, n))) "
