@@ -382,6 +382,14 @@ def test_a_check_says_the_condition_its_points_were_drawn_under(args, under):
     assert all(f"where {under}" in d["check"]["drawn_where"] for d in docs)
 
 
+def test_the_check_line_spells_the_condition_as_its_format_does():
+    for fmt, under in (("pretty", "λ_max(A) is simple"),
+                       ("latex", r"\lambda_{\max}\left(A\right) is simple")):
+        code, out, _ = run("grad", "lambda_max(A)", "--wrt", "A", "-d", SYM, "--check",
+                           "--format", fmt)
+        assert code == 0 and f"at points drawn where {under}" in " ".join(out.split()), out
+
+
 def test_a_check_at_given_data_claims_no_drawing():
     code, out, _ = run("grad", "||x||_1", "--wrt", "x", "--check", "--let", "x=[1, -2, 3]",
                        "--format", "text")
