@@ -87,6 +87,8 @@ def transpose(e: Expr) -> Expr:
         return e
     if isinstance(e, Transpose):
         return e.a
+    if isinstance(e, Ones):   # ones(1, n)^T is ones(n): one form for symmetry by form to pair
+        return Ones((e.shape[1], e.shape[0]))
     return Transpose(e)
 
 

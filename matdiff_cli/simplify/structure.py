@@ -6,9 +6,9 @@ from ..rational import Fraction
 from ..build import symmetric
 from ..expr import Pinv
 from ..expr import (
-    ONE, SCALAR, ZERO, Add, Broadcast, Det, DiagM, DiagV, Diff, Expr, Identity, Inverse,
-    Kron, LogDet, Mul, Norm2, NormF, Num, Ones, Power, Sum, Trace, Transpose, Unvec, Vec,
-    Zeros, is_zero,
+    ONE, SCALAR, ZERO, Add, Broadcast, Det, DiagM, DiagV, Diff, Expr, Hadamard, Identity,
+    Inverse, Kron, LogDet, Mul, Norm2, NormF, Num, Ones, Power, Sum, Sym, Trace, Transpose,
+    Unvec, Vec, Zeros, is_zero,
 )
 from .core import (
     NORMAL, PUSHES, REPLACES, SHRINKS, T, _chain_key, _parts, contains_diff, is_orthogonal,
@@ -75,6 +75,20 @@ def transpose_of_sum(e: Transpose) -> Expr:
         pushed = [T(t) for t in a.terms]
         if sum(map(_transposes, pushed)) < 1 + sum(map(_transposes, a.terms)):
             return Add(*pushed)   # (A + A^T)^T = A + A^T; (A x - b)^T stays as written
+    return e
+
+
+@rule(Transpose, identity="(A ⊙ B)^T = A^T ⊙ B^T, when each factor is a symbol, a transpose "
+      "or symmetric", terminates=PUSHES)
+def transpose_of_hadamard(e: Transpose) -> Expr:
+    """(B ⊙ S)^T = B^T ⊙ S, which a B^T ⊙ S beside it joins; a factor that is a
+    product keeps the transpose outside (its transpose would show more of them)."""
+    a = e.a
+    if isinstance(a, Hadamard):
+        pushed = [T(f) for f in a.factors]
+        if all(p is f or isinstance(f, Sym) or (isinstance(f, Transpose) and p is f.a)
+               for f, p in zip(a.factors, pushed)):
+            return Hadamard(*pushed)
     return e
 
 
