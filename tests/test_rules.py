@@ -256,10 +256,10 @@ def _keeps_a_common_number(e: Expr) -> bool:
     """A product with a bracketed sum whose whole-number coefficients share a factor."""
     from math import gcd
 
-    from matdiff_cli.expr import Add, Mul, walk
+    from matdiff_cli.expr import Add, Hadamard, Mul, walk
     from matdiff_cli.simplify.core import split_coef
     for n in walk(e):
-        for f in n.factors if isinstance(n, Mul) else ():
+        for f in n.factors if isinstance(n, (Mul, Hadamard)) else ():
             if isinstance(f, Add):
                 ks = [split_coef(t)[0] for t in f.terms]
                 if all(k.denominator == 1 for k in ks) and gcd(*(k.numerator for k in ks)) > 1:
@@ -275,9 +275,12 @@ def test_the_printed_form_takes_a_common_number_out_of_a_bracket(a, b, s):
     from matdiff_cli.expr import Add, Mul, Num
     from matdiff_cli.rational import Fraction
     from matdiff_cli.simplify import present
+    from matdiff_cli.expr import Hadamard
     for c in (Fraction(1, 2), Fraction(3), Fraction(-1, 6)):
-        shown = present(simplify(Mul(Num(c), s, Add(Mul(Num(6), a), Mul(Num(-4), b)))))
-        assert not _keeps_a_common_number(shown), shown
+        bracket = Add(Mul(Num(6), a), Mul(Num(-4), b))
+        for e in (Mul(Num(c), s, bracket), Mul(Num(c), s, Hadamard(a, bracket))):
+            shown = present(simplify(e))
+            assert not _keeps_a_common_number(shown), shown
 
 
 @settings(max_examples=examples(60), deadline=None, derandomize=True,
@@ -290,3 +293,24 @@ def test_no_canonical_elementwise_power_keeps_a_number_or_scalar_inside(v, p):
     kept = [n for n in walk(out) if isinstance(n, EPow) and n.p.denominator == 1
             and isinstance(n.base, Mul) and any(f.shape == SCALAR for f in n.base.factors)]
     assert not kept, kept
+
+
+def test_a_transpose_goes_into_an_elementwise_product_of_symbols_and_symmetric_factors():
+    """(B .* S)^T = B^T .* S, so the whole Hessian's H[B,A] joins (B .* t)^T + B^T .* t
+    into 2 B^T .* t; a product factor keeps the transpose outside."""
+    from click.testing import CliRunner
+
+    from matdiff_cli.build import symmetric
+    from matdiff_cli.cli import cli
+    from matdiff_cli.document import parse_expr
+    from matdiff_cli.expr import Hadamard, Transpose
+    d = ["B, A, C: n x n", "S: n x n symmetric", "x: n"]
+    assert simplify(Transpose(parse_expr("B .* S", d))) is simplify(parse_expr("B^T .* S", d))
+    kept = simplify(Transpose(parse_expr("(A C) .* S", d)))
+    assert isinstance(kept, Transpose) and isinstance(kept.a, Hadamard)
+    assert symmetric(parse_expr("x ones(1, n) + ones(n) x^T", d))   # ones(1, n)^T is ones(n)
+    out = CliRunner().invoke(cli, ["hess", "lambda_max(2 A + 2 A^T + B .* B^T)",
+                                   "-d", "A, B: n x n"]).output
+    blocks = out.split("# H[")
+    ba = next(b for b in blocks if b.startswith("B,A]"))
+    assert ba.splitlines()[1].startswith("4 (B^T .* ("), out

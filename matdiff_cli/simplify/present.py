@@ -28,7 +28,8 @@ MINUS_ONE = Num(-1)
 
 def _present_node(n: Expr) -> Expr:
     if isinstance(n, Mul):
-        n = _common_numbers_out(_negated_sums_out(n))
+        n = _negated_sums_out(n)
+    n = _common_numbers_out(n)
     if isinstance(n, Mul) and n.factors[0] is MINUS_ONE and isinstance(n.factors[1], Mul) \
             and any(f.shape != SCALAR for f in n.factors[2:]):
         # -v (s^T y), not -1 (s^T y) v: a bracketed scalar goes after the chain
@@ -91,8 +92,9 @@ def _negated_sums_out(n: Mul) -> Expr:
 def _common_numbers_out(n: Expr) -> Expr:
     """det(M) (M^-1 S + S M^-1), not 0.5 det(M) (2 M^-1 S + 2 S M^-1): a bracketed
     sum whose coefficients are whole numbers with a common factor gives it to the
-    product's number."""
-    if not isinstance(n, Mul):
+    product's number; so does one inside an elementwise product (B .* (2 X + 2 Y)
+    is 2 (B .* (X + Y))), and the number of a scaled factor joins its product's."""
+    if not isinstance(n, (Mul, Hadamard)):
         return n
     c, factors = Fraction(1), []
     for f in n.factors:
@@ -104,14 +106,21 @@ def _common_numbers_out(n: Expr) -> Expr:
             if g > 1:
                 c *= g
                 f = Add(*[with_coef(k / g, core) for k, core in split])
+        elif isinstance(n, Mul) and isinstance(f, Mul) and isinstance(f.factors[0], Num):
+            c *= f.factors[0].value   # 2 (2 (B .* X)), made just above, is 4 (B .* X)
+            f = product(list(f.factors[1:]), f.shape)
         factors.append(f)
     if c == 1:
         return n
-    if isinstance(factors[0], Num):
-        c *= factors[0].value
-        factors = factors[1:]
-    out = with_coef(c, product(factors, n.shape))
-    return out if _distinct(out, numbers=False) <= _distinct(n, numbers=False) else n
+    wrapper = isinstance(n, Hadamard)   # the product c (...) it becomes is one node more
+    if wrapper:
+        out = with_coef(c, Hadamard(*factors))
+    else:
+        if isinstance(factors[0], Num):
+            c *= factors[0].value
+            factors = factors[1:]
+        out = with_coef(c, product(factors, n.shape))
+    return out if _distinct(out, numbers=False) <= _distinct(n, numbers=False) + wrapper else n
 
 
 def _distribute_whole(c, terms, n: Expr) -> Expr:
