@@ -12,8 +12,11 @@ expression last, so that the output can be read back.
 """
 from __future__ import annotations
 
+from .build import symmetric
 from .expr import SCALAR, Diff, EigVecMax, EigVecMin, LeftVecMax, LeftVecMin, walk
-from .expr import EigVecs, Pinv
+from .expr import (
+    Add, EigVecs, Func, Hadamard, LambdaMax, LambdaMin, Mul, OneHotMax, Pinv, SigmaMax, Transpose,
+)
 from .names import Names
 from .report import Report
 from .simplify import present, simplify, tree_size
@@ -35,10 +38,11 @@ def conditions(exprs, render=None) -> list[str]:
     every eigenvector it uses (the eigenvalue's derivative exists there), ``no
     entry of x is 0`` for every sign(x) (the 1-norm's, abs's derivative).
     ``render``: how the eigenvalue is written (text unless given)."""
-    from .build import symmetric
-    from .expr import Func, Hadamard, LambdaMax, LambdaMin, OneHotMax
     if render is None:
-        from .render.text import to_text as render
+        global _to_text
+        if _to_text is None:   # imported once (an import statement per problem costs)
+            from .render.text import to_text as _to_text
+        render = _to_text
     out: dict = {}
     signs: list = []
     maxima: set = set()
@@ -70,7 +74,6 @@ def conditions(exprs, render=None) -> list[str]:
             # pinv(λI - A) of an eigenvector's derivative: λ simple says it
             out.setdefault(f"where the rank of {render(node.a)} is constant", None)
         elif type(node).__name__ in SINGULAR and node.a.shape != SCALAR:
-            from .expr import SigmaMax
             said = SINGULAR[type(node).__name__][1].format(sigma=render(SigmaMax(node.a)),
                                                           x=render(node.a))
             out.setdefault(f"where {said}", None)
@@ -88,6 +91,7 @@ def conditions(exprs, render=None) -> list[str]:
     return list(out)
 
 
+_to_text = None
 _CONDITION_KINDS: dict = {}   # node type -> does conditions() say anything about it
 
 
@@ -95,8 +99,6 @@ def _condition_kind(cls) -> bool:
     """Is cls a node type that ``conditions`` says something about (eigenvectors,
     eigenvector matrices, pseudo-inverses, singular vectors and factors, functions
     such as sign, onehot_max)?  Every other node is passed over with one look-up."""
-    from .expr import Func, OneHotMax
-
     flag = _CONDITION_KINDS[cls] = (issubclass(cls, EIGENVECTORS + (EigVecs, Pinv, Func,
                                                                     OneHotMax))
                                     or cls.__name__ in SINGULAR)
@@ -104,12 +106,10 @@ def _condition_kind(cls) -> bool:
 
 
 def _is_sign(e) -> bool:
-    from .expr import Func
     return isinstance(e, Func) and e.name == "sign" and len(e.args) == 2
 
 
 def _is_abs_of(e, arg) -> bool:
-    from .expr import Func
     return isinstance(e, Func) and e.name == "abs" and len(e.args) == 2 and e.arg is arg
 
 
@@ -163,8 +163,6 @@ def shared_names(exprs, taken: dict, naming=None) -> dict:
 def _is_cheap(node) -> bool:
     """A sum, a transpose, or a product with one matrix in it (a scaling): as
     cheap to compute again as to look up."""
-    from .expr import Add, Mul, Transpose
-
     if isinstance(node, (Add, Transpose)):
         return True
     return isinstance(node, Mul) and sum(f.shape != SCALAR for f in node.factors) <= 1
@@ -299,8 +297,6 @@ class DerivativeReport(Report):
 
     def derived_functions(self) -> dict:
         """f' (and f'') of user functions the outputs use: name -> "param -> body"."""
-        from .expr import Func
-
         out: dict = {}
         if not self.der.problem.functions:
             return out  # no user function in this problem: nothing to walk for
@@ -365,11 +361,11 @@ class DerivativeReport(Report):
         return texts
 
     def _make_step_lines(self) -> list[str]:
-        from .render.text import to_text
-
         der = self.der
         if not der.steps:
             return []
+        from .render.text import to_text
+
         lines = [f"d/d{der.var.name} of {self.input}"]
         simplified = ([f"  simplify: df = {to_text(self.shown_df, names=self.df_names())}"]
                       + [f"    where {n} = {body}" for n, body in self.df_where(to_text)]

@@ -64,8 +64,9 @@ class Source:
         starts = self._line_starts()
         if len(starts) == 1:  # one line (a command line's EXPR): no bisect to import
             return 1, offset + 1
-        from bisect import bisect_right
-
+        global bisect_right
+        if bisect_right is None:   # imported once, when first needed
+            from bisect import bisect_right
         i = bisect_right(starts, offset) - 1
         return i + 1, offset - starts[i] + 1
 
@@ -242,6 +243,8 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
             e.start, e.end, "split it with definitions (h = ...) on separate lines", span=span,
         ) from None
 
+
+bisect_right = None   # Source.locate imports it on first use
 
 _OPENERS = {"LPAR": ")", "LBRACE": "}", "NORM_OPEN": "||"}
 _CLOSERS = {"RPAR", "RBRACE", "NORM_CLOSE"}

@@ -64,12 +64,15 @@ MAX_LAMBDAS = 40
 
 # --------------------------------------------------------------------------- entry points
 
+_plan = None
+
 def planned(roots, names: dict, share: bool = False, common: bool = False):
     """(roots, names) rewritten for fast, stable code (:mod:`..plan`); the names
     follow their nodes."""
-    from ..plan import plan
-
-    roots, new = plan(roots, names, share, common)
+    global _plan
+    if _plan is None:   # imported once, when first needed
+        from ..plan import plan as _plan
+    roots, new = _plan(roots, names, share, common)
     out: dict = {}
     for k, v in names.items():
         out.setdefault(new.get(k, k), v)
