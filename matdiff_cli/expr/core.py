@@ -35,6 +35,7 @@ class ShapeMismatch(ValueError):
 
 
 _interned: dict = {}
+_new, _set = object.__new__, object.__setattr__
 
 #: how a node writes itself in a repr: ``render/text.py`` files its ``to_text``
 #: here as it loads (this, the lowest layer, imports no renderer)
@@ -51,11 +52,17 @@ class Expr:
         key = (cls, args)
         node = _interned.get(key)
         if node is None:
-            node = object.__new__(cls)
-            object.__setattr__(node, "args", args)
-            object.__setattr__(node, "shape", cls._shape(*args))
-            # the child nodes, computed once: every walk reads them
-            object.__setattr__(node, "children", tuple(a for a in args if isinstance(a, Expr)))
+            node = _new(cls)
+            _set(node, "args", args)
+            _set(node, "shape", cls._shape(*args))
+            # the child nodes, computed once: every walk reads them (most nodes have
+            # children only: their args, as they are)
+            for a in args:
+                if not isinstance(a, Expr):
+                    _set(node, "children", tuple([a for a in args if isinstance(a, Expr)]))
+                    break
+            else:
+                _set(node, "children", args)
             _interned[key] = node
         return node
 
@@ -162,6 +169,10 @@ class Num(Expr):
     __slots__ = ()
 
     def __new__(cls, value):
+        if type(value) is Fraction or type(value) is int:   # interned? (2 equals Fraction(2))
+            node = _interned.get((cls, (value,)))
+            if node is not None:
+                return node
         if not isinstance(value, Fraction):
             if isinstance(value, float):  # exact numbers only: a float here is a bug
                 raise TypeError(f"Num needs an exact number, got the float {value!r}")
