@@ -231,13 +231,14 @@ def _has_col_before_end(chain, i):
 
 def _inverse_pair(a: Expr, c: Expr) -> bool:
     """a c = I: X X^-1, X^-1 X, X^-T X^T, X^T X^-T, and Q^T Q, Q Q^T for orthogonal Q."""
-    if isinstance(c, Inverse) and c.a is a or isinstance(a, Inverse) and a.a is c:
+    ta, tc = type(a), type(c)   # (neither node type has a subclass)
+    if tc is Inverse and c.args[0] is a or ta is Inverse and a.args[0] is c:
         return True
-    if isinstance(a, Transpose) and isinstance(c, Transpose):
-        return _inverse_pair(a.a, c.a)
-    if isinstance(a, Transpose) and is_orthogonal(a.a) and a.a is c:
-        return True
-    return isinstance(c, Transpose) and is_orthogonal(c.a) and c.a is a
+    if ta is Transpose:
+        if tc is Transpose:
+            return _inverse_pair(a.args[0], c.args[0])
+        return a.args[0] is c and is_orthogonal(c)
+    return tc is Transpose and c.args[0] is a and is_orthogonal(a)
 
 
 def _cancel(chain: list) -> list:

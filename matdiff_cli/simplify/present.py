@@ -24,6 +24,8 @@ MINUS_ONE = Num(-1)
 
 
 def _present_node(n: Expr) -> Expr:
+    if type(n) not in _PRESENTED_KINDS:   # most nodes: none of the cases below
+        return n
     if isinstance(n, Mul):
         n = _negated_sums_out(n)
     if isinstance(n, Mul) and n.factors[0] is MINUS_ONE and isinstance(n.factors[1], Mul) \
@@ -32,7 +34,7 @@ def _present_node(n: Expr) -> Expr:
         products = [f for f in n.factors[1:] if isinstance(f, Mul) and f.shape == SCALAR]
         rest = [f for f in n.factors[1:] if f not in products]
         n = Mul(MINUS_ONE, *rest, *products)
-    if isinstance(n, Mul):
+    if isinstance(n, Mul) and any(_is_reciprocal(f) for f in n.factors):
         num = [f for f in n.factors if not _is_reciprocal(f)]
         den = [_denominator(f) for f in n.factors if _is_reciprocal(f)]
         if den:
@@ -63,6 +65,10 @@ def _present_node(n: Expr) -> Expr:
     if isinstance(n, Power) and n.shape == SCALAR and n.p < 0:
         return Div(ONE, n.base if n.p == -1 else Power(n.base, -n.p))
     return n
+
+
+#: the node types _present_node changes (none has a subclass)
+_PRESENTED_KINDS = frozenset({Mul, Hadamard, Add, Power})
 
 
 def _negated_sums_out(n: Mul) -> Expr:
