@@ -138,6 +138,7 @@ def rules_fired(expr: Expr) -> list:
 # ---------------------------------------------------------------- ordering
 
 _info: dict = {}
+_digests: dict = {}
 _CAP = 10 ** 9
 
 
@@ -145,47 +146,92 @@ def info(e: Expr) -> tuple:
     """(digest, tree size, first symbol name, contains a differential), memoised.
 
     The digest is a stable structural fingerprint (the same across runs), so that
-    sorting never depends on memory addresses.  One walk fills all four."""
+    sorting never depends on memory addresses."""
+    return (digest(e),) + _facts(e)
+
+
+def _facts(e: Expr) -> tuple:
+    """(tree size, first symbol name, contains a differential), memoised: one walk
+    fills all three."""
     hit = _info.get(e)
     if hit is not None:
         return hit
     todo = [e] if all(c in _info for c in e.children) else _postorder_missing(e, _info)
     for node in todo:
-        data = [type(node).__name__]
         size, lead, has_diff = 1, "", isinstance(node, Diff)
-        for a in node.args:
-            if isinstance(a, Expr):
-                d, sz, ld, hd = _info[a]
-                data.append(d)
-                size += sz
-                lead = lead or ld
-                has_diff = has_diff or hd
-            elif isinstance(a, frozenset):
-                data.append(",".join(sorted(a)))
-            else:
-                data.append(repr(a))
+        for c in node.children:
+            sz, ld, hd = _info[c]
+            size += sz
+            lead = lead or ld
+            has_diff = has_diff or hd
         if isinstance(node, Sym):
             lead = node.name
-        digest_ = _sha1("|".join(data).encode()).hexdigest()[:16]
-        _info[node] = (digest_, min(size, _CAP), lead, has_diff)
+        _info[node] = (min(size, _CAP), lead, has_diff)
     return _info[e]
 
 
 def digest(e: Expr) -> str:
-    return info(e)[0]
+    """The structural fingerprint of e, memoised (made only when asked: a sort reads
+    it only between terms that tie on everything else)."""
+    hit = _digests.get(e)
+    if hit is not None:
+        return hit
+    digests = _digests
+    todo = [e] if all(c in digests for c in e.children) else _postorder_missing(e, digests)
+    for node in todo:
+        data = [type(node).__name__]
+        for a in node.args:
+            if isinstance(a, Expr):
+                data.append(digests[a])
+            elif isinstance(a, frozenset):
+                data.append(",".join(sorted(a)))
+            else:
+                data.append(repr(a))
+        digests[node] = _sha1("|".join(data).encode()).hexdigest()[:16]
+    return digests[e]
 
 
 def tree_size(e: Expr) -> int:
-    return info(e)[1]
+    return _facts(e)[0]
 
 
 def lead_name(e: Expr) -> str:
     """The first symbol name read left to right ('' for none)."""
-    return info(e)[2]
+    return _facts(e)[1]
 
 
 def contains_diff(e: Expr) -> bool:
-    return info(e)[3]
+    return _facts(e)[2]
+
+
+class _Digest:
+    """The last part of a sort key: compares as digest(node) does, and makes the
+    digest only when a comparison reaches it (most keys differ before)."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node: Expr):
+        self.node = node
+
+    def __eq__(self, other):
+        return self.node is other.node or digest(self.node) == digest(other.node)
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    def __lt__(self, other):
+        return digest(self.node) < digest(other.node)
+
+    def __le__(self, other):
+        return digest(self.node) <= digest(other.node)
+
+    def __gt__(self, other):
+        return digest(self.node) > digest(other.node)
+
+    def __ge__(self, other):
+        return digest(self.node) >= digest(other.node)
+
+    __hash__ = None
 
 
 _keys: dict = {}
@@ -196,8 +242,8 @@ def sort_key(e: Expr):
     key = _keys.get(e)
     if key is None:
         negative = isinstance(e, Mul) and isinstance(e.factors[0], Num) and e.factors[0].value < 0
-        key = _keys[e] = (isinstance(e, Num), contains_diff(e), negative, lead_name(e),
-                          tree_size(e), digest(e))
+        size, lead, has_diff = _facts(e)
+        key = _keys[e] = (isinstance(e, Num), has_diff, negative, lead, size, _Digest(e))
     return key
 
 def _diff_rank(chain: list) -> int:
