@@ -73,8 +73,11 @@ def simplify(expr: Expr) -> Expr:
     if hit is not None:
         return hit
     canon = _canon
-    if all(c in canon for c in expr.children):  # the common case: a rule's new node
-        kids = tuple(canon[c] for c in expr.children)
+    try:   # the common case: a rule's new node, its children canonical already
+        kids = tuple([canon[c] for c in expr.children])
+    except KeyError:
+        kids = None
+    if kids is not None:
         rebuilt = expr if kids == expr.children else expr.rebuild(kids)
         out = canon.get(rebuilt)
         if out is None:
