@@ -18,7 +18,7 @@ import re
 from .errors import MatdiffError
 from .lalr import _Tables, tables
 from .literals import NumberError, read_number
-from .syntax import MAX_DEPTH, Node, Token, _Builder, _TooDeep
+from .syntax import MAX_DEPTH, Declaration, Node, Token, _Builder, _TooDeep
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
@@ -198,11 +198,14 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
     if bad >= 0:
         raise _bad_char_error(src, bad, span)
     toks = _lex(tb, src.text, start, end)
+    keywords = tb.keywords
+    decl = _declaration(toks, keywords)
+    if decl is not None:   # most statements of a document (two of three in a batch)
+        return decl
     builder = _Builder(src, span)
     reductions = tb.reductions
     rules = tb.rules  # (origin, size, callback name or None)
     states_table = tb.states
-    keywords = tb.keywords
     end_state = tb.end
     stack = [tb.start]
     values: list = []
@@ -245,6 +248,65 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
 
 
 bisect_right = None   # Source.locate imports it on first use
+
+def _declaration(toks: list, keywords: dict):
+    """The node the driver builds for a plain declaration (``A, B: n x n symmetric``:
+    names, a colon, one or two dimensions of names, numbers and ``*``, then property
+    names), without running it; None for any other statement (the driver parses
+    it, and words every error).  A keyword (``x``, ``T``, ``_2``, ``_F``) is a name
+    where a name or a dimension starts: the driver makes ``x`` the TIMES of a shape
+    only right after a dimension, and no other keyword's terminal follows there;
+    a property that is a keyword is left to the driver."""
+    n = len(toks)
+    if n < 3 or toks[1].type not in ("COLON", "COMMA"):
+        return None
+    names = []
+    i = 0
+    while True:   # NAME (, NAME)* :
+        tok = toks[i]
+        if tok.type != "NAME":
+            return None
+        names.append(tok)
+        i += 1
+        if i >= n:
+            return None
+        kind = toks[i].type
+        i += 1
+        if kind == "COLON":
+            break
+        if kind != "COMMA" or i >= n:
+            return None
+    colon = toks[i - 1]
+    shape: list = []
+    while True:   # a dimension: an atom (* atom)*; then x or × and another
+        dim = []
+        while True:
+            if i >= n:
+                return None
+            tok = toks[i]
+            if tok.type != "NUMBER" and tok.type != "NAME":
+                return None
+            dim.append(tok)
+            i += 1
+            if i < n and toks[i].type == "STAR":
+                i += 1
+                continue
+            break
+        shape.append(dim)
+        if len(shape) == 2 or i >= n:
+            break
+        tok = toks[i]
+        if tok.type == "CROSS" or (tok.type == "NAME" and tok.value == "x"):  # x: a keyword here
+            i += 1
+            continue
+        break
+    props = toks[i:]
+    for tok in props:
+        if tok.type != "NAME" or tok.value in keywords:
+            return None
+    last = props[-1] if props else shape[-1][-1]
+    return Declaration([], (names, shape, props), names[0].start, last.end, extra=colon)
+
 
 _OPENERS = {"LPAR": ")", "LBRACE": "}", "NORM_OPEN": "||"}
 _CLOSERS = {"RPAR", "RBRACE", "NORM_CLOSE"}
