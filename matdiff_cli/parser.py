@@ -166,7 +166,8 @@ def _lex(tb: _Tables, text: str, start: int, end: int) -> list:
     for m in tb.master.finditer(text, start, end):
         kind = m.lastgroup
         if kind == "NAME" or kind == "NUMBER":
-            append(Token(kind, m.group(kind), m.start(kind), m.end()))
+            s, e = m.span(kind)   # the token is the match without its leading blanks
+            append(Token(kind, text[s:e], s, e))
             continue
         if kind == "LPAR" or kind == "LBRACE":
             depth += 1
