@@ -45,7 +45,7 @@ REPR_TEXT: list = []
 class Expr:
     """Base of all nodes.  ``args`` holds the defining fields (children and data)."""
 
-    __slots__ = ("args", "shape", "children")
+    __slots__ = ("args", "shape", "children", "_first")
     arity_names: tuple = ()
 
     def __new__(cls, *args):
@@ -55,6 +55,7 @@ class Expr:
             node = _new(cls)
             _set(node, "args", args)
             _set(node, "shape", cls._shape(*args))
+            _set(node, "_first", args[0] if args else None)   # what .a, .name, ... read
             # the child nodes, computed once: every walk reads them (most nodes have
             # children only: their args, as they are)
             for a in args:
@@ -124,6 +125,13 @@ def walk(*roots: Expr) -> Iterator[Expr]:
                     push((c, False))
 
 
+#: the descriptor of the args slot: an n-ary node's terms or factors are its args,
+#: read through it as fast as ``args`` (a property would be a call per read)
+_ARGS = Expr.__dict__["args"]
+#: ... and of the first arg (a unary node's operand, a symbol's name, a number's value)
+_FIRST = Expr.__dict__["_first"]
+
+
 # --------------------------------------------------------------------------
 # Leaves
 
@@ -138,7 +146,7 @@ class Sym(Expr):
     def _shape(name, shape, props):
         return shape
 
-    name = property(lambda self: self.args[0])
+    name = _FIRST
     props = property(lambda self: self.args[2])
 
     def has(self, *props) -> bool:
@@ -183,7 +191,7 @@ class Num(Expr):
     def _shape(value):
         return SCALAR
 
-    value = property(lambda self: self.args[0])
+    value = _FIRST
 
 
 class Identity(Expr):
@@ -194,7 +202,7 @@ class Identity(Expr):
     def _shape(n):
         return (n, n)
 
-    n = property(lambda self: self.args[0])
+    n = _FIRST
 
 
 class Zeros(Expr):
@@ -229,7 +237,7 @@ class Diff(Expr):
     def _shape(sym):
         return sym.shape
 
-    sym = property(lambda self: self.args[0])
+    sym = _FIRST
 
 
 class Commutation(Expr):
@@ -262,7 +270,7 @@ class Add(Expr):
             raise ShapeMismatch("Add needs two or more terms")
         return _same_shapes("+", terms)
 
-    terms = property(lambda self: self.args)
+    terms = _ARGS   # the args themselves (read without a call)
 
 
 def product_shape(left: Shape, right: Shape) -> Shape:
@@ -289,7 +297,7 @@ class Mul(Expr):
             shape = product_shape(shape, f.shape)
         return shape
 
-    factors = property(lambda self: self.args)
+    factors = _ARGS
 
 
 class Hadamard(Expr):
@@ -302,7 +310,7 @@ class Hadamard(Expr):
             raise ShapeMismatch("Hadamard needs two or more factors")
         return _same_shapes(".*", factors)
 
-    factors = property(lambda self: self.args)
+    factors = _ARGS
 
 
 # --------------------------------------------------------------------------
@@ -386,7 +394,7 @@ class Power(Expr):
             _square("^", base)
         return base.shape
 
-    base = property(lambda self: self.args[0])
+    base = _FIRST
     p = property(lambda self: self.args[1])
 
 
@@ -401,7 +409,7 @@ class EPow(Expr):
     def _shape(base, p):
         return base.shape
 
-    base = property(lambda self: self.args[0])
+    base = _FIRST
     p = property(lambda self: self.args[1])
 
 
@@ -414,7 +422,7 @@ class Func(Expr):
     def _shape(name, arg, *body):
         return arg.shape
 
-    name = property(lambda self: self.args[0])
+    name = _FIRST
     arg = property(lambda self: self.args[1])
 
 
