@@ -45,7 +45,7 @@ def mul(*factors: Expr) -> Expr:
         shape = product_shape(shape, f.shape)
     if any(is_zero(f) for f in factors):
         return zero(shape)
-    kept = [f for f in factors if not (isinstance(f, Num) and f.value == 1)]
+    kept = [f for f in factors if f is not ONE]   # numbers are interned: Num(1) is ONE
     if any(not isinstance(f, Identity) and f.shape != SCALAR for f in kept):
         kept = [f for f in kept if not isinstance(f, Identity)]
     if not kept:

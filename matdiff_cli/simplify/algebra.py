@@ -29,7 +29,8 @@ def collect_like_terms(e: Add) -> Expr:
             if is_zero(u):
                 continue
             c, core = split_coef(u)
-            coefs[core] = coefs.get(core, 0) + c
+            old = coefs.get(core)
+            coefs[core] = c if old is None else old + c
     terms = sorted((with_coef(c, core) for core, c in coefs.items() if c != 0), key=sort_key)
     if not terms:
         return zero(e.shape)
@@ -133,7 +134,8 @@ def canonical_product(e: Mul) -> Expr:
 
     for f in e.factors:
         if isinstance(f, Num):
-            coef *= f.value
+            v = f.value   # a whole number keeps coef an int (Fraction arithmetic is slow)
+            coef *= v.numerator if v.denominator == 1 else v
         elif is_zero(f):
             return zero(e.shape)
         elif isinstance(f, Mul) and len(f.factors) <= FLAT_LIMIT or _scaled_ones(f):
@@ -304,7 +306,10 @@ def _signed_power(base, k: int):
 def _power_base(f):
     if isinstance(f, Power):
         return f.base, f.p
-    return f, Fraction(1)
+    return f, _FRACTION_ONE
+
+
+_FRACTION_ONE = Fraction(1)
 
 
 def _combine_powers(scalars: list) -> list:
@@ -312,7 +317,8 @@ def _combine_powers(scalars: list) -> list:
     exps: dict = {}
     for s in scalars:
         base, p = _power_base(s)
-        exps[base] = exps.get(base, 0) + p
+        old = exps.get(base)
+        exps[base] = p if old is None else old + p
     out = []
     for base, p in exps.items():
         if p == 0:

@@ -278,7 +278,10 @@ def split_coef(e: Expr):
         return e.factors[0].value, rest[0] if len(rest) == 1 else Mul(*rest)
     if isinstance(e, Broadcast) and isinstance(e.args[0], Num):
         return e.args[0].value, Broadcast(ONE, e.shape)
-    return Fraction(1), e
+    return _FRACTION_ONE, e
+
+
+_FRACTION_ONE = Fraction(1)   # made once: a Fraction costs a call into fractions.py
 
 
 def with_coef(c: Fraction, core: Expr) -> Expr:
@@ -324,7 +327,8 @@ def _parts(factors):
     coef, scalars, chain = 1, [], []
     for f in factors:
         if isinstance(f, Num):
-            coef *= f.value
+            v = f.value   # a whole number keeps coef an int (Fraction arithmetic is slow)
+            coef *= v.numerator if v.denominator == 1 else v
         elif f.shape == SCALAR:
             scalars.append(f)
         elif _scaled_ones(f):
