@@ -384,6 +384,10 @@ class Power(Expr):
     __slots__ = ()
 
     def __new__(cls, base, p):
+        if type(p) is Fraction or type(p) is int:   # interned? (2 equals Fraction(2))
+            node = _interned.get((cls, (base, p)))
+            if node is not None:
+                return node
         return super().__new__(cls, base, _bounded(Fraction(p)))
 
     @staticmethod
@@ -403,6 +407,10 @@ class EPow(Expr):
     __slots__ = ()
 
     def __new__(cls, base, p):
+        if type(p) is Fraction or type(p) is int:   # interned? (2 equals Fraction(2))
+            node = _interned.get((cls, (base, p)))
+            if node is not None:
+                return node
         return super().__new__(cls, base, _bounded(Fraction(p)))
 
     @staticmethod

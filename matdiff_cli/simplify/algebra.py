@@ -471,7 +471,7 @@ def elementwise_power_of_ones(e: EPow) -> Expr:
 def canonical_hadamard(e: Hadamard) -> Expr:
     """Flat, sorted, ones dropped, scalars pulled out (c a) ⊙ b = c (a ⊙ b),
     a ⊙ a = a.^2.  Shrinks or sorts."""
-    coef, scalars, items = Fraction(1), [], []
+    coef, scalars, items = 1, [], []   # an int until a number comes (Fraction is slow)
     for f in e.factors:
         for g in (f.factors if isinstance(f, Hadamard) and len(f.factors) <= FLAT_LIMIT
                   else (f,)):
@@ -491,8 +491,9 @@ def canonical_hadamard(e: Hadamard) -> Expr:
             items.append(g)
     exps: dict = {}
     for g in items:
-        base, p = (g.base, g.p) if isinstance(g, EPow) else (g, Fraction(1))
-        exps[base] = exps.get(base, 0) + p
+        base, p = (g.base, g.p) if isinstance(g, EPow) else (g, _FRACTION_ONE)
+        old = exps.get(base)
+        exps[base] = p if old is None else old + p
     items = sorted((simplify(EPow(b, p)) if p != 1 else b for b, p in exps.items() if p != 0),
                    key=sort_key)
     core = Ones(e.shape) if not items else items[0] if len(items) == 1 else Hadamard(*items)
