@@ -208,21 +208,23 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
     rules = tb.rules  # (origin, size, callback name or None)
     states_table = tb.states
     end_state = tb.end
-    stack = [tb.start]
+    state = tb.start
+    stack = [state]   # the states; ``state`` is its top
     values: list = []
     opened: list = []  # open brackets, for error messages
     toks.append(Token("$END", "", end, end))
     try:
         for i, tok in enumerate(toks):
             ttype = tok.type
-            if ttype == "NAME" and tok.value in keywords and keywords[tok.value] in states_table[stack[-1]]:
+            if ttype == "NAME" and tok.value in keywords and keywords[tok.value] in states_table[state]:
                 ttype = tok.type = keywords[tok.value]
             while True:
-                act = states_table[stack[-1]].get(ttype)
+                act = states_table[state].get(ttype)
                 if act is None:
                     raise _syntax_error(src, span, toks, i, tok, stack, states_table, opened)
                 if act >= 0:  # shift
                     stack.append(act)
+                    state = act
                     values.append(tok)
                     if ttype in _OPENERS:
                         opened.append(tok)
@@ -231,14 +233,15 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
                     break
                 origin, size, cb = rules[~act]  # reduce
                 if cb is None:  # a ?rule with one child: the child itself
-                    stack[-1] = states_table[stack[-2]][origin]
+                    state = stack[-1] = states_table[stack[-2]][origin]
                     continue
                 kids = values[-size:]
                 del values[-size:]
                 del stack[-size:]
                 values.append(reductions[~act](builder, kids))
-                stack.append(states_table[stack[-1]][origin])
-                if stack[-1] == end_state and ttype == "$END":
+                state = states_table[stack[-1]][origin]
+                stack.append(state)
+                if state == end_state and ttype == "$END":
                     return values[-1]
         raise AssertionError("the parser did not finish")  # pragma: no cover
     except _TooDeep as e:
