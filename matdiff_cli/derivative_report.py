@@ -38,6 +38,17 @@ def conditions(exprs, render=None) -> list[str]:
     every eigenvector it uses (the eigenvalue's derivative exists there), ``no
     entry of x is 0`` for every sign(x) (the 1-norm's, abs's derivative).
     ``render``: how the eigenvalue is written (text unless given)."""
+    kinds = _CONDITION_KINDS
+    nodes = list(walk(*exprs))
+    for node in nodes:   # most results: no node says anything (a function but sign neither)
+        cls = type(node)
+        flag = kinds.get(cls)
+        if flag is None:
+            flag = _condition_kind(cls)
+        if flag and (cls is not Func or node.args[0] == "sign"):
+            break
+    else:
+        return []
     if render is None:
         global _to_text
         if _to_text is None:   # imported once (an import statement per problem costs)
@@ -50,8 +61,7 @@ def conditions(exprs, render=None) -> list[str]:
     for e in exprs:
         if _is_sign(e):
             bare.add(e.arg)
-    kinds = _CONDITION_KINDS
-    for node in walk(*exprs):
+    for node in nodes:
         for c in node.children:   # children come first: their kinds are known
             if kinds[type(c)] and _is_sign(c) and not (isinstance(node, Hadamard) and any(
                     isinstance(f, OneHotMax) and _is_abs_of(f.a, c.arg) for f in node.args)):
