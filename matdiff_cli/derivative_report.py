@@ -15,7 +15,8 @@ from __future__ import annotations
 from .build import symmetric
 from .expr import SCALAR, Diff, EigVecMax, EigVecMin, LeftVecMax, LeftVecMin, walk
 from .expr import (
-    Add, EigVecs, Func, Hadamard, LambdaMax, LambdaMin, Mul, OneHotMax, Pinv, SigmaMax, Transpose,
+    Add, EigVecs, Func, Hadamard, LambdaMax, LambdaMin, Mul, OneHotMax, Pinv, Polar, SigmaMax,
+    SVecLeftMax, SVecRightMax, SvdU, SvdV, Transpose,
 )
 from .names import Names
 from .report import Report
@@ -149,15 +150,17 @@ def shared_names(exprs, taken: dict, naming=None) -> dict:
         if shown is not None:
             shown[node] = 1 + sum(1 if c in names else shown.get(c, tree_size(c))
                                   for c in node.args if c in counts)
-        if isinstance(node, EIGENVECTORS) and node not in names:
+        if type(node) not in _NAMED_ALWAYS:   # most nodes: the general rule below
+            pass
+        elif isinstance(node, EIGENVECTORS) and node not in names:
             # named always: `v1 = eigvec_max(A)`, `u2 = leftvec_max(A)`
             left = isinstance(node, (LeftVecMax, LeftVecMin))
             names[node] = naming.numbered("u" if left else "v")
             continue
-        if isinstance(node, EigVecs) and node not in names and node.a.shape != SCALAR:
+        elif isinstance(node, EigVecs) and node not in names and node.a.shape != SCALAR:
             names[node] = naming.numbered("V")   # `V1 = eigvecs(A)`
             continue
-        if type(node).__name__ in SINGULAR and node not in names:   # `u1 = svec_left_max(X)`
+        elif type(node).__name__ in SINGULAR and node not in names:   # `u1 = svec_left_max(X)`
             names[node] = naming.numbered(SINGULAR[type(node).__name__][0])
             continue
         if node in names or counts.get(node, 0) < 2 or tree_size(node) < 8:
@@ -168,6 +171,11 @@ def shared_names(exprs, taken: dict, naming=None) -> dict:
             continue
         names[node] = naming.numbered("t")
     return names
+
+
+#: the node types shared_names names even when used once (no subclass has another name)
+_NAMED_ALWAYS = frozenset(EIGENVECTORS + (EigVecs, SVecLeftMax, SVecRightMax, SvdU, SvdV, Polar))
+assert {c.__name__ for c in _NAMED_ALWAYS} >= set(SINGULAR)
 
 
 def _is_cheap(node) -> bool:
