@@ -466,16 +466,23 @@ def postorder_missing(root: Expr, done) -> list:
     """The nodes of root not in ``done``, children first, each once (iterative);
     the walk does not enter a node in ``done``."""
     out, stack, seen = [], [(root, False)], set()
+    append, add, pop, push = out.append, seen.add, stack.pop, stack.append
     while stack:
-        node, ready = stack.pop()
-        if node in done or (not ready and node in seen):
+        node, ready = pop()
+        if ready:   # (done does not change during the walk)
+            append(node)
             continue
-        if ready:
-            out.append(node)
+        if node in seen or node in done:
             continue
-        seen.add(node)
-        stack.append((node, True))
-        stack.extend((c, False) for c in node.children if c not in done)
+        add(node)
+        children = node.children
+        if not children:   # a leaf: listed now, no second visit
+            append(node)
+            continue
+        push((node, True))
+        for c in children:
+            if c not in done:
+                push((c, False))
     return out
 
 
