@@ -150,7 +150,7 @@ class Sym(Expr):
     props = property(lambda self: self.args[2])
 
     def has(self, *props) -> bool:
-        return any(p in self.args[2] for p in props)
+        return not self.args[2].isdisjoint(props)
 
 
 #: the most bits of a numerator or denominator in a Num (about 1,000 digits);
