@@ -144,8 +144,11 @@ def shared_names(exprs, taken: dict, naming=None) -> dict:
     # word or two once its parts have names is written out, unless it costs: a call
     # such as pinv(t1) stays named, for the code too); only worked out when some
     # piece could be named (shown <= tree_size; most results have none)
-    shown: dict | None = {} if any(
-        k > 1 and tree_size(n) >= 8 for n, k in counts.items()) else None
+    shown: dict | None = None
+    for n, k in counts.items():
+        if k > 1 and tree_size(n) >= 8:
+            shown = {}
+            break
     for node in order:
         if shown is not None:
             shown[node] = 1 + sum(1 if c in names else shown.get(c, tree_size(c))

@@ -55,7 +55,7 @@ def differential(expr: Expr, var: Sym) -> Expr:
         elif type(node) is Add:
             memo[node] = b.add(*[_get(memo, c) for c in node.children if c in up])
         else:
-            memo[node] = apply_rule(node, tuple(_get(memo, c) for c in node.children))
+            memo[node] = apply_rule(node, tuple([_get(memo, c) for c in node.children]))
     return _get(memo, expr)
 
 

@@ -196,7 +196,7 @@ def to_text(expr: Expr, names: dict | None = None) -> str:
         written = _postorder(expr, {}) if "I" in text else ()
     else:
         written = list(cx.docs)
-    if any(isinstance(node, Identity) for node in written) and not _sizes_fixed(
+    if Identity in {type(node) for node in written} and not _sizes_fixed(   # (no subclass)
             expr, names, text, written):
         text = flatten(render_dag(expr, rule, TextContext.of(names, SIZED)))
     return text

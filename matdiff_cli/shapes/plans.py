@@ -136,7 +136,8 @@ class Building:
             try:
                 if p.op == "sym":
                     info = symbols[args[0]]
-                    e = E.Sym(args[0], tuple(u.resolve(x, names) for x in info.shape), info.props)
+                    e = E.Sym(args[0], tuple([u.resolve(x, names) for x in info.shape]),
+                              info.props)
                 else:
                     e = _BUILD[p.op](*args)
             except E.ShapeMismatch as exc:  # pragma: no cover - infer checked every shape

@@ -31,7 +31,7 @@ def collect_like_terms(e: Add) -> Expr:
             c, core = split_coef(u)
             old = coefs.get(core)
             coefs[core] = c if old is None else old + c
-    terms = sorted((with_coef(c, core) for core, c in coefs.items() if c != 0), key=sort_key)
+    terms = sorted([with_coef(c, core) for core, c in coefs.items() if c != 0], key=sort_key)
     if not terms:
         return zero(e.shape)
     if len(terms) == 1:

@@ -92,7 +92,7 @@ def simplify(expr: Expr) -> Expr:
             continue
         pending = [c for c in node.children if c not in _canon]
         if ready or not pending:
-            kids = tuple(_canon[c] for c in node.children)
+            kids = tuple([_canon[c] for c in node.children])
             rebuilt = node if kids == node.children else node.rebuild(kids)
             out = _canon.get(rebuilt)
             if out is None:
@@ -102,7 +102,7 @@ def simplify(expr: Expr) -> Expr:
             _canon.setdefault(out, out)
         else:
             stack.append((node, True))
-            stack.extend((c, False) for c in pending)
+            stack.extend([(c, False) for c in pending])
     return _canon[expr]
 
 
@@ -159,7 +159,11 @@ def _facts(e: Expr) -> tuple:
     hit = _info.get(e)
     if hit is not None:
         return hit
-    todo = [e] if all(c in _info for c in e.children) else _postorder_missing(e, _info)
+    todo = (e,)
+    for c in e.children:
+        if c not in _info:
+            todo = _postorder_missing(e, _info)
+            break
     for node in todo:
         size, lead, has_diff = 1, "", isinstance(node, Diff)
         for c in node.children:
@@ -252,15 +256,16 @@ def sort_key(e: Expr):
 def _diff_rank(chain: list) -> int:
     if isinstance(chain[-1], Diff):
         return 0
-    if not any(contains_diff(f) for f in chain):
-        return 1
-    return 2 if not contains_diff(chain[-1]) else 1
+    for f in chain:
+        if contains_diff(f):
+            return 2 if not contains_diff(chain[-1]) else 1
+    return 1
 
 
 def _chain_key(chain: list):
     """Rotations and 1x1 products: dX last, fewer transposes, a transpose first
     (tr(X^T A X B), not tr(A X B X^T)), then by structure."""
-    return (_diff_rank(chain), sum(isinstance(f, Transpose) for f in chain),
+    return (_diff_rank(chain), [type(f) for f in chain].count(Transpose),  # (no subclass)
             not isinstance(chain[0], Transpose), [sort_key(f)[2:] for f in chain])
 
 # ---------------------------------------------------------------- helpers

@@ -13,7 +13,7 @@ def present(expr: Expr) -> Expr:
     a lone broadcast c -> c ones(n, m)."""
     memo = _presented  # a pure function of the node: one memo for the whole run
     for node in _postorder_missing(expr, memo):
-        kids = tuple(memo[c] for c in node.children)
+        kids = tuple([memo[c] for c in node.children])
         n = node if kids == node.children else node.rebuild(kids)
         memo[node] = _present_node(n)
     return memo[expr]
