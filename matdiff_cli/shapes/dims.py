@@ -312,7 +312,11 @@ class Unifier:
         outer = self._trail
         self._trail = trail = []
         try:
-            ok = all(self._unify(a, b) for a, b in pairs)
+            ok = True
+            for a, b in pairs:
+                if not self._unify(a, b):
+                    ok = False
+                    break
             if ok and self.pending:
                 ok = self._retry_pending()
         finally:

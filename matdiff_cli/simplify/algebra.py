@@ -13,7 +13,7 @@ from ..expr import (
 )
 from .core import (
     FLAT_LIMIT, NORMAL, PUSHES, REPLACES, SHRINKS, T, _chain_key, _parts, _scaled_ones,
-    chain_of, contains_diff, is_orthogonal, product, rule, simplify, sort_key, split_coef,
+    any_diff, chain_of, is_orthogonal, product, rule, simplify, sort_key, split_coef,
     with_coef, zero,
 )
 
@@ -60,7 +60,7 @@ def factor_scalar(e: Add) -> Expr:
 
 def _factor_left(terms: list):
     """X c b^T + X b c^T -> X (c b^T + b c^T): a left factor shared by every term."""
-    if any(contains_diff(t) for t in terms):
+    if any_diff(terms):
         return None
     first, rests = None, []
     for t in terms:
@@ -81,7 +81,7 @@ def _factor_left(terms: list):
 
 def _factor_scalar(terms: list):
     """det(M) P + det(M) Q -> det(M) (P + Q): a scalar factor shared by every term."""
-    if any(contains_diff(t) for t in terms) or terms[0].shape == SCALAR:
+    if any_diff(terms) or terms[0].shape == SCALAR:
         return None
     common = None
     for t in terms:
@@ -102,7 +102,7 @@ def _factor_scalar(terms: list):
 def _factor_right(terms: list):
     """A x + A^T x -> (A + A^T) x: a right factor shared by every term is written once.
     Not in differentials, whose terms must stay apart for the trace read-off."""
-    if any(contains_diff(t) for t in terms):
+    if any_diff(terms):
         return None
     last = None
     prefixes = []
@@ -155,7 +155,7 @@ def canonical_product(e: Mul) -> Expr:
     chain = _split_chain(chain, scalars)
     chain = _cancel(chain)
     scalars = _combine_powers(scalars)
-    if any(isinstance(s, Num) for s in scalars):
+    if Num in [type(s) for s in scalars]:   # (no subclass)
         coef *= _num_product(scalars)
         scalars = [s for s in scalars if not isinstance(s, Num)]
         if coef == 0:

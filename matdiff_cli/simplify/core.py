@@ -211,6 +211,14 @@ def contains_diff(e: Expr) -> bool:
     return _facts(e)[2]
 
 
+def any_diff(items) -> bool:
+    """Does one of items contain a differential?"""
+    for f in items:
+        if _facts(f)[2]:
+            return True
+    return False
+
+
 class _Digest:
     """The last part of a sort key: compares as digest(node) does, and makes the
     digest only when a comparison reaches it (most keys differ before)."""

@@ -29,7 +29,7 @@ def _present_node(n: Expr) -> Expr:
     if isinstance(n, Mul):
         n = _negated_sums_out(n)
     if isinstance(n, Mul) and n.factors[0] is MINUS_ONE and isinstance(n.factors[1], Mul) \
-            and any(f.shape != SCALAR for f in n.factors[2:]):
+            and [f.shape for f in n.factors[2:]].count(SCALAR) < len(n.factors) - 2:
         # -v (s^T y), not -1 (s^T y) v: a bracketed scalar goes after the chain
         products = [f for f in n.factors[1:] if isinstance(f, Mul) and f.shape == SCALAR]
         rest = [f for f in n.factors[1:] if f not in products]

@@ -130,8 +130,11 @@ def _name_deep_pieces(nodes: list, names: dict, root: Expr) -> None:
     depth: dict = {}
     k = 0
     for node in nodes:
-        d = BRACKETS_PER_NODE + max((0 if c in names else depth[c] for c in node.children),
-                                    default=0)
+        d = 0
+        for c in node.children:
+            if c not in names and depth[c] > d:
+                d = depth[c]
+        d += BRACKETS_PER_NODE
         if d > MAX_BRACKETS and node is not root:
             k += 1
             names[node] = f"_p{k}"
