@@ -279,7 +279,10 @@ class DerivativeReport(Report):
         rendered with the one names dict (no copy per piece: linear in their number)."""
         names = self.names if names is None else names
         out, seen = [], set()
-        if all(type(k) is Diff for k in names):   # nothing named (often): no walk
+        for k in names:
+            if type(k) is not Diff:
+                break
+        else:   # nothing named (often): no walk
             return out
         for e in exprs:
             for node in walk(e):

@@ -134,7 +134,7 @@ def _order_uncached(mats):
         return tree
     # the order depends on the shapes alone (and on diag/inverse factors): chains of
     # other names but the same shapes share it
-    key = tuple((m.shape, isinstance(m, (DiagM, Inverse))) for m in mats)
+    key = tuple([(m.shape, isinstance(m, (DiagM, Inverse))) for m in mats])
     recipe = _RECIPES.get(key)
     if recipe is None:
         if len(_RECIPES) >= 4096:
@@ -169,7 +169,7 @@ def _attach(tree, coef, opaque=()):
     times ``g .* (A r)`` is ``g .* (A (2 r))``); never inside ``opaque``
     (named) nodes."""
     pieces = _pieces(tree, opaque)
-    key = (tree.shape, tuple(n.shape for n in pieces))
+    key = (tree.shape, tuple([n.shape for n in pieces]))
     at = _PLACES.get(key, -1)
     if at == -1:   # the place depends on the shapes alone
         if len(_PLACES) >= 4096:

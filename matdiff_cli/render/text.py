@@ -455,7 +455,7 @@ def _epow(node: EPow, cx) -> Doc:
 
 def _call(key):
     def rule_(node, cx) -> Doc:
-        d = cx.nt.call(key, *(cx[c] for c in node.children))
+        d = cx.nt.call(key, *[cx[c] for c in node.children])
         return Doc(d.level, d.parts, node)
     return rule_
 

@@ -184,7 +184,11 @@ def digest(e: Expr) -> str:
     if hit is not None:
         return hit
     digests = _digests
-    todo = [e] if all(c in digests for c in e.children) else _postorder_missing(e, digests)
+    todo = (e,)
+    for c in e.children:
+        if c not in digests:
+            todo = _postorder_missing(e, digests)
+            break
     for node in todo:
         data = [type(node).__name__]
         for a in node.args:

@@ -34,7 +34,7 @@ def _present_node(n: Expr) -> Expr:
         products = [f for f in n.factors[1:] if isinstance(f, Mul) and f.shape == SCALAR]
         rest = [f for f in n.factors[1:] if f not in products]
         n = Mul(MINUS_ONE, *rest, *products)
-    if isinstance(n, Mul) and any(_is_reciprocal(f) for f in n.factors):
+    if isinstance(n, Mul) and _has_reciprocal(n.factors):
         num = [f for f in n.factors if not _is_reciprocal(f)]
         den = [_denominator(f) for f in n.factors if _is_reciprocal(f)]
         if den:
@@ -126,6 +126,13 @@ def _minus_quotient(t: Expr) -> Expr:
     if c >= 0:
         return t
     return Mul(Num(-1), Div(with_coef(-c, core), bottom))
+
+
+def _has_reciprocal(factors) -> bool:
+    for f in factors:
+        if _is_reciprocal(f):
+            return True
+    return False
 
 
 def _is_reciprocal(f: Expr) -> bool:

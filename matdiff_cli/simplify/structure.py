@@ -105,7 +105,7 @@ def transpose_of_symmetric_pinv(e: Transpose) -> Expr:
 def _transposes(e: Expr) -> int:
     """Transposes showing at the top of a term (the term and its factors)."""
     items = e.factors if isinstance(e, Mul) else (e,)
-    return sum(isinstance(f, Transpose) for f in items)
+    return [type(f) for f in items].count(Transpose)   # (Transpose has no subclass)
 
 
 # ---------------------------------------------------------------- inverses
