@@ -190,16 +190,21 @@ def _already_canonical(e: Mul) -> bool:
     prev = None
     for i, f in enumerate(factors):
         shape = f.shape
-        if shape == SCALAR or isinstance(f, (Num, Mul, Identity, Zeros)):
+        kind = type(f)   # (none of these node types has a subclass)
+        if shape == SCALAR or kind in _NOT_IN_PLAIN_CHAIN:
             return False
-        if _scaled_ones(f):
+        if kind is Broadcast and f.args[0] is not ONE:   # _scaled_ones
             return False
         if (i > 0 and shape[0] == 1) or (i < last and shape[1] == 1):
             return False
-        if prev is not None and _interact(prev, f):
+        if prev is not None and (_inverse_pair(prev, f) or (
+                shape[1] == 1 and type(prev) is DiagM) or _same_base(prev, f)):  # _interact
             return False
         prev = f
     return True
+
+
+_NOT_IN_PLAIN_CHAIN = frozenset({Num, Mul, Identity, Zeros})
 
 
 def _split_chain(chain: list, scalars: list) -> list:
