@@ -7,7 +7,7 @@ canonicalisation (ordering, like terms, trace rotation) is ``simplify``'s job.
 from __future__ import annotations
 
 from collections import Counter
-from fractions import Fraction
+from .rational import Fraction
 
 from .expr import EPow, Pinv, Power
 from .expr import (

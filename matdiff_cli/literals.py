@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import sys
-from fractions import Fraction
+from .rational import Fraction
 
 #: The range of numbers matdiff reads: what an IEEE double holds (answers are
 #: evaluated in doubles), from the smallest subnormal to the largest finite

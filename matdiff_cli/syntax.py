@@ -9,7 +9,7 @@ never a ``RecursionError`` later.
 """
 from __future__ import annotations
 
-from fractions import Fraction
+from .rational import Fraction
 
 from .literals import NumberError, read_number
 

@@ -9,7 +9,7 @@ or ``sign``) is 0 wherever the derivative exists, and is written so.
 """
 from __future__ import annotations
 
-from fractions import Fraction
+from .rational import Fraction
 from functools import lru_cache
 
 from .ops import ALIASES, ELEMENTWISE

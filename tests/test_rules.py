@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from matdiff_cli import differentials
@@ -191,3 +192,81 @@ def test_the_printed_form_takes_whole_terms_out_of_a_fraction(a, b):
     assert not _brackets_only_negative_terms(shown), e
     minus = present(simplify(Mul(a, Add(Mul(Num(-1), a), Mul(Num(-3), b)))))
     assert not _brackets_only_negative_terms(minus), minus
+
+
+def test_an_elementwise_product_of_scalars_is_a_product():
+    """(2 .* 3) x^T x has the gradient 12 x, not 2 (2 .* 3) x."""
+    from matdiff_cli import api
+    d = ["a, b, x: scalar"]
+    assert api.gradient("(2 .* 3) x^T x", "x", d).text == "12 x"
+    assert api.gradient("x^T (2 .* x)", "x", d).text == "4 x"
+    assert api.gradient("(a .* b) x", "x", d).text == "a b"
+    assert api.gradient("sigmoid(x)", "x", d).text == "sigmoid(x) (1 - sigmoid(x))"
+
+
+@settings(max_examples=examples(60), deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+@given(expressions(shape=(1, 1), depth=3))
+def test_no_canonical_form_keeps_an_elementwise_product_of_scalars(e):
+    from matdiff_cli.expr import Hadamard, walk
+    kept = [n for n in walk(simplify(e)) if isinstance(n, Hadamard) and n.shape == (1, 1)]
+    assert not kept, kept
+
+
+@pytest.mark.parametrize("rows, cols", [(2, 3), ("n", "m"), ("n", 1), (1, "m"), ("n", "n")])
+def test_a_linear_map_of_zeros_is_zeros(rows, cols):
+    """Every linear built-in, and a positive elementwise power, takes 0 to 0: a zero
+    result copied back into an input stays zero."""
+    from matdiff_cli.expr import (
+        DiagM, DiagV, EPow, Kron, Sum, Sym, Trace, Transpose, Unvec, Vec, Zeros, is_zero,
+    )
+    from matdiff_cli.rational import Fraction
+    z, a = Zeros((rows, cols)), Sym("A", (rows, cols))
+    made = [Vec(z), Transpose(z), Sum(z), Kron(z, a), Kron(a, z), EPow(z, Fraction(3, 2)),
+            EPow(z, Fraction(2))]
+    if rows == cols:
+        made += [DiagV(z), Trace(z)]
+    if cols == 1:
+        made.append(DiagM(z))
+    if isinstance(rows, int) and isinstance(cols, int):
+        made.append(Unvec(Vec(z), (cols, rows)))
+    for e in made:
+        assert is_zero(simplify(e)), e
+    assert not is_zero(simplify(EPow(z, Fraction(0))))   # 0.^0 is ones
+
+
+def _keeps_a_common_number(e: Expr) -> bool:
+    """A product with a bracketed sum whose whole-number coefficients share a factor."""
+    from math import gcd
+
+    from matdiff_cli.expr import Add, Mul, walk
+    from matdiff_cli.simplify.core import split_coef
+    for n in walk(e):
+        for f in n.factors if isinstance(n, Mul) else ():
+            if isinstance(f, Add):
+                ks = [split_coef(t)[0] for t in f.terms]
+                if all(k.denominator == 1 for k in ks) and gcd(*(k.numerator for k in ks)) > 1:
+                    return True
+    return False
+
+
+def test_a_bracket_gives_its_common_number_to_the_product():
+    """det(I + S^2) ((I + S^2)^-1 S + S (I + S^2)^-1), not 0.5 det(I + S^2) (2 ... + 2 ...)."""
+    from matdiff_cli import api
+    d = ["S: n x n symmetric"]
+    assert api.gradient("det(S^2 + I)", "S", d).text == "det(I + S^2) ((I + S^2)^-1 S + S (I + S^2)^-1)"
+    assert api.gradient("det((S 3)^T (S 3) + I)", "S", d).text == \
+        "9 det(I + 9 S^2) (S (I + 9 S^2)^-1 + (I + 9 S^2)^-1 S)"
+
+
+@settings(max_examples=examples(60), deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+@given(expressions(shape=("n", "n"), depth=2), expressions(shape=("n", "n"), depth=2),
+       expressions(shape=(1, 1), depth=2))
+def test_the_printed_form_takes_a_common_number_out_of_a_bracket(a, b, s):
+    from matdiff_cli.expr import Add, Mul, Num
+    from matdiff_cli.rational import Fraction
+    from matdiff_cli.simplify import present
+    for c in (Fraction(1, 2), Fraction(3), Fraction(-1, 6)):
+        shown = present(simplify(Mul(Num(c), s, Add(Mul(Num(6), a), Mul(Num(-4), b)))))
+        assert not _keeps_a_common_number(shown), shown

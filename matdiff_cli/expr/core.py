@@ -16,7 +16,7 @@ bug in matdiff (user input is checked with spans before nodes are built).
 """
 from __future__ import annotations
 
-from fractions import Fraction
+from ..rational import Fraction
 
 
 TYPE_CHECKING = False

@@ -8,7 +8,7 @@ text / pretty / LaTeX / NumPy / JAX / PyTorch renderers and SymPy read it.
 """
 from __future__ import annotations
 
-from fractions import Fraction
+from ..rational import Fraction
 
 from .. import build as b
 from ..expr import SCALAR, EPow, Func, Num, Power

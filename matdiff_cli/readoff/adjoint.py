@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections import defaultdict
-from fractions import Fraction
+from ..rational import Fraction
 
 from .. import build as b
 from ..differentials import depends_on

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from fractions import Fraction
+from ..rational import Fraction
 
 
 def _clean(x):

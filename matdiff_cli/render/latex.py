@@ -10,7 +10,7 @@ digits or an ``_`` suffix gets a subscript (``W1`` -> ``W_{1}``, ``x_0`` ->
 from __future__ import annotations
 
 import re
-from fractions import Fraction
+from ..rational import Fraction
 
 from ..expr import EDiv, Expr, Hadamard
 from ..ops import ELEMENTWISE, STRUCTURE

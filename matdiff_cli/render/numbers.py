@@ -5,7 +5,7 @@ matdiff's syntax), so that none of them imports another for a number.
 """
 from __future__ import annotations
 
-from fractions import Fraction
+from ..rational import Fraction
 
 #: precedence levels of a written piece, loosest first
 SUM, PROD, NEG, POST, ATOM = 1, 2, 3, 4, 5

@@ -7,7 +7,7 @@ differentials ``dX`` highlighted.  Rich is imported only by ``to_rich_text``.
 """
 from __future__ import annotations
 
-from fractions import Fraction
+from ..rational import Fraction
 
 from ..expr import EDiv, Expr, Hadamard, Div
 from ..ops import ELEMENTWISE, STRUCTURE

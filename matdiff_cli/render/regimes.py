@@ -151,18 +151,32 @@ def regimes(dims) -> list:
     return out
 
 
-def at_corner(roots, corner):
-    """The work of the roots at one corner (a chain left to multi_dot at its best order)."""
+def at_corners(roots, grid, memo: dict) -> list:
+    """The work of the roots at each corner of grid (a chain left to multi_dot
+    at its best order there).  ``memo`` holds each node's work at each corner
+    (by its index in grid) for all the plans costed on one grid: they share
+    most of their nodes (interned), and a node's work is the same in each."""
+    nodes = [n for n in walk(*roots)
+             if not isinstance(n, (Sym, Num, Diff, Transpose, Broadcast)) and n.children]
     every = _dims([n.shape for r in roots for n in walk(r)])
-    assign = {d: corner.get(d, LARGE) for d in every}
+    out = []
+    for j, corner in enumerate(grid):
+        assign = {d: corner.get(d, LARGE) for d in every}
 
-    def size(d):
-        return _size(d, assign)
+        def size(d):
+            return _size(d, assign)
 
-    def chain(rows, cols):
-        r, c = [size(d) for d in rows], [size(d) for d in cols]
-        return _tree_cost(_best(r, c), r, c)
-    return cost(roots, size, chain)
+        def chain(rows, cols):
+            r, c = [size(d) for d in rows], [size(d) for d in cols]
+            return _tree_cost(_best(r, c), r, c)
+        total = 0
+        for node in nodes:
+            work = memo.get((node, j))
+            if work is None:
+                work = memo[node, j] = CALL + _work(node, size, chain)
+            total += work
+        out.append(total)
+    return out
 
 
 def polynomial(roots):
@@ -184,6 +198,7 @@ def by_size(planner, dims):
         return [(None, base)]
     grid = corners(dims)
     plans, polys, table = [], [], []
+    memo: dict = {}
 
     def add(plan):
         if all(plan[0] != q[0] for q in plans):
@@ -191,7 +206,7 @@ def by_size(planner, dims):
             plans.append(plan)
             polys.append(poly)
             table.append([poly.at(c) for c in grid] if poly is not None
-                         else [at_corner(plan[0], c) for c in grid])
+                         else at_corners(plan[0], grid, memo))
     add(base)
     for fixed in (1, 2):  # one dimension fixed first: its plans' choices hold over more sizes
         for regime in regimes(dims):

@@ -32,7 +32,7 @@ its symbols from a :class:`Notation` (``cx.nt``).
 from __future__ import annotations
 
 import sys
-from fractions import Fraction
+from ..rational import Fraction
 
 from ..dispatch import singledispatch
 from ..expr import (

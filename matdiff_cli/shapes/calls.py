@@ -1,7 +1,7 @@
 """Calls: user functions, built-ins (each shape rule once, :data:`SHAPE_RULES`), norms."""
 from __future__ import annotations
 
-from fractions import Fraction
+from ..rational import Fraction
 
 from ..ops import ALIASES, BUILTINS, ELEMENTWISE, STRUCTURE, arity
 from ..syntax import Call, Chain, Name, Number

@@ -12,7 +12,7 @@ makes ``*`` a scalar product and ``+`` a broadcast.  Desugaring
 """
 from __future__ import annotations
 
-from fractions import Fraction
+from ..rational import Fraction
 
 from ..errors import MatdiffError
 from ..ops import BUILTINS

@@ -5,7 +5,7 @@ base merged); powers, quotients as negative powers, elementwise powers and
 products, Kronecker products of scalars, broadcasts."""
 from __future__ import annotations
 
-from fractions import Fraction
+from ..rational import Fraction
 
 from ..expr import (
     ONE, SCALAR, Add, Broadcast, DiagM, Div, EDiv, EPow, Expr, Hadamard, Identity, Inverse,
@@ -465,12 +465,23 @@ def elementwise_power_of_power(e: EPow) -> Expr:
     return EPow(base.base, base.p * p) if p.denominator == 1 and isinstance(base, EPow) else e
 
 
+@rule(EPow, identity="0.^p = 0 for p > 0", terminates=SHRINKS)
+def positive_elementwise_power_of_zeros(e: EPow) -> Expr:
+    return e.base if is_zero(e.base) and e.p > 0 else e
+
+
 @rule(EPow, identity="1.^p = 1", terminates=SHRINKS)
 def elementwise_power_of_ones(e: EPow) -> Expr:
     return e.base if isinstance(e.base, Ones) else e
 
 
 # ---------------------------------------------------------------- elementwise products
+
+@rule(Hadamard, identity="a ⊙ b = a b for scalars a, b", terminates=REPLACES)
+def hadamard_of_scalars(e: Hadamard) -> Expr:
+    """Between 1 x 1 factors the elementwise product is the product: (2 .* 3) x is 6 x."""
+    return Mul(*e.factors) if e.shape == SCALAR else e
+
 
 @rule(Hadamard, identity="(c A) ⊙ A ⊙ 1 = c A.^2", terminates=NORMAL)
 def canonical_hadamard(e: Hadamard) -> Expr:

@@ -5,7 +5,7 @@ structural digest per node, tree sizes, sort keys); the helpers of the rules
 (coefficients, zeros, transposes, products, declared properties)."""
 from __future__ import annotations
 
-from fractions import Fraction
+from ..rational import Fraction
 
 from ..expr import (
     ONE, SCALAR, ZERO, Broadcast, Diff, Expr, Identity, Mul, Num, Sym, Transpose, Zeros,

@@ -1,9 +1,12 @@
 """The printed form of a canonical expression."""
 from __future__ import annotations
 
+from math import gcd
+
 from ..expr import ONE, SCALAR, Add, Div, EDiv, EPow, Expr, Hadamard, Mul, Num, Power
 from ..expr import postorder_missing as _postorder_missing
 from ..expr import walk
+from ..rational import Fraction
 from .core import product, split_coef, with_coef
 
 # ---------------------------------------------------------------- presentation
@@ -27,7 +30,7 @@ def _present_node(n: Expr) -> Expr:
     if type(n) not in _PRESENTED_KINDS:   # most nodes: none of the cases below
         return n
     if isinstance(n, Mul):
-        n = _negated_sums_out(n)
+        n = _common_numbers_out(_negated_sums_out(n))
     if isinstance(n, Mul) and n.factors[0] is MINUS_ONE and isinstance(n.factors[1], Mul) \
             and [f.shape for f in n.factors[2:]].count(SCALAR) < len(n.factors) - 2:
         # -v (s^T y), not -1 (s^T y) v: a bracketed scalar goes after the chain
@@ -91,6 +94,32 @@ def _negated_sums_out(n: Mul) -> Expr:
     return factors[0] if len(factors) == 1 else Mul(*factors)
 
 
+def _common_numbers_out(n: Expr) -> Expr:
+    """det(M) (M^-1 S + S M^-1), not 0.5 det(M) (2 M^-1 S + 2 S M^-1): a bracketed
+    sum whose coefficients are whole numbers with a common factor gives it to the
+    product's number."""
+    if not isinstance(n, Mul):
+        return n
+    c, factors = Fraction(1), []
+    for f in n.factors:
+        if isinstance(f, Add):
+            split = [split_coef(t) for t in f.terms]
+            g = 0
+            for k, _ in split:
+                g = gcd(g, k.numerator) if k.denominator == 1 else 1
+            if g > 1:
+                c *= g
+                f = Add(*[with_coef(k / g, core) for k, core in split])
+        factors.append(f)
+    if c == 1:
+        return n
+    if isinstance(factors[0], Num):
+        c *= factors[0].value
+        factors = factors[1:]
+    out = with_coef(c, product(factors, n.shape))
+    return out if _distinct(out, numbers=False) <= _distinct(n, numbers=False) else n
+
+
 def _distribute_whole(c, terms, n: Expr) -> Expr:
     """S^-1 - 0.5 (C + C^T), not 0.5 (2 S^-1 - C - C^T): the terms that c makes
     whole leave the bracket (all of them: no bracket); the rest keep c, with the
@@ -113,8 +142,9 @@ def _distribute_whole(c, terms, n: Expr) -> Expr:
     return out if _distinct(out) <= _distinct(n) else n
 
 
-def _distinct(e: Expr) -> int:
-    return sum(1 for _ in walk(e))
+def _distinct(e: Expr, numbers: bool = True) -> int:
+    """The distinct nodes of e (with numbers=False, those that are not a number)."""
+    return sum(1 for x in walk(e) if numbers or not isinstance(x, Num))
 
 
 def _minus_quotient(t: Expr) -> Expr:

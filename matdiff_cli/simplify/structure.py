@@ -1,7 +1,7 @@
 """Transposes, inverses, traces, determinants and the other structural built-ins."""
 from __future__ import annotations
 
-from fractions import Fraction
+from ..rational import Fraction
 
 from ..build import symmetric
 from ..expr import Pinv
@@ -12,7 +12,7 @@ from ..expr import (
 )
 from .core import (
     NORMAL, PUSHES, REPLACES, SHRINKS, T, _chain_key, _parts, any_diff, contains_diff,
-    is_orthogonal, is_symmetric, product, rule, split_coef, tree_size, with_coef,
+    is_orthogonal, is_symmetric, product, rule, split_coef, tree_size, with_coef, zero,
 )
 
 # ---------------------------------------------------------------- transposes
@@ -360,6 +360,13 @@ def diag_of_diag(e: DiagV) -> Expr:
 @rule(DiagV, identity="diag(A^T) = diag(A)", terminates=SHRINKS)
 def diag_of_transpose(e: DiagV) -> Expr:
     return DiagV(e.a.a) if isinstance(e.a, Transpose) else e
+
+
+@rule(Vec, Unvec, DiagV, Kron, identity="vec(0) = 0, unvec(0) = 0, diag(0) = 0, 0 ⊗ B = A ⊗ 0 = 0",
+      terminates=SHRINKS)
+def linear_of_zero(e: Expr) -> Expr:
+    """A linear map of 0 is 0 (a zero result read back as input stays 0)."""
+    return zero(e.shape) if any(is_zero(c) for c in e.children) else e
 
 
 @rule(DiagM, identity="diag(0) = 0, diag(1) = I", terminates=SHRINKS)
