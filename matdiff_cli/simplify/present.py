@@ -6,7 +6,6 @@ from math import gcd
 from ..expr import ONE, SCALAR, Add, Div, EDiv, EPow, Expr, Hadamard, Mul, Num, Power
 from ..expr import postorder_missing as _postorder_missing
 from ..expr import walk
-from ..rational import Fraction
 from .core import product, split_coef, with_coef
 
 # ---------------------------------------------------------------- presentation
@@ -100,7 +99,7 @@ def _common_numbers_out(n: Expr) -> Expr:
     product's number."""
     if not isinstance(n, Mul):
         return n
-    c, factors = Fraction(1), []
+    c, factors = 1, []   # an int until a number comes (a Fraction is made by a call)
     for f in n.factors:
         if isinstance(f, Add):
             split = [split_coef(t) for t in f.terms]
