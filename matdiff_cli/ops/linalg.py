@@ -264,7 +264,7 @@ def _kron_text(node, cx, k):
 
 def _kron_code(node, cx, k):
     a, c = (k.tensor(cx, e, cx[e]) for e in node.args)
-    return k.call(cx.lib.fn("kron"), a, c, node=node)
+    return cx.lib.kron(a, c, node)
 
 
 def _kron_sympy(node, kids, sp, k):

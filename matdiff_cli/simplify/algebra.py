@@ -475,6 +475,26 @@ def elementwise_power_of_ones(e: EPow) -> Expr:
     return e.base if isinstance(e.base, Ones) else e
 
 
+@rule(EPow, identity="(s 1).^p = s^p 1 (a broadcast scalar)", terminates=PUSHES)
+def elementwise_power_of_broadcast(e: EPow) -> Expr:
+    b = e.base
+    return Broadcast(Power(b.args[0], e.p), e.shape) if isinstance(b, Broadcast) else e
+
+
+@rule(EPow, identity="(c s A).^q = c^q s^q A.^q for scalars c, s and an integer q",
+      terminates=PUSHES)
+def elementwise_power_of_scaled(e: EPow) -> Expr:
+    base, p = e.args
+    if p.denominator == 1 and isinstance(base, Mul):
+        c, scalars, chain = _parts(base.factors)
+        if (c != 1 or scalars) and chain:
+            v = _num_power(Fraction(c), p)
+            if v is not None:
+                return Mul(Num(v), *[Power(s, p) for s in scalars],
+                           EPow(product(chain, e.shape), p))
+    return e
+
+
 # ---------------------------------------------------------------- elementwise products
 
 @rule(Hadamard, identity="a ⊙ b = a b for scalars a, b", terminates=REPLACES)

@@ -69,6 +69,9 @@ class Target:
     def transpose(self, a: Doc) -> Doc:
         return Doc(ATOM, (at_least(a, ATOM), ".T"))
 
+    def kron(self, a: Doc, c: Doc, node=None) -> Doc:
+        return call(self.fn("kron"), a, c, node=node)
+
     def sumsq(self, a: Doc, name: bool) -> Doc:
         """The sum of the squares of a's entries (a written twice only if a name)."""
         if name:
@@ -153,6 +156,12 @@ class TorchTarget(Target):
         """``t()``: a matrix's transpose, and a 1-D tensor as it is (``.T``
         on a 1-D tensor is deprecated)."""
         return Doc(ATOM, (at_least(a, ATOM), ".t()"))
+
+    def kron(self, a, c, node=None):
+        """``torch.kron`` raises on a transposed (not contiguous) operand beside a
+        contiguous one (torch 2.14): each operand is made contiguous (a no-op when it is)."""
+        return call("torch.kron", *(Doc(ATOM, (at_least(x, ATOM), ".contiguous()")) for x in (a, c)),
+                    node=node)
 
     def inverse(self, a, spd):
         """A declared spd matrix through its Cholesky factor (about twice as
