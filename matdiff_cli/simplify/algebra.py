@@ -12,9 +12,9 @@ from ..expr import (
     Kron, Mul, Num, Ones, Power, Transpose, Zeros, is_zero,
 )
 from .core import (
-    FLAT_LIMIT, NORMAL, PUSHES, REPLACES, SHRINKS, T, _chain_key, _parts, _scaled_ones,
-    any_diff, chain_of, is_orthogonal, product, rule, simplify, sort_key, split_coef,
-    with_coef, zero,
+    _FRACTION_ONE, FLAT_LIMIT, NORMAL, PUSHES, REPLACES, SHRINKS, T, _chain_key, _parts,
+    _scaled_ones, any_diff, chain_of, is_orthogonal, product, rule, simplify, sort_key,
+    split_coef, with_coef, zero,
 )
 
 # ---------------------------------------------------------------- sums
@@ -197,8 +197,8 @@ def _already_canonical(e: Mul) -> bool:
             return False
         if (i > 0 and shape[0] == 1) or (i < last and shape[1] == 1):
             return False
-        if prev is not None and (_inverse_pair(prev, f) or (
-                shape[1] == 1 and type(prev) is DiagM) or _same_base(prev, f)):  # _interact
+        if prev is not None and (_inverse_pair(prev, f) or (   # neighbours _cancel changes
+                shape[1] == 1 and type(prev) is DiagM) or _same_base(prev, f)):
             return False
         prev = f
     return True
@@ -282,11 +282,6 @@ def _same_base(a: Expr, c: Expr) -> bool:
     return c.shape[0] == c.shape[1] and _signed_base(a)[0] is _signed_base(c)[0]
 
 
-def _interact(a: Expr, c: Expr) -> bool:
-    """Neighbours that _cancel changes."""
-    return _inverse_pair(a, c) or _diag_times_column(a, c) or _same_base(a, c)
-
-
 def _signed_base(f):
     """(base, k) with f = base^k, k a nonzero integer, negative for inverses:
     A^2 -> (A, 2), X^-1 -> (X, -1), (X^-T)^3 -> (X^T, -3)."""
@@ -312,9 +307,6 @@ def _power_base(f):
     if isinstance(f, Power):
         return f.base, f.p
     return f, _FRACTION_ONE
-
-
-_FRACTION_ONE = Fraction(1)
 
 
 def _combine_powers(scalars: list) -> list:

@@ -90,8 +90,8 @@ def _derivative_numpy(r):
     numpy_or_none = R.context.numpy_or_none
     der = r.der
     if der.operator:
-        return numpy_or_none(R.numpy.to_numpy_operator, r.shown, der.var, names=r.code_names(r.shown),
-                             bound=r.scope(), naming=r.naming)
+        return numpy_or_none(R.numpy.to_numpy_operator, r.shown, der.var,
+                             names=r.code_names(r.shown), bound=r.scope(), naming=r.naming)
     return numpy_or_none(R.numpy.to_numpy, r.shown, names=r.code_names(r.shown), bound=r.scope(),
                          naming=r.naming)
 
