@@ -140,7 +140,7 @@ class Sym(Expr):
     __slots__ = ()
 
     def __new__(cls, name: str, shape: Shape, props: frozenset = frozenset()):
-        return super().__new__(cls, name, tuple(shape), frozenset(props))
+        return Expr.__new__(cls, name, tuple(shape), frozenset(props))
 
     @staticmethod
     def _shape(name, shape, props):
@@ -185,7 +185,7 @@ class Num(Expr):
             if isinstance(value, float):  # exact numbers only: a float here is a bug
                 raise TypeError(f"Num needs an exact number, got the float {value!r}")
             value = Fraction(value)
-        return super().__new__(cls, _bounded(value))
+        return Expr.__new__(cls, _bounded(value))
 
     @staticmethod
     def _shape(value):
@@ -210,7 +210,7 @@ class Zeros(Expr):
     __slots__ = ()
 
     def __new__(cls, shape):
-        return super().__new__(cls, tuple(shape))
+        return Expr.__new__(cls, tuple(shape))
 
     @staticmethod
     def _shape(shape):
@@ -222,7 +222,7 @@ class Ones(Expr):
     __slots__ = ()
 
     def __new__(cls, shape):
-        return super().__new__(cls, tuple(shape))
+        return Expr.__new__(cls, tuple(shape))
 
     @staticmethod
     def _shape(shape):
@@ -365,7 +365,7 @@ class Broadcast(Expr):
     __slots__ = ()
 
     def __new__(cls, scalar, shape):
-        return super().__new__(cls, scalar, tuple(shape))
+        return Expr.__new__(cls, scalar, tuple(shape))
 
     @staticmethod
     def _shape(scalar, shape):
@@ -388,7 +388,7 @@ class Power(Expr):
             node = _interned.get((cls, (base, p)))
             if node is not None:
                 return node
-        return super().__new__(cls, base, _bounded(Fraction(p)))
+        return Expr.__new__(cls, base, _bounded(Fraction(p)))
 
     @staticmethod
     def _shape(base, p):
@@ -411,7 +411,7 @@ class EPow(Expr):
             node = _interned.get((cls, (base, p)))
             if node is not None:
                 return node
-        return super().__new__(cls, base, _bounded(Fraction(p)))
+        return Expr.__new__(cls, base, _bounded(Fraction(p)))
 
     @staticmethod
     def _shape(base, p):

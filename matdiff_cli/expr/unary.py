@@ -162,7 +162,7 @@ class Unvec(Expr):
     __slots__ = ()
 
     def __new__(cls, a, shape):
-        return super().__new__(cls, a, tuple(shape))
+        return Expr.__new__(cls, a, tuple(shape))
 
     @staticmethod
     def _shape(a, shape):
