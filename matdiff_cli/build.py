@@ -259,10 +259,13 @@ def _key(e: Expr, transposed: bool = False):
 
 
 def _matrix_factors(m: Mul) -> list:
-    """The non-scalar factors of a product, nested products flattened, in order."""
+    """The non-scalar factors of a product, nested products flattened, in order;
+    a transposed product as its factors transposed: (2 A)^T (2 A) is A^T A."""
     out, stack = [], [m]
     while stack:
         f = stack.pop()
+        if isinstance(f, Transpose) and isinstance(f.a, Mul):
+            f = Mul(*[transpose(g) for g in reversed(f.a.factors)])
         if isinstance(f, Mul):
             stack.extend(reversed(f.factors))
         elif f.shape != SCALAR:

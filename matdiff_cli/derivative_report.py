@@ -19,7 +19,7 @@ from .expr import (
     SVecLeftMax, SVecRightMax, SvdU, SvdV, Transpose,
 )
 from .names import Names
-from .report import Report
+from .report import Report, note_lines
 from .simplify import present, simplify, tree_size
 
 
@@ -410,8 +410,8 @@ class DerivativeReport(Report):
     def verdicts(self, render=None) -> list[str]:
         """Where the result holds, the verdicts of --check / --expect, one line each
         (and the remarks)."""
-        return (conditions([self.shown_df] + self._exprs(), render) + list(self.notes)
-                + list(self.remarks))
+        return (conditions([self.shown_df] + self._exprs(), render)
+                + note_lines(self.notes, render) + list(self.remarks))
 
 
 class SecondDifferentialReport(DerivativeReport):

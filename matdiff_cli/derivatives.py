@@ -6,6 +6,8 @@ verdicts of ``--check`` / ``--expect``.
 """
 from __future__ import annotations
 
+from functools import partial
+
 from .errors import MatdiffError
 from .expr import SCALAR, Div, EDiv, EPow, Expr, Num, Power, Sym, Transpose, Zeros, walk
 from .names import Names
@@ -241,8 +243,8 @@ def verify(report, options, derived, check: str, compare: str) -> None:
         under = [] if options.bindings() else _drawn_where(report)
         if under and not verdict.inconclusive:   # the sampler drew points where these hold
             report.extra["check"]["drawn_where"] = under
-            report.notes.append(verdict.summary() + ", at points drawn where "
-                                + " and ".join(c[len("where "):] for c in under))
+            shown = [report.shown_df] + report._exprs()
+            report.notes.append(partial(_drawn_note, verdict.summary(), shown))
         else:
             report.notes.append(verdict.summary())
         if not verdict.passed:   # a check that could not be made is not a failed one
@@ -253,6 +255,12 @@ def verify(report, options, derived, check: str, compare: str) -> None:
         report.notes.append(verdict.summary())
         if not verdict.equal:
             report.status = max(report.status, FAILED)
+
+
+def _drawn_note(summary: str, shown: list, render=None) -> str:
+    """The check's line, with the conditions in the spelling of the format."""
+    return summary + ", at points drawn where " + " and ".join(
+        c[len("where "):] for c in conditions(shown, render))
 
 
 def _drawn_where(report) -> list:

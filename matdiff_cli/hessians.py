@@ -203,8 +203,9 @@ class HessianReport(Report):
     def verdicts(self, render=None) -> list[str]:
         """Where the result holds, the verdicts of --check / --expect, the remarks."""
         from .derivative_report import conditions
-        return (conditions([self.shown_df] + self._exprs(), render) + list(self.notes)
-                + list(self.remarks))
+        from .report import note_lines
+        return (conditions([self.shown_df] + self._exprs(), render)
+                + note_lines(self.notes, render) + list(self.remarks))
 
     def step_lines(self) -> list[str]:
         from .render.text import to_text

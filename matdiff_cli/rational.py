@@ -246,8 +246,10 @@ class Fraction:
                 raise ZeroDivisionError("Fraction(%s, 0)" % (a.denominator ** -b))
             n, d = a.denominator ** -b, a.numerator ** -b
             return _new(-n, -d) if d < 0 else _new(n, d)
-        if isinstance(b, (float, complex)) or _rational(b) is not None:
-            return float(a) ** (b if isinstance(b, (float, complex)) else b.numerator / b.denominator)
+        if isinstance(b, (float, complex)):
+            return float(a) ** b
+        if _rational(b) is not None:
+            return float(a) ** (b.numerator / b.denominator)
         return NotImplemented
 
     def __rpow__(b, a):

@@ -399,7 +399,14 @@ def verdict_lines(report: Report) -> list[str]:
     lines = getattr(report, "verdicts", None)
     if callable(lines):
         return list(lines())
-    return list(getattr(report, "notes", []))
+    return note_lines(getattr(report, "notes", []))
+
+
+def note_lines(notes: list, render=None) -> list[str]:
+    """A report's notes as lines: a note that writes expressions is a function of
+    the format's renderer (``render``: None for text), so that each format spells
+    them its own way."""
+    return [n(render) if callable(n) else n for n in notes]
 
 
 FORMATS: dict[str, Callable[[Report, Output], None]] = {

@@ -253,13 +253,26 @@ def _compare_pairs(der, values, sizes, D, E, scale):
     if kind in ("operator", "differential"):
         vals = dict(values)
         vals[("d", name)] = D
-        return [(first_derivative(f, values, name, D, 1e-3 * scale),
-                 evaluate(der.result, vals, sizes))]
+        num = first_derivative(f, values, name, D, 1e-3 * scale)
+        pairs = [(num, evaluate(der.result, vals, sizes))]
+        if der.vec is not None:   # the matrix --vec prints is checked too: J vec(D)
+            pairs.append((_vecF(num), _vec_matrix(der, values, sizes) @ _vecF(D)))
+        return pairs
     # Hessians: Q(D) = <H[D], D> and the polarization B(D, E) = <H[D], E>
     q_num = second_derivative(f, values, name, D, h=1e-2 * scale)
     b_num = second_derivative(f, values, name, D, E, h=1e-2 * scale)
     HD = _apply_hessian(der, values, sizes, D)
-    return [(q_num, _inner(HD, D)), (b_num, _inner(HD, E))]
+    pairs = [(q_num, _inner(HD, D)), (b_num, _inner(HD, E))]
+    if der.vec is not None:       # and the Hessian matrix --vec prints
+        HvD = _vec_matrix(der, values, sizes) @ _vecF(D)
+        pairs += [(q_num, float(HvD @ _vecF(D))), (b_num, float(HvD @ _vecF(E)))]
+    return pairs
+
+
+def _vec_matrix(der, values, sizes) -> np.ndarray:
+    """The matrix of ``--vec`` at the point, in numerator layout (vec(dF) = J vec(dX))."""
+    J = np.atleast_2d(np.asarray(evaluate(der.vec, values, sizes), dtype=float))
+    return J.T if der.layout == "denominator" and der.kind == "operator" else J
 
 
 def _apply_hessian(der, values, sizes, D):

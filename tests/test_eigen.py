@@ -382,6 +382,14 @@ def test_a_check_says_the_condition_its_points_were_drawn_under(args, under):
     assert all(f"where {under}" in d["check"]["drawn_where"] for d in docs)
 
 
+def test_the_check_line_spells_the_condition_as_its_format_does():
+    for fmt, under in (("pretty", "λ_max(A) is simple"),
+                       ("latex", r"\lambda_{\max}\left(A\right) is simple")):
+        code, out, _ = run("grad", "lambda_max(A)", "--wrt", "A", "-d", SYM, "--check",
+                           "--format", fmt)
+        assert code == 0 and f"at points drawn where {under}" in " ".join(out.split()), out
+
+
 def test_a_check_at_given_data_claims_no_drawing():
     code, out, _ = run("grad", "||x||_1", "--wrt", "x", "--check", "--let", "x=[1, -2, 3]",
                        "--format", "text")
@@ -428,8 +436,11 @@ def test_symmetric_by_form_sees_through_the_planners_nested_products():
     from matdiff_cli.expr import Add, Mul, Num, Ones, Transpose
     s = Sym("S", ("n", "n"), {"symmetric"})
     x = Sym("X", ("k", "n"))
+    b = Sym("B", ("n", "n"))
     for e in (Add(Mul(Ones(("n", 1)), Mul(Num(4), Ones((1, "n")))), s),
-              Mul(Transpose(x), Mul(Num(2), x)), Mul(Mul(Transpose(x), Num(3)), x)):
+              Mul(Transpose(x), Mul(Num(2), x)), Mul(Mul(Transpose(x), Num(3)), x),
+              Mul(Transpose(Mul(x, Num(2))), Mul(x, Num(2))),        # (2 X)^T (2 X)
+              Add(s, Mul(Transpose(Mul(x, b)), Mul(x, b)))):         # S + (X B)^T (X B)
         assert symmetric(e), e
     assert not symmetric(Mul(Ones(("n", 1)), Mul(Num(4), Ones((1, "k"))), Sym("B", ("k", "n"))))
     code, out, _ = run("code", "sum(lambda_max(S + kron(2, ones(1, n))^T kron(2, ones(1, n))) "

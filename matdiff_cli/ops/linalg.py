@@ -152,8 +152,9 @@ def _diag_adjoint(e, G, dep, k):
 
 def _diag_vec(e, J, dep, k):
     """vec(diag(f)) has no matrix of matdiff's: its parent reads it off (``k.Deferred``);
-    diag(P diag(f) Q) = (P ⊙ Q^T) f (diag(diag(P)) f when Q is absent), diag(diag(f)) = f.
-    The diagonal of any other matrix has no Jacobian matrix of matdiff's."""
+    diag(P diag(f) Q) = (P ⊙ Q^T) f (diag(diag(P)) f when Q is absent), diag(diag(f)) = f,
+    diag(u v^T) = u ⊙ v; the diagonal of any other matrix M through the diagonal
+    selection matrix."""
     if isinstance(e, DiagM):
         if isinstance(J.get(e.a), k.Deferred):
             raise J[e.a].error()
@@ -164,9 +165,11 @@ def _diag_vec(e, J, dep, k):
         dX = next(x for x in J if isinstance(x, Diff))
         return k.read_jacobian(k.simplify(b.had(split[0], b.transpose(split[1]))), dX.sym)
     if not isinstance(J.get(inner_), k.Deferred):
-        raise k.unsupported("the Jacobian through diag(X) of a matrix cannot be written as a "
-                            "matrix with matdiff's operations; the operator form is given by "
-                            "`matdiff diff`")
+        # vec(diag(M)) = (1^T ⊗ I) diag(vec(I)) vec(M): keep M's diagonal entries of
+        # vec(M), then add up its n columns (the diagonal selection matrix, n x n^2)
+        n = inner_.shape[0]
+        select = b.mul(Kron(Ones((1, n)), Identity(n)), DiagM(Vec(Identity(n))))
+        return b.mul(select, J[inner_])
     if isinstance(inner_, DiagM):
         return J[inner_.a]
     if not isinstance(inner_, Mul):

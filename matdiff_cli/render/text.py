@@ -265,8 +265,12 @@ def is_negative_number(d: Doc) -> bool:
 
 
 def leading(nt: Notation, d: Doc) -> Doc:
-    """The first factor of a product: a sum or a product chain needs brackets."""
-    return nt.paren(d) if d.level <= SUM or d.chain is Mul else d
+    """The first factor of a product: a sum, or anything at the level of products
+    (a chain, ``A .* B``, ``a / b``, ``A ⊗ B``: bare, ``A ⊗ B C`` would read as
+    ``A ⊗ (B C)``), needs brackets; a fraction ``1/3 s`` does not."""
+    if d.chain is Mul or (d.level <= PROD and not isinstance(d.node, Num)):
+        return nt.paren(d)
+    return d
 
 
 def later(nt: Notation, d: Doc) -> Doc:

@@ -362,8 +362,8 @@ def diag_of_transpose(e: DiagV) -> Expr:
     return DiagV(e.a.a) if isinstance(e.a, Transpose) else e
 
 
-@rule(Vec, Unvec, DiagV, Kron, identity="vec(0) = 0, unvec(0) = 0, diag(0) = 0, 0 ⊗ B = A ⊗ 0 = 0",
-      terminates=SHRINKS)
+@rule(Vec, Unvec, DiagV, Kron,
+      identity="vec(0) = 0, unvec(0) = 0, diag(0) = 0, 0 ⊗ B = A ⊗ 0 = 0", terminates=SHRINKS)
 def linear_of_zero(e: Expr) -> Expr:
     """A linear map of 0 is 0 (a zero result read back as input stays 0)."""
     return zero(e.shape) if any(is_zero(c) for c in e.children) else e
