@@ -43,10 +43,16 @@ def mul(*factors: Expr) -> Expr:
     shape = factors[0].shape
     for f in factors[1:]:
         shape = product_shape(shape, f.shape)
-    if any(is_zero(f) for f in factors):
-        return zero(shape)
-    kept = [f for f in factors if not (isinstance(f, Num) and f.value == 1)]
-    if any(not isinstance(f, Identity) and f.shape != SCALAR for f in kept):
+    kept = []
+    matrix = False   # a factor that is neither 1x1 nor an identity
+    for f in factors:
+        if f is ZERO or type(f) is Zeros:   # is_zero: numbers are interned
+            return zero(shape)
+        if f is not ONE:   # Num(1) is ONE
+            kept.append(f)
+            if not matrix and f.shape != SCALAR and not isinstance(f, Identity):
+                matrix = True
+    if matrix:
         kept = [f for f in kept if not isinstance(f, Identity)]
     if not kept:
         return ONE if shape == SCALAR else Identity(shape[0])

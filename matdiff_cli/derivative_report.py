@@ -12,8 +12,12 @@ expression last, so that the output can be read back.
 """
 from __future__ import annotations
 
+from .build import symmetric
 from .expr import SCALAR, Diff, EigVecMax, EigVecMin, LeftVecMax, LeftVecMin, walk
-from .expr import EigVecs, Pinv
+from .expr import (
+    Add, EigVecs, Func, Hadamard, LambdaMax, LambdaMin, Mul, OneHotMax, Pinv, Polar, SigmaMax,
+    SVecLeftMax, SVecRightMax, SvdU, SvdV, Transpose,
+)
 from .names import Names
 from .report import Report, note_lines
 from .simplify import present, simplify, tree_size
@@ -35,10 +39,22 @@ def conditions(exprs, render=None) -> list[str]:
     every eigenvector it uses (the eigenvalue's derivative exists there), ``no
     entry of x is 0`` for every sign(x) (the 1-norm's, abs's derivative).
     ``render``: how the eigenvalue is written (text unless given)."""
-    from .build import symmetric
-    from .expr import Func, Hadamard, LambdaMax, LambdaMin, OneHotMax
+    kinds = _CONDITION_KINDS
+    nodes = list(walk(*exprs))
+    for node in nodes:   # most results: no node says anything (a function but sign neither)
+        cls = type(node)
+        flag = kinds.get(cls)
+        if flag is None:
+            flag = _condition_kind(cls)
+        if flag and (cls is not Func or node.args[0] == "sign"):
+            break
+    else:
+        return []
     if render is None:
-        from .render.text import to_text as render
+        global _to_text
+        if _to_text is None:   # imported once (an import statement per problem costs)
+            from .render.text import to_text as _to_text
+        render = _to_text
     out: dict = {}
     signs: list = []
     maxima: set = set()
@@ -46,8 +62,7 @@ def conditions(exprs, render=None) -> list[str]:
     for e in exprs:
         if _is_sign(e):
             bare.add(e.arg)
-    kinds = _CONDITION_KINDS
-    for node in walk(*exprs):
+    for node in nodes:
         for c in node.children:   # children come first: their kinds are known
             if kinds[type(c)] and _is_sign(c) and not (isinstance(node, Hadamard) and any(
                     isinstance(f, OneHotMax) and _is_abs_of(f.a, c.arg) for f in node.args)):
@@ -70,7 +85,6 @@ def conditions(exprs, render=None) -> list[str]:
             # pinv(λI - A) of an eigenvector's derivative: λ simple says it
             out.setdefault(f"where the rank of {render(node.a)} is constant", None)
         elif type(node).__name__ in SINGULAR and node.a.shape != SCALAR:
-            from .expr import SigmaMax
             said = SINGULAR[type(node).__name__][1].format(sigma=render(SigmaMax(node.a)),
                                                           x=render(node.a))
             out.setdefault(f"where {said}", None)
@@ -88,6 +102,7 @@ def conditions(exprs, render=None) -> list[str]:
     return list(out)
 
 
+_to_text = None
 _CONDITION_KINDS: dict = {}   # node type -> does conditions() say anything about it
 
 
@@ -95,8 +110,6 @@ def _condition_kind(cls) -> bool:
     """Is cls a node type that ``conditions`` says something about (eigenvectors,
     eigenvector matrices, pseudo-inverses, singular vectors and factors, functions
     such as sign, onehot_max)?  Every other node is passed over with one look-up."""
-    from .expr import Func, OneHotMax
-
     flag = _CONDITION_KINDS[cls] = (issubclass(cls, EIGENVECTORS + (EigVecs, Pinv, Func,
                                                                     OneHotMax))
                                     or cls.__name__ in SINGULAR)
@@ -104,12 +117,10 @@ def _condition_kind(cls) -> bool:
 
 
 def _is_sign(e) -> bool:
-    from .expr import Func
     return isinstance(e, Func) and e.name == "sign" and len(e.args) == 2
 
 
 def _is_abs_of(e, arg) -> bool:
-    from .expr import Func
     return isinstance(e, Func) and e.name == "abs" and len(e.args) == 2 and e.arg is arg
 
 
@@ -133,21 +144,26 @@ def shared_names(exprs, taken: dict, naming=None) -> dict:
     # word or two once its parts have names is written out, unless it costs: a call
     # such as pinv(t1) stays named, for the code too); only worked out when some
     # piece could be named (shown <= tree_size; most results have none)
-    shown: dict | None = {} if any(
-        k > 1 and tree_size(n) >= 8 for n, k in counts.items()) else None
+    shown: dict | None = None
+    for n, k in counts.items():
+        if k > 1 and tree_size(n) >= 8:
+            shown = {}
+            break
     for node in order:
         if shown is not None:
             shown[node] = 1 + sum(1 if c in names else shown.get(c, tree_size(c))
                                   for c in node.args if c in counts)
-        if isinstance(node, EIGENVECTORS) and node not in names:
+        if type(node) not in _NAMED_ALWAYS:   # most nodes: the general rule below
+            pass
+        elif isinstance(node, EIGENVECTORS) and node not in names:
             # named always: `v1 = eigvec_max(A)`, `u2 = leftvec_max(A)`
             left = isinstance(node, (LeftVecMax, LeftVecMin))
             names[node] = naming.numbered("u" if left else "v")
             continue
-        if isinstance(node, EigVecs) and node not in names and node.a.shape != SCALAR:
+        elif isinstance(node, EigVecs) and node not in names and node.a.shape != SCALAR:
             names[node] = naming.numbered("V")   # `V1 = eigvecs(A)`
             continue
-        if type(node).__name__ in SINGULAR and node not in names:   # `u1 = svec_left_max(X)`
+        elif type(node).__name__ in SINGULAR and node not in names:   # `u1 = svec_left_max(X)`
             names[node] = naming.numbered(SINGULAR[type(node).__name__][0])
             continue
         if node in names or counts.get(node, 0) < 2 or tree_size(node) < 8:
@@ -160,11 +176,14 @@ def shared_names(exprs, taken: dict, naming=None) -> dict:
     return names
 
 
+#: the node types shared_names names even when used once (no subclass has another name)
+_NAMED_ALWAYS = frozenset(EIGENVECTORS + (EigVecs, SVecLeftMax, SVecRightMax, SvdU, SvdV, Polar))
+assert {c.__name__ for c in _NAMED_ALWAYS} >= set(SINGULAR)
+
+
 def _is_cheap(node) -> bool:
     """A sum, a transpose, or a product with one matrix in it (a scaling): as
     cheap to compute again as to look up."""
-    from .expr import Add, Mul, Transpose
-
     if isinstance(node, (Add, Transpose)):
         return True
     return isinstance(node, Mul) and sum(f.shape != SCALAR for f in node.factors) <= 1
@@ -260,7 +279,10 @@ class DerivativeReport(Report):
         rendered with the one names dict (no copy per piece: linear in their number)."""
         names = self.names if names is None else names
         out, seen = [], set()
-        if all(type(k) is Diff for k in names):   # nothing named (often): no walk
+        for k in names:
+            if type(k) is not Diff:
+                break
+        else:   # nothing named (often): no walk
             return out
         for e in exprs:
             for node in walk(e):
@@ -299,8 +321,6 @@ class DerivativeReport(Report):
 
     def derived_functions(self) -> dict:
         """f' (and f'') of user functions the outputs use: name -> "param -> body"."""
-        from .expr import Func
-
         out: dict = {}
         if not self.der.problem.functions:
             return out  # no user function in this problem: nothing to walk for
@@ -365,11 +385,11 @@ class DerivativeReport(Report):
         return texts
 
     def _make_step_lines(self) -> list[str]:
-        from .render.text import to_text
-
         der = self.der
         if not der.steps:
             return []
+        from .render.text import to_text
+
         lines = [f"d/d{der.var.name} of {self.input}"]
         simplified = ([f"  simplify: df = {to_text(self.shown_df, names=self.df_names())}"]
                       + [f"    where {n} = {body}" for n, body in self.df_where(to_text)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import partial
 
 from .errors import MatdiffError
-from .expr import SCALAR, Expr, Sym, Transpose, walk
+from .expr import SCALAR, Div, EDiv, EPow, Expr, Num, Power, Sym, Transpose, Zeros, walk
 from .names import Names
 from .records import dataclass, field
 from .report import CANNOT, FAILED
@@ -79,16 +79,15 @@ def resolve_wrt(problem, names) -> list:
 def _refuse_division_by_zero(problem) -> None:
     """An expression that divides by something identically zero (``α / (β - β)``)
     has no derivative: an error, never ``1 / 0`` as an answer."""
-    from .expr import Div, EDiv, EPow, Num, Power, Zeros
-
-    def zero(c):
-        return (isinstance(c, Num) and c.value == 0) or isinstance(c, Zeros)
-
     if _DIVISION_CHECKED[0] is problem:  # once per problem, not once per variable
         return
     if _cannot_divide(problem.expr):
         _DIVISION_CHECKED[0] = problem
         return
+
+    def zero(c):
+        return (isinstance(c, Num) and c.value == 0) or isinstance(c, Zeros)
+
     for node in walk(simplify(problem.expr)):
         if (isinstance(node, (Div, EDiv)) and zero(node.args[1])) or (
                 isinstance(node, (Power, EPow)) and zero(node.args[0]) and node.args[1] < 0):
@@ -109,8 +108,6 @@ def _cannot_divide(expr) -> bool:
     (an inverse, a quotient or a power with an exponent that is not positive
     may, and so may any kind not listed).  Such an expression need not be
     simplified to be checked."""
-    from .expr import EPow, Power
-
     for node in walk(expr):
         kind = type(node)
         if kind not in _NO_DIVISION and not (kind in (Power, EPow) and node.args[1] > 0):
@@ -130,9 +127,14 @@ def _no_division_kinds() -> frozenset:
 _NO_DIVISION = _no_division_kinds()
 
 
-def derive(problem, var: Sym, command: str, options) -> Derivation:
-    from .readoff import d, read_gradient, read_jacobian, hessian
+_READOFF: list = []   # readoff's entry points, imported once (not on every command's path)
 
+
+def derive(problem, var: Sym, command: str, options) -> Derivation:
+    if not _READOFF:
+        from .readoff import d, hessian, read_gradient, read_jacobian
+        _READOFF[:] = [d, read_gradient, read_jacobian, hessian]
+    d, read_gradient, read_jacobian, hessian = _READOFF
     f = problem.expr
     _refuse_division_by_zero(problem)
     df = d(f, var)

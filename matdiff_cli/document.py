@@ -348,7 +348,8 @@ class Document:
         symbols = {}
         for n in el.appear:
             info = scope.symbols[n]
-            symbols[n] = Sym(n, tuple(scope.unifier.resolve(d, names) for d in info.shape), info.props)
+            symbols[n] = Sym(n, tuple([scope.unifier.resolve(d, names) for d in info.shape]),
+                             info.props)
         definitions = {d.name: el.build(d.ir, names, memo) for d in sorted(el.reached, key=lambda d: d.index)}
         functions = {f: (scope.funcs[f].param, scope.funcs[f].body) for f in el.funcs}
         inferred = frozenset(n for n in el.appear if not scope.symbols[n].declared)

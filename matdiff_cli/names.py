@@ -196,9 +196,13 @@ def renamed(naming: "Names", syms) -> dict:
 
 
 def _latex(name: str) -> str:
-    from .render.latex import latex_name
-
+    global latex_name
+    if latex_name is None:   # imported once: render.latex is not on a text path's start
+        from .render.latex import latex_name
     return latex_name(name)
+
+
+latex_name = None
 
 
 def py_name(name: str) -> str:

@@ -18,7 +18,7 @@ import re
 from .errors import MatdiffError
 from .lalr import _Tables, tables
 from .literals import NumberError, read_number
-from .syntax import MAX_DEPTH, Node, Token, _Builder, _TooDeep
+from .syntax import MAX_DEPTH, Declaration, Node, Token, _Builder, _TooDeep
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
@@ -64,8 +64,9 @@ class Source:
         starts = self._line_starts()
         if len(starts) == 1:  # one line (a command line's EXPR): no bisect to import
             return 1, offset + 1
-        from bisect import bisect_right
-
+        global bisect_right
+        if bisect_right is None:   # imported once, when first needed
+            from bisect import bisect_right
         i = bisect_right(starts, offset) - 1
         return i + 1, offset - starts[i] + 1
 
@@ -165,7 +166,8 @@ def _lex(tb: _Tables, text: str, start: int, end: int) -> list:
     for m in tb.master.finditer(text, start, end):
         kind = m.lastgroup
         if kind == "NAME" or kind == "NUMBER":
-            append(Token(kind, m.group(kind), m.start(kind), m.end()))
+            s, e = m.span(kind)   # the token is the match without its leading blanks
+            append(Token(kind, text[s:e], s, e))
             continue
         if kind == "LPAR" or kind == "LBRACE":
             depth += 1
@@ -197,27 +199,32 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
     if bad >= 0:
         raise _bad_char_error(src, bad, span)
     toks = _lex(tb, src.text, start, end)
+    keywords = tb.keywords
+    decl = _declaration(toks, keywords)
+    if decl is not None:   # most statements of a document (two of three in a batch)
+        return decl
     builder = _Builder(src, span)
     reductions = tb.reductions
     rules = tb.rules  # (origin, size, callback name or None)
     states_table = tb.states
-    keywords = tb.keywords
     end_state = tb.end
-    stack = [tb.start]
+    state = tb.start
+    stack = [state]   # the states; ``state`` is its top
     values: list = []
     opened: list = []  # open brackets, for error messages
     toks.append(Token("$END", "", end, end))
     try:
         for i, tok in enumerate(toks):
             ttype = tok.type
-            if ttype == "NAME" and tok.value in keywords and keywords[tok.value] in states_table[stack[-1]]:
+            if ttype == "NAME" and tok.value in keywords and keywords[tok.value] in states_table[state]:
                 ttype = tok.type = keywords[tok.value]
             while True:
-                act = states_table[stack[-1]].get(ttype)
+                act = states_table[state].get(ttype)
                 if act is None:
                     raise _syntax_error(src, span, toks, i, tok, stack, states_table, opened)
                 if act >= 0:  # shift
                     stack.append(act)
+                    state = act
                     values.append(tok)
                     if ttype in _OPENERS:
                         opened.append(tok)
@@ -226,14 +233,15 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
                     break
                 origin, size, cb = rules[~act]  # reduce
                 if cb is None:  # a ?rule with one child: the child itself
-                    stack[-1] = states_table[stack[-2]][origin]
+                    state = stack[-1] = states_table[stack[-2]][origin]
                     continue
                 kids = values[-size:]
                 del values[-size:]
                 del stack[-size:]
                 values.append(reductions[~act](builder, kids))
-                stack.append(states_table[stack[-1]][origin])
-                if stack[-1] == end_state and ttype == "$END":
+                state = states_table[stack[-1]][origin]
+                stack.append(state)
+                if state == end_state and ttype == "$END":
                     return values[-1]
         raise AssertionError("the parser did not finish")  # pragma: no cover
     except _TooDeep as e:
@@ -241,6 +249,67 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
             "syntax", f"the expression is nested too deeply (more than {MAX_DEPTH} levels)",
             e.start, e.end, "split it with definitions (h = ...) on separate lines", span=span,
         ) from None
+
+
+bisect_right = None   # Source.locate imports it on first use
+
+def _declaration(toks: list, keywords: dict):
+    """The node the driver builds for a plain declaration (``A, B: n x n symmetric``:
+    names, a colon, one or two dimensions of names, numbers and ``*``, then property
+    names), without running it; None for any other statement (the driver parses
+    it, and words every error).  A keyword (``x``, ``T``, ``_2``, ``_F``) is a name
+    where a name or a dimension starts: the driver makes ``x`` the TIMES of a shape
+    only right after a dimension, and no other keyword's terminal follows there;
+    a property that is a keyword is left to the driver."""
+    n = len(toks)
+    if n < 3 or toks[1].type not in ("COLON", "COMMA"):
+        return None
+    names = []
+    i = 0
+    while True:   # NAME (, NAME)* :
+        tok = toks[i]
+        if tok.type != "NAME":
+            return None
+        names.append(tok)
+        i += 1
+        if i >= n:
+            return None
+        kind = toks[i].type
+        i += 1
+        if kind == "COLON":
+            break
+        if kind != "COMMA" or i >= n:
+            return None
+    colon = toks[i - 1]
+    shape: list = []
+    while True:   # a dimension: an atom (* atom)*; then x or × and another
+        dim = []
+        while True:
+            if i >= n:
+                return None
+            tok = toks[i]
+            if tok.type != "NUMBER" and tok.type != "NAME":
+                return None
+            dim.append(tok)
+            i += 1
+            if i < n and toks[i].type == "STAR":
+                i += 1
+                continue
+            break
+        shape.append(dim)
+        if len(shape) == 2 or i >= n:
+            break
+        tok = toks[i]
+        if tok.type == "CROSS" or (tok.type == "NAME" and tok.value == "x"):  # x: a keyword here
+            i += 1
+            continue
+        break
+    props = toks[i:]
+    for tok in props:
+        if tok.type != "NAME" or tok.value in keywords:
+            return None
+    last = props[-1] if props else shape[-1][-1]
+    return Declaration([], (names, shape, props), names[0].start, last.end, extra=colon)
 
 
 _OPENERS = {"LPAR": ")", "LBRACE": "}", "NORM_OPEN": "||"}

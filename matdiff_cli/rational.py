@@ -133,6 +133,8 @@ class Fraction:
     def __eq__(a, b):
         if type(b) is Fraction:
             return a.numerator == b.numerator and a.denominator == b.denominator
+        if type(b) is int:   # c == 0, c == 1: the commonest test, no Fraction made for it
+            return a.numerator == b and a.denominator == 1
         if isinstance(b, float):
             return isfinite(b) and a == Fraction(b)
         exact = _exact(b)

@@ -71,28 +71,36 @@ def _process(cls, frozen: bool, eq: bool):
     post_init = hasattr(cls, "__post_init__")
     assign = object.__setattr__
 
+    # (name, default, default_factory) of each field, read once per record made
+    plan = tuple((f.name, f.default, f.default_factory) for f in fields)
+    count = len(names)
+
     # generic methods (no exec, no compile: they cost nothing at import time)
     def __init__(self, *args, **kwargs):
-        if len(args) > len(names):
-            raise TypeError(f"{cls.__name__}() takes {len(names)} arguments, got {len(args)}")
-        for name in kwargs:
-            if name not in known:
-                raise TypeError(f"{cls.__name__}() got an unexpected keyword argument {name!r}")
-        for i, f in enumerate(fields):
-            if i < len(args):
-                if f.name in kwargs:
+        given = len(args)
+        if given > count:
+            raise TypeError(f"{cls.__name__}() takes {count} arguments, got {given}")
+        if kwargs:
+            for name in kwargs:
+                if name not in known:
+                    raise TypeError(f"{cls.__name__}() got an unexpected keyword argument "
+                                    f"{name!r}")
+            for name in names[:given]:
+                if name in kwargs:
                     raise TypeError(f"{cls.__name__}() got multiple values for argument "
-                                    f"{f.name!r}")
-                value = args[i]
-            elif f.name in kwargs:
-                value = kwargs[f.name]
-            elif f.default is not _MISSING:
-                value = f.default
-            elif f.default_factory is not _MISSING:
-                value = f.default_factory()
+                                    f"{name!r}")
+        for name, value in zip(names, args):
+            assign(self, name, value)
+        for name, default, factory in plan[given:]:
+            if kwargs and name in kwargs:
+                value = kwargs[name]
+            elif default is not _MISSING:
+                value = default
+            elif factory is not _MISSING:
+                value = factory()
             else:
-                raise TypeError(f"{cls.__name__}() missing required argument: {f.name!r}")
-            assign(self, f.name, value)
+                raise TypeError(f"{cls.__name__}() missing required argument: {name!r}")
+            assign(self, name, value)
         if post_init:
             self.__post_init__()
 

@@ -365,10 +365,15 @@ def write_numpy(report: Report, out: Output) -> None:
 
 
 def write_json(report: Report, out: Output) -> None:
-    from .render.json import to_json_line
+    global to_json_line
+    if to_json_line is None:   # imported once (an import statement per report costs)
+        from .render.json import to_json_line
 
     out.stdout.write(to_json_line(with_error(report.to_json(), report), out.stdout) + "\n")
     out.stdout.flush()
+
+
+to_json_line = None
 
 
 def with_error(obj: dict, report: Report) -> dict:

@@ -204,7 +204,11 @@ class _Builder:
     # helpers
     @staticmethod
     def _deeper(kids, start, end):
-        d = 1 + max((k.depth for k in kids), default=0)
+        d = 0
+        for k in kids:
+            if k.depth > d:
+                d = k.depth
+        d += 1
         if d > MAX_DEPTH:
             raise _TooDeep(start, end)
         return d

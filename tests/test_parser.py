@@ -455,3 +455,37 @@ def test_postfix_inside_parentheses_stays_on_the_argument():
     assert parse_expr("(A (s)^T)^T", DECL) is T(Mul(A, T(s)))
     assert parse_expr("(A(x))^T", DECL) is T(Mul(A, x))
     assert parse_expr("B (A(x))", DECL) is Mul(B, Mul(A, x))
+
+
+DECLARATION_LIKE = [
+    "A: n x n", "A, B, X: n x n symmetric", "x: n", "s: scalar", "r: 1 x n", "A: n × m",
+    "A_1, V1: 3 x n spd diagonal", "v: n*m", "K: n * m x 2*k", "A: n x n bogus", "A: n symmetric",
+    "x: x", "T: n", "A: n x", "A: n x n x", "A: n x n T", "A:", "A, : n", "A B: n", "A: (n)",
+    "A: n + m", "A: n x n, B: n", "2: n", "A: n ** m", "A: n x x n", "_2: n", "A: n _F",
+    "A: n x n symmetric x", "A, B", "A: * n", "A: n *", "A:: n", "x: 1.5", "A: n⊗n",
+    "A, x: n", "x, T: x x x", "A: x", "A: n*x x T", "A: _F x n", "x: n x n _2", "A: n x n x x",
+    "T, _2, _F: n x n",
+]
+
+
+def test_a_declaration_reads_as_the_driver_reads_it(monkeypatch):
+    """Plain declarations skip the LALR driver (parser._declaration): the node, its
+    tokens and spans, or the error, are the driver's own."""
+    from matdiff_cli import parser
+
+    def read(text):
+        src = parser.Source(text)
+        try:
+            node = parser.parse_statement(src, 0, len(text))
+        except MatdiffError as e:
+            return ("error", str(e), e.column)
+        names, shape, props = node.val if node.kind == "decl" else ([], [], [])
+        toks = lambda ts: [(t.type, t.value, t.start, t.end) for t in ts]  # noqa: E731
+        return (type(node).__name__, node.start, node.end, node.depth, repr(node),
+                toks(names), [toks(d) for d in shape], toks(props),
+                toks([node.extra]) if node.kind == "decl" else None)
+
+    fast = [read(t) for t in DECLARATION_LIKE]
+    monkeypatch.setattr(parser, "_declaration", lambda toks, keywords: None)
+    assert fast == [read(t) for t in DECLARATION_LIKE]
+    assert sum(f[0] == "Declaration" for f in fast) >= 10

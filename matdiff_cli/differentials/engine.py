@@ -17,7 +17,13 @@ def depends_on(expr: Expr, target: Expr) -> dict:
     or its dX)?"""
     dep: dict = {}
     for node in walk(expr):
-        dep[node] = node is target or any(dep[c] for c in node.children)
+        found = node is target
+        if not found:
+            for c in node.children:
+                if dep[c]:
+                    found = True
+                    break
+        dep[node] = found
     return dep
 
 
@@ -49,7 +55,7 @@ def differential(expr: Expr, var: Sym) -> Expr:
         elif type(node) is Add:
             memo[node] = b.add(*[_get(memo, c) for c in node.children if c in up])
         else:
-            memo[node] = apply_rule(node, tuple(_get(memo, c) for c in node.children))
+            memo[node] = apply_rule(node, tuple([_get(memo, c) for c in node.children]))
     return _get(memo, expr)
 
 

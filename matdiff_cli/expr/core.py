@@ -35,6 +35,7 @@ class ShapeMismatch(ValueError):
 
 
 _interned: dict = {}
+_new, _set = object.__new__, object.__setattr__
 
 #: how a node writes itself in a repr: ``render/text.py`` files its ``to_text``
 #: here as it loads (this, the lowest layer, imports no renderer)
@@ -44,18 +45,25 @@ REPR_TEXT: list = []
 class Expr:
     """Base of all nodes.  ``args`` holds the defining fields (children and data)."""
 
-    __slots__ = ("args", "shape", "children")
+    __slots__ = ("args", "shape", "children", "_first")
     arity_names: tuple = ()
 
     def __new__(cls, *args):
         key = (cls, args)
         node = _interned.get(key)
         if node is None:
-            node = object.__new__(cls)
-            object.__setattr__(node, "args", args)
-            object.__setattr__(node, "shape", cls._shape(*args))
-            # the child nodes, computed once: every walk reads them
-            object.__setattr__(node, "children", tuple(a for a in args if isinstance(a, Expr)))
+            node = _new(cls)
+            _set(node, "args", args)
+            _set(node, "shape", cls._shape(*args))
+            _set(node, "_first", args[0] if args else None)   # what .a, .name, ... read
+            # the child nodes, computed once: every walk reads them (most nodes have
+            # children only: their args, as they are)
+            for a in args:
+                if not isinstance(a, Expr):
+                    _set(node, "children", tuple([a for a in args if isinstance(a, Expr)]))
+                    break
+            else:
+                _set(node, "children", args)
             _interned[key] = node
         return node
 
@@ -117,6 +125,13 @@ def walk(*roots: Expr) -> Iterator[Expr]:
                     push((c, False))
 
 
+#: the descriptor of the args slot: an n-ary node's terms or factors are its args,
+#: read through it as fast as ``args`` (a property would be a call per read)
+_ARGS = Expr.__dict__["args"]
+#: ... and of the first arg (a unary node's operand, a symbol's name, a number's value)
+_FIRST = Expr.__dict__["_first"]
+
+
 # --------------------------------------------------------------------------
 # Leaves
 
@@ -125,17 +140,17 @@ class Sym(Expr):
     __slots__ = ()
 
     def __new__(cls, name: str, shape: Shape, props: frozenset = frozenset()):
-        return super().__new__(cls, name, tuple(shape), frozenset(props))
+        return Expr.__new__(cls, name, tuple(shape), frozenset(props))
 
     @staticmethod
     def _shape(name, shape, props):
         return shape
 
-    name = property(lambda self: self.args[0])
+    name = _FIRST
     props = property(lambda self: self.args[2])
 
     def has(self, *props) -> bool:
-        return any(p in self.args[2] for p in props)
+        return not self.args[2].isdisjoint(props)
 
 
 #: the most bits of a numerator or denominator in a Num (about 1,000 digits);
@@ -162,17 +177,21 @@ class Num(Expr):
     __slots__ = ()
 
     def __new__(cls, value):
+        if type(value) is Fraction or type(value) is int:   # interned? (2 equals Fraction(2))
+            node = _interned.get((cls, (value,)))
+            if node is not None:
+                return node
         if not isinstance(value, Fraction):
             if isinstance(value, float):  # exact numbers only: a float here is a bug
                 raise TypeError(f"Num needs an exact number, got the float {value!r}")
             value = Fraction(value)
-        return super().__new__(cls, _bounded(value))
+        return Expr.__new__(cls, _bounded(value))
 
     @staticmethod
     def _shape(value):
         return SCALAR
 
-    value = property(lambda self: self.args[0])
+    value = _FIRST
 
 
 class Identity(Expr):
@@ -183,7 +202,7 @@ class Identity(Expr):
     def _shape(n):
         return (n, n)
 
-    n = property(lambda self: self.args[0])
+    n = _FIRST
 
 
 class Zeros(Expr):
@@ -191,7 +210,7 @@ class Zeros(Expr):
     __slots__ = ()
 
     def __new__(cls, shape):
-        return super().__new__(cls, tuple(shape))
+        return Expr.__new__(cls, tuple(shape))
 
     @staticmethod
     def _shape(shape):
@@ -203,7 +222,7 @@ class Ones(Expr):
     __slots__ = ()
 
     def __new__(cls, shape):
-        return super().__new__(cls, tuple(shape))
+        return Expr.__new__(cls, tuple(shape))
 
     @staticmethod
     def _shape(shape):
@@ -218,7 +237,7 @@ class Diff(Expr):
     def _shape(sym):
         return sym.shape
 
-    sym = property(lambda self: self.args[0])
+    sym = _FIRST
 
 
 class Commutation(Expr):
@@ -251,7 +270,7 @@ class Add(Expr):
             raise ShapeMismatch("Add needs two or more terms")
         return _same_shapes("+", terms)
 
-    terms = property(lambda self: self.args)
+    terms = _ARGS   # the args themselves (read without a call)
 
 
 def product_shape(left: Shape, right: Shape) -> Shape:
@@ -278,7 +297,7 @@ class Mul(Expr):
             shape = product_shape(shape, f.shape)
         return shape
 
-    factors = property(lambda self: self.args)
+    factors = _ARGS
 
 
 class Hadamard(Expr):
@@ -291,7 +310,7 @@ class Hadamard(Expr):
             raise ShapeMismatch("Hadamard needs two or more factors")
         return _same_shapes(".*", factors)
 
-    factors = property(lambda self: self.args)
+    factors = _ARGS
 
 
 # --------------------------------------------------------------------------
@@ -346,7 +365,7 @@ class Broadcast(Expr):
     __slots__ = ()
 
     def __new__(cls, scalar, shape):
-        return super().__new__(cls, scalar, tuple(shape))
+        return Expr.__new__(cls, scalar, tuple(shape))
 
     @staticmethod
     def _shape(scalar, shape):
@@ -365,7 +384,11 @@ class Power(Expr):
     __slots__ = ()
 
     def __new__(cls, base, p):
-        return super().__new__(cls, base, _bounded(Fraction(p)))
+        if type(p) is Fraction or type(p) is int:   # interned? (2 equals Fraction(2))
+            node = _interned.get((cls, (base, p)))
+            if node is not None:
+                return node
+        return Expr.__new__(cls, base, _bounded(Fraction(p)))
 
     @staticmethod
     def _shape(base, p):
@@ -375,7 +398,7 @@ class Power(Expr):
             _square("^", base)
         return base.shape
 
-    base = property(lambda self: self.args[0])
+    base = _FIRST
     p = property(lambda self: self.args[1])
 
 
@@ -384,13 +407,17 @@ class EPow(Expr):
     __slots__ = ()
 
     def __new__(cls, base, p):
-        return super().__new__(cls, base, _bounded(Fraction(p)))
+        if type(p) is Fraction or type(p) is int:   # interned? (2 equals Fraction(2))
+            node = _interned.get((cls, (base, p)))
+            if node is not None:
+                return node
+        return Expr.__new__(cls, base, _bounded(Fraction(p)))
 
     @staticmethod
     def _shape(base, p):
         return base.shape
 
-    base = property(lambda self: self.args[0])
+    base = _FIRST
     p = property(lambda self: self.args[1])
 
 
@@ -403,7 +430,7 @@ class Func(Expr):
     def _shape(name, arg, *body):
         return arg.shape
 
-    name = property(lambda self: self.args[0])
+    name = _FIRST
     arg = property(lambda self: self.args[1])
 
 
@@ -439,16 +466,23 @@ def postorder_missing(root: Expr, done) -> list:
     """The nodes of root not in ``done``, children first, each once (iterative);
     the walk does not enter a node in ``done``."""
     out, stack, seen = [], [(root, False)], set()
+    append, add, pop, push = out.append, seen.add, stack.pop, stack.append
     while stack:
-        node, ready = stack.pop()
-        if node in done or (not ready and node in seen):
+        node, ready = pop()
+        if ready:   # (done does not change during the walk)
+            append(node)
             continue
-        if ready:
-            out.append(node)
+        if node in seen or node in done:
             continue
-        seen.add(node)
-        stack.append((node, True))
-        stack.extend((c, False) for c in node.children if c not in done)
+        add(node)
+        children = node.children
+        if not children:   # a leaf: listed now, no second visit
+            append(node)
+            continue
+        push((node, True))
+        for c in children:
+            if c not in done:
+                push((c, False))
     return out
 
 

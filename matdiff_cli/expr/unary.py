@@ -3,7 +3,7 @@ sum, the norms, diag, vec / unvec, softmax, log-sum-exp.
 """
 from __future__ import annotations
 
-from .core import Expr, SCALAR, ShapeMismatch, _dim_mul, _square
+from .core import _FIRST, Expr, SCALAR, ShapeMismatch, _dim_mul, _square
 
 
 # --------------------------------------------------------------------------
@@ -12,7 +12,7 @@ from .core import Expr, SCALAR, ShapeMismatch, _dim_mul, _square
 
 class Unary(Expr):
     __slots__ = ()
-    a = property(lambda self: self.args[0])
+    a = _FIRST
 
 
 class Transpose(Unary):
@@ -162,7 +162,7 @@ class Unvec(Expr):
     __slots__ = ()
 
     def __new__(cls, a, shape):
-        return super().__new__(cls, a, tuple(shape))
+        return Expr.__new__(cls, a, tuple(shape))
 
     @staticmethod
     def _shape(a, shape):
@@ -173,7 +173,7 @@ class Unvec(Expr):
                                 f"shapes of its variables (e.g. X: {n} x {m})")
         return tuple(shape)
 
-    a = property(lambda self: self.args[0])
+    a = _FIRST
 
 
 class Softmax(Unary):

@@ -134,7 +134,7 @@ def _order_uncached(mats):
         return tree
     # the order depends on the shapes alone (and on diag/inverse factors): chains of
     # other names but the same shapes share it
-    key = tuple((m.shape, isinstance(m, (DiagM, Inverse))) for m in mats)
+    key = tuple([(m.shape, isinstance(m, (DiagM, Inverse))) for m in mats])
     recipe = _RECIPES.get(key)
     if recipe is None:
         if len(_RECIPES) >= 4096:
@@ -152,7 +152,11 @@ def _recipe(mats):
     cols = [[_size(m.shape[1], a) for m in mats] for a in assigns]
     splits = [_best(r, c) for r, c in zip(rows, cols)]
     optimum = [_tree_cost(s, r, c) for s, r, c in zip(splits, rows, cols)]
+    tried: list = []   # most sizes share a few orders: each is judged once
     for s in [splits[-1]] + splits:  # within 10% of the best for every size
+        if s in tried:
+            continue
+        tried.append(s)
         if all(_tree_cost(s, r, c) <= 1.1 * o for r, c, o in zip(rows, cols, optimum)):
             return s
     if len(mats) >= 3 and not any(isinstance(m, (DiagM, Inverse)) for m in mats):
@@ -169,7 +173,7 @@ def _attach(tree, coef, opaque=()):
     times ``g .* (A r)`` is ``g .* (A (2 r))``); never inside ``opaque``
     (named) nodes."""
     pieces = _pieces(tree, opaque)
-    key = (tree.shape, tuple(n.shape for n in pieces))
+    key = (tree.shape, tuple([n.shape for n in pieces]))
     at = _PLACES.get(key, -1)
     if at == -1:   # the place depends on the shapes alone
         if len(_PLACES) >= 4096:
@@ -219,7 +223,10 @@ def _place(tree, pieces):
 
 
 def _ordered(n) -> bool:
-    return all(f.shape != SCALAR for f in n.factors)
+    for f in n.factors:
+        if f.shape == SCALAR:
+            return False
+    return True
 
 
 def _pieces(tree, opaque=()):
@@ -235,7 +242,7 @@ def _pieces(tree, opaque=()):
             if n is not tree:
                 out.append(n)
         elif inner and isinstance(n, Hadamard):
-            stack.extend(f for f in n.factors if f.shape != SCALAR)
+            stack.extend([f for f in n.factors if f.shape != SCALAR])
             if n is not tree:
                 out.append(n)
         else:

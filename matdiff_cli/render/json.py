@@ -57,13 +57,18 @@ def to_json_line(obj: dict, stream=None) -> str:
     """One line of strict JSON for ``obj``, valid UTF-8 whatever the strings hold."""
     encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("-", "")
     ascii_only = encoding != "utf8"
+    encoder = _ENCODERS.get(ascii_only)
+    if encoder is None:   # json.dumps with options makes an encoder per call: one is kept
+        encoder = _ENCODERS[ascii_only] = json.JSONEncoder(
+            ensure_ascii=ascii_only, allow_nan=False, separators=(", ", ": "))
     try:  # the common case: plain JSON values already
-        line = json.dumps(obj, ensure_ascii=ascii_only, allow_nan=False, separators=(", ", ": "))
+        line = encoder.encode(obj)
     except (TypeError, ValueError):
-        line = json.dumps(
-            _clean(obj), ensure_ascii=ascii_only, allow_nan=False, separators=(", ", ": ")
-        )
+        line = encoder.encode(_clean(obj))
     return valid_unicode(line)
+
+
+_ENCODERS: dict = {}   # ascii_only -> the encoder (it keeps no state between calls)
 
 
 def valid_unicode(text: str) -> str:

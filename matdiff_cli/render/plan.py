@@ -66,12 +66,20 @@ def _pass(roots, named, share, known_by_root, chains=None, runs=None):
         for node in walk(root):
             if node in new:
                 continue
-            kids = [new[c] for c in node.children]
-            rebuilt = node.rebuild(kids) if kids else node
-            new[node] = _rewrite(rebuilt, node, named, share, known, chains, runs, opaque)
+            children = node.children
+            kids = tuple([new[c] for c in children])
+            rebuilt = node if kids == children else node.rebuild(kids)
+            if type(node) in _REWRITTEN:
+                new[node] = _rewrite(rebuilt, node, named, share, known, chains, runs, opaque)
+            else:   # a kind no rewrite changes (most nodes): no look at its children
+                new[node] = rebuilt
             if node in named:
                 opaque.add(new[node])
     return [new[r] for r in roots], new
+
+
+#: the node types _rewrite may change (none has a subclass)
+_REWRITTEN = frozenset({Func, EDiv, Div, Mul, Add, Power, Trace})
 
 
 def _rewrite(node, old, named, share, known=None, chains=None, runs=None, opaque=()):

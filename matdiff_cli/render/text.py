@@ -196,7 +196,7 @@ def to_text(expr: Expr, names: dict | None = None) -> str:
         written = _postorder(expr, {}) if "I" in text else ()
     else:
         written = list(cx.docs)
-    if any(isinstance(node, Identity) for node in written) and not _sizes_fixed(
+    if Identity in {type(node) for node in written} and not _sizes_fixed(   # (no subclass)
             expr, names, text, written):
         text = flatten(render_dag(expr, rule, TextContext.of(names, SIZED)))
     return text
@@ -459,7 +459,7 @@ def _epow(node: EPow, cx) -> Doc:
 
 def _call(key):
     def rule_(node, cx) -> Doc:
-        d = cx.nt.call(key, *(cx[c] for c in node.children))
+        d = cx.nt.call(key, *[cx[c] for c in node.children])
         return Doc(d.level, d.parts, node)
     return rule_
 

@@ -105,11 +105,14 @@ class Unifier:
 
     def walk(self, d):
         """The dimension ``d`` stands for: an int, a name, an unbound root Var or a Prod."""
-        if isinstance(d, Var):
-            root = self.find(d)
-            b = self.binding.get(root)
-            return root if b is None else self.walk(b)
-        if isinstance(d, Prod):
+        kind = type(d)   # (Var and Prod have no subclass)
+        if kind is Var:
+            parent = self.parent
+            while d in parent:
+                d = parent[d]
+            b = self.binding.get(d)
+            return d if b is None else self.walk(b)
+        if kind is Prod:
             return dim_product(self.walk(d.a), self.walk(d.b))
         return d
 
@@ -312,7 +315,11 @@ class Unifier:
         outer = self._trail
         self._trail = trail = []
         try:
-            ok = all(self._unify(a, b) for a, b in pairs)
+            ok = True
+            for a, b in pairs:
+                if not self._unify(a, b):
+                    ok = False
+                    break
             if ok and self.pending:
                 ok = self._retry_pending()
         finally:

@@ -8,6 +8,9 @@ so far (which made reading a document quadratic in its length).
 from __future__ import annotations
 
 
+_has, _item = dict.__contains__, dict.__getitem__
+
+
 class Layer(dict):
     """A dict over a base dict: reads fall through, writes stay in the layer.
 
@@ -34,12 +37,12 @@ class Layer(dict):
         return self.base[key]
 
     def get(self, key, default=None):
-        if dict.__contains__(self, key):
-            return dict.__getitem__(self, key)
+        if _has(self, key):
+            return _item(self, key)
         return self.base.get(key, default) if key not in self.hidden else default
 
     def __contains__(self, key):
-        return dict.__contains__(self, key) or self._in_base(key)
+        return _has(self, key) or (key in self.base and key not in self.hidden)
 
     def __iter__(self):
         yield from dict.__iter__(self)

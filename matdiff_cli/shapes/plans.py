@@ -98,17 +98,21 @@ class Building:
         # a definition is a name: the nesting of its body counts on its own line,
         # not again in every expression that uses it (h_L = tanh(W_L h_{L-1}), ...)
         definitions = self._definition_ids()
-        stack = [(root, False)]
+        stack = [(root, None)]
         while stack:
-            p, ready = stack.pop()
+            p, kids = stack.pop()   # kids: None on the first visit, then the plan's children
             if id(p) in memo:
                 continue
-            kids = [a for a in p.args if isinstance(a, P)]
-            if not ready:
-                stack.append((p, True))
-                stack.extend((k, False) for k in kids if id(k) not in memo)
+            if kids is None:
+                kids = [a for a in p.args if type(a) is P]
+                stack.append((p, kids))
+                stack.extend([(k, None) for k in kids if id(k) not in memo])
                 continue
-            d = 1 + max((0 if id(k) in definitions else depth[id(k)] for k in kids), default=0)
+            d = 0
+            for k in kids:
+                if id(k) not in definitions and depth[id(k)] > d:
+                    d = depth[id(k)]
+            d += 1
             if d > MAX_DEPTH:
                 node = p.node or self._first_node(p)
                 raise self.error("syntax", f"the expression is nested too deeply "
@@ -117,7 +121,7 @@ class Building:
                                  "split it with definitions (h = ...) on separate lines")
             args = []
             for a in p.args:
-                if isinstance(a, P):
+                if type(a) is P:
                     args.append(memo[id(a)][0])
                 elif isinstance(a, DimArg):
                     args.append(u.resolve(a.d, names))
@@ -132,7 +136,8 @@ class Building:
             try:
                 if p.op == "sym":
                     info = symbols[args[0]]
-                    e = E.Sym(args[0], tuple(u.resolve(x, names) for x in info.shape), info.props)
+                    e = E.Sym(args[0], tuple([u.resolve(x, names) for x in info.shape]),
+                              info.props)
                 else:
                     e = _BUILD[p.op](*args)
             except E.ShapeMismatch as exc:  # pragma: no cover - infer checked every shape

@@ -12,9 +12,9 @@ from ..expr import (
     Kron, Mul, Num, Ones, Power, Transpose, Zeros, is_zero,
 )
 from .core import (
-    FLAT_LIMIT, NORMAL, PUSHES, REPLACES, SHRINKS, T, _chain_key, _parts, _scaled_ones,
-    chain_of, contains_diff, is_orthogonal, product, rule, simplify, sort_key, split_coef,
-    with_coef, zero,
+    _FRACTION_ONE, FLAT_LIMIT, NORMAL, PUSHES, REPLACES, SHRINKS, T, _chain_key, _parts,
+    _scaled_ones, any_diff, chain_of, is_orthogonal, product, rule, simplify, sort_key,
+    split_coef, with_coef, zero,
 )
 
 # ---------------------------------------------------------------- sums
@@ -29,8 +29,9 @@ def collect_like_terms(e: Add) -> Expr:
             if is_zero(u):
                 continue
             c, core = split_coef(u)
-            coefs[core] = coefs.get(core, 0) + c
-    terms = sorted((with_coef(c, core) for core, c in coefs.items() if c != 0), key=sort_key)
+            old = coefs.get(core)
+            coefs[core] = c if old is None else old + c
+    terms = sorted([with_coef(c, core) for core, c in coefs.items() if c != 0], key=sort_key)
     if not terms:
         return zero(e.shape)
     if len(terms) == 1:
@@ -59,7 +60,7 @@ def factor_scalar(e: Add) -> Expr:
 
 def _factor_left(terms: list):
     """X c b^T + X b c^T -> X (c b^T + b c^T): a left factor shared by every term."""
-    if any(contains_diff(t) for t in terms):
+    if any_diff(terms):
         return None
     first, rests = None, []
     for t in terms:
@@ -80,7 +81,7 @@ def _factor_left(terms: list):
 
 def _factor_scalar(terms: list):
     """det(M) P + det(M) Q -> det(M) (P + Q): a scalar factor shared by every term."""
-    if any(contains_diff(t) for t in terms) or terms[0].shape == SCALAR:
+    if any_diff(terms) or terms[0].shape == SCALAR:
         return None
     common = None
     for t in terms:
@@ -101,7 +102,7 @@ def _factor_scalar(terms: list):
 def _factor_right(terms: list):
     """A x + A^T x -> (A + A^T) x: a right factor shared by every term is written once.
     Not in differentials, whose terms must stay apart for the trace read-off."""
-    if any(contains_diff(t) for t in terms):
+    if any_diff(terms):
         return None
     last = None
     prefixes = []
@@ -133,7 +134,8 @@ def canonical_product(e: Mul) -> Expr:
 
     for f in e.factors:
         if isinstance(f, Num):
-            coef *= f.value
+            v = f.value   # a whole number keeps coef an int (Fraction arithmetic is slow)
+            coef *= v.numerator if v.denominator == 1 else v
         elif is_zero(f):
             return zero(e.shape)
         elif isinstance(f, Mul) and len(f.factors) <= FLAT_LIMIT or _scaled_ones(f):
@@ -153,7 +155,7 @@ def canonical_product(e: Mul) -> Expr:
     chain = _split_chain(chain, scalars)
     chain = _cancel(chain)
     scalars = _combine_powers(scalars)
-    if any(isinstance(s, Num) for s in scalars):
+    if Num in [type(s) for s in scalars]:   # (no subclass)
         coef *= _num_product(scalars)
         scalars = [s for s in scalars if not isinstance(s, Num)]
         if coef == 0:
@@ -188,16 +190,21 @@ def _already_canonical(e: Mul) -> bool:
     prev = None
     for i, f in enumerate(factors):
         shape = f.shape
-        if shape == SCALAR or isinstance(f, (Num, Mul, Identity, Zeros)):
+        kind = type(f)   # (none of these node types has a subclass)
+        if shape == SCALAR or kind in _NOT_IN_PLAIN_CHAIN:
             return False
-        if _scaled_ones(f):
+        if kind is Broadcast and f.args[0] is not ONE:   # _scaled_ones
             return False
         if (i > 0 and shape[0] == 1) or (i < last and shape[1] == 1):
             return False
-        if prev is not None and _interact(prev, f):
+        if prev is not None and (_inverse_pair(prev, f) or (   # neighbours _cancel changes
+                shape[1] == 1 and type(prev) is DiagM) or _same_base(prev, f)):
             return False
         prev = f
     return True
+
+
+_NOT_IN_PLAIN_CHAIN = frozenset({Num, Mul, Identity, Zeros})
 
 
 def _split_chain(chain: list, scalars: list) -> list:
@@ -231,13 +238,14 @@ def _has_col_before_end(chain, i):
 
 def _inverse_pair(a: Expr, c: Expr) -> bool:
     """a c = I: X X^-1, X^-1 X, X^-T X^T, X^T X^-T, and Q^T Q, Q Q^T for orthogonal Q."""
-    if isinstance(c, Inverse) and c.a is a or isinstance(a, Inverse) and a.a is c:
+    ta, tc = type(a), type(c)   # (neither node type has a subclass)
+    if tc is Inverse and c.args[0] is a or ta is Inverse and a.args[0] is c:
         return True
-    if isinstance(a, Transpose) and isinstance(c, Transpose):
-        return _inverse_pair(a.a, c.a)
-    if isinstance(a, Transpose) and is_orthogonal(a.a) and a.a is c:
-        return True
-    return isinstance(c, Transpose) and is_orthogonal(c.a) and c.a is a
+    if ta is Transpose:
+        if tc is Transpose:
+            return _inverse_pair(a.args[0], c.args[0])
+        return a.args[0] is c and is_orthogonal(c)
+    return tc is Transpose and c.args[0] is a and is_orthogonal(a)
 
 
 def _cancel(chain: list) -> list:
@@ -274,11 +282,6 @@ def _same_base(a: Expr, c: Expr) -> bool:
     return c.shape[0] == c.shape[1] and _signed_base(a)[0] is _signed_base(c)[0]
 
 
-def _interact(a: Expr, c: Expr) -> bool:
-    """Neighbours that _cancel changes."""
-    return _inverse_pair(a, c) or _diag_times_column(a, c) or _same_base(a, c)
-
-
 def _signed_base(f):
     """(base, k) with f = base^k, k a nonzero integer, negative for inverses:
     A^2 -> (A, 2), X^-1 -> (X, -1), (X^-T)^3 -> (X^T, -3)."""
@@ -303,7 +306,7 @@ def _signed_power(base, k: int):
 def _power_base(f):
     if isinstance(f, Power):
         return f.base, f.p
-    return f, Fraction(1)
+    return f, _FRACTION_ONE
 
 
 def _combine_powers(scalars: list) -> list:
@@ -311,7 +314,8 @@ def _combine_powers(scalars: list) -> list:
     exps: dict = {}
     for s in scalars:
         base, p = _power_base(s)
-        exps[base] = exps.get(base, 0) + p
+        old = exps.get(base)
+        exps[base] = p if old is None else old + p
     out = []
     for base, p in exps.items():
         if p == 0:
@@ -495,7 +499,7 @@ def hadamard_of_scalars(e: Hadamard) -> Expr:
 def canonical_hadamard(e: Hadamard) -> Expr:
     """Flat, sorted, ones dropped, scalars pulled out (c a) ⊙ b = c (a ⊙ b),
     a ⊙ a = a.^2.  Shrinks or sorts."""
-    coef, scalars, items = Fraction(1), [], []
+    coef, scalars, items = 1, [], []   # an int until a number comes (Fraction is slow)
     for f in e.factors:
         for g in (f.factors if isinstance(f, Hadamard) and len(f.factors) <= FLAT_LIMIT
                   else (f,)):
@@ -515,8 +519,9 @@ def canonical_hadamard(e: Hadamard) -> Expr:
             items.append(g)
     exps: dict = {}
     for g in items:
-        base, p = (g.base, g.p) if isinstance(g, EPow) else (g, Fraction(1))
-        exps[base] = exps.get(base, 0) + p
+        base, p = (g.base, g.p) if isinstance(g, EPow) else (g, _FRACTION_ONE)
+        old = exps.get(base)
+        exps[base] = p if old is None else old + p
     items = sorted((simplify(EPow(b, p)) if p != 1 else b for b, p in exps.items() if p != 0),
                    key=sort_key)
     core = Ones(e.shape) if not items else items[0] if len(items) == 1 else Hadamard(*items)

@@ -73,8 +73,11 @@ def simplify(expr: Expr) -> Expr:
     if hit is not None:
         return hit
     canon = _canon
-    if all(c in canon for c in expr.children):  # the common case: a rule's new node
-        kids = tuple(canon[c] for c in expr.children)
+    try:   # the common case: a rule's new node, its children canonical already
+        kids = tuple([canon[c] for c in expr.children])
+    except KeyError:
+        kids = None
+    if kids is not None:
         rebuilt = expr if kids == expr.children else expr.rebuild(kids)
         out = canon.get(rebuilt)
         if out is None:
@@ -89,7 +92,7 @@ def simplify(expr: Expr) -> Expr:
             continue
         pending = [c for c in node.children if c not in _canon]
         if ready or not pending:
-            kids = tuple(_canon[c] for c in node.children)
+            kids = tuple([_canon[c] for c in node.children])
             rebuilt = node if kids == node.children else node.rebuild(kids)
             out = _canon.get(rebuilt)
             if out is None:
@@ -99,7 +102,7 @@ def simplify(expr: Expr) -> Expr:
             _canon.setdefault(out, out)
         else:
             stack.append((node, True))
-            stack.extend((c, False) for c in pending)
+            stack.extend([(c, False) for c in pending])
     return _canon[expr]
 
 
@@ -138,6 +141,7 @@ def rules_fired(expr: Expr) -> list:
 # ---------------------------------------------------------------- ordering
 
 _info: dict = {}
+_digests: dict = {}
 _CAP = 10 ** 9
 
 
@@ -145,47 +149,108 @@ def info(e: Expr) -> tuple:
     """(digest, tree size, first symbol name, contains a differential), memoised.
 
     The digest is a stable structural fingerprint (the same across runs), so that
-    sorting never depends on memory addresses.  One walk fills all four."""
+    sorting never depends on memory addresses."""
+    return (digest(e),) + _facts(e)
+
+
+def _facts(e: Expr) -> tuple:
+    """(tree size, first symbol name, contains a differential), memoised: one walk
+    fills all three."""
     hit = _info.get(e)
     if hit is not None:
         return hit
-    todo = [e] if all(c in _info for c in e.children) else _postorder_missing(e, _info)
+    todo = (e,)
+    for c in e.children:
+        if c not in _info:
+            todo = _postorder_missing(e, _info)
+            break
     for node in todo:
-        data = [type(node).__name__]
         size, lead, has_diff = 1, "", isinstance(node, Diff)
-        for a in node.args:
-            if isinstance(a, Expr):
-                d, sz, ld, hd = _info[a]
-                data.append(d)
-                size += sz
-                lead = lead or ld
-                has_diff = has_diff or hd
-            elif isinstance(a, frozenset):
-                data.append(",".join(sorted(a)))
-            else:
-                data.append(repr(a))
+        for c in node.children:
+            sz, ld, hd = _info[c]
+            size += sz
+            lead = lead or ld
+            has_diff = has_diff or hd
         if isinstance(node, Sym):
             lead = node.name
-        digest_ = _sha1("|".join(data).encode()).hexdigest()[:16]
-        _info[node] = (digest_, min(size, _CAP), lead, has_diff)
+        _info[node] = (min(size, _CAP), lead, has_diff)
     return _info[e]
 
 
 def digest(e: Expr) -> str:
-    return info(e)[0]
+    """The structural fingerprint of e, memoised (made only when asked: a sort reads
+    it only between terms that tie on everything else)."""
+    hit = _digests.get(e)
+    if hit is not None:
+        return hit
+    digests = _digests
+    todo = (e,)
+    for c in e.children:
+        if c not in digests:
+            todo = _postorder_missing(e, digests)
+            break
+    for node in todo:
+        data = [type(node).__name__]
+        for a in node.args:
+            if isinstance(a, Expr):
+                data.append(digests[a])
+            elif isinstance(a, frozenset):
+                data.append(",".join(sorted(a)))
+            else:
+                data.append(repr(a))
+        digests[node] = _sha1("|".join(data).encode()).hexdigest()[:16]
+    return digests[e]
 
 
 def tree_size(e: Expr) -> int:
-    return info(e)[1]
+    return _facts(e)[0]
 
 
 def lead_name(e: Expr) -> str:
     """The first symbol name read left to right ('' for none)."""
-    return info(e)[2]
+    return _facts(e)[1]
 
 
 def contains_diff(e: Expr) -> bool:
-    return info(e)[3]
+    return _facts(e)[2]
+
+
+def any_diff(items) -> bool:
+    """Does one of items contain a differential?"""
+    for f in items:
+        if _facts(f)[2]:
+            return True
+    return False
+
+
+class _Digest:
+    """The last part of a sort key: compares as digest(node) does, and makes the
+    digest only when a comparison reaches it (most keys differ before)."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node: Expr):
+        self.node = node
+
+    def __eq__(self, other):
+        return self.node is other.node or digest(self.node) == digest(other.node)
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    def __lt__(self, other):
+        return digest(self.node) < digest(other.node)
+
+    def __le__(self, other):
+        return digest(self.node) <= digest(other.node)
+
+    def __gt__(self, other):
+        return digest(self.node) > digest(other.node)
+
+    def __ge__(self, other):
+        return digest(self.node) >= digest(other.node)
+
+    __hash__ = None
 
 
 _keys: dict = {}
@@ -196,22 +261,23 @@ def sort_key(e: Expr):
     key = _keys.get(e)
     if key is None:
         negative = isinstance(e, Mul) and isinstance(e.factors[0], Num) and e.factors[0].value < 0
-        key = _keys[e] = (isinstance(e, Num), contains_diff(e), negative, lead_name(e),
-                          tree_size(e), digest(e))
+        size, lead, has_diff = _facts(e)
+        key = _keys[e] = (isinstance(e, Num), has_diff, negative, lead, size, _Digest(e))
     return key
 
 def _diff_rank(chain: list) -> int:
     if isinstance(chain[-1], Diff):
         return 0
-    if not any(contains_diff(f) for f in chain):
-        return 1
-    return 2 if not contains_diff(chain[-1]) else 1
+    for f in chain:
+        if contains_diff(f):
+            return 2 if not contains_diff(chain[-1]) else 1
+    return 1
 
 
 def _chain_key(chain: list):
     """Rotations and 1x1 products: dX last, fewer transposes, a transpose first
     (tr(X^T A X B), not tr(A X B X^T)), then by structure."""
-    return (_diff_rank(chain), sum(isinstance(f, Transpose) for f in chain),
+    return (_diff_rank(chain), [type(f) for f in chain].count(Transpose),  # (no subclass)
             not isinstance(chain[0], Transpose), [sort_key(f)[2:] for f in chain])
 
 # ---------------------------------------------------------------- helpers
@@ -229,7 +295,10 @@ def split_coef(e: Expr):
         return e.factors[0].value, rest[0] if len(rest) == 1 else Mul(*rest)
     if isinstance(e, Broadcast) and isinstance(e.args[0], Num):
         return e.args[0].value, Broadcast(ONE, e.shape)
-    return Fraction(1), e
+    return _FRACTION_ONE, e
+
+
+_FRACTION_ONE = Fraction(1)   # made once: a Fraction costs a call into fractions.py
 
 
 def with_coef(c: Fraction, core: Expr) -> Expr:
@@ -275,7 +344,8 @@ def _parts(factors):
     coef, scalars, chain = 1, [], []
     for f in factors:
         if isinstance(f, Num):
-            coef *= f.value
+            v = f.value   # a whole number keeps coef an int (Fraction arithmetic is slow)
+            coef *= v.numerator if v.denominator == 1 else v
         elif f.shape == SCALAR:
             scalars.append(f)
         elif _scaled_ones(f):

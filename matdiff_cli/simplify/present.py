@@ -6,7 +6,6 @@ from math import gcd
 from ..expr import ONE, SCALAR, Add, Div, EDiv, EPow, Expr, Hadamard, Mul, Num, Power
 from ..expr import postorder_missing as _postorder_missing
 from ..expr import walk
-from ..rational import Fraction
 from .core import product, split_coef, with_coef
 
 # ---------------------------------------------------------------- presentation
@@ -16,7 +15,7 @@ def present(expr: Expr) -> Expr:
     a lone broadcast c -> c ones(n, m)."""
     memo = _presented  # a pure function of the node: one memo for the whole run
     for node in _postorder_missing(expr, memo):
-        kids = tuple(memo[c] for c in node.children)
+        kids = tuple([memo[c] for c in node.children])
         n = node if kids == node.children else node.rebuild(kids)
         memo[node] = _present_node(n)
     return memo[expr]
@@ -27,16 +26,18 @@ MINUS_ONE = Num(-1)
 
 
 def _present_node(n: Expr) -> Expr:
+    if type(n) not in _PRESENTED_KINDS:   # most nodes: none of the cases below
+        return n
     if isinstance(n, Mul):
         n = _negated_sums_out(n)
     n = _common_numbers_out(n)
     if isinstance(n, Mul) and n.factors[0] is MINUS_ONE and isinstance(n.factors[1], Mul) \
-            and any(f.shape != SCALAR for f in n.factors[2:]):
+            and [f.shape for f in n.factors[2:]].count(SCALAR) < len(n.factors) - 2:
         # -v (s^T y), not -1 (s^T y) v: a bracketed scalar goes after the chain
         products = [f for f in n.factors[1:] if isinstance(f, Mul) and f.shape == SCALAR]
         rest = [f for f in n.factors[1:] if f not in products]
         n = Mul(MINUS_ONE, *rest, *products)
-    if isinstance(n, Mul):
+    if isinstance(n, Mul) and _has_reciprocal(n.factors):
         num = [f for f in n.factors if not _is_reciprocal(f)]
         den = [_denominator(f) for f in n.factors if _is_reciprocal(f)]
         if den:
@@ -69,6 +70,10 @@ def _present_node(n: Expr) -> Expr:
     return n
 
 
+#: the node types _present_node changes (none has a subclass)
+_PRESENTED_KINDS = frozenset({Mul, Hadamard, Add, Power})
+
+
 def _negated_sums_out(n: Mul) -> Expr:
     """-0.5 X^-1 (A + A^T) X^-1, not 0.5 X^-1 (-A - A^T) X^-1: a bracketed sum
     whose terms are all negative gives its sign to the product."""
@@ -96,7 +101,7 @@ def _common_numbers_out(n: Expr) -> Expr:
     is 2 (B .* (X + Y))), and the number of a scaled factor joins its product's."""
     if not isinstance(n, (Mul, Hadamard)):
         return n
-    c, factors = Fraction(1), []
+    c, factors = 1, []   # an int until a number comes (a Fraction is made by a call)
     for f in n.factors:
         if isinstance(f, Add):
             split = [split_coef(t) for t in f.terms]
@@ -159,6 +164,13 @@ def _minus_quotient(t: Expr) -> Expr:
     if c >= 0:
         return t
     return Mul(Num(-1), Div(with_coef(-c, core), bottom))
+
+
+def _has_reciprocal(factors) -> bool:
+    for f in factors:
+        if _is_reciprocal(f):
+            return True
+    return False
 
 
 def _is_reciprocal(f: Expr) -> bool:

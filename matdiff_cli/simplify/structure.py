@@ -11,8 +11,8 @@ from ..expr import (
     Unvec, Vec, Zeros, is_zero,
 )
 from .core import (
-    NORMAL, PUSHES, REPLACES, SHRINKS, T, _chain_key, _parts, contains_diff, is_orthogonal,
-    is_symmetric, product, rule, split_coef, tree_size, with_coef, zero,
+    NORMAL, PUSHES, REPLACES, SHRINKS, T, _chain_key, _parts, any_diff, contains_diff,
+    is_orthogonal, is_symmetric, product, rule, split_coef, tree_size, with_coef, zero,
 )
 
 # ---------------------------------------------------------------- transposes
@@ -119,7 +119,7 @@ def transpose_of_symmetric_pinv(e: Transpose) -> Expr:
 def _transposes(e: Expr) -> int:
     """Transposes showing at the top of a term (the term and its factors)."""
     items = e.factors if isinstance(e, Mul) else (e,)
-    return sum(isinstance(f, Transpose) for f in items)
+    return [type(f) for f in items].count(Transpose)   # (Transpose has no subclass)
 
 
 # ---------------------------------------------------------------- inverses
@@ -286,7 +286,7 @@ def _best_rotation(chain: list) -> list:
         return scalar
     flipped = [T(f) for f in reversed(chain)]
     candidates = [ch[i:] + ch[:i] for ch in (chain, flipped) for i in range(k)]
-    if any(contains_diff(f) for f in chain):
+    if any_diff(chain):
         ending = [c for c in candidates if isinstance(c[-1], Diff)]
         candidates = ending or candidates
     return min(candidates, key=_chain_key)

@@ -57,23 +57,42 @@ def derivative_field(r, key: str):
     written alone: the Python API asks for one at a time."""
     if key == "numpy":
         return _derivative_numpy(r)[0]
-    if key == "text":
-        from ..render.text import to_text as render
-    else:
-        from ..render.latex import to_latex as render
+    render = _r().text.to_text if key == "text" else _r().latex.to_latex
     return render(r.shown, names=r.top(r.shown))
+
+
+class _Modules:
+    """The modules a derivative's object uses, imported on first use (a JSON
+    diagnostic needs none of them) and kept: import statements run once per
+    problem cost more than a look-up.  Their functions are looked up at each use."""
+
+    def __init__(self):
+        from .. import derivative_report, names, report
+        from ..render import latex, numpy, text
+        from ..render.numpy import context
+
+        self.derivative_report, self.names, self.report = derivative_report, names, report
+        self.latex, self.numpy, self.context, self.text = latex, numpy, context, text
+
+
+_MODULES: list = []
+
+
+def _r() -> _Modules:
+    if not _MODULES:
+        _MODULES.append(_Modules())
+    return _MODULES[0]
 
 
 def _derivative_numpy(r):
     """(code, None) or (None, why not) for a derivative's result."""
-    from ..render.numpy import to_numpy, to_numpy_operator
-    from ..render.numpy.context import numpy_or_none
-
+    R = _r()
+    numpy_or_none = R.context.numpy_or_none
     der = r.der
     if der.operator:
-        return numpy_or_none(to_numpy_operator, r.shown, der.var, names=r.code_names(r.shown),
-                             bound=r.scope(), naming=r.naming)
-    return numpy_or_none(to_numpy, r.shown, names=r.code_names(r.shown), bound=r.scope(),
+        return numpy_or_none(R.numpy.to_numpy_operator, r.shown, der.var,
+                             names=r.code_names(r.shown), bound=r.scope(), naming=r.naming)
+    return numpy_or_none(R.numpy.to_numpy, r.shown, names=r.code_names(r.shown), bound=r.scope(),
                          naming=r.naming)
 
 
@@ -86,13 +105,12 @@ def result_field(r, key: str, whole):
 
 
 def derivative(r) -> dict:
-    from ..names import renamed
-    from ..report import OK, inferred_symbols, shape_json
-    from ..render.latex import to_latex
-    from ..render.numpy import to_numpy
-    from ..render.numpy.context import numpy_or_none
-    from ..render.text import to_text
-
+    R = _r()
+    report = R.report
+    renamed, OK, inferred_symbols, shape_json = (R.names.renamed, report.OK,
+                                                 report.inferred_symbols, report.shape_json)
+    to_latex, to_numpy, numpy_or_none, to_text = (R.latex.to_latex, R.numpy.to_numpy,
+                                                  R.context.numpy_or_none, R.text.to_text)
     der = r.der
     syms = list(der.problem.symbols.values())
     result = {
@@ -232,9 +250,7 @@ def _closing(r, out: dict, result: dict) -> dict:
     """What a derivative's and a whole Hessian's objects end with: where the result
     holds, remarks, the numbers at the --let data (f's value, the derivative's),
     and the report's extra fields."""
-    from ..derivative_report import conditions
-
-    conds = conditions([r.shown_df] + r._exprs())
+    conds = _r().derivative_report.conditions([r.shown_df] + r._exprs())
     if conds:   # where the result holds
         out["conditions"] = conds
     if r.remarks:

@@ -45,8 +45,10 @@ def shape(r) -> str:
 
 
 def derivative(r) -> str:
-    from ..report import inferred_line
-    from ..render.text import to_text
+    global inferred_line, to_text
+    if to_text is None:   # imported once: an import statement per problem costs
+        from ..report import inferred_line
+        from ..render.text import to_text
 
     der = r.der
     lines = []
@@ -72,6 +74,9 @@ def derivative(r) -> str:
     lines.extend("# " + n for n in r.verdicts())
     lines.extend("# where " + f for f in r.derived_functions().values())
     return "\n".join(lines)
+
+
+inferred_line = to_text = None
 
 
 def second_differential(r) -> str:

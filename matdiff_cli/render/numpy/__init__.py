@@ -64,12 +64,15 @@ MAX_LAMBDAS = 40
 
 # --------------------------------------------------------------------------- entry points
 
+_plan = None
+
 def planned(roots, names: dict, share: bool = False, common: bool = False):
     """(roots, names) rewritten for fast, stable code (:mod:`..plan`); the names
     follow their nodes."""
-    from ..plan import plan
-
-    roots, new = plan(roots, names, share, common)
+    global _plan
+    if _plan is None:   # imported once, when first needed
+        from ..plan import plan as _plan
+    roots, new = _plan(roots, names, share, common)
     out: dict = {}
     for k, v in names.items():
         out.setdefault(new.get(k, k), v)
@@ -127,8 +130,11 @@ def _name_deep_pieces(nodes: list, names: dict, root: Expr) -> None:
     depth: dict = {}
     k = 0
     for node in nodes:
-        d = BRACKETS_PER_NODE + max((0 if c in names else depth[c] for c in node.children),
-                                    default=0)
+        d = 0
+        for c in node.children:
+            if c not in names and depth[c] > d:
+                d = depth[c]
+        d += BRACKETS_PER_NODE
         if d > MAX_BRACKETS and node is not root:
             k += 1
             names[node] = f"_p{k}"

@@ -69,7 +69,7 @@ def _ordered_product(node: Mul, cx):
     diag(v)`` is ``A * v.T``; ``inv(A) B`` is ``solve(A, B)`` and ``B inv(A)``
     is ``solve(A.T, B.T).T``.  None for any other product."""
     f = node.factors
-    if not cx.ordered or any(is_scalar(x) for x in f):
+    if not cx.ordered or SCALAR in [x.shape for x in f]:
         return None
     lib = cx.lib
     if len(f) >= 3:
