@@ -72,18 +72,23 @@ class Command:
     run: object = None
 
     def __call__(self, problem, options: Options):
-        fn = self.run
-        if fn is None:
-            import sys
-
-            module = self.module  # importlib is not imported for it (start-up)
-            if module.startswith("."):
-                module = __package__ + module
-            __import__(module)
-            fn = getattr(sys.modules[module], self.attr)
-            if self.args:
-                fn = fn(*self.args)
+        fn = self.run or _RESOLVED.get(self.name)
+        if fn is None:   # imported on first use, once (not once per problem)
+            fn = _RESOLVED[self.name] = self._resolve()
         return fn(problem, options)
+
+    def _resolve(self):
+        import sys
+
+        module = self.module  # importlib is not imported for it (start-up)
+        if module.startswith("."):
+            module = __package__ + module
+        __import__(module)
+        fn = getattr(sys.modules[module], self.attr)
+        return fn(*self.args) if self.args else fn
+
+
+_RESOLVED: dict = {}   # command name -> its function, once imported
 
 
 _CHECKED = ("wrt", "steps", "check", "expect", "let", "seed")
