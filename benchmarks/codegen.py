@@ -17,8 +17,12 @@ For five functions, the value and gradient as computed by
 * ``jax.grad``: ``jax.jit(jax.value_and_grad(f))`` of the value written in
   ``jax.numpy``; ``torch.func``: ``torch.func.grad_and_value(f)``.
 
-Every contender runs on one thread (the thread variables are set before any
-library is imported, and ``torch.set_num_threads(1)``), in float64, on the
+Every contender runs on one core: the process is pinned to one processor
+(``os.sched_setaffinity``, where the system has it), because XLA's CPU client
+starts worker threads that the thread variables do not stop (jax.grad of (e)
+took 1.5-1.7 s of CPU per second of wall time unpinned); the thread variables
+are set before any library is imported and ``torch.set_num_threads(1)``; in
+float64, on the
 same data.  Runs are interleaved (one sample of each contender per round; a
 sample is as many calls in a row as take about 5 ms, so small sizes are not
 measured through a cold cache) after a warm-up call (which also compiles the
@@ -44,8 +48,9 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
              "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"):
     os.environ[_var] = "1"
-os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
-                           + " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+os.environ["XLA_FLAGS"] = os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false"
+if hasattr(os, "sched_setaffinity"):   # one core for all: XLA runs threads of its own
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
 import argparse  # noqa: E402
 import random  # noqa: E402
