@@ -159,12 +159,7 @@ def _facts(e: Expr) -> tuple:
     hit = _info.get(e)
     if hit is not None:
         return hit
-    todo = (e,)
-    for c in e.children:
-        if c not in _info:
-            todo = _postorder_missing(e, _info)
-            break
-    for node in todo:
+    for node in _to_fill(e, _info):
         size, lead, has_diff = 1, "", isinstance(node, Diff)
         for c in node.children:
             sz, ld, hd = _info[c]
@@ -177,6 +172,15 @@ def _facts(e: Expr) -> tuple:
     return _info[e]
 
 
+def _to_fill(e: Expr, memo: dict):
+    """The nodes of e that memo lacks, children first (e alone, the common case,
+    when its children are in)."""
+    for c in e.children:
+        if c not in memo:
+            return _postorder_missing(e, memo)
+    return (e,)
+
+
 def digest(e: Expr) -> str:
     """The structural fingerprint of e, memoised (made only when asked: a sort reads
     it only between terms that tie on everything else)."""
@@ -184,12 +188,7 @@ def digest(e: Expr) -> str:
     if hit is not None:
         return hit
     digests = _digests
-    todo = (e,)
-    for c in e.children:
-        if c not in digests:
-            todo = _postorder_missing(e, digests)
-            break
-    for node in todo:
+    for node in _to_fill(e, digests):
         data = [type(node).__name__]
         for a in node.args:
             if isinstance(a, Expr):
