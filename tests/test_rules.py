@@ -303,7 +303,7 @@ def test_a_transpose_goes_into_an_elementwise_product_of_symbols_and_symmetric_f
     from matdiff_cli.build import symmetric
     from matdiff_cli.cli import cli
     from matdiff_cli.document import parse_expr
-    from matdiff_cli.expr import Hadamard, Transpose
+    from matdiff_cli.expr import Hadamard, Sym, Transpose
     d = ["B, A, C: n x n", "S: n x n symmetric", "x: n"]
     assert simplify(Transpose(parse_expr("B .* S", d))) is simplify(parse_expr("B^T .* S", d))
     kept = simplify(Transpose(parse_expr("(A C) .* S", d)))
@@ -314,3 +314,7 @@ def test_a_transpose_goes_into_an_elementwise_product_of_symbols_and_symmetric_f
     blocks = out.split("# H[")
     ba = next(b for b in blocks if b.startswith("B,A]"))
     assert ba.splitlines()[1].startswith("4 (B^T .* ("), out
+    # and a transpose that would become two stays outside: (x .* a)^T
+    x, a = Sym("x", ("n", 1)), Sym("a", ("n", 1))
+    kept = simplify(Transpose(Hadamard(x, a)))
+    assert isinstance(kept, Transpose), kept

@@ -79,15 +79,16 @@ def transpose_of_sum(e: Transpose) -> Expr:
 
 
 @rule(Transpose, identity="(A ⊙ B)^T = A^T ⊙ B^T, when each factor is a symbol, a transpose "
-      "or symmetric", terminates=PUSHES)
+      "or symmetric and no more transposes show", terminates=PUSHES)
 def transpose_of_hadamard(e: Transpose) -> Expr:
-    """(B ⊙ S)^T = B^T ⊙ S, which a B^T ⊙ S beside it joins; a factor that is a
-    product keeps the transpose outside (its transpose would show more of them)."""
+    """(B ⊙ S)^T = B^T ⊙ S, which a B^T ⊙ S beside it joins; (x ⊙ a)^T stays (two
+    transposes for one), and so does a factor that is a product."""
     a = e.a
     if isinstance(a, Hadamard):
         pushed = [T(f) for f in a.factors]
         if all(p is f or isinstance(f, Sym) or (isinstance(f, Transpose) and p is f.a)
-               for f, p in zip(a.factors, pushed)):
+               for f, p in zip(a.factors, pushed)) and \
+                sum(map(_transposes, pushed)) <= 1 + sum(map(_transposes, a.factors)):
             return Hadamard(*pushed)
     return e
 
