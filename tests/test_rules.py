@@ -318,3 +318,46 @@ def test_a_transpose_goes_into_an_elementwise_product_of_symbols_and_symmetric_f
     x, a = Sym("x", ("n", 1)), Sym("a", ("n", 1))
     kept = simplify(Transpose(Hadamard(x, a)))
     assert isinstance(kept, Transpose), kept
+
+
+# the forms this round's rules rewrite, built around random operands
+def _rewritten_forms(a, b, s, t):
+    from matdiff_cli.expr import (
+        SCALAR, Broadcast, DiagV, EPow, Hadamard, Kron, Mul, Num, Sym, Transpose, Vec, Zeros,
+    )
+    from matdiff_cli.rational import Fraction
+    alpha = Sym("alpha", SCALAR)
+    z = Zeros(a.shape)
+    return [Transpose(Hadamard(a, b)), Transpose(Hadamard(Transpose(a), b)),
+            EPow(Mul(Num(3), alpha, a), Fraction(2)), EPow(Mul(Num(-2), a), Fraction(-1)),
+            EPow(Broadcast(s, a.shape), Fraction(3)), Hadamard(s, t), Mul(Hadamard(s, t), a),
+            Vec(z), Kron(z, a), EPow(z, Fraction(2)), DiagV(Mul(Num(2), Zeros(("n", "n")))),
+            Mul(Num(Fraction(1, 2)), s, Hadamard(a, Mul(Num(6), b)))]
+
+
+@settings(max_examples=examples(40), deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+@given(expressions(shape=("n", "n"), depth=2, diffs=False),
+       expressions(shape=("n", "n"), depth=2, diffs=False),
+       expressions(shape=(1, 1), depth=2, diffs=False),
+       expressions(shape=(1, 1), depth=2, diffs=False), st.integers(0, 2 ** 16))
+def test_the_canonical_and_the_printed_forms_keep_the_value(a, b, s, t, seed):
+    """Every form above, and random ones, evaluate the same before and after
+    simplify and present, at random points (the rules' numerical test)."""
+    import numpy as np
+
+    from matdiff_cli.errors import MatdiffError
+    from matdiff_cli.numeric import evaluate, relative_error, sample_values
+    from matdiff_cli.simplify import present
+    for e in _rewritten_forms(a, b, s, t) + [a, s]:
+        try:
+            values, sizes = sample_values([e], np.random.default_rng(seed))
+        except (ValueError, MatdiffError):
+            continue
+        with np.errstate(all="ignore"):
+            want = np.asarray(evaluate(e, values, sizes), dtype=float)
+            if not np.all(np.isfinite(want)):
+                continue
+            for got in (simplify(e), present(simplify(e))):
+                have = np.asarray(evaluate(got, values, sizes), dtype=float)
+                assert relative_error(have.reshape(want.shape), want, floor=1e-6) < 1e-8, (e, got)
