@@ -408,10 +408,14 @@ class DerivativeReport(Report):
         return lines
 
     def verdicts(self, render=None) -> list[str]:
-        """Where the result holds, the verdicts of --check / --expect, one line each
-        (and the remarks)."""
-        return (conditions([self.shown_df] + self._exprs(), render)
-                + note_lines(self.notes, render) + list(self.remarks))
+        return verdict_lines(self, render)
+
+
+def verdict_lines(report, render=None) -> list[str]:
+    """Where a derivative report's result holds, its verdicts of --check / --expect
+    and its remarks, one line each (``render``: the format's, None for text)."""
+    return (conditions([report.shown_df] + report._exprs(), render)
+            + note_lines(report.notes, render) + list(report.remarks))
 
 
 class SecondDifferentialReport(DerivativeReport):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import partial
 
 from .errors import MatdiffError
-from .expr import SCALAR, Div, EDiv, EPow, Expr, Num, Power, Sym, Transpose, Zeros, walk
+from .expr import SCALAR, Div, EDiv, EPow, Expr, Power, Sym, Transpose, is_zero, walk
 from .names import Names
 from .records import dataclass, field
 from .report import CANNOT, FAILED
@@ -84,13 +84,9 @@ def _refuse_division_by_zero(problem) -> None:
     if _cannot_divide(problem.expr):
         _DIVISION_CHECKED[0] = problem
         return
-
-    def zero(c):
-        return (isinstance(c, Num) and c.value == 0) or isinstance(c, Zeros)
-
     for node in walk(simplify(problem.expr)):
-        if (isinstance(node, (Div, EDiv)) and zero(node.args[1])) or (
-                isinstance(node, (Power, EPow)) and zero(node.args[0]) and node.args[1] < 0):
+        if (isinstance(node, (Div, EDiv)) and is_zero(node.args[1])) or (
+                isinstance(node, (Power, EPow)) and is_zero(node.args[0]) and node.args[1] < 0):
             raise MatdiffError(
                 "shape", "the expression divides by zero: a divisor is 0 for every value",
                 statement=problem.source, line=problem.line,
@@ -240,10 +236,10 @@ def verify(report, options, derived, check: str, compare: str) -> None:
     if options.check:
         verdict = getattr(trust, check)(derived, options.seed, bindings=options.bindings())
         report.extra["check"] = verdict.to_json()
-        under = [] if options.bindings() else _drawn_where(report)
+        shown = [] if options.bindings() else _shown(report)
+        under = conditions(shown) if shown else []
         if under and not verdict.inconclusive:   # the sampler drew points where these hold
             report.extra["check"]["drawn_where"] = under
-            shown = [report.shown_df] + report._exprs()
             report.notes.append(partial(_drawn_note, verdict.summary(), shown))
         else:
             report.notes.append(verdict.summary())
@@ -263,10 +259,10 @@ def _drawn_note(summary: str, shown: list, render=None) -> str:
         c[len("where "):] for c in conditions(shown, render))
 
 
-def _drawn_where(report) -> list:
-    """The conditions a report's result holds under (the checks draw points there)."""
+def _shown(report) -> list:
+    """The expressions a report shows, whose conditions the checks draw points under."""
     try:
-        return conditions([report.shown_df] + report._exprs())
+        return [report.shown_df] + report._exprs()
     except AttributeError:   # a report without a differential shown
         return []
 

@@ -21,7 +21,9 @@ from .names import Names
 from .errors import EXIT_UNSUPPORTED, MatdiffError
 from .report import ErrorReport, Report, shape_decl
 from .derivatives import _refuse_division_by_zero, located, report_for, resolve_wrt, verify
-from .derivative_report import DerivativeReport, definitions_by_node, labelled, shared_names
+from .derivative_report import (
+    DerivativeReport, definitions_by_node, labelled, shared_names, verdict_lines,
+)
 from .simplify import present, simplify
 
 
@@ -201,11 +203,7 @@ class HessianReport(Report):
                                for row in self.shown) + "]"
 
     def verdicts(self, render=None) -> list[str]:
-        """Where the result holds, the verdicts of --check / --expect, the remarks."""
-        from .derivative_report import conditions
-        from .report import note_lines
-        return (conditions([self.shown_df] + self._exprs(), render)
-                + note_lines(self.notes, render) + list(self.remarks))
+        return verdict_lines(self, render)
 
     def step_lines(self) -> list[str]:
         from .render.text import to_text
