@@ -197,8 +197,8 @@ def _already_canonical(e: Mul) -> bool:
             return False
         if (i > 0 and shape[0] == 1) or (i < last and shape[1] == 1):
             return False
-        if prev is not None and (_inverse_pair(prev, f) or (   # neighbours _cancel changes
-                shape[1] == 1 and type(prev) is DiagM) or _same_base(prev, f)):
+        if prev is not None and (_inverse_pair(prev, f) or _diag_times_column(prev, f)
+                                 or _same_base(prev, f)):   # neighbours _cancel changes
             return False
         prev = f
     return True
@@ -400,10 +400,16 @@ def power_of_scalar_product(e: Power) -> Expr:
     if p.denominator == 1 and isinstance(base, Mul) and e.shape == SCALAR:
         c, scalars, chain = _parts(base.factors)
         if not chain:
-            v = _num_power(Fraction(c), p)
-            if v is not None:
-                return Mul(Num(v), *[Power(s, p) for s in scalars])
+            powered = _powered_scalars(c, scalars, p)
+            if powered is not None:
+                return Mul(*powered)
     return e
+
+
+def _powered_scalars(c, scalars: list, p: Fraction):
+    """[c^p, s^p, ...] for an integer p, or None when c^p is too large to fold."""
+    v = _num_power(Fraction(c), p)
+    return None if v is None else [Num(v), *[Power(s, p) for s in scalars]]
 
 
 #: the most bits of a number a power is folded into (beyond, ``2^100000`` is
@@ -480,10 +486,9 @@ def elementwise_power_of_scaled(e: EPow) -> Expr:
     if p.denominator == 1 and isinstance(base, Mul):
         c, scalars, chain = _parts(base.factors)
         if (c != 1 or scalars) and chain:
-            v = _num_power(Fraction(c), p)
-            if v is not None:
-                return Mul(Num(v), *[Power(s, p) for s in scalars],
-                           EPow(product(chain, e.shape), p))
+            powered = _powered_scalars(c, scalars, p)
+            if powered is not None:
+                return Mul(*powered, EPow(product(chain, e.shape), p))
     return e
 
 
