@@ -46,7 +46,8 @@ def outcome(fn):
 
 
 BINARY = [operator.add, operator.sub, operator.mul, operator.truediv, operator.floordiv,
-          operator.mod, operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge]
+          operator.mod, operator.eq, operator.ne, operator.lt, operator.le, operator.gt,
+          operator.ge]
 
 
 @given(rationals, operands)
@@ -60,7 +61,8 @@ def test_binary_operations_agree_both_ways(a, b):
                 same(got, want)
 
 
-@given(rationals, st.integers(-6, 6) | st.sampled_from([fractions.Fraction(1, 2), 0.5, fractions.Fraction(3)]))
+@given(rationals, st.integers(-6, 6)
+       | st.sampled_from([fractions.Fraction(1, 2), 0.5, fractions.Fraction(3)]))
 def test_powers_agree(a, p):
     for left, right in ((a, p), (p, a)):
         if abs(right) > 6:
@@ -90,7 +92,8 @@ def test_construction_from_numbers_and_text(x):
     same(Fraction(text), fractions.Fraction(text))
 
 
-@pytest.mark.parametrize("text", ["1/2", " -3/4 ", "+5", ".5", "-.25", "1e-3", "1.5E+2", "7.", "1_000"])
+@pytest.mark.parametrize("text", ["1/2", " -3/4 ", "+5", ".5", "-.25", "1e-3", "1.5E+2", "7.",
+                                  "1_000"])
 def test_text_forms(text):
     same(Fraction(text), fractions.Fraction(text))
 

@@ -160,8 +160,8 @@ class TorchTarget(Target):
     def kron(self, a, c, node=None):
         """``torch.kron`` raises on a transposed (not contiguous) operand beside a
         contiguous one (torch 2.14): each operand is made contiguous (a no-op when it is)."""
-        return call("torch.kron", *(Doc(ATOM, (at_least(x, ATOM), ".contiguous()")) for x in (a, c)),
-                    node=node)
+        a, c = (Doc(ATOM, (at_least(x, ATOM), ".contiguous()")) for x in (a, c))
+        return call("torch.kron", a, c, node=node)
 
     def inverse(self, a, spd):
         """A declared spd matrix through its Cholesky factor (about twice as
