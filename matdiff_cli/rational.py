@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import sys
 from math import gcd, isfinite
-from operator import index
+from operator import add as _add, ge as _ge, gt as _gt, index, le as _le, lt as _lt
+from operator import mul as _mul, sub as _sub, truediv as _truediv
 
 _MODULUS = sys.hash_info.modulus
 _HASH_INF = sys.hash_info.inf
@@ -327,35 +328,3 @@ def _from_text(text: str) -> Fraction:
     scale = int(exponent or 0) - len(frac)
     n = sign * int(whole + frac)
     return Fraction(n * 10 ** scale) if scale >= 0 else Fraction(n, 10 ** -scale)
-
-
-def _lt(x, y):
-    return x < y
-
-
-def _le(x, y):
-    return x <= y
-
-
-def _gt(x, y):
-    return x > y
-
-
-def _ge(x, y):
-    return x >= y
-
-
-def _add(x, y):
-    return x + y
-
-
-def _sub(x, y):
-    return x - y
-
-
-def _mul(x, y):
-    return x * y
-
-
-def _truediv(x, y):
-    return x / y
