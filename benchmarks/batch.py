@@ -16,14 +16,17 @@ its declarations.  Then
    runs more whole processes over exactly those problems, in turn (matdiff JSON,
    matdiff text, SymPy, matdiff JSON, ..., PAIRS rounds): matdiff as above, and a
    Python process that imports SymPy, builds each expression (from its
-   ``srepr``), takes SymPy's ``diff`` and prints its ``str``; it prints their
-   median CPU times with their spread, the median of the per-round ratios
-   (taking them in turn keeps the ratio meaningful when the machine's speed
-   drifts), and how many derivatives SymPy could do (not an exception, not 0,
-   not an unevaluated Derivative).  Two ratios: SymPy against the JSON (text,
-   LaTeX and NumPy code of every result and differential: more than SymPy
-   does), and SymPy against ``--format text`` (the derivative's text, like for
-   like with SymPy's ``str``).
+   ``srepr``), takes SymPy's ``diff`` and prints its ``str`` (and, in a second
+   process, also its ``latex`` and its NumPy code from ``NumPyPrinter``); it
+   prints their median CPU times with their spread, the median of the
+   per-round ratios (taking them in turn keeps the ratio meaningful when the
+   machine's speed drifts), and how many derivatives SymPy could do (not an
+   exception, not 0, not an unevaluated Derivative).  Three ratios: SymPy's
+   ``str`` against the JSON (text, LaTeX and NumPy code of every result, and
+   the differential's text and LaTeX: more than SymPy does), against
+   ``--format text`` (the derivative's text, like for like with ``str``), and
+   SymPy's ``str``, LaTeX and NumPy code against the JSON (the three formats
+   of the result on both sides).
 
     python benchmarks/batch.py [--problems 1000] [--runs 5] [--sympy-sample 1000] [--pairs 3]
 
@@ -125,6 +128,9 @@ import sys
 from sympy import *  # the names srepr writes
 from sympy.core.symbol import Str
 from sympy.matrices.expressions.matexpr import MatrixElement
+full = len(sys.argv) > 2   # also LaTeX and NumPy code, as matdiff's JSON has
+if full:
+    from sympy.printing.numpy import NumPyPrinter
 done = 0
 with open(sys.argv[1], encoding="utf-8") as fh:
     lines = fh.read().splitlines()
@@ -133,6 +139,8 @@ for i in range(0, len(lines), 2):
         f, v = eval(lines[i]), eval(lines[i + 1])
         g = f.diff(v)
         ok = g != 0 and not g.has(Derivative)
+        if ok and full:
+            print(latex(g), NumPyPrinter().doprint(g), sep="\t")
     except Exception:
         ok = False
     if ok:
@@ -232,23 +240,27 @@ def compare_sympy(problems: list, sample: int, env: dict, tmp: str, pairs: int =
         return
     doc_path, repr_path = write_pair([items[i] for i in done], tmp, "done")
     sympy_argv = [sys.executable, "-c", SYMPY_WORKER, repr_path]
-    mine, text, theirs = [], [], []
+    mine, text, theirs, theirs_full = [], [], [], []
     for _ in range(pairs):   # in turn, so that all see the machine in the same state
         mine.append(run_matdiff(doc_path, env, tmp))
         text.append(run_matdiff(doc_path, env, tmp, "text"))
         theirs.append(whole_process(sympy_argv, env, tmp))
+        theirs_full.append(whole_process(sympy_argv + ["full"], env, tmp))
     n = len(done)
     print(f"SymPy's matrix diff can do {n} of the first {len(items)} problems that its matrix "
           "expressions can state;")
     print(f"on those {n}, whole processes run in turn ({pairs} rounds), medians:")
     for label, runs in (("matdiff grad -f --format json (text, LaTeX, NumPy)", mine),
                         ("matdiff grad -f --format text", text),
-                        ("python: import SymPy, build, diff, print str", theirs)):
+                        ("python: import SymPy, build, diff, print str", theirs),
+                        ("... and print latex and NumPyPrinter code", theirs_full)):
         cpu = median([r[0] for r in runs])
         print(f"  {label + ':':52s} CPU {cpu:6.2f} s  ({cpu / n * 1000:.1f} ms a derivative; "
               f"min {min(r[0] for r in runs):.2f}, max {max(r[0] for r in runs):.2f})")
-    for label, runs in (("JSON", mine), ("text, like for like", text)):
-        ratios = [t[0] / m[0] for m, t in zip(runs, theirs)]
+    for label, runs, sympy in (("JSON", mine, theirs), ("text, like for like", text, theirs),
+                               ("JSON, against SymPy's str, LaTeX and NumPy code", mine,
+                                theirs_full)):
+        ratios = [t[0] / m[0] for m, t in zip(runs, sympy)]
         print(f"  ratio SymPy / matdiff {label}, CPU end to end, median of the rounds: "
               f"{median(ratios):.1f}x (min {min(ratios):.1f}, max {max(ratios):.1f})")
 
