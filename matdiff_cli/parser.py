@@ -42,15 +42,17 @@ class Source:
         # every line ending is a line break: \r\n (Windows) and a lone \r (old Mac)
         self.text = text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
         self._starts: Optional[list] = None
-        self._ascii: Optional[bool] = None
+        self._clean: Optional[bool] = None
 
     def bad_char(self, start: int, end: int) -> int:
         """The offset of the first NUL or lone surrogate in ``text[start:end]``, or -1.
-        An ASCII text (looked at once) has no surrogate, so no pattern is needed."""
-        if self._ascii is None:
-            self._ascii = self.text.isascii()
-        if self._ascii:
-            return self.text.find("\0", start, end)
+        The whole text is looked at once (an ASCII one needs no pattern): most
+        have no such character, and then no statement needs a search."""
+        if self._clean is None:
+            text = self.text
+            self._clean = "\0" not in text and (text.isascii() or re.search(_BAD_CHAR, text) is None)
+        if self._clean:
+            return -1
         m = re.compile(_BAD_CHAR).search(self.text, start, end)
         return -1 if m is None else m.start()
 
@@ -78,7 +80,8 @@ class Source:
 
     def statement(self, start: int, end: int) -> str:
         """A statement's own text: continuation lines joined, outer blanks dropped."""
-        return _CONTINUATION.sub(" ", self.text[start:end]).strip()
+        text = self.text[start:end]
+        return (_CONTINUATION.sub(" ", text) if "\\" in text else text).strip()
 
     def error(self, kind: str, message: str, start: int, end: int, hint: Optional[str] = None,
               span: Optional[tuple] = None) -> MatdiffError:
