@@ -214,6 +214,7 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
     state = tb.start
     stack = [state]   # the states; ``state`` is its top
     values: list = []
+    push, push_value = stack.append, values.append
     opened: list = []  # open brackets, for error messages
     toks.append(Token("$END", "", end, end))
     try:
@@ -226,9 +227,9 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
                 if act is None:
                     raise _syntax_error(src, span, toks, i, tok, stack, states_table, opened)
                 if act >= 0:  # shift
-                    stack.append(act)
+                    push(act)
                     state = act
-                    values.append(tok)
+                    push_value(tok)
                     if ttype in _OPENERS:
                         opened.append(tok)
                     elif ttype in _CLOSERS and opened:
@@ -241,9 +242,9 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
                 kids = values[-size:]
                 del values[-size:]
                 del stack[-size:]
-                values.append(reductions[~act](builder, kids))
+                push_value(reductions[~act](builder, kids))
                 state = states_table[stack[-1]][origin]
-                stack.append(state)
+                push(state)
                 if state == end_state and ttype == "$END":
                     return values[-1]
         raise AssertionError("the parser did not finish")  # pragma: no cover

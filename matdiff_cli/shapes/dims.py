@@ -367,7 +367,10 @@ class Unifier:
         pool = None   # made at the first unbound variable (most problems have none)
         stack = list(reversed(dims))
         while stack:
-            d = self.walk(stack.pop())
+            d = stack.pop()
+            if type(d) is str or type(d) is int:
+                continue   # a name or a number: nothing to name
+            d = self.walk(d)
             if isinstance(d, Var):
                 if d not in names:
                     if pool is None:
