@@ -162,6 +162,9 @@ def split_statements(text: str) -> list[tuple[int, int]]:
 
 def _lex(tb: _Tables, text: str, start: int, end: int) -> list:
     """Tokens of ``text[start:end]``; bars resolved; a bad character is an ERROR token."""
+    plain = _plain_tokens(text, start, end)
+    if plain is not None:
+        return plain
     out = []
     append = out.append
     depth = 0
@@ -185,6 +188,41 @@ def _lex(tb: _Tables, text: str, start: int, end: int) -> list:
                 norms.append(bar)
                 kind = "NORM_OPEN"
         append(Token(kind, m.group(m.lastgroup), m.start(m.lastgroup), m.end()))
+    return out
+
+
+#: the characters of a plain statement (:func:`_plain_tokens`)
+_PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_ ,:")
+
+
+def _plain_tokens(text: str, start: int, end: int) -> Optional[list]:
+    """The tokens of a plain statement, without the lexer's pattern; None for any other.
+
+    Plain: ASCII names, digit strings, commas and colons between spaces, as most
+    declarations are (``A, B: n x 3 symmetric``).  Over these characters the
+    pattern's tokens are exactly the pieces between the spaces, each comma and
+    colon a piece of its own: a piece that starts with a letter or ``_`` is a
+    NAME, one of digits a NUMBER (one with a digit and a letter, ``2e3`` or ``3n``,
+    is left to the pattern), and a piece starts where it is next found."""
+    stmt = text[start:end]
+    if not _PLAIN.issuperset(stmt):
+        return None
+    out = []
+    pos = start
+    for piece in stmt.replace(",", " , ").replace(":", " : ").split():
+        if piece == ":":
+            kind = "COLON"
+        elif piece == ",":
+            kind = "COMMA"
+        elif not piece[0].isdigit():
+            kind = "NAME"
+        elif piece.isdigit():
+            kind = "NUMBER"
+        else:
+            return None
+        s = text.find(piece, pos)
+        pos = s + len(piece)
+        out.append(Token(kind, piece, s, pos))
     return out
 
 
