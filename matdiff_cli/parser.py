@@ -191,35 +191,42 @@ def _lex(tb: _Tables, text: str, start: int, end: int) -> list:
     return out
 
 
-#: the characters of a plain statement (:func:`_plain_tokens`)
-_PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_ ,:")
+#: the characters of a plain statement (:func:`_plain_tokens`) and its operators' tokens
+_PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_ ,:()+-/^=")
+_PLAIN_OPS = {":": "COLON", ",": "COMMA", "(": "LPAR", ")": "RPAR", "+": "PLUS",
+              "-": "MINUS", "/": "SLASH", "^": "CARET", "^T": "TRANSPOSE", "=": "EQUALS"}
 
 
 def _plain_tokens(text: str, start: int, end: int) -> Optional[list]:
     """The tokens of a plain statement, without the lexer's pattern; None for any other.
 
-    Plain: ASCII names, digit strings, commas and colons between spaces, as most
-    declarations are (``A, B: n x 3 symmetric``).  Over these characters the
-    pattern's tokens are exactly the pieces between the spaces, each comma and
-    colon a piece of its own: a piece that starts with a letter or ``_`` is a
-    NAME, one of digits a NUMBER (one with a digit and a letter, ``2e3`` or ``3n``,
-    is left to the pattern), and a piece starts where it is next found."""
+    Plain: ASCII names and digit strings, spaces and the operators of
+    ``_PLAIN_OPS``, as most declarations and many expressions are
+    (``A, B: n x 3 symmetric``, ``tr(A^T (X - B))``).  Over these characters the
+    pattern's tokens are exactly the pieces between the spaces once each
+    operator is a piece of its own (``^T`` one piece, the transpose; ``:=`` is
+    left to the pattern): a piece that starts with a letter or ``_`` is a NAME,
+    one of digits a NUMBER (one with a digit and a letter, ``2e3`` or ``3n``, is
+    left to the pattern), and each piece starts where it is next found."""
     stmt = text[start:end]
-    if not _PLAIN.issuperset(stmt):
+    if not _PLAIN.issuperset(stmt) or ":=" in stmt:
         return None
+    for op in ":,()+-/^=":
+        if op in stmt:
+            stmt = stmt.replace(op, f" {op} ")
+    if "^" in stmt:
+        stmt = stmt.replace("^ T", "^T ")   # only a ^T of the text reads "^ T" now
     out = []
     pos = start
-    for piece in stmt.replace(",", " , ").replace(":", " : ").split():
-        if piece == ":":
-            kind = "COLON"
-        elif piece == ",":
-            kind = "COMMA"
-        elif not piece[0].isdigit():
-            kind = "NAME"
-        elif piece.isdigit():
-            kind = "NUMBER"
-        else:
-            return None
+    for piece in stmt.split():
+        kind = _PLAIN_OPS.get(piece)
+        if kind is None:
+            if not piece[0].isdigit():
+                kind = "NAME"
+            elif piece.isdigit():
+                kind = "NUMBER"
+            else:
+                return None
         s = text.find(piece, pos)
         pos = s + len(piece)
         out.append(Token(kind, piece, s, pos))
