@@ -88,7 +88,7 @@ class Problem:
         if not isinstance(node, syntax.Problem):
             raise src.error("syntax", "expected an expression, not a declaration or definition",
                             node.start, node.end, span=span)
-        scope = self._scope.copy() if self._scope is not None else Scope()
+        scope = self._scope.copy(hideable=True) if self._scope is not None else Scope()
         for table in (scope.symbols, scope.defs, scope.funcs):
             # what the document declared after this problem is not in its scope
             for name in [n for n in table if (getattr(table[n], "line", None) or 0) > self.line]:
@@ -347,6 +347,10 @@ class Document:
         expr, names = el.finish(plan, memo)
         symbols = {}
         for n in el.appear:
+            p = el.sym_plans.get(n)   # built with the expression, unless only a definition uses n
+            if p is not None and id(p) in memo:
+                symbols[n] = memo[id(p)][0]
+                continue
             info = scope.symbols[n]
             symbols[n] = Sym(n, tuple([scope.unifier.resolve(d, names) for d in info.shape]),
                              info.props)

@@ -42,15 +42,17 @@ class Source:
         # every line ending is a line break: \r\n (Windows) and a lone \r (old Mac)
         self.text = text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
         self._starts: Optional[list] = None
-        self._ascii: Optional[bool] = None
+        self._clean: Optional[bool] = None
 
     def bad_char(self, start: int, end: int) -> int:
         """The offset of the first NUL or lone surrogate in ``text[start:end]``, or -1.
-        An ASCII text (looked at once) has no surrogate, so no pattern is needed."""
-        if self._ascii is None:
-            self._ascii = self.text.isascii()
-        if self._ascii:
-            return self.text.find("\0", start, end)
+        The whole text is looked at once (an ASCII one needs no pattern): most
+        have no such character, and then no statement needs a search."""
+        if self._clean is None:
+            text = self.text
+            self._clean = "\0" not in text and (text.isascii() or re.search(_BAD_CHAR, text) is None)
+        if self._clean:
+            return -1
         m = re.compile(_BAD_CHAR).search(self.text, start, end)
         return -1 if m is None else m.start()
 
@@ -78,7 +80,8 @@ class Source:
 
     def statement(self, start: int, end: int) -> str:
         """A statement's own text: continuation lines joined, outer blanks dropped."""
-        return _CONTINUATION.sub(" ", self.text[start:end]).strip()
+        text = self.text[start:end]
+        return (_CONTINUATION.sub(" ", text) if "\\" in text else text).strip()
 
     def error(self, kind: str, message: str, start: int, end: int, hint: Optional[str] = None,
               span: Optional[tuple] = None) -> MatdiffError:
@@ -159,6 +162,9 @@ def split_statements(text: str) -> list[tuple[int, int]]:
 
 def _lex(tb: _Tables, text: str, start: int, end: int) -> list:
     """Tokens of ``text[start:end]``; bars resolved; a bad character is an ERROR token."""
+    plain = _plain_tokens(text, start, end)
+    if plain is not None:
+        return plain
     out = []
     append = out.append
     depth = 0
@@ -182,6 +188,48 @@ def _lex(tb: _Tables, text: str, start: int, end: int) -> list:
                 norms.append(bar)
                 kind = "NORM_OPEN"
         append(Token(kind, m.group(m.lastgroup), m.start(m.lastgroup), m.end()))
+    return out
+
+
+#: the characters of a plain statement (:func:`_plain_tokens`) and its operators' tokens
+_PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_ ,:()+-/^=")
+_PLAIN_OPS = {":": "COLON", ",": "COMMA", "(": "LPAR", ")": "RPAR", "+": "PLUS",
+              "-": "MINUS", "/": "SLASH", "^": "CARET", "^T": "TRANSPOSE", "=": "EQUALS"}
+
+
+def _plain_tokens(text: str, start: int, end: int) -> Optional[list]:
+    """The tokens of a plain statement, without the lexer's pattern; None for any other.
+
+    Plain: ASCII names and digit strings, spaces and the operators of
+    ``_PLAIN_OPS``, as most declarations and many expressions are
+    (``A, B: n x 3 symmetric``, ``tr(A^T (X - B))``).  Over these characters the
+    pattern's tokens are exactly the pieces between the spaces once each
+    operator is a piece of its own (``^T`` one piece, the transpose; ``:=`` is
+    left to the pattern): a piece that starts with a letter or ``_`` is a NAME,
+    one of digits a NUMBER (one with a digit and a letter, ``2e3`` or ``3n``, is
+    left to the pattern), and each piece starts where it is next found."""
+    stmt = text[start:end]
+    if not _PLAIN.issuperset(stmt) or ":=" in stmt:
+        return None
+    for op in ":,()+-/^=":
+        if op in stmt:
+            stmt = stmt.replace(op, f" {op} ")
+    if "^" in stmt:
+        stmt = stmt.replace("^ T", "^T ")   # only a ^T of the text reads "^ T" now
+    out = []
+    pos = start
+    for piece in stmt.split():
+        kind = _PLAIN_OPS.get(piece)
+        if kind is None:
+            if not piece[0].isdigit():
+                kind = "NAME"
+            elif piece.isdigit():
+                kind = "NUMBER"
+            else:
+                return None
+        s = text.find(piece, pos)
+        pos = s + len(piece)
+        out.append(Token(kind, piece, s, pos))
     return out
 
 
@@ -211,6 +259,7 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
     state = tb.start
     stack = [state]   # the states; ``state`` is its top
     values: list = []
+    push, push_value = stack.append, values.append
     opened: list = []  # open brackets, for error messages
     toks.append(Token("$END", "", end, end))
     try:
@@ -223,9 +272,9 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
                 if act is None:
                     raise _syntax_error(src, span, toks, i, tok, stack, states_table, opened)
                 if act >= 0:  # shift
-                    stack.append(act)
+                    push(act)
                     state = act
-                    values.append(tok)
+                    push_value(tok)
                     if ttype in _OPENERS:
                         opened.append(tok)
                     elif ttype in _CLOSERS and opened:
@@ -238,9 +287,9 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
                 kids = values[-size:]
                 del values[-size:]
                 del stack[-size:]
-                values.append(reductions[~act](builder, kids))
+                push_value(reductions[~act](builder, kids))
                 state = states_table[stack[-1]][origin]
-                stack.append(state)
+                push(state)
                 if state == end_state and ttype == "$END":
                     return values[-1]
         raise AssertionError("the parser did not finish")  # pragma: no cover

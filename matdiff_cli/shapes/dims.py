@@ -81,13 +81,14 @@ class Unifier:
         self._trail: Optional[list] = None
 
     def copy(self) -> "Unifier":
-        u = Unifier()   # layers over this one: O(1), whatever its size
+        u = Unifier.__new__(Unifier)   # layers over this one: O(1), whatever its size
         u.parent = Layer(self.parent)
         u.rank = Layer(self.rank)
         u.binding = Layer(self.binding)
         u.nonunit = LayerSet(self.nonunit)
         u.count = self.count
         u.pending = self.pending
+        u._trail = None
         return u
 
     def new(self, nonunit: bool = False) -> Var:
@@ -363,13 +364,17 @@ class Unifier:
     def name_vars(self, dims, taken, names: Optional[dict] = None) -> dict:
         """Names for the unbound variables among ``dims`` (in order): n, m, k, ..."""
         names = {} if names is None else names
-        given = set(names.values())
-        pool = _name_pool(_Either(taken, given))
+        pool = None   # made at the first unbound variable (most problems have none)
         stack = list(reversed(dims))
         while stack:
-            d = self.walk(stack.pop())
+            d = stack.pop()
+            if type(d) is str or type(d) is int:
+                continue   # a name or a number: nothing to name
+            d = self.walk(d)
             if isinstance(d, Var):
                 if d not in names:
+                    if pool is None:
+                        pool = _name_pool(_Either(taken, set(names.values())))
                     names[d] = next(pool)
             elif isinstance(d, Prod):
                 stack.append(d.b)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 
 _has, _item = dict.__contains__, dict.__getitem__
+_NONE = frozenset()
 
 
 class Layer(dict):
@@ -21,11 +22,13 @@ class Layer(dict):
     __slots__ = ("base", "hidden")
 
     def __init__(self, base):
-        super().__init__()
+        # (dict.__init__ has nothing to do for an empty layer: a problem makes seven)
         self.base = base
-        self.hidden: set = set()   # base keys this layer does not see
+        self.hidden = _NONE   # base keys this layer does not see (a set once one is hidden)
 
     def hide(self, key) -> None:
+        if self.hidden is _NONE:
+            self.hidden = set()
         self.hidden.add(key)
 
     def _in_base(self, key) -> bool:

@@ -101,13 +101,22 @@ class Building:
         stack = [(root, None)]
         while stack:
             p, kids = stack.pop()   # kids: None on the first visit, then the plan's children
-            if id(p) in memo:
-                continue
             if kids is None:
+                if id(p) in memo:
+                    continue
+                if p.op == "sym":   # a leaf, built at once (most plans are symbols)
+                    name = p.args[0]
+                    info = symbols[name]
+                    shape = tuple([x if type(x) is str or type(x) is int else u.resolve(x, names)
+                                   for x in info.shape])   # (a name or number is itself)
+                    memo[id(p)] = (E.Sym(name, shape, info.props), p)
+                    depth[id(p)] = 1
+                    continue
                 kids = [a for a in p.args if type(a) is P]
-                stack.append((p, kids))
-                stack.extend([(k, None) for k in kids if id(k) not in memo])
-                continue
+                if kids:
+                    stack.append((p, kids))
+                    stack.extend([(k, None) for k in kids if id(k) not in memo])
+                    continue
             d = 0
             for k in kids:
                 if id(k) not in definitions and depth[id(k)] > d:
@@ -119,6 +128,7 @@ class Building:
                                            f"(more than {MAX_DEPTH} levels)",
                                  node if node is not None else self.span,
                                  "split it with definitions (h = ...) on separate lines")
+            op = p.op
             args = []
             for a in p.args:
                 if type(a) is P:
@@ -127,19 +137,14 @@ class Building:
                     args.append(u.resolve(a.d, names))
                 elif isinstance(a, ShapeArg):
                     args.append(tuple(u.resolve(x, names) for x in a.s))
-                elif p.op in ("ones", "zeros") and isinstance(a, tuple):
+                elif op in ("ones", "zeros") and isinstance(a, tuple):
                     args.append(tuple(u.resolve(x, names) for x in a))
-                elif p.op == "id":
+                elif op == "id":
                     args.append(u.resolve(a, names))
                 else:
                     args.append(a)
             try:
-                if p.op == "sym":
-                    info = symbols[args[0]]
-                    e = E.Sym(args[0], tuple([u.resolve(x, names) for x in info.shape]),
-                              info.props)
-                else:
-                    e = _BUILD[p.op](*args)
+                e = _BUILD[op](*args)
             except E.ShapeMismatch as exc:  # pragma: no cover - infer checked every shape
                 raise self.error("shape", str(exc), p.node if p.node is not None else self.span)
             memo[id(p)] = (e, p)  # keep p alive so that its id stays unique

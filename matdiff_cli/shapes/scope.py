@@ -22,6 +22,10 @@ if TYPE_CHECKING:  # annotations only: typing is not imported at run time
 
 _MISSING = object()
 
+
+def _same(table):
+    return table
+
 # ---------------------------------------------------------------------------
 # Names
 
@@ -92,12 +96,17 @@ class Scope:
 
         self._journal: Optional[list] = None
 
-    def copy(self) -> "Scope":
-        s = Scope.__new__(Scope)  # layers: a problem's changes never reach the document
+    def copy(self, hideable: bool = False) -> "Scope":
+        """A scope over this one, for a problem: layers, so that its changes (symbols,
+        dimensions, unifications) never reach the document.  A problem never changes
+        the definitions, functions and failures: it reads the document's own, unless
+        ``hideable`` (layers there too, so that a name can be hidden: ``hide``)."""
+        s = Scope.__new__(Scope)
         s.symbols = Layer(self.symbols)
-        s.defs = Layer(self.defs)
-        s.funcs = Layer(self.funcs)
-        s.failed = Layer(self.failed)
+        layer = Layer if hideable else _same
+        s.defs = layer(self.defs)
+        s.funcs = layer(self.funcs)
+        s.failed = layer(self.failed)
         s.dims = LayerSet(self.dims)
         s.unifier = self.unifier.copy()
         s._journal = None
