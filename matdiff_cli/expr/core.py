@@ -125,6 +125,33 @@ def walk(*roots: Expr) -> Iterator[Expr]:
                     push((c, False))
 
 
+def nodes(root: Expr) -> list:
+    """The nodes of ``walk(root)``, in its order, as a list: for a caller that reads
+    them all (a list is cheaper to fill than a generator is to resume per node)."""
+    out: list = []
+    seen: set = set()
+    append, add = out.append, seen.add
+    stack = [(root, False)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, expanded = pop()
+        if expanded:
+            append(node)
+            continue
+        if node in seen:
+            continue
+        add(node)
+        children = node.children
+        if not children:
+            append(node)
+            continue
+        push((node, True))
+        for c in reversed(children):
+            if c not in seen:
+                push((c, False))
+    return out
+
+
 #: the descriptor of the args slot: an n-ary node's terms or factors are its args,
 #: read through it as fast as ``args`` (a property would be a call per read)
 _ARGS = Expr.__dict__["args"]
