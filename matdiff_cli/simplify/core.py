@@ -107,13 +107,27 @@ def simplify(expr: Expr) -> Expr:
 
 
 def _normalise(node: Expr) -> Expr:
-    for rewrite in RULES.get(type(node), ()):
+    rewrites = RULES.get(type(node), ())
+    for rewrite in rewrites:
         out = rewrite.fn(node)
         if out is not node:
             assert out.shape == node.shape, (rewrite.name, node, out)
             _fired[node] = (rewrite, out)
+            if type(out) is type(node) and len(rewrites) == 1 and rewrite.terminates is NORMAL:
+                return _normal_form(out)
             return simplify(out)
     return node
+
+
+def _normal_form(out: Expr) -> Expr:
+    """The canonical form of the result of the only rule of its node type, a normal
+    form (a product): itself when its children are canonical, since the rule leaves
+    its own result unchanged (no second pass over it to find that out)."""
+    canon = _canon
+    for c in out.children:
+        if canon.get(c) is not c:
+            return simplify(out)
+    return canon.setdefault(out, out)
 
 
 def rules_fired(expr: Expr) -> list:
