@@ -8,13 +8,13 @@ from __future__ import annotations
 from ..rational import Fraction
 
 from ..expr import (
-    ONE, SCALAR, Add, Broadcast, DiagM, Div, EDiv, EPow, Expr, Hadamard, Identity, Inverse,
-    Kron, Mul, Num, Ones, Power, Transpose, Zeros, is_zero,
+    ONE, SCALAR, Add, Broadcast, DiagM, Diff, Div, EDiv, EPow, Expr, Hadamard, Identity,
+    Inverse, Kron, Mul, Num, Ones, Power, Transpose, Zeros, is_zero,
 )
 from .core import (
     _FRACTION_ONE, FLAT_LIMIT, NORMAL, PUSHES, REPLACES, SHRINKS, T, _chain_key, _parts,
-    _scaled_ones, any_diff, chain_of, is_orthogonal, product, rule, simplify, sort_key,
-    split_coef, with_coef, zero,
+    _scaled_ones, _transposes_to_diff, any_diff, chain_of, is_orthogonal, product, rule,
+    simplify, sort_key, split_coef, with_coef, zero,
 )
 
 # ---------------------------------------------------------------- sums
@@ -349,8 +349,8 @@ def _orient_product(s: Mul) -> Expr:
     scalars, chain = [], []
     for f in s.factors:
         (chain if f.shape != SCALAR else scalars).append(f)
-    if len(chain) < 2:
-        return s
+    if len(chain) < 2 or isinstance(chain[-1], Diff) and not _transposes_to_diff(chain[0]):
+        return s   # (x^T A dx: only this way round does dX come last)
     flipped = [T(f) for f in reversed(chain)]
     best = min(chain, flipped, key=_chain_key)
     if best is chain:

@@ -287,6 +287,15 @@ def _diff_rank(chain: list) -> int:
     return 1
 
 
+def _transposes_to_diff(f: Expr) -> bool:
+    """Is the canonical transpose of f a differential?  Only dX^T's (dX) and, for a
+    symmetric or 1x1 X, dX's are: without these in a chain, no rotation of its
+    transpose ends in dX (and the transpose need not be made to rotate or orient it)."""
+    if isinstance(f, Transpose):
+        return isinstance(f.a, Diff)
+    return isinstance(f, Diff) and (f.shape == SCALAR or is_symmetric(f))
+
+
 def _chain_key(chain: list):
     """Rotations and 1x1 products: dX last, fewer transposes, a transpose first
     (tr(X^T A X B), not tr(A X B X^T)), then by structure."""
