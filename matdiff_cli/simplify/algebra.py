@@ -182,9 +182,8 @@ def canonical_product(e: Mul) -> Expr:
 def _already_canonical(e: Mul) -> bool:
     """A plain matrix chain with nothing to do (most products): no numbers, scalars,
     nested products, identities or zeros; no 1x1 sub-chain; no neighbours that
-    cancel or merge.  Exactly the cases where the full rule returns e itself."""
-    if e.shape == SCALAR:
-        return False
+    cancel or merge; a 1x1 one the way round _orient keeps.  Exactly the cases where
+    the full rule returns e itself."""
     factors = e.factors
     last = len(factors) - 1
     prev = None
@@ -201,7 +200,7 @@ def _already_canonical(e: Mul) -> bool:
                                  or _same_base(prev, f)):   # neighbours _cancel changes
             return False
         prev = f
-    return True
+    return e.shape != SCALAR or _orient(e) is e
 
 
 _NOT_IN_PLAIN_CHAIN = frozenset({Num, Mul, Identity, Zeros})
