@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import partial
 
 from .errors import MatdiffError
-from .expr import SCALAR, Div, EDiv, EPow, Expr, Power, Sym, Transpose, is_zero, nodes, walk
+from .expr import SCALAR, Div, EDiv, EPow, Expr, Power, Sym, Transpose, is_zero, nodes
 from .names import Names
 from .records import dataclass, field
 from .report import CANNOT, FAILED
@@ -84,7 +84,7 @@ def _refuse_division_by_zero(problem) -> None:
     if _cannot_divide(problem.expr):
         _DIVISION_CHECKED[0] = problem
         return
-    for node in walk(simplify(problem.expr)):
+    for node in nodes(simplify(problem.expr)):
         if (isinstance(node, (Div, EDiv)) and is_zero(node.args[1])) or (
                 isinstance(node, (Power, EPow)) and is_zero(node.args[0]) and node.args[1] < 0):
             raise MatdiffError(

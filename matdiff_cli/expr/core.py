@@ -127,7 +127,11 @@ def walk(*roots: Expr) -> Iterator[Expr]:
 
 def nodes(root: Expr) -> list:
     """The nodes of ``walk(root)``, in its order, as a list: for a caller that reads
-    them all (a list is cheaper to fill than a generator is to resume per node)."""
+    them all (a list is cheaper to fill than a generator is to resume per node).
+    The list of the last root is kept (a problem's expression is read by the
+    division check, then by the differential): read it, never change it."""
+    if _last_nodes[0] is root:
+        return _last_nodes[1]
     out: list = []
     seen: set = set()
     append, add = out.append, seen.add
@@ -149,7 +153,11 @@ def nodes(root: Expr) -> list:
         for c in reversed(children):
             if c not in seen:
                 push((c, False))
+    _last_nodes[:] = [root, out]
     return out
+
+
+_last_nodes: list = [None, None]
 
 
 #: the descriptor of the args slot: an n-ary node's terms or factors are its args,
