@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import partial
 
 from .errors import MatdiffError
-from .expr import SCALAR, Div, EDiv, EPow, Expr, Power, Sym, Transpose, is_zero, walk
+from .expr import SCALAR, Div, EDiv, EPow, Expr, Power, Sym, Transpose, is_zero, nodes
 from .names import Names
 from .records import dataclass, field
 from .report import CANNOT, FAILED
@@ -84,7 +84,7 @@ def _refuse_division_by_zero(problem) -> None:
     if _cannot_divide(problem.expr):
         _DIVISION_CHECKED[0] = problem
         return
-    for node in walk(simplify(problem.expr)):
+    for node in nodes(simplify(problem.expr)):
         if (isinstance(node, (Div, EDiv)) and is_zero(node.args[1])) or (
                 isinstance(node, (Power, EPow)) and is_zero(node.args[0]) and node.args[1] < 0):
             raise MatdiffError(
@@ -104,7 +104,7 @@ def _cannot_divide(expr) -> bool:
     (an inverse, a quotient or a power with an exponent that is not positive
     may, and so may any kind not listed).  Such an expression need not be
     simplified to be checked."""
-    for node in walk(expr):
+    for node in nodes(expr):
         kind = type(node)
         if kind not in _NO_DIVISION and not (kind in (Power, EPow) and node.args[1] > 0):
             return False

@@ -5,7 +5,7 @@ subexpression's differential is shared).
 from __future__ import annotations
 
 from .. import build as b
-from ..expr import Add, Diff, Expr, Power, Sym, Trace, walk
+from ..expr import Add, Diff, Expr, Power, Sym, Trace, nodes
 from .algebra import d_trace_power, power_of
 from .registry import apply_rule
 
@@ -16,7 +16,7 @@ def depends_on(expr: Expr, target: Expr) -> dict:
     """For every node of expr, children first: does it contain target (a variable,
     or its dX)?"""
     dep: dict = {}
-    for node in walk(expr):
+    for node in nodes(expr):
         found = node is target
         if not found:
             for c in node.children:
@@ -68,7 +68,7 @@ def _graph(expr: Expr) -> tuple:
     if _graph_of[0] is not expr:
         order: dict = {}
         parents: dict = {}
-        for i, node in enumerate(walk(expr)):
+        for i, node in enumerate(nodes(expr)):
             order[node] = i
             for c in set(node.children):
                 parents.setdefault(c, []).append(node)

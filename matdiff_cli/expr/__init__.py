@@ -15,7 +15,7 @@ importing the package defines them all, so ``node_types()`` lists every one.
 from __future__ import annotations
 
 from .core import (  # noqa: F401
-    Dim, Shape, SCALAR, PROPERTIES, ShapeMismatch, REPR_TEXT, Expr, walk, Sym, NUM_BITS,
+    Dim, Shape, SCALAR, PROPERTIES, ShapeMismatch, REPR_TEXT, Expr, walk, nodes, Sym, NUM_BITS,
     Num, Identity, Zeros, Ones, Diff, Commutation, Add, product_shape, Mul, Hadamard, Div,
     EDiv, Kron, _dim_mul, Broadcast, Power, EPow, Func, ZERO, ONE, zeros_like, is_zero,
     preorder, postorder_missing, symbols, node_types,

@@ -125,6 +125,41 @@ def walk(*roots: Expr) -> Iterator[Expr]:
                     push((c, False))
 
 
+def nodes(root: Expr) -> list:
+    """The nodes of ``walk(root)``, in its order, as a list: for a caller that reads
+    them all (a list is cheaper to fill than a generator is to resume per node).
+    The list of the last root is kept (a problem's expression is read by the
+    division check, then by the differential): read it, never change it."""
+    if _last_nodes[0] is root:
+        return _last_nodes[1]
+    out: list = []
+    seen: set = set()
+    append, add = out.append, seen.add
+    stack = [(root, False)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, expanded = pop()
+        if expanded:
+            append(node)
+            continue
+        if node in seen:
+            continue
+        add(node)
+        children = node.children
+        if not children:
+            append(node)
+            continue
+        push((node, True))
+        for c in reversed(children):
+            if c not in seen:
+                push((c, False))
+    _last_nodes[:] = [root, out]
+    return out
+
+
+_last_nodes: list = [None, None]
+
+
 #: the descriptor of the args slot: an n-ary node's terms or factors are its args,
 #: read through it as fast as ``args`` (a property would be a call per read)
 _ARGS = Expr.__dict__["args"]

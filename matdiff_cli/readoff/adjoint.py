@@ -62,12 +62,11 @@ def adj_mul(e, G, dep):
         scalars = [f for f in others if f.shape == SCALAR]
         left = [f for f in F[:i] if f.shape != SCALAR]
         right = [f for f in F[i + 1:] if f.shape != SCALAR]
-        parts = list(scalars)
-        if left:
-            parts.append(b.transpose(prod(left)))
+        # (P Q)^T = Q^T P^T written factor by factor: the simplifier need not push
+        # the transpose of each product down (nor rewrite the products it makes)
+        parts = scalars + [b.transpose(f) for f in reversed(left)]
         parts.append(G)
-        if right:
-            parts.append(b.transpose(prod(right)))
+        parts += [b.transpose(f) for f in reversed(right)]
         return [(target, b.mul(*parts))]
     rest = prod(list(others))
     return [(target, inner(G, rest))]

@@ -8,13 +8,13 @@ from __future__ import annotations
 from ..rational import Fraction
 
 from ..expr import (
-    ONE, SCALAR, Add, Broadcast, DiagM, Div, EDiv, EPow, Expr, Hadamard, Identity, Inverse,
-    Kron, Mul, Num, Ones, Power, Transpose, Zeros, is_zero,
+    ONE, SCALAR, Add, Broadcast, DiagM, Diff, Div, EDiv, EPow, Expr, Hadamard, Identity,
+    Inverse, Kron, Mul, Num, Ones, Power, Transpose, Zeros, is_zero,
 )
 from .core import (
     _FRACTION_ONE, FLAT_LIMIT, NORMAL, PUSHES, REPLACES, SHRINKS, T, _chain_key, _parts,
-    _scaled_ones, any_diff, chain_of, is_orthogonal, product, rule, simplify, sort_key,
-    split_coef, with_coef, zero,
+    _scaled_ones, _transposes_to_diff, any_diff, chain_of, is_orthogonal, product, rule,
+    simplify, sort_key, split_coef, with_coef, zero,
 )
 
 # ---------------------------------------------------------------- sums
@@ -182,9 +182,8 @@ def canonical_product(e: Mul) -> Expr:
 def _already_canonical(e: Mul) -> bool:
     """A plain matrix chain with nothing to do (most products): no numbers, scalars,
     nested products, identities or zeros; no 1x1 sub-chain; no neighbours that
-    cancel or merge.  Exactly the cases where the full rule returns e itself."""
-    if e.shape == SCALAR:
-        return False
+    cancel or merge; a 1x1 one the way round _orient keeps.  Exactly the cases where
+    the full rule returns e itself."""
     factors = e.factors
     last = len(factors) - 1
     prev = None
@@ -201,7 +200,7 @@ def _already_canonical(e: Mul) -> bool:
                                  or _same_base(prev, f)):   # neighbours _cancel changes
             return False
         prev = f
-    return True
+    return e.shape != SCALAR or _orient(e) is e
 
 
 _NOT_IN_PLAIN_CHAIN = frozenset({Num, Mul, Identity, Zeros})
@@ -349,8 +348,8 @@ def _orient_product(s: Mul) -> Expr:
     scalars, chain = [], []
     for f in s.factors:
         (chain if f.shape != SCALAR else scalars).append(f)
-    if len(chain) < 2:
-        return s
+    if len(chain) < 2 or isinstance(chain[-1], Diff) and not _transposes_to_diff(chain[0]):
+        return s   # (x^T A dx: only this way round does dX come last)
     flipped = [T(f) for f in reversed(chain)]
     best = min(chain, flipped, key=_chain_key)
     if best is chain:

@@ -107,13 +107,27 @@ def simplify(expr: Expr) -> Expr:
 
 
 def _normalise(node: Expr) -> Expr:
-    for rewrite in RULES.get(type(node), ()):
+    rewrites = RULES.get(type(node), ())
+    for rewrite in rewrites:
         out = rewrite.fn(node)
         if out is not node:
             assert out.shape == node.shape, (rewrite.name, node, out)
             _fired[node] = (rewrite, out)
+            if type(out) is type(node) and len(rewrites) == 1 and rewrite.terminates is NORMAL:
+                return _normal_form(out)
             return simplify(out)
     return node
+
+
+def _normal_form(out: Expr) -> Expr:
+    """The canonical form of the result of the only rule of its node type, a normal
+    form (a product): itself when its children are canonical, since the rule leaves
+    its own result unchanged (no second pass over it to find that out)."""
+    canon = _canon
+    for c in out.children:
+        if canon.get(c) is not c:
+            return simplify(out)
+    return canon.setdefault(out, out)
 
 
 def rules_fired(expr: Expr) -> list:
@@ -271,6 +285,15 @@ def _diff_rank(chain: list) -> int:
         if contains_diff(f):
             return 2 if not contains_diff(chain[-1]) else 1
     return 1
+
+
+def _transposes_to_diff(f: Expr) -> bool:
+    """Is the canonical transpose of f a differential?  Only dX^T's (dX) and, for a
+    symmetric or 1x1 X, dX's are: without these in a chain, no rotation of its
+    transpose ends in dX (and the transpose need not be made to rotate or orient it)."""
+    if isinstance(f, Transpose):
+        return isinstance(f.a, Diff)
+    return isinstance(f, Diff) and (f.shape == SCALAR or is_symmetric(f))
 
 
 def _chain_key(chain: list):

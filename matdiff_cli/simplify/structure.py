@@ -11,8 +11,9 @@ from ..expr import (
     Unvec, Vec, Zeros, is_zero,
 )
 from .core import (
-    NORMAL, PUSHES, REPLACES, SHRINKS, T, _chain_key, _parts, any_diff, contains_diff,
-    is_orthogonal, is_symmetric, product, rule, split_coef, tree_size, with_coef, zero,
+    NORMAL, PUSHES, REPLACES, SHRINKS, T, _chain_key, _parts, _transposes_to_diff, any_diff,
+    contains_diff, is_orthogonal, is_symmetric, product, rule, split_coef, tree_size, with_coef,
+    zero,
 )
 
 # ---------------------------------------------------------------- transposes
@@ -285,6 +286,11 @@ def _best_rotation(chain: list) -> list:
     scalar = _scalar_rotation(chain)
     if scalar is not None:
         return scalar
+    if any_diff(chain) and not any(map(_transposes_to_diff, chain)):
+        # no rotation of the transpose ends in dX: those of chain that do are the candidates
+        ending = [chain[i:] + chain[:i] for i in range(k) if isinstance(chain[i - 1], Diff)]
+        if ending:
+            return ending[0] if len(ending) == 1 else min(ending, key=_chain_key)
     flipped = [T(f) for f in reversed(chain)]
     candidates = [ch[i:] + ch[:i] for ch in (chain, flipped) for i in range(k)]
     if any_diff(chain):
