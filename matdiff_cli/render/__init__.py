@@ -32,10 +32,15 @@ class Doc:
     ``neg``: for a negation ``-body``, the Doc of ``body`` (so a sum can write
     ``a - body``); ``chain``: the node type whose syntactic chain this fragment
     is at its top level (``Add``, ``Mul``, ``Hadamard``), if any;
-    ``bars``: whether the text contains ``||`` (norm delimiters).
+    ``bars``: whether the text contains ``||`` (norm delimiters);
+    ``text``: the plain text, joined as the Doc is made when its parts are
+    strings, styled strings and Docs with a text and it is short (so ``flatten`` of a result,
+    its differential and its pieces, which share Docs, joins each once), else
+    None (a long text is written by ``flatten``: joining each level of a deep
+    chain would copy its text once per level).
     """
 
-    __slots__ = ("level", "parts", "node", "neg", "chain", "bars")
+    __slots__ = ("level", "parts", "node", "neg", "chain", "bars", "text")
 
     def __init__(self, level, parts, node=None, neg=None, chain=None, bars=None):
         self.level = level
@@ -43,13 +48,36 @@ class Doc:
         self.node = node
         self.neg = neg
         self.chain = chain
-        if bars is None:
-            bars = False
-            for p in parts:
-                if type(p) is Doc and p.bars:
-                    bars = True
-                    break
-        self.bars = bars
+        texts = []
+        append = texts.append
+        has_bars = False
+        for p in parts:
+            kind = type(p)
+            if kind is str:
+                append(p)
+            elif kind is Doc:
+                if p.bars:
+                    has_bars = True
+                if texts is not None:
+                    if p.text is None:
+                        texts = None
+                    else:
+                        append(p.text)
+            elif kind is Styled:
+                append(p.text)
+            else:   # Deferred: raises when written
+                texts = None
+        self.bars = has_bars if bars is None else bars
+        text = None
+        if texts is not None:
+            text = "".join(texts)
+            if len(text) > MAX_JOINED:
+                text = None
+        self.text = text
+
+
+#: the longest text a Doc joins as it is made (see ``Doc.text``)
+MAX_JOINED = 160
 
 
 class Styled:
@@ -119,16 +147,33 @@ class Context:
 
 
 def render_dag(root: Expr, rule, cx: Context) -> Doc:
-    """The Doc of root: ``rule(node, cx)`` once per distinct node, children first."""
+    """The Doc of root: ``rule(node, cx)`` once per distinct node, children first
+    (the walk of ``_postorder``, each node rendered as it is reached)."""
     names = cx.names
     docs = cx.docs
     dispatch = getattr(rule, "dispatch", None)  # a singledispatch rule: look up once per type
     table: dict = {}
-    if cx.shared:
-        hit = docs.get(root)
-        if hit is not None:
-            return hit
-    for node in _postorder(root, names, docs if cx.shared else ()):
+    done = docs if cx.shared else ()   # a shared memo: nodes it holds are neither rendered nor entered
+    hit = docs.get(root) if done else None
+    if hit is not None:
+        return hit
+    seen: set = set()
+    add = seen.add
+    stack = [(root, False)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, expanded = pop()
+        if not expanded:
+            if node in seen or node in done:
+                continue
+            add(node)
+            children = node.children
+            if children and (node is root or node not in names):   # not a leaf here
+                push((node, True))
+                for c in reversed(children):
+                    if c not in seen:
+                        push((c, False))
+                continue
         if node in names and (node is not root or type(node) is Diff):  # a direction: its name
             docs[node] = cx.name_doc(node, names[node])
         elif dispatch is None:
@@ -170,6 +215,9 @@ def segments(doc: Doc) -> list:
 
 def flatten(doc: Doc) -> str:
     """The plain text of doc (``_write`` unrolled: this is the hot loop)."""
+    text = doc.text
+    if text is not None:
+        return text
     out: list = []
     append = out.append
     stack = [iter((doc,))]
@@ -179,6 +227,9 @@ def flatten(doc: Doc) -> str:
             if kind is str:
                 append(item)
             elif kind is Doc:
+                if item.text is not None:
+                    append(item.text)
+                    continue
                 stack.append(iter(item.parts))
                 break
             elif kind is Styled:
