@@ -263,6 +263,7 @@ class DerivativeReport(Report):
             self.defs[Diff(der.var)] = self.direction
         self.names = shared_names(outputs, self.defs, self.naming)
         self._df_names = None
+        self._memos = ({}, {})   # the renderers' memos for names, for _df_names
 
     # -- pieces
     def label(self) -> str:
@@ -294,8 +295,29 @@ class DerivativeReport(Report):
         return out
 
     def top(self, e) -> dict:
-        """The names to print e with: all but e's own (a result is never just a name)."""
+        """The names to print e with: all but e's own (a result is never just a name);
+        the report's names themselves when e has none (so their memo serves)."""
+        if e not in self.names or type(e) is Diff:
+            return self.names
         return {k: v for k, v in self.names.items() if k is not e or type(k) is Diff}
+
+    def text_of(self, e, names) -> str:
+        """e as text with names, through the report's memo for them (see ``memo``)."""
+        return _r().to_text(e, names=names, memo=self.memo(names))
+
+    def latex_of(self, e, names) -> str:
+        """e as LaTeX with names, through the report's memo for them."""
+        return _r().to_latex(e, names=names, memo=self.memo(names))
+
+    def memo(self, names) -> dict | None:
+        """The renderers' memo for names when they are the report's own or its
+        differential's (a piece the result, its differential and the where lines
+        share is rendered once per format), else None."""
+        if names is self.names:
+            return self._memos[0]
+        if names is self._df_names:
+            return self._memos[1]
+        return None
 
     @staticmethod
     def bound(names: dict) -> dict:
@@ -310,7 +332,9 @@ class DerivativeReport(Report):
         pieces (a differential through definitions shares them as the result does;
         written as a tree it would double with each definition)."""
         if self._df_names is None:
-            self._df_names = shared_names([self.shown_df], self.names, self.naming)
+            names = shared_names([self.shown_df], self.names, self.naming)
+            # no piece of its own (most): the report's names, and their memo
+            self._df_names = self.names if len(names) == len(self.names) else names
         return self._df_names
 
     def df_where(self, render) -> list[tuple[str, str]]:
@@ -464,6 +488,26 @@ class SecondDifferentialReport(DerivativeReport):
         props = sorted(set(self.der.directions[0].props))
         return (f"{self.pair()}: {shape_decl(var.shape)}{' ' + ' '.join(props) if props else ''}"
                 "  # the directions")
+
+
+class _Renderers:
+    """to_text and to_latex, imported on first use (an import statement per
+    problem costs more than a look-up)."""
+
+    def __init__(self):
+        from .render.latex import to_latex
+        from .render.text import to_text
+
+        self.to_text, self.to_latex = to_text, to_latex
+
+
+_RENDERERS: list = []
+
+
+def _r() -> _Renderers:
+    if not _RENDERERS:
+        _RENDERERS.append(_Renderers())
+    return _RENDERERS[0]
 
 
 def superscript(k: int) -> str:

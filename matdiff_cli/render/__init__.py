@@ -148,18 +148,22 @@ class Context:
 
 def render_dag(root: Expr, rule, cx: Context) -> Doc:
     """The Doc of root: ``rule(node, cx)`` once per distinct node, children first
-    (the walk of ``_postorder``, each node rendered as it is reached)."""
+    (the walk of ``_postorder``, each node rendered as it is reached).  A root
+    that has a name is written out; in a shared memo its Doc is not kept (there
+    the node stands for its name)."""
     names = cx.names
     docs = cx.docs
     dispatch = getattr(rule, "dispatch", None)  # a singledispatch rule: look up once per type
     table: dict = {}
     done = docs if cx.shared else ()   # a shared memo: nodes it holds are neither rendered nor entered
-    hit = docs.get(root) if done else None
-    if hit is not None:
-        return hit
-    seen: set = set()
+    named = root in names and type(root) is not Diff
+    if done and not named:
+        hit = docs.get(root)
+        if hit is not None:
+            return hit
+    seen = {root}
     add = seen.add
-    stack = [(root, False)]
+    stack = [(c, False) for c in reversed(root.children)]
     pop, push = stack.pop, stack.append
     while stack:
         node, expanded = pop()
@@ -168,15 +172,16 @@ def render_dag(root: Expr, rule, cx: Context) -> Doc:
                 continue
             add(node)
             children = node.children
-            if children and (node is root or node not in names):   # not a leaf here
+            if children and node not in names:   # not a leaf here
                 push((node, True))
                 for c in reversed(children):
                     if c not in seen:
                         push((c, False))
                 continue
-        if node in names and (node is not root or type(node) is Diff):  # a direction: its name
-            docs[node] = cx.name_doc(node, names[node])
-        elif dispatch is None:
+            if node in names:  # a named piece (or direction): its name
+                docs[node] = cx.name_doc(node, names[node])
+                continue
+        if dispatch is None:
             docs[node] = rule(node, cx)
         else:
             cls = type(node)
@@ -184,7 +189,13 @@ def render_dag(root: Expr, rule, cx: Context) -> Doc:
             if fn is None:
                 fn = table[cls] = dispatch(cls)
             docs[node] = fn(node, cx)
-    return docs[root]
+    if root in names and not named:   # a direction: its name
+        doc = cx.name_doc(root, names[root])
+    else:
+        doc = (rule if dispatch is None else dispatch(type(root)))(root, cx)
+    if not (named and done):
+        docs[root] = doc
+    return doc
 
 
 def _write(doc: Doc, emit) -> None:
