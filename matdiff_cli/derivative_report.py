@@ -412,11 +412,9 @@ class DerivativeReport(Report):
         der = self.der
         if not der.steps:
             return []
-        from .render.text import to_text
-
         lines = [f"d/d{der.var.name} of {self.input}"]
-        simplified = ([f"  simplify: df = {to_text(self.shown_df, names=self.df_names())}"]
-                      + [f"    where {n} = {body}" for n, body in self.df_where(to_text)]
+        simplified = ([f"  simplify: df = {self.text_of(self.shown_df, self.df_names())}"]
+                      + [f"    where {n} = {body}" for n, body in self.df_where(self.text_of)]
                       + [f"    by {identity}" for identity in der.simplified_by])
         for s, text in zip(der.steps, self.step_texts()):
             if s.rule == "gradient":  # the first derivation ends here

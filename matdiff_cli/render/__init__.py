@@ -48,32 +48,28 @@ class Doc:
         self.node = node
         self.neg = neg
         self.chain = chain
-        texts = []
-        append = texts.append
+        text = ""   # None once a part has no text of its own
         has_bars = False
         for p in parts:
             kind = type(p)
             if kind is str:
-                append(p)
+                if text is not None:
+                    text += p
             elif kind is Doc:
                 if p.bars:
                     has_bars = True
-                if texts is not None:
+                if text is not None:
                     if p.text is None:
-                        texts = None
+                        text = None
                     else:
-                        append(p.text)
+                        text += p.text
             elif kind is Styled:
-                append(p.text)
+                if text is not None:
+                    text += p.text
             else:   # Deferred: raises when written
-                texts = None
-        self.bars = has_bars if bars is None else bars
-        text = None
-        if texts is not None:
-            text = "".join(texts)
-            if len(text) > MAX_JOINED:
                 text = None
-        self.text = text
+        self.bars = has_bars if bars is None else bars
+        self.text = text if text is None or len(text) <= MAX_JOINED else None
 
 
 #: the longest text a Doc joins as it is made (see ``Doc.text``)
