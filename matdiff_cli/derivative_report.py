@@ -40,16 +40,27 @@ def conditions(exprs, render=None) -> list[str]:
     entry of x is 0`` for every sign(x) (the 1-norm's, abs's derivative).
     ``render``: how the eigenvalue is written (text unless given)."""
     kinds = _CONDITION_KINDS
-    nodes = list(walk(*exprs))
-    for node in nodes:   # most results: no node says anything (a function but sign neither)
+    # most results: no node says anything (a function but sign neither), which a
+    # plain search finds out (the ordered walk below is made only when one does)
+    seen: set = set()
+    add = seen.add
+    stack = list(exprs)
+    pop, push = stack.pop, stack.extend
+    while stack:
+        node = pop()
+        if node in seen:
+            continue
+        add(node)
         cls = type(node)
         flag = kinds.get(cls)
         if flag is None:
             flag = _condition_kind(cls)
         if flag and (cls is not Func or node.args[0] == "sign"):
             break
+        push(node.children)
     else:
         return []
+    nodes = list(walk(*exprs))
     if render is None:
         global _to_text
         if _to_text is None:   # imported once (an import statement per problem costs)
@@ -132,13 +143,21 @@ def shared_names(exprs, taken: dict, naming=None) -> dict:
     name of the problem (a variable may be called ``t1``)."""
     if naming is None:
         naming = Names(set(taken.values()))
-    counts: dict = {}
-    order = []
-    for e in exprs:
-        for node in walk(e):
-            order.append(node)
-            for c in node.children:
+    counts: dict = {}   # node -> how many times the distinct nodes of each expr use it
+    kinds: set = set()
+    for e in exprs:   # (in no order: a plain search, cheaper than the walk)
+        seen: set = set()
+        stack = [e]
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            kinds.add(type(node))
+            children = node.children
+            for c in children:
                 counts[c] = counts.get(c, 0) + 1
+            stack.extend(children)
     names = dict(taken)
     # node -> its size as printed, a named piece counting as one (a piece that is a
     # word or two once its parts have names is written out, unless it costs: a call
@@ -149,6 +168,10 @@ def shared_names(exprs, taken: dict, naming=None) -> dict:
         if k > 1 and tree_size(n) >= 8:
             shown = {}
             break
+    else:
+        if _NAMED_ALWAYS.isdisjoint(kinds):
+            return names   # no piece used twice, none named always (most results)
+    order = [node for e in exprs for node in walk(e)]
     for node in order:
         if shown is not None:
             shown[node] = 1 + sum(1 if c in names else shown.get(c, tree_size(c))
