@@ -326,11 +326,17 @@ class DerivativeReport(Report):
 
     def text_of(self, e, names) -> str:
         """e as text with names, through the report's memo for them (see ``memo``)."""
-        return _r().to_text(e, names=names, memo=self.memo(names))
+        global _text_module
+        if _text_module is None:
+            from .render import text as _text_module
+        return _text_module.to_text(e, names=names, memo=self.memo(names))
 
     def latex_of(self, e, names) -> str:
         """e as LaTeX with names, through the report's memo for them."""
-        return _r().to_latex(e, names=names, memo=self.memo(names))
+        global _latex_module
+        if _latex_module is None:
+            from .render import latex as _latex_module
+        return _latex_module.to_latex(e, names=names, memo=self.memo(names))
 
     def memo(self, names) -> dict | None:
         """The renderers' memo for names when they are the report's own or its
@@ -511,24 +517,9 @@ class SecondDifferentialReport(DerivativeReport):
                 "  # the directions")
 
 
-class _Renderers:
-    """to_text and to_latex, imported on first use (an import statement per
-    problem costs more than a look-up)."""
-
-    def __init__(self):
-        from .render.latex import to_latex
-        from .render.text import to_text
-
-        self.to_text, self.to_latex = to_text, to_latex
-
-
-_RENDERERS: list = []
-
-
-def _r() -> _Renderers:
-    if not _RENDERERS:
-        _RENDERERS.append(_Renderers())
-    return _RENDERERS[0]
+#: the text and LaTeX renderers' modules, each imported on first use (an import
+#: statement per problem costs more than a look-up; a text run imports no LaTeX)
+_text_module = _latex_module = None
 
 
 def superscript(k: int) -> str:

@@ -142,6 +142,9 @@ class Context:
         raise NotImplementedError
 
 
+_CHILDREN_DONE = object()   # render_dag's mark on its stack (no (node, flag) pair per visit)
+
+
 def render_dag(root: Expr, rule, cx: Context) -> Doc:
     """The Doc of root: ``rule(node, cx)`` once per distinct node, children first
     (the walk of ``_postorder``, each node rendered as it is reached).  A root
@@ -159,20 +162,23 @@ def render_dag(root: Expr, rule, cx: Context) -> Doc:
             return hit
     seen = {root}
     add = seen.add
-    stack = [(c, False) for c in reversed(root.children)]
+    stack = list(reversed(root.children))
     pop, push = stack.pop, stack.append
     while stack:
-        node, expanded = pop()
-        if not expanded:
+        node = pop()
+        if node is _CHILDREN_DONE:   # the node below it: its children are rendered
+            node = pop()
+        else:
             if node in seen or node in done:
                 continue
             add(node)
             children = node.children
             if children and node not in names:   # not a leaf here
-                push((node, True))
+                push(node)
+                push(_CHILDREN_DONE)
                 for c in reversed(children):
                     if c not in seen:
-                        push((c, False))
+                        push(c)
                 continue
             if node in names:  # a named piece (or direction): its name
                 docs[node] = cx.name_doc(node, names[node])

@@ -159,11 +159,14 @@ class TextContext(Context):
         the caller for these names alone) shares them in the same way."""
         cx = cls(names, nt)
         if not names:
-            cx.docs = _SHARED_DOCS.setdefault(nt, {})
-            cx.shared = True
-        elif memo is not None:
-            cx.docs = memo.setdefault(nt, {})
-            cx.shared = True
+            memo = _SHARED_DOCS
+        elif memo is None:
+            return cx
+        docs = memo.get(nt)
+        if docs is None:
+            docs = memo[nt] = {}
+        cx.docs = docs
+        cx.shared = True
         return cx
 
     def name_doc(self, node, name):
