@@ -40,16 +40,27 @@ def conditions(exprs, render=None) -> list[str]:
     entry of x is 0`` for every sign(x) (the 1-norm's, abs's derivative).
     ``render``: how the eigenvalue is written (text unless given)."""
     kinds = _CONDITION_KINDS
-    nodes = list(walk(*exprs))
-    for node in nodes:   # most results: no node says anything (a function but sign neither)
+    # most results: no node says anything (a function but sign neither), which a
+    # plain search finds out (the ordered walk below is made only when one does)
+    seen: set = set()
+    add = seen.add
+    stack = list(exprs)
+    pop, push = stack.pop, stack.extend
+    while stack:
+        node = pop()
+        if node in seen:
+            continue
+        add(node)
         cls = type(node)
         flag = kinds.get(cls)
         if flag is None:
             flag = _condition_kind(cls)
         if flag and (cls is not Func or node.args[0] == "sign"):
             break
+        push(node.children)
     else:
         return []
+    nodes = list(walk(*exprs))
     if render is None:
         global _to_text
         if _to_text is None:   # imported once (an import statement per problem costs)
@@ -132,13 +143,21 @@ def shared_names(exprs, taken: dict, naming=None) -> dict:
     name of the problem (a variable may be called ``t1``)."""
     if naming is None:
         naming = Names(set(taken.values()))
-    counts: dict = {}
-    order = []
-    for e in exprs:
-        for node in walk(e):
-            order.append(node)
-            for c in node.children:
+    counts: dict = {}   # node -> how many times the distinct nodes of each expr use it
+    kinds: set = set()
+    for e in exprs:   # (in no order: a plain search, cheaper than the walk)
+        seen: set = set()
+        stack = [e]
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            kinds.add(type(node))
+            children = node.children
+            for c in children:
                 counts[c] = counts.get(c, 0) + 1
+            stack.extend(children)
     names = dict(taken)
     # node -> its size as printed, a named piece counting as one (a piece that is a
     # word or two once its parts have names is written out, unless it costs: a call
@@ -149,6 +168,10 @@ def shared_names(exprs, taken: dict, naming=None) -> dict:
         if k > 1 and tree_size(n) >= 8:
             shown = {}
             break
+    else:
+        if _NAMED_ALWAYS.isdisjoint(kinds):
+            return names   # no piece used twice, none named always (most results)
+    order = [node for e in exprs for node in walk(e)]
     for node in order:
         if shown is not None:
             shown[node] = 1 + sum(1 if c in names else shown.get(c, tree_size(c))
@@ -263,6 +286,7 @@ class DerivativeReport(Report):
             self.defs[Diff(der.var)] = self.direction
         self.names = shared_names(outputs, self.defs, self.naming)
         self._df_names = None
+        self._memos = ({}, {})   # the renderers' memos for names, for _df_names
 
     # -- pieces
     def label(self) -> str:
@@ -294,8 +318,35 @@ class DerivativeReport(Report):
         return out
 
     def top(self, e) -> dict:
-        """The names to print e with: all but e's own (a result is never just a name)."""
+        """The names to print e with: all but e's own (a result is never just a name);
+        the report's names themselves when e has none (so their memo serves)."""
+        if e not in self.names or type(e) is Diff:
+            return self.names
         return {k: v for k, v in self.names.items() if k is not e or type(k) is Diff}
+
+    def text_of(self, e, names) -> str:
+        """e as text with names, through the report's memo for them (see ``memo``)."""
+        global _text_module
+        if _text_module is None:
+            from .render import text as _text_module
+        return _text_module.to_text(e, names=names, memo=self.memo(names))
+
+    def latex_of(self, e, names) -> str:
+        """e as LaTeX with names, through the report's memo for them."""
+        global _latex_module
+        if _latex_module is None:
+            from .render import latex as _latex_module
+        return _latex_module.to_latex(e, names=names, memo=self.memo(names))
+
+    def memo(self, names) -> dict | None:
+        """The renderers' memo for names when they are the report's own or its
+        differential's (a piece the result, its differential and the where lines
+        share is rendered once per format), else None."""
+        if names is self.names:
+            return self._memos[0]
+        if names is self._df_names:
+            return self._memos[1]
+        return None
 
     @staticmethod
     def bound(names: dict) -> dict:
@@ -310,7 +361,9 @@ class DerivativeReport(Report):
         pieces (a differential through definitions shares them as the result does;
         written as a tree it would double with each definition)."""
         if self._df_names is None:
-            self._df_names = shared_names([self.shown_df], self.names, self.naming)
+            names = shared_names([self.shown_df], self.names, self.naming)
+            # no piece of its own (most): the report's names, and their memo
+            self._df_names = self.names if len(names) == len(self.names) else names
         return self._df_names
 
     def df_where(self, render) -> list[tuple[str, str]]:
@@ -388,11 +441,9 @@ class DerivativeReport(Report):
         der = self.der
         if not der.steps:
             return []
-        from .render.text import to_text
-
         lines = [f"d/d{der.var.name} of {self.input}"]
-        simplified = ([f"  simplify: df = {to_text(self.shown_df, names=self.df_names())}"]
-                      + [f"    where {n} = {body}" for n, body in self.df_where(to_text)]
+        simplified = ([f"  simplify: df = {self.text_of(self.shown_df, self.df_names())}"]
+                      + [f"    where {n} = {body}" for n, body in self.df_where(self.text_of)]
                       + [f"    by {identity}" for identity in der.simplified_by])
         for s, text in zip(der.steps, self.step_texts()):
             if s.rule == "gradient":  # the first derivation ends here
@@ -464,6 +515,11 @@ class SecondDifferentialReport(DerivativeReport):
         props = sorted(set(self.der.directions[0].props))
         return (f"{self.pair()}: {shape_decl(var.shape)}{' ' + ' '.join(props) if props else ''}"
                 "  # the directions")
+
+
+#: the text and LaTeX renderers' modules, each imported on first use (an import
+#: statement per problem costs more than a look-up; a text run imports no LaTeX)
+_text_module = _latex_module = None
 
 
 def superscript(k: int) -> str:

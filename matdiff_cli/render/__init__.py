@@ -32,10 +32,15 @@ class Doc:
     ``neg``: for a negation ``-body``, the Doc of ``body`` (so a sum can write
     ``a - body``); ``chain``: the node type whose syntactic chain this fragment
     is at its top level (``Add``, ``Mul``, ``Hadamard``), if any;
-    ``bars``: whether the text contains ``||`` (norm delimiters).
+    ``bars``: whether the text contains ``||`` (norm delimiters);
+    ``text``: the plain text, joined as the Doc is made when its parts are
+    strings, styled strings and Docs with a text and it is short (so ``flatten`` of a result,
+    its differential and its pieces, which share Docs, joins each once), else
+    None (a long text is written by ``flatten``: joining each level of a deep
+    chain would copy its text once per level).
     """
 
-    __slots__ = ("level", "parts", "node", "neg", "chain", "bars")
+    __slots__ = ("level", "parts", "node", "neg", "chain", "bars", "text")
 
     def __init__(self, level, parts, node=None, neg=None, chain=None, bars=None):
         self.level = level
@@ -43,13 +48,32 @@ class Doc:
         self.node = node
         self.neg = neg
         self.chain = chain
-        if bars is None:
-            bars = False
-            for p in parts:
-                if type(p) is Doc and p.bars:
-                    bars = True
-                    break
-        self.bars = bars
+        text = ""   # None once a part has no text of its own
+        has_bars = False
+        for p in parts:
+            kind = type(p)
+            if kind is str:
+                if text is not None:
+                    text += p
+            elif kind is Doc:
+                if p.bars:
+                    has_bars = True
+                if text is not None:
+                    if p.text is None:
+                        text = None
+                    else:
+                        text += p.text
+            elif kind is Styled:
+                if text is not None:
+                    text += p.text
+            else:   # Deferred: raises when written
+                text = None
+        self.bars = has_bars if bars is None else bars
+        self.text = text if text is None or len(text) <= MAX_JOINED else None
+
+
+#: the longest text a Doc joins as it is made (see ``Doc.text``)
+MAX_JOINED = 160
 
 
 class Styled:
@@ -118,20 +142,48 @@ class Context:
         raise NotImplementedError
 
 
+_CHILDREN_DONE = object()   # render_dag's mark on its stack (no (node, flag) pair per visit)
+
+
 def render_dag(root: Expr, rule, cx: Context) -> Doc:
-    """The Doc of root: ``rule(node, cx)`` once per distinct node, children first."""
+    """The Doc of root: ``rule(node, cx)`` once per distinct node, children first
+    (the walk of ``_postorder``, each node rendered as it is reached).  A root
+    that has a name is written out; in a shared memo its Doc is not kept (there
+    the node stands for its name)."""
     names = cx.names
     docs = cx.docs
     dispatch = getattr(rule, "dispatch", None)  # a singledispatch rule: look up once per type
     table: dict = {}
-    if cx.shared:
+    done = docs if cx.shared else ()   # a shared memo: nodes it holds are neither rendered nor entered
+    named = root in names and type(root) is not Diff
+    if done and not named:
         hit = docs.get(root)
         if hit is not None:
             return hit
-    for node in _postorder(root, names, docs if cx.shared else ()):
-        if node in names and (node is not root or type(node) is Diff):  # a direction: its name
-            docs[node] = cx.name_doc(node, names[node])
-        elif dispatch is None:
+    seen = {root}
+    add = seen.add
+    stack = list(reversed(root.children))
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        if node is _CHILDREN_DONE:   # the node below it: its children are rendered
+            node = pop()
+        else:
+            if node in seen or node in done:
+                continue
+            add(node)
+            children = node.children
+            if children and node not in names:   # not a leaf here
+                push(node)
+                push(_CHILDREN_DONE)
+                for c in reversed(children):
+                    if c not in seen:
+                        push(c)
+                continue
+            if node in names:  # a named piece (or direction): its name
+                docs[node] = cx.name_doc(node, names[node])
+                continue
+        if dispatch is None:
             docs[node] = rule(node, cx)
         else:
             cls = type(node)
@@ -139,7 +191,13 @@ def render_dag(root: Expr, rule, cx: Context) -> Doc:
             if fn is None:
                 fn = table[cls] = dispatch(cls)
             docs[node] = fn(node, cx)
-    return docs[root]
+    if root in names and not named:   # a direction: its name
+        doc = cx.name_doc(root, names[root])
+    else:
+        doc = (rule if dispatch is None else dispatch(type(root)))(root, cx)
+    if not (named and done):
+        docs[root] = doc
+    return doc
 
 
 def _write(doc: Doc, emit) -> None:
@@ -170,6 +228,9 @@ def segments(doc: Doc) -> list:
 
 def flatten(doc: Doc) -> str:
     """The plain text of doc (``_write`` unrolled: this is the hot loop)."""
+    text = doc.text
+    if text is not None:
+        return text
     out: list = []
     append = out.append
     stack = [iter((doc,))]
@@ -179,6 +240,9 @@ def flatten(doc: Doc) -> str:
             if kind is str:
                 append(item)
             elif kind is Doc:
+                if item.text is not None:
+                    append(item.text)
+                    continue
                 stack.append(iter(item.parts))
                 break
             elif kind is Styled:

@@ -136,9 +136,9 @@ class LatexNotation(Notation):
 LATEX = LatexNotation()
 
 
-def to_latex(expr: Expr, names: dict | None = None) -> str:
-    """expr as LaTeX (math mode, no delimiters)."""
-    return flatten(render_dag(expr, rule, TextContext.of(names, LATEX)))
+def to_latex(expr: Expr, names: dict | None = None, memo: dict | None = None) -> str:
+    """expr as LaTeX (math mode, no delimiters; ``memo``: see ``TextContext.of``)."""
+    return flatten(render_dag(expr, rule, TextContext.of(names, LATEX, memo)))
 
 
 __all__ = ["to_latex", "latex_name", "LatexNotation"]

@@ -67,8 +67,11 @@ def _pass(roots, named, share, known_by_root, chains=None, runs=None):
             if node in new:
                 continue
             children = node.children
-            kids = tuple([new[c] for c in children])
-            rebuilt = node if kids == children else node.rebuild(kids)
+            rebuilt = node
+            if children:   # (a leaf, half the nodes: itself)
+                kids = tuple([new[c] for c in children])
+                if kids != children:
+                    rebuilt = node.rebuild(kids)
             if type(node) in _REWRITTEN:
                 new[node] = _rewrite(rebuilt, node, named, share, known, chains, runs, opaque)
             else:   # a kind no rewrite changes (most nodes): no look at its children
@@ -83,7 +86,7 @@ _REWRITTEN = frozenset({Func, EDiv, Div, Mul, Add, Power, Trace})
 
 
 def _rewrite(node, old, named, share, known=None, chains=None, runs=None, opaque=()):
-    hidden = {id(n) for n, o in zip(node.children, old.children) if o in named}
+    hidden = {id(n) for n, o in zip(node.children, old.children) if o in named} if named else ()
 
     def open_(n):
         return id(n) not in hidden

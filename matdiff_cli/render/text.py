@@ -151,15 +151,22 @@ class TextContext(Context):
         self.nt = nt
 
     @classmethod
-    def of(cls, names, nt: Notation) -> "TextContext":
+    def of(cls, names, nt: Notation, memo: dict | None = None) -> "TextContext":
         """A context for one rendering; without names, its Docs are the memo shared
         by every rendering in ``nt`` (a stateless notation) without names, so that
         a piece the result and the differential share, or that problems share, is
-        rendered once in the run."""
+        rendered once in the run.  With names, ``memo`` (notation -> Docs, kept by
+        the caller for these names alone) shares them in the same way."""
         cx = cls(names, nt)
         if not names:
-            cx.docs = _SHARED_DOCS.setdefault(nt, {})
-            cx.shared = True
+            memo = _SHARED_DOCS
+        elif memo is None:
+            return cx
+        docs = memo.get(nt)
+        if docs is None:
+            docs = memo[nt] = {}
+        cx.docs = docs
+        cx.shared = True
         return cx
 
     def name_doc(self, node, name):
@@ -180,25 +187,26 @@ class SizedNotation(Notation):
 SIZED = SizedNotation()
 
 
-def to_text(expr: Expr, names: dict | None = None) -> str:
-    """expr in matdiff's input syntax; nodes in ``names`` print as their names.
+def to_text(expr: Expr, names: dict | None = None, memo: dict | None = None) -> str:
+    """expr in matdiff's input syntax; nodes in ``names`` print as their names
+    (``memo``: see :meth:`TextContext.of`).
 
     The identity prints as ``I`` where the text fixes its size (``A + I``,
     ``I - x x^T``) and as ``eye(n)`` where it does not (``2 I`` alone,
     ``tr(I)``): the text reads back to the same numbers either way."""
-    cx = TextContext.of(names, TEXT)
+    cx = TextContext.of(names, TEXT, memo)
     text = flatten(render_dag(expr, rule, cx))
     # the nodes written (named pieces are leaves: walking into them made a report of
     # n definitions quadratic): render_dag filled cx.docs with them, in its order;
     # a shared memo holds more, but the identity is written "I": without one, no
     # identity was written
     if cx.shared:
-        written = _postorder(expr, {}) if "I" in text else ()
+        written = _postorder(expr, cx.names) if "I" in text else ()
     else:
         written = list(cx.docs)
     if Identity in {type(node) for node in written} and not _sizes_fixed(   # (no subclass)
             expr, names, text, written):
-        text = flatten(render_dag(expr, rule, TextContext.of(names, SIZED)))
+        text = flatten(render_dag(expr, rule, TextContext.of(names, SIZED, memo)))
     return text
 
 

@@ -57,8 +57,8 @@ def derivative_field(r, key: str):
     written alone: the Python API asks for one at a time."""
     if key == "numpy":
         return _derivative_numpy(r)[0]
-    render = _r().text.to_text if key == "text" else _r().latex.to_latex
-    return render(r.shown, names=r.top(r.shown))
+    render = r.text_of if key == "text" else r.latex_of
+    return render(r.shown, r.top(r.shown))
 
 
 class _Modules:
@@ -68,11 +68,11 @@ class _Modules:
 
     def __init__(self):
         from .. import derivative_report, names, report
-        from ..render import latex, numpy, text
+        from ..render import numpy
         from ..render.numpy import context
 
         self.derivative_report, self.names, self.report = derivative_report, names, report
-        self.latex, self.numpy, self.context, self.text = latex, numpy, context, text
+        self.numpy, self.context = numpy, context
 
 
 _MODULES: list = []
@@ -109,8 +109,7 @@ def derivative(r) -> dict:
     report = R.report
     renamed, OK, inferred_symbols, shape_json = (R.names.renamed, report.OK,
                                                  report.inferred_symbols, report.shape_json)
-    to_latex, to_numpy, numpy_or_none, to_text = (R.latex.to_latex, R.numpy.to_numpy,
-                                                  R.context.numpy_or_none, R.text.to_text)
+    to_numpy, numpy_or_none = R.numpy.to_numpy, R.context.numpy_or_none
     der = r.der
     syms = list(der.problem.symbols.values())
     result = {
@@ -124,12 +123,12 @@ def derivative(r) -> dict:
     result["numpy"], why = _derivative_numpy(r)
     if why:
         result["numpy_error"] = why
-    where = r.named_lines(to_text, r._exprs())
+    where = r.named_lines(r.text_of, r._exprs())
     if where:
         result["where"] = dict(where)
     if r.shown_vec is not None:
-        result["vec"] = {"text": to_text(r.shown_vec, names=r.names),
-                         "latex": to_latex(r.shown_vec, names=r.names),
+        result["vec"] = {"text": r.text_of(r.shown_vec, r.names),
+                         "latex": r.latex_of(r.shown_vec, r.names),
                          "numpy": numpy_or_none(to_numpy, r.shown_vec,
                                                 names=r.bound(r.names),
                                                 bound=r.scope(),
@@ -140,7 +139,7 @@ def derivative(r) -> dict:
         "shapes": {s.name: shape_json(s.shape) for s in syms},
         "assumptions": {s.name: sorted(s.props) for s in syms if s.props},
         "inferred": [s.name for s in inferred_symbols(der.problem)],
-        "differential": differential_json(r, to_text, to_latex),
+        "differential": differential_json(r, r.text_of, r.latex_of),
         "result": result,
     }
     if der.order > 1:

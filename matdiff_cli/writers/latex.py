@@ -19,13 +19,13 @@ def derivative(r) -> str:
     from ..render.latex import comment_lines, latex_name, to_latex
 
     lines = [f"{latex_name(name)} = {body}"  # t_{1}, as the body refers to it
-             for name, body in r.named_lines(to_latex, r._exprs())]
+             for name, body in r.named_lines(r.latex_of, r._exprs())]
     lines += comment_lines(r.step_lines(), "%")
-    result = to_latex(r.shown, names=r.top(r.shown))
+    result = r.latex_of(r.shown, r.top(r.shown))
     lines.append(f"{r.latex_label()} = {result}" if r.labelled else result)
     if r.shown_vec is not None:
         lines += comment_lines([r.vec_caption()], "%")
-        lines.append(to_latex(r.shown_vec, names=r.names))
+        lines.append(r.latex_of(r.shown_vec, r.names))
     lines += comment_lines(r.verdicts(to_latex), "%")
     lines += comment_lines(["where " + f for f in r.derived_functions().values()], "%")
     return "\n".join(lines)

@@ -62,15 +62,15 @@ def derivative(r) -> str:
 
         lines.append(f"{r.direction}: {shape_decl(der.var.shape)}  # the direction")
     # the named pieces first: the steps' df and the result use them
-    for name, body in r.named_lines(to_text, r._exprs()):
+    for name, body in r.named_lines(r.text_of, r._exprs()):
         lines.append(f"{name} = {body}")
     lines.extend("# " + line for line in r.step_lines())
     if r.labelled or der.order > 1:
         lines.append("# " + r.word_label())
-    lines.append(to_text(r.shown, names=r.top(r.shown)))
+    lines.append(r.text_of(r.shown, r.top(r.shown)))
     if r.shown_vec is not None:
         lines.append("# " + r.vec_caption())
-        lines.append(to_text(r.shown_vec, names=r.names))
+        lines.append(r.text_of(r.shown_vec, r.names))
     lines.extend("# " + n for n in r.verdicts())
     lines.extend("# where " + f for f in r.derived_functions().values())
     return "\n".join(lines)

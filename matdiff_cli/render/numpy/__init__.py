@@ -95,7 +95,8 @@ def to_numpy(expr: Expr, names: dict | None = None, bound=None, naming=None,
         (expr,), names, new = planned([expr], names)
         free = {new.get(n, n) for n in free}
     nodes = list(walk(expr))
-    _name_deep_pieces(nodes, names, expr)
+    if len(nodes) * BRACKETS_PER_NODE > MAX_BRACKETS:   # else no piece nests that deep
+        _name_deep_pieces(nodes, names, expr)
     if naming is None:
         naming = naming_for(nodes, names, bound or ())
     dims = dimension_table(nodes, bound or (), naming)

@@ -7,7 +7,7 @@ handed this module as its helpers."""
 from __future__ import annotations
 
 import sys
-from functools import singledispatch
+from ...dispatch import singledispatch
 
 from ...errors import MatdiffError
 from ...expr import SCALAR, Diff, Expr, Sym, walk
