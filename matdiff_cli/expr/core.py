@@ -99,41 +99,32 @@ class Expr:
 
 def walk(*roots: Expr) -> Iterator[Expr]:
     """Every distinct node of the DAG (of several DAGs: one memory for all, so a
-    shared piece is visited once) once, children before parents (iterative)."""
+    shared piece is visited once) once, children before parents (iterative).
+    The nodes are listed first (filling a list costs less than resuming a
+    generator per node)."""
+    out: list = []
     seen: set = set()
-    add = seen.add
     for root in roots:
-        if root in seen:
-            continue
-        stack = [(root, False)]
-        pop, push = stack.pop, stack.append
-        while stack:
-            node, expanded = pop()
-            if expanded:
-                yield node
-                continue
-            if node in seen:
-                continue
-            add(node)
-            children = node.children
-            if not children:   # a leaf: no second visit (half the nodes)
-                yield node
-                continue
-            push((node, True))
-            for c in reversed(children):
-                if c not in seen:
-                    push((c, False))
+        _postorder_into(root, seen, out)
+    return iter(out)
 
 
 def nodes(root: Expr) -> list:
-    """The nodes of ``walk(root)``, in its order, as a list: for a caller that reads
-    them all (a list is cheaper to fill than a generator is to resume per node).
-    The list of the last root is kept (a problem's expression is read by the
-    division check, then by the differential): read it, never change it."""
+    """The nodes of ``walk(root)``, in its order, as a list.  The list of the last
+    root is kept (a problem's expression is read by the division check, then by
+    the differential): read it, never change it."""
     if _last_nodes[0] is root:
         return _last_nodes[1]
     out: list = []
-    seen: set = set()
+    _postorder_into(root, set(), out)
+    _last_nodes[:] = [root, out]
+    return out
+
+
+def _postorder_into(root: Expr, seen: set, out: list) -> None:
+    """Append root's nodes not in seen to out, children first, and mark them seen."""
+    if root in seen:
+        return
     append, add = out.append, seen.add
     stack = [(root, False)]
     pop, push = stack.pop, stack.append
@@ -146,15 +137,13 @@ def nodes(root: Expr) -> list:
             continue
         add(node)
         children = node.children
-        if not children:
+        if not children:   # a leaf: no second visit (half the nodes)
             append(node)
             continue
         push((node, True))
         for c in reversed(children):
             if c not in seen:
                 push((c, False))
-    _last_nodes[:] = [root, out]
-    return out
 
 
 _last_nodes: list = [None, None]
