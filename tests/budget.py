@@ -52,3 +52,22 @@ def assert_linear(work, make_input, size: int, factor: int = 4, slack: float = 1
         f"cost grew {large / small:.1f}x when the input grew {factor}x "
         f"({small} -> {large} calls): not linear")
     return small, large
+
+
+class Counting:
+    """A renderer's rule table that counts the rule calls."""
+
+    def __init__(self, rule):
+        self.rule, self.calls = rule, 0
+
+    def dispatch(self, cls):
+        fn = self.rule.dispatch(cls)
+
+        def counted(node, cx):
+            self.calls += 1
+            return fn(node, cx)
+        return counted
+
+    def __call__(self, node, cx):  # pragma: no cover - render_dag uses dispatch
+        self.calls += 1
+        return self.rule(node, cx)

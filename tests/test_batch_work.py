@@ -16,6 +16,7 @@ import random
 
 import pytest
 
+from budget import Counting
 from cookbook import GRADIENTS
 from matdiff_cli import derivative_report
 from matdiff_cli.commands import Options
@@ -27,25 +28,6 @@ from matdiff_cli.render import latex as latex_mod
 from matdiff_cli.render import text as text_mod
 from matdiff_cli.render.latex import to_latex
 from matdiff_cli.render.text import to_text
-
-
-class Counting:
-    """A renderer's rule table that counts the rule calls."""
-
-    def __init__(self, rule):
-        self.rule, self.calls = rule, 0
-
-    def dispatch(self, cls):
-        fn = self.rule.dispatch(cls)
-
-        def counted(node, cx):
-            self.calls += 1
-            return fn(node, cx)
-        return counted
-
-    def __call__(self, node, cx):  # pragma: no cover - render_dag uses dispatch
-        self.calls += 1
-        return self.rule(node, cx)
 
 
 def report(decls, src, wrt, command="grad"):

@@ -16,6 +16,7 @@ import random
 
 import pytest
 
+from budget import Counting
 from cookbook import GRADIENTS
 from matdiff_cli.commands import Options
 from matdiff_cli.derivative_report import DerivativeReport, shared_names
@@ -71,19 +72,6 @@ def test_the_memo_never_changes_a_rendering():
         random.Random(seed).shuffle(order)
         for label, e, names in order:
             assert (r.text_of(e, names), r.latex_of(e, names)) == fresh[label], label
-
-
-class Counting:
-    def __init__(self, rule):
-        self.rule, self.calls = rule, 0
-
-    def dispatch(self, cls):
-        fn = self.rule.dispatch(cls)
-
-        def counted(node, cx):
-            self.calls += 1
-            return fn(node, cx)
-        return counted
 
 
 @pytest.mark.parametrize("decls, src, wrt", NAMED[:3])
