@@ -317,8 +317,16 @@ class Mul(Expr):
         if len(factors) < 2:
             raise ShapeMismatch("Mul needs two or more factors")
         shape = factors[0].shape
-        for f in factors[1:]:
-            shape = product_shape(shape, f.shape)
+        for f in factors[1:]:   # product_shape, step by step (a call per factor costs)
+            right = f.shape
+            if right == SCALAR:
+                continue
+            if shape == SCALAR:
+                shape = right
+            elif shape[1] == right[0]:
+                shape = (shape[0], right[1])
+            else:
+                product_shape(shape, right)   # raises the mismatch
         return shape
 
     factors = _ARGS

@@ -324,6 +324,8 @@ _FRACTION_ONE = Fraction(1)   # made once: a Fraction costs a call into fraction
 
 
 def with_coef(c: Fraction, core: Expr) -> Expr:
+    if c is _FRACTION_ONE:   # split_coef's coefficient of a term without one: core itself
+        return core
     if c == 0:
         return zero(core.shape)
     if core is ONE:
