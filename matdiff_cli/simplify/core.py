@@ -78,8 +78,11 @@ def simplify(expr: Expr) -> Expr:
     except KeyError:
         kids = None
     if kids is not None:
-        rebuilt = expr if kids == expr.children else expr.rebuild(kids)
-        out = canon.get(rebuilt)
+        if kids == expr.children:   # expr itself is not in the memo (looked up above)
+            rebuilt, out = expr, None
+        else:
+            rebuilt = expr.rebuild(kids)
+            out = canon.get(rebuilt)
         if out is None:
             out = canon[rebuilt] = _normalise(rebuilt)
         canon[expr] = out
@@ -231,7 +234,7 @@ def contains_diff(e: Expr) -> bool:
 def any_diff(items) -> bool:
     """Does one of items contain a differential?"""
     for f in items:
-        if _facts(f)[2]:
+        if (_info.get(f) or _facts(f))[2]:   # (the memo read inline: most items are in it)
             return True
     return False
 
@@ -300,7 +303,30 @@ def _chain_key(chain: list):
     """Rotations and 1x1 products: dX last, fewer transposes, a transpose first
     (tr(X^T A X B), not tr(A X B X^T)), then by structure."""
     return (_diff_rank(chain), [type(f) for f in chain].count(Transpose),  # (no subclass)
-            not isinstance(chain[0], Transpose), [sort_key(f)[2:] for f in chain])
+            not isinstance(chain[0], Transpose), _FactorKeys(chain))
+
+
+class _FactorKeys:
+    """The last part of a chain's key: compares as the list of its factors' sort
+    keys (from the third part on) does, made only when a comparison reaches it."""
+
+    __slots__ = ("chain", "keys")
+
+    def __init__(self, chain: list):
+        self.chain, self.keys = chain, None
+
+    def _keys(self) -> list:
+        if self.keys is None:
+            self.keys = [sort_key(f)[2:] for f in self.chain]
+        return self.keys
+
+    def __eq__(self, other):
+        return self._keys() == other._keys()
+
+    def __lt__(self, other):
+        return self._keys() < other._keys()
+
+    __hash__ = None
 
 # ---------------------------------------------------------------- helpers
 
