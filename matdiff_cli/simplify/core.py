@@ -73,40 +73,49 @@ def simplify(expr: Expr) -> Expr:
     if hit is not None:
         return hit
     canon = _canon
-    try:   # the common case: a rule's new node, its children canonical already
-        kids = tuple([canon[c] for c in expr.children])
-    except KeyError:
-        kids = None
-    if kids is not None:
-        if kids == expr.children:   # expr itself is not in the memo (looked up above)
-            rebuilt, out = expr, None
-        else:
-            rebuilt = expr.rebuild(kids)
-            out = canon.get(rebuilt)
-        if out is None:
-            out = canon[rebuilt] = _normalise(rebuilt)
-        canon[expr] = out
-        canon.setdefault(out, out)
-        return out
+    kids = []
+    for c in expr.children:   # the common case: a rule's new node, its children canonical
+        k = canon.get(c)
+        if k is None:
+            return _simplify_below(expr)
+        kids.append(k)
+    kids = tuple(kids)
+    if kids == expr.children:   # expr itself is not in the memo (looked up above)
+        rebuilt, out = expr, None
+    else:
+        rebuilt = expr.rebuild(kids)
+        out = canon.get(rebuilt)
+    if out is None:
+        out = canon[rebuilt] = _normalise(rebuilt)
+    canon[expr] = out
+    canon.setdefault(out, out)
+    return out
+
+
+def _simplify_below(expr: Expr) -> Expr:
+    """simplify(expr) for an expr with children not simplified yet: bottom-up over
+    the nodes not in the memo (iterative)."""
+    canon = _canon
     stack = [(expr, False)]
     while stack:
         node, ready = stack.pop()
-        if node in _canon:
+        if node in canon:
             continue
-        pending = [c for c in node.children if c not in _canon]
-        if ready or not pending:
-            kids = tuple([_canon[c] for c in node.children])
-            rebuilt = node if kids == node.children else node.rebuild(kids)
-            out = _canon.get(rebuilt)
-            if out is None:
-                out = _normalise(rebuilt)
-                _canon[rebuilt] = out
-            _canon[node] = out
-            _canon.setdefault(out, out)
-        else:
-            stack.append((node, True))
-            stack.extend([(c, False) for c in pending])
-    return _canon[expr]
+        if not ready:   # (when ready, its children were simplified since)
+            pending = [c for c in node.children if c not in canon]
+            if pending:
+                stack.append((node, True))
+                stack.extend([(c, False) for c in pending])
+                continue
+        kids = tuple([canon[c] for c in node.children])
+        rebuilt = node if kids == node.children else node.rebuild(kids)
+        out = canon.get(rebuilt)
+        if out is None:
+            out = _normalise(rebuilt)
+            canon[rebuilt] = out
+        canon[node] = out
+        canon.setdefault(out, out)
+    return canon[expr]
 
 
 def _normalise(node: Expr) -> Expr:
