@@ -126,12 +126,12 @@ def _postorder_into(root: Expr, seen: set, out: list) -> None:
     if root in seen:
         return
     append, add = out.append, seen.add
-    stack = [(root, False)]
+    stack = [root]
     pop, push = stack.pop, stack.append
     while stack:
-        node, expanded = pop()
-        if expanded:
-            append(node)
+        node = pop()
+        if node is None:   # the mark pushed above a node whose children are listed now
+            append(pop())
             continue
         if node in seen:
             continue
@@ -140,10 +140,11 @@ def _postorder_into(root: Expr, seen: set, out: list) -> None:
         if not children:   # a leaf: no second visit (half the nodes)
             append(node)
             continue
-        push((node, True))
+        push(node)
+        push(None)   # (a mark, not a pair per node: no tuple to make and unpack)
         for c in reversed(children):
             if c not in seen:
-                push((c, False))
+                push(c)
 
 
 _last_nodes: list = [None, None]

@@ -136,7 +136,7 @@ def canonical_product(e: Mul) -> Expr:
         if isinstance(f, Num):
             v = f.value   # a whole number keeps coef an int (Fraction arithmetic is slow)
             coef *= v.numerator if v.denominator == 1 else v
-        elif is_zero(f):
+        elif f is ZERO or type(f) is Zeros:   # is_zero(f), inline
             return zero(e.shape)
         elif isinstance(f, Mul) and len(f.factors) <= FLAT_LIMIT or _scaled_ones(f):
             c, s, ch = _parts(f.factors if isinstance(f, Mul) else (f,))
