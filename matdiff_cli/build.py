@@ -28,7 +28,7 @@ def add(*terms: Expr) -> Expr:
     for t in terms:
         if isinstance(t, Add) and len(t.terms) <= 16:
             flat.extend(t.terms)
-        elif not is_zero(t):
+        elif t is not ZERO and type(t) is not Zeros:   # not is_zero(t), inline
             flat.append(t)
     if not flat:
         return zeros_like(terms[0])
@@ -40,26 +40,37 @@ def mul(*factors: Expr) -> Expr:
 
     Identity factors and the number 1 are dropped only where the remaining
     chain keeps its meaning (I next to a non-scalar factor)."""
-    shape = factors[0].shape
-    for f in factors[1:]:
-        shape = product_shape(shape, f.shape)
     kept = []
     matrix = False   # a factor that is neither 1x1 nor an identity
+    identity = False
     for f in factors:
         if f is ZERO or type(f) is Zeros:   # is_zero: numbers are interned
-            return zero(shape)
+            return zero(_shape_of(factors))
         if f is not ONE:   # Num(1) is ONE
             kept.append(f)
-            if not matrix and f.shape != SCALAR and not isinstance(f, Identity):
+            if type(f) is Identity:   # (no subclass)
+                identity = True
+            elif not matrix and f.shape != SCALAR:
                 matrix = True
+    if len(kept) == len(factors) and not (matrix and identity):   # nothing to drop
+        return factors[0] if len(factors) == 1 else Mul(*factors)
+    shape = _shape_of(factors)
     if matrix:
-        kept = [f for f in kept if not isinstance(f, Identity)]
+        kept = [f for f in kept if type(f) is not Identity]
     if not kept:
         return ONE if shape == SCALAR else Identity(shape[0])
     out = kept[0] if len(kept) == 1 else Mul(*kept)
     if out.shape != shape:  # dropping changed the meaning: keep the original
         out = Mul(*factors)
     return out
+
+
+def _shape_of(factors) -> tuple:
+    """The shape of the product chain (raises ShapeMismatch for one that is none)."""
+    shape = factors[0].shape
+    for f in factors[1:]:
+        shape = product_shape(shape, f.shape)
+    return shape
 
 
 def scale(c, e: Expr) -> Expr:
@@ -87,7 +98,7 @@ def sub(a: Expr, b: Expr) -> Expr:
 
 
 def transpose(e: Expr) -> Expr:
-    if is_zero(e):
+    if e is ZERO or type(e) is Zeros:   # is_zero(e), inline
         return zero((e.shape[1], e.shape[0]))
     if e.shape == SCALAR or isinstance(e, Identity):
         return e

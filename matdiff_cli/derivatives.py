@@ -99,11 +99,16 @@ _DIVISION_CHECKED: list = [None]
 
 
 def _cannot_divide(expr) -> bool:
-    """True when no node of expr can lead to a division or a negative power in
-    its canonical form: every node is of a kind whose rules divide by nothing
-    (an inverse, a quotient or a power with an exponent that is not positive
-    may, and so may any kind not listed).  Such an expression need not be
-    simplified to be checked."""
+    """True when no node of expr can lead to a division by zero in its canonical
+    form: every node is of a kind whose rules divide by nothing zero (a quotient or
+    a power with an exponent that is not positive may, and so may any kind not
+    listed).  Such an expression need not be simplified to be checked.
+
+    An inverse is listed: its rules divide only by a scalar factor s of a
+    canonical product ((c s A)^-1 = c^-1 s^-1 A^-1) and by a determinant
+    (det(A^-1) = det(A)^-1), and neither is ever 0: a zero factor makes the
+    whole product 0, and no rule makes a det 0.  The other rules keep the base
+    of a negative power (they add exponents), so no base 0 arises later."""
     for node in nodes(expr):
         kind = type(node)
         if kind not in _NO_DIVISION and not (kind in (Power, EPow) and node.args[1] > 0):
@@ -115,7 +120,8 @@ def _no_division_kinds() -> frozenset:
     from . import expr as E
 
     return frozenset((E.Sym, E.Num, E.Identity, E.Zeros, E.Ones, E.Diff, E.Add, E.Mul,
-                      E.Hadamard, E.Kron, E.Broadcast, E.Transpose, E.Trace, E.Sum, E.Vec,
+                      E.Hadamard, E.Kron, E.Broadcast, E.Transpose, E.Inverse, E.Trace, E.Sum,
+                      E.Vec,
                       E.DiagM, E.DiagV, E.Func, E.Norm2, E.NormF, E.Det, E.LogDet, E.Softmax,
                       E.LogSumExp))
 

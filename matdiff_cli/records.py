@@ -64,45 +64,18 @@ def _process(cls, frozen: bool, eq: bool):
             seen_default = True
         elif seen_default:
             raise TypeError(f"non-default argument {f.name!r} follows default argument")
-    names = tuple(f.name for f in fields)
-    known = frozenset(names)
     shown = tuple(f.name for f in fields if f.repr)
     compared = tuple(f.name for f in fields if f.compare)
     post_init = hasattr(cls, "__post_init__")
-    assign = object.__setattr__
 
-    # (name, default, default_factory) of each field, read once per record made
-    plan = tuple((f.name, f.default, f.default_factory) for f in fields)
-    count = len(names)
-
-    # generic methods (no exec, no compile: they cost nothing at import time)
+    # The first record made compiles this class's own __init__ (as dataclasses
+    # writes it: one assignment per field, no loop over the fields), which every
+    # later record runs: a class never instantiated costs no compile at import.
     def __init__(self, *args, **kwargs):
-        given = len(args)
-        if given > count:
-            raise TypeError(f"{cls.__name__}() takes {count} arguments, got {given}")
-        if kwargs:
-            for name in kwargs:
-                if name not in known:
-                    raise TypeError(f"{cls.__name__}() got an unexpected keyword argument "
-                                    f"{name!r}")
-            for name in names[:given]:
-                if name in kwargs:
-                    raise TypeError(f"{cls.__name__}() got multiple values for argument "
-                                    f"{name!r}")
-        for name, value in zip(names, args):
-            assign(self, name, value)
-        for name, default, factory in plan[given:]:
-            if kwargs and name in kwargs:
-                value = kwargs[name]
-            elif default is not _MISSING:
-                value = default
-            elif factory is not _MISSING:
-                value = factory()
-            else:
-                raise TypeError(f"{cls.__name__}() missing required argument: {name!r}")
-            assign(self, name, value)
-        if post_init:
-            self.__post_init__()
+        init = _compiled_init(cls, fields, frozen, post_init)
+        if cls.__dict__.get("__init__") is __init__:
+            cls.__init__ = init
+        init(self, *args, **kwargs)
 
     def __repr__(self):
         inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in shown)
@@ -140,6 +113,34 @@ def _process(cls, frozen: bool, eq: bool):
         else:
             cls.__hash__ = None  # mutable and compared by value: unhashable, like a dataclass
     return cls
+
+
+def _compiled_init(cls, fields: list, frozen: bool, post_init: bool):
+    """The __init__ of cls: a parameter per field, in order, with its default; a
+    frozen record's fields set through object.__setattr__, as dataclasses does."""
+    params, body = [], []
+    env = {"__missing": _MISSING, "__set": object.__setattr__}   # (no field's name)
+    for i, f in enumerate(fields):
+        name = f.name
+        if f.default is not _MISSING:
+            env[f"__d{i}"] = f.default
+            params.append(f"{name}=__d{i}")
+            value = name
+        elif f.default_factory is not _MISSING:
+            env[f"__f{i}"] = f.default_factory
+            params.append(f"{name}=__missing")
+            value = f"__f{i}() if {name} is __missing else {name}"
+        else:
+            params.append(name)
+            value = name
+        body.append(f"__set(self, {name!r}, {value})" if frozen else f"self.{name} = {value}")
+    if post_init:
+        body.append("self.__post_init__()")
+    source = f"def __init__(self, {', '.join(params)}):\n    " + "\n    ".join(body or ["pass"])
+    exec(source, env)
+    init = env["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    return init
 
 
 def _attach(cls, name, fn):

@@ -70,8 +70,12 @@ def _graph(expr: Expr) -> tuple:
         parents: dict = {}
         for i, node in enumerate(nodes(expr)):
             order[node] = i
-            for c in set(node.children):
-                parents.setdefault(c, []).append(node)
+            for c in node.children:
+                ps = parents.get(c)
+                if ps is None:
+                    parents[c] = [node]
+                elif ps[-1] is not node:   # (a child twice, as in A A: one parent)
+                    ps.append(node)
         _graph_of[:] = [expr, order, parents]
     return _graph_of[1], _graph_of[2]
 

@@ -126,12 +126,12 @@ def _postorder_into(root: Expr, seen: set, out: list) -> None:
     if root in seen:
         return
     append, add = out.append, seen.add
-    stack = [(root, False)]
+    stack = [root]
     pop, push = stack.pop, stack.append
     while stack:
-        node, expanded = pop()
-        if expanded:
-            append(node)
+        node = pop()
+        if node is None:   # the mark pushed above a node whose children are listed now
+            append(pop())
             continue
         if node in seen:
             continue
@@ -140,10 +140,11 @@ def _postorder_into(root: Expr, seen: set, out: list) -> None:
         if not children:   # a leaf: no second visit (half the nodes)
             append(node)
             continue
-        push((node, True))
+        push(node)
+        push(None)   # (a mark, not a pair per node: no tuple to make and unpack)
         for c in reversed(children):
             if c not in seen:
-                push((c, False))
+                push(c)
 
 
 _last_nodes: list = [None, None]
@@ -317,8 +318,16 @@ class Mul(Expr):
         if len(factors) < 2:
             raise ShapeMismatch("Mul needs two or more factors")
         shape = factors[0].shape
-        for f in factors[1:]:
-            shape = product_shape(shape, f.shape)
+        for f in factors[1:]:   # product_shape, step by step (a call per factor costs)
+            right = f.shape
+            if right == SCALAR:
+                continue
+            if shape == SCALAR:
+                shape = right
+            elif shape[1] == right[0]:
+                shape = (shape[0], right[1])
+            else:
+                product_shape(shape, right)   # raises the mismatch
         return shape
 
     factors = _ARGS

@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..rational import Fraction
 
 from ..expr import (
-    ONE, SCALAR, Add, Broadcast, DiagM, Diff, Div, EDiv, EPow, Expr, Hadamard, Identity,
+    ONE, SCALAR, ZERO, Add, Broadcast, DiagM, Diff, Div, EDiv, EPow, Expr, Hadamard, Identity,
     Inverse, Kron, Mul, Num, Ones, Power, Transpose, Zeros, is_zero,
 )
 from .core import (
@@ -26,12 +26,13 @@ def collect_like_terms(e: Add) -> Expr:
     coefs: dict = {}
     for t in e.terms:
         for u in (t.terms if isinstance(t, Add) and len(t.terms) <= FLAT_LIMIT else (t,)):
-            if is_zero(u):
+            if u is ZERO or type(u) is Zeros:   # is_zero, inline
                 continue
             c, core = split_coef(u)
             old = coefs.get(core)
             coefs[core] = c if old is None else old + c
-    terms = sorted([with_coef(c, core) for core, c in coefs.items() if c != 0], key=sort_key)
+    # (c.numerator: c is a Fraction, and c != 0 would be a call into it)
+    terms = sorted([with_coef(c, core) for core, c in coefs.items() if c.numerator], key=sort_key)
     if not terms:
         return zero(e.shape)
     if len(terms) == 1:
@@ -131,12 +132,11 @@ def canonical_product(e: Mul) -> Expr:
     if _already_canonical(e):
         return e
     coef, scalars, chain = 1, [], []   # an int until a number comes (Fraction is slow)
-
     for f in e.factors:
         if isinstance(f, Num):
             v = f.value   # a whole number keeps coef an int (Fraction arithmetic is slow)
             coef *= v.numerator if v.denominator == 1 else v
-        elif is_zero(f):
+        elif f is ZERO or type(f) is Zeros:   # is_zero(f), inline
             return zero(e.shape)
         elif isinstance(f, Mul) and len(f.factors) <= FLAT_LIMIT or _scaled_ones(f):
             c, s, ch = _parts(f.factors if isinstance(f, Mul) else (f,))
@@ -186,7 +186,7 @@ def _already_canonical(e: Mul) -> bool:
     the full rule returns e itself."""
     factors = e.factors
     last = len(factors) - 1
-    prev = None
+    prev = prev_base = None   # prev_base: _signed_base's base of a square prev, once each
     for i, f in enumerate(factors):
         shape = f.shape
         kind = type(f)   # (none of these node types has a subclass)
@@ -196,10 +196,11 @@ def _already_canonical(e: Mul) -> bool:
             return False
         if (i > 0 and shape[0] == 1) or (i < last and shape[1] == 1):
             return False
+        base = _signed_base(f)[0] if shape[0] == shape[1] else None   # (_same_base: square)
         if prev is not None and (_inverse_pair(prev, f) or _diag_times_column(prev, f)
-                                 or _same_base(prev, f)):   # neighbours _cancel changes
+                                 or (base is not None and base is prev_base)):   # _cancel's
             return False
-        prev = f
+        prev, prev_base = f, base
     return e.shape != SCALAR or _orient(e) is e
 
 

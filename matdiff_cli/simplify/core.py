@@ -73,37 +73,49 @@ def simplify(expr: Expr) -> Expr:
     if hit is not None:
         return hit
     canon = _canon
-    try:   # the common case: a rule's new node, its children canonical already
-        kids = tuple([canon[c] for c in expr.children])
-    except KeyError:
-        kids = None
-    if kids is not None:
-        rebuilt = expr if kids == expr.children else expr.rebuild(kids)
+    kids = []
+    for c in expr.children:   # the common case: a rule's new node, its children canonical
+        k = canon.get(c)
+        if k is None:
+            return _simplify_below(expr)
+        kids.append(k)
+    kids = tuple(kids)
+    if kids == expr.children:   # expr itself is not in the memo (looked up above)
+        rebuilt, out = expr, None
+    else:
+        rebuilt = expr.rebuild(kids)
         out = canon.get(rebuilt)
-        if out is None:
-            out = canon[rebuilt] = _normalise(rebuilt)
-        canon[expr] = out
-        canon.setdefault(out, out)
-        return out
+    if out is None:
+        out = canon[rebuilt] = _normalise(rebuilt)
+    canon[expr] = out
+    canon.setdefault(out, out)
+    return out
+
+
+def _simplify_below(expr: Expr) -> Expr:
+    """simplify(expr) for an expr with children not simplified yet: bottom-up over
+    the nodes not in the memo (iterative)."""
+    canon = _canon
     stack = [(expr, False)]
     while stack:
         node, ready = stack.pop()
-        if node in _canon:
+        if node in canon:
             continue
-        pending = [c for c in node.children if c not in _canon]
-        if ready or not pending:
-            kids = tuple([_canon[c] for c in node.children])
-            rebuilt = node if kids == node.children else node.rebuild(kids)
-            out = _canon.get(rebuilt)
-            if out is None:
-                out = _normalise(rebuilt)
-                _canon[rebuilt] = out
-            _canon[node] = out
-            _canon.setdefault(out, out)
-        else:
-            stack.append((node, True))
-            stack.extend([(c, False) for c in pending])
-    return _canon[expr]
+        if not ready:   # (when ready, its children were simplified since)
+            pending = [c for c in node.children if c not in canon]
+            if pending:
+                stack.append((node, True))
+                stack.extend([(c, False) for c in pending])
+                continue
+        kids = tuple([canon[c] for c in node.children])
+        rebuilt = node if kids == node.children else node.rebuild(kids)
+        out = canon.get(rebuilt)
+        if out is None:
+            out = _normalise(rebuilt)
+            canon[rebuilt] = out
+        canon[node] = out
+        canon.setdefault(out, out)
+    return canon[expr]
 
 
 def _normalise(node: Expr) -> Expr:
@@ -231,7 +243,7 @@ def contains_diff(e: Expr) -> bool:
 def any_diff(items) -> bool:
     """Does one of items contain a differential?"""
     for f in items:
-        if _facts(f)[2]:
+        if (_info.get(f) or _facts(f))[2]:   # (the memo read inline: most items are in it)
             return True
     return False
 
@@ -300,7 +312,30 @@ def _chain_key(chain: list):
     """Rotations and 1x1 products: dX last, fewer transposes, a transpose first
     (tr(X^T A X B), not tr(A X B X^T)), then by structure."""
     return (_diff_rank(chain), [type(f) for f in chain].count(Transpose),  # (no subclass)
-            not isinstance(chain[0], Transpose), [sort_key(f)[2:] for f in chain])
+            not isinstance(chain[0], Transpose), _FactorKeys(chain))
+
+
+class _FactorKeys:
+    """The last part of a chain's key: compares as the list of its factors' sort
+    keys (from the third part on) does, made only when a comparison reaches it."""
+
+    __slots__ = ("chain", "keys")
+
+    def __init__(self, chain: list):
+        self.chain, self.keys = chain, None
+
+    def _keys(self) -> list:
+        if self.keys is None:
+            self.keys = [sort_key(f)[2:] for f in self.chain]
+        return self.keys
+
+    def __eq__(self, other):
+        return self._keys() == other._keys()
+
+    def __lt__(self, other):
+        return self._keys() < other._keys()
+
+    __hash__ = None
 
 # ---------------------------------------------------------------- helpers
 
@@ -324,6 +359,8 @@ _FRACTION_ONE = Fraction(1)   # made once: a Fraction costs a call into fraction
 
 
 def with_coef(c: Fraction, core: Expr) -> Expr:
+    if c is _FRACTION_ONE:   # split_coef's coefficient of a term without one: core itself
+        return core
     if c == 0:
         return zero(core.shape)
     if core is ONE:
