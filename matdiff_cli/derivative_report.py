@@ -52,10 +52,7 @@ def conditions(exprs, render=None) -> list[str]:
             continue
         add(node)
         cls = type(node)
-        flag = kinds.get(cls)
-        if flag is None:
-            flag = _condition_kind(cls)
-        if flag and (cls is not Func or node.args[0] == "sign"):
+        if kinds[cls] and (cls is not Func or node.args[0] == "sign"):
             break
         push(node.children)
     else:
@@ -78,11 +75,7 @@ def conditions(exprs, render=None) -> list[str]:
             if kinds[type(c)] and _is_sign(c) and not (isinstance(node, Hadamard) and any(
                     isinstance(f, OneHotMax) and _is_abs_of(f.a, c.arg) for f in node.args)):
                 bare.add(c.arg)
-        cls = type(node)
-        flag = kinds.get(cls)
-        if flag is None:
-            flag = _condition_kind(cls)
-        if not flag:
+        if not kinds[type(node)]:
             continue
         if isinstance(node, EIGENVECTORS) and node.a.shape != SCALAR:
             largest = isinstance(node, (EigVecMax, LeftVecMax))
@@ -114,17 +107,21 @@ def conditions(exprs, render=None) -> list[str]:
 
 
 _to_text = None
-_CONDITION_KINDS: dict = {}   # node type -> does conditions() say anything about it
 
 
-def _condition_kind(cls) -> bool:
-    """Is cls a node type that ``conditions`` says something about (eigenvectors,
+class _ConditionKinds(dict):
+    """node type -> is it one ``conditions`` says something about (eigenvectors,
     eigenvector matrices, pseudo-inverses, singular vectors and factors, functions
-    such as sign, onehot_max)?  Every other node is passed over with one look-up."""
-    flag = _CONDITION_KINDS[cls] = (issubclass(cls, EIGENVECTORS + (EigVecs, Pinv, Func,
-                                                                    OneHotMax))
-                                    or cls.__name__ in SINGULAR)
-    return flag
+    such as sign, onehot_max)?  Worked out on first sight: every other node is
+    passed over with one look-up."""
+
+    def __missing__(self, cls) -> bool:
+        flag = self[cls] = (issubclass(cls, EIGENVECTORS + (EigVecs, Pinv, Func, OneHotMax))
+                            or cls.__name__ in SINGULAR)
+        return flag
+
+
+_CONDITION_KINDS = _ConditionKinds()
 
 
 def _is_sign(e) -> bool:
@@ -170,9 +167,10 @@ def shared_names(exprs, taken: dict, naming=None, kinds: set | None = None) -> d
         if k > 1 and tree_size(n) >= 8:
             shown = {}
             break
-    else:
-        if _NAMED_ALWAYS.isdisjoint(kinds):
-            return names   # no piece used twice, none named always (most results)
+    else:   # no piece used twice: only a piece named always may get a name
+        if _NAMED_ALWAYS.isdisjoint(kinds) or all(
+                n in names for n in (*exprs, *counts) if type(n) in _NAMED_ALWAYS):
+            return names   # none without one (most results; a differential has the result's)
     order = [node for e in exprs for node in walk(e)]
     for node in order:
         if shown is not None:
@@ -477,8 +475,7 @@ def report_conditions(report, render=None) -> list[str]:
     the node types they hold are known (``kinds``: a derivative's, once its
     differential's pieces are named) and none of them says anything (most)."""
     kinds = getattr(report, "kinds", None)
-    if kinds is not None and not any(_CONDITION_KINDS.get(k) or _condition_kind(k)
-                                     for k in kinds):
+    if kinds is not None and not any(_CONDITION_KINDS[k] for k in kinds):
         return []
     return conditions([report.shown_df] + report._exprs(), render)
 
