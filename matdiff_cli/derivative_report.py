@@ -52,10 +52,7 @@ def conditions(exprs, render=None) -> list[str]:
             continue
         add(node)
         cls = type(node)
-        flag = kinds.get(cls)
-        if flag is None:
-            flag = _condition_kind(cls)
-        if flag and (cls is not Func or node.args[0] == "sign"):
+        if kinds[cls] and (cls is not Func or node.args[0] == "sign"):
             break
         push(node.children)
     else:
@@ -78,11 +75,7 @@ def conditions(exprs, render=None) -> list[str]:
             if kinds[type(c)] and _is_sign(c) and not (isinstance(node, Hadamard) and any(
                     isinstance(f, OneHotMax) and _is_abs_of(f.a, c.arg) for f in node.args)):
                 bare.add(c.arg)
-        cls = type(node)
-        flag = kinds.get(cls)
-        if flag is None:
-            flag = _condition_kind(cls)
-        if not flag:
+        if not kinds[type(node)]:
             continue
         if isinstance(node, EIGENVECTORS) and node.a.shape != SCALAR:
             largest = isinstance(node, (EigVecMax, LeftVecMax))
@@ -114,17 +107,21 @@ def conditions(exprs, render=None) -> list[str]:
 
 
 _to_text = None
-_CONDITION_KINDS: dict = {}   # node type -> does conditions() say anything about it
 
 
-def _condition_kind(cls) -> bool:
-    """Is cls a node type that ``conditions`` says something about (eigenvectors,
+class _ConditionKinds(dict):
+    """node type -> is it one ``conditions`` says something about (eigenvectors,
     eigenvector matrices, pseudo-inverses, singular vectors and factors, functions
-    such as sign, onehot_max)?  Every other node is passed over with one look-up."""
-    flag = _CONDITION_KINDS[cls] = (issubclass(cls, EIGENVECTORS + (EigVecs, Pinv, Func,
-                                                                    OneHotMax))
-                                    or cls.__name__ in SINGULAR)
-    return flag
+    such as sign, onehot_max)?  Worked out on first sight: every other node is
+    passed over with one look-up."""
+
+    def __missing__(self, cls) -> bool:
+        flag = self[cls] = (issubclass(cls, EIGENVECTORS + (EigVecs, Pinv, Func, OneHotMax))
+                            or cls.__name__ in SINGULAR)
+        return flag
+
+
+_CONDITION_KINDS = _ConditionKinds()
 
 
 def _is_sign(e) -> bool:
@@ -135,16 +132,18 @@ def _is_abs_of(e, arg) -> bool:
     return isinstance(e, Func) and e.name == "abs" and len(e.args) == 2 and e.arg is arg
 
 
-def shared_names(exprs, taken: dict, naming=None) -> dict:
+def shared_names(exprs, taken: dict, naming=None, kinds: set | None = None) -> dict:
     """Name the nontrivial subexpressions used more than once (t1, t2, ...).
 
     ``taken`` maps nodes to names already in use (the problem's definitions);
     ``naming`` (:class:`matdiff_cli.names.Names`) gives fresh names, never a
-    name of the problem (a variable may be called ``t1``)."""
+    name of the problem (a variable may be called ``t1``); ``kinds``, if given,
+    gets the node types of exprs (this walk finds them anyway)."""
     if naming is None:
         naming = Names(set(taken.values()))
     counts: dict = {}   # node -> how many times the distinct nodes of each expr use it
-    kinds: set = set()
+    if kinds is None:
+        kinds = set()
     for e in exprs:   # (in no order: a plain search, cheaper than the walk)
         seen: set = set()
         stack = [e]
@@ -168,9 +167,10 @@ def shared_names(exprs, taken: dict, naming=None) -> dict:
         if k > 1 and tree_size(n) >= 8:
             shown = {}
             break
-    else:
-        if _NAMED_ALWAYS.isdisjoint(kinds):
-            return names   # no piece used twice, none named always (most results)
+    else:   # no piece used twice: only a piece named always may get a name
+        if _NAMED_ALWAYS.isdisjoint(kinds) or all(
+                n in names for n in (*exprs, *counts) if type(n) in _NAMED_ALWAYS):
+            return names   # none without one (most results; a differential has the result's)
     order = [node for e in exprs for node in walk(e)]
     for node in order:
         if shown is not None:
@@ -284,8 +284,10 @@ class DerivativeReport(Report):
         self.defs = definitions_by_node(der.problem)   # steps are written with them
         if self.direction != "d" + der.var.name:
             self.defs[Diff(der.var)] = self.direction
-        self.names = shared_names(outputs, self.defs, self.naming)
+        self._kinds: set = set()   # the node types of the outputs
+        self.names = shared_names(outputs, self.defs, self.naming, self._kinds)
         self._df_names = None
+        self.kinds = None   # ... and of the differential: known with its names
         self._memos = ({}, {})   # the renderers' memos for names, for _df_names
 
     # -- pieces
@@ -361,7 +363,9 @@ class DerivativeReport(Report):
         pieces (a differential through definitions shares them as the result does;
         written as a tree it would double with each definition)."""
         if self._df_names is None:
-            names = shared_names([self.shown_df], self.names, self.naming)
+            kinds: set = set()
+            names = shared_names([self.shown_df], self.names, self.naming, kinds)
+            self.kinds = kinds | self._kinds
             # no piece of its own (most): the report's names, and their memo
             self._df_names = self.names if len(names) == len(self.names) else names
         return self._df_names
@@ -393,7 +397,6 @@ class DerivativeReport(Report):
 
     # -- formats
 
-
     def word_label(self) -> str:
         """``gradient with respect to x``: the comment line that says what a result is."""
         what = WORD_LABELS[self.der.kind]
@@ -402,9 +405,7 @@ class DerivativeReport(Report):
         return f"{what} with respect to {self.der.var.name}"
 
     def latex_label(self) -> str:
-        from .render.latex import to_latex
-
-        from .render.latex import latex_name
+        from .render.latex import latex_name, to_latex
 
         var = self.der.var
         d = (r"\mathrm{d}" + to_latex(var) if self.direction == "d" + var.name
@@ -465,8 +466,18 @@ class DerivativeReport(Report):
 def verdict_lines(report, render=None) -> list[str]:
     """Where a derivative report's result holds, its verdicts of --check / --expect
     and its remarks, one line each (``render``: the format's, None for text)."""
-    return (conditions([report.shown_df] + report._exprs(), render)
+    return (report_conditions(report, render)
             + note_lines(report.notes, render) + list(report.remarks))
+
+
+def report_conditions(report, render=None) -> list[str]:
+    """``conditions`` of a report's differential and outputs; none looked for when
+    the node types they hold are known (``kinds``: a derivative's, once its
+    differential's pieces are named) and none of them says anything (most)."""
+    kinds = getattr(report, "kinds", None)
+    if kinds is not None and not any(_CONDITION_KINDS[k] for k in kinds):
+        return []
+    return conditions([report.shown_df] + report._exprs(), render)
 
 
 class SecondDifferentialReport(DerivativeReport):

@@ -32,7 +32,8 @@ class Doc:
     ``neg``: for a negation ``-body``, the Doc of ``body`` (so a sum can write
     ``a - body``); ``chain``: the node type whose syntactic chain this fragment
     is at its top level (``Add``, ``Mul``, ``Hadamard``), if any;
-    ``bars``: whether the text contains ``||`` (norm delimiters);
+    ``bars``: whether the text contains ``||`` (norm delimiters), None until
+    :func:`has_bars` works it out from the parts (few Docs are ever asked);
     ``text``: the plain text, joined as the Doc is made when its parts are
     strings, styled strings and Docs with a text and it is short (so ``flatten`` of a result,
     its differential and its pieces, which share Docs, joins each once), else
@@ -48,29 +49,46 @@ class Doc:
         self.node = node
         self.neg = neg
         self.chain = chain
-        text = ""   # None once a part has no text of its own
-        has_bars = False
+        self.bars = bars
+        text = ""
         for p in parts:
-            kind = type(p)
-            if kind is str:
-                if text is not None:
-                    text += p
-            elif kind is Doc:
-                if p.bars:
-                    has_bars = True
-                if text is not None:
-                    if p.text is None:
-                        text = None
-                    else:
-                        text += p.text
-            elif kind is Styled:
-                if text is not None:
-                    text += p.text
-            else:   # Deferred: raises when written
-                text = None
-        self.bars = has_bars if bars is None else bars
+            if type(p) is not str:
+                p = p.text   # a Doc's, a Styled's; None when it has none
+                if p is None:
+                    text = None
+                    break
+            text += p
         self.text = text if text is None or len(text) <= MAX_JOINED else None
 
+
+def has_bars(doc: Doc) -> bool:
+    """Does doc's text contain ``||`` (a norm's delimiters)?  Worked out from
+    the parts once per Doc (an explicit stack: a Doc may be deep)."""
+    stack = [doc]
+    while stack:
+        d = stack[-1]
+        if d.bars is not None:
+            stack.pop()
+            continue
+        pending = [p for p in d.parts if type(p) is Doc and p.bars is None]
+        if pending:
+            stack.extend(pending)
+            continue
+        stack.pop()
+        d.bars = any(type(p) is Doc and p.bars for p in d.parts)
+    return doc.bars
+
+
+def as_node(d: Doc, node) -> Doc:
+    """d as the Doc of node (a notation's spelling, which knows no node): its
+    level, parts, text and bars, nothing joined again."""
+    out = _new(Doc)
+    out.level, out.parts, out.node, out.neg, out.chain = d.level, d.parts, node, None, None
+    out.bars, out.text = d.bars, d.text
+    return out
+
+
+_new = object.__new__
 
 #: the longest text a Doc joins as it is made (see ``Doc.text``)
 MAX_JOINED = 160
@@ -91,6 +109,7 @@ class Deferred:
     (e.g. a dimension that cannot be named, in a branch the output drops)."""
 
     __slots__ = ("error",)
+    text = None   # (no text of its own: a Doc holding it joins none)
 
     def __init__(self, error: Exception):
         self.error = error
@@ -177,7 +196,7 @@ def render_dag(root: Expr, rule, cx: Context) -> Doc:
                 push(node)
                 push(_CHILDREN_DONE)
                 for c in reversed(children):
-                    if c not in seen:
+                    if c not in seen and c not in done:
                         push(c)
                 continue
             if node in names:  # a named piece (or direction): its name
@@ -261,6 +280,8 @@ def paren(doc: Doc, level: int, open_: str = "(", close: str = ")") -> Doc:
 
 def first_char(doc) -> str:
     """The first character doc writes (empty if none)."""
+    if type(doc) is Doc and doc.text is not None:   # (most: a short text, joined)
+        return doc.text[:1]
     item = doc
     for _ in range(10_000):
         if isinstance(item, str):
@@ -276,5 +297,5 @@ def first_char(doc) -> str:
     return ""
 
 
-__all__ = ["Doc", "Styled", "Deferred", "Context", "render_dag", "flatten", "segments", "paren",
+__all__ = ["Doc", "Styled", "Deferred", "Context", "render_dag", "flatten", "segments", "paren", "as_node", "has_bars",
            "first_char"]

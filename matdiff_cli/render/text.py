@@ -41,7 +41,8 @@ from ..expr import (
 )
 from .. import expr as _expr
 from ..ops import all_loaded, declared, file_declared, filing, load_all
-from . import Context, Doc, Styled, _postorder, first_char, flatten, paren, render_dag
+from . import (Context, Doc, Styled, _postorder, as_node, first_char, flatten, has_bars, paren,
+               render_dag)
 from .numbers import ATOM, NEG, POST, PROD, SUM, decimal, number_text
 
 # --------------------------------------------------------------------------- notation
@@ -109,12 +110,12 @@ class Notation:
         return paren(d, ATOM, self.lp, self.rp)
 
     def norm2(self, a: Doc) -> Doc:
-        if a.bars:  # inside ||...|| the next || closes the norm
+        if has_bars(a):  # inside ||...|| the next || closes the norm
             return self.call("norm2", a)
         return Doc(ATOM, ("||", a, "||"), bars=True)
 
     def normF(self, a: Doc) -> Doc:
-        if a.bars:
+        if has_bars(a):
             return self.call("norm", a)
         return Doc(ATOM, ("||", a, "||_F"), bars=True)
 
@@ -146,9 +147,14 @@ TEXT = Notation()
 
 
 class TextContext(Context):
-    def __init__(self, names=None, nt: Notation = TEXT):
-        super().__init__(names)
+    def __init__(self, names=None, nt: Notation = TEXT, docs: dict | None = None):
+        self.names = names or {}
         self.nt = nt
+        if docs is None:
+            self.docs = {}
+        else:   # a memo (see ``of``)
+            self.docs = docs
+            self.shared = True
 
     @classmethod
     def of(cls, names, nt: Notation, memo: dict | None = None) -> "TextContext":
@@ -157,17 +163,14 @@ class TextContext(Context):
         a piece the result and the differential share, or that problems share, is
         rendered once in the run.  With names, ``memo`` (notation -> Docs, kept by
         the caller for these names alone) shares them in the same way."""
-        cx = cls(names, nt)
         if not names:
             memo = _SHARED_DOCS
         elif memo is None:
-            return cx
+            return cls(names, nt)
         docs = memo.get(nt)
         if docs is None:
             docs = memo[nt] = {}
-        cx.docs = docs
-        cx.shared = True
-        return cx
+        return cls(names, nt, docs)
 
     def name_doc(self, node, name):
         return Doc(ATOM, (self.nt.sym(name),))
@@ -204,7 +207,7 @@ def to_text(expr: Expr, names: dict | None = None, memo: dict | None = None) -> 
         written = _postorder(expr, cx.names) if "I" in text else ()
     else:
         written = list(cx.docs)
-    if Identity in {type(node) for node in written} and not _sizes_fixed(   # (no subclass)
+    if written and Identity in {type(node) for node in written} and not _sizes_fixed(   # (no subclass)
             expr, names, text, written):
         text = flatten(render_dag(expr, rule, TextContext.of(names, SIZED, memo)))
     return text
@@ -300,11 +303,6 @@ def base(nt: Notation, d: Doc) -> Doc:
     return d if d.level >= ATOM else nt.paren(d)
 
 
-def as_node(d: Doc, node) -> Doc:
-    """d as the form of node (a notation's spelling, which knows no node)."""
-    return Doc(d.level, d.parts, node)
-
-
 def binary(nt: Notation, node, a: Doc, c: Doc) -> Doc:
     return Doc(PROD, (first_operand(nt, a), nt.ops[type(node)], later(nt, c)), node)
 
@@ -338,7 +336,7 @@ def _num(node: Num, cx) -> Doc:
     v = node.value
     if v >= 0:
         d = cx.nt.number(v)
-        return Doc(d.level, d.parts, node)
+        return as_node(d, node)
     body = cx.nt.number(-v)
     return Doc(NEG, (cx.nt.minus, body), node, neg=body)
 
@@ -347,7 +345,7 @@ def _num(node: Num, cx) -> Doc:
 def _diff(node: Diff, cx) -> Doc:
     if not isinstance(node.sym, Sym):
         d = cx.nt.differential_of(cx[node.sym])
-        return Doc(d.level, d.parts, node)
+        return as_node(d, node)
     return Doc(ATOM, (cx.nt.diff(node.sym),), node)
 
 
@@ -419,7 +417,7 @@ def _hadamard(node: Hadamard, cx) -> Doc:
 @rule.register
 def _div(node: Div, cx) -> Doc:
     d = cx.nt.div(node, cx[node.args[0]], cx[node.args[1]])
-    return Doc(d.level, d.parts, node)
+    return as_node(d, node)
 
 
 @rule.register
@@ -434,7 +432,7 @@ def _broadcast(node: Broadcast, cx) -> Doc:
     ones = nt.ones(node.shape)
     s = node.args[0]
     if isinstance(s, Num) and s.value == 1 and cx[s].node is s:
-        return Doc(ones.level, ones.parts, node)
+        return as_node(ones, node)
     d = cx[s]
     if is_negative_number(d):
         return Doc(NEG, (nt.minus, Doc(PROD, (d.neg, " ", ones))), node,
@@ -468,7 +466,7 @@ def _epow(node: EPow, cx) -> Doc:
 def _call(key):
     def rule_(node, cx) -> Doc:
         d = cx.nt.call(key, *[cx[c] for c in node.children])
-        return Doc(d.level, d.parts, node)
+        return as_node(d, node)
     return rule_
 
 
@@ -488,7 +486,7 @@ file_declared("text", rule.register, sys.modules[__name__])
 @rule.register
 def _func(node: Func, cx) -> Doc:
     d = cx.nt.call(node.name, cx[node.arg])
-    return Doc(d.level, d.parts, node)
+    return as_node(d, node)
 
 
 _expr.REPR_TEXT[:] = [to_text]   # a node's repr is its text

@@ -249,7 +249,7 @@ def _closing(r, out: dict, result: dict) -> dict:
     """What a derivative's and a whole Hessian's objects end with: where the result
     holds, remarks, the numbers at the --let data (f's value, the derivative's),
     and the report's extra fields."""
-    conds = _r().derivative_report.conditions([r.shown_df] + r._exprs())
+    conds = _r().derivative_report.report_conditions(r)
     if conds:   # where the result holds
         out["conditions"] = conds
     if r.remarks:
