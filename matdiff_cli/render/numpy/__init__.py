@@ -56,7 +56,7 @@ from ...expr import Diff, Expr, Sym, walk
 from .. import flatten, render_dag
 from . import algebra, functions  # noqa: F401  (their rules register on ``rule``)
 from .base import rule
-from .context import NumpyContext, dimension_table, naming_for
+from .context import LazyDimensions, NumpyContext, naming_for
 from .targets import Target
 
 MAX_LAMBDAS = 40
@@ -99,7 +99,7 @@ def to_numpy(expr: Expr, names: dict | None = None, bound=None, naming=None,
         _name_deep_pieces(nodes, names, expr)
     if naming is None:
         naming = naming_for(nodes, names, bound or ())
-    dims = dimension_table(nodes, bound or (), naming)
+    dims = LazyDimensions(nodes, bound or (), naming)
     used = [n for n in nodes if n in names and n is not expr and n not in free] if names else []
     py = naming.python
 

@@ -84,6 +84,29 @@ def dimension_table(nodes, bound=(), naming=None) -> dict:
     return table
 
 
+class LazyDimensions:
+    """``dimension_table(*args)``, made when a rule first asks for a dimension:
+    most code names none (``np.eye(X.shape[0])`` is rare), so most problems
+    never pay for the table."""
+
+    __slots__ = ("args", "table")
+
+    def __init__(self, *args):
+        self.args = args
+        self.table = None
+
+    def _made(self) -> dict:
+        if self.table is None:
+            self.table = dimension_table(*self.args)
+        return self.table
+
+    def __contains__(self, d) -> bool:
+        return d in self._made()
+
+    def __getitem__(self, d) -> str:
+        return self._made()[d]
+
+
 def numpy_or_none(fn, *args, **kwargs):
     """(code, None), or (None, the reason) when no NumPy code can be written."""
     try:
