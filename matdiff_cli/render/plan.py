@@ -34,7 +34,7 @@ from ..expr import (
     Num, Power, ShapeMismatch, Softmax, Sum, Sym, Trace, Transpose, walk,
 )
 from .chains import (
-    MAX_PLANNED, _attach, _best, _dims, _order, _ordered, _size, _tree_cost, grid,
+    MAX_PLANNED, _attach, _cheapest, _dims, _order, _ordered, _size, grid,
 )
 
 
@@ -301,7 +301,7 @@ def _free_to_share(mats, i, length) -> bool:
         c = [_size(m.shape[1], a) for m in mats]
 
         def best(r, c):
-            return _tree_cost(_best(r, c), r, c) if len(r) > 1 else 0
+            return _cheapest(r, c)[1] if len(r) > 1 else 0
         whole = best(r, c)
         inner = best(r[i:i + length], c[i:i + length])
         outer = best(r[:i] + [r[i]] + r[i + length:], c[:i] + [c[i + length - 1]] + c[i + length:])
