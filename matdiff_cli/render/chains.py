@@ -78,6 +78,10 @@ def _cheapest(r, c):
     rows and c[i] columns (one assignment of sizes); ties go to the
     left-to-right order."""
     k = len(r)
+    if k == 3:   # (most chains) two orders, (AB)C and A(BC), the first on a tie
+        left = r[0] * c[0] * c[1] + r[0] * c[1] * c[2]
+        right = r[1] * c[1] * c[2] + r[0] * c[0] * c[2]
+        return {(0, 1): 0, (1, 2): 1, (0, 2): 1 if left <= right else 0}, min(left, right)
     cost = {(i, i): 0 for i in range(k)}
     split = {}
     for length in range(2, k + 1):
@@ -117,6 +121,8 @@ _ORDERS: dict = {}  # chain (interned nodes) -> its tree; _order is pure
 
 
 def _order(mats):
+    if len(mats) == 2:   # one way to multiply two (the node is interned: no memo needed)
+        return Mul(mats[0], mats[1])
     key = tuple(mats)
     tree = _ORDERS.get(key)
     if tree is None:
@@ -154,8 +160,13 @@ def _order_uncached(mats):
 def _recipe(mats):
     """The split table of the chain's order, or None for multi_dot at run time."""
     assigns = grid(_dims([m.shape for m in mats]))  # past the fourth, dimensions are large
-    rows = [[_size(m.shape[0], a) for m in mats] for a in assigns]
-    cols = [[_size(m.shape[1], a) for m in mats] for a in assigns]
+    r0, c0 = [m.shape[0] for m in mats], [m.shape[1] for m in mats]
+    for a in assigns:   # every dimension's size in each assignment, each worked out once
+        for d in set(r0 + c0):
+            if d not in a:
+                a[d] = _size(d, a)
+    rows = [list(map(a.__getitem__, r0)) for a in assigns]
+    cols = [list(map(a.__getitem__, c0)) for a in assigns]
     best = [_cheapest(r, c) for r, c in zip(rows, cols)]
     splits = [s for s, _ in best]
     optimum = [o for _, o in best]
@@ -179,6 +190,8 @@ def _attach(tree, coef, opaque=()):
     elementwise product among them, its factors and their pieces (a scalar
     times ``g .* (A r)`` is ``g .* (A (2 r))``); never inside ``opaque``
     (named) nodes."""
+    if type(tree) is not Mul and type(tree) is not Hadamard:
+        return Mul(coef, tree)   # one piece, the result itself
     pieces = _pieces(tree, opaque)
     key = (tree.shape, tuple([n.shape for n in pieces]))
     at = _PLACES.get(key, -1)

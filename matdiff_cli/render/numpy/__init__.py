@@ -52,7 +52,7 @@ of ``ops/`` (filed in the table by :mod:`.base`).
 """
 from __future__ import annotations
 
-from ...expr import Diff, Expr, Sym, walk
+from ...expr import Diff, Expr, Sym, nodes as node_list, walk
 from .. import flatten, render_dag
 from . import algebra, functions  # noqa: F401  (their rules register on ``rule``)
 from .base import rule
@@ -94,7 +94,7 @@ def to_numpy(expr: Expr, names: dict | None = None, bound=None, naming=None,
     if plan:
         (expr,), names, new = planned([expr], names)
         free = {new.get(n, n) for n in free}
-    nodes = list(walk(expr))
+    nodes = node_list(expr)   # (kept from the plan's walk when the plan left expr as it is)
     if len(nodes) * BRACKETS_PER_NODE > MAX_BRACKETS:   # else no piece nests that deep
         _name_deep_pieces(nodes, names, expr)
     if naming is None:
