@@ -33,14 +33,14 @@ def call(fn: str, *args, node=None) -> Doc:
     return Doc(ATOM, parts, node)
 
 
-def number(v) -> Doc:
-    """A non-negative number: ``2``, ``0.5``, ``1/3``."""
+def number(v, node=None) -> Doc:
+    """A non-negative number: ``2``, ``0.5``, ``1/3`` (the Doc of node, if given)."""
     if v.denominator == 1:
-        return Doc(ATOM, (str(v.numerator),))
+        return Doc(ATOM, (str(v.numerator),), node)
     d = decimal(v)
     if d is not None:
-        return Doc(ATOM, (d,))
-    return Doc(MUL, (f"{v.numerator}/{v.denominator}",))
+        return Doc(ATOM, (d,), node)
+    return Doc(MUL, (f"{v.numerator}/{v.denominator}",), node)
 
 
 def exponent(p) -> str:

@@ -18,11 +18,9 @@ class NumpyContext(Context):
         super().__init__(names)
         self.dims = dims
         self.naming = naming if naming is not None else naming_for([], names)
+        self.py = self.naming.python   # a name's Python name (``lambda_``)
         self.lib = target if target is not None else Target()
         self.ordered = False  # products planned (render/plan.py): multi_dot, solve, broadcasting
-
-    def py(self, name: str) -> str:
-        return self.naming.python(name)
 
     def direction(self, sym) -> str:
         return self.naming.python(self.naming.direction(sym))
