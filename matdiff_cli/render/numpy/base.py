@@ -55,6 +55,16 @@ def exponent(p) -> str:
     return f"({p.numerator}/{p.denominator})"
 
 
+def factorisation(cx, fn: str, node: Expr, *options: str) -> Doc:
+    """``fn(node, *options)`` (``linalg.svd(X, full_matrices=False)``), or the
+    name the code binds it to when several pieces use it (:func:`.to_numpy`
+    computes the SVD of X once for both its singular vectors)."""
+    name = cx.factored.get((fn, node, options)) if cx.factored else None
+    if name is not None:
+        return Doc(ATOM, (name,))
+    return call(cx.lib.fn(fn), cx[node], *options)
+
+
 def tensor(cx, node: Expr, d: Doc) -> Doc:
     """d as a function's argument: PyTorch wants a tensor where node is a
     constant (no variable or direction in it), NumPy takes the number."""

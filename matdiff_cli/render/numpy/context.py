@@ -21,6 +21,8 @@ class NumpyContext(Context):
         self.py = self.naming.python   # a name's Python name (``lambda_``)
         self.lib = target if target is not None else Target()
         self.ordered = False  # products planned (render/plan.py): multi_dot, solve, broadcasting
+        # factorisations the code binds (base.factorisation): {(fn, node, options): name}
+        self.factored: dict = {}
 
     def direction(self, sym) -> str:
         return self.naming.python(self.naming.direction(sym))
