@@ -134,7 +134,7 @@ def _svd_code(node, cx, k):
         if isinstance(node, NormNuc):
             return k.call(lib.fn("sum"), s, node=node)
         return k.Doc(k.ATOM, (s, ".reshape(-1, 1)"), node)
-    svd = k.call(lib.fn("linalg.svd"), d, "full_matrices=False")
+    svd = k.factorisation(cx, "linalg.svd", node.a, "full_matrices=False")  # (shared: once)
     if isinstance(node, Polar):
         return k.Doc(k.ATOM, ("(lambda s: s[0] @ s[2])(", svd, ")"), node)
     if isinstance(node, (SvdU, SVecLeftMax)):   # U, its signs fixed by U

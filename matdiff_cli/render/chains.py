@@ -63,6 +63,9 @@ def _dims(shapes):
 def _size(d, assign) -> int:
     if isinstance(d, int):
         return d
+    v = assign.get(d)
+    if v is not None:   # a plain dimension (most): its own entry
+        return v
     v = 1
     for p in d.split("*"):
         p = p.strip()
@@ -70,22 +73,28 @@ def _size(d, assign) -> int:
     return v
 
 
-def _best(r, c):
-    """The cheapest split table for a chain whose factors have r[i] rows and
-    c[i] columns (one assignment of sizes); ties go to the left-to-right order."""
+def _cheapest(r, c):
+    """(the cheapest split table, its cost) for a chain whose factors have r[i]
+    rows and c[i] columns (one assignment of sizes); ties go to the
+    left-to-right order."""
     k = len(r)
+    if k == 3:   # (most chains) two orders, (AB)C and A(BC), the first on a tie
+        left = r[0] * c[0] * c[1] + r[0] * c[1] * c[2]
+        right = r[1] * c[1] * c[2] + r[0] * c[0] * c[2]
+        return {(0, 1): 0, (1, 2): 1, (0, 2): 1 if left <= right else 0}, min(left, right)
     cost = {(i, i): 0 for i in range(k)}
     split = {}
     for length in range(2, k + 1):
         for i in range(k - length + 1):
             j = i + length - 1
+            ri, cj = r[i], c[j]
             best = None
             for s in range(j - 1, i - 1, -1):  # the left-nested split first
-                v = cost[i, s] + cost[s + 1, j] + r[i] * c[s] * c[j]
+                v = cost[i, s] + cost[s + 1, j] + ri * c[s] * cj
                 if best is None or v < best:
                     best, split[i, j] = v, s
             cost[i, j] = best
-    return split
+    return split, cost[0, k - 1]
 
 
 def _tree_cost(split, r, c, i=0, j=None):
@@ -112,6 +121,8 @@ _ORDERS: dict = {}  # chain (interned nodes) -> its tree; _order is pure
 
 
 def _order(mats):
+    if len(mats) == 2:   # one way to multiply two (the node is interned: no memo needed)
+        return Mul(mats[0], mats[1])
     key = tuple(mats)
     tree = _ORDERS.get(key)
     if tree is None:
@@ -122,6 +133,7 @@ def _order(mats):
 
 
 _RECIPES: dict = {}  # the chain's shapes (and which factors are diag/inverse) -> its order
+_UNKNOWN = object()
 
 
 def _order_uncached(mats):
@@ -135,8 +147,8 @@ def _order_uncached(mats):
     # the order depends on the shapes alone (and on diag/inverse factors): chains of
     # other names but the same shapes share it
     key = tuple([(m.shape, isinstance(m, (DiagM, Inverse))) for m in mats])
-    recipe = _RECIPES.get(key)
-    if recipe is None:
+    recipe = _RECIPES.get(key, _UNKNOWN)
+    if recipe is _UNKNOWN:   # (None is a recipe: multi_dot)
         if len(_RECIPES) >= 4096:
             _RECIPES.clear()
         recipe = _RECIPES[key] = _recipe(mats)
@@ -148,10 +160,16 @@ def _order_uncached(mats):
 def _recipe(mats):
     """The split table of the chain's order, or None for multi_dot at run time."""
     assigns = grid(_dims([m.shape for m in mats]))  # past the fourth, dimensions are large
-    rows = [[_size(m.shape[0], a) for m in mats] for a in assigns]
-    cols = [[_size(m.shape[1], a) for m in mats] for a in assigns]
-    splits = [_best(r, c) for r, c in zip(rows, cols)]
-    optimum = [_tree_cost(s, r, c) for s, r, c in zip(splits, rows, cols)]
+    r0, c0 = [m.shape[0] for m in mats], [m.shape[1] for m in mats]
+    for a in assigns:   # every dimension's size in each assignment, each worked out once
+        for d in set(r0 + c0):
+            if d not in a:
+                a[d] = _size(d, a)
+    rows = [list(map(a.__getitem__, r0)) for a in assigns]
+    cols = [list(map(a.__getitem__, c0)) for a in assigns]
+    best = [_cheapest(r, c) for r, c in zip(rows, cols)]
+    splits = [s for s, _ in best]
+    optimum = [o for _, o in best]
     tried: list = []   # most sizes share a few orders: each is judged once
     for s in [splits[-1]] + splits:  # within 10% of the best for every size
         if s in tried:
@@ -172,6 +190,8 @@ def _attach(tree, coef, opaque=()):
     elementwise product among them, its factors and their pieces (a scalar
     times ``g .* (A r)`` is ``g .* (A (2 r))``); never inside ``opaque``
     (named) nodes."""
+    if type(tree) is not Mul and type(tree) is not Hadamard:
+        return Mul(coef, tree)   # one piece, the result itself
     pieces = _pieces(tree, opaque)
     key = (tree.shape, tuple([n.shape for n in pieces]))
     at = _PLACES.get(key, -1)

@@ -31,10 +31,10 @@ from __future__ import annotations
 
 from ..expr import (
     SCALAR, Add, Broadcast, DiagM, Diff, Div, EDiv, EPow, Func, Hadamard, LogSumExp, Mul,
-    Num, Power, ShapeMismatch, Softmax, Sum, Sym, Trace, Transpose, walk,
+    Num, Power, ShapeMismatch, Softmax, Sum, Sym, Trace, Transpose, nodes, walk,
 )
 from .chains import (
-    MAX_PLANNED, _attach, _best, _dims, _order, _ordered, _size, _tree_cost, grid,
+    MAX_PLANNED, _attach, _cheapest, _dims, _order, _ordered, _size, grid,
 )
 
 
@@ -60,16 +60,19 @@ def plan(roots, names=(), share: bool = False, common: bool = False):
 
 def _pass(roots, named, share, known_by_root, chains=None, runs=None):
     new: dict = {}
+    rewritten = new.__getitem__
     opaque: set = set()  # the named nodes as rewritten: the scalar never goes inside one
     for i, root in enumerate(roots):
         known = known_by_root[i] if known_by_root else None
-        for node in walk(root):
+        # (nodes: the list is kept, so the writer's walk of a root the plan leaves
+        # as it is costs nothing)
+        for node in nodes(root):
             if node in new:
                 continue
             children = node.children
             rebuilt = node
             if children:   # (a leaf, half the nodes: itself)
-                kids = tuple([new[c] for c in children])
+                kids = tuple(map(rewritten, children))
                 if kids != children:
                     rebuilt = node.rebuild(kids)
             if type(node) in _REWRITTEN:
@@ -85,24 +88,27 @@ def _pass(roots, named, share, known_by_root, chains=None, runs=None):
 _REWRITTEN = frozenset({Func, EDiv, Div, Mul, Add, Power, Trace})
 
 
+def _open(n) -> bool:
+    return True
+
+
 def _rewrite(node, old, named, share, known=None, chains=None, runs=None, opaque=()):
+    # open_(child): whether a rewrite may look into the child (not a named one)
     hidden = {id(n) for n, o in zip(node.children, old.children) if o in named} if named else ()
-
-    def open_(n):
-        return id(n) not in hidden
-
+    open_ = (lambda n: id(n) not in hidden) if hidden else _open
+    kind = type(node)   # (the kinds of _REWRITTEN have no subclasses)
     try:
-        if isinstance(node, Func) and len(node.args) == 2:
-            return _stable_func(node, open_)
-        if isinstance(node, (EDiv, Div)):
-            return _stable_div(node, open_)
-        if isinstance(node, Mul):
+        if kind is Mul:
             return _product(node, open_, share, known, chains, runs, opaque)
-        if isinstance(node, Add):
+        if kind is Add:
             return _factor(node, open_)
-        if isinstance(node, Power) and isinstance(node.base, DiagM) and open_(node.base):
+        if kind is Func and len(node.args) == 2:
+            return _stable_func(node, open_)
+        if kind is EDiv or kind is Div:
+            return _stable_div(node, open_)
+        if kind is Power and isinstance(node.base, DiagM) and open_(node.base):
             return DiagM(EPow(node.base.a, node.p))  # diag(v)^p = diag(v.^p)
-        if isinstance(node, Trace) and isinstance(node.a, Mul) and open_(node.a):
+        if kind is Trace and isinstance(node.a, Mul) and open_(node.a):
             f = node.a.factors  # tr(A B C) = sum((A B) .* C^T): no last product
             if len(f) >= 3 and _ordered(node.a):
                 return Trace(Mul(_order(list(f[:-1])), f[-1]))
@@ -184,23 +190,25 @@ def _cheap(e) -> bool:
 
 
 def _product(node, open_, share, known=None, chains=None, runs=None, opaque=()):
-    factors = list(node.factors)
-    scalars = [f for f in factors if f.shape == SCALAR]
-    mats = [f for f in factors if f.shape != SCALAR]
-    if not mats or len(factors) < 2:
+    scalars, mats = [], []
+    for f in node.factors:
+        (scalars if f.shape == SCALAR else mats).append(f)
+    if not mats:
         return node
     for i, f in enumerate(mats):  # (2 A) B: the number joins the product's scalars
-        c, rest = _scaled(f)
-        if c != 1 and open_(f):
-            mats[i] = rest
-            scalars.append(Num(c))
+        if type(f) is Mul:
+            c, rest = _scaled(f)
+            if c != 1 and open_(f):
+                mats[i] = rest
+                scalars.append(Num(c))
     if chains is not None and 2 <= len(mats) <= MAX_PLANNED:
         chains.append(tuple(mats))
     if runs and 2 <= len(mats) <= 8:
         mats = _reuse_runs(mats, runs)
     if known and 2 < len(mats) <= 8:
         mats = _reuse(mats, known)
-    mats = _distribute(mats, open_, share)
+    if len(mats) >= 2 and (type(mats[1]) is Add or type(mats[-2]) is Add):
+        mats = _distribute(mats, open_, share)
     if len(mats) == 1:
         tree = mats[0]
     else:
@@ -301,7 +309,7 @@ def _free_to_share(mats, i, length) -> bool:
         c = [_size(m.shape[1], a) for m in mats]
 
         def best(r, c):
-            return _tree_cost(_best(r, c), r, c) if len(r) > 1 else 0
+            return _cheapest(r, c)[1] if len(r) > 1 else 0
         whole = best(r, c)
         inner = best(r[i:i + length], c[i:i + length])
         outer = best(r[:i] + [r[i]] + r[i + length:], c[:i] + [c[i + length - 1]] + c[i + length:])
@@ -413,6 +421,8 @@ def _factor(node, open_):
     A number every term has is taken out first (``2 a + 2 b`` -> ``2 (a +
     b)``: one scaling, and the sum is the node another root may share), then
     a shared elementwise factor (:func:`_factor_hadamard`)."""
+    if not any(type(t) in _COMPOUND for t in node.terms):
+        return node   # plain terms (most sums): nothing to take out
     terms = [_scaled(t) for t in node.terms]
     c = terms[0][0]
     if c != 1 and all(k == c for k, _ in terms) and all(open_(t) for t in node.terms):
@@ -447,6 +457,10 @@ def _factor(node, open_):
             return merged
         return _factor(Add(*rest, merged), lambda n: True)
     return node
+
+
+#: the terms _factor may take something out of
+_COMPOUND = frozenset({Mul, Hadamard, Add})
 
 
 def _factors(t):

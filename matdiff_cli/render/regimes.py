@@ -26,7 +26,7 @@ from ..expr import (
     SCALAR, Add, Broadcast, Det, DiagM, Diff, EDiv, Hadamard, Inverse, LogDet, Mul, Num, Sym,
     Transpose, walk,
 )
-from .chains import LARGE, SMALL, _best, _dims, _size, _tree_cost, at
+from .chains import LARGE, SMALL, _cheapest, _dims, _size, at
 
 PASS = 8   # an elementwise pass over one entry costs about 8 multiply-adds (NumPy, one thread)
 CALL = 10000  # and every operation about 10,000 (a microsecond of the interpreter and NumPy)
@@ -168,7 +168,7 @@ def at_corners(roots, grid, memo: dict) -> list:
 
         def chain(rows, cols):
             r, c = [size(d) for d in rows], [size(d) for d in cols]
-            return _tree_cost(_best(r, c), r, c)
+            return _cheapest(r, c)[1]
         total = 0
         for node in nodes:
             work = memo.get((node, j))

@@ -17,6 +17,9 @@ floats or size-1 arrays.  So:
   dependencies outermost: ``(lambda h1: A @ h1)(np.tanh(W1 @ x))``.  Beyond
   ``MAX_LAMBDAS`` names (Python limits bracket nesting to 200) they are bound
   flat with assignment expressions, ``(h1 := ..., h2 := ..., body)[-1]``;
+* the SVD of a matrix that several nodes use (both singular vectors of X,
+  U and V, the polar factor) is computed once, bound like a name after X:
+  ``(lambda svd: ...)(np.linalg.svd(X, full_matrices=False))``;
 * rules for 1x1 operands avoid calls that need a 2-D array (``tr(s)`` is
   ``s``, ``s^T`` is ``s``), so a scalar may be a float or a (1, 1) array.
 
@@ -52,11 +55,13 @@ of ``ops/`` (filed in the table by :mod:`.base`).
 """
 from __future__ import annotations
 
-from ...expr import Diff, Expr, Sym, walk
+from ...expr import (
+    SCALAR, Diff, Expr, Polar, SVecLeftMax, SVecRightMax, SvdU, SvdV, Sym, nodes as node_list, walk,
+)
 from .. import flatten, render_dag
 from . import algebra, functions  # noqa: F401  (their rules register on ``rule``)
-from .base import rule
-from .context import NumpyContext, dimension_table, naming_for
+from .base import call, rule
+from .context import LazyDimensions, NumpyContext, naming_for
 from .targets import Target
 
 MAX_LAMBDAS = 40
@@ -94,29 +99,92 @@ def to_numpy(expr: Expr, names: dict | None = None, bound=None, naming=None,
     if plan:
         (expr,), names, new = planned([expr], names)
         free = {new.get(n, n) for n in free}
-    nodes = list(walk(expr))
+    nodes = node_list(expr)   # (kept from the plan's walk when the plan left expr as it is)
     if len(nodes) * BRACKETS_PER_NODE > MAX_BRACKETS:   # else no piece nests that deep
         _name_deep_pieces(nodes, names, expr)
     if naming is None:
         naming = naming_for(nodes, names, bound or ())
-    dims = dimension_table(nodes, bound or (), naming)
+    dims = LazyDimensions(nodes, bound or (), naming)
     used = [n for n in nodes if n in names and n is not expr and n not in free] if names else []
     py = naming.python
 
-    def write(root):
+    # (the kinds of nodes are looked at in C: most code takes no SVD)
+    shared = _shared_svds(nodes) if not _SVD_KINDS.isdisjoint(map(type, nodes)) else ()
+
+    def write(root, factored=None):
         cx = NumpyContext(names, dims, naming, target)
         cx.ordered = True
-        return flatten(render_dag(root, rule, cx))
+        if factored:
+            cx.factored = factored
+        return cx, flatten(render_dag(root, rule, cx))
 
-    body = write(expr)
+    if shared:
+        return _bind(*_with_factorisations(shared, nodes, names, expr, free, naming, write))
+    body = write(expr)[1]
     if not used:
         return body
     if len(used) > MAX_LAMBDAS:
-        binds = ", ".join(f"{py(names[n])} := {write(n)}" for n in used)
-        return f"({binds}, {body})[-1]"
-    for node in reversed(used):
-        body = f"(lambda {py(names[node])}: {body})({write(node)})"
+        binds = [(py(names[n]), write(n)[1]) for n in used]
+    else:   # (innermost first)
+        binds = [(py(names[n]), write(n)[1]) for n in reversed(used)][::-1]
+    return _bind(binds, body)
+
+
+def _bind(binds, body: str) -> str:
+    """body with the (name, code) pairs bound, in order (the first outermost)."""
+    if not binds:
+        return body
+    if len(binds) > MAX_LAMBDAS:
+        return "(" + ", ".join(f"{name} := {code}" for name, code in binds) + f", {body})[-1]"
+    for name, code in reversed(binds):
+        body = f"(lambda {name}: {body})({code})"
     return body
+
+
+#: the nodes whose code takes the thin SVD of their argument (``_svd_code`` of ops/singular.py)
+SVD_OF_ARGUMENT = (SvdU, SvdV, SVecLeftMax, SVecRightMax, Polar)
+_SVD_KINDS = frozenset(SVD_OF_ARGUMENT)   # (none has a subclass)
+THIN_SVD = ("linalg.svd", ("full_matrices=False",))
+
+
+def _shared_svds(nodes) -> list:
+    """The matrices whose SVD two or more nodes take (both singular vectors of X)."""
+    users: dict = {}
+    for n in nodes:
+        if isinstance(n, SVD_OF_ARGUMENT) and n.a.shape != SCALAR:
+            users[n.a] = users.get(n.a, 0) + 1
+    return [x for x, k in users.items() if k > 1]
+
+
+def _with_factorisations(shared, nodes, names, expr, free, naming, write):
+    """(bindings, body) where the SVD of each shared matrix is computed once:
+    bound after the matrix (and the names it uses), before the pieces using it."""
+    fn, options = THIN_SVD
+    factored: dict = {}
+    binds, taken = [], {naming.python(v) for v in names.values()}
+    for node in nodes:
+        if node in names and node is not expr and node not in free:
+            binds.append((naming.python(names[node]), write(node, factored)[1]))
+        if node in shared:
+            name = _unused(naming, fn.rsplit(".", 1)[-1], taken)
+            cx, _ = write(node, factored)
+            arg = cx.name_doc(node, names[node]) if node in names else cx[node]
+            binds.append((name, flatten(call(cx.lib.fn(fn), arg, *options))))
+            factored = {**factored, (fn, node, options): name}
+            taken.add(name)
+    return binds, write(expr, factored)[1]
+
+
+def _unused(naming, base: str, taken) -> str:
+    """base, base_2, base_3, ...: the first name neither the problem nor the code
+    uses (naming is left as it is: the same code every time it is written)."""
+    from ...names import AVOID
+
+    name, k = base, 1
+    while name in naming.taken or name in AVOID or name in taken:
+        k += 1
+        name = f"{base}_{k}"
+    return name
 
 
 # Python rejects code nested more than 200 brackets deep: a piece nested deeper than

@@ -21,8 +21,7 @@ def _sym(node: Sym, cx) -> Doc:
 def _num(node: Num, cx) -> Doc:
     v = node.value
     if v >= 0:
-        d = number(v)
-        return Doc(d.level, d.parts, node)
+        return number(v, node)
     body = number(-v)
     return Doc(min(NEG, body.level), ("-", body), node, neg=body)
 
@@ -36,8 +35,13 @@ def _diff(node: Diff, cx) -> Doc:
 def _add(node: Add, cx) -> Doc:
     """``a + b - c``; a broadcast scalar term is left to NumPy's broadcasting."""
     get = cx.docs.__getitem__
-    bare = any(not is_plain(cx, t, Broadcast) for t in node.terms)
-    docs = [get(t.args[0]) if bare and is_plain(cx, t, Broadcast) else get(t) for t in node.terms]
+    terms = node.terms
+    docs = list(map(get, terms))
+    for t in terms:
+        if isinstance(t, Broadcast):
+            bare = any(not is_plain(cx, t, Broadcast) for t in terms)
+            docs = [get(t.args[0]) if bare and is_plain(cx, t, Broadcast) else get(t) for t in terms]
+            break
     parts = [at_least(docs[0], ADD)]
     for d in docs[1:]:
         if d.neg is not None:
@@ -49,16 +53,17 @@ def _add(node: Add, cx) -> Doc:
 
 def chain(cx, factors, start_shape=None) -> list:
     """Parts of ``f1 op f2 op ...``: ``@`` between non-scalars, else ``*``."""
-    docs = [cx[f] for f in factors]
+    docs = cx.docs
     shape = start_shape
     parts = []
-    for f, d in zip(factors, docs):
+    for f in factors:
+        d = docs[f]
         if shape is None:
             parts.append(at_least(d, MUL))
             shape = f.shape
             continue
         op = " * " if SCALAR in (shape, f.shape) else " @ "
-        parts += [op, at_least(d, NEG)]
+        parts += (op, at_least(d, NEG))
         shape = f.shape if shape == SCALAR else (shape if f.shape == SCALAR else (shape[0], f.shape[1]))
     return parts
 
@@ -69,8 +74,11 @@ def _ordered_product(node: Mul, cx):
     diag(v)`` is ``A * v.T``; ``inv(A) B`` is ``solve(A, B)`` and ``B inv(A)``
     is ``solve(A.T, B.T).T``.  None for any other product."""
     f = node.factors
-    if not cx.ordered or SCALAR in [x.shape for x in f]:
+    if not cx.ordered:
         return None
+    for x in f:
+        if x.shape == SCALAR:
+            return None
     lib = cx.lib
     if len(f) >= 3:
         items = ["["]
@@ -78,6 +86,14 @@ def _ordered_product(node: Mul, cx):
             items += [", ", cx[x]] if i else [cx[x]]
         return call(lib.fn("linalg.multi_dot"), Doc(ATOM, items + ["]"]), node=node)
     a, b = f
+    special = (DiagM, Inverse)   # (the kinds written their own way: a look first)
+    if isinstance(a, special) or isinstance(b, special) or lib.name == "jax":
+        return _special_product(node, a, b, cx, lib)
+    return None
+
+
+def _special_product(node: Mul, a, b, cx, lib):
+    """The product of two with a diag, an inverse or (JAX) a transposed factor, else None."""
     if is_plain(cx, a, DiagM):
         return Doc(MUL, (at_least(cx[a.a], MUL), " * ", at_least(cx[b], NEG)), node)
     if is_plain(cx, b, DiagM):
@@ -88,11 +104,11 @@ def _ordered_product(node: Mul, cx):
     if is_plain(cx, b, Inverse):
         own = spd(b.a)  # an spd matrix is its own transpose
         solved = lib.solve(cx[b.a] if own else lib.transpose(cx[b.a]), lib.transpose(cx[a]), own)
-        return Doc(ATOM, lib.transpose(solved).parts, node)
+        return lib.transpose(solved, node)
     if lib.name == "jax" and is_plain(cx, a, Transpose) and b.shape[1] == 1:
         # XLA on CPU copies A to transpose it for A.T @ v (14x slower at 4000 x 2000)
         row = Doc(MUL, (at_least(lib.transpose(cx[b]), MUL), " @ ", at_least(cx[a.a], NEG)))
-        return Doc(ATOM, lib.transpose(row).parts, node)
+        return lib.transpose(row, node)
     return None
 
 
@@ -155,7 +171,7 @@ def _transpose(node: Transpose, cx) -> Doc:
     d = cx[node.a]
     if is_scalar(node):
         return Doc(d.level, d.parts, node, neg=d.neg)
-    return Doc(ATOM, cx.lib.transpose(d).parts, node)
+    return cx.lib.transpose(d, node)
 
 
 @rule.register

@@ -33,14 +33,14 @@ def call(fn: str, *args, node=None) -> Doc:
     return Doc(ATOM, parts, node)
 
 
-def number(v) -> Doc:
-    """A non-negative number: ``2``, ``0.5``, ``1/3``."""
+def number(v, node=None) -> Doc:
+    """A non-negative number: ``2``, ``0.5``, ``1/3`` (the Doc of node, if given)."""
     if v.denominator == 1:
-        return Doc(ATOM, (str(v.numerator),))
+        return Doc(ATOM, (str(v.numerator),), node)
     d = decimal(v)
     if d is not None:
-        return Doc(ATOM, (d,))
-    return Doc(MUL, (f"{v.numerator}/{v.denominator}",))
+        return Doc(ATOM, (d,), node)
+    return Doc(MUL, (f"{v.numerator}/{v.denominator}",), node)
 
 
 def exponent(p) -> str:
@@ -53,6 +53,16 @@ def exponent(p) -> str:
     if d is not None:
         return ("-" if p < 0 else "") + d
     return f"({p.numerator}/{p.denominator})"
+
+
+def factorisation(cx, fn: str, node: Expr, *options: str) -> Doc:
+    """``fn(node, *options)`` (``linalg.svd(X, full_matrices=False)``), or the
+    name the code binds it to when several pieces use it (:func:`.to_numpy`
+    computes the SVD of X once for both its singular vectors)."""
+    name = cx.factored.get((fn, node, options)) if cx.factored else None
+    if name is not None:
+        return Doc(ATOM, (name,))
+    return call(cx.lib.fn(fn), cx[node], *options)
 
 
 def tensor(cx, node: Expr, d: Doc) -> Doc:

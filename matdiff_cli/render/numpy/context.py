@@ -18,11 +18,11 @@ class NumpyContext(Context):
         super().__init__(names)
         self.dims = dims
         self.naming = naming if naming is not None else naming_for([], names)
+        self.py = self.naming.python   # a name's Python name (``lambda_``)
         self.lib = target if target is not None else Target()
         self.ordered = False  # products planned (render/plan.py): multi_dot, solve, broadcasting
-
-    def py(self, name: str) -> str:
-        return self.naming.python(name)
+        # factorisations the code binds (base.factorisation): {(fn, node, options): name}
+        self.factored: dict = {}
 
     def direction(self, sym) -> str:
         return self.naming.python(self.naming.direction(sym))
@@ -82,6 +82,29 @@ def dimension_table(nodes, bound=(), naming=None) -> dict:
             if isinstance(d, str) and d not in table:
                 table[d] = f"{var}.shape[{i}]"
     return table
+
+
+class LazyDimensions:
+    """``dimension_table(*args)``, made when a rule first asks for a dimension:
+    most code names none (``np.eye(X.shape[0])`` is rare), so most problems
+    never pay for the table."""
+
+    __slots__ = ("args", "table")
+
+    def __init__(self, *args):
+        self.args = args
+        self.table = None
+
+    def _made(self) -> dict:
+        if self.table is None:
+            self.table = dimension_table(*self.args)
+        return self.table
+
+    def __contains__(self, d) -> bool:
+        return d in self._made()
+
+    def __getitem__(self, d) -> str:
+        return self._made()[d]
 
 
 def numpy_or_none(fn, *args, **kwargs):

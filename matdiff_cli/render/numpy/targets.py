@@ -66,8 +66,8 @@ class Target:
         m = self.m
         return f"(lambda u: (lambda c: c + {m}.log({m}.sum({m}.exp(u - c))))({m}.max(u)))"
 
-    def transpose(self, a: Doc) -> Doc:
-        return Doc(ATOM, (at_least(a, ATOM), ".T"))
+    def transpose(self, a: Doc, node=None) -> Doc:
+        return Doc(ATOM, (at_least(a, ATOM), ".T"), node)
 
     def kron(self, a: Doc, c: Doc, node=None) -> Doc:
         return call(self.fn("kron"), a, c, node=node)
@@ -152,10 +152,10 @@ class TorchTarget(Target):
     def number(self, a):
         return call("torch.as_tensor", a, f"dtype={self._dtype()}")
 
-    def transpose(self, a):
+    def transpose(self, a, node=None):
         """``t()``: a matrix's transpose, and a 1-D tensor as it is (``.T``
         on a 1-D tensor is deprecated)."""
-        return Doc(ATOM, (at_least(a, ATOM), ".t()"))
+        return Doc(ATOM, (at_least(a, ATOM), ".t()"), node)
 
     def kron(self, a, c, node=None):
         """``torch.kron`` raises on a transposed (not contiguous) operand beside a
