@@ -115,6 +115,13 @@ def _separated(node, a, max_cond, np):
     return bool(np.all(np.isfinite(a))) and not _svd_gaps(np, node, a) < 1e-3
 
 
+#: the thin SVD, (U, s, Vh) = linalg.svd(X, full_matrices=False): the call and its options
+THIN_SVD = ("linalg.svd", "full_matrices=False")
+#: the nodes whose code takes the thin SVD of their argument; the NumPy writer
+#: computes it once when several of them share an argument (u1 and v1 of X)
+THIN_SVD_NODES = (SvdU, SvdV, SVecLeftMax, SVecRightMax, Polar)
+
+
 def _svd_code(node, cx, k):
     """From ``linalg.svd(X, full_matrices=False)`` (U, s, Vh; s descending, as the
     value): the singular values (``compute_uv=False``; PyTorch's ``svdvals``),
@@ -134,7 +141,7 @@ def _svd_code(node, cx, k):
         if isinstance(node, NormNuc):
             return k.call(lib.fn("sum"), s, node=node)
         return k.Doc(k.ATOM, (s, ".reshape(-1, 1)"), node)
-    svd = k.factorisation(cx, "linalg.svd", node.a, "full_matrices=False")  # (shared: once)
+    svd = k.factorisation(cx, node.a, *THIN_SVD)   # THIN_SVD_NODES: bound once when shared
     if isinstance(node, Polar):
         return k.Doc(k.ATOM, ("(lambda s: s[0] @ s[2])(", svd, ")"), node)
     if isinstance(node, (SvdU, SVecLeftMax)):   # U, its signs fixed by U

@@ -55,9 +55,8 @@ of ``ops/`` (filed in the table by :mod:`.base`).
 """
 from __future__ import annotations
 
-from ...expr import (
-    SCALAR, Diff, Expr, Polar, SVecLeftMax, SVecRightMax, SvdU, SvdV, Sym, nodes as node_list, walk,
-)
+from ...expr import SCALAR, Diff, Expr, Sym, nodes as node_list, walk
+from ...ops.singular import THIN_SVD, THIN_SVD_NODES
 from .. import flatten, render_dag
 from . import algebra, functions  # noqa: F401  (their rules register on ``rule``)
 from .base import call, rule
@@ -141,17 +140,14 @@ def _bind(binds, body: str) -> str:
     return body
 
 
-#: the nodes whose code takes the thin SVD of their argument (``_svd_code`` of ops/singular.py)
-SVD_OF_ARGUMENT = (SvdU, SvdV, SVecLeftMax, SVecRightMax, Polar)
-_SVD_KINDS = frozenset(SVD_OF_ARGUMENT)   # (none has a subclass)
-THIN_SVD = ("linalg.svd", ("full_matrices=False",))
+_SVD_KINDS = frozenset(THIN_SVD_NODES)   # (none has a subclass)
 
 
 def _shared_svds(nodes) -> list:
     """The matrices whose SVD two or more nodes take (both singular vectors of X)."""
     users: dict = {}
     for n in nodes:
-        if isinstance(n, SVD_OF_ARGUMENT) and n.a.shape != SCALAR:
+        if isinstance(n, THIN_SVD_NODES) and n.a.shape != SCALAR:
             users[n.a] = users.get(n.a, 0) + 1
     return [x for x, k in users.items() if k > 1]
 
@@ -159,7 +155,8 @@ def _shared_svds(nodes) -> list:
 def _with_factorisations(shared, nodes, names, expr, free, naming, write):
     """(bindings, body) where the SVD of each shared matrix is computed once:
     bound after the matrix (and the names it uses), before the pieces using it."""
-    fn, options = THIN_SVD
+    fn, *options = THIN_SVD
+    options = tuple(options)
     factored: dict = {}
     binds, taken = [], {naming.python(v) for v in names.values()}
     for node in nodes:

@@ -55,7 +55,7 @@ def exponent(p) -> str:
     return f"({p.numerator}/{p.denominator})"
 
 
-def factorisation(cx, fn: str, node: Expr, *options: str) -> Doc:
+def factorisation(cx, node: Expr, fn: str, *options: str) -> Doc:
     """``fn(node, *options)`` (``linalg.svd(X, full_matrices=False)``), or the
     name the code binds it to when several pieces use it (:func:`.to_numpy`
     computes the SVD of X once for both its singular vectors)."""
