@@ -150,9 +150,13 @@ class Context:
     #: renders nor enters a node it already holds
     shared = False
 
-    def __init__(self, names: dict | None = None):
+    def __init__(self, names: dict | None = None, docs: dict | None = None):
         self.names = names or {}
-        self.docs: dict = {}
+        if docs is None:
+            self.docs: dict = {}
+        else:   # a memo kept by the caller (see ``shared``)
+            self.docs = docs
+            self.shared = True
 
     def __getitem__(self, node: Expr) -> Doc:
         return self.docs[node]
@@ -297,5 +301,5 @@ def first_char(doc) -> str:
     return ""
 
 
-__all__ = ["Doc", "Styled", "Deferred", "Context", "render_dag", "flatten", "segments", "paren", "as_node", "has_bars",
-           "first_char"]
+__all__ = ["Doc", "Styled", "Deferred", "Context", "render_dag", "flatten", "segments", "paren",
+           "as_node", "has_bars", "first_char"]

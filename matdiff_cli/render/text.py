@@ -148,13 +148,8 @@ TEXT = Notation()
 
 class TextContext(Context):
     def __init__(self, names=None, nt: Notation = TEXT, docs: dict | None = None):
-        self.names = names or {}
+        super().__init__(names, docs)   # docs: a memo (see ``of``)
         self.nt = nt
-        if docs is None:
-            self.docs = {}
-        else:   # a memo (see ``of``)
-            self.docs = docs
-            self.shared = True
 
     @classmethod
     def of(cls, names, nt: Notation, memo: dict | None = None) -> "TextContext":
