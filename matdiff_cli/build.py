@@ -28,7 +28,7 @@ def add(*terms: Expr) -> Expr:
     for t in terms:
         if isinstance(t, Add) and len(t.terms) <= 16:
             flat.extend(t.terms)
-        elif t is not ZERO and type(t) is not Zeros:   # not is_zero(t), inline
+        elif not is_zero(t):
             flat.append(t)
     if not flat:
         return zeros_like(terms[0])
@@ -98,7 +98,7 @@ def sub(a: Expr, b: Expr) -> Expr:
 
 
 def transpose(e: Expr) -> Expr:
-    if e is ZERO or type(e) is Zeros:   # is_zero(e), inline
+    if is_zero(e):
         return zero((e.shape[1], e.shape[0]))
     if e.shape == SCALAR or isinstance(e, Identity):
         return e

@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..rational import Fraction
 
 from ..expr import (
-    ONE, SCALAR, ZERO, Add, Broadcast, DiagM, Diff, Div, EDiv, EPow, Expr, Hadamard, Identity,
+    ONE, SCALAR, Add, Broadcast, DiagM, Diff, Div, EDiv, EPow, Expr, Hadamard, Identity,
     Inverse, Kron, Mul, Num, Ones, Power, Transpose, Zeros, is_zero,
 )
 from .core import (
@@ -26,7 +26,7 @@ def collect_like_terms(e: Add) -> Expr:
     coefs: dict = {}
     for t in e.terms:
         for u in (t.terms if isinstance(t, Add) and len(t.terms) <= FLAT_LIMIT else (t,)):
-            if u is ZERO or type(u) is Zeros:   # is_zero, inline
+            if is_zero(u):
                 continue
             c, core = split_coef(u)
             old = coefs.get(core)
@@ -136,7 +136,7 @@ def canonical_product(e: Mul) -> Expr:
         if isinstance(f, Num):
             v = f.value   # a whole number keeps coef an int (Fraction arithmetic is slow)
             coef *= v.numerator if v.denominator == 1 else v
-        elif f is ZERO or type(f) is Zeros:   # is_zero(f), inline
+        elif is_zero(f):
             return zero(e.shape)
         elif isinstance(f, Mul) and len(f.factors) <= FLAT_LIMIT or _scaled_ones(f):
             c, s, ch = _parts(f.factors if isinstance(f, Mul) else (f,))
