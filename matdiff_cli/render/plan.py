@@ -196,19 +196,17 @@ def _product(node, open_, share, known=None, chains=None, runs=None, opaque=()):
     if not mats:
         return node
     for i, f in enumerate(mats):  # (2 A) B: the number joins the product's scalars
-        if type(f) is Mul:
-            c, rest = _scaled(f)
-            if c != 1 and open_(f):
-                mats[i] = rest
-                scalars.append(Num(c))
+        c, rest = _scaled(f)
+        if c != 1 and open_(f):
+            mats[i] = rest
+            scalars.append(Num(c))
     if chains is not None and 2 <= len(mats) <= MAX_PLANNED:
         chains.append(tuple(mats))
     if runs and 2 <= len(mats) <= 8:
         mats = _reuse_runs(mats, runs)
     if known and 2 < len(mats) <= 8:
         mats = _reuse(mats, known)
-    if len(mats) >= 2 and (type(mats[1]) is Add or type(mats[-2]) is Add):
-        mats = _distribute(mats, open_, share)
+    mats = _distribute(mats, open_, share)
     if len(mats) == 1:
         tree = mats[0]
     else:
