@@ -263,6 +263,8 @@ class Document:
                     raise err("name", f"{n} is already declared as {old.shape[0]}×{old.shape[1]}"
                                       f" (line {old.line})", tok,
                               "a name has one shape in a document; use another name")
+                if old.props.issuperset(pset):
+                    continue   # the same declaration again (as a batch repeats `V: n x n`)
                 info = SymInfo(n, shape, old.props | frozenset(pset), True, old.line)
             else:
                 if old is not None and not scope.unifier.unify_shapes(old.shape, shape):

@@ -357,8 +357,10 @@ class _Tables:
         self.rules = data["rules"]
         self.keywords = data["keywords"]
         self.master = _compile_lexer(_lexer_pattern(data), data.get("lexer"))
-        # the reduction of each rule, looked up once (a statement binds them to its builder)
-        self.reductions = [None if cb is None else getattr(_Builder, cb) for (_, _, cb) in self.rules]
+        # each rule as the driver reduces it: (origin, size, the _Builder method or None),
+        # the method looked up once (a statement passes it its builder)
+        self.reductions = [(origin, size, None if cb is None else getattr(_Builder, cb))
+                           for (origin, size, cb) in self.rules]
 
 
 _SKIP = r"(?:[ \t\f\r\u00a0]|\\[ \t]*\r?\n)*" + ("+" if sys.version_info >= (3, 11) else "")

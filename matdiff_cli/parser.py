@@ -18,7 +18,9 @@ import re
 from .errors import MatdiffError
 from .lalr import _Tables, tables
 from .literals import NumberError, read_number
-from .syntax import MAX_DEPTH, Declaration, Node, Token, _Builder, _TooDeep
+from .syntax import (
+    _PLAIN, MAX_DEPTH, Node, Token, _Builder, _declaration, _plain_declaration, _TooDeep,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
@@ -191,8 +193,7 @@ def _lex(tb: _Tables, text: str, start: int, end: int) -> list:
     return out
 
 
-#: the characters of a plain statement (:func:`_plain_tokens`) and its operators' tokens
-_PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_ ,:()+-/^=")
+#: the tokens of the operators of a plain statement (:func:`_plain_tokens`)
 _PLAIN_OPS = {":": "COLON", ",": "COMMA", "(": "LPAR", ")": "RPAR", "+": "PLUS",
               "-": "MINUS", "/": "SLASH", "^": "CARET", "^T": "TRANSPOSE", "=": "EQUALS"}
 
@@ -246,21 +247,22 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
     bad = src.bad_char(start, end)
     if bad >= 0:
         raise _bad_char_error(src, bad, span)
-    toks = _lex(tb, src.text, start, end)
     keywords = tb.keywords
-    decl = _declaration(toks, keywords)
+    decl = _plain_declaration(src.text, start, end, keywords)
     if decl is not None:   # most statements of a document (two of three in a batch)
         return decl
+    toks = _lex(tb, src.text, start, end)
+    decl = _declaration(toks, keywords)
+    if decl is not None:   # a declaration with n*m, ×, a Greek name, a tab, ...
+        return decl
     builder = _Builder(src, span)
-    reductions = tb.reductions
-    rules = tb.rules  # (origin, size, callback name or None)
+    reductions = tb.reductions  # (origin, size, _Builder method or None)
     states_table = tb.states
     end_state = tb.end
     state = tb.start
     stack = [state]   # the states; ``state`` is its top
     values: list = []
     push, push_value = stack.append, values.append
-    opened: list = []  # open brackets, for error messages
     toks.append(Token("$END", "", end, end))
     try:
         for i, tok in enumerate(toks):
@@ -270,24 +272,20 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
             while True:
                 act = states_table[state].get(ttype)
                 if act is None:
-                    raise _syntax_error(src, span, toks, i, tok, stack, states_table, opened)
+                    raise _syntax_error(src, span, toks, i, tok, stack, states_table)
                 if act >= 0:  # shift
                     push(act)
                     state = act
                     push_value(tok)
-                    if ttype in _OPENERS:
-                        opened.append(tok)
-                    elif ttype in _CLOSERS and opened:
-                        opened.pop()
                     break
-                origin, size, cb = rules[~act]  # reduce
-                if cb is None:  # a ?rule with one child: the child itself
+                origin, size, reduce = reductions[~act]
+                if reduce is None:  # a ?rule with one child: the child itself
                     state = stack[-1] = states_table[stack[-2]][origin]
                     continue
                 kids = values[-size:]
                 del values[-size:]
                 del stack[-size:]
-                push_value(reductions[~act](builder, kids))
+                push_value(reduce(builder, kids))
                 state = states_table[stack[-1]][origin]
                 push(state)
                 if state == end_state and ttype == "$END":
@@ -301,65 +299,6 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
 
 
 bisect_right = None   # Source.locate imports it on first use
-
-def _declaration(toks: list, keywords: dict):
-    """The node the driver builds for a plain declaration (``A, B: n x n symmetric``:
-    names, a colon, one or two dimensions of names, numbers and ``*``, then property
-    names), without running it; None for any other statement (the driver parses
-    it, and words every error).  A keyword (``x``, ``T``, ``_2``, ``_F``) is a name
-    where a name or a dimension starts: the driver makes ``x`` the TIMES of a shape
-    only right after a dimension, and no other keyword's terminal follows there;
-    a property that is a keyword is left to the driver."""
-    n = len(toks)
-    if n < 3 or toks[1].type not in ("COLON", "COMMA"):
-        return None
-    names = []
-    i = 0
-    while True:   # NAME (, NAME)* :
-        tok = toks[i]
-        if tok.type != "NAME":
-            return None
-        names.append(tok)
-        i += 1
-        if i >= n:
-            return None
-        kind = toks[i].type
-        i += 1
-        if kind == "COLON":
-            break
-        if kind != "COMMA" or i >= n:
-            return None
-    colon = toks[i - 1]
-    shape: list = []
-    while True:   # a dimension: an atom (* atom)*; then x or × and another
-        dim = []
-        while True:
-            if i >= n:
-                return None
-            tok = toks[i]
-            if tok.type != "NUMBER" and tok.type != "NAME":
-                return None
-            dim.append(tok)
-            i += 1
-            if i < n and toks[i].type == "STAR":
-                i += 1
-                continue
-            break
-        shape.append(dim)
-        if len(shape) == 2 or i >= n:
-            break
-        tok = toks[i]
-        if tok.type == "CROSS" or (tok.type == "NAME" and tok.value == "x"):  # x: a keyword here
-            i += 1
-            continue
-        break
-    props = toks[i:]
-    for tok in props:
-        if tok.type != "NAME" or tok.value in keywords:
-            return None
-    last = props[-1] if props else shape[-1][-1]
-    return Declaration([], (names, shape, props), names[0].start, last.end, extra=colon)
-
 
 _OPENERS = {"LPAR": ")", "LBRACE": "}", "NORM_OPEN": "||"}
 _CLOSERS = {"RPAR", "RBRACE", "NORM_CLOSE"}
@@ -399,8 +338,14 @@ def _expected_words(expected: set) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
-def _syntax_error(src, span, toks, i, tok, stack, states, opened) -> MatdiffError:
+def _syntax_error(src, span, toks, i, tok, stack, states) -> MatdiffError:
     """An error in words for the token ``tok`` that the parser cannot take."""
+    opened = []  # the brackets open before it (the driver shifted every earlier token)
+    for t in toks[:i]:
+        if t.type in _OPENERS:
+            opened.append(t)
+        elif t.type in _CLOSERS and opened:
+            opened.pop()
     expected = {s for s in states[stack[-1]] if s.isupper() or s == "$END"}
     prev = toks[i - 1] if i > 0 else None
     p = prev.type if prev else None

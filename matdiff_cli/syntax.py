@@ -379,3 +379,123 @@ class _Builder:
         e = c[1]
         sub = c[3].value[1:] if len(c) == 4 else ""
         return self._node(Norm, [e], sub, c[0].start, c[-1].end)
+
+
+# ---------------------------------------------------------------------------
+# Plain declarations, without the driver (parser.parse_statement tries these first)
+
+#: the characters of a plain statement (``parser._plain_tokens``, :func:`_plain_declaration`)
+_PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_ ,:()+-/^=")
+
+
+def _plain_declaration(text: str, start: int, end: int, keywords: dict):
+    """The node of a plain declaration (``A_1, B_1: n x n symmetric``: ASCII names,
+    a colon, one dimension or two around ``x``, each a name or digits, then
+    property names; spaces only) read from its words, without the lexer: the
+    node :func:`_declaration` makes of the lexer's tokens.  None for any other
+    statement (a property that is a keyword, as in ``A: n x``, is left to the
+    lexer and the driver)."""
+    stmt = text[start:end]
+    head, colon, tail = stmt.partition(":")
+    if not colon or not _PLAIN.issuperset(stmt):
+        return None
+    words = tail.split()
+    if len(words) >= 3 and words[1] == "x":
+        dims, props = words[:3], words[3:]   # the x between them is skipped below
+    else:
+        dims, props = words[:1], words[1:]
+    for word in props:
+        if not word.isidentifier() or word in keywords:
+            return None
+    names = []
+    pos = start
+    for piece in head.split(","):
+        name = piece.strip(" ")
+        if not name.isidentifier():
+            return None
+        pos = text.find(name, pos)
+        names.append(Token("NAME", name, pos, pos + len(name)))
+        pos += len(name)
+    colon = Token("COLON", ":", start + len(head), start + len(head) + 1)
+    pos = colon.end
+    shape = []
+    for i, word in enumerate(dims):
+        if i == 1:   # the x of `n x m`: passed, no token
+            pos = text.find("x", pos) + 1
+            continue
+        if word.isdigit():
+            kind = "NUMBER"
+        elif word.isidentifier():
+            kind = "NAME"
+        else:
+            return None
+        pos = text.find(word, pos)
+        shape.append([Token(kind, word, pos, pos + len(word))])
+        pos += len(word)
+    if not shape:
+        return None
+    for i, word in enumerate(props):
+        pos = text.find(word, pos)
+        props[i] = Token("NAME", word, pos, pos + len(word))
+        pos += len(word)
+    last = props[-1] if props else shape[-1][0]
+    return Declaration([], (names, shape, props), names[0].start, last.end, extra=colon)
+
+
+def _declaration(toks: list, keywords: dict):
+    """The node the driver builds for a plain declaration (``A, B: n x n symmetric``:
+    names, a colon, one or two dimensions of names, numbers and ``*``, then property
+    names), without running it; None for any other statement (the driver parses
+    it, and words every error).  A keyword (``x``, ``T``, ``_2``, ``_F``) is a name
+    where a name or a dimension starts: the driver makes ``x`` the TIMES of a shape
+    only right after a dimension, and no other keyword's terminal follows there;
+    a property that is a keyword is left to the driver."""
+    n = len(toks)
+    if n < 3 or toks[1].type not in ("COLON", "COMMA"):
+        return None
+    names = []
+    i = 0
+    while True:   # NAME (, NAME)* :
+        tok = toks[i]
+        if tok.type != "NAME":
+            return None
+        names.append(tok)
+        i += 1
+        if i >= n:
+            return None
+        kind = toks[i].type
+        i += 1
+        if kind == "COLON":
+            break
+        if kind != "COMMA" or i >= n:
+            return None
+    colon = toks[i - 1]
+    shape: list = []
+    while True:   # a dimension: an atom (* atom)*; then x or × and another
+        dim = []
+        while True:
+            if i >= n:
+                return None
+            tok = toks[i]
+            if tok.type != "NUMBER" and tok.type != "NAME":
+                return None
+            dim.append(tok)
+            i += 1
+            if i < n and toks[i].type == "STAR":
+                i += 1
+                continue
+            break
+        shape.append(dim)
+        if len(shape) == 2 or i >= n:
+            break
+        tok = toks[i]
+        if tok.type == "CROSS" or (tok.type == "NAME" and tok.value == "x"):  # x: a keyword here
+            i += 1
+            continue
+        break
+    props = toks[i:]
+    for tok in props:
+        if tok.type != "NAME" or tok.value in keywords:
+            return None
+    last = props[-1] if props else shape[-1][-1]
+    return Declaration([], (names, shape, props), names[0].start, last.end, extra=colon)
