@@ -348,23 +348,35 @@ class Document:
         memo: dict = {}
         expr, names = el.finish(plan, memo)
         symbols = {}
+        inferred = []
         for n in el.appear:
+            info = scope.symbols[n]
+            if not info.declared:
+                inferred.append(n)
             p = el.sym_plans.get(n)   # built with the expression, unless only a definition uses n
             if p is not None and id(p) in memo:
                 symbols[n] = memo[id(p)][0]
                 continue
-            info = scope.symbols[n]
             symbols[n] = Sym(n, tuple([scope.unifier.resolve(d, names) for d in info.shape]),
                              info.props)
-        definitions = {d.name: el.build(d.ir, names, memo) for d in sorted(el.reached, key=lambda d: d.index)}
-        functions = {f: (scope.funcs[f].param, scope.funcs[f].body) for f in el.funcs}
-        inferred = frozenset(n for n in el.appear if not scope.symbols[n].declared)
+        # (plain loops: most problems use no definition and no function, and a
+        # comprehension costs a function of its own each time)
+        definitions = {}
+        for d in sorted(el.reached, key=_definition_index) if el.reached else ():
+            definitions[d.name] = el.build(d.ir, names, memo)
+        functions = {}
+        for f in el.funcs:
+            functions[f] = (scope.funcs[f].param, scope.funcs[f].body)
         # the problem's scope, for Problem.parse: the dimensions it named are now fixed
         for var, name in names.items():
             scope.unifier.binding[var] = name
         scope.dims.update(names.values())
         return Problem(src.statement(*span), src.locate(span[0])[0], expr, symbols, definitions,
-                       functions, inferred, scope)
+                       functions, frozenset(inferred), scope)
+
+
+def _definition_index(d: DefInfo) -> int:
+    return d.index
 
 
 #: how the reader takes each class of statement that changes the scope

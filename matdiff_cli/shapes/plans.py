@@ -107,15 +107,23 @@ class Building:
                 if p.op == "sym":   # a leaf, built at once (most plans are symbols)
                     name = p.args[0]
                     info = symbols[name]
-                    shape = tuple([x if type(x) is str or type(x) is int else u.resolve(x, names)
-                                   for x in info.shape])   # (a name or number is itself)
-                    memo[id(p)] = (E.Sym(name, shape, info.props), p)
+                    rows, cols = info.shape   # a name or a number is itself
+                    if not (type(rows) is str or type(rows) is int):
+                        rows = u.resolve(rows, names)
+                    if not (type(cols) is str or type(cols) is int):
+                        cols = u.resolve(cols, names)
+                    memo[id(p)] = (E.Sym(name, (rows, cols), info.props), p)
                     depth[id(p)] = 1
                     continue
-                kids = [a for a in p.args if type(a) is P]
+                kids = []
+                for a in p.args:
+                    if type(a) is P:
+                        kids.append(a)
                 if kids:
                     stack.append((p, kids))
-                    stack.extend([(k, None) for k in kids if id(k) not in memo])
+                    for k in kids:
+                        if id(k) not in memo:
+                            stack.append((k, None))
                     continue
             d = 0
             for k in kids:
