@@ -361,6 +361,9 @@ class _Tables:
         # the method looked up once (a statement passes it its builder)
         self.reductions = [(origin, size, None if cb is None else getattr(_Builder, cb))
                            for (origin, size, cb) in self.rules]
+        # (state below, ?rule's origin, lookahead) -> the state after every ?rule with one
+        # child that follows (parser._passed); filled as met, at most one per table cell
+        self.passes: dict = {}
 
 
 _SKIP = r"(?:[ \t\f\r\u00a0]|\\[ \t]*\r?\n)*" + ("+" if sys.version_info >= (3, 11) else "")

@@ -120,12 +120,24 @@ def _bad_char_error(src: "Source", at: int, span) -> MatdiffError:
 
 _CONTINUATION = re.compile(r"[ \t]*\\[ \t]*\r?\n[ \t]*")
 _SPLIT = re.compile(r"[\n;#\\]")
+_BLANKS = " \t\r\f\u00a0"   # around a statement
 _CONT_AT = r"\\[ \t]*\r?\n"  # compiled on first use (re's cache): few inputs continue lines
 
 
 def split_statements(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` of every non-blank statement: split at newlines and ``;``,
     lines ending in ``\\`` joined, ``#`` comments dropped."""
+    if "\\" not in text and "#" not in text:   # most documents: the lines, cut at ;
+        out = []
+        start = 0
+        for line in text.replace(";", "\n").split("\n"):   # (offsets unchanged)
+            end = start + len(line)
+            body = line.lstrip(_BLANKS)
+            if body:
+                s = end - len(body)
+                out.append((s, s + len(body.rstrip(_BLANKS))))
+            start = end + 1
+        return out
     out = []
     start = 0
     pos = 0
@@ -150,9 +162,9 @@ def split_statements(text: str) -> list[tuple[int, int]]:
             start = pos = m.end()
     result = []
     for s, e in out:
-        while s < e and text[s] in " \t\r\f\u00a0":
+        while s < e and text[s] in _BLANKS:
             s += 1
-        while e > s and text[e - 1] in " \t\r\f\u00a0":
+        while e > s and text[e - 1] in _BLANKS:
             e -= 1
         if s < e and not _CONTINUATION.fullmatch(text, s, e):
             result.append((s, e))
@@ -257,6 +269,7 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
         return decl
     builder = _Builder(src, span)
     reductions = tb.reductions  # (origin, size, _Builder method or None)
+    passes = tb.passes
     states_table = tb.states
     end_state = tb.end
     state = tb.start
@@ -279,8 +292,12 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
                     push_value(tok)
                     break
                 origin, size, reduce = reductions[~act]
-                if reduce is None:  # a ?rule with one child: the child itself
-                    state = stack[-1] = states_table[stack[-2]][origin]
+                if reduce is None:  # a ?rule with one child: the child itself, as the
+                    key = (stack[-2], origin, ttype)   # ?rules above it (atom -> ... -> sum)
+                    state = passes.get(key)
+                    if state is None:
+                        state = passes[key] = _passed(tb, *key)
+                    stack[-1] = state
                     continue
                 kids = values[-size:]
                 del values[-size:]
@@ -299,6 +316,21 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
 
 
 bisect_right = None   # Source.locate imports it on first use
+
+
+def _passed(tb: _Tables, below: int, origin: str, ttype: str) -> int:
+    """The state on top of ``below`` once the child of a ?rule with one child is
+    reduced to ``origin``, and every such rule that follows with the lookahead
+    ``ttype`` too (a chain of them replaces only the top of the stack)."""
+    states = tb.states
+    while True:
+        state = states[below][origin]
+        act = states[state].get(ttype)
+        if act is None or act >= 0:
+            return state
+        origin, _, reduce = tb.reductions[~act]
+        if reduce is not None:
+            return state
 
 _OPENERS = {"LPAR": ")", "LBRACE": "}", "NORM_OPEN": "||"}
 _CLOSERS = {"RPAR", "RBRACE", "NORM_CLOSE"}
