@@ -205,7 +205,7 @@ class Document:
 
     def _decl(self, node: Node, src: Source, span):
         names, shape_toks, props = node.val
-        line = src.locate(node.start)[0]
+        line = None   # of the declaration, looked up for a new name only
         scope = self.scope
 
         def err(kind, msg, tok_or_span, hint=None):
@@ -230,14 +230,12 @@ class Document:
                         raise err("shape", "'scalar' is a whole shape: write `s: scalar`", tok)
                 value = v if value is None else dim_product(value, v)
             dims.append(value)
-        first_tok = shape_toks[0][0]
         if len(dims) == 1 and dims[0] == "scalar":
             shape = SCALAR
         elif len(dims) == 1:
             shape = (dims[0], 1)
         else:
             shape = (dims[0], dims[1])
-        span_shape = (first_tok.start, shape_toks[-1][-1].end)
         pset = []
         for tok in props:
             if tok.value not in PROPERTIES:
@@ -270,7 +268,10 @@ class Document:
                 if old is not None and not scope.unifier.unify_shapes(old.shape, shape):
                     el = Elaborator(scope, src, span)
                     raise err("shape", f"{n}: {_show(shape)} does not fit an earlier definition, "
-                                       f"where {n} is {el.show(old.shape)}", span_shape)
+                                       f"where {n} is {el.show(old.shape)}",
+                              (shape_toks[0][0].start, shape_toks[-1][-1].end))
+                if line is None:
+                    line = src.locate(node.start)[0]
                 info = SymInfo(n, shape, frozenset(pset), True, line)
             scope.set_symbol(n, info)
         for d in shape:

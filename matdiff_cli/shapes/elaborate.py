@@ -29,6 +29,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
     from typing import Optional
 
+_APPLIES = (Call, PrimedCall, Postfix)
 _OPNAMES = {"add": "add", "had": "multiply elementwise", "ediv": "divide elementwise"}
 
 
@@ -241,7 +242,8 @@ class Elaborator(Desugaring, Calls, Building):
             while isinstance(inner, Negation) and not inner.paren:
                 minus.append(inner)
                 inner = inner.kids[0]
-            split = None if inner.paren else self.split_apply(inner)
+            # (only a call, under postfix operators or not, can be a product: A(x))
+            split = None if inner.paren or not isinstance(inner, _APPLIES) else self.split_apply(inner)
             if split is not None:
                 name, rest = split
                 for m in reversed(minus):
@@ -250,8 +252,11 @@ class Elaborator(Desugaring, Calls, Building):
                 items.append((("mul", rest.start, rest.start), rest))
             else:
                 items.append((op, k))
-        items = self.check_norm_subscripts(items)
-        items = self.merge_log_det(items)
+        for _, k in items:   # each rewrite starts at a norm or at `log` (most chains have neither)
+            if isinstance(k, Norm) or (isinstance(k, Name) and k.val == "log"):
+                items = self.check_norm_subscripts(items)
+                items = self.merge_log_det(items)
+                break
         return self.fold(items, negs, node)
 
     def fold(self, items, negs, node):

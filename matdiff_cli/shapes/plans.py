@@ -125,22 +125,15 @@ class Building:
                         if id(k) not in memo:
                             stack.append((k, None))
                     continue
-            d = 0
-            for k in kids:
-                if id(k) not in definitions and depth[id(k)] > d:
-                    d = depth[id(k)]
-            d += 1
-            if d > MAX_DEPTH:
-                node = p.node or self._first_node(p)
-                raise self.error("syntax", f"the expression is nested too deeply "
-                                           f"(more than {MAX_DEPTH} levels)",
-                                 node if node is not None else self.span,
-                                 "split it with definitions (h = ...) on separate lines")
             op = p.op
             args = []
+            d = 0   # the depth of the deepest child, a definition's body counting 0
             for a in p.args:
                 if type(a) is P:
-                    args.append(memo[id(a)][0])
+                    k = id(a)
+                    args.append(memo[k][0])
+                    if k not in definitions and depth[k] > d:
+                        d = depth[k]
                 elif isinstance(a, DimArg):
                     args.append(u.resolve(a.d, names))
                 elif isinstance(a, ShapeArg):
@@ -151,6 +144,13 @@ class Building:
                     args.append(u.resolve(a, names))
                 else:
                     args.append(a)
+            d += 1
+            if d > MAX_DEPTH:
+                node = p.node or self._first_node(p)
+                raise self.error("syntax", f"the expression is nested too deeply "
+                                           f"(more than {MAX_DEPTH} levels)",
+                                 node if node is not None else self.span,
+                                 "split it with definitions (h = ...) on separate lines")
             try:
                 e = _BUILD[op](*args)
             except E.ShapeMismatch as exc:  # pragma: no cover - infer checked every shape
