@@ -118,7 +118,11 @@ class Unifier:
         return d
 
     def is_one(self, d) -> bool:
-        d = self.walk(d)
+        kind = type(d)
+        if kind is str:   # a name (most dimensions) is never 1
+            return False
+        if kind is not int:
+            d = self.walk(d)
         return isinstance(d, int) and d == 1
 
     def is_scalar(self, shape) -> bool:
