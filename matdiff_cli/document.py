@@ -207,11 +207,6 @@ class Document:
         names, shape_toks, props = node.val
         line = None   # of the declaration, looked up for a new name only
         scope = self.scope
-
-        def err(kind, msg, tok_or_span, hint=None):
-            s, e = (tok_or_span.start, tok_or_span.end) if not isinstance(tok_or_span, tuple) else tok_or_span
-            return src.error(kind, msg, s, e, hint, span=span)
-
         dims = []
         for dim in shape_toks:
             value = None
@@ -220,14 +215,15 @@ class Document:
                     try:
                         v = _positive_int(tok.value)
                     except NumberError as e:
-                        raise err("syntax", e.message, tok, e.hint) from None
+                        raise _error(src, span, "syntax", e.message, tok, e.hint) from None
                     if v is None:
-                        raise err("shape", f"a dimension must be a positive integer or a name, "
-                                           f"not {tok.value}", tok)
+                        raise _error(src, span, "shape", "a dimension must be a positive "
+                                     f"integer or a name, not {tok.value}", tok)
                 else:
                     v = tok.value
                     if v == "scalar" and (len(dim) > 1 or len(shape_toks) > 1):
-                        raise err("shape", "'scalar' is a whole shape: write `s: scalar`", tok)
+                        raise _error(src, span, "shape",
+                                     "'scalar' is a whole shape: write `s: scalar`", tok)
                 value = v if value is None else dim_product(value, v)
             dims.append(value)
         if len(dims) == 1 and dims[0] == "scalar":
@@ -242,15 +238,15 @@ class Document:
                 from difflib import get_close_matches
 
                 close = get_close_matches(tok.value, PROPERTIES, n=1)
-                raise err("shape", f"unknown property '{tok.value}'", tok,
-                          (f"did you mean {close[0]}? " if close else "")
-                          + "the properties are " + ", ".join(PROPERTIES))
+                raise _error(src, span, "shape", f"unknown property '{tok.value}'", tok,
+                             (f"did you mean {close[0]}? " if close else "")
+                             + "the properties are " + ", ".join(PROPERTIES))
             if shape[0] != shape[1]:
-                raise err("shape", f"'{tok.value}' needs a square shape, but "
-                                   f"{', '.join(t.value for t in names)} "
-                                   f"{'is' if len(names) == 1 else 'are'} {shape[0]}×{shape[1]}", tok,
-                          f"declare a square shape, e.g. `{names[0].value}: {shape[0]} x {shape[0]} "
-                          f"{tok.value}`")
+                raise _error(src, span, "shape", f"'{tok.value}' needs a square shape, but "
+                             f"{', '.join(t.value for t in names)} "
+                             f"{'is' if len(names) == 1 else 'are'} {shape[0]}×{shape[1]}", tok,
+                             f"declare a square shape, e.g. `{names[0].value}: {shape[0]} x "
+                             f"{shape[0]} {tok.value}`")
             pset.append(tok.value)
         for tok in names:
             n = tok.value
@@ -258,18 +254,18 @@ class Document:
             old = scope.symbols.get(n)
             if old is not None and old.declared:
                 if tuple(old.shape) != shape:
-                    raise err("name", f"{n} is already declared as {old.shape[0]}×{old.shape[1]}"
-                                      f" (line {old.line})", tok,
-                              "a name has one shape in a document; use another name")
+                    raise _error(src, span, "name", f"{n} is already declared as "
+                                 f"{old.shape[0]}×{old.shape[1]} (line {old.line})", tok,
+                                 "a name has one shape in a document; use another name")
                 if old.props.issuperset(pset):
                     continue   # the same declaration again (as a batch repeats `V: n x n`)
                 info = SymInfo(n, shape, old.props | frozenset(pset), True, old.line)
             else:
                 if old is not None and not scope.unifier.unify_shapes(old.shape, shape):
                     el = Elaborator(scope, src, span)
-                    raise err("shape", f"{n}: {_show(shape)} does not fit an earlier definition, "
-                                       f"where {n} is {el.show(old.shape)}",
-                              (shape_toks[0][0].start, shape_toks[-1][-1].end))
+                    raise _error(src, span, "shape", f"{n}: {_show(shape)} does not fit an "
+                                 f"earlier definition, where {n} is {el.show(old.shape)}",
+                                 (shape_toks[0][0].start, shape_toks[-1][-1].end))
                 if line is None:
                     line = src.locate(node.start)[0]
                 info = SymInfo(n, shape, frozenset(pset), True, line)
@@ -283,20 +279,21 @@ class Document:
 
     def _check_new_name(self, n, tok, src, span, scope, allow_symbol=False, allow_def=False,
                         allow_func=False):
-        def err(msg, hint=None):
-            return src.error("name", msg, tok.start, tok.end, hint, span=span)
-
+        hint = "choose another name"
         if n in RESERVED:
-            raise err(reserved_message(n) + " and cannot be declared or defined", "choose another name")
-        if n in scope.funcs and not allow_func:
-            raise err(f"{n} is already a function (line {scope.funcs[n].line})", "choose another name")
-        if n in scope.defs and not allow_def:
-            raise err(f"{n} is already defined (line {scope.defs[n].line})",
-                      "a name is either declared or defined; choose another name")
-        if not allow_symbol and n in scope.symbols:
+            msg = reserved_message(n) + " and cannot be declared or defined"
+        elif n in scope.funcs and not allow_func:
+            msg = f"{n} is already a function (line {scope.funcs[n].line})"
+        elif n in scope.defs and not allow_def:
+            msg = f"{n} is already defined (line {scope.defs[n].line})"
+            hint = "a name is either declared or defined; choose another name"
+        elif not allow_symbol and n in scope.symbols:
             info = scope.symbols[n]
             where = f"declared on line {info.line}" if info.declared else "used in an earlier definition"
-            raise err(f"{n} is already a variable ({where})", "choose another name")
+            msg = f"{n} is already a variable ({where})"
+        else:
+            return
+        raise src.error("name", msg, tok.start, tok.end, hint, span=span)
 
     # definitions
 
@@ -398,6 +395,12 @@ class _Span:
 # the patterns of this module are compiled on first use (re's own cache), not at import
 _DECL_NAMES = r"\s*([^\W\d][\w]*(?:\s*,\s*[^\W\d][\w]*)*)\s*(:=|:|=)"
 _FUNC_NAME = r"\s*([^\W\d]\w*)\s*\(\s*[^\W\d]\w*\s*\)\s*:="
+
+
+def _error(src: Source, span, kind: str, msg: str, where, hint=None) -> MatdiffError:
+    """An error of the statement ``span`` at a token or a (start, end) pair."""
+    start, end = where if isinstance(where, tuple) else (where.start, where.end)
+    return src.error(kind, msg, start, end, hint, span=span)
 
 
 def _positive_int(text: str) -> Optional[int]:
