@@ -497,13 +497,14 @@ def preorder(root: Expr) -> Iterator[Expr]:
 
 def postorder_missing(root: Expr, done) -> list:
     """The nodes of root not in ``done``, children first, each once (iterative);
-    the walk does not enter a node in ``done``."""
-    out, stack, seen = [], [(root, False)], set()
+    the walk does not enter a node in ``done``.  (The last child is listed first:
+    rules_fired's order of steps follows it.)"""
+    out, stack, seen = [], [root], set()
     append, add, pop, push = out.append, seen.add, stack.pop, stack.append
     while stack:
-        node, ready = pop()
-        if ready:   # (done does not change during the walk)
-            append(node)
+        node = pop()
+        if node is None:   # the mark above a node whose children are listed now
+            append(pop())   # (done does not change during the walk)
             continue
         if node in seen or node in done:
             continue
@@ -512,10 +513,11 @@ def postorder_missing(root: Expr, done) -> list:
         if not children:   # a leaf: listed now, no second visit
             append(node)
             continue
-        push((node, True))
+        push(node)
+        push(None)   # (a mark, not a pair per node, as in _postorder_into)
         for c in children:
             if c not in done:
-                push((c, False))
+                push(c)
     return out
 
 

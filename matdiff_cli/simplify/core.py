@@ -94,21 +94,15 @@ def simplify(expr: Expr) -> Expr:
 
 def _simplify_below(expr: Expr) -> Expr:
     """simplify(expr) for an expr with children not simplified yet: bottom-up over
-    the nodes not in the memo (iterative)."""
+    the nodes not in the memo (listed first, children before parents)."""
     canon = _canon
-    stack = [(expr, False)]
-    while stack:
-        node, ready = stack.pop()
-        if node in canon:
+    get = canon.__getitem__
+    for node in _postorder_missing(expr, canon):
+        if node in canon:   # simplified meanwhile, by a rule below it
             continue
-        if not ready:   # (when ready, its children were simplified since)
-            pending = [c for c in node.children if c not in canon]
-            if pending:
-                stack.append((node, True))
-                stack.extend([(c, False) for c in pending])
-                continue
-        kids = tuple([canon[c] for c in node.children])
-        rebuilt = node if kids == node.children else node.rebuild(kids)
+        children = node.children
+        kids = tuple(map(get, children))   # (listed before node: all in the memo)
+        rebuilt = node if kids == children else node.rebuild(kids)
         out = canon.get(rebuilt)
         if out is None:
             out = _normalise(rebuilt)
