@@ -32,13 +32,13 @@ class Rewrite:
     """One simplification rule: an identity, as data, and the function that applies it
     to a node (returning the node itself when it does not apply)."""
 
-    __slots__ = ("fn", "name", "identity", "terminates", "types")
+    __slots__ = ("fn", "name", "identity", "terminates", "types", "operand")
 
-    def __init__(self, fn, identity: str, terminates: str, types: tuple):
+    def __init__(self, fn, identity: str, terminates: str, types: tuple, operand=None):
         if terminates not in TERMINATION:
             raise ValueError(f"{fn.__name__}: say why it terminates ({terminates!r})")
         self.fn, self.name, self.identity = fn, fn.__name__, identity
-        self.terminates, self.types = terminates, types
+        self.terminates, self.types, self.operand = terminates, types, operand
 
     def __call__(self, node: Expr) -> Expr:
         return self.fn(node)
@@ -50,15 +50,30 @@ class Rewrite:
 RULES: dict[type, list] = {}   # node type -> its rewrites, in the order they are tried
 
 
-def rule(*types, identity: str, terminates: str):
-    """@rule(Transpose, identity="(A^T)^T = A", terminates=SHRINKS): a rewrite of
-    those node types, tried after the ones filed before it."""
+def rule(*types, identity: str, terminates: str, operand=None):
+    """@rule(Transpose, identity="(A^T)^T = A", terminates=SHRINKS, operand=Transpose):
+    a rewrite of those node types, tried after the ones filed before it.  ``operand``
+    (a type or a tuple of types), when given, says the rule returns the node itself
+    unless its first argument is of one of those types: it is then not tried on the
+    others (most transposes and traces are of a symbol or a product, and would
+    otherwise go through every rule of their type)."""
     def register(fn):
-        rewrite = Rewrite(fn, identity, terminates, types)
+        rewrite = Rewrite(fn, identity, terminates, types, operand)
         for t in types:
             RULES.setdefault(t, []).append(rewrite)
+        _TRIED.clear()
         return fn
     return register
+
+
+_TRIED: dict = {}   # (node type, its first argument's type) -> the rewrites that may apply
+
+
+def _tried(kind: type, operand: type) -> tuple:
+    """The rewrites of a node of type kind whose first argument is of type operand."""
+    out = _TRIED[kind, operand] = tuple(
+        [r for r in RULES.get(kind, ()) if r.operand is None or issubclass(operand, r.operand)])
+    return out
 
 
 _canon: dict = {}
@@ -113,13 +128,16 @@ def _simplify_below(expr: Expr) -> Expr:
 
 
 def _normalise(node: Expr) -> Expr:
-    rewrites = RULES.get(type(node), ())
+    kind, operand = type(node), type(node._first)
+    rewrites = _TRIED.get((kind, operand))
+    if rewrites is None:
+        rewrites = _tried(kind, operand)
     for rewrite in rewrites:
         out = rewrite.fn(node)
         if out is not node:
             assert out.shape == node.shape, (rewrite.name, node, out)
             _fired[node] = (rewrite, out)
-            if type(out) is type(node) and len(rewrites) == 1 and rewrite.terminates is NORMAL:
+            if type(out) is kind and rewrite.terminates is NORMAL and len(RULES[kind]) == 1:
                 return _normal_form(out)
             return simplify(out)
     return node
