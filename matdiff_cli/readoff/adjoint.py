@@ -44,10 +44,17 @@ def adj_add(e, G, dep):
 
 
 def _only(e, dep):
-    idx = [i for i, f in enumerate(e.args) if isinstance(f, Expr) and dep[f]]
-    if len(idx) != 1:
+    """The index in e.args of the one operand that holds the direction."""
+    found = None
+    for i, f in enumerate(e.args):
+        if isinstance(f, Expr) and dep[f]:
+            if found is not None:
+                found = -1
+                break
+            found = i
+    if found is None or found < 0:
         raise unsupported("the differential is not linear in the direction (internal error)")
-    return idx[0]
+    return found
 
 
 @adjoint(Mul)
@@ -167,9 +174,10 @@ def read_gradient(df: Expr, var: Sym) -> Expr:
     result = None
     order = [n for n, d in dep.items() if d]   # dep is filled children first
     for node in reversed(order):
-        if node not in contrib:
+        gs = contrib.pop(node, None)
+        if gs is None:
             continue
-        G = b.add(*contrib.pop(node))
+        G = gs[0] if len(gs) == 1 else b.add(*gs)   # (add of one term is the term itself)
         if node is dX:
             result = G
             continue
