@@ -64,18 +64,19 @@ def adj_mul(e, G, dep):
     F = e.factors
     i = _only(e, dep)
     target = F[i]
-    others = F[:i] + F[i + 1:]
     if target.shape != SCALAR:
-        scalars = [f for f in others if f.shape == SCALAR]
-        left = [f for f in F[:i] if f.shape != SCALAR]
-        right = [f for f in F[i + 1:] if f.shape != SCALAR]
-        # (P Q)^T = Q^T P^T written factor by factor: the simplifier need not push
-        # the transpose of each product down (nor rewrite the products it makes)
-        parts = scalars + [b.transpose(f) for f in reversed(left)]
+        # the scalars first, then (P Q)^T = Q^T P^T written factor by factor: the
+        # simplifier need not push the transpose of each product down (nor rewrite
+        # the products it makes)
+        parts, left, right = [], [], []   # (one pass sorts the factors into the three)
+        for j, f in enumerate(F):
+            if j != i:
+                (parts if f.shape == SCALAR else left if j < i else right).append(f)
+        parts += [b.transpose(f) for f in reversed(left)]
         parts.append(G)
         parts += [b.transpose(f) for f in reversed(right)]
         return [(target, b.mul(*parts))]
-    rest = prod(list(others))
+    rest = prod(list(F[:i] + F[i + 1:]))
     return [(target, inner(G, rest))]
 
 

@@ -206,7 +206,7 @@ def _facts(e: Expr) -> tuple:
             has_diff = has_diff or hd
         if isinstance(node, Sym):
             lead = node.name
-        _info[node] = (min(size, _CAP), lead, has_diff)
+        _info[node] = (size if size < _CAP else _CAP, lead, has_diff)
     return _info[e]
 
 
