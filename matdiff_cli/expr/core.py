@@ -34,7 +34,6 @@ class ShapeMismatch(ValueError):
     """Raised by a node constructor given operands of incompatible shapes."""
 
 
-_interned: dict = {}
 _new, _set = object.__new__, object.__setattr__
 
 #: how a node writes itself in a repr: ``render/text.py`` files its ``to_text``
@@ -47,10 +46,14 @@ class Expr:
 
     __slots__ = ("args", "shape", "children", "_first")
     arity_names: tuple = ()
+    _nodes: dict = {}   # the nodes made of a class, by their args (each class its own)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._nodes = {}   # (keyed on args alone: no (class, args) pair to make per call)
 
     def __new__(cls, *args):
-        key = (cls, args)
-        node = _interned.get(key)
+        node = cls._nodes.get(args)
         if node is None:
             node = _new(cls)
             _set(node, "args", args)
@@ -64,7 +67,7 @@ class Expr:
                     break
             else:
                 _set(node, "children", args)
-            _interned[key] = node
+            cls._nodes[args] = node
         return node
 
     def __setattr__(self, name, value):
@@ -203,7 +206,7 @@ class Num(Expr):
 
     def __new__(cls, value):
         if type(value) is Fraction or type(value) is int:   # interned? (2 equals Fraction(2))
-            node = _interned.get((cls, (value,)))
+            node = cls._nodes.get((value,))
             if node is not None:
                 return node
         if not isinstance(value, Fraction):
@@ -418,7 +421,7 @@ class Power(Expr):
 
     def __new__(cls, base, p):
         if type(p) is Fraction or type(p) is int:   # interned? (2 equals Fraction(2))
-            node = _interned.get((cls, (base, p)))
+            node = cls._nodes.get((base, p))
             if node is not None:
                 return node
         return Expr.__new__(cls, base, _bounded(Fraction(p)))
@@ -441,7 +444,7 @@ class EPow(Expr):
 
     def __new__(cls, base, p):
         if type(p) is Fraction or type(p) is int:   # interned? (2 equals Fraction(2))
-            node = _interned.get((cls, (base, p)))
+            node = cls._nodes.get((base, p))
             if node is not None:
                 return node
         return Expr.__new__(cls, base, _bounded(Fraction(p)))
