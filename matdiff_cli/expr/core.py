@@ -34,7 +34,6 @@ class ShapeMismatch(ValueError):
     """Raised by a node constructor given operands of incompatible shapes."""
 
 
-_interned: dict = {}
 _new, _set = object.__new__, object.__setattr__
 
 #: how a node writes itself in a repr: ``render/text.py`` files its ``to_text``
@@ -47,10 +46,14 @@ class Expr:
 
     __slots__ = ("args", "shape", "children", "_first")
     arity_names: tuple = ()
+    _nodes: dict = {}   # the nodes made of a class, by their args (each class its own)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._nodes = {}   # (keyed on args alone: no (class, args) pair to make per call)
 
     def __new__(cls, *args):
-        key = (cls, args)
-        node = _interned.get(key)
+        node = cls._nodes.get(args)
         if node is None:
             node = _new(cls)
             _set(node, "args", args)
@@ -64,7 +67,7 @@ class Expr:
                     break
             else:
                 _set(node, "children", args)
-            _interned[key] = node
+            cls._nodes[args] = node
         return node
 
     def __setattr__(self, name, value):
@@ -203,7 +206,7 @@ class Num(Expr):
 
     def __new__(cls, value):
         if type(value) is Fraction or type(value) is int:   # interned? (2 equals Fraction(2))
-            node = _interned.get((cls, (value,)))
+            node = cls._nodes.get((value,))
             if node is not None:
                 return node
         if not isinstance(value, Fraction):
@@ -418,7 +421,7 @@ class Power(Expr):
 
     def __new__(cls, base, p):
         if type(p) is Fraction or type(p) is int:   # interned? (2 equals Fraction(2))
-            node = _interned.get((cls, (base, p)))
+            node = cls._nodes.get((base, p))
             if node is not None:
                 return node
         return Expr.__new__(cls, base, _bounded(Fraction(p)))
@@ -441,7 +444,7 @@ class EPow(Expr):
 
     def __new__(cls, base, p):
         if type(p) is Fraction or type(p) is int:   # interned? (2 equals Fraction(2))
-            node = _interned.get((cls, (base, p)))
+            node = cls._nodes.get((base, p))
             if node is not None:
                 return node
         return Expr.__new__(cls, base, _bounded(Fraction(p)))
@@ -497,13 +500,14 @@ def preorder(root: Expr) -> Iterator[Expr]:
 
 def postorder_missing(root: Expr, done) -> list:
     """The nodes of root not in ``done``, children first, each once (iterative);
-    the walk does not enter a node in ``done``."""
-    out, stack, seen = [], [(root, False)], set()
+    the walk does not enter a node in ``done``.  (The last child is listed first:
+    rules_fired's order of steps follows it.)"""
+    out, stack, seen = [], [root], set()
     append, add, pop, push = out.append, seen.add, stack.pop, stack.append
     while stack:
-        node, ready = pop()
-        if ready:   # (done does not change during the walk)
-            append(node)
+        node = pop()
+        if node is None:   # the mark above a node whose children are listed now
+            append(pop())   # (done does not change during the walk)
             continue
         if node in seen or node in done:
             continue
@@ -512,10 +516,11 @@ def postorder_missing(root: Expr, done) -> list:
         if not children:   # a leaf: listed now, no second visit
             append(node)
             continue
-        push((node, True))
+        push(node)
+        push(None)   # (a mark, not a pair per node, as in _postorder_into)
         for c in children:
             if c not in done:
-                push((c, False))
+                push(c)
     return out
 
 

@@ -44,10 +44,17 @@ def adj_add(e, G, dep):
 
 
 def _only(e, dep):
-    idx = [i for i, f in enumerate(e.args) if isinstance(f, Expr) and dep[f]]
-    if len(idx) != 1:
+    """The index in e.args of the one operand that holds the direction."""
+    found = None
+    for i, f in enumerate(e.args):
+        if isinstance(f, Expr) and dep[f]:
+            if found is not None:
+                found = -1
+                break
+            found = i
+    if found is None or found < 0:
         raise unsupported("the differential is not linear in the direction (internal error)")
-    return idx[0]
+    return found
 
 
 @adjoint(Mul)
@@ -57,18 +64,19 @@ def adj_mul(e, G, dep):
     F = e.factors
     i = _only(e, dep)
     target = F[i]
-    others = F[:i] + F[i + 1:]
     if target.shape != SCALAR:
-        scalars = [f for f in others if f.shape == SCALAR]
-        left = [f for f in F[:i] if f.shape != SCALAR]
-        right = [f for f in F[i + 1:] if f.shape != SCALAR]
-        # (P Q)^T = Q^T P^T written factor by factor: the simplifier need not push
-        # the transpose of each product down (nor rewrite the products it makes)
-        parts = scalars + [b.transpose(f) for f in reversed(left)]
+        # the scalars first, then (P Q)^T = Q^T P^T written factor by factor: the
+        # simplifier need not push the transpose of each product down (nor rewrite
+        # the products it makes)
+        parts, left, right = [], [], []   # (one pass sorts the factors into the three)
+        for j, f in enumerate(F):
+            if j != i:
+                (parts if f.shape == SCALAR else left if j < i else right).append(f)
+        parts += [b.transpose(f) for f in reversed(left)]
         parts.append(G)
         parts += [b.transpose(f) for f in reversed(right)]
         return [(target, b.mul(*parts))]
-    rest = prod(list(others))
+    rest = prod(list(F[:i] + F[i + 1:]))
     return [(target, inner(G, rest))]
 
 
@@ -167,9 +175,10 @@ def read_gradient(df: Expr, var: Sym) -> Expr:
     result = None
     order = [n for n, d in dep.items() if d]   # dep is filled children first
     for node in reversed(order):
-        if node not in contrib:
+        gs = contrib.pop(node, None)
+        if gs is None:
             continue
-        G = b.add(*contrib.pop(node))
+        G = gs[0] if len(gs) == 1 else b.add(*gs)   # (add of one term is the term itself)
         if node is dX:
             result = G
             continue

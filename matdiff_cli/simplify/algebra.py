@@ -182,8 +182,8 @@ def canonical_product(e: Mul) -> Expr:
 def _already_canonical(e: Mul) -> bool:
     """A plain matrix chain with nothing to do (most products): no numbers, scalars,
     nested products, identities or zeros; no 1x1 sub-chain; no neighbours that
-    cancel or merge; a 1x1 one the way round _orient keeps.  Exactly the cases where
-    the full rule returns e itself."""
+    cancel or merge (diag(v) w: only the last factor may be a column); a 1x1 one the
+    way round _orient keeps.  Exactly the cases where the full rule returns e itself."""
     factors = e.factors
     last = len(factors) - 1
     prev = prev_base = None   # prev_base: _signed_base's base of a square prev, once each
@@ -197,8 +197,8 @@ def _already_canonical(e: Mul) -> bool:
         if (i > 0 and shape[0] == 1) or (i < last and shape[1] == 1):
             return False
         base = _signed_base(f)[0] if shape[0] == shape[1] else None   # (_same_base: square)
-        if prev is not None and (_inverse_pair(prev, f) or _diag_times_column(prev, f)
-                                 or (base is not None and base is prev_base)):   # _cancel's
+        if prev is not None and (_inverse_pair(prev, f) or (base is not None and base is prev_base)
+                                 or (i == last and _diag_times_column(prev, f))):   # _cancel's
             return False
         prev, prev_base = f, base
     return e.shape != SCALAR or _orient(e) is e

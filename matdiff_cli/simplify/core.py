@@ -32,13 +32,13 @@ class Rewrite:
     """One simplification rule: an identity, as data, and the function that applies it
     to a node (returning the node itself when it does not apply)."""
 
-    __slots__ = ("fn", "name", "identity", "terminates", "types")
+    __slots__ = ("fn", "name", "identity", "terminates", "types", "operand")
 
-    def __init__(self, fn, identity: str, terminates: str, types: tuple):
+    def __init__(self, fn, identity: str, terminates: str, types: tuple, operand=None):
         if terminates not in TERMINATION:
             raise ValueError(f"{fn.__name__}: say why it terminates ({terminates!r})")
         self.fn, self.name, self.identity = fn, fn.__name__, identity
-        self.terminates, self.types = terminates, types
+        self.terminates, self.types, self.operand = terminates, types, operand
 
     def __call__(self, node: Expr) -> Expr:
         return self.fn(node)
@@ -50,15 +50,30 @@ class Rewrite:
 RULES: dict[type, list] = {}   # node type -> its rewrites, in the order they are tried
 
 
-def rule(*types, identity: str, terminates: str):
-    """@rule(Transpose, identity="(A^T)^T = A", terminates=SHRINKS): a rewrite of
-    those node types, tried after the ones filed before it."""
+def rule(*types, identity: str, terminates: str, operand=None):
+    """@rule(Transpose, identity="(A^T)^T = A", terminates=SHRINKS, operand=Transpose):
+    a rewrite of those node types, tried after the ones filed before it.  ``operand``
+    (a type or a tuple of types), when given, says the rule returns the node itself
+    unless its first argument is of one of those types: it is then not tried on the
+    others (most transposes and traces are of a symbol or a product, and would
+    otherwise go through every rule of their type)."""
     def register(fn):
-        rewrite = Rewrite(fn, identity, terminates, types)
+        rewrite = Rewrite(fn, identity, terminates, types, operand)
         for t in types:
             RULES.setdefault(t, []).append(rewrite)
+        _TRIED.clear()
         return fn
     return register
+
+
+_TRIED: dict = {}   # (node type, its first argument's type) -> the rewrites that may apply
+
+
+def _tried(kind: type, operand: type) -> tuple:
+    """The rewrites of a node of type kind whose first argument is of type operand."""
+    out = _TRIED[kind, operand] = tuple(
+        [r for r in RULES.get(kind, ()) if r.operand is None or issubclass(operand, r.operand)])
+    return out
 
 
 _canon: dict = {}
@@ -94,21 +109,15 @@ def simplify(expr: Expr) -> Expr:
 
 def _simplify_below(expr: Expr) -> Expr:
     """simplify(expr) for an expr with children not simplified yet: bottom-up over
-    the nodes not in the memo (iterative)."""
+    the nodes not in the memo (listed first, children before parents)."""
     canon = _canon
-    stack = [(expr, False)]
-    while stack:
-        node, ready = stack.pop()
-        if node in canon:
+    get = canon.__getitem__
+    for node in _postorder_missing(expr, canon):
+        if node in canon:   # simplified meanwhile, by a rule below it
             continue
-        if not ready:   # (when ready, its children were simplified since)
-            pending = [c for c in node.children if c not in canon]
-            if pending:
-                stack.append((node, True))
-                stack.extend([(c, False) for c in pending])
-                continue
-        kids = tuple([canon[c] for c in node.children])
-        rebuilt = node if kids == node.children else node.rebuild(kids)
+        children = node.children
+        kids = tuple(map(get, children))   # (listed before node: all in the memo)
+        rebuilt = node if kids == children else node.rebuild(kids)
         out = canon.get(rebuilt)
         if out is None:
             out = _normalise(rebuilt)
@@ -119,13 +128,16 @@ def _simplify_below(expr: Expr) -> Expr:
 
 
 def _normalise(node: Expr) -> Expr:
-    rewrites = RULES.get(type(node), ())
+    kind, operand = type(node), type(node._first)
+    rewrites = _TRIED.get((kind, operand))
+    if rewrites is None:
+        rewrites = _tried(kind, operand)
     for rewrite in rewrites:
         out = rewrite.fn(node)
         if out is not node:
             assert out.shape == node.shape, (rewrite.name, node, out)
             _fired[node] = (rewrite, out)
-            if type(out) is type(node) and len(rewrites) == 1 and rewrite.terminates is NORMAL:
+            if type(out) is kind and rewrite.terminates is NORMAL and len(RULES[kind]) == 1:
                 return _normal_form(out)
             return simplify(out)
     return node
@@ -194,7 +206,7 @@ def _facts(e: Expr) -> tuple:
             has_diff = has_diff or hd
         if isinstance(node, Sym):
             lead = node.name
-        _info[node] = (min(size, _CAP), lead, has_diff)
+        _info[node] = (size if size < _CAP else _CAP, lead, has_diff)
     return _info[e]
 
 

@@ -25,7 +25,8 @@ def transpose_of_scalar(e: Transpose) -> Expr:
     return e.a if e.a.shape == SCALAR else e
 
 
-@rule(Transpose, identity="I^T = I, diag(v)^T = diag(v)", terminates=SHRINKS)
+@rule(Transpose, identity="I^T = I, diag(v)^T = diag(v)", terminates=SHRINKS,
+      operand=(Identity, DiagM))
 def transpose_of_diagonal(e: Transpose) -> Expr:
     return e.a if isinstance(e.a, (Identity, DiagM)) else e
 
@@ -36,13 +37,13 @@ def transpose_of_symmetric(e: Transpose) -> Expr:
     return e.a if is_symmetric(e.a) or symmetric(e.a) else e
 
 
-@rule(Transpose, identity="(A^T)^T = A", terminates=SHRINKS)
+@rule(Transpose, identity="(A^T)^T = A", terminates=SHRINKS, operand=Transpose)
 def double_transpose(e: Transpose) -> Expr:
     return e.a.a if isinstance(e.a, Transpose) else e
 
 
 @rule(Transpose, identity="0^T = 0, 1^T = 1, (s 1)^T = s 1 (of the other shape)",
-      terminates=SHRINKS)
+      terminates=SHRINKS, operand=(Zeros, Ones, Broadcast))
 def transpose_of_constant(e: Transpose) -> Expr:
     a = e.a
     if isinstance(a, Zeros):
@@ -54,7 +55,7 @@ def transpose_of_constant(e: Transpose) -> Expr:
     return e
 
 
-@rule(Transpose, identity="(A B)^T = B^T A^T", terminates=PUSHES)
+@rule(Transpose, identity="(A B)^T = B^T A^T", terminates=PUSHES, operand=Mul)
 def transpose_of_product(e: Transpose) -> Expr:
     a = e.a
     if isinstance(a, Mul):
@@ -62,14 +63,14 @@ def transpose_of_product(e: Transpose) -> Expr:
     return e
 
 
-@rule(Transpose, identity="(A ⊗ B)^T = A^T ⊗ B^T", terminates=PUSHES)
+@rule(Transpose, identity="(A ⊗ B)^T = A^T ⊗ B^T", terminates=PUSHES, operand=Kron)
 def transpose_of_kron(e: Transpose) -> Expr:
     a = e.a
     return Kron(Transpose(a.args[0]), Transpose(a.args[1])) if isinstance(a, Kron) else e
 
 
 @rule(Transpose, identity="(A + B)^T = A^T + B^T, when fewer transposes show",
-      terminates=PUSHES)
+      terminates=PUSHES, operand=Add)
 def transpose_of_sum(e: Transpose) -> Expr:
     a = e.a
     if isinstance(a, Add):
@@ -80,7 +81,7 @@ def transpose_of_sum(e: Transpose) -> Expr:
 
 
 @rule(Transpose, identity="(A ⊙ B)^T = A^T ⊙ B^T, when each factor is a symbol, a transpose "
-      "or symmetric and no more transposes show", terminates=PUSHES)
+      "or symmetric and no more transposes show", terminates=PUSHES, operand=Hadamard)
 def transpose_of_hadamard(e: Transpose) -> Expr:
     """(B ⊙ S)^T = B^T ⊙ S, which a B^T ⊙ S beside it joins; (x ⊙ a)^T stays (two
     transposes for one), and so does a factor that is a product."""
@@ -94,7 +95,7 @@ def transpose_of_hadamard(e: Transpose) -> Expr:
     return e
 
 
-@rule(Transpose, identity="(A^k)^T = (A^T)^k", terminates=PUSHES)
+@rule(Transpose, identity="(A^k)^T = (A^T)^k", terminates=PUSHES, operand=Power)
 def transpose_of_power(e: Transpose) -> Expr:
     a = e.a
     if isinstance(a, Power) and a.shape != SCALAR:
@@ -102,7 +103,7 @@ def transpose_of_power(e: Transpose) -> Expr:
     return e
 
 
-@rule(Transpose, identity="M^-T = M^-1 for a symmetric M", terminates=SHRINKS)
+@rule(Transpose, identity="M^-T = M^-1 for a symmetric M", terminates=SHRINKS, operand=Inverse)
 def transpose_of_symmetric_inverse(e: Transpose) -> Expr:
     a = e.a
     if isinstance(a, Inverse) and T(a.a) is a.a:
@@ -110,7 +111,8 @@ def transpose_of_symmetric_inverse(e: Transpose) -> Expr:
     return e
 
 
-@rule(Transpose, identity="pinv(M)^T = pinv(M) for a symmetric M", terminates=SHRINKS)
+@rule(Transpose, identity="pinv(M)^T = pinv(M) for a symmetric M", terminates=SHRINKS,
+      operand=Pinv)
 def transpose_of_symmetric_pinv(e: Transpose) -> Expr:
     a = e.a
     if isinstance(a, Pinv) and T(a.a) is a.a:
@@ -126,12 +128,12 @@ def _transposes(e: Expr) -> int:
 
 # ---------------------------------------------------------------- inverses
 
-@rule(Inverse, identity="(A^-1)^-1 = A", terminates=SHRINKS)
+@rule(Inverse, identity="(A^-1)^-1 = A", terminates=SHRINKS, operand=Inverse)
 def double_inverse(e: Inverse) -> Expr:
     return e.a.a if isinstance(e.a, Inverse) else e
 
 
-@rule(Inverse, identity="I^-1 = I", terminates=SHRINKS)
+@rule(Inverse, identity="I^-1 = I", terminates=SHRINKS, operand=Identity)
 def inverse_of_identity(e: Inverse) -> Expr:
     return e.a if isinstance(e.a, Identity) else e
 
@@ -141,18 +143,19 @@ def inverse_of_orthogonal(e: Inverse) -> Expr:
     return Transpose(e.a) if is_orthogonal(e.a) else e
 
 
-@rule(Inverse, identity="(A^T)^-1 = (A^-1)^T", terminates=PUSHES)
+@rule(Inverse, identity="(A^T)^-1 = (A^-1)^T", terminates=PUSHES, operand=Transpose)
 def inverse_of_transpose(e: Inverse) -> Expr:
     return Transpose(Inverse(e.a.a)) if isinstance(e.a, Transpose) else e
 
 
-@rule(Inverse, identity="(A^k)^-1 = (A^-1)^k", terminates=PUSHES)
+@rule(Inverse, identity="(A^k)^-1 = (A^-1)^k", terminates=PUSHES, operand=Power)
 def inverse_of_power(e: Inverse) -> Expr:
     a = e.a
     return Power(Inverse(a.base), a.p) if isinstance(a, Power) and a.shape != SCALAR else e
 
 
-@rule(Inverse, identity="(c s A)^-1 = c^-1 s^-1 A^-1 for scalars c, s", terminates=PUSHES)
+@rule(Inverse, identity="(c s A)^-1 = c^-1 s^-1 A^-1 for scalars c, s", terminates=PUSHES,
+      operand=Mul)
 def inverse_of_scaled(e: Inverse) -> Expr:
     a = e.a
     if isinstance(a, Mul):
@@ -163,7 +166,7 @@ def inverse_of_scaled(e: Inverse) -> Expr:
     return e
 
 
-@rule(Inverse, identity="(A B)^-1 = B^-1 A^-1 for square A, B", terminates=PUSHES)
+@rule(Inverse, identity="(A B)^-1 = B^-1 A^-1 for square A, B", terminates=PUSHES, operand=Mul)
 def inverse_of_product(e: Inverse) -> Expr:
     a = e.a
     if isinstance(a, Mul):
@@ -175,7 +178,7 @@ def inverse_of_product(e: Inverse) -> Expr:
     return e
 
 
-@rule(Inverse, identity="(2 A + 2 B)^-1 = 1/2 (A + B)^-1", terminates=PUSHES)
+@rule(Inverse, identity="(2 A + 2 B)^-1 = 1/2 (A + B)^-1", terminates=PUSHES, operand=Add)
 def inverse_of_common_multiple(e: Inverse) -> Expr:
     a = e.a
     if isinstance(a, Add):
@@ -209,17 +212,17 @@ def trace_of_scalar(e: Trace) -> Expr:
     return e.a if e.a.shape == SCALAR else e
 
 
-@rule(Trace, identity="tr(A + B) = tr(A) + tr(B)", terminates=PUSHES)
+@rule(Trace, identity="tr(A + B) = tr(A) + tr(B)", terminates=PUSHES, operand=Add)
 def trace_of_sum(e: Trace) -> Expr:
     return Add(*[Trace(t) for t in e.a.terms]) if isinstance(e.a, Add) else e
 
 
-@rule(Trace, identity="tr(A^T) = tr(A)", terminates=SHRINKS)
+@rule(Trace, identity="tr(A^T) = tr(A)", terminates=SHRINKS, operand=Transpose)
 def trace_of_transpose(e: Trace) -> Expr:
     return Trace(e.a.a) if isinstance(e.a, Transpose) else e
 
 
-@rule(Trace, identity="tr(0) = 0, tr(I_n) = n", terminates=SHRINKS)
+@rule(Trace, identity="tr(0) = 0, tr(I_n) = n", terminates=SHRINKS, operand=(Zeros, Identity))
 def trace_of_constant(e: Trace) -> Expr:
     a = e.a
     if isinstance(a, Zeros):
@@ -229,13 +232,13 @@ def trace_of_constant(e: Trace) -> Expr:
     return e
 
 
-@rule(Trace, identity="tr(c s A) = c s tr(A) for scalars c, s", terminates=PUSHES)
+@rule(Trace, identity="tr(c s A) = c s tr(A) for scalars c, s", terminates=PUSHES, operand=Mul)
 def trace_of_scaled(e: Trace) -> Expr:
     return (_scalars_out(Trace, e.a) or e) if isinstance(e.a, Mul) else e
 
 
 @rule(Trace, identity="tr(P (dX^T A + B dX) Q) = tr(P dX^T A Q) + tr(P B dX Q)",
-      terminates=PUSHES)
+      terminates=PUSHES, operand=Mul)
 def trace_of_differential_sum(e: Trace) -> Expr:
     """A small sum holding the differential is distributed inside a trace (each
     term can then bring dX to its end); the trace moves into the sum."""
@@ -244,7 +247,7 @@ def trace_of_differential_sum(e: Trace) -> Expr:
     return e
 
 
-@rule(Trace, identity="tr(x y^T) = y^T x", terminates=SHRINKS)
+@rule(Trace, identity="tr(x y^T) = y^T x", terminates=SHRINKS, operand=Mul)
 def trace_of_outer_product(e: Trace) -> Expr:
     if isinstance(e.a, Mul):
         chain = _scalar_rotation(list(e.a.factors))
@@ -253,7 +256,7 @@ def trace_of_outer_product(e: Trace) -> Expr:
     return e
 
 
-@rule(Trace, identity="tr(A B C) = tr(C A B), dX last", terminates=NORMAL)
+@rule(Trace, identity="tr(A B C) = tr(C A B), dX last", terminates=NORMAL, operand=Mul)
 def rotate_trace(e: Trace) -> Expr:
     """The rotation (of the chain or of its transpose) that brings a differential
     last, else the least by _chain_key: the least rotation of the least is itself."""
@@ -344,17 +347,17 @@ def sum_of_scalar(e: Sum) -> Expr:
     return e.a if e.a.shape == SCALAR else e
 
 
-@rule(Sum, identity="sum(0) = 0", terminates=SHRINKS)
+@rule(Sum, identity="sum(0) = 0", terminates=SHRINKS, operand=Zeros)
 def sum_of_zeros(e: Sum) -> Expr:
     return ZERO if isinstance(e.a, Zeros) else e
 
 
-@rule(Sum, identity="sum(A^T) = sum(A)", terminates=SHRINKS)
+@rule(Sum, identity="sum(A^T) = sum(A)", terminates=SHRINKS, operand=Transpose)
 def sum_of_transpose(e: Sum) -> Expr:
     return Sum(e.a.a) if isinstance(e.a, Transpose) else e
 
 
-@rule(Sum, identity="sum(c s A) = c s sum(A) for scalars c, s", terminates=PUSHES)
+@rule(Sum, identity="sum(c s A) = c s sum(A) for scalars c, s", terminates=PUSHES, operand=Mul)
 def sum_of_scaled(e: Sum) -> Expr:
     return (_scalars_out(Sum, e.a) or e) if isinstance(e.a, Mul) else e
 
