@@ -142,21 +142,23 @@ def shared_names(exprs, taken: dict, naming=None, kinds: set | None = None) -> d
     if naming is None:
         naming = Names(set(taken.values()))
     counts: dict = {}   # node -> how many times the distinct nodes of each expr use it
+    get = counts.get
     if kinds is None:
         kinds = set()
     for e in exprs:   # (in no order: a plain search, cheaper than the walk)
         seen: set = set()
         stack = [e]
+        pop, push, add = stack.pop, stack.extend, seen.add
         while stack:
-            node = stack.pop()
+            node = pop()
             if node in seen:
                 continue
-            seen.add(node)
-            kinds.add(type(node))
+            add(node)
             children = node.children
             for c in children:
-                counts[c] = counts.get(c, 0) + 1
-            stack.extend(children)
+                counts[c] = get(c, 0) + 1
+            push(children)
+        kinds.update(map(type, seen))
     names = dict(taken)
     # node -> its size as printed, a named piece counting as one (a piece that is a
     # word or two once its parts have names is written out, unless it costs: a call
@@ -288,7 +290,7 @@ class DerivativeReport(Report):
         self.names = shared_names(outputs, self.defs, self.naming, self._kinds)
         self._df_names = None
         self.kinds = None   # ... and of the differential: known with its names
-        self._memos = ({}, {})   # the renderers' memos for names, for _df_names
+        self._memos = ({}, {})   # the renderers' memos (contexts) for names, for _df_names
 
     # -- pieces
     def label(self) -> str:
