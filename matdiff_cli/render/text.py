@@ -351,8 +351,13 @@ def _add(node: Add, cx) -> Doc:
     """``a + b - c``: a later negated term is written with ``-``; a broadcast
     scalar is written bare (``1 + exp(z)``) as long as some term is not one."""
     nt, get = cx.nt, cx.docs.__getitem__
-    bare = any(not plain(cx, t, Broadcast) for t in node.terms)
-    docs = [get(t.args[0]) if bare and plain(cx, t, Broadcast) else get(t) for t in node.terms]
+    terms = node.terms
+    docs = list(map(get, terms))
+    for t in terms:
+        if isinstance(t, Broadcast):   # (few sums hold one)
+            bare = any(not plain(cx, t, Broadcast) for t in terms)
+            docs = [get(t.args[0]) if bare and plain(cx, t, Broadcast) else get(t) for t in terms]
+            break
     first = docs[0]
     parts = [nt.paren(first) if first.level <= SUM else first]
     for d in docs[1:]:
