@@ -354,8 +354,12 @@ class DerivativeReport(Report):
 
     @staticmethod
     def bound(names: dict) -> dict:
-        """The names NumPy code binds inside (a direction is the lambda's parameter)."""
-        return {k: v for k, v in names.items() if type(k) is not Diff}
+        """The names NumPy code binds inside (a direction is the lambda's parameter);
+        names itself when it holds no direction (most: the code copies it)."""
+        for k in names:
+            if type(k) is Diff:
+                return {k: v for k, v in names.items() if type(k) is not Diff}
+        return names
 
     def code_names(self, e) -> dict:
         return self.bound(self.top(e))
@@ -477,7 +481,7 @@ def report_conditions(report, render=None) -> list[str]:
     the node types they hold are known (``kinds``: a derivative's, once its
     differential's pieces are named) and none of them says anything (most)."""
     kinds = getattr(report, "kinds", None)
-    if kinds is not None and not any(_CONDITION_KINDS[k] for k in kinds):
+    if kinds is not None and not any(map(_CONDITION_KINDS.__getitem__, kinds)):
         return []
     return conditions([report.shown_df] + report._exprs(), render)
 
