@@ -142,13 +142,12 @@ def shared_names(exprs, taken: dict, naming=None, kinds: set | None = None) -> d
     if naming is None:
         naming = Names(set(taken.values()))
     counts: dict = {}   # node -> how many times the distinct nodes of each expr use it
-    get = counts.get
     if kinds is None:
         kinds = set()
     for e in exprs:   # (in no order: a plain search, cheaper than the walk)
         seen: set = set()
         stack = [e]
-        pop, push, add = stack.pop, stack.extend, seen.add
+        pop, push, add, get = stack.pop, stack.extend, seen.add, counts.get
         while stack:
             node = pop()
             if node in seen:
@@ -356,10 +355,9 @@ class DerivativeReport(Report):
     def bound(names: dict) -> dict:
         """The names NumPy code binds inside (a direction is the lambda's parameter);
         names itself when it holds no direction (most: the code copies it)."""
-        for k in names:
-            if type(k) is Diff:
-                return {k: v for k, v in names.items() if type(k) is not Diff}
-        return names
+        if Diff not in map(type, names):
+            return names
+        return {k: v for k, v in names.items() if type(k) is not Diff}
 
     def code_names(self, e) -> dict:
         return self.bound(self.top(e))
