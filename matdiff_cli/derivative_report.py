@@ -147,16 +147,17 @@ def shared_names(exprs, taken: dict, naming=None, kinds: set | None = None) -> d
     for e in exprs:   # (in no order: a plain search, cheaper than the walk)
         seen: set = set()
         stack = [e]
+        pop, push, add, get = stack.pop, stack.extend, seen.add, counts.get
         while stack:
-            node = stack.pop()
+            node = pop()
             if node in seen:
                 continue
-            seen.add(node)
-            kinds.add(type(node))
+            add(node)
             children = node.children
             for c in children:
-                counts[c] = counts.get(c, 0) + 1
-            stack.extend(children)
+                counts[c] = get(c, 0) + 1
+            push(children)
+        kinds.update(map(type, seen))
     names = dict(taken)
     # node -> its size as printed, a named piece counting as one (a piece that is a
     # word or two once its parts have names is written out, unless it costs: a call
@@ -288,7 +289,7 @@ class DerivativeReport(Report):
         self.names = shared_names(outputs, self.defs, self.naming, self._kinds)
         self._df_names = None
         self.kinds = None   # ... and of the differential: known with its names
-        self._memos = ({}, {})   # the renderers' memos for names, for _df_names
+        self._memos = ({}, {})   # the renderers' memos (contexts) for names, for _df_names
 
     # -- pieces
     def label(self) -> str:
@@ -352,7 +353,10 @@ class DerivativeReport(Report):
 
     @staticmethod
     def bound(names: dict) -> dict:
-        """The names NumPy code binds inside (a direction is the lambda's parameter)."""
+        """The names NumPy code binds inside (a direction is the lambda's parameter);
+        names itself when it holds no direction (most: the code copies it)."""
+        if Diff not in map(type, names):
+            return names
         return {k: v for k, v in names.items() if type(k) is not Diff}
 
     def code_names(self, e) -> dict:
@@ -475,7 +479,7 @@ def report_conditions(report, render=None) -> list[str]:
     the node types they hold are known (``kinds``: a derivative's, once its
     differential's pieces are named) and none of them says anything (most)."""
     kinds = getattr(report, "kinds", None)
-    if kinds is not None and not any(_CONDITION_KINDS[k] for k in kinds):
+    if kinds is not None and not any(map(_CONDITION_KINDS.__getitem__, kinds)):
         return []
     return conditions([report.shown_df] + report._exprs(), render)
 

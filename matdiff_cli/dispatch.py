@@ -24,7 +24,7 @@ def singledispatch(default):
     start-up); the renderers on the start-up path need only this: ``@f.register``
     on a function whose first parameter is annotated with a class of its module,
     ``f.register(cls, fn)``, ``f.dispatch(cls)`` (the rule of the nearest class
-    in the MRO) and calling ``f(node, ...)``.
+    in the MRO), ``f.cache`` (what ``dispatch`` found so far) and calling ``f(node, ...)``.
     """
     registry = {object: default}
     cache: dict = {}
@@ -53,6 +53,7 @@ def singledispatch(default):
 
     wrapper.register = register
     wrapper.dispatch = dispatch
+    wrapper.cache = cache   # class -> rule, of the classes dispatched so far (a walk reads it)
     wrapper.registry = registry
     wrapper.__name__ = default.__name__
     wrapper.__qualname__ = default.__qualname__

@@ -40,7 +40,7 @@ def _nfkc(name: str) -> str:
 def python_safe(name: str) -> bool:
     """Whether a user's name can be its own Python name (not a keyword, a module
     alias or a ``__special__`` name, and read by Python as itself)."""
-    return (name.isidentifier() and _nfkc(name) == name
+    return (name.isidentifier() and (name.isascii() or _nfkc(name) == name)
             and name not in HARD and name not in MODULES
             and not (name.startswith("__") and name.endswith("__")))
 
@@ -59,31 +59,47 @@ def _identifier(name: str) -> str:
 def problem_names(problem) -> set:
     """Every name the user gave in a problem: variables, definitions, functions,
     dimensions."""
-    out = set(problem.symbols) | set(problem.definitions) | set(problem.functions)
+    out = set(problem.symbols)
+    out.update(problem.definitions, problem.functions)
     for s in problem.symbols.values():
-        out |= dimension_names(s.shape)
+        _add_dimensions(out, s.shape)
     return out
 
 
 def dimension_names(shape) -> set:
-    return {p.strip() for d in shape if isinstance(d, str) for p in d.split("*")}
+    out: set = set()
+    _add_dimensions(out, shape)
+    return out
+
+
+def _add_dimensions(out: set, shape) -> None:
+    """Add the names of shape's dimensions to out (``n*m`` names n and m)."""
+    for d in shape:
+        if isinstance(d, str):
+            if "*" in d:
+                out.update(p.strip() for p in d.split("*"))
+            else:   # (most: a plain name, no generator made)
+                out.add(d.strip())
 
 
 class Names:
     """The names of one output: the user's, and fresh ones of matdiff's."""
 
     def __init__(self, user=(), variables=()):
-        self.user = set(user) | {v.name for v in variables}
+        self.user = set(user)
+        self.user.update(v.name for v in variables)
         # the names in use, but Python's own (AVOID, asked apart: a copy of two
         # hundred builtins per output cost more than the rest of the table)
         self.taken = set(self.user)
         self._py: dict = {}
-        for name in sorted(self.user):       # the user's own names keep themselves
+        ordered = sorted(self.user)
+        for name in ordered:       # the user's own names keep themselves
             if python_safe(name):
                 self._py[name] = name
-        for name in sorted(self.user):
-            if name not in self._py:
-                self.python(name)
+        if len(self._py) < len(ordered):   # (most problems: every name is safe)
+            for name in ordered:
+                if name not in self._py:
+                    self.python(name)
         self.taken |= set(self._py.values())
         self._directions: dict = {}
         self._counts: dict = {}   # the last number given, per prefix (u1, v1, t1, ...)

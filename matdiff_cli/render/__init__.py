@@ -176,15 +176,20 @@ def render_dag(root: Expr, rule, cx: Context) -> Doc:
     names = cx.names
     docs = cx.docs
     dispatch = getattr(rule, "dispatch", None)  # a singledispatch rule: look up once per type
-    table: dict = {}
-    done = docs if cx.shared else ()   # a shared memo: nodes it holds are neither rendered nor entered
+    table = getattr(rule, "cache", None)   # (its own table, kept across walks)
+    if table is None:
+        table = {}   # (a rule without one, such as a wrapper: a table for this walk)
+    shared = cx.shared
     named = root in names and type(root) is not Diff
-    if done and not named:
+    if shared and not named:
         hit = docs.get(root)
         if hit is not None:
             return hit
-    seen = {root}
-    add = seen.add
+    # a node in docs is rendered (in this walk, or before it in a shared memo): it is
+    # neither rendered nor entered again.  A node being entered is not in docs yet,
+    # but it is never reached again until it is rendered (no node is its own
+    # descendant), so docs alone marks what is done (a context renders one root,
+    # unless its memo is shared)
     stack = list(reversed(root.children))
     pop, push = stack.pop, stack.append
     while stack:
@@ -192,15 +197,14 @@ def render_dag(root: Expr, rule, cx: Context) -> Doc:
         if node is _CHILDREN_DONE:   # the node below it: its children are rendered
             node = pop()
         else:
-            if node in seen or node in done:
+            if node in docs:
                 continue
-            add(node)
             children = node.children
             if children and node not in names:   # not a leaf here
                 push(node)
                 push(_CHILDREN_DONE)
                 for c in reversed(children):
-                    if c not in seen and c not in done:
+                    if c not in docs:
                         push(c)
                 continue
             if node in names:  # a named piece (or direction): its name
@@ -218,7 +222,7 @@ def render_dag(root: Expr, rule, cx: Context) -> Doc:
         doc = cx.name_doc(root, names[root])
     else:
         doc = (rule if dispatch is None else dispatch(type(root)))(root, cx)
-    if not (named and done):
+    if not (named and shared):
         docs[root] = doc
     return doc
 

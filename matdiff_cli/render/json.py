@@ -59,8 +59,11 @@ def to_json_line(obj: dict, stream=None) -> str:
     ascii_only = encoding != "utf8"
     encoder = _ENCODERS.get(ascii_only)
     if encoder is None:   # json.dumps with options makes an encoder per call: one is kept
+        # (a report's object is a tree made for this line: no container to check
+        # for a cycle on the way)
         encoder = _ENCODERS[ascii_only] = json.JSONEncoder(
-            ensure_ascii=ascii_only, allow_nan=False, separators=(", ", ": "))
+            ensure_ascii=ascii_only, allow_nan=False, check_circular=False,
+            separators=(", ", ": "))
     try:  # the common case: plain JSON values already
         line = encoder.encode(obj)
     except (TypeError, ValueError):
@@ -74,6 +77,8 @@ _ENCODERS: dict = {}   # ascii_only -> the encoder (it keeps no state between ca
 def valid_unicode(text: str) -> str:
     """``text`` without lone surrogates (the bytes of a command line that were not
     UTF-8 arrive as surrogates): each becomes U+FFFD, so the output is valid UTF-8."""
+    if text.isascii():   # (most lines; a flag of the string, no pass over it)
+        return text
     try:
         text.encode("utf-8")
         return text

@@ -156,22 +156,24 @@ class TextContext(Context):
         """A context for one rendering; without names, its Docs are the memo shared
         by every rendering in ``nt`` (a stateless notation) without names, so that
         a piece the result and the differential share, or that problems share, is
-        rendered once in the run.  With names, ``memo`` (notation -> Docs, kept by
-        the caller for these names alone) shares them in the same way."""
+        rendered once in the run.  With names, ``memo`` (notation -> context, kept
+        by the caller for these names alone) shares them in the same way.  A
+        context with a shared memo is itself kept in it: it holds nothing else."""
         if not names:
-            memo = _SHARED_DOCS
+            memo, names = _SHARED_DOCS, None   # (a context of its own empty names)
         elif memo is None:
             return cls(names, nt)
-        docs = memo.get(nt)
-        if docs is None:
-            docs = memo[nt] = {}
-        return cls(names, nt, docs)
+        cx = memo.get(nt)
+        if cx is None:
+            cx = memo[nt] = cls(names, nt, {})
+        return cx
 
     def name_doc(self, node, name):
         return Doc(ATOM, (self.nt.sym(name),))
 
 
-#: notation -> {node: Doc} of the renderings without names (``TextContext.of``)
+#: notation -> the context of the renderings without names, its Docs their memo
+#: (``TextContext.of``)
 _SHARED_DOCS: dict = {}
 
 
@@ -263,7 +265,7 @@ def _sizes_fixed(expr: Expr, names: dict | None, text: str, written=None) -> boo
 
 def plain(cx: Context, node: Expr, cls) -> bool:
     """node is a cls that is written out (not replaced by a name)."""
-    return isinstance(node, cls) and cx[node].node is node
+    return isinstance(node, cls) and cx.docs[node].node is node
 
 
 def is_negative_number(d: Doc) -> bool:
@@ -349,8 +351,13 @@ def _add(node: Add, cx) -> Doc:
     """``a + b - c``: a later negated term is written with ``-``; a broadcast
     scalar is written bare (``1 + exp(z)``) as long as some term is not one."""
     nt, get = cx.nt, cx.docs.__getitem__
-    bare = any(not plain(cx, t, Broadcast) for t in node.terms)
-    docs = [get(t.args[0]) if bare and plain(cx, t, Broadcast) else get(t) for t in node.terms]
+    terms = node.terms
+    docs = list(map(get, terms))
+    for t in terms:
+        if isinstance(t, Broadcast):   # (few sums hold one)
+            bare = any(not plain(cx, t, Broadcast) for t in terms)
+            docs = [get(t.args[0]) if bare and plain(cx, t, Broadcast) else get(t) for t in terms]
+            break
     first = docs[0]
     parts = [nt.paren(first) if first.level <= SUM else first]
     for d in docs[1:]:
@@ -365,12 +372,13 @@ def _add(node: Add, cx) -> Doc:
 def _mul(node: Mul, cx) -> Doc:
     """``f1 f2 ...``: the first factor may be a level-2 chain, the later ones not."""
     nt = cx.nt
-    docs = [cx[f] for f in node.factors]
+    docs = list(map(cx.docs.__getitem__, node.factors))   # (no comprehension: a call less)
     if is_negative_number(docs[0]):
         return negated_product(node, cx)
     parts = [leading(nt, docs[0])]
+    juxt = nt.juxt
     for prev, d in zip(docs, docs[1:]):
-        parts += [nt.juxt(prev, d), later(nt, d)]
+        parts += [juxt(prev, d), nt.paren(d) if d.level <= NEG else d]   # (later's rule)
     return Doc(PROD, parts, node, chain=Mul)
 
 
@@ -437,11 +445,13 @@ def _broadcast(node: Broadcast, cx) -> Doc:
 
 @rule.register
 def _transpose(node: Transpose, cx) -> Doc:
-    nt = cx.nt
+    nt, memo = cx.nt, cx.docs
     a = node.a
-    if plain(cx, a, Inverse):  # A^-T
-        return Doc(POST, (base(nt, cx[a.a]), nt.inverse_transpose_mark), node)
-    return Doc(POST, (base(nt, cx[a]), nt.transpose_mark), node)
+    d = memo[a]
+    if type(a) is Inverse and d.node is a:  # A^-T (plain(cx, a, Inverse); Inverse has no subclass)
+        d = memo[a.a]
+        return Doc(POST, (d if d.level >= ATOM else nt.paren(d), nt.inverse_transpose_mark), node)
+    return Doc(POST, (d if d.level >= ATOM else nt.paren(d), nt.transpose_mark), node)
 
 
 @rule.register
@@ -460,7 +470,7 @@ def _epow(node: EPow, cx) -> Doc:
 
 def _call(key):
     def rule_(node, cx) -> Doc:
-        d = cx.nt.call(key, *[cx[c] for c in node.children])
+        d = cx.nt.call(key, *map(cx.docs.__getitem__, node.children))
         return as_node(d, node)
     return rule_
 

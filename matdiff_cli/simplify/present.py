@@ -14,10 +14,15 @@ def present(expr: Expr) -> Expr:
     """The printed form of a canonical expression: c^-1 a -> a / c, a ⊙ b.^-1 -> a ./ b,
     a lone broadcast c -> c ones(n, m)."""
     memo = _presented  # a pure function of the node: one memo for the whole run
+    kinds = _PRESENTED_KINDS
     for node in _postorder_missing(expr, memo):
-        kids = tuple([memo[c] for c in node.children])
-        n = node if kids == node.children else node.rebuild(kids)
-        memo[node] = _present_node(n)
+        n = node
+        children = node.children
+        if children:   # (a leaf, half the nodes, is itself)
+            kids = tuple(map(memo.__getitem__, children))
+            if kids != children:
+                n = node.rebuild(kids)
+        memo[node] = _present_node(n) if type(n) in kinds else n
     return memo[expr]
 
 
@@ -26,9 +31,12 @@ MINUS_ONE = Num(-1)
 
 
 def _present_node(n: Expr) -> Expr:
-    if type(n) not in _PRESENTED_KINDS:   # most nodes: none of the cases below
+    kind = type(n)
+    if kind not in _PRESENTED_KINDS:   # most nodes: none of the cases below
         return n
-    if isinstance(n, Mul):
+    if kind is Mul:
+        if _FACTORS_PRESENTED.isdisjoint(map(type, n.factors)):
+            return n   # (most products: no sum, product, power or quotient in them)
         n = _negated_sums_out(n)
     n = _common_numbers_out(n)
     if isinstance(n, Mul) and n.factors[0] is MINUS_ONE and isinstance(n.factors[1], Mul) \
@@ -72,6 +80,8 @@ def _present_node(n: Expr) -> Expr:
 
 #: the node types _present_node changes (none has a subclass)
 _PRESENTED_KINDS = frozenset({Mul, Hadamard, Add, Power})
+#: the factors that make _present_node change a product: without one it is as is
+_FACTORS_PRESENTED = frozenset({Add, Mul, Power, Div})
 
 
 def _negated_sums_out(n: Mul) -> Expr:

@@ -112,6 +112,11 @@ def derivative(r) -> dict:
     to_numpy, numpy_or_none = R.numpy.to_numpy, R.context.numpy_or_none
     der = r.der
     syms = list(der.problem.symbols.values())
+    shapes, assumptions = {}, {}
+    for s in syms:
+        shapes[s.name] = shape_json(s.shape)
+        if s.props:
+            assumptions[s.name] = sorted(s.props)
     result = {
         "kind": der.kind,
         "shape": shape_json(r.shown.shape),
@@ -135,9 +140,7 @@ def derivative(r) -> dict:
                                                 naming=r.naming)[0]}
     out = {
         "ok": r.status == OK, "input": r.input, "command": r.command,
-        "wrt": der.var.name,
-        "shapes": {s.name: shape_json(s.shape) for s in syms},
-        "assumptions": {s.name: sorted(s.props) for s in syms if s.props},
+        "wrt": der.var.name, "shapes": shapes, "assumptions": assumptions,
         "inferred": [s.name for s in inferred_symbols(der.problem)],
         "differential": differential_json(r, r.text_of, r.latex_of),
         "result": result,

@@ -97,7 +97,8 @@ def to_numpy(expr: Expr, names: dict | None = None, bound=None, naming=None,
     names = dict(names or {})
     if plan:
         (expr,), names, new = planned([expr], names)
-        free = {new.get(n, n) for n in free}
+        if free:
+            free = {new.get(n, n) for n in free}
     nodes = node_list(expr)   # (kept from the plan's walk when the plan left expr as it is)
     if len(nodes) * BRACKETS_PER_NODE > MAX_BRACKETS:   # else no piece nests that deep
         _name_deep_pieces(nodes, names, expr)
