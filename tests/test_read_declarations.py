@@ -1,41 +1,6 @@
-"""Plain declarations are read by one pattern (parser._plain_declaration), without
-the lexer and the driver: the node, its tokens and spans, or the error, are the
-driver's own."""
-from matdiff_cli.errors import MatdiffError
-
-DECLARATION_LIKE = [
-    "A: n x n", "A, B, X: n x n symmetric", "x: n", "s: scalar", "r: 1 x n", "A: n × m",
-    "A_1, V1: 3 x n spd diagonal", "v: n*m", "K: n * m x 2*k", "A: n x n bogus", "A: n symmetric",
-    "x: x", "T: n", "A: n x", "A: n x n x", "A: n x n T", "A:", "A, : n", "A B: n", "A: (n)",
-    "A: n + m", "A: n x n, B: n", "2: n", "A: n ** m", "A: n x x n", "_2: n", "A: n _F",
-    "A: n x n symmetric x", "A, B", "A: * n", "A: n *", "A:: n", "x: 1.5", "A: n⊗n",
-    "A, x: n", "x, T: x x x", "A: x", "A: n*x x T", "A: _F x n", "x: n x n _2", "A: n x n x x",
-    "T, _2, _F: n x n", "A_1 ,B_1 :n  x  n", "A,B,C:n", "AB, B: n x n", "A: 0 x 3", "A: 3n x n",
-    "A: n x3", "A: n xx", "A: 007 x n", "A: n x n symmetric  spd", "x: 1e3", "A: n x n\tspd",
-    "Aä: n", "A: n x m_2 diagonal", "a, b, c, d: scalar", "x: T x T",
-]
-
-
-def test_a_plain_declaration_reads_as_the_driver_reads_it(monkeypatch):
-    from matdiff_cli import parser
-
-    def read(text):
-        src = parser.Source(text)
-        try:
-            node = parser.parse_statement(src, 0, len(text))
-        except MatdiffError as e:
-            return ("error", str(e), e.column)
-        names, shape, props = node.val if node.kind == "decl" else ([], [], [])
-        toks = lambda ts: [(t.type, t.value, t.start, t.end) for t in ts]  # noqa: E731
-        return (type(node).__name__, node.start, node.end, node.depth, repr(node),
-                toks(names), [toks(d) for d in shape], toks(props),
-                toks([node.extra]) if node.kind == "decl" else None)
-
-    fast = [read(t) for t in DECLARATION_LIKE]
-    monkeypatch.setattr(parser, "_plain_declaration", lambda text, start, end, keywords: None)
-    monkeypatch.setattr(parser, "_declaration", lambda toks, keywords: None)
-    assert fast == [read(t) for t in DECLARATION_LIKE]
-    assert sum(f[0] == "Declaration" for f in fast) >= 20
+"""Reading a document's statements: plain declarations at their offsets, and the
+split of a document without continuations or comments (the fast paths' nodes
+against the driver's: tests/test_parser.py)."""
 
 
 def test_a_plain_declaration_inside_a_document_keeps_its_offsets():
