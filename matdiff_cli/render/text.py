@@ -378,7 +378,7 @@ def _mul(node: Mul, cx) -> Doc:
     parts = [leading(nt, docs[0])]
     juxt = nt.juxt
     for prev, d in zip(docs, docs[1:]):
-        parts += [juxt(prev, d), nt.paren(d) if d.level <= NEG else d]   # (later's rule)
+        parts += [juxt(prev, d), later(nt, d)]
     return Doc(PROD, parts, node, chain=Mul)
 
 
@@ -447,11 +447,9 @@ def _broadcast(node: Broadcast, cx) -> Doc:
 def _transpose(node: Transpose, cx) -> Doc:
     nt, memo = cx.nt, cx.docs
     a = node.a
-    d = memo[a]
-    if type(a) is Inverse and d.node is a:  # A^-T (plain(cx, a, Inverse); Inverse has no subclass)
-        d = memo[a.a]
-        return Doc(POST, (d if d.level >= ATOM else nt.paren(d), nt.inverse_transpose_mark), node)
-    return Doc(POST, (d if d.level >= ATOM else nt.paren(d), nt.transpose_mark), node)
+    if plain(cx, a, Inverse):  # A^-T
+        return Doc(POST, (base(nt, memo[a.a]), nt.inverse_transpose_mark), node)
+    return Doc(POST, (base(nt, memo[a]), nt.transpose_mark), node)
 
 
 @rule.register

@@ -31,10 +31,8 @@ MINUS_ONE = Num(-1)
 
 
 def _present_node(n: Expr) -> Expr:
-    kind = type(n)
-    if kind not in _PRESENTED_KINDS:   # most nodes: none of the cases below
-        return n
-    if kind is Mul:
+    """n, one of _PRESENTED_KINDS (present passes the others by), in its printed form."""
+    if type(n) is Mul:
         if _FACTORS_PRESENTED.isdisjoint(map(type, n.factors)):
             return n   # (most products: no sum, product, power or quotient in them)
         n = _negated_sums_out(n)
