@@ -180,30 +180,72 @@ def canonical_product(e: Mul) -> Expr:
 
 
 def _already_canonical(e: Mul) -> bool:
-    """A plain matrix chain with nothing to do (most products): no numbers, scalars,
-    nested products, identities or zeros; no 1x1 sub-chain; no neighbours that
-    cancel or merge (diag(v) w: only the last factor may be a column); a 1x1 one the
-    way round _orient keeps.  Exactly the cases where the full rule returns e itself."""
+    """A product with nothing to do (most products): a number (not 0 or 1) first,
+    then scalars in order (none a number, a product or an identity; no two powers of
+    one base), then a matrix chain without numbers, scalars, nested products, zeros or
+    identities (but for a lone I after scalars); no 1x1 sub-chain (_split_chain's);
+    no neighbours that cancel or merge (_cancel's); a 1x1 one the way round _orient
+    keeps.  Exactly the cases where the full rule returns e itself."""
     factors = e.factors
-    last = len(factors) - 1
+    i, n = 0, len(factors)
+    if type(factors[0]) is Num:   # (no subclass)
+        v = factors[0].value
+        if v.numerator == 0 or v == 1:
+            return False
+        i = 1
+    prev = bases = None   # the previous scalar, and the power bases seen
+    while i < n and factors[i].shape == SCALAR:
+        f = factors[i]
+        kind = type(f)
+        if kind in _NOT_A_SORTED_SCALAR:
+            return False
+        base = f.base if kind is Power else f
+        if prev is not None:   # (in order: the stable sort keeps them as they are)
+            if base in bases or sort_key(f) < sort_key(prev):
+                return False
+            bases.append(base)
+        else:
+            bases = [base]
+        prev = f
+        i += 1
+    if i == n:   # no chain (a non-scalar product has one)
+        return e.shape == SCALAR
+    if n - i == 1 and type(factors[i]) is Identity:   # c I
+        return e.shape != SCALAR
+    last = n - 1
+    start = i
+    row_first = row_later = False   # a row first in the chain, a row after it
     prev = prev_base = None   # prev_base: _signed_base's base of a square prev, once each
-    for i, f in enumerate(factors):
+    for i in range(start, n):
+        f = factors[i]
         shape = f.shape
         kind = type(f)   # (none of these node types has a subclass)
         if shape == SCALAR or kind in _NOT_IN_PLAIN_CHAIN:
             return False
         if kind is Broadcast and f.args[0] is not ONE:   # _scaled_ones
             return False
-        if (i > 0 and shape[0] == 1) or (i < last and shape[1] == 1):
-            return False
-        base = _signed_base(f)[0] if shape[0] == shape[1] else None   # (_same_base: square)
-        if prev is not None and (_inverse_pair(prev, f) or (base is not None and base is prev_base)
-                                 or (i == last and _diag_times_column(prev, f))):   # _cancel's
-            return False
+        if shape[1] == 1:   # a column: after a row, a 1x1 sub-chain (but x^T ... y)
+            if row_later or (row_first and i < last) or type(prev) is DiagM:   # diag(v) w
+                return False
+        elif shape[0] == 1:
+            if i == start:
+                row_first = True
+            else:
+                row_later = True
+        # _signed_base's base of a square f (_same_base compares square neighbours)
+        base = None if shape[0] != shape[1] else _signed_base(f)[0] if kind in _SIGNED else f
+        if prev is not None:   # _cancel's pairs (only a transpose or an inverse is in one)
+            if (kind in _PAIRED or type(prev) in _PAIRED) and _inverse_pair(prev, f):
+                return False
+            if base is not None and base is prev_base:
+                return False
         prev, prev_base = f, base
     return e.shape != SCALAR or _orient(e) is e
 
 
+_NOT_A_SORTED_SCALAR = frozenset({Num, Mul, Identity, Zeros, Broadcast})
+_SIGNED = frozenset({Power, Inverse, Transpose})   # the factors _signed_base may take apart
+_PAIRED = frozenset({Inverse, Transpose})   # one of the two in each of _inverse_pair's pairs
 _NOT_IN_PLAIN_CHAIN = frozenset({Num, Mul, Identity, Zeros})
 
 
