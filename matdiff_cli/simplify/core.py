@@ -240,16 +240,16 @@ def digest(e: Expr) -> str:
 
 
 def tree_size(e: Expr) -> int:
-    return _facts(e)[0]
+    return (_info.get(e) or _facts(e))[0]   # (the memo read inline: most are in it)
 
 
 def lead_name(e: Expr) -> str:
     """The first symbol name read left to right ('' for none)."""
-    return _facts(e)[1]
+    return (_info.get(e) or _facts(e))[1]
 
 
 def contains_diff(e: Expr) -> bool:
-    return _facts(e)[2]
+    return (_info.get(e) or _facts(e))[2]
 
 
 def any_diff(items) -> bool:
@@ -298,7 +298,7 @@ def sort_key(e: Expr):
     key = _keys.get(e)
     if key is None:
         negative = isinstance(e, Mul) and isinstance(e.factors[0], Num) and e.factors[0].value < 0
-        size, lead, has_diff = _facts(e)
+        size, lead, has_diff = _info.get(e) or _facts(e)
         key = _keys[e] = (isinstance(e, Num), has_diff, negative, lead, size, _Digest(e))
     return key
 
