@@ -80,14 +80,14 @@ def _already_canonical(e: Mul) -> bool:
     i, n = 0, len(factors)
     if type(factors[0]) is Num:   # (no subclass)
         v = factors[0].value
-        if v.numerator == 0 or v == 1:
+        if v.numerator == 0 or v.numerator == v.denominator:   # 0 or 1 (no Fraction.__eq__)
             return False
         i = 1
     prev = bases = None   # the previous scalar, and the power bases seen
     while i < n and factors[i].shape == SCALAR:
         f = factors[i]
         kind = type(f)
-        if kind in _NOT_A_SORTED_SCALAR:
+        if kind in _NOT_PLAIN:
             return False
         base = f.base if kind is Power else f
         if prev is not None:   # (in order: the stable sort keeps them as they are)
@@ -105,38 +105,37 @@ def _already_canonical(e: Mul) -> bool:
     last = n - 1
     start = i
     row_first = row_later = False   # a row first in the chain, a row after it
-    prev = prev_base = None   # prev_base: _signed_base's base of a square prev, once each
+    prev = prev_base = prev_kind = None   # prev_base: _signed_base's base of a square prev
     for i in range(start, n):
         f = factors[i]
-        shape = f.shape
         kind = type(f)   # (none of these node types has a subclass)
-        if shape == SCALAR or kind in _NOT_IN_PLAIN_CHAIN:
-            return False
-        if kind is Broadcast and f.args[0] is not ONE:   # _scaled_ones
-            return False
-        if shape[1] == 1:   # a column: after a row, a 1x1 sub-chain (but x^T ... y)
-            if row_later or (row_first and i < last) or type(prev) is DiagM:   # diag(v) w
-                return False
-        elif shape[0] == 1:
+        if kind in _NOT_PLAIN and (kind is not Broadcast or f.args[0] is not ONE):
+            return False   # (ones(n, k), unscaled, is a plain factor)
+        rows, cols = f.shape
+        if cols == 1:   # a column: a scalar, or after a row a 1x1 sub-chain (but x^T ... y)
+            if rows == 1 or row_later or (row_first and i < last) or prev_kind is DiagM:
+                return False   # (diag(v) w: v ⊙ w)
+        elif rows == 1:
             if i == start:
                 row_first = True
             else:
                 row_later = True
         # _signed_base's base of a square f (_same_base compares square neighbours)
-        base = None if shape[0] != shape[1] else _signed_base(f)[0] if kind in _SIGNED else f
+        base = None if rows != cols else _signed_base(f)[0] if kind in _SIGNED else f
         if prev is not None:   # _cancel's pairs (only a transpose or an inverse is in one)
-            if (kind in _PAIRED or type(prev) in _PAIRED) and _inverse_pair(prev, f):
+            if (kind in _PAIRED or prev_kind in _PAIRED) and _inverse_pair(prev, f):
                 return False
             if base is not None and base is prev_base:
                 return False
-        prev, prev_base = f, base
+        prev, prev_base, prev_kind = f, base, kind
     return e.shape != SCALAR or _orient(e) is e
 
 
-_NOT_A_SORTED_SCALAR = frozenset({Num, Mul, Identity, Zeros, Broadcast})
 _SIGNED = frozenset({Power, Inverse, Transpose})   # the factors _signed_base may take apart
 _PAIRED = frozenset({Inverse, Transpose})   # one of the two in each of _inverse_pair's pairs
-_NOT_IN_PLAIN_CHAIN = frozenset({Num, Mul, Identity, Zeros})
+# what the full rule takes apart or drops (a number, a nested product, an identity, a
+# zero, a scaled ones(n, k)): not among a canonical product's scalars or in its chain
+_NOT_PLAIN = frozenset({Num, Mul, Identity, Zeros, Broadcast})
 
 
 def _split_chain(chain: list, scalars: list) -> list:
