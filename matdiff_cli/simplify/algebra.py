@@ -74,8 +74,8 @@ def _factor_left(terms: list):
         rest = core.factors[1:]
         if any(r.shape == SCALAR for r in rest) or not rest:
             return None
-        rests.append(with_coef(c, product(list(rest), None)))
-    return Mul(first, Add(*rests))
+        rests.append((c, rest))   # (written once every term has the factor)
+    return Mul(first, Add(*[with_coef(c, product(list(rest), None)) for c, rest in rests]))
 
 
 def _factor_scalar(terms: list):
@@ -117,8 +117,8 @@ def _factor_right(terms: list):
         rest = core.factors[:-1]
         if any(r.shape == SCALAR for r in rest) or not rest:
             return None
-        prefixes.append(with_coef(c, product(list(rest), None)))
-    return Mul(Add(*prefixes), last)
+        prefixes.append((c, rest))   # (written once every term has the factor)
+    return Mul(Add(*[with_coef(c, product(list(rest), None)) for c, rest in prefixes]), last)
 
 
 # ---------------------------------------------------------------- powers, quotients
