@@ -19,7 +19,7 @@ from ..expr import (
     Sum, Sym, Transpose, Vec,
 )
 from ..ops import file_declared, load_all
-from ..simplify import simplify
+from ..simplify import contains_diff, simplify
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
@@ -169,11 +169,15 @@ def read_gradient(df: Expr, var: Sym) -> Expr:
     if df.shape != SCALAR:
         raise MatdiffError("usage", "a gradient needs a scalar function; use `jac` for this one")
     dX = Diff(var)
-    dep = depends_on(df, dX)
+    walked = _holding(df, dX)
+    if walked is None:   # another differential in df: the general walk
+        dep = depends_on(df, dX)
+        order = [n for n, d in dep.items() if d]   # dep is filled children first
+    else:
+        order, dep = walked
     contrib: dict = defaultdict(list)
     contrib[df].append(ONE)
     result = None
-    order = [n for n, d in dep.items() if d]   # dep is filled children first
     for node in reversed(order):
         gs = contrib.pop(node, None)
         if gs is None:
@@ -194,6 +198,40 @@ def read_gradient(df: Expr, var: Sym) -> Expr:
     if result is None:
         result = b.zero(var.shape)
     return simplify(project(simplify(result), var))
+
+
+def _holding(df: Expr, dX: Diff):
+    """(the nodes of df that hold dX, children first, in the order of depends_on;
+    for each of them and each of their children, whether it holds dX), or None
+    when df holds a differential other than dX.  Only the nodes that hold a
+    differential are entered: whether one does is mostly known already (the
+    simplifier memoises it), so the rest of df is not walked again."""
+    dep = {df: contains_diff(df)}
+    if not dep[df]:
+        return [], dep
+    order, stack, seen = [], [df], set()
+    while stack:   # (the walk of nodes(), over the nodes that hold a differential)
+        node = stack.pop()
+        if node is None:   # the mark above a node whose children are listed now
+            order.append(stack.pop())
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        if type(node) is Diff:   # (no subclass)
+            if node is not dX:
+                return None
+            order.append(node)
+            continue
+        stack.append(node)
+        stack.append(None)
+        for c in reversed(node.children):
+            held = dep.get(c)
+            if held is None:
+                held = dep[c] = contains_diff(c)
+            if held and c not in seen:
+                stack.append(c)
+    return order, dep
 
 
 def project(G: Expr, var: Sym) -> Expr:

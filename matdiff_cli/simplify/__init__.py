@@ -32,13 +32,13 @@ as divisions, a lone broadcast scalar as ``c ones(n, m)``).
 
 The rules are filed by node type in ``RULES`` (``core.py``: the strategy, the
 canonical order of terms, the helpers the rules share) by the modules of their
-families: ``algebra`` (sums, products, powers, elementwise products) and
+families: ``algebra`` (sums, powers, elementwise products), ``products`` and
 ``structure`` (transposes, inverses, traces, reductions, diag/vec);
 ``present`` is the printed form.
 """
 from __future__ import annotations
 
-from . import algebra, structure  # noqa: F401  (each files its rules)
+from . import algebra, products, structure  # noqa: F401  (each files its rules)
 from .algebra import _num_power
 from .core import (
     FLAT_LIMIT, RULES, Rewrite, T, contains_diff, digest, info, lead_name, rule, rules_fired,

@@ -112,7 +112,7 @@ def _simplify_below(expr: Expr) -> Expr:
     the nodes not in the memo (listed first, children before parents)."""
     canon = _canon
     get = canon.__getitem__
-    for node in _postorder_missing(expr, canon):
+    for node in _to_fill(expr, canon):
         if node in canon:   # simplified meanwhile, by a rule below it
             continue
         children = node.children
@@ -194,29 +194,44 @@ def info(e: Expr) -> tuple:
 def _facts(e: Expr) -> tuple:
     """(tree size, first symbol name, contains a differential), memoised: one walk
     fills all three."""
-    hit = _info.get(e)
+    info = _info
+    hit = info.get(e)
     if hit is not None:
         return hit
-    for node in _to_fill(e, _info):
+    for node in _to_fill(e, info):
+        children = node.children
+        if not children:   # a leaf (half the nodes): a symbol leads with its name
+            info[node] = (1, node.name, False) if isinstance(node, Sym) else _LEAF
+            continue
         size, lead, has_diff = 1, "", isinstance(node, Diff)
-        for c in node.children:
-            sz, ld, hd = _info[c]
+        for c in children:
+            sz, ld, hd = info[c]
             size += sz
-            lead = lead or ld
-            has_diff = has_diff or hd
-        if isinstance(node, Sym):
-            lead = node.name
-        _info[node] = (size if size < _CAP else _CAP, lead, has_diff)
-    return _info[e]
+            if not lead:
+                lead = ld
+            if hd:
+                has_diff = True
+        info[node] = (size if size < _CAP else _CAP, lead, has_diff)
+    return info[e]
+
+
+_LEAF = (1, "", False)   # the facts of a leaf that is not a symbol
 
 
 def _to_fill(e: Expr, memo: dict):
-    """The nodes of e that memo lacks, children first (e alone, the common case,
-    when its children are in)."""
+    """The nodes of e (not in memo) that memo lacks, children first, as
+    _postorder_missing lists them; without a walk in the common cases: e alone
+    (its children are in), or one new child and e (the child's children are in)."""
+    new = None
     for c in e.children:
-        if c not in memo:
-            return _postorder_missing(e, memo)
-    return (e,)
+        if c is not new and c not in memo:
+            if new is not None:
+                return _postorder_missing(e, memo)
+            for g in c.children:
+                if g not in memo:
+                    return _postorder_missing(e, memo)
+            new = c
+    return (e,) if new is None else (new, e)
 
 
 def digest(e: Expr) -> str:
@@ -240,16 +255,16 @@ def digest(e: Expr) -> str:
 
 
 def tree_size(e: Expr) -> int:
-    return _facts(e)[0]
+    return (_info.get(e) or _facts(e))[0]   # (the memo read inline: most are in it)
 
 
 def lead_name(e: Expr) -> str:
     """The first symbol name read left to right ('' for none)."""
-    return _facts(e)[1]
+    return (_info.get(e) or _facts(e))[1]
 
 
 def contains_diff(e: Expr) -> bool:
-    return _facts(e)[2]
+    return (_info.get(e) or _facts(e))[2]
 
 
 def any_diff(items) -> bool:
@@ -298,7 +313,7 @@ def sort_key(e: Expr):
     key = _keys.get(e)
     if key is None:
         negative = isinstance(e, Mul) and isinstance(e.factors[0], Num) and e.factors[0].value < 0
-        size, lead, has_diff = _facts(e)
+        size, lead, has_diff = _info.get(e) or _facts(e)
         key = _keys[e] = (isinstance(e, Num), has_diff, negative, lead, size, _Digest(e))
     return key
 

@@ -73,10 +73,15 @@ def transpose_of_kron(e: Transpose) -> Expr:
       terminates=PUSHES, operand=Add)
 def transpose_of_sum(e: Transpose) -> Expr:
     a = e.a
-    if isinstance(a, Add):
-        pushed = [T(t) for t in a.terms]
-        if sum(map(_transposes, pushed)) < 1 + sum(map(_transposes, a.terms)):
-            return Add(*pushed)   # (A + A^T)^T = A + A^T; (A x - b)^T stays as written
+    if isinstance(a, Add):   # (A + A^T)^T = A + A^T; (A x - b)^T stays as written
+        pushed, allowed = [], sum(map(_transposes, a.terms))   # (at most as many)
+        for t in a.terms:
+            p = T(t)
+            allowed -= _transposes(p)
+            if allowed < 0:   # (the terms left are not transposed for nothing)
+                return e
+            pushed.append(p)
+        return Add(*pushed)
     return e
 
 
