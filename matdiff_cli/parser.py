@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+from .descent import descend
 from .errors import MatdiffError
 from .lalr import _Tables, tables
 from .literals import NumberError, read_number
@@ -268,6 +269,10 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
     if decl is not None:   # a declaration with n*m, ×, a Greek name, a tab, ...
         return decl
     builder = _Builder(src, span)
+    toks.append(Token("$END", "", end, end))
+    node = descend(toks, builder)
+    if node is not None:   # most expressions and definitions
+        return node
     reductions = tb.reductions  # (origin, size, _Builder method or None)
     passes = tb.passes
     states_table = tb.states
@@ -276,7 +281,6 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
     stack = [state]   # the states; ``state`` is its top
     values: list = []
     push, push_value = stack.append, values.append
-    toks.append(Token("$END", "", end, end))
     try:
         for i, tok in enumerate(toks):
             ttype = tok.type
