@@ -4,7 +4,10 @@ The language is ``grammar/matdiff.lark``; its tables are built once by Lark
 and cached (``lalr.py``), and a small driver below runs them, so the command
 line starts in a few milliseconds; a cold cache costs one Lark build (under a
 tenth of a second).  The reductions that build the syntax nodes are in
-``syntax.py``, number literals in ``literals.py``.
+``syntax.py``, number literals in ``literals.py``.  Plain declarations are read
+from their words (``syntax.py``), most expressions and definitions by a
+recursive descent over the tokens (``descent.py``), which builds the same
+nodes with the same reductions; the driver reads the rest and words every error.
 
 A document is split into statements first (newlines and ``;``, ``\\`` joins
 lines, ``#`` starts a comment), so a statement with an error loses nothing
