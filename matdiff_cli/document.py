@@ -18,7 +18,6 @@ import re
 from . import syntax
 from .errors import MatdiffError
 from .expr import PROPERTIES, Expr, Sym
-from .fundefs import ELEMENTWISE_OP, PLAIN_BODY, body_text, check_body
 from .parser import Node, NumberError, Source, parse_statement, read_number, split_statements
 from .records import dataclass, field, replace
 from .shapes import (
@@ -340,6 +339,8 @@ class Document:
         return None
 
     def _fundef(self, node: Node, src: Source, span):
+        from .fundefs import ELEMENTWISE_OP, PLAIN_BODY, body_text, check_body   # (rare: lazily)
+
         lhs, rhs = node.kids
         if not (isinstance(lhs, syntax.Call) and not lhs.paren and len(lhs.kids) == 1
                 and isinstance(lhs.kids[0], syntax.Name) and not lhs.kids[0].paren):
