@@ -138,11 +138,17 @@ class Document:
         self.scope = Scope()
         self.items: list = []
         self.ndefs = 0
+        # declarations read, by their text: (names, shape, properties); see _repeated
+        self.declared: dict = {}
 
     # statements
 
     def read(self, src: Source, only_declarations: bool = False) -> None:
-        for span in split_statements(src.text):
+        text = src.text
+        for span in split_statements(text):
+            seen = self.declared.get(text[span[0]:span[1]])
+            if seen is not None and self._repeated(*seen):
+                continue
             try:
                 node = parse_statement(src, *span)
                 if only_declarations and not isinstance(node, syntax.Declaration):
@@ -170,6 +176,21 @@ class Document:
                                  "split it with definitions (h = ...) on separate lines", span=span)
             if item is not None:
                 self.items.append(item)
+
+    def _repeated(self, names: tuple, shape: tuple, props: frozenset) -> bool:
+        """Whether a declaration read before, word for word (a batch repeats
+        `V: n x n` for each problem), would change nothing now: each of its names
+        still declared with this shape and these properties, and neither defined,
+        a function nor failed since.  Then reading it again is skipped: it would
+        pass every check of _decl and leave the scope as it is."""
+        scope = self.scope
+        for n in names:
+            info = scope.symbols.get(n)
+            if (info is None or not info.declared or tuple(info.shape) != shape
+                    or not props <= info.props or n in scope.defs or n in scope.funcs
+                    or n in scope.failed):
+                return False
+        return True
 
     def _failed(self, src: Source, span) -> None:
         """Remember the names a failed declaration or definition meant to introduce.
@@ -275,6 +296,8 @@ class Document:
                 scope.add_dim(d)
         for tok in names:
             scope.failed.pop(tok.value, None)
+        self.declared[src.text[span[0]:span[1]]] = (
+            tuple([tok.value for tok in names]), shape, frozenset(pset))
         return None
 
     def _check_new_name(self, n, tok, src, span, scope, allow_symbol=False, allow_def=False,
@@ -316,6 +339,8 @@ class Document:
         return None
 
     def _fundef(self, node: Node, src: Source, span):
+        from .fundefs import ELEMENTWISE_OP, PLAIN_BODY, body_text, check_body   # (rare: lazily)
+
         lhs, rhs = node.kids
         if not (isinstance(lhs, syntax.Call) and not lhs.paren and len(lhs.kids) == 1
                 and isinstance(lhs.kids[0], syntax.Name) and not lhs.kids[0].paren):
@@ -329,10 +354,10 @@ class Document:
             p = lhs.kids[0]
             raise src.error("name", f"the parameter cannot be {param}: " + reserved_message(param),
                             p.start, p.end, "call it t", span=span)
-        _check_body(rhs, n, param, src, span)
+        check_body(rhs, n, param, src, span)
         body = src.statement(rhs.start, rhs.end)
-        if not re.fullmatch(_PLAIN_BODY, body) or re.search(_ELEMENTWISE_OP, body):
-            body = _body_text(rhs)  # Unicode or .* ./ .^: written out in plain operators
+        if not re.fullmatch(PLAIN_BODY, body) or re.search(ELEMENTWISE_OP, body):
+            body = body_text(rhs)  # Unicode or .* ./ .^: written out in plain operators
         scope.funcs[n] = FuncInfo(n, param, body, src.locate(node.start)[0])
         scope.failed.pop(n, None)
         return None
@@ -412,96 +437,6 @@ def _positive_int(text: str) -> Optional[int]:
 
 def _show(shape) -> str:
     return f"{shape[0]}×{shape[1]}"
-
-
-#: what the body of a user function may contain (a scalar function, applied entrywise)
-_BODY_NODES = (syntax.Number, syntax.Name, syntax.Negation, syntax.Sum, syntax.Chain,
-               syntax.Postfix, syntax.Call)
-
-
-def _check_body(body: Node, fname: str, param: str, src: Source, span) -> None:
-    """A user function's body: only its parameter, numbers, arithmetic and
-    elementwise functions (it is a scalar function, applied entrywise)."""
-    from .ops import ALIASES, ELEMENTWISE
-
-    stack = [body]
-    while stack:
-        k = stack.pop()
-        bad = None
-        if not isinstance(k, _BODY_NODES):
-            bad = "a norm" if isinstance(k, syntax.Norm) else "this"
-        elif isinstance(k, syntax.Name) and k.val != param:
-            bad = f"'{k.val}'"
-        elif isinstance(k, syntax.Call) and (k.val not in ELEMENTWISE and k.val != param
-                                             and k.val not in ALIASES or len(k.kids) != 1):
-            bad = f"'{k.val}(...)'"
-        elif isinstance(k, syntax.Postfix) and k.val[0] not in ("pow", "epow"):
-            bad = "a transpose" if k.val[0] == "T" else "an inverse"
-        elif isinstance(k, syntax.Chain) and any(op[0] == "kron" for op in k.val[1:]):
-            bad = "a Kronecker product"
-        if bad is not None:
-            raise src.error(
-                "name", f"the body of {fname} may use only its parameter {param}, numbers and "
-                        f"elementwise functions; it uses {bad}", k.start, k.end,
-                f"e.g. `{fname}({param}) := {param}^3 + sin({param})`", span=span)
-        stack.extend(k.kids)
-
-
-_PLAIN_BODY = r"[A-Za-z0-9_ +\-*/^().]*"
-_ELEMENTWISE_OP = r"\.[*/^]"
-
-#: what a body's part may be written next to without brackets: atoms and powers,
-#: and in a sum also products
-_ATOMS = (syntax.Number, syntax.Name, syntax.Call, syntax.Postfix)
-_PRODUCTS = _ATOMS + (syntax.Chain,)
-_PLAIN_OPS = {"mul": " * ", "had": " * ", "div": " / ", "ediv": " / "}
-
-
-def _body_text(node: Node) -> str:
-    """A user function's body in plain operators (``t² ⊙ t`` -> ``t^2 * t``)."""
-    return _BODY_TEXT[type(node)](node)
-
-
-def _wrapped(kid: Node, loose: tuple = _ATOMS) -> str:
-    text = _body_text(kid)
-    return text if isinstance(kid, loose) and not text.startswith("-") else f"({text})"
-
-
-def _number_text(node) -> str:
-    v = node.val
-    return str(v.numerator) if v.denominator == 1 else f"({v.numerator}/{v.denominator})"
-
-
-def _sum_text(node) -> str:
-    parts = [_body_text(node.kids[0])]
-    for (sign, _, _), kid in zip(node.val[1:], node.kids[1:]):
-        parts.append(("+ " if sign > 0 else "- ") + _wrapped(kid, _PRODUCTS))
-    return " ".join(parts)
-
-
-def _chain_text(node) -> str:
-    out = _wrapped(node.kids[0])
-    for op, kid in zip(node.val[1:], node.kids[1:]):
-        out += _PLAIN_OPS[op[0]] + _wrapped(kid)
-    return out
-
-
-def _power_text(node) -> str:
-    p = node.val[1]
-    exp = str(p) if p.denominator == 1 and p >= 0 else f"({p})"
-    return _wrapped(node.kids[0], (syntax.Name, syntax.Call)) + "^" + exp
-
-
-#: syntax node type -> its text in plain operators (the types _check_body allows)
-_BODY_TEXT = {
-    syntax.Number: _number_text,
-    syntax.Name: lambda node: node.val,
-    syntax.Negation: lambda node: "-" + _wrapped(node.kids[0]),
-    syntax.Sum: _sum_text,
-    syntax.Chain: _chain_text,
-    syntax.Postfix: _power_text,
-    syntax.Call: lambda node: f"{node.val}({_body_text(node.kids[0])})",
-}
 
 
 # ---------------------------------------------------------------------------

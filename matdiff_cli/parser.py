@@ -4,7 +4,10 @@ The language is ``grammar/matdiff.lark``; its tables are built once by Lark
 and cached (``lalr.py``), and a small driver below runs them, so the command
 line starts in a few milliseconds; a cold cache costs one Lark build (under a
 tenth of a second).  The reductions that build the syntax nodes are in
-``syntax.py``, number literals in ``literals.py``.
+``syntax.py``, number literals in ``literals.py``.  Plain declarations are read
+from their words (``syntax.py``), most expressions and definitions by a
+recursive descent over the tokens (``descent.py``), which builds the same
+nodes with the same reductions; the driver reads the rest and words every error.
 
 A document is split into statements first (newlines and ``;``, ``\\`` joins
 lines, ``#`` starts a comment), so a statement with an error loses nothing
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import re
 
+from .descent import descend
 from .errors import MatdiffError
 from .lalr import _Tables, tables
 from .literals import NumberError, read_number
@@ -268,6 +272,10 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
     if decl is not None:   # a declaration with n*m, ×, a Greek name, a tab, ...
         return decl
     builder = _Builder(src, span)
+    toks.append(Token("$END", "", end, end))
+    node = descend(toks, builder)
+    if node is not None:   # most expressions and definitions
+        return node
     reductions = tb.reductions  # (origin, size, _Builder method or None)
     passes = tb.passes
     states_table = tb.states
@@ -276,7 +284,6 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
     stack = [state]   # the states; ``state`` is its top
     values: list = []
     push, push_value = stack.append, values.append
-    toks.append(Token("$END", "", end, end))
     try:
         for i, tok in enumerate(toks):
             ttype = tok.type

@@ -188,8 +188,12 @@ _SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "012345678
 
 
 def _number(tok: Token, src, span, text: Optional[str] = None) -> Fraction:
+    if text is None:
+        text = tok.value
+    if len(text) <= 15 and text.isascii() and text.isdigit():
+        return Fraction(int(text))   # most literals: a small whole number, always in range
     try:
-        return read_number(tok.value if text is None else text)
+        return read_number(text)
     except NumberError as e:
         raise src.error("syntax", e.message, tok.start, tok.end, e.hint, span=span) from None
 

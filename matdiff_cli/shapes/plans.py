@@ -97,49 +97,49 @@ class Building:
         symbols = self.scope.symbols
         # a definition is a name: the nesting of its body counts on its own line,
         # not again in every expression that uses it (h_L = tanh(W_L h_{L-1}), ...)
-        definitions = self._definition_ids()
-        stack = [(root, None)]
+        definitions = self._definition_ids() if self.reached else ()
+        stack = [root]   # a plan stays on it until its children are built
         while stack:
-            p, kids = stack.pop()   # kids: None on the first visit, then the plan's children
-            if kids is None:
-                if id(p) in memo:
-                    continue
-                if p.op == "sym":   # a leaf, built at once (most plans are symbols)
-                    name = p.args[0]
-                    info = symbols[name]
-                    rows, cols = info.shape   # a name or a number is itself
-                    if not (type(rows) is str or type(rows) is int):
-                        rows = u.resolve(rows, names)
-                    if not (type(cols) is str or type(cols) is int):
-                        cols = u.resolve(cols, names)
-                    memo[id(p)] = (E.Sym(name, (rows, cols), info.props), p)
-                    depth[id(p)] = 1
-                    continue
-                kids = []
-                for a in p.args:
-                    if type(a) is P:
-                        kids.append(a)
-                if kids:
-                    stack.append((p, kids))
-                    for k in kids:
-                        if id(k) not in memo:
-                            stack.append((k, None))
-                    continue
+            p = stack[-1]
+            if id(p) in memo:
+                stack.pop()
+                continue
             op = p.op
+            if op == "sym":   # a leaf, built at once (most plans are symbols)
+                stack.pop()
+                name = p.args[0]
+                info = symbols[name]
+                rows, cols = info.shape   # a name or a number is itself
+                if not (type(rows) is str or type(rows) is int):
+                    rows = u.resolve(rows, names)
+                if not (type(cols) is str or type(cols) is int):
+                    cols = u.resolve(cols, names)
+                memo[id(p)] = (E.Sym(name, (rows, cols), info.props), p)
+                depth[id(p)] = 1
+                continue
+            waiting = False
+            for a in p.args:
+                if type(a) is P and id(a) not in memo:
+                    stack.append(a)   # built before p, the last one first
+                    waiting = True
+            if waiting:
+                continue
+            stack.pop()
             args = []
             d = 0   # the depth of the deepest child, a definition's body counting 0
             for a in p.args:
-                if type(a) is P:
+                kind = type(a)
+                if kind is P:
                     k = id(a)
                     args.append(memo[k][0])
-                    if k not in definitions and depth[k] > d:
+                    if depth[k] > d and k not in definitions:
                         d = depth[k]
-                elif isinstance(a, DimArg):
+                elif kind is DimArg:
                     args.append(u.resolve(a.d, names))
-                elif isinstance(a, ShapeArg):
-                    args.append(tuple(u.resolve(x, names) for x in a.s))
-                elif op in ("ones", "zeros") and isinstance(a, tuple):
-                    args.append(tuple(u.resolve(x, names) for x in a))
+                elif kind is ShapeArg:
+                    args.append(tuple([u.resolve(x, names) for x in a.s]))
+                elif (op == "ones" or op == "zeros") and kind is tuple:
+                    args.append(tuple([u.resolve(x, names) for x in a]))
                 elif op == "id":
                     args.append(u.resolve(a, names))
                 else:
