@@ -9,8 +9,10 @@ its declarations.  Then
    NumPy all included; each problem's variable is named V<i> after its shape, the
    other symbols get a suffix), RUNS times, and prints the median CPU time (user
    + system, the operating system's accounting of the child) and wall time, as
-   problems per second; then the same with ``--format text`` (the derivative's
-   text alone: what SymPy's side prints);
+   problems per second, each run followed by a yardstick (a pure-Python loop of
+   10^7 additions, whose CPU time says how fast the shared machine was at the
+   time); then the same with ``--format text`` (the derivative's text alone:
+   what SymPy's side prints);
 2. for the first problems (default 1,000) that convert to SymPy matrix
    expressions, finds those SymPy can differentiate (a first SymPy run), then
    runs more whole processes over exactly those problems, in turn (matdiff JSON,
@@ -123,6 +125,10 @@ def run_matdiff(path: str, env: dict, cwd: str, fmt: str = "json") -> tuple:
                                                  "--wrt", wrt], env, cwd)
 
 
+# a fixed amount of pure-Python work, to say how fast the machine was during the runs
+# (its speed moves by up to 2x in an hour on a shared machine)
+YARDSTICK = "s = 0\nfor i in range(10 ** 7):\n    s += i"
+
 SYMPY_WORKER = r"""
 import sys
 from sympy import *  # the names srepr writes
@@ -204,12 +210,18 @@ def main() -> None:
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(text)
         run_matdiff(path, env, tmp)  # warm the parser cache and the .pyc files
-        runs = [run_matdiff(path, env, tmp) for _ in range(args.runs)]
+        runs, yardstick = [], []
+        for _ in range(args.runs):   # in turn with the yardstick: the machine's speed then
+            runs.append(run_matdiff(path, env, tmp))
+            yardstick.append(whole_process([sys.executable, "-c", YARDSTICK], env, tmp))
         objs = [json.loads(line) for line in runs[0][3].decode().splitlines() if line.strip()]
         ok = sum(1 for o in objs if o.get("ok"))
         print(f"matdiff grad -f DOC --format json: {len(problems)} problems, {len(objs)} "
               f"derivatives, {ok} ok, exit {runs[0][2]}; whole process, median of {args.runs}")
         report_runs(runs, len(problems))
+        print(f"  the machine's speed: a pure-Python loop of 10^7 additions, run in turn, took "
+              f"{median([y[0] for y in yardstick]):.2f} s CPU (min "
+              f"{min(y[0] for y in yardstick):.2f}, max {max(y[0] for y in yardstick):.2f})")
         text_runs = [run_matdiff(path, env, tmp, "text") for _ in range(args.runs)]
         print(f"matdiff grad -f DOC --format text (the derivatives' text alone): exit "
               f"{text_runs[0][2]}; whole process, median of {args.runs}")

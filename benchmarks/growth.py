@@ -97,6 +97,10 @@ FAMILIES = {
     "sums through definitions h_i = h_i-1 .* h_i-1 + h_i-1: grad": (
         [64, 128, 256, 512], [64, 128, 256],
         lambda n: (["grad", "-", "--wrt", "x"], chain(n, lambda p: f"{p} .* {p} + {p}"))),
+    "a document of n problems, each its own variable, one --wrt list: grad": (
+        [1000, 2000, 4000, 8000], [500, 1000, 2000],
+        lambda n: (["grad", "-", "--wrt", ",".join(f"X{i}" for i in range(n))],
+                   "".join(f"X{i}: n x n\ntr(X{i} A)\n" for i in range(n)))),
     "nesting: shape --format json of n nested sigmoids": (
         [20, 40, 80, 160], [20, 40, 80],
         lambda n: (["shape", "sigmoid(" * n + "x" + ")" * n, "--format", "json"], "")),

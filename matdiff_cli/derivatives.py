@@ -57,7 +57,11 @@ def resolve_wrt(problem, names) -> list:
     symbols = problem.symbols
     if not names:
         return list(symbols.values())
-    present_names = [n for n in names if n in symbols]
+    if len(names) > len(symbols):   # a document's long list: look up the problem's few
+        order = _positions(names)
+        present_names = sorted([n for n in symbols if n in order], key=order.__getitem__)
+    else:
+        present_names = [n for n in names if n in symbols]
     if present_names and len(present_names) < len(names):
         # a document of many problems: each uses the listed variables it contains
         names = present_names
@@ -74,6 +78,22 @@ def resolve_wrt(problem, names) -> list:
                                hint=hint, statement=problem.source, line=problem.line)
         out.append(sym)
     return out
+
+
+_POSITIONS: list = [None, {}]   # the last --wrt list and its names' positions
+
+
+def _positions(names) -> dict:
+    """name -> its first position in names, made once per list (one list serves a
+    whole document: scanning it for each problem made k problems cost k^2)."""
+    if _POSITIONS[0] is names:   # (kept for a tuple only: a list may change)
+        return _POSITIONS[1]
+    order: dict = {}
+    for i, name in enumerate(names):
+        order.setdefault(name, i)
+    if type(names) is tuple:
+        _POSITIONS[:] = [names, order]
+    return order
 
 
 def _refuse_division_by_zero(problem) -> None:

@@ -353,3 +353,17 @@ def test_whole_hessian_named_lines_work_is_linear():
                            (hessians, derivatives, derivative_report)))
     assert pieces[1] > 1.5 * pieces[0] > 0
     assert counts[1] / counts[0] < LINEAR
+
+
+def test_a_long_wrt_list_is_read_once_per_document():
+    """One --wrt list serves a document whose problems each use one of its names:
+    each problem looks up its own few symbols (scanning the list for each of k
+    problems cost k^2), and gets exactly the variables a scan would give."""
+    def resolve_all(n, tag):
+        items = read_document("".join(
+            f"{tag}{i}, {tag}{i + 1}: n x n\ntr({tag}{i} {tag}{i + 1})\n" for i in range(n)))
+        wrt = tuple(f"{tag}{i}" for i in reversed(range(n + 1)))
+        for p in items:
+            got = [s.name for s in derivatives.resolve_wrt(p, wrt)]
+            assert got == [w for w in wrt if w in p.symbols]   # the list's order
+    assert ratio(resolve_all, (derivatives,), 100, 200) < LINEAR
