@@ -94,13 +94,15 @@ def to_numpy(expr: Expr, names: dict | None = None, bound=None, naming=None,
     ``free``: nodes of names already bound where the code runs (not bound again);
     ``plan``: rewrite the tree for speed and stability first (False: it is).
     """
-    names = dict(names or {})
     if plan:
-        (expr,), names, new = planned([expr], names)
+        (expr,), names, new = planned([expr], names or {})
         if free:
             free = {new.get(n, n) for n in free}
+    elif names is None:
+        names = {}
     nodes = node_list(expr)   # (kept from the plan's walk when the plan left expr as it is)
     if len(nodes) * BRACKETS_PER_NODE > MAX_BRACKETS:   # else no piece nests that deep
+        names = dict(names)   # (the caller's is left as it is)
         _name_deep_pieces(nodes, names, expr)
     if naming is None:
         naming = naming_for(nodes, names, bound or ())
@@ -111,23 +113,24 @@ def to_numpy(expr: Expr, names: dict | None = None, bound=None, naming=None,
     # (the kinds of nodes are looked at in C: most code takes no SVD)
     shared = _shared_svds(nodes) if not _SVD_KINDS.isdisjoint(map(type, nodes)) else ()
 
-    def write(root, factored=None):
-        cx = NumpyContext(names, dims, naming, target)
-        cx.ordered = True
-        if factored:
-            cx.factored = factored
-        return cx, flatten(render_dag(root, rule, cx))
-
     if shared:
+        def write(root, factored=None):
+            cx = NumpyContext(names, dims, naming, target)
+            cx.ordered = True
+            if factored:
+                cx.factored = factored
+            return cx, flatten(render_dag(root, rule, cx))
         return _bind(*_with_factorisations(shared, nodes, names, expr, free, naming, write))
-    body = write(expr)[1]
+    # one context writes the body, then each name, each after every name that uses
+    # it: a piece and its Doc are written once, and a name's Doc is still its name
+    # (not its code) wherever it is used
+    cx = NumpyContext(names, dims, naming, target)
+    cx.ordered = True
+    body = flatten(render_dag(expr, rule, cx))
     if not used:
         return body
-    if len(used) > MAX_LAMBDAS:
-        binds = [(py(names[n]), write(n)[1]) for n in used]
-    else:   # (innermost first)
-        binds = [(py(names[n]), write(n)[1]) for n in reversed(used)][::-1]
-    return _bind(binds, body)
+    return _bind([(py(names[n]), flatten(render_dag(n, rule, cx))) for n in reversed(used)][::-1],
+                 body)
 
 
 def _bind(binds, body: str) -> str:
