@@ -39,10 +39,14 @@ from .chains import (
 
 
 def plan(roots, names=(), share: bool = False, common: bool = False):
-    """(new roots, {old node: new node}).  ``share``: repeated pieces will be
+    """(new roots, {old node: new node}; a node the plan leaves as it is may be
+    missing).  ``share``: repeated pieces will be
     computed once by the caller, so a rewrite may use a vector twice;
     ``common`` (with share): a run of factors that several chains have in
     common (``X^-1 dX X^-1`` in three terms of a Hessian) is multiplied once."""
+    everything = nodes(roots[0]) if len(roots) == 1 else list(walk(*roots))
+    if _REWRITTEN.isdisjoint(map(type, everything)):
+        return list(roots), {}   # no node a rewrite acts on (the kinds looked at in C)
     chains: list | None = [] if share and common else None
     out, new = _pass(roots, set(names), share, None, chains)
     if share:
@@ -419,8 +423,8 @@ def _factor(node, open_):
     A number every term has is taken out first (``2 a + 2 b`` -> ``2 (a +
     b)``: one scaling, and the sum is the node another root may share), then
     a shared elementwise factor (:func:`_factor_hadamard`)."""
-    if not any(type(t) in _COMPOUND for t in node.terms):
-        return node   # plain terms (most sums): nothing to take out
+    if not _may_factor(node.terms):
+        return node   # (most sums: nothing to take out)
     terms = [_scaled(t) for t in node.terms]
     c = terms[0][0]
     if c != 1 and all(k == c for k, _ in terms) and all(open_(t) for t in node.terms):
@@ -459,6 +463,20 @@ def _factor(node, open_):
 
 #: the terms _factor may take something out of
 _COMPOUND = frozenset({Mul, Hadamard, Add})
+
+
+def _may_factor(terms) -> bool:
+    """Whether :func:`_factor` may take anything out: a number, an elementwise
+    factor or a product's factor takes two terms that are products or sums,
+    or one term that spreads into several (a sum, maybe times a number)."""
+    k = 0
+    for t in terms:
+        kind = type(t)
+        if kind in _COMPOUND:
+            if kind is Add or (kind is Mul and type(_scaled(t)[1]) is Add):
+                return True
+            k += 1
+    return k >= 2
 
 
 def _factors(t):
