@@ -74,17 +74,17 @@ def _pass(roots, named, share, known_by_root, chains=None, runs=None):
             if node in new:
                 continue
             children = node.children
-            rebuilt = node
-            if children:   # (a leaf, half the nodes: itself)
+            if not children:   # a leaf (half the nodes): itself
+                new[node] = out = node
+            else:
                 kids = tuple(map(rewritten, children))
-                if kids != children:
-                    rebuilt = node.rebuild(kids)
-            if type(node) in _REWRITTEN:
-                new[node] = _rewrite(rebuilt, node, named, share, known, chains, runs, opaque)
-            else:   # a kind no rewrite changes (most nodes): no look at its children
-                new[node] = rebuilt
+                out = node if kids == children else node.rebuild(kids)
+                if type(node) in _REWRITTEN:
+                    out = _rewrite(out, node, named, share, known, chains, runs, opaque)
+                # (else a kind no rewrite changes, most nodes: no look at its children)
+                new[node] = out
             if node in named:
-                opaque.add(new[node])
+                opaque.add(out)
     return [new[r] for r in roots], new
 
 
@@ -200,10 +200,11 @@ def _product(node, open_, share, known=None, chains=None, runs=None, opaque=()):
     if not mats:
         return node
     for i, f in enumerate(mats):  # (2 A) B: the number joins the product's scalars
-        c, rest = _scaled(f)
-        if c != 1 and open_(f):
-            mats[i] = rest
-            scalars.append(Num(c))
+        if type(f) is Mul:   # (only a product is scaled)
+            c, rest = _scaled(f)
+            if c != 1 and open_(f):
+                mats[i] = rest
+                scalars.append(Num(c))
     if chains is not None and 2 <= len(mats) <= MAX_PLANNED:
         chains.append(tuple(mats))
     if runs and 2 <= len(mats) <= 8:
