@@ -39,10 +39,14 @@ from .chains import (
 
 
 def plan(roots, names=(), share: bool = False, common: bool = False):
-    """(new roots, {old node: new node}).  ``share``: repeated pieces will be
+    """(new roots, {old node: new node}; a node the plan leaves as it is may be
+    missing).  ``share``: repeated pieces will be
     computed once by the caller, so a rewrite may use a vector twice;
     ``common`` (with share): a run of factors that several chains have in
     common (``X^-1 dX X^-1`` in three terms of a Hessian) is multiplied once."""
+    everything = nodes(roots[0]) if len(roots) == 1 else list(walk(*roots))
+    if _REWRITTEN.isdisjoint(map(type, everything)):
+        return list(roots), {}   # no node a rewrite acts on (the kinds looked at in C)
     chains: list | None = [] if share and common else None
     out, new = _pass(roots, set(names), share, None, chains)
     if share:
@@ -70,17 +74,17 @@ def _pass(roots, named, share, known_by_root, chains=None, runs=None):
             if node in new:
                 continue
             children = node.children
-            rebuilt = node
-            if children:   # (a leaf, half the nodes: itself)
+            if not children:   # a leaf (half the nodes): itself
+                new[node] = out = node
+            else:
                 kids = tuple(map(rewritten, children))
-                if kids != children:
-                    rebuilt = node.rebuild(kids)
-            if type(node) in _REWRITTEN:
-                new[node] = _rewrite(rebuilt, node, named, share, known, chains, runs, opaque)
-            else:   # a kind no rewrite changes (most nodes): no look at its children
-                new[node] = rebuilt
+                out = node if kids == children else node.rebuild(kids)
+                if type(node) in _REWRITTEN:
+                    out = _rewrite(out, node, named, share, known, chains, runs, opaque)
+                # (else a kind no rewrite changes, most nodes: no look at its children)
+                new[node] = out
             if node in named:
-                opaque.add(new[node])
+                opaque.add(out)
     return [new[r] for r in roots], new
 
 
@@ -196,10 +200,11 @@ def _product(node, open_, share, known=None, chains=None, runs=None, opaque=()):
     if not mats:
         return node
     for i, f in enumerate(mats):  # (2 A) B: the number joins the product's scalars
-        c, rest = _scaled(f)
-        if c != 1 and open_(f):
-            mats[i] = rest
-            scalars.append(Num(c))
+        if type(f) is Mul:   # (only a product is scaled)
+            c, rest = _scaled(f)
+            if c != 1 and open_(f):
+                mats[i] = rest
+                scalars.append(Num(c))
     if chains is not None and 2 <= len(mats) <= MAX_PLANNED:
         chains.append(tuple(mats))
     if runs and 2 <= len(mats) <= 8:
@@ -419,8 +424,8 @@ def _factor(node, open_):
     A number every term has is taken out first (``2 a + 2 b`` -> ``2 (a +
     b)``: one scaling, and the sum is the node another root may share), then
     a shared elementwise factor (:func:`_factor_hadamard`)."""
-    if not any(type(t) in _COMPOUND for t in node.terms):
-        return node   # plain terms (most sums): nothing to take out
+    if not _may_factor(node.terms):
+        return node   # (most sums: nothing to take out)
     terms = [_scaled(t) for t in node.terms]
     c = terms[0][0]
     if c != 1 and all(k == c for k, _ in terms) and all(open_(t) for t in node.terms):
@@ -459,6 +464,20 @@ def _factor(node, open_):
 
 #: the terms _factor may take something out of
 _COMPOUND = frozenset({Mul, Hadamard, Add})
+
+
+def _may_factor(terms) -> bool:
+    """Whether :func:`_factor` may take anything out: a number, an elementwise
+    factor or a product's factor takes two terms that are products or sums,
+    or one term that spreads into several (a sum, maybe times a number)."""
+    k = 0
+    for t in terms:
+        kind = type(t)
+        if kind in _COMPOUND:
+            if kind is Add or (kind is Mul and type(_scaled(t)[1]) is Add):
+                return True
+            k += 1
+    return k >= 2
 
 
 def _factors(t):

@@ -94,13 +94,15 @@ def to_numpy(expr: Expr, names: dict | None = None, bound=None, naming=None,
     ``free``: nodes of names already bound where the code runs (not bound again);
     ``plan``: rewrite the tree for speed and stability first (False: it is).
     """
-    names = dict(names or {})
     if plan:
-        (expr,), names, new = planned([expr], names)
+        (expr,), names, new = planned([expr], names or {})
         if free:
             free = {new.get(n, n) for n in free}
+    elif names is None:
+        names = {}
     nodes = node_list(expr)   # (kept from the plan's walk when the plan left expr as it is)
     if len(nodes) * BRACKETS_PER_NODE > MAX_BRACKETS:   # else no piece nests that deep
+        names = dict(names)   # (the caller's is left as it is)
         _name_deep_pieces(nodes, names, expr)
     if naming is None:
         naming = naming_for(nodes, names, bound or ())
@@ -111,23 +113,21 @@ def to_numpy(expr: Expr, names: dict | None = None, bound=None, naming=None,
     # (the kinds of nodes are looked at in C: most code takes no SVD)
     shared = _shared_svds(nodes) if not _SVD_KINDS.isdisjoint(map(type, nodes)) else ()
 
-    def write(root, factored=None):
-        cx = NumpyContext(names, dims, naming, target)
-        cx.ordered = True
-        if factored:
-            cx.factored = factored
-        return cx, flatten(render_dag(root, rule, cx))
+    # one context writes the body, then each name, each after every name that uses
+    # it: a piece and its Doc are written once, and a name's Doc is still its name
+    # (not its code) wherever it is used
+    cx = NumpyContext(names, dims, naming, target)
+    cx.ordered = True
+
+    def write(root) -> str:
+        return flatten(render_dag(root, rule, cx))
 
     if shared:
-        return _bind(*_with_factorisations(shared, nodes, names, expr, free, naming, write))
-    body = write(expr)[1]
+        return _bind(*_with_factorisations(shared, nodes, names, expr, free, cx, write))
+    body = write(expr)
     if not used:
         return body
-    if len(used) > MAX_LAMBDAS:
-        binds = [(py(names[n]), write(n)[1]) for n in used]
-    else:   # (innermost first)
-        binds = [(py(names[n]), write(n)[1]) for n in reversed(used)][::-1]
-    return _bind(binds, body)
+    return _bind([(py(names[n]), write(n)) for n in reversed(used)][::-1], body)
 
 
 def _bind(binds, body: str) -> str:
@@ -153,24 +153,30 @@ def _shared_svds(nodes) -> list:
     return [x for x, k in users.items() if k > 1]
 
 
-def _with_factorisations(shared, nodes, names, expr, free, naming, write):
+def _with_factorisations(shared, nodes, names, expr, free, cx, write):
     """(bindings, body) where the SVD of each shared matrix is computed once:
-    bound after the matrix (and the names it uses), before the pieces using it."""
+    bound after the matrix (and the names it uses), before the pieces using it.
+    (A piece bound before that cannot use it: the matrix is inside each of its users.)"""
     fn, *options = THIN_SVD
     options = tuple(options)
+    naming = cx.naming
     factored: dict = {}
-    binds, taken = [], {naming.python(v) for v in names.values()}
+    taken = {naming.python(v) for v in names.values()}
     for node in nodes:
-        if node in names and node is not expr and node not in free:
-            binds.append((naming.python(names[node]), write(node, factored)[1]))
         if node in shared:
             name = _unused(naming, fn.rsplit(".", 1)[-1], taken)
-            cx, _ = write(node, factored)
-            arg = cx.name_doc(node, names[node]) if node in names else cx[node]
-            binds.append((name, flatten(call(cx.lib.fn(fn), arg, *options))))
-            factored = {**factored, (fn, node, options): name}
+            factored[node] = name
             taken.add(name)
-    return binds, write(expr, factored)[1]
+    cx.factored = {(fn, node, options): name for node, name in factored.items()}
+    body = write(expr)
+    binds = []
+    for node in reversed(nodes):   # (as to_numpy: each name after the pieces using it)
+        if node in shared:
+            arg = cx.name_doc(node, names[node]) if node in names else render_dag(node, rule, cx)
+            binds.append((factored[node], flatten(call(cx.lib.fn(fn), arg, *options))))
+        if node in names and node is not expr and node not in free:
+            binds.append((naming.python(names[node]), write(node)))
+    return binds[::-1], body
 
 
 def _unused(naming, base: str, taken) -> str:

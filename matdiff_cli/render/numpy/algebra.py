@@ -20,7 +20,7 @@ def _sym(node: Sym, cx) -> Doc:
 @rule.register
 def _num(node: Num, cx) -> Doc:
     v = node.value
-    if v >= 0:
+    if v.numerator >= 0:   # (a Fraction's sign is its numerator's: no comparison call)
         return number(v, node)
     body = number(-v)
     return Doc(min(NEG, body.level), ("-", body), node, neg=body)
@@ -72,7 +72,8 @@ def _ordered_product(node: Mul, cx):
     """A planned product (render/plan.py) of non-scalar factors: three or more
     are ``multi_dot`` (ordered at run time); ``diag(v) B`` is ``v * B``, ``A
     diag(v)`` is ``A * v.T``; ``inv(A) B`` is ``solve(A, B)`` and ``B inv(A)``
-    is ``solve(A.T, B.T).T``.  None for any other product."""
+    is ``solve(A.T, B.T).T``; any other two are ``A @ B``.  None for a product
+    with a scalar factor (or not planned)."""
     f = node.factors
     if not cx.ordered:
         return None
@@ -88,8 +89,11 @@ def _ordered_product(node: Mul, cx):
     a, b = f
     special = (DiagM, Inverse)   # (the kinds written their own way: a look first)
     if isinstance(a, special) or isinstance(b, special) or lib.name == "jax":
-        return _special_product(node, a, b, cx, lib)
-    return None
+        special = _special_product(node, a, b, cx, lib)
+        if special is not None:
+            return special
+    docs = cx.docs
+    return Doc(MUL, (at_least(docs[a], MUL), " @ ", at_least(docs[b], NEG)), node)   # (as chain)
 
 
 def _special_product(node: Mul, a, b, cx, lib):
@@ -119,7 +123,7 @@ def _mul(node: Mul, cx) -> Doc:
     if fast is not None:
         return fast
     first = node.factors[0]
-    if not (isinstance(first, Num) and first.value < 0 and cx[first].node is first):
+    if not (isinstance(first, Num) and first.value.numerator < 0 and cx[first].node is first):
         return Doc(MUL, chain(cx, node.factors), node)
     c, rest = -first.value, node.factors[1:]
     if c == 1:

@@ -10,6 +10,10 @@ from .targets import Target
 
 # --------------------------------------------------------------------------- context
 
+#: the library of a context given none (it holds no state that NumPy's code changes)
+NUMPY = Target()
+
+
 class NumpyContext(Context):
     """Renders with a table of dimension -> Python expression (``X.shape[0]``),
     the names of the output (:class:`matdiff_cli.names.Names`) and a target."""
@@ -19,7 +23,7 @@ class NumpyContext(Context):
         self.dims = dims
         self.naming = naming if naming is not None else naming_for([], names)
         self.py = self.naming.python   # a name's Python name (``lambda_``)
-        self.lib = target if target is not None else Target()
+        self.lib = target if target is not None else NUMPY
         self.ordered = False  # products planned (render/plan.py): multi_dot, solve, broadcasting
         # factorisations the code binds (base.factorisation): {(fn, node, options): name}
         self.factored: dict = {}
