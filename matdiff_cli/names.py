@@ -120,12 +120,15 @@ class Names:
     @classmethod
     def of(cls, problem) -> "Names":
         """The names of a problem's outputs (the same every time for one problem).
-        The table is built once per problem and copied for each output: a problem
-        with n variables has n outputs, and building it each time cost n^2."""
+        The first output gets a table of its own; from the second on, a table is
+        built once more, kept unused and copied for each: a problem with n
+        variables has n outputs, and building it each time cost n^2."""
         last, base = _LAST
-        if last is not problem:
-            base = cls(problem_names(problem), problem.symbols.values())
-            _LAST[:] = [problem, base]
+        if last is not problem:   # a problem's first output (most have one): its own table
+            _LAST[:] = [problem, None]
+            return cls(problem_names(problem), problem.symbols.values())
+        if base is None:   # its second: a table kept unused, copied for each output
+            base = _LAST[1] = cls(problem_names(problem), problem.symbols.values())
         return base._copy()
 
     def _copy(self) -> "Names":
