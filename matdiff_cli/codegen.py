@@ -33,7 +33,8 @@ from .errors import MatdiffError
 from .expr import SCALAR, Broadcast, DiagM, Diff, Transpose, walk
 from .names import Names
 from .render import flatten, render_dag
-from .render.numpy import planned, to_numpy
+from .ops.singular import THIN_SVD
+from .render.numpy import planned, shared_svds, to_numpy
 from .render.numpy.base import rule
 from .render.numpy.context import NumpyContext, dimension_table
 from .render.numpy.targets import TARGETS
@@ -108,18 +109,29 @@ def _value_body(problem, variables, lang, scalar, roots, taken) -> list:
     syms = list(problem.symbols.values())
     dims = dimension_table(syms, (), naming)
 
+    # the SVD of a matrix that several pieces use (both singular vectors of X, its
+    # polar factor) is computed once, on its own line after the matrix's
+    factored = {(THIN_SVD[0], x, THIN_SVD[1:]): naming.fresh(THIN_SVD[0].rsplit(".", 1)[-1])
+                for x in shared_svds(nodes) if not inner[x]}
+
     def code(e):
         own = {k: v for k, v in outer.items() if k is not e}
         cx = NumpyContext(own, dims, naming, lib)
         cx.ordered = True
+        cx.factored = factored
         return flatten(render_dag(e, rule, cx))
 
     body, done = [], set()
-    for node in nodes:  # named pieces, each once, after what it uses
+    for node in nodes:  # named pieces and factorisations, each once, after what they use
         name = outer.get(node)
         if name is not None and name not in done:
             done.add(name)
             body.append(f"{py(name)} = {code(node)}")
+        svd = factored.get((THIN_SVD[0], node, THIN_SVD[1:]))
+        if svd is not None and svd not in done:
+            done.add(svd)
+            arg = py(name) if name is not None else code(node)
+            body.append(f"{py(svd)} = {lib.fn(THIN_SVD[0])}({arg}, {', '.join(THIN_SVD[1:])})")
     for label, e, var in outputs:
         if var is None:
             body.append(f"{label} = {py(outer[e]) if e in outer else code(e)}")

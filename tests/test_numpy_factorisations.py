@@ -93,3 +93,34 @@ def test_u_and_v_share_one_svd():
 def test_code_without_a_shared_factorisation_binds_nothing_new(src, decl):
     code = numpy_field("grad", src, "--wrt", "X", "-d", decl)
     assert "lambda svd" not in code
+
+
+@pytest.mark.parametrize("src, decl, f", [
+    ("tr(A polar(X)) + sigma_max(X)", "X, A: n x n",
+     lambda x, a: np.trace(a @ _polar(x)) + sv(x)[0]),
+    ("tr(polar(X)^T polar(X) A) + sum(polar(X))", "X, A: n x n",
+     lambda x, a: np.trace(_polar(x).T @ _polar(x) @ a) + _polar(x).sum()),
+    ("sigma_max(X)^2 + ||X||_* + tr(A polar(X))", "X, A: n x n",
+     lambda x, a: sv(x)[0] ** 2 + sv(x).sum() + np.trace(a @ _polar(x))),
+])
+@pytest.mark.parametrize("var", ["X", "svd"])   # (a variable may take the binding's name)
+def test_matdiff_code_computes_a_shared_thin_svd_once(src, decl, f, var):
+    """`matdiff code` names the thin SVD of a matrix several pieces use on a line of
+    its own (it computed it once per piece and once more per inline use), and its
+    value and gradient are the function's."""
+    out = CliRunner().invoke(cli, ["code", src.replace("X", var), "--wrt", var,
+                                   "-d", decl.replace("X", var)], catch_exceptions=False)
+    assert out.exit_code == 0, out.output
+    namespace = {"np": Counting()}
+    exec(out.stdout.replace("import numpy as np\n", ""), namespace)
+    x0, a = RNG.standard_normal((4, 4)), RNG.standard_normal((4, 4))
+    value, grad = namespace["value_and_grad"](**{"A": a, var: x0})
+    assert out.stdout.count("full_matrices=False") == 1
+    assert namespace["np"].svd_calls == out.stdout.count("linalg.svd(")
+    assert np.isclose(value, f(x0, a))
+    assert np.allclose(grad, fd_gradient(lambda v: f(v, a), x0), atol=1e-5)
+
+
+def _polar(x):
+    u, _, vt = np.linalg.svd(x)
+    return u @ vt

@@ -111,7 +111,7 @@ def to_numpy(expr: Expr, names: dict | None = None, bound=None, naming=None,
     py = naming.python
 
     # (the kinds of nodes are looked at in C: most code takes no SVD)
-    shared = _shared_svds(nodes) if not _SVD_KINDS.isdisjoint(map(type, nodes)) else ()
+    shared = shared_svds(nodes) if not _SVD_KINDS.isdisjoint(map(type, nodes)) else ()
 
     # one context writes the body, then each name, each after every name that uses
     # it: a piece and its Doc are written once, and a name's Doc is still its name
@@ -144,7 +144,7 @@ def _bind(binds, body: str) -> str:
 _SVD_KINDS = frozenset(THIN_SVD_NODES)   # (none has a subclass)
 
 
-def _shared_svds(nodes) -> list:
+def shared_svds(nodes) -> list:
     """The matrices whose SVD two or more nodes take (both singular vectors of X)."""
     users: dict = {}
     for n in nodes:
