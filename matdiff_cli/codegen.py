@@ -35,7 +35,7 @@ from .names import Names
 from .render import flatten, render_dag
 from .ops.singular import THIN_SVD
 from .render.numpy import planned, shared_svds, to_numpy
-from .render.numpy.base import rule
+from .render.numpy.base import call, rule
 from .render.numpy.context import NumpyContext, dimension_table
 from .render.numpy.targets import TARGETS
 from .report import OK, Report
@@ -111,7 +111,9 @@ def _value_body(problem, variables, lang, scalar, roots, taken) -> list:
 
     # the SVD of a matrix that several pieces use (both singular vectors of X, its
     # polar factor) is computed once, on its own line after the matrix's
-    factored = {(THIN_SVD[0], x, THIN_SVD[1:]): naming.fresh(THIN_SVD[0].rsplit(".", 1)[-1])
+    fn, *options = THIN_SVD
+    options = tuple(options)
+    factored = {(fn, x, options): naming.fresh(fn.rsplit(".", 1)[-1])
                 for x in shared_svds(nodes) if not inner[x]}
 
     def code(e):
@@ -127,11 +129,11 @@ def _value_body(problem, variables, lang, scalar, roots, taken) -> list:
         if name is not None and name not in done:
             done.add(name)
             body.append(f"{py(name)} = {code(node)}")
-        svd = factored.get((THIN_SVD[0], node, THIN_SVD[1:]))
+        svd = factored.get((fn, node, options))
         if svd is not None and svd not in done:
             done.add(svd)
             arg = py(name) if name is not None else code(node)
-            body.append(f"{py(svd)} = {lib.fn(THIN_SVD[0])}({arg}, {', '.join(THIN_SVD[1:])})")
+            body.append(f"{py(svd)} = {flatten(call(lib.fn(fn), arg, *options))}")
     for label, e, var in outputs:
         if var is None:
             body.append(f"{label} = {py(outer[e]) if e in outer else code(e)}")
