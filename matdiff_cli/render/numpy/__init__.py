@@ -57,7 +57,7 @@ from __future__ import annotations
 
 from ...expr import SCALAR, Diff, Expr, Sym, nodes as node_list, walk
 from ...ops.singular import THIN_SVD, THIN_SVD_NODES
-from .. import flatten, render_dag
+from .. import Doc, flatten, render_dag
 from . import algebra, functions  # noqa: F401  (their rules register on ``rule``)
 from .base import call, rule
 from .context import LazyDimensions, NumpyContext, naming_for
@@ -124,10 +124,24 @@ def to_numpy(expr: Expr, names: dict | None = None, bound=None, naming=None,
 
     if shared:
         return _bind(*_with_factorisations(shared, nodes, names, expr, free, cx, write))
+    if not names or not any(map(names.__contains__, nodes)):
+        # (most code: no name in the tree) the rules run down the list of its nodes,
+        # children first, as render_dag would walk it
+        return flatten(_render_all(nodes, cx))
     body = write(expr)
     if not used:
         return body
     return _bind([(py(names[n]), write(n)) for n in reversed(used)][::-1], body)
+
+
+def _render_all(nodes: list, cx) -> Doc:
+    """The Doc of the last node (the root): each node's rule once, in the order
+    of the list (children first), as ``render_dag`` does for a tree with no names."""
+    docs, table, dispatch = cx.docs, rule.cache, rule.dispatch
+    for node in nodes:
+        fn = table.get(type(node))
+        docs[node] = (fn or dispatch(type(node)))(node, cx)
+    return docs[nodes[-1]]
 
 
 def _bind(binds, body: str) -> str:
