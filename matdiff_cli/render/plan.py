@@ -193,7 +193,15 @@ def _cheap(e) -> bool:
     return isinstance(e, (Sym, Diff, Num))
 
 
+#: the factors a rewrite of a product looks into (to scale, distribute, or put a scalar in)
+_INNER = frozenset({Mul, Add, Hadamard})
+
+
 def _product(node, open_, share, known=None, chains=None, runs=None, opaque=()):
+    two = node.factors
+    if (len(two) == 2 and chains is None and two[1].shape != SCALAR
+            and _INNER.isdisjoint((type(two[0]), type(two[1])))):
+        return node   # (most products) nothing to reorder, scale, distribute or move
     scalars, mats = [], []
     for f in node.factors:
         (scalars if f.shape == SCALAR else mats).append(f)
