@@ -101,17 +101,21 @@ def _tree_cost(split, r, c, i=0, j=None):
     """The cost of the tree ``split`` describes, over factors i..j (a plain
     recursive function: a recursive closure is a reference cycle)."""
     j = len(r) - 1 if j is None else j
-    if i == j:
-        return 0
     s = split[i, j]
-    return _tree_cost(split, r, c, i, s) + _tree_cost(split, r, c, s + 1, j) + r[i] * c[s] * c[j]
+    cost = r[i] * c[s] * c[j]
+    if s > i:   # (a factor alone costs nothing: no call for it)
+        cost += _tree_cost(split, r, c, i, s)
+    if s + 1 < j:
+        cost += _tree_cost(split, r, c, s + 1, j)
+    return cost
 
 
 def _build(split, mats, i, j):
-    if i == j:
-        return mats[i]
-    s = split[i, j]
-    return Mul(_build(split, mats, i, s), _build(split, mats, s + 1, j))
+    """The product of mats[i..j] (two or more) in the order ``split`` describes."""
+    s = split[i, j]   # (a factor alone is taken as it is: no call for it)
+    left = mats[i] if s == i else _build(split, mats, i, s)
+    right = mats[j] if s + 1 == j else _build(split, mats, s + 1, j)
+    return Mul(left, right)
 
 
 MAX_PLANNED = 16  # a longer chain runs left to right (planning is cubic in its length)
