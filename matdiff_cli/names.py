@@ -203,6 +203,18 @@ class Names:
 _LAST: list = [None, None]   # the last problem and its names (Names.of)
 
 
+def definitions_by_node(problem) -> dict:
+    """Each definition's canonical body -> its name, so results print in its terms."""
+    out: dict = {}
+    if problem.definitions:   # (most problems have none: no import statement run)
+        from .simplify import present, simplify   # (names is below the engine)
+
+        for name, body in problem.definitions.items():
+            out.setdefault(present(simplify(body)), name)
+            out.setdefault(body, name)
+    return out
+
+
 def renamed(naming: "Names", syms) -> dict:
     """name -> Python name of the variables that Python cannot use as they are
     (the JSON ``python_names``)."""
@@ -229,4 +241,5 @@ def py_name(name: str) -> str:
     return Names([name]).python(name)
 
 
-__all__ = ["Names", "MODULES", "AVOID", "python_safe", "problem_names", "py_name", "renamed"]
+__all__ = ["Names", "MODULES", "AVOID", "python_safe", "problem_names", "py_name", "renamed",
+           "definitions_by_node"]
