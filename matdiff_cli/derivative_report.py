@@ -18,9 +18,9 @@ from .expr import (
     Add, EigVecs, Func, Hadamard, LambdaMax, LambdaMin, Mul, OneHotMax, Pinv, Polar, SigmaMax,
     SVecLeftMax, SVecRightMax, SvdU, SvdV, Transpose,
 )
-from .names import Names
+from .names import Names, definitions_by_node
 from .report import Report, note_lines
-from .simplify import present, simplify, tree_size
+from .simplify import present, tree_size
 
 
 # ---------------------------------------------------------------- naming
@@ -132,51 +132,56 @@ def _is_abs_of(e, arg) -> bool:
     return isinstance(e, Func) and e.name == "abs" and len(e.args) == 2 and e.arg is arg
 
 
-def shared_names(exprs, taken: dict, naming=None, kinds: set | None = None) -> dict:
+def shared_names(exprs, taken: dict, naming=None, nodes: set | None = None) -> dict:
     """Name the nontrivial subexpressions used more than once (t1, t2, ...).
 
     ``taken`` maps nodes to names already in use (the problem's definitions);
     ``naming`` (:class:`matdiff_cli.names.Names`) gives fresh names, never a
-    name of the problem (a variable may be called ``t1``); ``kinds``, if given,
-    gets the node types of exprs (this walk finds them anyway)."""
+    name of the problem (a variable may be called ``t1``); ``nodes``, if given,
+    gets the nodes of exprs (this walk finds them anyway)."""
     if naming is None:
         naming = Names(set(taken.values()))
-    counts: dict = {}   # node -> how many times the distinct nodes of each expr use it
-    if kinds is None:
-        kinds = set()
+    # a node is pushed once per parent (and place) using it: used twice when popped again
+    used: set = set()    # the nodes some node of an expr uses (all but the roots)
+    twice: set = set()   # ... those used more than once
+    kinds: set = set()
     for e in exprs:   # (in no order: a plain search, cheaper than the walk)
         seen: set = set()
         stack = [e]
-        pop, push, add, get = stack.pop, stack.extend, seen.add, counts.get
+        pop, push, add, again = stack.pop, stack.extend, seen.add, twice.add
         while stack:
             node = pop()
             if node in seen:
+                again(node)
                 continue
             add(node)
-            children = node.children
-            for c in children:
-                counts[c] = get(c, 0) + 1
-            push(children)
+            push(node.children)
         kinds.update(map(type, seen))
+        if nodes is not None:
+            nodes |= seen
+        seen.discard(e)
+        if used:   # a part of an expr before too (a result and its vec)
+            twice |= used & seen
+        used |= seen
     names = dict(taken)
     # node -> its size as printed, a named piece counting as one (a piece that is a
     # word or two once its parts have names is written out, unless it costs: a call
     # such as pinv(t1) stays named, for the code too); only worked out when some
     # piece could be named (shown <= tree_size; most results have none)
     shown: dict | None = None
-    for n, k in counts.items():
-        if k > 1 and tree_size(n) >= 8:
+    for n in twice:
+        if tree_size(n) >= 8:
             shown = {}
             break
     else:   # no piece used twice: only a piece named always may get a name
         if _NAMED_ALWAYS.isdisjoint(kinds) or all(
-                n in names for n in (*exprs, *counts) if type(n) in _NAMED_ALWAYS):
+                n in names for n in (*exprs, *used) if type(n) in _NAMED_ALWAYS):
             return names   # none without one (most results; a differential has the result's)
     order = [node for e in exprs for node in walk(e)]
     for node in order:
         if shown is not None:
             shown[node] = 1 + sum(1 if c in names else shown.get(c, tree_size(c))
-                                  for c in node.args if c in counts)
+                                  for c in node.args if c in used)
         if type(node) not in _NAMED_ALWAYS:   # most nodes: the general rule below
             pass
         elif isinstance(node, EIGENVECTORS) and node not in names:
@@ -190,7 +195,7 @@ def shared_names(exprs, taken: dict, naming=None, kinds: set | None = None) -> d
         elif type(node).__name__ in SINGULAR and node not in names:   # `u1 = svec_left_max(X)`
             names[node] = naming.numbered(SINGULAR[type(node).__name__][0])
             continue
-        if node in names or counts.get(node, 0) < 2 or tree_size(node) < 8:
+        if node in names or node not in twice or tree_size(node) < 8:
             continue
         if shown[node] < 4 and _is_cheap(node):   # -t1, t2 I, v1^T, t3 + t4: written out
             continue
@@ -211,15 +216,6 @@ def _is_cheap(node) -> bool:
     if isinstance(node, (Add, Transpose)):
         return True
     return isinstance(node, Mul) and sum(f.shape != SCALAR for f in node.factors) <= 1
-
-
-def definitions_by_node(problem) -> dict:
-    """Each definition's canonical body -> its name, so results print in its terms."""
-    out = {}
-    for name, body in problem.definitions.items():
-        out.setdefault(present(simplify(body)), name)
-        out.setdefault(body, name)
-    return out
 
 
 # ---------------------------------------------------------------- the report
@@ -285,10 +281,9 @@ class DerivativeReport(Report):
         self.defs = definitions_by_node(der.problem)   # steps are written with them
         if self.direction != "d" + der.var.name:
             self.defs[Diff(der.var)] = self.direction
-        self._kinds: set = set()   # the node types of the outputs
-        self.names = shared_names(outputs, self.defs, self.naming, self._kinds)
-        self._df_names = None
-        self.kinds = None   # ... and of the differential: known with its names
+        self.nodes: set = set()   # the nodes of the outputs (and differential, with its names)
+        self.names = shared_names(outputs, self.defs, self.naming, self.nodes)
+        self._df_names = self.kinds = None   # kinds: the node types of all, with the df's names
         self._memos = ({}, {})   # the renderers' memos (contexts) for names, for _df_names
 
     # -- pieces
@@ -367,9 +362,8 @@ class DerivativeReport(Report):
         pieces (a differential through definitions shares them as the result does;
         written as a tree it would double with each definition)."""
         if self._df_names is None:
-            kinds: set = set()
-            names = shared_names([self.shown_df], self.names, self.naming, kinds)
-            self.kinds = kinds | self._kinds
+            names = shared_names([self.shown_df], self.names, self.naming, self.nodes)
+            self.kinds = set(map(type, self.nodes))
             # no piece of its own (most): the report's names, and their memo
             self._df_names = self.names if len(names) == len(self.names) else names
         return self._df_names
@@ -475,12 +469,15 @@ def verdict_lines(report, render=None) -> list[str]:
 
 
 def report_conditions(report, render=None) -> list[str]:
-    """``conditions`` of a report's differential and outputs; none looked for when
-    the node types they hold are known (``kinds``: a derivative's, once its
-    differential's pieces are named) and none of them says anything (most)."""
+    """``conditions`` of a report's differential and outputs; none looked for when their
+    node types are known (``kinds``, ``nodes``: a derivative's, once its differential's
+    pieces are named) and none says anything (most) or only functions, no sign (many)."""
     kinds = getattr(report, "kinds", None)
-    if kinds is not None and not any(map(_CONDITION_KINDS.__getitem__, kinds)):
-        return []
+    if kinds is not None:
+        said = [k for k in kinds if _CONDITION_KINDS[k]]
+        if not said or (said == [Func] and not any(
+                type(n) is Func and n.args[0] == "sign" for n in report.nodes)):
+            return []
     return conditions([report.shown_df] + report._exprs(), render)
 
 

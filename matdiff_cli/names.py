@@ -62,7 +62,12 @@ def problem_names(problem) -> set:
     out = set(problem.symbols)
     out.update(problem.definitions, problem.functions)
     for s in problem.symbols.values():
-        _add_dimensions(out, s.shape)
+        for d in s.shape:   # (_add_dimensions inline: a call per symbol cost)
+            if isinstance(d, str):
+                if "*" in d:
+                    out.update(p.strip() for p in d.split("*"))
+                else:
+                    out.add(d.strip())
     return out
 
 
@@ -92,15 +97,20 @@ class Names:
         # hundred builtins per output cost more than the rest of the table)
         self.taken = set(self.user)
         self._py: dict = {}
-        ordered = sorted(self.user)
-        for name in ordered:       # the user's own names keep themselves
-            if python_safe(name):
+        safe = _SAFE
+        for name in self.user:       # the user's own names keep themselves
+            ok = safe.get(name)
+            if ok is None:
+                if len(safe) >= 65536:
+                    safe.clear()
+                ok = safe[name] = python_safe(name)
+            if ok:
                 self._py[name] = name
-        if len(self._py) < len(ordered):   # (most problems: every name is safe)
-            for name in ordered:
+        if len(self._py) < len(self.user):   # (most problems: every name is safe)
+            for name in sorted(self.user):
                 if name not in self._py:
                     self.python(name)
-        self.taken |= set(self._py.values())
+            self.taken |= set(self._py.values())
         self._directions: dict = {}
         self._counts: dict = {}   # the last number given, per prefix (u1, v1, t1, ...)
         self._tex: set | None = None     # the LaTeX forms taken (t1 and t_1 are both t_{1})
@@ -201,6 +211,19 @@ class Names:
 
 
 _LAST: list = [None, None]   # the last problem and its names (Names.of)
+_SAFE: dict = {}   # name -> python_safe(name), for the names problems use again (bounded)
+
+
+def definitions_by_node(problem) -> dict:
+    """Each definition's canonical body -> its name, so results print in its terms."""
+    out: dict = {}
+    if problem.definitions:   # (most problems have none: no import statement run)
+        from .simplify import present, simplify   # (names is below the engine)
+
+        for name, body in problem.definitions.items():
+            out.setdefault(present(simplify(body)), name)
+            out.setdefault(body, name)
+    return out
 
 
 def renamed(naming: "Names", syms) -> dict:
@@ -229,4 +252,5 @@ def py_name(name: str) -> str:
     return Names([name]).python(name)
 
 
-__all__ = ["Names", "MODULES", "AVOID", "python_safe", "problem_names", "py_name", "renamed"]
+__all__ = ["Names", "MODULES", "AVOID", "python_safe", "problem_names", "py_name", "renamed",
+           "definitions_by_node"]

@@ -51,14 +51,13 @@ class Doc:
         self.chain = chain
         self.bars = bars
         text = ""
-        for p in parts:
-            if type(p) is not str:
-                p = p.text   # a Doc's, a Styled's; None when it has none
-                if p is None:
-                    text = None
-                    break
-            text += p
-        self.text = text if text is None or len(text) <= MAX_JOINED else None
+        try:
+            for p in parts:   # a Doc's, a Styled's text; None when it has none
+                text += p if type(p) is str else p.text
+        except TypeError:   # (str + None: a part without a text)
+            self.text = None
+        else:
+            self.text = text if len(text) <= MAX_JOINED else None
 
 
 def has_bars(doc: Doc) -> bool:

@@ -126,7 +126,8 @@ class LatexNotation(Notation):
         return r"^{\circ " + self.power_text(p) + "}"
 
     def juxt(self, left, right) -> str:
-        c = first_char(right)
+        c = right.text   # (most: a short text, joined)
+        c = c[:1] if c is not None else first_char(right)
         return r" \cdot " if c.isdigit() or c == "-" else " "
 
     def div(self, node, a, c):

@@ -204,7 +204,7 @@ def to_text(expr: Expr, names: dict | None = None, memo: dict | None = None) -> 
         written = _postorder(expr, cx.names) if "I" in text else ()
     else:
         written = list(cx.docs)
-    if written and Identity in {type(node) for node in written} and not _sizes_fixed(   # (no subclass)
+    if written and Identity in set(map(type, written)) and not _sizes_fixed(   # (no subclass)
             expr, names, text, written):
         text = flatten(render_dag(expr, rule, TextContext.of(names, SIZED, memo)))
     return text
