@@ -284,6 +284,9 @@ def canonical_hadamard(e: Hadamard) -> Expr:
                     coef *= c
                     scalars.extend(s)
                     g = product(chain, g.shape)
+                    if isinstance(g, Hadamard) and len(g.factors) <= FLAT_LIMIT:
+                        items.extend(g.factors)   # (c (a ⊙ b)) ⊙ d: a, b, d (flat at once)
+                        continue
             items.append(g)
     exps: dict = {}
     for g in items:

@@ -1,0 +1,63 @@
+"""The derivation skips work it can prove it need not do, and gives what the long
+way gives: a rule that makes a normal form is not run again over its own result
+(its result is a fixed point of it), and the division check does not simplify an
+expression whose kinds no rule rewrites into a division."""
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+
+from matdiff_cli.derivatives import _cannot_divide
+from matdiff_cli.document import parse
+from matdiff_cli.expr import Sym, Trace, walk
+from matdiff_cli.simplify import RULES, simplify
+from matdiff_cli.simplify.core import NORMAL
+from budget import examples
+from strategies import expressions
+
+PROPERTY = settings(max_examples=examples(80), deadline=None, derandomize=True,
+                    suppress_health_check=list(HealthCheck))
+
+
+def _normal_rules(kind) -> list:
+    return [r for r in RULES.get(kind, ()) if r.terminates is NORMAL]
+
+
+@PROPERTY
+@given(expressions(depth=4))
+def test_a_normal_form_rule_leaves_its_result_over_canonical_children_unchanged(e):
+    """What lets the strategy try only the other rules on such a result
+    (core._normal_form)."""
+    for node in walk(e):
+        rebuilt = node.rebuild([simplify(c) for c in node.children]) if node.children else node
+        for rewrite in _normal_rules(type(rebuilt)):
+            out = rewrite.fn(rebuilt)
+            if type(out) is type(rebuilt) and all(simplify(c) is c for c in out.children):
+                assert rewrite.fn(out) is out, (rewrite.name, rebuilt, out)
+
+
+def test_a_scaled_elementwise_product_inside_one_is_spliced_at_once():
+    """(c (a ⊙ b)) ⊙ d is c (a ⊙ b ⊙ d) in one pass of canonical_hadamard."""
+    from matdiff_cli.simplify.algebra import canonical_hadamard
+
+    p = parse("X: n x m\nsin(cos(X)) .* (2 sin(X) .* X)")
+    out = canonical_hadamard(p.expr.rebuild([simplify(c) for c in p.expr.children]))
+    inner = out.factors[-1]
+    assert [type(f).__name__ for f in inner.factors].count("Hadamard") == 0
+    assert simplify(p.expr) is simplify(out)
+
+
+def test_a_kind_no_rule_rewrites_passes_the_division_check_unsimplified():
+    for text in ("sigma_max(X)", "lambda_max(S) + ||X x||_1", "sum(eigvals(S))"):
+        e = parse("X: n x m\nx: m\nS: n x n symmetric\n" + text).expr
+        assert _cannot_divide(e), text
+    for text in ("sigma_max(X) / (α - α)", "lambda_max(S)^-1"):
+        e = parse("X: n x m\nS: n x n symmetric\nα: scalar\n" + text).expr
+        assert not _cannot_divide(e), text
+
+
+def test_a_rotated_trace_is_tried_by_the_other_trace_rules_only():
+    A, B = Sym("A_skip", ("n", "n")), Sym("B_skip", ("n", "n"))
+    from matdiff_cli.expr import Diff, Mul
+
+    t = Trace(Mul(Diff(A), B))
+    assert simplify(t) is Trace(Mul(B, Diff(A)))
