@@ -61,3 +61,19 @@ def test_a_rotated_trace_is_tried_by_the_other_trace_rules_only():
 
     t = Trace(Mul(Diff(A), B))
     assert simplify(t) is Trace(Mul(B, Diff(A)))
+
+
+def test_a_product_that_drops_only_ones_is_not_shaped_again(monkeypatch):
+    """b.mul(1, A, 1, x) is A x: a 1x1 factor never sets a chain's shape, so the
+    chain is not walked for its shape once more (and 1 I stays I, shaped)."""
+    from matdiff_cli import build
+    from matdiff_cli.expr import ONE, Identity, Mul
+
+    A, x = Sym("A_ones", ("n", "n")), Sym("x_ones", ("n", 1))
+    calls = []
+    real = build._shape_of
+    monkeypatch.setattr(build, "_shape_of", lambda fs: calls.append(fs) or real(fs))
+    assert build.mul(ONE, A, ONE, x) is Mul(A, x)
+    assert build.mul(ONE, x) is x
+    assert not calls
+    assert build.mul(ONE, ONE) is ONE and build.mul(ONE, Identity("n")) is Identity("n")
