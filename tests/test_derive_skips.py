@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 
 from matdiff_cli.derivatives import _cannot_divide
 from matdiff_cli.document import parse
-from matdiff_cli.expr import Sym, Trace, walk
+from matdiff_cli.expr import Expr, Sym, Trace, walk
 from matdiff_cli.simplify import RULES, simplify
 from matdiff_cli.simplify.core import NORMAL
 from budget import examples
@@ -77,3 +77,24 @@ def test_a_product_that_drops_only_ones_is_not_shaped_again(monkeypatch):
     assert build.mul(ONE, x) is x
     assert not calls
     assert build.mul(ONE, ONE) is ONE and build.mul(ONE, Identity("n")) is Identity("n")
+
+
+@PROPERTY
+@given(expressions(depth=4))
+def test_a_node_made_of_operands_only_has_its_args_as_children(e):
+    """Expr.__new__ takes the args of such a kind as its children without a look
+    at each: they are exactly its node args."""
+    for node in walk(e):
+        assert node.children == tuple(a for a in node.args if isinstance(a, Expr))
+        if type(node)._operands_only:
+            assert node.children is node.args
+
+
+def test_the_kinds_made_of_operands_only_have_no_data_field():
+    from matdiff_cli.expr import Add, Diff, Div, EDiv, Hadamard, Kron, Mul, node_types
+    from matdiff_cli.expr.unary import Unary
+
+    flagged = {t for t in node_types() if t._operands_only}
+    assert {Add, Diff, Div, EDiv, Hadamard, Kron, Mul} <= flagged
+    assert all(t in {Add, Diff, Div, EDiv, Hadamard, Kron, Mul} or issubclass(t, Unary)
+               for t in flagged)

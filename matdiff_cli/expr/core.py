@@ -47,6 +47,9 @@ class Expr:
     __slots__ = ("args", "shape", "children", "_first")
     arity_names: tuple = ()
     _nodes: dict = {}   # the nodes made of a class, by their args (each class its own)
+    #: every arg is a child node (no data field such as a name, a shape or an
+    #: exponent): the children are the args, with no look at each
+    _operands_only: bool = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -61,12 +64,13 @@ class Expr:
             _set(node, "_first", args[0] if args else None)   # what .a, .name, ... read
             # the child nodes, computed once: every walk reads them (most nodes have
             # children only: their args, as they are)
-            for a in args:
-                if not isinstance(a, Expr):
-                    _set(node, "children", tuple([a for a in args if isinstance(a, Expr)]))
-                    break
-            else:
-                _set(node, "children", args)
+            children = args
+            if not cls._operands_only:
+                for a in args:
+                    if not isinstance(a, Expr):
+                        children = tuple([a for a in args if isinstance(a, Expr)])
+                        break
+            _set(node, "children", children)
             cls._nodes[args] = node
         return node
 
@@ -260,6 +264,7 @@ class Ones(Expr):
 class Diff(Expr):
     """The differential ``dX`` of a variable; also the direction of an operator."""
     __slots__ = ()
+    _operands_only = True
 
     @staticmethod
     def _shape(sym):
@@ -291,6 +296,7 @@ def _same_shapes(op, items):
 class Add(Expr):
     """A sum of two or more terms of one shape."""
     __slots__ = ()
+    _operands_only = True
 
     @staticmethod
     def _shape(*terms):
@@ -315,6 +321,7 @@ def product_shape(left: Shape, right: Shape) -> Shape:
 class Mul(Expr):
     """A product chain ``f1 f2 ... fk`` read left to right (see module doc)."""
     __slots__ = ()
+    _operands_only = True
 
     @staticmethod
     def _shape(*factors):
@@ -339,6 +346,7 @@ class Mul(Expr):
 class Hadamard(Expr):
     """The elementwise product ``a .* b .* ...``."""
     __slots__ = ()
+    _operands_only = True
 
     @staticmethod
     def _shape(*factors):
@@ -355,6 +363,7 @@ class Hadamard(Expr):
 class Div(Expr):
     """``a / c``: division by a scalar c."""
     __slots__ = ()
+    _operands_only = True
 
     @staticmethod
     def _shape(a, c):
@@ -366,6 +375,7 @@ class Div(Expr):
 class EDiv(Expr):
     """``a ./ b``: elementwise division."""
     __slots__ = ()
+    _operands_only = True
 
     @staticmethod
     def _shape(a, b):
@@ -375,6 +385,7 @@ class EDiv(Expr):
 class Kron(Expr):
     """``a ⊗ b``: the Kronecker product."""
     __slots__ = ()
+    _operands_only = True
 
     @staticmethod
     def _shape(a, b):
