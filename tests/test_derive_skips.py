@@ -98,3 +98,45 @@ def test_the_kinds_made_of_operands_only_have_no_data_field():
     assert {Add, Diff, Div, EDiv, Hadamard, Kron, Mul} <= flagged
     assert all(t in {Add, Diff, Div, EDiv, Hadamard, Kron, Mul} or issubclass(t, Unary)
                for t in flagged)
+
+
+@PROPERTY
+@given(expressions(depth=4))
+def test_the_first_differential_of_an_expression_is_the_one_the_map_of_parents_gives(e):
+    """One pass over the nodes finds those holding the variable the first time an
+    expression is differentiated; the map of parents, made for a second variable,
+    finds the same ones (and gives the same differential)."""
+    from matdiff_cli.differentials import engine
+    from matdiff_cli.expr import symbols
+
+    from matdiff_cli.errors import MatdiffError
+
+    def differential(var):
+        try:
+            return engine.differential(e, var)
+        except MatdiffError as error:   # (a derivative matdiff cannot write: the same twice)
+            return error.message
+
+    for var in symbols(e):
+        engine._first_of[0] = engine._graph_of[0] = None
+        once = differential(var)
+        assert engine._graph_of[0] is not e   # (no map made)
+        again = differential(var)
+        assert engine._graph_of[0] is e
+        assert once == again
+
+
+def test_each_variable_of_a_long_sum_costs_its_own_terms_only(monkeypatch):
+    from matdiff_cli.differentials import engine
+    from matdiff_cli.expr import Add, Mul
+
+    xs = [Sym(f"x{i}_many", ("n", 1)) for i in range(30)]
+    a = Sym("a_many", ("n", 1))
+    from matdiff_cli.expr import Transpose
+    e = Add(*[Mul(Transpose(a), x) for x in xs])
+    rules = []
+    real = engine.apply_rule
+    monkeypatch.setattr(engine, "apply_rule", lambda n, d: rules.append(n) or real(n, d))
+    for x in xs:
+        engine.differential(e, x)
+    assert len(rules) == 30   # the one product holding each variable, once
