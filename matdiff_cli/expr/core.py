@@ -47,9 +47,7 @@ class Expr:
     __slots__ = ("args", "shape", "children", "_first")
     arity_names: tuple = ()
     _nodes: dict = {}   # the nodes made of a class, by their args (each class its own)
-    #: every arg is a child node (no data field such as a name, a shape or an
-    #: exponent): the children are the args, with no look at each
-    _operands_only: bool = False
+    _operands_only: bool = False   # every arg a node (no data field): the args are the children
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -62,8 +60,7 @@ class Expr:
             _set(node, "args", args)
             _set(node, "shape", cls._shape(*args))
             _set(node, "_first", args[0] if args else None)   # what .a, .name, ... read
-            # the child nodes, computed once: every walk reads them (most nodes have
-            # children only: their args, as they are)
+            # the child nodes, made once (every walk reads them): most kinds' are their args
             children = args
             if not cls._operands_only:
                 for a in args:
@@ -264,7 +261,6 @@ class Ones(Expr):
 class Diff(Expr):
     """The differential ``dX`` of a variable; also the direction of an operator."""
     __slots__ = ()
-    _operands_only = True
 
     @staticmethod
     def _shape(sym):
@@ -296,7 +292,6 @@ def _same_shapes(op, items):
 class Add(Expr):
     """A sum of two or more terms of one shape."""
     __slots__ = ()
-    _operands_only = True
 
     @staticmethod
     def _shape(*terms):
@@ -321,7 +316,6 @@ def product_shape(left: Shape, right: Shape) -> Shape:
 class Mul(Expr):
     """A product chain ``f1 f2 ... fk`` read left to right (see module doc)."""
     __slots__ = ()
-    _operands_only = True
 
     @staticmethod
     def _shape(*factors):
@@ -346,7 +340,6 @@ class Mul(Expr):
 class Hadamard(Expr):
     """The elementwise product ``a .* b .* ...``."""
     __slots__ = ()
-    _operands_only = True
 
     @staticmethod
     def _shape(*factors):
@@ -363,7 +356,6 @@ class Hadamard(Expr):
 class Div(Expr):
     """``a / c``: division by a scalar c."""
     __slots__ = ()
-    _operands_only = True
 
     @staticmethod
     def _shape(a, c):
@@ -375,7 +367,6 @@ class Div(Expr):
 class EDiv(Expr):
     """``a ./ b``: elementwise division."""
     __slots__ = ()
-    _operands_only = True
 
     @staticmethod
     def _shape(a, b):
@@ -385,7 +376,6 @@ class EDiv(Expr):
 class Kron(Expr):
     """``a ⊗ b``: the Kronecker product."""
     __slots__ = ()
-    _operands_only = True
 
     @staticmethod
     def _shape(a, b):
@@ -480,6 +470,9 @@ class Func(Expr):
     name = _FIRST
     arg = property(lambda self: self.args[1])
 
+
+for _kind in (Diff, Add, Mul, Hadamard, Div, EDiv, Kron):   # (and Unary: unary.py)
+    _kind._operands_only = True
 
 # --------------------------------------------------------------------------
 # small helpers used across the engine
