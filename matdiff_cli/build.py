@@ -54,6 +54,8 @@ def mul(*factors: Expr) -> Expr:
                 matrix = True
     if len(kept) == len(factors) and not (matrix and identity):   # nothing to drop
         return factors[0] if len(factors) == 1 else Mul(*factors)
+    if kept and not identity:   # only 1s dropped: a 1x1 factor never sets the chain's shape
+        return kept[0] if len(kept) == 1 else Mul(*kept)
     shape = _shape_of(factors)
     if matrix:
         kept = [f for f in kept if type(f) is not Identity]

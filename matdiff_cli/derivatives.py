@@ -13,7 +13,7 @@ from .expr import SCALAR, Div, EDiv, EPow, Expr, Power, Sym, Transpose, is_zero,
 from .names import Names
 from .records import dataclass, field
 from .report import CANNOT, FAILED
-from .simplify import simplify
+from .simplify import RULES, simplify
 from .derivative_report import (
     WORD_LABELS, DerivativeReport, SecondDifferentialReport, conditions, definitions_by_node,
     labelled,
@@ -128,10 +128,16 @@ def _cannot_divide(expr) -> bool:
     canonical product ((c s A)^-1 = c^-1 s^-1 A^-1) and by a determinant
     (det(A^-1) = det(A)^-1), and neither is ever 0: a zero factor makes the
     whole product 0, and no rule makes a det 0.  The other rules keep the base
-    of a negative power (they add exponents), so no base 0 arises later."""
+    of a negative power (they add exponents), so no base 0 arises later.
+
+    A kind no rule rewrites (sigma_max, eigvals, the 1-norm, ...) passes too: it
+    is no quotient or power, and its node stays as it is, a leaf to the rules
+    of the nodes above it, as a symbol is (its operand's nodes are checked on
+    their own)."""
     for node in nodes(expr):
         kind = type(node)
-        if kind not in _NO_DIVISION and not (kind in (Power, EPow) and node.args[1] > 0):
+        if kind not in _NO_DIVISION and kind in RULES and not (
+                kind in (Power, EPow) and node.args[1] > 0):
             return False
     return True
 

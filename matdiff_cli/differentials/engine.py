@@ -30,21 +30,39 @@ def depends_on(expr: Expr, target: Expr) -> dict:
 def differential(expr: Expr, var: Sym) -> Expr:
     """The differential of expr with respect to var, in terms of Diff(var).
 
-    Only the nodes that contain var are visited (found upwards from var through a
-    map of parents, built once per expression): differentiating a sum of n
-    variables' terms with respect to each in turn costs n, not n^2."""
-    order, parents = _graph(expr)
-    if var not in order:
-        return b.zero(expr.shape)
-    up = {var}              # the nodes that contain var
-    stack = [var]
-    while stack:
-        for p in parents.get(stack.pop(), ()):
-            if p not in up:
-                up.add(p)
-                stack.append(p)
+    Only the nodes that contain var are differentiated.  The first time an
+    expression is differentiated, one pass over its nodes finds them; for another
+    variable of the same expression they are found upwards from var through a map
+    of parents (made then, once): differentiating a sum of n variables' terms with
+    respect to each in turn costs n, not n^2."""
+    if _graph_of[0] is expr or _first_of[0] is expr:   # (again: the map of parents)
+        order, parents = _graph(expr)
+        if var not in order:
+            return b.zero(expr.shape)
+        up = {var}              # the nodes that contain var
+        stack = [var]
+        while stack:
+            for p in parents.get(stack.pop(), ()):
+                if p not in up:
+                    up.add(p)
+                    stack.append(p)
+        todo = sorted(up, key=order.__getitem__)   # children first
+    else:
+        _first_of[0] = expr
+        up, todo = set(), []
+        for node in nodes(expr):   # (children first)
+            if node is not var:
+                for c in node.children:
+                    if c in up:
+                        break
+                else:
+                    continue
+            up.add(node)
+            todo.append(node)
+        if not todo:
+            return b.zero(expr.shape)
     memo: dict = {}
-    for node in sorted(up, key=order.__getitem__):   # children first
+    for node in todo:
         if node is var:
             memo[node] = Diff(var)
         elif isinstance(node, Trace) and power_of(node.a) is not None:
@@ -57,6 +75,9 @@ def differential(expr: Expr, var: Sym) -> Expr:
         else:
             memo[node] = apply_rule(node, tuple([_get(memo, c) for c in node.children]))
     return _get(memo, expr)
+
+
+_first_of: list = [None]   # the last expression differentiated once (without the map)
 
 
 _graph_of: list = [None, None, None]

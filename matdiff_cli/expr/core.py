@@ -47,6 +47,7 @@ class Expr:
     __slots__ = ("args", "shape", "children", "_first")
     arity_names: tuple = ()
     _nodes: dict = {}   # the nodes made of a class, by their args (each class its own)
+    _operands_only: bool = False   # every arg a node (no data field): the args are the children
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -59,14 +60,14 @@ class Expr:
             _set(node, "args", args)
             _set(node, "shape", cls._shape(*args))
             _set(node, "_first", args[0] if args else None)   # what .a, .name, ... read
-            # the child nodes, computed once: every walk reads them (most nodes have
-            # children only: their args, as they are)
-            for a in args:
-                if not isinstance(a, Expr):
-                    _set(node, "children", tuple([a for a in args if isinstance(a, Expr)]))
-                    break
-            else:
-                _set(node, "children", args)
+            # the child nodes, made once (every walk reads them): most kinds' are their args
+            children = args
+            if not cls._operands_only:
+                for a in args:
+                    if not isinstance(a, Expr):
+                        children = tuple([a for a in args if isinstance(a, Expr)])
+                        break
+            _set(node, "children", children)
             cls._nodes[args] = node
         return node
 
@@ -469,6 +470,9 @@ class Func(Expr):
     name = _FIRST
     arg = property(lambda self: self.args[1])
 
+
+for _kind in (Diff, Add, Mul, Hadamard, Div, EDiv, Kron):   # (and Unary: unary.py)
+    _kind._operands_only = True
 
 # --------------------------------------------------------------------------
 # small helpers used across the engine

@@ -12,6 +12,7 @@ from .core import _FIRST, Expr, SCALAR, ShapeMismatch, _dim_mul, _square
 
 class Unary(Expr):
     __slots__ = ()
+    _operands_only = True   # (one operand, a node)
     a = _FIRST
 
 

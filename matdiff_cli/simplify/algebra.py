@@ -44,23 +44,22 @@ def collect_like_terms(e: Add) -> Expr:
 
 @rule(Add, identity="A x + B x = (A + B) x", terminates=SHRINKS)
 def factor_right(e: Add) -> Expr:
-    return _factor_right(list(e.terms)) or e
+    return e if any_diff(e.terms) else _factor_right(e.terms) or e
 
 
 @rule(Add, identity="X b + X c = X (b + c)", terminates=SHRINKS)
 def factor_left(e: Add) -> Expr:
-    return _factor_left(list(e.terms)) or e
+    return e if any_diff(e.terms) else _factor_left(e.terms) or e
 
 
 @rule(Add, identity="s P + s Q = s (P + Q) for a scalar s", terminates=SHRINKS)
 def factor_scalar(e: Add) -> Expr:
-    return _factor_scalar(list(e.terms)) or e
+    return e if any_diff(e.terms) else _factor_scalar(e.terms) or e
 
 
-def _factor_left(terms: list):
-    """X c b^T + X b c^T -> X (c b^T + b c^T): a left factor shared by every term."""
-    if any_diff(terms):
-        return None
+def _factor_left(terms):
+    """X c b^T + X b c^T -> X (c b^T + b c^T): a left factor shared by every term
+    (of a sum that holds no differential)."""
     first, rests = None, []
     for t in terms:
         c, core = split_coef(t)
@@ -78,9 +77,10 @@ def _factor_left(terms: list):
     return Mul(first, Add(*[with_coef(c, product(list(rest), None)) for c, rest in rests]))
 
 
-def _factor_scalar(terms: list):
-    """det(M) P + det(M) Q -> det(M) (P + Q): a scalar factor shared by every term."""
-    if any_diff(terms) or terms[0].shape == SCALAR:
+def _factor_scalar(terms):
+    """det(M) P + det(M) Q -> det(M) (P + Q): a scalar factor shared by every term
+    (of a sum that holds no differential)."""
+    if terms[0].shape == SCALAR:
         return None
     common = None
     for t in terms:
@@ -98,11 +98,10 @@ def _factor_scalar(terms: list):
     return Mul(*shared, Add(*rests))
 
 
-def _factor_right(terms: list):
+def _factor_right(terms):
     """A x + A^T x -> (A + A^T) x: a right factor shared by every term is written once.
-    Not in differentials, whose terms must stay apart for the trace read-off."""
-    if any_diff(terms):
-        return None
+    Not in differentials, whose terms must stay apart for the trace read-off (the
+    rules do not call it on a sum that holds one)."""
     last = None
     prefixes = []
     for t in terms:
@@ -284,6 +283,9 @@ def canonical_hadamard(e: Hadamard) -> Expr:
                     coef *= c
                     scalars.extend(s)
                     g = product(chain, g.shape)
+                    if isinstance(g, Hadamard) and len(g.factors) <= FLAT_LIMIT:
+                        items.extend(g.factors)   # (c (a ⊙ b)) ⊙ d: a, b, d (flat at once)
+                        continue
             items.append(g)
     exps: dict = {}
     for g in items:

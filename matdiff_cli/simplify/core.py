@@ -127,31 +127,44 @@ def _simplify_below(expr: Expr) -> Expr:
     return canon[expr]
 
 
-def _normalise(node: Expr) -> Expr:
+def _normalise(node: Expr, made_by: Rewrite | None = None) -> Expr:
+    """node rewritten by the first of its rules that changes it (but made_by, whose
+    normal form node is), then made canonical; node itself when none does."""
     kind, operand = type(node), type(node._first)
     rewrites = _TRIED.get((kind, operand))
     if rewrites is None:
         rewrites = _tried(kind, operand)
     for rewrite in rewrites:
+        if rewrite is made_by:
+            continue
         out = rewrite.fn(node)
         if out is not node:
             assert out.shape == node.shape, (rewrite.name, node, out)
             _fired[node] = (rewrite, out)
-            if type(out) is kind and rewrite.terminates is NORMAL and len(RULES[kind]) == 1:
-                return _normal_form(out)
+            if type(out) is kind and rewrite.terminates is NORMAL:
+                return _normal_form(out, rewrite)
             return simplify(out)
     return node
 
 
-def _normal_form(out: Expr) -> Expr:
-    """The canonical form of the result of the only rule of its node type, a normal
-    form (a product): itself when its children are canonical, since the rule leaves
-    its own result unchanged (no second pass over it to find that out)."""
+def _normal_form(out: Expr, made_by: Rewrite) -> Expr:
+    """The canonical form of out, the result of a rule that makes a normal form (a
+    sorted sum, a product, a rotated trace): once its children are canonical, the
+    rule would leave it unchanged, so only the other rules of its type are tried
+    (no second pass of the rule over its own result)."""
     canon = _canon
     for c in out.children:
         if canon.get(c) is not c:
-            return simplify(out)
-    return canon.setdefault(out, out)
+            break
+    else:   # (the common case: the children were canonical)
+        hit = canon.get(out)
+        if hit is None:
+            hit = canon[out] = _normalise(out, made_by)
+            canon.setdefault(hit, hit)
+        return hit
+    if tuple(map(simplify, out.children)) != out.children:   # the rule again, on new children
+        return simplify(out)
+    return _normal_form(out, made_by)
 
 
 def rules_fired(expr: Expr) -> list:
