@@ -332,6 +332,7 @@ class Document:
         if n in el.appear and n not in self.scope.defs:
             raise src.error("name", f"{n} is used in its own definition", body.start, body.end,
                             "define it from other names", span=span)
+        ir.body = True   # (its nesting counts here, not where it is used)
         info = DefInfo(n, ir, src.locate(node.start)[0], self.ndefs, el.events)
         self.ndefs += 1
         scope.defs[n] = info
@@ -377,9 +378,13 @@ class Document:
             if not info.declared:
                 inferred.append(n)
             p = el.sym_plans.get(n)   # built with the expression, unless only a definition uses n
-            if p is not None and id(p) in memo:
-                symbols[n] = memo[id(p)][0]
-                continue
+            if p is not None:
+                if p.e is not None:
+                    symbols[n] = p.e
+                    continue
+                if id(p) in memo:
+                    symbols[n] = memo[id(p)][0]
+                    continue
             symbols[n] = Sym(n, tuple([scope.unifier.resolve(d, names) for d in info.shape]),
                              info.props)
         # (plain loops: most problems use no definition and no function, and a
