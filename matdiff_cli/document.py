@@ -395,10 +395,8 @@ class Document:
         functions = {}
         for f in el.funcs:
             functions[f] = (scope.funcs[f].param, scope.funcs[f].body)
-        # the problem's scope, for Problem.parse: the dimensions it named are now fixed
-        for var, name in names.items():
-            scope.unifier.binding[var] = name
-        scope.dims.update(names.values())
+        if names:   # the problem's scope, for Problem.parse: the dimensions it named are now fixed
+            scope.fix_names(names)
         return Problem(src.statement(*span), src.locate(span[0])[0], expr, symbols, definitions,
                        functions, frozenset(inferred), scope)
 

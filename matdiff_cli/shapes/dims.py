@@ -79,22 +79,43 @@ class Unifier:
         self.count = 0
         self.pending: list = []   # (a, b): products of dimensions not yet decidable
         self._trail: Optional[list] = None
+        self._shared = False   # the tables are another unifier's own (see copy)
 
     def copy(self) -> "Unifier":
-        u = Unifier.__new__(Unifier)   # layers over this one: O(1), whatever its size
-        u.parent = Layer(self.parent)
-        u.rank = Layer(self.rank)
-        u.binding = Layer(self.binding)
-        u.nonunit = LayerSet(self.nonunit)
+        """A unifier over this one: O(1), whatever its size.  It reads this one's
+        tables until its first change, then layers over them (:meth:`_own`): a
+        problem whose dimensions are all declared changes nothing."""
+        u = Unifier.__new__(Unifier)
+        u.parent = self.parent
+        u.rank = self.rank
+        u.binding = self.binding
+        u.nonunit = self.nonunit
+        u._shared = True
         u.count = self.count
         u.pending = self.pending
         u._trail = None
         return u
 
+    def _own(self) -> None:
+        self.parent = Layer(self.parent)
+        self.rank = Layer(self.rank)
+        self.binding = Layer(self.binding)
+        self.nonunit = LayerSet(self.nonunit)
+        self._shared = False
+
+    def fix(self, names: dict) -> None:
+        """Bind each named variable to its name."""
+        if self._shared:
+            self._own()
+        for var, name in names.items():
+            self.binding[var] = name
+
     def new(self, nonunit: bool = False) -> Var:
         self.count += 1
         v = Var(self.count)
         if nonunit:
+            if self._shared:
+                self._own()
             self.nonunit.add(v)
         return v
 
@@ -145,6 +166,8 @@ class Unifier:
         if not isinstance(a, Var) and isinstance(b, Var):
             a, b = b, a
         if isinstance(a, Var):
+            if self._shared:
+                self._own()
             if isinstance(b, Var):  # union by rank: a goes under b
                 ra, rb = self.rank.get(a, 0), self.rank.get(b, 0)
                 if ra > rb:
