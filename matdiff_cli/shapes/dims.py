@@ -147,7 +147,12 @@ class Unifier:
         return isinstance(d, int) and d == 1
 
     def is_scalar(self, shape) -> bool:
-        return self.is_one(shape[0]) and self.is_one(shape[1])
+        rows, cols = shape
+        if type(rows) is str or type(cols) is str:   # a name is never 1
+            return False
+        if type(rows) is int and type(cols) is int:
+            return rows == 1 and cols == 1
+        return self.is_one(rows) and self.is_one(cols)
 
     def _record(self, table, key):
         if self._trail is not None:
@@ -160,7 +165,10 @@ class Unifier:
         return isinstance(d, Prod) and (self._occurs(v, d.a) or self._occurs(v, d.b))
 
     def _unify(self, a, b) -> bool:
-        a, b = self.walk(a), self.walk(b)
+        if type(a) is Var or type(a) is Prod:   # (a name or a number is itself)
+            a = self.walk(a)
+        if type(b) is Var or type(b) is Prod:
+            b = self.walk(b)
         if a is b or (_rigid(a) and _rigid(b) and type(a) is type(b) and a == b):
             return True
         if not isinstance(a, Var) and isinstance(b, Var):
@@ -340,6 +348,13 @@ class Unifier:
 
     def unify(self, *pairs) -> bool:
         """Unify each ``(a, b)`` pair; all or nothing."""
+        if not self.pending:
+            for a, b in pairs:   # known dimensions that agree (most): nothing to record
+                if not (a is b or (type(a) is str or type(a) is int) and type(b) is type(a)
+                        and a == b):
+                    break
+            else:
+                return True
         outer = self._trail
         self._trail = trail = []
         try:

@@ -23,7 +23,7 @@ from .calls import Calls
 from .desugar import Desugaring
 from .dims import SCALAR, Prod, decl_text, dim_product
 from .layers import _Either
-from .plans import Building, DimArg, P, ShapeArg, _known
+from .plans import Building, DimArg, P, ShapeArg
 from .scope import DefInfo, Scope, SymInfo, name_class
 
 TYPE_CHECKING = False
@@ -145,7 +145,8 @@ class Elaborator(Desugaring, Calls, Building):
         if p is None:
             p = self.sym_plans[n] = P("sym", [n], info.shape, node)
             rows, cols = info.shape
-            if _known(rows) and _known(cols):   # declared: built now (see P)
+            if (type(rows) is str or type(rows) is int) and (type(cols) is str or type(cols) is int):
+                # its shape known (declared): built now (see P)
                 p.e = Sym(n, (rows, cols), info.props)
                 p.depth = 1
         if n not in self.appear:
