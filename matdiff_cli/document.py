@@ -46,6 +46,16 @@ class Problem:
     _scope: Optional[Scope] = field(default=None, repr=False, compare=False)
     symmetric: tuple = ()           # matrices a variant takes as symmetric (assuming_symmetric)
 
+    def __init__(self, source, line, expr, symbols, definitions, functions, inferred,
+                 _scope=None, symmetric=()):
+        # the fields written into the instance's dict: the record's own __init__ sets
+        # each through object.__setattr__ (it is frozen), a slow call, which cost more
+        # than all the rest of making a problem
+        fields = self.__dict__
+        fields["source"], fields["line"], fields["expr"] = source, line, expr
+        fields["symbols"], fields["definitions"], fields["functions"] = symbols, definitions, functions
+        fields["inferred"], fields["_scope"], fields["symmetric"] = inferred, _scope, symmetric
+
     @classmethod
     def of(cls, expr: Expr) -> "Problem":
         """A problem made of an expression alone, without a document: its symbols,
@@ -271,7 +281,8 @@ class Document:
             pset.append(tok.value)
         for tok in names:
             n = tok.value
-            self._check_new_name(n, tok, src, span, scope, allow_symbol=True)
+            if n in RESERVED or n in scope.funcs or n in scope.defs:   # (else it passes)
+                self._check_new_name(n, tok, src, span, scope, allow_symbol=True)
             old = scope.symbols.get(n)
             if old is not None and old.declared:
                 if tuple(old.shape) != shape:

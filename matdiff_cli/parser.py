@@ -69,7 +69,7 @@ class Source:
 
     def locate(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset."""
-        starts = self._line_starts()
+        starts = self._starts if self._starts is not None else self._line_starts()
         if len(starts) == 1:  # one line (a command line's EXPR): no bisect to import
             return 1, offset + 1
         global bisect_right
