@@ -61,6 +61,13 @@ class SymInfo:
     declared: bool
     line: Optional[int] = None
 
+    def __init__(self, name, shape, props, declared, line=None):
+        # (written into the instance's dict: the record's own __init__ sets each field
+        # through object.__setattr__, a slow call, and a document makes one per name)
+        fields = self.__dict__
+        fields["name"], fields["shape"], fields["props"] = name, shape, props
+        fields["declared"], fields["line"] = declared, line
+
 
 @dataclass(eq=False)
 class DefInfo:
@@ -81,6 +88,8 @@ class FuncInfo:
 
 class Scope:
     """Declarations, inferred symbols, definitions and functions seen so far."""
+
+    __slots__ = ("symbols", "defs", "funcs", "failed", "dims", "unifier", "_journal", "_shared")
 
     def __init__(self):
         self.symbols: dict = {}
