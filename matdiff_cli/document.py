@@ -303,7 +303,7 @@ class Document:
                 info = SymInfo(n, shape, frozenset(pset), True, line)
             scope.set_symbol(n, info)
         for d in shape:
-            if isinstance(d, str):
+            if isinstance(d, str) and d not in scope.dims:   # (most are known: n, m)
                 scope.add_dim(d)
         for tok in names:
             scope.failed.pop(tok.value, None)

@@ -71,6 +71,8 @@ class Unifier:
     ``unify`` is atomic: when it fails, nothing has changed.
     """
 
+    __slots__ = ("parent", "rank", "binding", "nonunit", "count", "pending", "_trail", "_shared")
+
     def __init__(self):
         self.parent: dict = {}
         self.rank: dict = {}
