@@ -264,13 +264,16 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
     if bad >= 0:
         raise _bad_char_error(src, bad, span)
     keywords = tb.keywords
-    decl = _plain_declaration(src.text, start, end, keywords)
-    if decl is not None:   # most statements of a document (two of three in a batch)
-        return decl
+    colon = src.text.find(":", start, end) >= 0   # (every declaration has one, few expressions)
+    if colon:
+        decl = _plain_declaration(src.text, start, end, keywords)
+        if decl is not None:   # most statements of a document (two of three in a batch)
+            return decl
     toks = _lex(tb, src.text, start, end)
-    decl = _declaration(toks, keywords)
-    if decl is not None:   # a declaration with n*m, ×, a Greek name, a tab, ...
-        return decl
+    if colon:
+        decl = _declaration(toks, keywords)
+        if decl is not None:   # a declaration with n*m, ×, a Greek name, a tab, ...
+            return decl
     builder = _Builder(src, span)
     toks.append(Token("$END", "", end, end))
     node = descend(toks, builder)
