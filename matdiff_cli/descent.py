@@ -86,7 +86,7 @@ class _Descent:
     def product(self):
         """``unary ((* / .* ./ ⊗) unary | postfix)*``: an operator, or a factor juxtaposed."""
         toks, b = self.toks, self.b
-        left = self.unary()
+        left = self.unary() if toks[self.i].type == "MINUS" else self.postfix()
         while True:
             tok = toks[self.i]
             if tok.type in _CHAIN:

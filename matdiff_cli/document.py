@@ -46,6 +46,16 @@ class Problem:
     _scope: Optional[Scope] = field(default=None, repr=False, compare=False)
     symmetric: tuple = ()           # matrices a variant takes as symmetric (assuming_symmetric)
 
+    def __init__(self, source, line, expr, symbols, definitions, functions, inferred,
+                 _scope=None, symmetric=()):
+        # the fields written into the instance's dict: the record's own __init__ sets
+        # each through object.__setattr__ (it is frozen), a slow call, which cost more
+        # than all the rest of making a problem
+        fields = self.__dict__
+        fields["source"], fields["line"], fields["expr"] = source, line, expr
+        fields["symbols"], fields["definitions"], fields["functions"] = symbols, definitions, functions
+        fields["inferred"], fields["_scope"], fields["symmetric"] = inferred, _scope, symmetric
+
     @classmethod
     def of(cls, expr: Expr) -> "Problem":
         """A problem made of an expression alone, without a document: its symbols,
@@ -271,7 +281,8 @@ class Document:
             pset.append(tok.value)
         for tok in names:
             n = tok.value
-            self._check_new_name(n, tok, src, span, scope, allow_symbol=True)
+            if n in RESERVED or n in scope.funcs or n in scope.defs:   # (else it passes)
+                self._check_new_name(n, tok, src, span, scope, allow_symbol=True)
             old = scope.symbols.get(n)
             if old is not None and old.declared:
                 if tuple(old.shape) != shape:
@@ -292,7 +303,7 @@ class Document:
                 info = SymInfo(n, shape, frozenset(pset), True, line)
             scope.set_symbol(n, info)
         for d in shape:
-            if isinstance(d, str):
+            if isinstance(d, str) and d not in scope.dims:   # (most are known: n, m)
                 scope.add_dim(d)
         for tok in names:
             scope.failed.pop(tok.value, None)
@@ -332,6 +343,7 @@ class Document:
         if n in el.appear and n not in self.scope.defs:
             raise src.error("name", f"{n} is used in its own definition", body.start, body.end,
                             "define it from other names", span=span)
+        ir.body = True   # (its nesting counts here, not where it is used)
         info = DefInfo(n, ir, src.locate(node.start)[0], self.ndefs, el.events)
         self.ndefs += 1
         scope.defs[n] = info
@@ -377,9 +389,13 @@ class Document:
             if not info.declared:
                 inferred.append(n)
             p = el.sym_plans.get(n)   # built with the expression, unless only a definition uses n
-            if p is not None and id(p) in memo:
-                symbols[n] = memo[id(p)][0]
-                continue
+            if p is not None:
+                if p.e is not None:
+                    symbols[n] = p.e
+                    continue
+                if id(p) in memo:
+                    symbols[n] = memo[id(p)][0]
+                    continue
             symbols[n] = Sym(n, tuple([scope.unifier.resolve(d, names) for d in info.shape]),
                              info.props)
         # (plain loops: most problems use no definition and no function, and a
@@ -390,10 +406,8 @@ class Document:
         functions = {}
         for f in el.funcs:
             functions[f] = (scope.funcs[f].param, scope.funcs[f].body)
-        # the problem's scope, for Problem.parse: the dimensions it named are now fixed
-        for var, name in names.items():
-            scope.unifier.binding[var] = name
-        scope.dims.update(names.values())
+        if names:   # the problem's scope, for Problem.parse: the dimensions it named are now fixed
+            scope.fix_names(names)
         return Problem(src.statement(*span), src.locate(span[0])[0], expr, symbols, definitions,
                        functions, frozenset(inferred), scope)
 

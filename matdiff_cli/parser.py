@@ -69,7 +69,7 @@ class Source:
 
     def locate(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset."""
-        starts = self._line_starts()
+        starts = self._starts if self._starts is not None else self._line_starts()
         if len(starts) == 1:  # one line (a command line's EXPR): no bisect to import
             return 1, offset + 1
         global bisect_right
@@ -264,13 +264,16 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
     if bad >= 0:
         raise _bad_char_error(src, bad, span)
     keywords = tb.keywords
-    decl = _plain_declaration(src.text, start, end, keywords)
-    if decl is not None:   # most statements of a document (two of three in a batch)
-        return decl
+    colon = src.text.find(":", start, end) >= 0   # (every declaration has one, few expressions)
+    if colon:
+        decl = _plain_declaration(src.text, start, end, keywords)
+        if decl is not None:   # most statements of a document (two of three in a batch)
+            return decl
     toks = _lex(tb, src.text, start, end)
-    decl = _declaration(toks, keywords)
-    if decl is not None:   # a declaration with n*m, ×, a Greek name, a tab, ...
-        return decl
+    if colon:
+        decl = _declaration(toks, keywords)
+        if decl is not None:   # a declaration with n*m, ×, a Greek name, a tab, ...
+            return decl
     builder = _Builder(src, span)
     toks.append(Token("$END", "", end, end))
     node = descend(toks, builder)

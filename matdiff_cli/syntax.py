@@ -218,7 +218,13 @@ class _Builder:
         return d
 
     def _node(self, cls, kids, val, start, end, extra=None):
-        return cls(kids, val, start, end, self._deeper(kids, start, end), extra)
+        d = 0   # (_deeper, written out: a node of each reduction)
+        for k in kids:
+            if k.depth > d:
+                d = k.depth
+        if d >= MAX_DEPTH:
+            raise _TooDeep(start, end)
+        return cls(kids, val, start, end, d + 1, extra)
 
     # statements
     def start(self, c):

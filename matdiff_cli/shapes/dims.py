@@ -71,6 +71,8 @@ class Unifier:
     ``unify`` is atomic: when it fails, nothing has changed.
     """
 
+    __slots__ = ("parent", "rank", "binding", "nonunit", "count", "pending", "_trail", "_shared")
+
     def __init__(self):
         self.parent: dict = {}
         self.rank: dict = {}
@@ -79,22 +81,43 @@ class Unifier:
         self.count = 0
         self.pending: list = []   # (a, b): products of dimensions not yet decidable
         self._trail: Optional[list] = None
+        self._shared = False   # the tables are another unifier's own (see copy)
 
     def copy(self) -> "Unifier":
-        u = Unifier.__new__(Unifier)   # layers over this one: O(1), whatever its size
-        u.parent = Layer(self.parent)
-        u.rank = Layer(self.rank)
-        u.binding = Layer(self.binding)
-        u.nonunit = LayerSet(self.nonunit)
+        """A unifier over this one: O(1), whatever its size.  It reads this one's
+        tables until its first change, then layers over them (:meth:`_own`): a
+        problem whose dimensions are all declared changes nothing."""
+        u = Unifier.__new__(Unifier)
+        u.parent = self.parent
+        u.rank = self.rank
+        u.binding = self.binding
+        u.nonunit = self.nonunit
+        u._shared = True
         u.count = self.count
         u.pending = self.pending
         u._trail = None
         return u
 
+    def _own(self) -> None:
+        self.parent = Layer(self.parent)
+        self.rank = Layer(self.rank)
+        self.binding = Layer(self.binding)
+        self.nonunit = LayerSet(self.nonunit)
+        self._shared = False
+
+    def fix(self, names: dict) -> None:
+        """Bind each named variable to its name."""
+        if self._shared:
+            self._own()
+        for var, name in names.items():
+            self.binding[var] = name
+
     def new(self, nonunit: bool = False) -> Var:
         self.count += 1
         v = Var(self.count)
         if nonunit:
+            if self._shared:
+                self._own()
             self.nonunit.add(v)
         return v
 
@@ -126,7 +149,12 @@ class Unifier:
         return isinstance(d, int) and d == 1
 
     def is_scalar(self, shape) -> bool:
-        return self.is_one(shape[0]) and self.is_one(shape[1])
+        rows, cols = shape
+        if type(rows) is str or type(cols) is str:   # a name is never 1
+            return False
+        if type(rows) is int and type(cols) is int:
+            return rows == 1 and cols == 1
+        return self.is_one(rows) and self.is_one(cols)
 
     def _record(self, table, key):
         if self._trail is not None:
@@ -139,12 +167,17 @@ class Unifier:
         return isinstance(d, Prod) and (self._occurs(v, d.a) or self._occurs(v, d.b))
 
     def _unify(self, a, b) -> bool:
-        a, b = self.walk(a), self.walk(b)
+        if type(a) is Var or type(a) is Prod:   # (a name or a number is itself)
+            a = self.walk(a)
+        if type(b) is Var or type(b) is Prod:
+            b = self.walk(b)
         if a is b or (_rigid(a) and _rigid(b) and type(a) is type(b) and a == b):
             return True
         if not isinstance(a, Var) and isinstance(b, Var):
             a, b = b, a
         if isinstance(a, Var):
+            if self._shared:
+                self._own()
             if isinstance(b, Var):  # union by rank: a goes under b
                 ra, rb = self.rank.get(a, 0), self.rank.get(b, 0)
                 if ra > rb:
@@ -317,6 +350,13 @@ class Unifier:
 
     def unify(self, *pairs) -> bool:
         """Unify each ``(a, b)`` pair; all or nothing."""
+        if not self.pending:
+            for a, b in pairs:   # known dimensions that agree (most): nothing to record
+                if not (a is b or (type(a) is str or type(a) is int) and type(b) is type(a)
+                        and a == b):
+                    break
+            else:
+                return True
         outer = self._trail
         self._trail = trail = []
         try:

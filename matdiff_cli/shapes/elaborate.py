@@ -15,6 +15,7 @@ from __future__ import annotations
 from ..rational import Fraction
 
 from ..errors import MatdiffError
+from ..expr import Sym
 from ..ops import BUILTINS
 from ..parser import MAX_DEPTH, Source
 from ..syntax import Call, Chain, Name, Negation, Node, Norm, Number, Postfix, PrimedCall, Span, Sum
@@ -22,7 +23,7 @@ from .calls import Calls
 from .desugar import Desugaring
 from .dims import SCALAR, Prod, decl_text, dim_product
 from .layers import _Either
-from .plans import Building, P, ShapeArg, DimArg
+from .plans import Building, DimArg, P, ShapeArg
 from .scope import DefInfo, Scope, SymInfo, name_class
 
 TYPE_CHECKING = False
@@ -143,6 +144,11 @@ class Elaborator(Desugaring, Calls, Building):
         p = self.sym_plans.get(n)
         if p is None:
             p = self.sym_plans[n] = P("sym", [n], info.shape, node)
+            rows, cols = info.shape
+            if (type(rows) is str or type(rows) is int) and (type(cols) is str or type(cols) is int):
+                # its shape known (declared): built now (see P)
+                p.e = Sym(n, (rows, cols), info.props)
+                p.depth = 1
         if n not in self.appear:
             self.appear[n] = None
             self.dims.extend(info.shape)

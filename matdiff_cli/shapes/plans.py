@@ -4,6 +4,8 @@ The first pass (``elaborate.py``) records a :class:`P` per checked node: the
 constructor to call (``op``, a key of ``_BUILD``), its arguments and its shape
 in dimension terms.  Once every dimension is known and named, the second pass
 (:class:`Building`, iterative and memoised) makes the hash-consed expressions.
+A plan whose dimensions are already known (every symbol under it declared) is
+built as it is made, and the second pass takes it as it is.
 """
 from __future__ import annotations
 
@@ -33,9 +35,16 @@ class ShapeArg:
 
 
 class P:
-    """A checked node waiting for its dimensions: ``op`` names the constructor."""
+    """A checked node waiting for its dimensions: ``op`` names the constructor.
 
-    __slots__ = ("op", "args", "shape", "node", "num")
+    A plan whose operands are all built and whose dimensions are all known
+    (names and numbers, as declarations give them) is built at once: ``e`` is
+    its expression and ``depth`` its nesting (what :meth:`Building.build` would
+    make of it), so that a problem whose symbols are all declared needs no
+    second pass.  ``body``: the plan is a definition's body, whose nesting
+    counts on its own line, not in the plans that use it."""
+
+    __slots__ = ("op", "args", "shape", "node", "num", "e", "depth", "body")
 
     def __init__(self, op, args, shape, node=None, num=None):
         self.op = op
@@ -43,6 +52,47 @@ class P:
         self.shape = shape
         self.node = node
         self.num = num
+        self.e = None
+        self.depth = 0
+        self.body = False
+        make = _BUILD.get(op)   # (None for a symbol: Elaborator.use_symbol builds it)
+        if make is None:
+            return
+        vals = []
+        d = 0
+        for a in args:
+            kind = type(a)
+            if kind is P:
+                if a.e is None:
+                    return
+                vals.append(a.e)
+                if a.depth > d and not a.body:
+                    d = a.depth
+            elif kind is DimArg:
+                if not _known(a.d):
+                    return
+                vals.append(a.d)
+            elif kind is ShapeArg or ((op == "ones" or op == "zeros") and kind is tuple):
+                s = a.s if kind is ShapeArg else a
+                if not (_known(s[0]) and _known(s[1])):
+                    return
+                vals.append(tuple(s))
+            elif op == "id" and not _known(a):
+                return
+            else:
+                vals.append(a)
+        if d >= MAX_DEPTH:
+            return   # too deep: the second pass says where
+        try:
+            self.e = make(*vals)
+        except Exception:  # pragma: no cover - infer checked every shape; build raises it in its place
+            return
+        self.depth = d + 1
+
+
+def _known(d) -> bool:
+    """Whether a dimension is fixed: a name or a number, never a variable."""
+    return type(d) is str or type(d) is int
 
 
 def neg(e: E.Expr) -> E.Expr:
@@ -89,6 +139,8 @@ class Building:
 
     def build(self, root: P, names: dict, memo: Optional[dict] = None) -> E.Expr:
         """The expression of a plan, every dimension named (iterative, memoised)."""
+        if root.e is not None:
+            return root.e
         memo = {} if memo is None else memo
         depth = getattr(self, "_depth", None)
         if depth is None:
@@ -103,6 +155,11 @@ class Building:
             p = stack[-1]
             if id(p) in memo:
                 stack.pop()
+                continue
+            if p.e is not None:   # built as it was checked
+                stack.pop()
+                memo[id(p)] = (p.e, p)
+                depth[id(p)] = p.depth
                 continue
             op = p.op
             if op == "sym":   # a leaf, built at once (most plans are symbols)

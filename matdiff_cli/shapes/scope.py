@@ -22,10 +22,6 @@ if TYPE_CHECKING:  # annotations only: typing is not imported at run time
 
 _MISSING = object()
 
-
-def _same(table):
-    return table
-
 # ---------------------------------------------------------------------------
 # Names
 
@@ -65,6 +61,13 @@ class SymInfo:
     declared: bool
     line: Optional[int] = None
 
+    def __init__(self, name, shape, props, declared, line=None):
+        # (written into the instance's dict: the record's own __init__ sets each field
+        # through object.__setattr__, a slow call, and a document makes one per name)
+        fields = self.__dict__
+        fields["name"], fields["shape"], fields["props"] = name, shape, props
+        fields["declared"], fields["line"] = declared, line
+
 
 @dataclass(eq=False)
 class DefInfo:
@@ -86,6 +89,8 @@ class FuncInfo:
 class Scope:
     """Declarations, inferred symbols, definitions and functions seen so far."""
 
+    __slots__ = ("symbols", "defs", "funcs", "failed", "dims", "unifier", "_journal", "_shared")
+
     def __init__(self):
         self.symbols: dict = {}
         self.defs: dict = {}
@@ -95,33 +100,60 @@ class Scope:
         self.unifier = Unifier()
 
         self._journal: Optional[list] = None
+        self._shared = False   # symbols and dims are another scope's own (see copy)
 
     def copy(self, hideable: bool = False) -> "Scope":
         """A scope over this one, for a problem: layers, so that its changes (symbols,
         dimensions, unifications) never reach the document.  A problem never changes
         the definitions, functions and failures: it reads the document's own, unless
-        ``hideable`` (layers there too, so that a name can be hidden: ``hide``)."""
+        ``hideable`` (layers there too, so that a name can be hidden: ``hide``).
+        The symbols and dimension names are this scope's own tables until the problem
+        adds one (:meth:`_own`): most problems add none, and read them as plain dicts."""
         s = Scope.__new__(Scope)
-        s.symbols = Layer(self.symbols)
-        layer = Layer if hideable else _same
-        s.defs = layer(self.defs)
-        s.funcs = layer(self.funcs)
-        s.failed = layer(self.failed)
-        s.dims = LayerSet(self.dims)
+        if hideable:
+            s.symbols = Layer(self.symbols)
+            s.defs = Layer(self.defs)
+            s.funcs = Layer(self.funcs)
+            s.failed = Layer(self.failed)
+            s.dims = LayerSet(self.dims)
+        else:
+            s.symbols = self.symbols
+            s.defs = self.defs
+            s.funcs = self.funcs
+            s.failed = self.failed
+            s.dims = self.dims
+        s._shared = not hideable
         s.unifier = self.unifier.copy()
         s._journal = None
         return s
+
+    def _own(self) -> None:
+        """Layers over the tables shared with the scope copied, before the first change."""
+        self.symbols = Layer(self.symbols)
+        self.dims = LayerSet(self.dims)
+        self._shared = False
+
+    def fix_names(self, names: dict) -> None:
+        """The unknown dimensions named (a problem's, once read): fixed from now on."""
+        if self._shared:
+            self._own()
+        self.unifier.fix(names)
+        self.dims.update(names.values())
 
     # A statement that fails leaves the scope as it found it: changes to the
     # symbols, the dimension names and the unifier are journaled and undone.
 
     def set_symbol(self, name: str, info: SymInfo) -> None:
+        if self._shared:
+            self._own()
         if self._journal is not None:
             self._journal.append((self.symbols, name, self.symbols.get(name, _MISSING)))
         self.symbols[name] = info
 
     def add_dim(self, name: str) -> None:
         if name not in self.dims:
+            if self._shared:
+                self._own()
             if self._journal is not None:
                 self._journal.append((self.dims, name, None))
             self.dims.add(name)
