@@ -211,39 +211,69 @@ def _lex(tb: _Tables, text: str, start: int, end: int) -> list:
 
 #: the tokens of the operators of a plain statement (:func:`_plain_tokens`)
 _PLAIN_OPS = {":": "COLON", ",": "COMMA", "(": "LPAR", ")": "RPAR", "+": "PLUS",
-              "-": "MINUS", "/": "SLASH", "^": "CARET", "^T": "TRANSPOSE", "=": "EQUALS"}
+              "-": "MINUS", "/": "SLASH", "^": "CARET", "^T": "TRANSPOSE", "=": "EQUALS",
+              ".*": "HADAMARD", ".^": "EPOW"}
+#: the characters of a plain expression: a plain declaration's, the elementwise
+#: operators .* and .^ and the bars of norms
+_PLAIN_EXPR = _PLAIN | frozenset(".*|")
 
 
 def _plain_tokens(text: str, start: int, end: int) -> Optional[list]:
     """The tokens of a plain statement, without the lexer's pattern; None for any other.
 
-    Plain: ASCII names and digit strings, spaces and the operators of
-    ``_PLAIN_OPS``, as most declarations and many expressions are
-    (``A, B: n x 3 symmetric``, ``tr(A^T (X - B))``).  Over these characters the
-    pattern's tokens are exactly the pieces between the spaces once each
-    operator is a piece of its own (``^T`` one piece, the transpose; ``:=`` is
-    left to the pattern): a piece that starts with a letter or ``_`` is a NAME,
-    one of digits a NUMBER (one with a digit and a letter, ``2e3`` or ``3n``, is
-    left to the pattern), and each piece starts where it is next found."""
+    Plain: ASCII names and digit strings, spaces, the operators of
+    ``_PLAIN_OPS`` and the bars ``||``, as most declarations and many
+    expressions are (``A, B: n x 3 symmetric``, ``tr(A^T (X - B))``,
+    ``||A x - b||^2``).  Over these characters the pattern's tokens are exactly
+    the pieces between the spaces once each operator is a piece of its own
+    (``^T`` one piece, the transpose; ``:=``, a ``.`` or ``*`` of any other
+    operator, a lone ``|`` and ``.^T`` are left to the pattern): a piece that
+    starts with a letter or ``_`` is a NAME (``_1`` after a norm too), one of
+    digits a NUMBER (one with a digit and a letter, ``2e3`` or ``3n``, is left
+    to the pattern), and each piece starts where it is next found."""
     stmt = text[start:end]
-    if not _PLAIN.issuperset(stmt) or ":=" in stmt:
+    if not _PLAIN_EXPR.issuperset(stmt) or ":=" in stmt:
         return None
+    dots = "." in stmt
+    if dots or "*" in stmt:   # only as .* and .^
+        if (stmt.count(".") != stmt.count(".*") + stmt.count(".^")
+                or stmt.count("*") != stmt.count(".*") or ".^T" in stmt):
+            return None
+        stmt = stmt.replace(".*", " .* ")
+    bars = "|" in stmt
+    if bars:
+        if "|" in stmt.replace("||", ""):
+            return None
+        stmt = stmt.replace("||", " || ")
     for op in ":,()+-/^=":
         if op in stmt:
             stmt = stmt.replace(op, f" {op} ")
     if "^" in stmt:
         stmt = stmt.replace("^ T", "^T ")   # only a ^T of the text reads "^ T" now
+        if dots:
+            stmt = stmt.replace(". ^ ", " .^ ")   # (.^T is left to the pattern)
     out = []
     pos = start
+    depth = 0
+    norms: list = []   # the parenthesis depth of each norm open (as _lex)
     for piece in stmt.split():
         kind = _PLAIN_OPS.get(piece)
         if kind is None:
-            if not piece[0].isdigit():
+            if piece == "||":
+                if norms and norms[-1] == depth:
+                    norms.pop()
+                    kind = "NORM_CLOSE"
+                else:
+                    norms.append(depth)
+                    kind = "NORM_OPEN"
+            elif not piece[0].isdigit():
                 kind = "NAME"
             elif piece.isdigit():
                 kind = "NUMBER"
             else:
                 return None
+        elif bars and (kind == "LPAR" or kind == "RPAR"):
+            depth += 1 if kind == "LPAR" else -1
         s = text.find(piece, pos)
         pos = s + len(piece)
         out.append(Token(kind, piece, s, pos))

@@ -6,7 +6,8 @@ from matdiff_cli.parser import _lex, _plain_tokens
 
 _PIECES = ["A", "B_1", "x", "n", "m", "_2", "_", "scalar", "symmetric", "3", "12", "2e3", "3n",
            "1x", "e", ",", ":", " ", "  ", "abc_9", "T", "_F", "Z9", "(", ")", "+", "-", "/",
-           "^", "^T", "^ T", "Tx", "=", ":=", "==", "x^T", "^-1"]
+           "^", "^T", "^ T", "Tx", "=", ":=", "==", "x^T", "^-1", ".*", ".^", "||", "|", ".", "*",
+           "_*", ".^T", ".^ T", "1.5", "_1", "_2.5", "2.", ".5", "(||", "||)", "_1.*"]
 
 
 def _pattern_tokens(text):
@@ -24,13 +25,21 @@ def _pattern_tokens(text):
 def test_plain_statements_have_the_patterns_tokens():
     rng = random.Random(7)
     plain = 0
-    for _ in range(6000):
+    for _ in range(12000):
         text = "".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 9)))
         toks = _plain_tokens(text, 0, len(text))
         if toks is not None:
             plain += 1
             assert [(t.type, t.value, t.start, t.end) for t in toks] == _pattern_tokens(text), text
     assert plain > 1000
+
+
+def test_norms_and_elementwise_operators_are_plain():
+    for text in ("||A x - b||^2", "||V2||_F^2", "||x||_1", "sum(a .* x .* x)",
+                 "sum(eigvals(X^T X).^2)", "||(||x|| y)||", "2.*x.^-1"):
+        toks = _plain_tokens(text, 0, len(text))
+        assert toks is not None, text
+        assert [(t.type, t.value, t.start, t.end) for t in toks] == _pattern_tokens(text), text
 
 
 def test_a_plain_statement_inside_a_document_keeps_its_offsets():
@@ -42,5 +51,6 @@ def test_a_plain_statement_inside_a_document_keeps_its_offsets():
 
 
 def test_other_statements_are_left_to_the_pattern():
-    for text in ("tr(A.*B)", "A: n × n", "x: 2e3", "f(t) := 1", "A:\tn", "α: n", "x'", "||x||"):
+    for text in ("tr(A*B)", "A: n × n", "x: 2e3", "f(t) := 1", "A:\tn", "α: n", "x'", "||x||_*",
+                 "||x||_1.5", "x.^T", "|x|", "x.T", "1.5 x"):
         assert _plain_tokens(text, 0, len(text)) is None
