@@ -89,6 +89,18 @@ def as_node(d: Doc, node) -> Doc:
 
 _new = object.__new__
 
+
+def leaf(level, part, node=None) -> Doc:
+    """``Doc(level, (part,), node)`` for one part, a str or a Styled (the Docs of
+    symbols, numbers and names, a good share of all): made without the
+    general constructor's call, tuple and join loop."""
+    out = _new(Doc)
+    out.level, out.parts, out.node = level, (part,), node
+    out.neg = out.chain = out.bars = None
+    text = part if type(part) is str else part.text
+    out.text = text if len(text) <= MAX_JOINED else None
+    return out
+
 #: the longest text a Doc joins as it is made (see ``Doc.text``)
 MAX_JOINED = 160
 
@@ -305,4 +317,4 @@ def first_char(doc) -> str:
 
 
 __all__ = ["Doc", "Styled", "Deferred", "Context", "render_dag", "flatten", "segments", "paren",
-           "as_node", "has_bars", "first_char"]
+           "as_node", "has_bars", "first_char", "leaf"]

@@ -16,7 +16,7 @@ from ..expr import EDiv, Expr, Hadamard
 from ..ops import ELEMENTWISE, STRUCTURE
 from ..ops import latex_name as builtin_latex
 from ..ops.base import template_parts
-from . import Doc, first_char, flatten, render_dag
+from . import Doc, first_char, flatten, leaf, render_dag
 from .pretty import GREEK
 from .text import ATOM, POST, PROD, Notation, TextContext, number_text, rule
 
@@ -80,19 +80,19 @@ class LatexNotation(Notation):
             mantissa, e, exp = text.partition("e")
             if e:  # 1e308 as 10^{308}, 2.5e-300 as 2.5 \cdot 10^{-300}
                 power = rf"10^{{{exp}}}"
-                return Doc(ATOM if mantissa == "1" else PROD,
-                           (power if mantissa == "1" else rf"{mantissa} \cdot {power}",))
-            return Doc(ATOM, (text,))
-        return Doc(POST, (rf"\frac{{{v.numerator}}}{{{v.denominator}}}",))
+                return leaf(ATOM if mantissa == "1" else PROD,
+                            power if mantissa == "1" else rf"{mantissa} \cdot {power}")
+            return leaf(ATOM, text)
+        return leaf(POST, rf"\frac{{{v.numerator}}}{{{v.denominator}}}")
 
     def zeros(self, shape):
-        return Doc(ATOM, (r"\mathbf{0}",))
+        return leaf(ATOM, r"\mathbf{0}")
 
     def ones(self, shape):
-        return Doc(ATOM, (r"\mathbf{1}",))
+        return leaf(ATOM, r"\mathbf{1}")
 
     def commutation(self, m, n):
-        return Doc(ATOM, (f"K_{{{m},{n}}}",))
+        return leaf(ATOM, f"K_{{{m},{n}}}")
 
     def func(self, key):
         declared = builtin_latex(key)  # as declared in ops/

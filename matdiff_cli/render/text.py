@@ -41,7 +41,7 @@ from ..expr import (
 )
 from .. import expr as _expr
 from ..ops import all_loaded, declared, file_declared, filing, load_all
-from . import (Context, Doc, Styled, _postorder, as_node, first_char, flatten, has_bars, paren,
+from . import (Context, Doc, Styled, _postorder, as_node, first_char, flatten, has_bars, leaf, paren,
                render_dag)
 from .numbers import ATOM, NEG, POST, PROD, SUM, decimal, number_text
 
@@ -73,10 +73,10 @@ class Notation:
 
     def number(self, v: Fraction) -> Doc:
         level, text = number_text(v)
-        return Doc(level, (text,))
+        return leaf(level, text)
 
     def identity(self, n) -> Doc:
-        return Doc(ATOM, (self.sym("I"),))
+        return leaf(ATOM, self.sym("I"))
 
     def zeros(self, shape) -> Doc:
         return self.call("zeros", *map(self.dim, shape))
@@ -90,7 +90,7 @@ class Notation:
         return self.call("commutation", self.dim(m), self.dim(n))
 
     def dim(self, d) -> Doc:
-        return Doc(ATOM, (str(d),))
+        return leaf(ATOM, str(d))
 
     # compounds
     def styled(self, text: str, style):
@@ -169,7 +169,7 @@ class TextContext(Context):
         return cx
 
     def name_doc(self, node, name):
-        return Doc(ATOM, (self.nt.sym(name),))
+        return leaf(ATOM, self.nt.sym(name))
 
 
 #: notation -> the context of the renderings without names, its Docs their memo
@@ -324,7 +324,7 @@ def rule(node: Expr, cx) -> Doc:
 
 @rule.register
 def _sym(node: Sym, cx) -> Doc:
-    return Doc(ATOM, (cx.nt.sym(node.name),), node)
+    return leaf(ATOM, cx.nt.sym(node.name), node)
 
 
 @rule.register
@@ -343,7 +343,7 @@ def _diff(node: Diff, cx) -> Doc:
     if not isinstance(node.sym, Sym):
         d = cx.nt.differential_of(cx[node.sym])
         return as_node(d, node)
-    return Doc(ATOM, (cx.nt.diff(node.sym),), node)
+    return leaf(ATOM, cx.nt.diff(node.sym), node)
 
 
 @rule.register

@@ -7,14 +7,14 @@ from ...expr import (
     SCALAR, Add, Broadcast, Diff, Div, EDiv, EPow, Hadamard, Inverse, Mul, Norm2, NormF, Num,
     Power, Sym, Transpose, DiagM,
 )
-from .. import Deferred, Doc
+from .. import Deferred, Doc, leaf
 from .base import (ADD, ATOM, MUL, NEG, POW, at_least, call, exponent, is_plain, is_scalar,
                    number, rule, spd)
 
 
 @rule.register
 def _sym(node: Sym, cx) -> Doc:
-    return Doc(ATOM, (cx.py(node.name),), node)
+    return leaf(ATOM, cx.py(node.name), node)
 
 
 @rule.register
@@ -28,7 +28,7 @@ def _num(node: Num, cx) -> Doc:
 
 @rule.register
 def _diff(node: Diff, cx) -> Doc:
-    return Doc(ATOM, (cx.direction(node.sym),), node)
+    return leaf(ATOM, cx.direction(node.sym), node)
 
 
 @rule.register

@@ -12,7 +12,7 @@ from ...dispatch import singledispatch
 from ...errors import MatdiffError
 from ...expr import SCALAR, Diff, Expr, Sym, walk
 from ...ops import file_declared, load_all
-from .. import Doc, paren
+from .. import Doc, leaf, paren
 from ..text import decimal
 
 # Python's precedence, loosest to tightest
@@ -36,11 +36,11 @@ def call(fn: str, *args, node=None) -> Doc:
 def number(v, node=None) -> Doc:
     """A non-negative number: ``2``, ``0.5``, ``1/3`` (the Doc of node, if given)."""
     if v.denominator == 1:
-        return Doc(ATOM, (str(v.numerator),), node)
+        return leaf(ATOM, str(v.numerator), node)
     d = decimal(v)
     if d is not None:
-        return Doc(ATOM, (d,), node)
-    return Doc(MUL, (f"{v.numerator}/{v.denominator}",), node)
+        return leaf(ATOM, d, node)
+    return leaf(MUL, f"{v.numerator}/{v.denominator}", node)
 
 
 def exponent(p) -> str:
@@ -61,7 +61,7 @@ def factorisation(cx, node: Expr, fn: str, *options: str) -> Doc:
     computes the SVD of X once for both its singular vectors)."""
     name = cx.factored.get((fn, node, options)) if cx.factored else None
     if name is not None:
-        return Doc(ATOM, (name,))
+        return leaf(ATOM, name)
     return call(cx.lib.fn(fn), cx[node], *options)
 
 

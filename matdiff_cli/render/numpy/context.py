@@ -3,7 +3,7 @@ the variables (``X.shape[0]``), the output's names, and the target library."""
 from __future__ import annotations
 
 from ...expr import Diff, Sym
-from .. import Context, Doc
+from .. import Context, leaf
 from .base import ATOM, NoNumpyCode
 from .targets import Target
 
@@ -32,7 +32,7 @@ class NumpyContext(Context):
         return self.naming.python(self.naming.direction(sym))
 
     def name_doc(self, node, name):
-        return Doc(ATOM, (self.py(name),))
+        return leaf(ATOM, self.py(name))
 
     def dim(self, d) -> str:
         """A Python expression for dimension d; ValueError if no variable has it."""
