@@ -370,6 +370,11 @@ def sum_of_scaled(e: Sum) -> Expr:
 def _scalars_out(op, a: Mul):
     """op(c s M) = c s op(M) for a linear op (tr, sum): the product's number and
     scalar factors in front; None when it has none."""
+    for f in a.factors:   # (most have neither: looked for before _parts splits the product)
+        if f.shape == SCALAR or type(f) is Broadcast and f.args[0] is not ONE:
+            break
+    else:
+        return None
     c, scalars, chain = _parts(a.factors)
     if c == 1 and not scalars:
         return None
