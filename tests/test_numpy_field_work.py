@@ -15,11 +15,7 @@ import itertools
 
 import pytest
 
-from cookbook import GRADIENTS
-from matdiff_cli.commands import Options
-from matdiff_cli.derivative_report import DerivativeReport
-from matdiff_cli.derivatives import derive
-from matdiff_cli.document import parse
+from derivations import cookbook_reports
 from matdiff_cli.expr import Add, Mul, Num, Sym, Transpose, nodes
 from matdiff_cli.render import chains, flatten, plan as plan_mod, render_dag
 from matdiff_cli.render import numpy as numpy_mod
@@ -28,19 +24,7 @@ from matdiff_cli.render.numpy import base as numpy_base
 from matdiff_cli.render.numpy.context import NoNumpyCode, NumpyContext
 
 
-def _reports():
-    out = []
-    for name, decls, src, wrt, _ in GRADIENTS:
-        try:
-            problem = parse(src, declare=decls)
-            der = derive(problem, problem.symbols[wrt], "grad", Options(command="grad"))
-            out.append(DerivativeReport(der))
-        except Exception:
-            continue
-    return out
-
-
-REPORTS = _reports()
+REPORTS = cookbook_reports()
 
 
 def test_a_tree_without_names_is_written_from_its_node_list(monkeypatch):

@@ -12,11 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from cookbook import GRADIENTS
-from matdiff_cli.commands import Options
-from matdiff_cli.derivative_report import DerivativeReport
-from matdiff_cli.derivatives import derive
-from matdiff_cli.document import parse
+from derivations import cookbook_reports
 from matdiff_cli.expr import Add, Sym, Transpose, nodes, walk
 from matdiff_cli.render import flatten, plan as plan_mod, render_dag
 from matdiff_cli.render.numpy import planned, to_numpy
@@ -24,19 +20,7 @@ from matdiff_cli.render.numpy import base as numpy_base
 from matdiff_cli.render.numpy.context import NumpyContext
 
 
-def _reports():
-    out = []
-    for name, decls, src, wrt, _ in GRADIENTS:
-        try:
-            problem = parse(src, declare=decls)
-            der = derive(problem, problem.symbols[wrt], "grad", Options(command="grad"))
-            out.append(DerivativeReport(der))
-        except Exception:
-            continue
-    return out
-
-
-REPORTS = _reports()
+REPORTS = cookbook_reports()
 
 
 def test_plan_leaves_a_tree_without_rewritable_kinds_without_a_pass(monkeypatch):
