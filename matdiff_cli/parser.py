@@ -198,15 +198,20 @@ def _lex(tb: _Tables, text: str, start: int, end: int) -> list:
         elif kind == "RPAR" or kind == "RBRACE":
             depth -= 1
         elif kind == "BARS":
-            bar = (m.group(kind), depth)
-            if norms and norms[-1] == bar:
-                norms.pop()
-                kind = "NORM_CLOSE"
-            else:
-                norms.append(bar)
-                kind = "NORM_OPEN"
+            kind = _bars(norms, (m.group(kind), depth))
         append(Token(kind, m.group(m.lastgroup), m.start(m.lastgroup), m.end()))
     return out
+
+
+def _bars(norms: list, bar: tuple) -> str:
+    """The token of bars (``(text, bracket depth)``): they close the innermost open
+    norm when it opened with the same bars at the same depth, else they open one.
+    ``norms``: the bars of the norms open, innermost last (both lexers keep one)."""
+    if norms and norms[-1] == bar:
+        norms.pop()
+        return "NORM_CLOSE"
+    norms.append(bar)
+    return "NORM_OPEN"
 
 
 #: the tokens of the operators of a plain statement (:func:`_plain_tokens`)
@@ -255,17 +260,12 @@ def _plain_tokens(text: str, start: int, end: int) -> Optional[list]:
     out = []
     pos = start
     depth = 0
-    norms: list = []   # the parenthesis depth of each norm open (as _lex)
+    norms: list = []   # the bars of each norm open, with their bracket depth (as _lex)
     for piece in stmt.split():
         kind = _PLAIN_OPS.get(piece)
         if kind is None:
             if piece == "||":
-                if norms and norms[-1] == depth:
-                    norms.pop()
-                    kind = "NORM_CLOSE"
-                else:
-                    norms.append(depth)
-                    kind = "NORM_OPEN"
+                kind = _bars(norms, ("||", depth))
             elif not piece[0].isdigit():
                 kind = "NAME"
             elif piece.isdigit():
