@@ -305,10 +305,11 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
         if decl is not None:   # a declaration with n*m, ×, a Greek name, a tab, ...
             return decl
     builder = _Builder(src, span)
-    toks.append(Token("$END", "", end, end))
+    toks.append(_END)
     node = descend(toks, builder)
     if node is not None:   # most expressions and definitions
         return node
+    toks[-1] = Token("$END", "", end, end)   # (where the driver's errors point)
     reductions = tb.reductions  # (origin, size, _Builder method or None)
     passes = tb.passes
     states_table = tb.states
@@ -356,6 +357,8 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
 
 
 bisect_right = None   # Source.locate imports it on first use
+#: the end of every statement, for the descent (which points at no token)
+_END = Token("$END", "", -1, -1)
 
 
 def _passed(tb: _Tables, below: int, origin: str, ttype: str) -> int:

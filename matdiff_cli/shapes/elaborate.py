@@ -386,7 +386,8 @@ class Elaborator(Desugaring, Calls, Building):
     # postfix operators
 
     def _post(self, node):
-        split = self.split_apply(node)
+        # (a name under the operators, as most are, is no product: A^T, V^-1)
+        split = None if node.kids[0].__class__ is Name else self.split_apply(node)
         if split is not None:
             name, rest = split
             chain = Chain([name, rest], [None, ("mul", rest.start, rest.start)],

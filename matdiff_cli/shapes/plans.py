@@ -227,7 +227,13 @@ class Building:
 
     def finish(self, root: P, memo=None):
         """Name the unknown dimensions and build: (expression, names)."""
-        self.u.settle()
-        names = self.u.name_vars(self.dims, self.taken())
+        u = self.u
+        if u.pending:
+            u.settle()
+        names = {}
+        for d in self.dims:
+            if not (type(d) is str or type(d) is int):   # a variable: most problems have none
+                names = u.name_vars(self.dims, self.taken())
+                break
         return self.build(root, names, memo), names
 
