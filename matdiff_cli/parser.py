@@ -261,6 +261,7 @@ def _plain_tokens(text: str, start: int, end: int) -> Optional[list]:
     pos = start
     depth = 0
     norms: list = []   # the bars of each norm open, with their bracket depth (as _lex)
+    new = object.__new__
     for piece in stmt.split():
         kind = _PLAIN_OPS.get(piece)
         if kind is None:
@@ -276,7 +277,12 @@ def _plain_tokens(text: str, start: int, end: int) -> Optional[list]:
             depth += 1 if kind == "LPAR" else -1
         s = text.find(piece, pos)
         pos = s + len(piece)
-        out.append(Token(kind, piece, s, pos))
+        tok = new(Token)   # (its fields set here: a call of Token, through __init__, costs more)
+        tok.type = kind
+        tok.value = piece
+        tok.start = s
+        tok.end = pos
+        out.append(tok)
     return out
 
 

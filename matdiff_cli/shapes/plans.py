@@ -63,9 +63,10 @@ class P:
         for a in args:
             kind = type(a)
             if kind is P:
-                if a.e is None:
+                e = a.e
+                if e is None:
                     return
-                vals.append(a.e)
+                vals.append(e)
                 if a.depth > d and not a.body:
                     d = a.depth
             elif kind is DimArg:
