@@ -72,3 +72,23 @@ def test_plain_declarations_are_not_parsed(monkeypatch):
                   "\nB: n x m symmetric\nB")
     # the two expressions, and the declaration that fails (its error worded by the reader)
     assert len(calls) == 4
+
+
+def test_random_declarations_read_as_with_the_path_off(monkeypatch):
+    import random
+
+    rng = random.Random(3)
+    names = ["A", "B", "x", "I", "T", "f", "h", "s", "A_1", "n", "sum"]
+    dims = ["n", "m", "3", "1", "0", "01", "scalar", "x", "T", "k2"]
+    props = ["symmetric", "spd", "diagonal", "orthogonal", "symetric", "x", "T"]
+    for _ in range(300):
+        lines = ["f(t) := t^2", "h = 2"]
+        for _ in range(rng.randint(1, 8)):
+            head = ", ".join(rng.sample(names, rng.randint(1, 3)))
+            shape = " x ".join(rng.choice(dims) for _ in range(rng.randint(1, 2)))
+            tail = " ".join(rng.choice(props) for _ in range(rng.choice([0, 0, 1, 2])))
+            lines.append(f"{head}: {shape} {tail}".rstrip())
+            if rng.random() < 0.3:
+                lines.append(rng.choice(["tr(A B)", "x^T A x", "s", "sum(x)", "h + s"]))
+        lines.append("A")
+        _same("\n".join(lines), monkeypatch)
