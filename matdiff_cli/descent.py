@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # annotations only: typing is not imported at run time
 _CHAIN = frozenset(("STAR", "SLASH", "HADAMARD", "EDIV", "KRON"))
 #: the tokens that start an atom, so a juxtaposed factor
 _ATOM = frozenset(("NAME", "NUMBER", "LPAR", "NORM_OPEN"))
+#: the postfix operators
+_POSTFIX = frozenset(("TRANSPOSE", "CARET", "EPOW", "INV_T", "SUPERSCRIPT", "PRIMES"))
 #: a norm's subscript, after its closing bars (``_2`` and ``_F`` are names elsewhere)
 _NORM_SUB = frozenset(("NORM_INF", "NORM_P", "NORM_NUC"))
 _NORM_KEYWORDS = frozenset(("_2", "_F"))
@@ -118,21 +120,18 @@ class _Descent:
         while True:
             tok = toks[self.i]
             t = tok.type
+            if t not in _POSTFIX:   # (most atoms)
+                return node
+            self.i += 1
             if t == "TRANSPOSE":
-                self.i += 1
                 node = b.transpose([node, tok])
             elif t == "CARET":
-                self.i += 1
                 node = b.power([node, tok, self.exponent(True)])
             elif t == "EPOW":
-                self.i += 1
                 node = b.epow([node, tok, self.exponent(False)])
-            elif t == "INV_T" or t == "SUPERSCRIPT" or t == "PRIMES":
-                self.i += 1
+            else:
                 node = (b.inverse_transpose if t == "INV_T" else
                         b.superscript if t == "SUPERSCRIPT" else b.primes)([node, tok])
-            else:
-                return node
 
     def exponent(self, transpose: bool):
         """After ``^`` (``transpose``: ``T`` may follow) or ``.^``: ``T``, ``-T``, ``k``,

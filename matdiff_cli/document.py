@@ -18,8 +18,11 @@ import re
 from . import syntax
 from .errors import MatdiffError
 from .expr import PROPERTIES, Expr, Sym
-from .parser import Node, NumberError, Source, parse_statement, read_number, split_statements
+from .parser import (
+    MAX_STATEMENT, Node, NumberError, Source, parse_statement, read_number, split_statements,
+)
 from .records import dataclass, field, replace
+from .syntax import plain_words
 from .shapes import (
     RESERVED, SCALAR, DefInfo, Elaborator, FuncInfo, Scope, SymInfo, dim_product,
     reserved_message,
@@ -156,8 +159,11 @@ class Document:
     def read(self, src: Source, only_declarations: bool = False) -> None:
         text = src.text
         for span in split_statements(text):
-            seen = self.declared.get(text[span[0]:span[1]])
+            stmt = text[span[0]:span[1]]
+            seen = self.declared.get(stmt)
             if seen is not None and self._repeated(*seen):
+                continue
+            if ":" in stmt and self._plain_decl(stmt, src, span):
                 continue
             try:
                 node = parse_statement(src, *span)
@@ -200,6 +206,54 @@ class Document:
                     or not props <= info.props or n in scope.defs or n in scope.funcs
                     or n in scope.failed):
                 return False
+        return True
+
+    def _plain_decl(self, stmt: str, src: Source, span) -> bool:
+        """Declare a plain declaration (``A_1, B_1: n x n``: :func:`syntax.plain_words`)
+        that passes every check of :meth:`_decl` from its words, without tokens, a
+        node and the journal (a batch declares new names for each problem).  False
+        for any other: it is read as usual, and its error worded."""
+        words = plain_words(stmt)
+        if words is None or len(stmt) > MAX_STATEMENT:
+            return False
+        names, dims, props = words
+        if "scalar" in dims:   # (a whole shape)
+            if len(dims) > 1:
+                return False
+            shape = SCALAR
+        else:
+            for i, d in enumerate(dims):
+                if d.isdigit():
+                    if len(d) > 15 or int(d) == 0:
+                        return False
+                    dims[i] = int(d)
+            shape = (dims[0], dims[1] if len(dims) == 2 else 1)
+        if props and (shape[0] != shape[1] or not set(props).issubset(PROPERTIES)):
+            return False
+        scope = self.scope
+        for n in names:
+            old = scope.symbols.get(n)
+            if (n in RESERVED or n in scope.funcs or n in scope.defs
+                    or old is not None and not (old.declared and tuple(old.shape) == shape)):
+                return False
+        pset = frozenset(props)
+        line = None
+        for n in names:   # (as _decl declares them)
+            old = scope.symbols.get(n)
+            if old is not None:
+                if old.props.issuperset(pset):
+                    continue
+                info = SymInfo(n, shape, old.props | pset, True, old.line)
+            else:
+                line = line or src.locate(span[0])[0]
+                info = SymInfo(n, shape, pset, True, line)
+            scope.set_symbol(n, info)
+        for d in shape:
+            if isinstance(d, str) and d not in scope.dims:
+                scope.add_dim(d)
+        for n in names:
+            scope.failed.pop(n, None)
+        self.declared[stmt] = (tuple(names), shape, pset)
         return True
 
     def _failed(self, src: Source, span) -> None:

@@ -261,6 +261,7 @@ def _plain_tokens(text: str, start: int, end: int) -> Optional[list]:
     pos = start
     depth = 0
     norms: list = []   # the bars of each norm open, with their bracket depth (as _lex)
+    new = object.__new__
     for piece in stmt.split():
         kind = _PLAIN_OPS.get(piece)
         if kind is None:
@@ -276,7 +277,12 @@ def _plain_tokens(text: str, start: int, end: int) -> Optional[list]:
             depth += 1 if kind == "LPAR" else -1
         s = text.find(piece, pos)
         pos = s + len(piece)
-        out.append(Token(kind, piece, s, pos))
+        tok = new(Token)   # (its fields set here: a call of Token, through __init__, costs more)
+        tok.type = kind
+        tok.value = piece
+        tok.start = s
+        tok.end = pos
+        out.append(tok)
     return out
 
 
@@ -305,10 +311,11 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
         if decl is not None:   # a declaration with n*m, ×, a Greek name, a tab, ...
             return decl
     builder = _Builder(src, span)
-    toks.append(Token("$END", "", end, end))
+    toks.append(_END)
     node = descend(toks, builder)
     if node is not None:   # most expressions and definitions
         return node
+    toks[-1] = Token("$END", "", end, end)   # (where the driver's errors point)
     reductions = tb.reductions  # (origin, size, _Builder method or None)
     passes = tb.passes
     states_table = tb.states
@@ -356,6 +363,8 @@ def parse_statement(src: Source, start: int, end: int) -> Node:
 
 
 bisect_right = None   # Source.locate imports it on first use
+#: the end of every statement, for the descent (which points at no token)
+_END = Token("$END", "", -1, -1)
 
 
 def _passed(tb: _Tables, below: int, origin: str, ttype: str) -> int:

@@ -398,52 +398,62 @@ class _Builder:
 _PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_ ,:()+-/^=")
 
 
-def _plain_declaration(text: str, start: int, end: int, keywords: dict):
-    """The node of a plain declaration (``A_1, B_1: n x n symmetric``: ASCII names,
+def plain_words(stmt: str):
+    """The words of a plain declaration (``A_1, B_1: n x n symmetric``: ASCII names,
     a colon, one dimension or two around ``x``, each a name or digits, then
-    property names; spaces only) read from its words, without the lexer: the
-    node :func:`_declaration` makes of the lexer's tokens.  None for any other
-    statement (a property that is a keyword, as in ``A: n x``, is left to the
-    lexer and the driver)."""
-    stmt = text[start:end]
+    property names; spaces only): (names, dimensions, properties), lists of
+    strings, the ``x`` left out; None for any other statement."""
     head, colon, tail = stmt.partition(":")
     if not colon or not _PLAIN.issuperset(stmt):
         return None
     words = tail.split()
     if len(words) >= 3 and words[1] == "x":
-        dims, props = words[:3], words[3:]   # the x between them is skipped below
+        dims, props = [words[0], words[2]], words[3:]
     else:
         dims, props = words[:1], words[1:]
-    for word in props:
-        if not word.isidentifier() or word in keywords:
+    if not dims:
+        return None
+    for word in dims:
+        if not (word.isdigit() or word.isidentifier()):
             return None
-    names = []
-    pos = start
-    for piece in head.split(","):
-        name = piece.strip(" ")
+    for word in props:
+        if not word.isidentifier():
+            return None
+    names = head.split(",")
+    for i, piece in enumerate(names):
+        name = names[i] = piece.strip(" ")
         if not name.isidentifier():
             return None
+    return names, dims, props
+
+
+def _plain_declaration(text: str, start: int, end: int, keywords: dict):
+    """The node of a plain declaration (:func:`plain_words`) read from its words,
+    without the lexer: the node :func:`_declaration` makes of the lexer's tokens.
+    None for any other statement (a property that is a keyword, as in ``A: n x``,
+    is left to the lexer and the driver)."""
+    words = plain_words(text[start:end])
+    if words is None:
+        return None
+    names, dims, props = words
+    for word in props:
+        if word in keywords:
+            return None
+    pos = start
+    for i, name in enumerate(names):
         pos = text.find(name, pos)
-        names.append(Token("NAME", name, pos, pos + len(name)))
+        names[i] = Token("NAME", name, pos, pos + len(name))
         pos += len(name)
-    colon = Token("COLON", ":", start + len(head), start + len(head) + 1)
+    colon = text.find(":", pos)
+    colon = Token("COLON", ":", colon, colon + 1)
     pos = colon.end
     shape = []
     for i, word in enumerate(dims):
-        if i == 1:   # the x of `n x m`: passed, no token
+        if i == 1:   # after the x of `n x m`
             pos = text.find("x", pos) + 1
-            continue
-        if word.isdigit():
-            kind = "NUMBER"
-        elif word.isidentifier():
-            kind = "NAME"
-        else:
-            return None
         pos = text.find(word, pos)
-        shape.append([Token(kind, word, pos, pos + len(word))])
+        shape.append([Token("NUMBER" if word.isdigit() else "NAME", word, pos, pos + len(word))])
         pos += len(word)
-    if not shape:
-        return None
     for i, word in enumerate(props):
         pos = text.find(word, pos)
         props[i] = Token("NAME", word, pos, pos + len(word))

@@ -32,6 +32,8 @@ if TYPE_CHECKING:  # annotations only: typing is not imported at run time
 
 _APPLIES = (Call, PrimedCall, Postfix)
 _OPNAMES = {"add": "add", "had": "multiply elementwise", "ediv": "divide elementwise"}
+#: the deepest recursion of infer (the parser's bound, and a few levels of desugaring)
+_MAX_LEVEL = MAX_DEPTH + 10
 
 
 # ---------------------------------------------------------------------------
@@ -95,7 +97,7 @@ class Elaborator(Desugaring, Calls, Building):
 
     def infer(self, node: Node) -> P:
         self.level += 1
-        if self.level > MAX_DEPTH + 10:
+        if self.level > _MAX_LEVEL:
             raise self.error("syntax", f"the expression is nested too deeply (more than {MAX_DEPTH} levels)",
                              node, "split it with definitions (h = ...) on separate lines")
         try:
@@ -242,6 +244,9 @@ class Elaborator(Desugaring, Calls, Building):
             first = first.kids[0]
         items = []
         for op, k in zip(node.val, [first] + node.kids[1:]):
+            if k.__class__ is Name:   # (most operands)
+                items.append((op, k))
+                continue
             # `B .* -A (C)` is `(B .* -A) C`, as `B .* -A C` is: the minus
             # belongs to A alone, and (C) is the next factor of the chain
             inner, minus = k, []
@@ -327,6 +332,8 @@ class Elaborator(Desugaring, Calls, Building):
         """One step of a product chain: a scalar product, or a matrix product."""
         u = self.u
         rs = p.shape
+        if type(ls[1]) is str and ls[1] == rs[0] and not u.pending:
+            return (ls[0], rs[1])   # n columns against n rows (most steps): nothing to unify
         if u.is_scalar(ls):
             return rs
         if u.is_scalar(rs):
@@ -386,7 +393,8 @@ class Elaborator(Desugaring, Calls, Building):
     # postfix operators
 
     def _post(self, node):
-        split = self.split_apply(node)
+        # (a name under the operators, as most are, is no product: A^T, V^-1)
+        split = None if node.kids[0].__class__ is Name else self.split_apply(node)
         if split is not None:
             name, rest = split
             chain = Chain([name, rest], [None, ("mul", rest.start, rest.start)],

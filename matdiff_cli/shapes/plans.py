@@ -63,9 +63,10 @@ class P:
         for a in args:
             kind = type(a)
             if kind is P:
-                if a.e is None:
+                e = a.e
+                if e is None:
                     return
-                vals.append(a.e)
+                vals.append(e)
                 if a.depth > d and not a.body:
                     d = a.depth
             elif kind is DimArg:
@@ -227,7 +228,13 @@ class Building:
 
     def finish(self, root: P, memo=None):
         """Name the unknown dimensions and build: (expression, names)."""
-        self.u.settle()
-        names = self.u.name_vars(self.dims, self.taken())
+        u = self.u
+        if u.pending:
+            u.settle()
+        names = {}
+        for d in self.dims:
+            if not (type(d) is str or type(d) is int):   # a variable: most problems have none
+                names = u.name_vars(self.dims, self.taken())
+                break
         return self.build(root, names, memo), names
 
