@@ -51,8 +51,12 @@ def test_documents_read_as_without_the_shortcut(monkeypatch):
 
 
 def test_the_shortcut_skips_a_repeated_declaration_unread(monkeypatch):
-    calls = []
+    parsed, declared = [], []
     read = document.parse_statement
-    monkeypatch.setattr(document, "parse_statement", lambda src, s, e: calls.append(s) or read(src, s, e))
+    monkeypatch.setattr(document, "parse_statement", lambda src, s, e: parsed.append(s) or read(src, s, e))
+    plain = document.Document._plain_decl
+    monkeypatch.setattr(document.Document, "_plain_decl",
+                        lambda self, *a: declared.append(a) or plain(self, *a))
     read_document("V: n x n\ntr(V)\nV: n x n\ndet(V)\nV: n x n symmetric\nV: n x n")
-    assert len(calls) == 4   # the repeats of `V: n x n` are not parsed; the new one is
+    assert len(parsed) == 2   # the two expressions: plain declarations are read from their words
+    assert len(declared) == 2   # the repeats of `V: n x n` are not read at all; the new one is
