@@ -32,8 +32,10 @@ its declarations.  Then
 
     python benchmarks/batch.py [--problems 1000] [--runs 5] [--sympy-sample 1000] [--pairs 3]
 
-Run it from a regular install (``pip install .``); the machine's load moves the
-wall times more than the CPU times: quote the medians, and say how busy it was.
+Run it from a regular install (``pip install .``, by a current pip: the console
+script of pip < 25 imports ``re``, a cost of its own in every run; the script
+says which it found); the machine's load moves the wall times more than the CPU
+times: quote the medians, and say how busy it was.
 """
 from __future__ import annotations
 
@@ -51,6 +53,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 
 from cookbook import GRADIENTS  # noqa: E402
+from startup import _script_note  # noqa: E402
 
 from matdiff_cli.ops import RESERVED  # noqa: E402
 
@@ -219,6 +222,9 @@ def main() -> None:
         print(f"matdiff grad -f DOC --format json: {len(problems)} problems, {len(objs)} "
               f"derivatives, {ok} ok, exit {runs[0][2]}; whole process, median of {args.runs}")
         report_runs(runs, len(problems))
+        exe = matdiff_executable()
+        if len(exe) == 1:
+            print(f"  {_script_note(sys.executable, exe[0])}")
         print(f"  the machine's speed: a pure-Python loop of 10^7 additions, run in turn, took "
               f"{median([y[0] for y in yardstick]):.2f} s CPU (min "
               f"{min(y[0] for y in yardstick):.2f}, max {max(y[0] for y in yardstick):.2f})")

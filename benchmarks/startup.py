@@ -37,10 +37,17 @@ EXPR = "tr(X^T A X B)"
 
 
 def make_venv(where: str) -> str:
-    """The python of a virtual environment at ``where`` with matdiff installed."""
+    """The python of a virtual environment at ``where`` with matdiff installed,
+    by the current pip where PyPI is reachable (as users install today: the
+    console script pip >= 25 writes does not import ``re``; older ones do,
+    which adds its cost to every command), else by the one venv bundles."""
     py = os.path.join(where, "Scripts" if os.name == "nt" else "bin", "python")
     if not os.path.exists(py):
-        subprocess.run([sys.executable, "-m", "venv", where], check=True)
+        made = subprocess.run([sys.executable, "-m", "venv", "--upgrade-deps", where],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if made.returncode:
+            shutil.rmtree(where, ignore_errors=True)
+            subprocess.run([sys.executable, "-m", "venv", where], check=True)
     subprocess.run([py, "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", ROOT]
                    if _has_deps(py) else [py, "-m", "pip", "install", "-q", ROOT],
                    check=True, stdout=subprocess.DEVNULL)
@@ -50,6 +57,19 @@ def make_venv(where: str) -> str:
 def _has_deps(py: str) -> bool:
     code = "import click, lark, rich, sympy, numpy"
     return subprocess.run([py, "-c", code], capture_output=True).returncode == 0
+
+
+def _script_note(py: str, matdiff: str) -> str:
+    """Which pip wrote the console script, and whether the script imports ``re``."""
+    pip = subprocess.run([py, "-m", "pip", "--version"], capture_output=True, text=True)
+    version = pip.stdout.split()[1] if pip.returncode == 0 else "?"
+    try:
+        with open(matdiff, encoding="utf-8") as fh:
+            imports_re = "import re" in fh.read()
+    except (OSError, UnicodeDecodeError):  # pragma: no cover - a launcher .exe
+        return f"console script by pip {version}"
+    return (f"console script by pip {version}: "
+            + ("imports re (its own cost, before matdiff's)" if imports_re else "imports no re"))
 
 
 def timed(argv: list[str], env: dict, cwd: str) -> tuple[float, float, int]:
@@ -119,6 +139,7 @@ def main(argv: list[str]) -> None:
 
         med = statistics.median
         print(f"\n{args.runs} pairs per command; whole processes; regular install at {bindir}")
+        print(_script_note(py, matdiff))
         print(f"python {sys.version.split()[0]} on {sys.platform}, {os.cpu_count()} cpus\n")
         width = max(len(r[0]) for r in rows + [("python -c pass",)])
         print(f"{'command':<{width}}  {'wall':>8}  {'cpu':>8}  {'wall ratio (min-max)':>22}"

@@ -13,8 +13,6 @@ within a problem it is one node however often it is used.
 """
 from __future__ import annotations
 
-import re
-
 from . import syntax
 from .errors import MatdiffError
 from .expr import PROPERTIES, Expr, Sym
@@ -264,6 +262,8 @@ class Document:
         redeclaration hides the earlier shape from later statements: the user
         meant to change it, so its old meaning is never used silently
         (definitions written before keep the meaning they were checked with)."""
+        import re   # (an error's path: not imported for a document that reads)
+
         text = src.text[span[0]:span[1]]
         line = src.locate(span[0])[0]
         m = re.match(_DECL_NAMES, text)
@@ -405,6 +405,8 @@ class Document:
         return None
 
     def _fundef(self, node: Node, src: Source, span):
+        import re
+
         from .fundefs import ELEMENTWISE_OP, PLAIN_BODY, body_text, check_body   # (rare: lazily)
 
         lhs, rhs = node.kids

@@ -12,7 +12,6 @@ that runs the tables is in ``parser.py``.
 from __future__ import annotations
 
 import os
-import re
 import sys
 
 from .syntax import _Builder
@@ -78,6 +77,8 @@ def _owned(directory: str) -> bool:
 
 def _build_tables(grammar: str) -> dict:
     """LALR(1) tables for the grammar, computed by Lark, as plain data."""
+    import re
+
     from lark import Lark
 
     class _KeepBars:  # a post-lexer stand-in: keeps the BARS terminal in the tables
@@ -149,6 +150,7 @@ def _lexer_code(pattern: str):
     the same ones (:func:`_compile_lexer`); None where it cannot be had."""
     try:
         import _sre
+        import re
         try:
             from re import _compiler, _parser
         except ImportError:  # Python 3.10
@@ -169,7 +171,8 @@ def _lexer_code(pattern: str):
 def _compile_lexer(pattern: str, cached) -> re.Pattern:
     """The compiled master pattern: from the cached code when it was made for
     this pattern by this engine and Python (the engine checks the code), else
-    compiled here."""
+    compiled here (``re`` is imported only then: it costs a fifth of a start;
+    a pattern it refuses is a ValueError)."""
     if isinstance(cached, tuple) and len(cached) == 8:
         try:
             import _sre
@@ -180,7 +183,12 @@ def _compile_lexer(pattern: str, cached) -> re.Pattern:
                 return _sre.compile(pattern, flags, code, groups, groupindex, indexgroup)
         except Exception:  # code the engine refuses: compile the pattern instead
             pass
-    return re.compile(pattern, re.DOTALL)
+    import re
+
+    try:
+        return re.compile(pattern, re.DOTALL)
+    except re.error as e:
+        raise ValueError(f"the lexer's pattern: {e}") from e
 
 
 def _load_tables(trust_cache: bool = True) -> dict:
@@ -376,7 +384,7 @@ def tables() -> _Tables:
     if _TABLES is None:
         try:
             _TABLES = _Tables(_load_tables())
-        except (re.error, LookupError, TypeError, ValueError):  # cached tables that passed every
+        except (LookupError, TypeError, ValueError):  # cached tables that passed every
             _TABLES = _Tables(_load_tables(trust_cache=False))  # check but do not load: rebuilt
     return _TABLES
 

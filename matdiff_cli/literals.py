@@ -1,7 +1,6 @@
 """Number literals: their exact value, within a double's range, read in linear time."""
 from __future__ import annotations
 
-import re
 import sys
 from .rational import Fraction
 
@@ -14,8 +13,7 @@ MAX_NUMBER = Fraction(sys.float_info.max)
 MIN_NUMBER = Fraction(5e-324)
 MAX_DIGITS = 100
 
-#: compiled on first use (re's own cache), not at import: most inputs have no number
-_NUMBER_PARTS = r"([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?)([0-9]+))?"
+_DIGITS = "0123456789"
 
 
 class NumberError(ValueError):
@@ -26,16 +24,38 @@ class NumberError(ValueError):
         self.message, self.hint = message, hint
 
 
+def number_parts(text: str):
+    """``(whole, fraction, exponent's sign, exponent)`` of a literal written
+    ``[0-9]*(.[0-9]*)?([eE][+-]?[0-9]+)?`` (None for a part not written), or None
+    for any other text.  Read with string methods, not a regular expression:
+    ``re`` is not imported on the common path (it costs a fifth of a start)."""
+    rest = text.lstrip(_DIGITS)
+    whole, frac, sign, exp = text[:len(text) - len(rest)], None, None, None
+    if rest[:1] == ".":
+        tail = rest[1:]
+        rest = tail.lstrip(_DIGITS)
+        frac = tail[:len(tail) - len(rest)]
+    if rest[:1] in ("e", "E"):
+        tail = rest[1:]
+        sign = tail[:1] if tail[:1] in ("+", "-") else ""
+        tail = tail[len(sign):]
+        rest = tail.lstrip(_DIGITS)
+        exp = tail[:len(tail) - len(rest)]
+        if not exp:
+            return None
+    return None if rest else (whole, frac, sign, exp)
+
+
 def read_number(text: str) -> Fraction:
     """The exact value of a number literal (``2``, ``.5``, ``1e-3``, ``2.50E+2``).
 
     Raises :class:`NumberError` for a literal beyond the range of a double or
     with more than ``MAX_DIGITS`` significant digits; the work is linear in
     ``len(text)`` (no power of ten beyond the range is ever formed)."""
-    m = re.fullmatch(_NUMBER_PARTS, text)
-    if m is None or not (m.group(1) or m.group(2)):
+    parts = number_parts(text)
+    if parts is None or not (parts[0] or parts[1]):
         raise NumberError(f"'{_clip(text)}' is not a number", "write a number as 2, 0.5, .5 or 1e-3")
-    whole, frac, sign, exp = m.group(1), m.group(2) or "", m.group(3), m.group(4) or "0"
+    whole, frac, sign, exp = parts[0], parts[1] or "", parts[2], parts[3] or "0"
     digits = (whole + frac).lstrip("0")
     if not digits:
         return Fraction(0)

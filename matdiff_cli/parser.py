@@ -16,8 +16,6 @@ innermost norm opened at the same parenthesis depth, otherwise it opens one.
 """
 from __future__ import annotations
 
-import re
-
 from .descent import descend
 from .errors import MatdiffError
 from .lalr import _Tables, tables
@@ -56,15 +54,20 @@ class Source:
         have no such character, and then no statement needs a search."""
         if self._clean is None:
             text = self.text
-            self._clean = "\0" not in text and (text.isascii() or re.search(_BAD_CHAR, text) is None)
+            self._clean = _readable(text)
         if self._clean:
             return -1
-        m = re.compile(_BAD_CHAR).search(self.text, start, end)
+        m = _pattern(_BAD_CHAR).search(self.text, start, end)
         return -1 if m is None else m.start()
 
     def _line_starts(self) -> list:
         if self._starts is None:
-            self._starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
+            text, starts = self.text, [0]
+            at = text.find("\n")
+            while at >= 0:
+                starts.append(at + 1)
+                at = text.find("\n", at + 1)
+            self._starts = starts
         return self._starts
 
     def locate(self, offset: int) -> tuple[int, int]:
@@ -87,7 +90,7 @@ class Source:
     def statement(self, start: int, end: int) -> str:
         """A statement's own text: continuation lines joined, outer blanks dropped."""
         text = self.text[start:end]
-        return (_CONTINUATION.sub(" ", text) if "\\" in text else text).strip()
+        return (_pattern(_CONTINUATION).sub(" ", text) if "\\" in text else text).strip()
 
     def error(self, kind: str, message: str, start: int, end: int, hint: Optional[str] = None,
               span: Optional[tuple] = None) -> MatdiffError:
@@ -98,17 +101,39 @@ class Source:
             end = start + 1
         end_col = min(col + (end - start), len(text) + 2)
         stmt = self.statement(*span) if span else None
-        if re.search(_BAD_CHAR, text) or (stmt and re.search(_BAD_CHAR, stmt)):  # shown, never raw
-            text = re.sub(_BAD_CHAR, "\ufffd", text)
-            stmt = re.sub(_BAD_CHAR, "\ufffd", stmt) if stmt else stmt
+        if not _readable(text) or (stmt and not _readable(stmt)):  # shown, never raw
+            text = _pattern(_BAD_CHAR).sub("\ufffd", text)
+            stmt = _pattern(_BAD_CHAR).sub("\ufffd", stmt) if stmt else stmt
         return MatdiffError(kind, message, line=line, column=col, end_column=end_col,
                             source_line=text, hint=hint, statement=stmt)
 
 
 #: characters that make a statement unreadable: NUL, and the lone surrogates that
-#: stand for bytes that are not UTF-8 (text decoded with errors="surrogateescape");
-#: compiled on first use (re's own cache): an ASCII input never needs it
+#: stand for bytes that are not UTF-8 (text decoded with errors="surrogateescape")
 _BAD_CHAR = "[\x00\ud800-\udfff]"
+
+
+def _readable(text: str) -> bool:
+    """Has text no character of ``_BAD_CHAR``?  Without a pattern: the lone
+    surrogates are exactly what UTF-8 cannot encode (and an ASCII text has none)."""
+    if "\0" in text:
+        return False
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _pattern(pattern: str):
+    """pattern compiled, by ``re`` (and its own cache): imported only for the rare
+    texts that need one (bad characters, continued lines, comments), as ``re``
+    costs a fifth of a start."""
+    import re
+
+    return re.compile(pattern)
 
 
 def _bad_char_error(src: "Source", at: int, span) -> MatdiffError:
@@ -122,10 +147,10 @@ def _bad_char_error(src: "Source", at: int, span) -> MatdiffError:
                      "save the input as UTF-8", span=span)
 
 
-_CONTINUATION = re.compile(r"[ \t]*\\[ \t]*\r?\n[ \t]*")
-_SPLIT = re.compile(r"[\n;#\\]")
+_CONTINUATION = r"[ \t]*\\[ \t]*\r?\n[ \t]*"
+_SPLIT = r"[\n;#\\]"
 _BLANKS = " \t\r\f\u00a0"   # around a statement
-_CONT_AT = r"\\[ \t]*\r?\n"  # compiled on first use (re's cache): few inputs continue lines
+_CONT_AT = r"\\[ \t]*\r?\n"
 
 
 def split_statements(text: str) -> list[tuple[int, int]]:
@@ -142,18 +167,19 @@ def split_statements(text: str) -> list[tuple[int, int]]:
                 out.append((s, s + len(body.rstrip(_BLANKS))))
             start = end + 1
         return out
+    split, continuation = _pattern(_SPLIT), _pattern(_CONTINUATION)
     out = []
     start = 0
     pos = 0
     n = len(text)
     while True:
-        m = _SPLIT.search(text, pos)
+        m = split.search(text, pos)
         if m is None:
             out.append((start, n))
             break
         c = m.group()
         if c == "\\":
-            cont = re.compile(_CONT_AT).match(text, m.start())
+            cont = _pattern(_CONT_AT).match(text, m.start())
             pos = cont.end() if cont else m.end()
             continue
         out.append((start, m.start()))
@@ -170,7 +196,7 @@ def split_statements(text: str) -> list[tuple[int, int]]:
             s += 1
         while e > s and text[e - 1] in _BLANKS:
             e -= 1
-        if s < e and not _CONTINUATION.fullmatch(text, s, e):
+        if s < e and not continuation.fullmatch(text, s, e):
             result.append((s, e))
     return result
 

@@ -6,6 +6,7 @@ import json
 import marshal
 import os
 import random
+import re
 import stat
 import subprocess
 import sys
@@ -167,15 +168,15 @@ def test_the_cached_lexer_code_lexes_as_the_pattern_does(cache, monkeypatch):
     """The master pattern's code kept with the tables gives the same tokens as the
     pattern compiled afresh, on generated text from the grammar's own characters."""
     compiled = []
-    real_compile = lalr.re.compile
-    monkeypatch.setattr(lalr.re, "compile", lambda *a: compiled.append(a[0]) or real_compile(*a))
+    real_compile = re.compile
+    monkeypatch.setattr(re, "compile", lambda *a: compiled.append(a[0]) or real_compile(*a))
     lalr._TABLES = None
     master = lalr.tables().master
-    monkeypatch.setattr(lalr.re, "compile", real_compile)
+    monkeypatch.setattr(re, "compile", real_compile)
     assert master.pattern not in compiled  # from the cached code, not compiled
     data = lalr._load_tables()
     assert data["lexer"] is not None and data["lexer"][2] == master.pattern  # the code was used
-    fresh = lalr.re.compile(master.pattern, lalr.re.DOTALL)
+    fresh = re.compile(master.pattern, re.DOTALL)
     assert master is not fresh and (master.groups, master.groupindex, master.flags) == (
         fresh.groups, fresh.groupindex, fresh.flags)
     alphabet = ("aXZ_019.eE+-*/^()[]{}|,:;=' \t\\\n\u00a0@·−×⊗⊙∘‖ᵀ⁻¹²₂_∞αωἀé\x00\ud800ab"

@@ -6,8 +6,6 @@ they are used, so reading the declarations costs no start-up time.
 """
 from __future__ import annotations
 
-import re
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
     from typing import Callable
@@ -67,13 +65,35 @@ class Elementwise:
         return self.code or "{m}." + self.name + "({a})"
 
 
-_PIECE = r"(\{a(?::\w+)?\})"  # compiled on first use (re's cache), not at import
-
-
 def template_parts(template: str) -> list:
     """A template split into literal text and argument slots: ``"{a}"`` or
-    ``"{a:pow}"`` stay as they are, literals come out as strings."""
-    return [p for p in re.split(_PIECE, template) if p]
+    ``"{a:pow}"`` (``{a`` and a word after a colon) stay as they are, literals
+    come out as strings."""
+    parts, start = [], 0
+    at = template.find("{a")
+    while at >= 0:
+        end = _slot_end(template, at)
+        if end < 0:
+            at = template.find("{a", at + 1)
+            continue
+        parts += (template[start:at], template[at:end])
+        start = end
+        at = template.find("{a", end)
+    parts.append(template[start:])
+    return [p for p in parts if p]
+
+
+def _slot_end(template: str, at: int) -> int:
+    """Where the slot ``{a}`` or ``{a:word}`` that starts at ``at`` ends; -1 if none does."""
+    i = at + 2
+    if template[i:i + 1] == "}":
+        return i + 1
+    if template[i:i + 1] != ":":
+        return -1
+    j = i + 1
+    while j < len(template) and (template[j].isalnum() or template[j] == "_"):
+        j += 1
+    return j + 1 if j > i + 1 and template[j:j + 1] == "}" else -1
 
 
 def declare(op: Elementwise) -> Elementwise:

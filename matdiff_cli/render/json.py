@@ -7,7 +7,6 @@ otherwise.
 """
 from __future__ import annotations
 
-import json
 import math
 from ..rational import Fraction
 
@@ -57,21 +56,42 @@ def to_json_line(obj: dict, stream=None) -> str:
     """One line of strict JSON for ``obj``, valid UTF-8 whatever the strings hold."""
     encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("-", "")
     ascii_only = encoding != "utf8"
-    encoder = _ENCODERS.get(ascii_only)
-    if encoder is None:   # json.dumps with options makes an encoder per call: one is kept
-        # (a report's object is a tree made for this line: no container to check
-        # for a cycle on the way)
-        encoder = _ENCODERS[ascii_only] = json.JSONEncoder(
-            ensure_ascii=ascii_only, allow_nan=False, check_circular=False,
-            separators=(", ", ": "))
+    encode = _ENCODERS.get(ascii_only)
+    if encode is None:
+        encode = _ENCODERS[ascii_only] = _encoder(ascii_only)
     try:  # the common case: plain JSON values already
-        line = encoder.encode(obj)
+        line = encode(obj)
     except (TypeError, ValueError):
-        line = encoder.encode(_clean(obj))
+        line = encode(_clean(obj))
     return valid_unicode(line)
 
 
 _ENCODERS: dict = {}   # ascii_only -> the encoder (it keeps no state between calls)
+
+
+def _encoder(ascii_only: bool):
+    """A function writing ``json.dumps(obj, ensure_ascii=ascii_only, allow_nan=False,
+    check_circular=False, separators=(", ", ": "))``: the C encoder that
+    ``json.JSONEncoder.encode`` itself runs, made once here, so the ``json``
+    package (whose decoder imports ``re``: a fifth of a start) is not imported.
+    No container is checked for a cycle: a report's object is a tree made for
+    its line.  Another Python, without the C encoder, gets ``json``'s own."""
+    try:
+        from _json import encode_basestring, encode_basestring_ascii, make_encoder
+
+        make = make_encoder(None, _unserialisable,
+                            encode_basestring_ascii if ascii_only else encode_basestring,
+                            None, ": ", ", ", False, False, False)
+    except (ImportError, TypeError):  # pragma: no cover - another implementation
+        import json
+
+        return json.JSONEncoder(ensure_ascii=ascii_only, allow_nan=False, check_circular=False,
+                                separators=(", ", ": ")).encode
+    return lambda obj: "".join(make(obj, 0))
+
+
+def _unserialisable(obj):
+    raise TypeError(f"Object of type {obj.__class__.__name__} is not JSON serializable")
 
 
 def valid_unicode(text: str) -> str:

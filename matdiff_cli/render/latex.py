@@ -9,7 +9,6 @@ digits or an ``_`` suffix gets a subscript (``W1`` -> ``W_{1}``, ``x_0`` ->
 """
 from __future__ import annotations
 
-import re
 from ..rational import Fraction
 
 from ..expr import EDiv, Expr, Hadamard
@@ -50,10 +49,12 @@ def _latex_name(name: str) -> str:
     """``W1`` -> ``W_{1}``, ``x_0`` -> ``x_{0}``, ``beta`` -> ``\\beta``, ``foo`` -> ``\\mathrm{foo}``."""
     head, sep, tail = name.partition("_")
     if not sep:
-        m = re.fullmatch(r"([^\W\d_]+)(\d+)", name)
-        if m is None:
+        cut = len(name)   # letters, then decimal digits (W1, x12)
+        while cut and name[cut - 1].isdecimal():
+            cut -= 1
+        head, tail = name[:cut], name[cut:]
+        if not all(c.isalnum() and not c.isdecimal() for c in head):
             return _word(name)
-        head, tail = m.groups()
     if not head or not tail:
         return _word(name)
     return _word(head) + "_{" + _word(tail) + "}"

@@ -7,8 +7,6 @@ fails leaves the :class:`Scope` as it found it.
 """
 from __future__ import annotations
 
-import re
-
 from ..ops import RESERVED
 from ..records import dataclass
 from .dims import Unifier
@@ -29,7 +27,7 @@ GREEK_NAMES = frozenset("""alpha beta gamma delta epsilon varepsilon zeta eta th
 iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon phi varphi chi psi omega""".split())
 
 
-_LATIN_HEAD = r"[a-z]+"  # compiled on first use (re's cache), not at import
+_LATIN_LOWER = "abcdefghijklmnopqrstuvwxyz"
 
 
 def name_class(name: str) -> str:
@@ -39,8 +37,8 @@ def name_class(name: str) -> str:
         return "matrix" if c.isupper() else "scalar"
     if c.isupper():
         return "matrix"
-    m = re.match(_LATIN_HEAD, name)
-    if m and m.group() in GREEK_NAMES and (m.end() == len(name) or name[m.end()] in "_0123456789"):
+    rest = name.lstrip(_LATIN_LOWER)   # a spelled-out Greek letter, then an index or nothing
+    if name[:len(name) - len(rest)] in GREEK_NAMES and (not rest or rest[0] in "_0123456789"):
         return "scalar"
     return "vector"
 
