@@ -12,7 +12,7 @@ from ...dispatch import singledispatch
 from ...errors import MatdiffError
 from ...expr import SCALAR, Diff, Expr, Sym, walk
 from ...ops import file_declared, load_all
-from .. import Doc, leaf, paren
+from .. import MAX_JOINED, Doc, leaf, paren
 from ..text import decimal
 
 # Python's precedence, loosest to tightest
@@ -23,6 +23,41 @@ LAMBDA, ADD, MUL, NEG, POW, ATOM = 0, 10, 11, 12, 13, 14
 
 def at_least(d: Doc, level: int) -> Doc:
     return d if d.level >= level else paren(d, ATOM)
+
+
+_new = object.__new__
+
+
+def binary(level: int, left: Doc, op: str, right: Doc, node=None) -> Doc:
+    """``Doc(level, (left, op, right), node)`` (``a @ b``, ``a * b``: a good
+    share of all Docs), its text joined from its two Docs' without the general
+    constructor's loop, as :func:`..leaf` makes a Doc of one part."""
+    out = _new(Doc)
+    out.level, out.parts, out.node = level, (left, op, right), node
+    out.neg = out.chain = out.bars = None
+    a, b = left.text, right.text
+    if a is None or b is None:
+        out.text = None
+    else:
+        text = a + op + b
+        out.text = text if len(text) <= MAX_JOINED else None
+    return out
+
+
+def postfix(d: Doc, op: str, node=None) -> Doc:
+    """``Doc(ATOM, (d at least an atom, op), node)`` (``X.T``), made as :func:`binary`."""
+    if d.level < ATOM:
+        d = paren(d, ATOM)
+    out = _new(Doc)
+    out.level, out.parts, out.node = ATOM, (d, op), node
+    out.neg = out.chain = out.bars = None
+    a = d.text
+    if a is None:
+        out.text = None
+    else:
+        text = a + op
+        out.text = text if len(text) <= MAX_JOINED else None
+    return out
 
 
 def call(fn: str, *args, node=None) -> Doc:
