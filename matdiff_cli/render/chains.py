@@ -26,9 +26,10 @@ def grid(every):
     regime's dimensions have its sizes and the others vary."""
     free = [d for d in every if _CORNER is None or d not in _CORNER][:4]
     grid = [dict(zip(free, vs)) for vs in cartesian((SMALL, LARGE), repeat=len(free))]
-    for a in grid:
-        for d in every:
-            a.setdefault(d, LARGE if _CORNER is None else _CORNER.get(d, LARGE))
+    if len(free) < len(every):   # (else free is every dimension: each has its size)
+        for a in grid:
+            for d in every:
+                a.setdefault(d, LARGE if _CORNER is None else _CORNER.get(d, LARGE))
     return grid
 
 

@@ -63,29 +63,30 @@ def plan(roots, names=(), share: bool = False, common: bool = False):
 
 
 def _pass(roots, named, share, known_by_root, chains=None, runs=None):
-    new: dict = {}
-    rewritten = new.__getitem__
+    new: dict = {}   # (a leaf is itself: not kept, read as itself)
+    get = new.get
     opaque: set = set()  # the named nodes as rewritten: the scalar never goes inside one
     for i, root in enumerate(roots):
         known = known_by_root[i] if known_by_root else None
         # (nodes: the list is kept, so the writer's walk of a root the plan leaves
         # as it is costs nothing)
         for node in nodes(root):
-            if node in new:
-                continue
             children = node.children
             if not children:   # a leaf (half the nodes): itself
-                new[node] = out = node
-            else:
-                kids = tuple(map(rewritten, children))
-                out = node if kids == children else node.rebuild(kids)
-                if type(node) in _REWRITTEN:
-                    out = _rewrite(out, node, named, share, known, chains, runs, opaque)
-                # (else a kind no rewrite changes, most nodes: no look at its children)
-                new[node] = out
+                if node in named:
+                    opaque.add(node)
+                continue
+            if node in new:
+                continue
+            kids = tuple(map(get, children, children))   # (each child rewritten, or itself)
+            out = node if kids == children else node.rebuild(kids)
+            if type(node) in _REWRITTEN:
+                out = _rewrite(out, node, named, share, known, chains, runs, opaque)
+            # (else a kind no rewrite changes, most nodes: no look at its children)
+            new[node] = out
             if node in named:
                 opaque.add(out)
-    return [new[r] for r in roots], new
+    return [get(r, r) for r in roots], new
 
 
 #: the node types _rewrite may change (none has a subclass)
@@ -98,7 +99,8 @@ def _open(n) -> bool:
 
 def _rewrite(node, old, named, share, known=None, chains=None, runs=None, opaque=()):
     # open_(child): whether a rewrite may look into the child (not a named one)
-    hidden = {id(n) for n, o in zip(node.children, old.children) if o in named} if named else ()
+    hidden = ({id(n) for n, o in zip(node.children, old.children) if o in named}
+              if named and not named.isdisjoint(old.children) else ())
     open_ = (lambda n: id(n) not in hidden) if hidden else _open
     kind = type(node)   # (the kinds of _REWRITTEN have no subclasses)
     try:

@@ -77,6 +77,8 @@ def planned(roots, names: dict, share: bool = False, common: bool = False):
     if _plan is None:   # imported once, when first needed
         from ..plan import plan as _plan
     roots, new = _plan(roots, names, share, common)
+    if not new:   # (most results) the plan left every node as it is
+        return roots, dict(names), new
     out: dict = {}
     for k, v in names.items():
         out.setdefault(new.get(k, k), v)
@@ -107,8 +109,6 @@ def to_numpy(expr: Expr, names: dict | None = None, bound=None, naming=None,
     if naming is None:
         naming = naming_for(nodes, names, bound or ())
     dims = LazyDimensions(nodes, bound or (), naming)
-    used = [n for n in nodes if n in names and n is not expr and n not in free] if names else []
-    py = naming.python
 
     # (the kinds of nodes are looked at in C: most code takes no SVD)
     shared = shared_svds(nodes) if not _SVD_KINDS.isdisjoint(map(type, nodes)) else ()
@@ -118,19 +118,21 @@ def to_numpy(expr: Expr, names: dict | None = None, bound=None, naming=None,
     # (not its code) wherever it is used
     cx = NumpyContext(names, dims, naming, target)
     cx.ordered = True
+    if not shared and (not names or not any(map(names.__contains__, nodes))):
+        # (most code: no name in the tree) the rules run down the list of its nodes,
+        # children first, as render_dag would walk it
+        return flatten(_render_all(nodes, cx))
 
     def write(root) -> str:
         return flatten(render_dag(root, rule, cx))
 
     if shared:
         return _bind(*_with_factorisations(shared, nodes, names, expr, free, cx, write))
-    if not names or not any(map(names.__contains__, nodes)):
-        # (most code: no name in the tree) the rules run down the list of its nodes,
-        # children first, as render_dag would walk it
-        return flatten(_render_all(nodes, cx))
     body = write(expr)
+    used = [n for n in nodes if n in names and n is not expr and n not in free]
     if not used:
         return body
+    py = naming.python
     return _bind([(py(names[n]), write(n)) for n in reversed(used)][::-1], body)
 
 

@@ -8,8 +8,8 @@ from ...expr import (
     Power, Sym, Transpose, DiagM,
 )
 from .. import Deferred, Doc, leaf
-from .base import (ADD, ATOM, MUL, NEG, POW, at_least, call, exponent, is_plain, is_scalar,
-                   number, rule, spd)
+from .base import (ADD, ATOM, MUL, NEG, POW, at_least, binary, call, exponent, is_plain,
+                   is_scalar, number, rule, spd)
 
 
 @rule.register
@@ -42,6 +42,11 @@ def _add(node: Add, cx) -> Doc:
             bare = any(not is_plain(cx, t, Broadcast) for t in terms)
             docs = [get(t.args[0]) if bare and is_plain(cx, t, Broadcast) else get(t) for t in terms]
             break
+    if len(docs) == 2:   # (most sums)
+        d = docs[1]
+        if d.neg is not None:
+            return binary(ADD, at_least(docs[0], ADD), " - ", at_least(d.neg, MUL), node)
+        return binary(ADD, at_least(docs[0], ADD), " + ", at_least(d, MUL), node)
     parts = [at_least(docs[0], ADD)]
     for d in docs[1:]:
         if d.neg is not None:
@@ -93,15 +98,15 @@ def _ordered_product(node: Mul, cx):
         if special is not None:
             return special
     docs = cx.docs
-    return Doc(MUL, (at_least(docs[a], MUL), " @ ", at_least(docs[b], NEG)), node)   # (as chain)
+    return binary(MUL, at_least(docs[a], MUL), " @ ", at_least(docs[b], NEG), node)   # (as chain)
 
 
 def _special_product(node: Mul, a, b, cx, lib):
     """The product of two with a diag, an inverse or (JAX) a transposed factor, else None."""
     if is_plain(cx, a, DiagM):
-        return Doc(MUL, (at_least(cx[a.a], MUL), " * ", at_least(cx[b], NEG)), node)
+        return binary(MUL, at_least(cx[a.a], MUL), " * ", at_least(cx[b], NEG), node)
     if is_plain(cx, b, DiagM):
-        return Doc(MUL, (at_least(cx[a], MUL), " * ", lib.transpose(cx[b.a])), node)
+        return binary(MUL, at_least(cx[a], MUL), " * ", lib.transpose(cx[b.a]), node)
     if is_plain(cx, a, Inverse):
         d = lib.solve(cx[a.a], cx[b], spd(a.a))
         return Doc(ATOM, d.parts, node)
@@ -146,7 +151,7 @@ def _hadamard(node: Hadamard, cx) -> Doc:
 
 def _divide(node, cx) -> Doc:
     a, c = cx[node.args[0]], cx[node.args[1]]
-    return Doc(MUL, (at_least(a, MUL), " / ", at_least(c, NEG)), node)
+    return binary(MUL, at_least(a, MUL), " / ", at_least(c, NEG), node)
 
 
 rule.register(Div, _divide)

@@ -19,7 +19,8 @@ class NumpyContext(Context):
     the names of the output (:class:`matdiff_cli.names.Names`) and a target."""
 
     def __init__(self, names, dims: dict, naming=None, target: Target | None = None):
-        super().__init__(names)
+        self.names = names or {}   # (Context.__init__'s, without a second call: one per result)
+        self.docs: dict = {}
         self.dims = dims
         self.naming = naming if naming is not None else naming_for([], names)
         self.py = self.naming.python   # a name's Python name (``lambda_``)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import Doc
-from .base import ATOM, MUL, NEG, at_least, call
+from .base import ATOM, MUL, NEG, at_least, call, postfix
 
 
 # --------------------------------------------------------------------------- targets
@@ -67,7 +67,7 @@ class Target:
         return f"(lambda u: (lambda c: c + {m}.log({m}.sum({m}.exp(u - c))))({m}.max(u)))"
 
     def transpose(self, a: Doc, node=None) -> Doc:
-        return Doc(ATOM, (at_least(a, ATOM), ".T"), node)
+        return postfix(a, ".T", node)
 
     def kron(self, a: Doc, c: Doc, node=None) -> Doc:
         return call(self.fn("kron"), a, c, node=node)
