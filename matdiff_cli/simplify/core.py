@@ -334,7 +334,7 @@ def _diff_rank(chain: list) -> int:
     if isinstance(chain[-1], Diff):
         return 0
     for f in chain:
-        if contains_diff(f):
+        if (_info.get(f) or _facts(f))[2]:   # (contains_diff, inline: a call per factor)
             return 2 if not contains_diff(chain[-1]) else 1
     return 1
 
