@@ -320,18 +320,17 @@ class Mul(Expr):
     def _shape(*factors):
         if len(factors) < 2:
             raise ShapeMismatch("Mul needs two or more factors")
-        shape = factors[0].shape
-        for f in factors[1:]:   # product_shape, step by step (a call per factor costs)
+        shape = None   # product_shape, step by step (a call per factor costs), with one
+        for f in factors:   # tuple comparison per factor: None while the chain is 1x1
             right = f.shape
-            if right == SCALAR:
-                continue
-            if shape == SCALAR:
-                shape = right
-            elif shape[1] == right[0]:
-                shape = (shape[0], right[1])
-            else:
-                product_shape(shape, right)   # raises the mismatch
-        return shape
+            if right != SCALAR:
+                if shape is None:
+                    shape = right
+                elif shape[1] == right[0]:
+                    shape = (shape[0], right[1])
+                else:   # a 1x1 chain scaling right (x^T y A), or the mismatch
+                    shape = product_shape(shape, right)
+        return factors[0].shape if shape is None else shape
 
     factors = _ARGS
 

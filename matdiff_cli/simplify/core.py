@@ -119,8 +119,8 @@ def _simplify_below(expr: Expr) -> Expr:
         kids = tuple(map(get, children))   # (listed before node: all in the memo)
         rebuilt = node if kids == children else node.rebuild(kids)
         out = canon.get(rebuilt)
-        if out is None:
-            out = _normalise(rebuilt)
+        if out is None:   # (a leaf of a kind without rules, as a symbol, is its own)
+            out = _normalise(rebuilt) if children or type(node) in RULES else node
             canon[rebuilt] = out
         canon[node] = out
         canon.setdefault(out, out)
