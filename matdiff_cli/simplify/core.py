@@ -158,8 +158,8 @@ def _normal_form(out: Expr, made_by: Rewrite) -> Expr:
             break
     else:   # (the common case: the children were canonical)
         hit = canon.get(out)
-        if hit is None:
-            hit = canon[out] = _normalise(out, made_by)
+        if hit is None:   # (a product's one rule is made_by: no other to try)
+            hit = canon[out] = _normalise(out, made_by) if len(RULES[type(out)]) > 1 else out
             canon.setdefault(hit, hit)
         return hit
     if tuple(map(simplify, out.children)) != out.children:   # the rule again, on new children
