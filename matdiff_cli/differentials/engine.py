@@ -75,7 +75,11 @@ def differential(expr: Expr, var: Sym) -> Expr:
         elif kind is Add:
             memo[node] = b.add(*[_get(memo, c) for c in node.children if c in up])
         else:
-            memo[node] = apply_rule(node, tuple([_get(memo, c) for c in node.children]))
+            kids = []   # (_get, inline for a child's differential in the memo)
+            for c in node.children:
+                dc = memo.get(c)
+                kids.append(dc if dc is not None and type(dc) is not _Lazy else _get(memo, c))
+            memo[node] = apply_rule(node, tuple(kids))
     return _get(memo, expr)
 
 
