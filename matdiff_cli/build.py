@@ -28,7 +28,7 @@ def add(*terms: Expr) -> Expr:
     for t in terms:
         if isinstance(t, Add) and len(t.terms) <= 16:
             flat.extend(t.terms)
-        elif not is_zero(t):
+        elif t is not ZERO and type(t) is not Zeros:   # (is_zero, inline: a call per term)
             flat.append(t)
     if not flat:
         return zeros_like(terms[0])
@@ -100,7 +100,7 @@ def sub(a: Expr, b: Expr) -> Expr:
 
 
 def transpose(e: Expr) -> Expr:
-    if is_zero(e):
+    if e is ZERO or type(e) is Zeros:   # (is_zero, inline)
         return zero((e.shape[1], e.shape[0]))
     if e.shape == SCALAR or isinstance(e, Identity):
         return e
@@ -126,7 +126,7 @@ def had(*factors: Expr) -> Expr:
 
 
 def trace(e: Expr) -> Expr:
-    if is_zero(e):
+    if e is ZERO or type(e) is Zeros:   # (is_zero, inline)
         return ZERO
     if e.shape == SCALAR:
         return e

@@ -8,8 +8,8 @@ from __future__ import annotations
 from .. import build as b
 from ..errors import MatdiffError
 from ..expr import (
-    SCALAR, Add, Broadcast, Diff, Div, EDiv, EPow, Expr, Hadamard, Identity, Mul, Norm2, NormF,
-    Num, Power, Transpose, is_zero,
+    SCALAR, ZERO, Add, Broadcast, Diff, Div, EDiv, EPow, Expr, Hadamard, Identity, Mul, Norm2,
+    NormF, Num, Power, Transpose, Zeros, is_zero,
 )
 from .registry import rule
 
@@ -60,8 +60,11 @@ def d_mul(e, d):
             shared = _shared_product_rule(f, d)
             if shared is not None:
                 return shared
-    return b.add(*[b.mul(*f[:i], di, *f[i + 1:]) for i, di in enumerate(d) if not is_zero(di)]
-                 or [b.zero(e.shape)])
+    terms = []   # (a loop, not a comprehension: each is a call)
+    for i, di in enumerate(d):
+        if di is not ZERO and type(di) is not Zeros:   # (is_zero, inline)
+            terms.append(b.mul(*f[:i], di, *f[i + 1:]))
+    return b.add(*terms) if terms else b.zero(e.shape)
 
 
 # A chain this long that repeats one block (A A ... A, x^T x x^T x ...) is

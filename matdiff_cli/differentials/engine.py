@@ -5,8 +5,8 @@ subexpression's differential is shared).
 from __future__ import annotations
 
 from .. import build as b
-from ..expr import Add, Diff, Expr, Power, Sym, Trace, nodes
-from .algebra import d_trace_power, power_of
+from ..expr import Add, Diff, Expr, Mul, Power, Sym, Trace, nodes
+from .algebra import MIN_GROUPED, d_trace_power, power_of
 from .registry import apply_rule
 
 
@@ -63,17 +63,23 @@ def differential(expr: Expr, var: Sym) -> Expr:
             return b.zero(expr.shape)
     memo: dict = {}
     for node in todo:
+        kind = type(node)
         if node is var:
             memo[node] = Diff(var)
-        elif isinstance(node, Trace) and power_of(node.a) is not None:
+        elif kind is Trace and power_of(node.a) is not None:
             # tr(A^k): from dA directly, never through the k terms of d(A^k)
             memo[node] = d_trace_power(node, _base_differential(node.a, memo))
-        elif power_of(node) is not None:
+        elif (kind is Power or kind is Mul and len(node.args) >= MIN_GROUPED) and \
+                power_of(node) is not None:   # (power_of's test, before the call)
             memo[node] = _Lazy()   # written only if a parent other than a trace needs it
-        elif type(node) is Add:
+        elif kind is Add:
             memo[node] = b.add(*[_get(memo, c) for c in node.children if c in up])
         else:
-            memo[node] = apply_rule(node, tuple([_get(memo, c) for c in node.children]))
+            kids = []   # (_get, inline for a child's differential in the memo)
+            for c in node.children:
+                dc = memo.get(c)
+                kids.append(dc if dc is not None and type(dc) is not _Lazy else _get(memo, c))
+            memo[node] = apply_rule(node, tuple(kids))
     return _get(memo, expr)
 
 

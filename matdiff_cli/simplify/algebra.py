@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..rational import Fraction
 
 from ..expr import (
-    ONE, SCALAR, Add, Broadcast, Div, EDiv, EPow, Expr, Hadamard, Identity, Kron, Mul, Num,
+    ONE, SCALAR, ZERO, Add, Broadcast, Div, EDiv, EPow, Expr, Hadamard, Identity, Kron, Mul, Num,
     Ones, Power, Zeros, is_zero,
 )
 from .core import (
@@ -24,7 +24,7 @@ def collect_like_terms(e: Add) -> Expr:
     coefs: dict = {}
     for t in e.terms:
         for u in (t.terms if isinstance(t, Add) and len(t.terms) <= FLAT_LIMIT else (t,)):
-            if is_zero(u):
+            if u is ZERO or type(u) is Zeros:   # (is_zero, inline: a call per term)
                 continue
             c, core = split_coef(u)
             old = coefs.get(core)

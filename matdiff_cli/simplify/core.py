@@ -119,8 +119,8 @@ def _simplify_below(expr: Expr) -> Expr:
         kids = tuple(map(get, children))   # (listed before node: all in the memo)
         rebuilt = node if kids == children else node.rebuild(kids)
         out = canon.get(rebuilt)
-        if out is None:
-            out = _normalise(rebuilt)
+        if out is None:   # (a leaf of a kind without rules, as a symbol, is its own)
+            out = _normalise(rebuilt) if children or type(node) in RULES else node
             canon[rebuilt] = out
         canon[node] = out
         canon.setdefault(out, out)
@@ -158,8 +158,8 @@ def _normal_form(out: Expr, made_by: Rewrite) -> Expr:
             break
     else:   # (the common case: the children were canonical)
         hit = canon.get(out)
-        if hit is None:
-            hit = canon[out] = _normalise(out, made_by)
+        if hit is None:   # (a product's one rule is made_by: no other to try)
+            hit = canon[out] = _normalise(out, made_by) if len(RULES[type(out)]) > 1 else out
             canon.setdefault(hit, hit)
         return hit
     if tuple(map(simplify, out.children)) != out.children:   # the rule again, on new children
@@ -334,7 +334,7 @@ def _diff_rank(chain: list) -> int:
     if isinstance(chain[-1], Diff):
         return 0
     for f in chain:
-        if contains_diff(f):
+        if (_info.get(f) or _facts(f))[2]:   # (contains_diff, inline: a call per factor)
             return 2 if not contains_diff(chain[-1]) else 1
     return 1
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from ..rational import Fraction
 
 from ..expr import (
-    ONE, SCALAR, Broadcast, DiagM, Diff, Expr, Hadamard, Identity, Inverse, Mul, Num, Power,
+    ONE, SCALAR, ZERO, Broadcast, DiagM, Diff, Expr, Hadamard, Identity, Inverse, Mul, Num, Power,
     Transpose, Zeros, is_zero,
 )
 from .core import (
@@ -26,7 +26,7 @@ def canonical_product(e: Mul) -> Expr:
         if isinstance(f, Num):
             v = f.value   # a whole number keeps coef an int (Fraction arithmetic is slow)
             coef *= v.numerator if v.denominator == 1 else v
-        elif is_zero(f):
+        elif f is ZERO or type(f) is Zeros:   # (is_zero, inline: a call per factor)
             return zero(e.shape)
         elif isinstance(f, Mul) and len(f.factors) <= FLAT_LIMIT or _scaled_ones(f):
             c, s, ch = _parts(f.factors if isinstance(f, Mul) else (f,))
