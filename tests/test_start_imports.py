@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from matdiff_cli.literals import number_parts
 from matdiff_cli.ops.base import template_parts
-from matdiff_cli.parser import Source, _readable
+from matdiff_cli.source import Source, _readable
 from matdiff_cli.render.json import _clean, to_json_line
 from matdiff_cli.render.latex import _latex_name, _word
 from matdiff_cli.shapes.scope import GREEK_NAMES, name_class
