@@ -60,7 +60,8 @@ class Notation:
 
     # leaves
     def sym(self, name: str):
-        return self.styled(name, self.sym_style)
+        style = self.sym_style   # (``styled`` inline: a symbol is the commonest leaf)
+        return Styled(name, style) if style else name
 
     def diff(self, sym: Sym):
         return self.styled("d" + sym.name, self.diff_style)
@@ -135,6 +136,10 @@ class Notation:
         return ".^" + self.power_text(p)
 
     transpose_mark, inverse_mark, inverse_transpose_mark = "^T", "^-1", "^-T"
+
+    #: what joins the factors of a product whatever they are; None when ``juxt``
+    #: looks at them (LaTeX's ``\cdot`` before a digit)
+    space: str | None = " "
 
     def juxt(self, left: Doc, right: Doc) -> str:
         return " "
@@ -370,15 +375,25 @@ def _add(node: Add, cx) -> Doc:
 
 @rule.register
 def _mul(node: Mul, cx) -> Doc:
-    """``f1 f2 ...``: the first factor may be a level-2 chain, the later ones not."""
-    nt = cx.nt
-    docs = list(map(cx.docs.__getitem__, node.factors))   # (no comprehension: a call less)
-    if is_negative_number(docs[0]):
-        return negated_product(node, cx)
-    parts = [leading(nt, docs[0])]
-    juxt = nt.juxt
-    for prev, d in zip(docs, docs[1:]):
-        parts += [juxt(prev, d), later(nt, d)]
+    """``f1 f2 ...``: the first factor may be a level-2 chain, the later ones not.
+    (``leading``, ``later`` and the notation's fixed ``space`` inline: the most
+    common compound, written twice per format and problem.)"""
+    nt, get = cx.nt, cx.docs.__getitem__
+    factors = node.factors
+    prev = first = get(factors[0])
+    lead = first.node
+    if isinstance(lead, Num):
+        if lead.value < 0:
+            return negated_product(node, cx)
+    elif first.chain is Mul or first.level <= PROD:
+        first = nt.paren(first)
+    parts = [first]
+    append, space = parts.append, nt.space
+    for f in factors[1:]:
+        d = get(f)
+        append(space if space is not None else nt.juxt(prev, d))
+        append(d if d.level > NEG else nt.paren(d))
+        prev = d
     return Doc(PROD, parts, node, chain=Mul)
 
 
@@ -447,9 +462,13 @@ def _broadcast(node: Broadcast, cx) -> Doc:
 def _transpose(node: Transpose, cx) -> Doc:
     nt, memo = cx.nt, cx.docs
     a = node.a
-    if plain(cx, a, Inverse):  # A^-T
-        return Doc(POST, (base(nt, memo[a.a]), nt.inverse_transpose_mark), node)
-    return Doc(POST, (base(nt, memo[a]), nt.transpose_mark), node)
+    d = memo[a]
+    if isinstance(a, Inverse) and d.node is a:  # A^-T (``plain``, ``base`` inline)
+        d = memo[a.a]
+        mark = nt.inverse_transpose_mark
+    else:
+        mark = nt.transpose_mark
+    return Doc(POST, (d if d.level >= ATOM else nt.paren(d), mark), node)
 
 
 @rule.register
