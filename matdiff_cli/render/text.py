@@ -101,6 +101,7 @@ class Notation:
         return self.styled(self.funcs.get(key, key), self.func_style)
 
     def call(self, key: str, *args: Doc) -> Doc:
+        """``key(a, b)``: a new Doc (a rule makes it its node's)."""
         parts = [self.func(key), self.lp]
         for i, a in enumerate(args):
             parts += [", ", a] if i else [a]
@@ -488,7 +489,8 @@ def _epow(node: EPow, cx) -> Doc:
 def _call(key):
     def rule_(node, cx) -> Doc:
         d = cx.nt.call(key, *map(cx.docs.__getitem__, node.children))
-        return as_node(d, node)
+        d.node = node   # (a notation's call makes a Doc of its own: no as_node copy)
+        return d
     return rule_
 
 
@@ -508,7 +510,8 @@ file_declared("text", rule.register, sys.modules[__name__])
 @rule.register
 def _func(node: Func, cx) -> Doc:
     d = cx.nt.call(node.name, cx[node.arg])
-    return as_node(d, node)
+    d.node = node   # (a Doc of its own: see Notation.call)
+    return d
 
 
 _expr.REPR_TEXT[:] = [to_text]   # a node's repr is its text
