@@ -144,13 +144,13 @@ def _common_numbers_out(n: Expr) -> Expr:
     c, factors = 1, []   # an int until a number comes (a Fraction is made by a call)
     for f in n.factors:
         if isinstance(f, Add):
-            split = [split_coef(t) for t in f.terms]
             g = 0
-            for k, _ in split:
+            for t in f.terms:   # (the numbers alone: most sums have no common one)
+                k = _coefficient(t)
                 g = gcd(g, k.numerator) if k.denominator == 1 else 1
             if g > 1:
                 c *= g
-                f = Add(*[with_coef(k / g, core) for k, core in split])
+                f = Add(*[with_coef(k / g, core) for k, core in map(split_coef, f.terms)])
         elif isinstance(n, Mul) and isinstance(f, Mul) and isinstance(f.factors[0], Num):
             c *= f.factors[0].value   # 2 (2 (B .* X)), made just above, is 4 (B .* X)
             f = product(list(f.factors[1:]), f.shape)
