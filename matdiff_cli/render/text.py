@@ -366,11 +366,19 @@ def _add(node: Add, cx) -> Doc:
             break
     first = docs[0]
     parts = [nt.paren(first) if first.level <= SUM else first]
+    append = parts.append
     for d in docs[1:]:
-        if d.neg is not None:
-            parts += [" - ", nt.paren(d.neg) if d.neg.level <= SUM else d.neg]
-        else:  # a term that starts with a minus it does not own: (-a) / b
-            parts += [" + ", nt.paren(d) if d.level <= SUM or first_char(d) == "-" else d]
+        neg = d.neg
+        if neg is not None:
+            append(" - ")
+            append(nt.paren(neg) if neg.level <= SUM else neg)
+            continue
+        # a term that starts with a minus it does not own: (-a) / b (``first_char``
+        # read from a short text inline)
+        text = d.text
+        append(" + ")
+        append(nt.paren(d) if d.level <= SUM or (
+            text[:1] if text is not None else first_char(d)) == "-" else d)
     return Doc(SUM, parts, node, chain=Add)
 
 
