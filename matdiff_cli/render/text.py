@@ -41,7 +41,7 @@ from ..expr import (
 )
 from .. import expr as _expr
 from ..ops import all_loaded, declared, file_declared, filing, load_all
-from . import (Context, Doc, Styled, _postorder, as_node, first_char, flatten, has_bars, leaf, paren,
+from . import (Context, Doc, Styled, _postorder, as_node, first_char, flatten, has_bars, leaf,
                render_dag)
 from .numbers import ATOM, NEG, POST, PROD, SUM, decimal, number_text
 
@@ -109,7 +109,7 @@ class Notation:
         return Doc(ATOM, parts)
 
     def paren(self, d: Doc) -> Doc:
-        return paren(d, ATOM, self.lp, self.rp)
+        return Doc(ATOM, (self.lp, d, self.rp))   # (``paren`` inline)
 
     def norm2(self, a: Doc) -> Doc:
         if has_bars(a):  # inside ||...|| the next || closes the norm
