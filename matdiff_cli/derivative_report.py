@@ -327,14 +327,14 @@ class DerivativeReport(Report):
         global _text_module
         if _text_module is None:
             from .render import text as _text_module
-        return _text_module.to_text(e, names=names, memo=self.memo(names))
+        return _text_module.to_text(e, names, self.memo(names))
 
     def latex_of(self, e, names) -> str:
         """e as LaTeX with names, through the report's memo for them."""
         global _latex_module
         if _latex_module is None:
             from .render import latex as _latex_module
-        return _latex_module.to_latex(e, names=names, memo=self.memo(names))
+        return _latex_module.to_latex(e, names, self.memo(names))
 
     def memo(self, names) -> dict | None:
         """The renderers' memo for names when they are the report's own or its

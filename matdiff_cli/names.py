@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import builtins
 import keyword
+from operator import attrgetter
 
 MODULES = frozenset({"np", "jnp", "jax", "torch"})
 HARD = frozenset(keyword.kwlist)       # never usable as a Python name
@@ -92,7 +93,7 @@ class Names:
 
     def __init__(self, user=(), variables=()):
         self.user = set(user)
-        self.user.update(v.name for v in variables)
+        self.user.update(map(_name, variables))
         # the names in use, but Python's own (AVOID, asked apart: a copy of two
         # hundred builtins per output cost more than the rest of the table)
         self.taken = set(self.user)
@@ -115,14 +116,19 @@ class Names:
         self._counts: dict = {}   # the last number given, per prefix (u1, v1, t1, ...)
         self._tex: set | None = None     # the LaTeX forms taken (t1 and t_1 are both t_{1})
         # directions: dX where that is free, then d_X, d_X_2, ... for the rest
+        # (``_used`` and ``_take`` inline: no LaTeX forms are kept yet)
         later = []
+        directions, taken = self._directions, self.taken
         for v in variables:
-            if v.name in self._directions:
+            name = v.name
+            if name in directions:
                 continue
-            if not self._used("d" + v.name):
-                self._directions[v.name] = self._take("d" + v.name)
+            d = "d" + name
+            if d not in taken and d not in AVOID:
+                taken.add(d)
+                directions[name] = d
             else:
-                later.append(v.name)
+                later.append(name)
         for name in later:
             if name not in self._directions:
                 self._directions[name] = self.fresh("d_" + name)
@@ -210,6 +216,7 @@ class Names:
         return out
 
 
+_name = attrgetter("name")
 _LAST: list = [None, None]   # the last problem and its names (Names.of)
 _SAFE: dict = {}   # name -> python_safe(name), for the names problems use again (bounded)
 

@@ -170,7 +170,8 @@ def dim_json(d) -> int | str:
 
 
 def shape_json(shape) -> list:
-    return [dim_json(shape[0]), dim_json(shape[1])]
+    n, m = shape   # (dim_json inline: every variable of every JSON object)
+    return [n if isinstance(n, int) else str(n), m if isinstance(m, int) else str(m)]
 
 
 def shape_text(shape, times: str = " x ") -> str:

@@ -60,23 +60,30 @@ class GuardedStream:
         self.name = name
         self.quiet = quiet
 
-    def _guard(self, op, *args):
-        if self._stream is None:
-            if self.quiet:
-                return None
-            raise OutputFault(self.name)
-        try:
-            return op(*args)
-        except (OSError, ValueError) as e:  # ValueError: I/O operation on closed file
-            if self.quiet:
-                return None
-            raise OutputFault(self.name, e) from None
-
+    # (write and flush make no closure and no call but the stream's: a report a line)
     def write(self, text: str):
-        return self._guard(lambda t: self._stream.write(t), text)
+        stream = self._stream
+        if stream is None:
+            return self._fault()
+        try:
+            return stream.write(text)
+        except (OSError, ValueError) as e:  # ValueError: I/O operation on closed file
+            return self._fault(e)
 
     def flush(self):
-        return self._guard(lambda: self._stream.flush())
+        stream = self._stream
+        if stream is None:
+            return self._fault()
+        try:
+            return stream.flush()
+        except (OSError, ValueError) as e:
+            return self._fault(e)
+
+    def _fault(self, error: BaseException | None = None):
+        """The stream is closed (no error) or failed: OutputFault, or None when quiet."""
+        if self.quiet:
+            return None
+        raise OutputFault(self.name, error) from None
 
     def isatty(self) -> bool:
         try:

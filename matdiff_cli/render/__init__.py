@@ -231,8 +231,11 @@ def render_dag(root: Expr, rule, cx: Context) -> Doc:
             docs[node] = fn(node, cx)
     if root in names and not named:   # a direction: its name
         doc = cx.name_doc(root, names[root])
+    elif dispatch is None:
+        doc = rule(root, cx)
     else:
-        doc = (rule if dispatch is None else dispatch(type(root)))(root, cx)
+        cls = type(root)
+        doc = (table.get(cls) or dispatch(cls))(root, cx)
     if not (named and shared):
         docs[root] = doc
     return doc

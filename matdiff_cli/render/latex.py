@@ -66,6 +66,7 @@ class LatexNotation(Notation):
     kron_op = r" \otimes "
     exact = False
     transpose_mark, inverse_mark, inverse_transpose_mark = r"^{\top}", "^{-1}", r"^{-\top}"
+    space = None   # a factor that starts with a digit or a minus: \cdot before it (juxt)
 
     def sym(self, name):
         return latex_name(name)
@@ -96,6 +97,14 @@ class LatexNotation(Notation):
         return leaf(ATOM, f"K_{{{m},{n}}}")
 
     def func(self, key):
+        out = _FUNCS.get(key)
+        if out is None:
+            if len(_FUNCS) >= 65536:
+                _FUNCS.clear()
+            out = _FUNCS[key] = self._func(key)
+        return out
+
+    def _func(self, key):
         declared = builtin_latex(key)  # as declared in ops/
         if declared is not None:
             return declared
@@ -104,10 +113,13 @@ class LatexNotation(Notation):
         return latex_name(key) if len(key) == 1 else rf"\operatorname{{{key}}}"
 
     def call(self, key, *args):
-        f = ELEMENTWISE.get(key) or STRUCTURE.get(key)
-        if f is not None and f.latex and "{a}" in f.latex:  # \sqrt{a}, \left|a\right|, \|X\|_*
-            return Doc(ATOM, tuple(args[0] if p[:2] == "{a" else p
-                                   for p in template_parts(f.latex)))
+        template = _TEMPLATES.get(key, _UNSEEN)
+        if template is _UNSEEN:
+            if len(_TEMPLATES) >= 65536:
+                _TEMPLATES.clear()
+            template = _TEMPLATES[key] = _template(key)
+        if template is not None:   # \sqrt{a}, \left|a\right|, \|X\|_*
+            return Doc(ATOM, tuple(args[0] if p is None else p for p in template))
         return super().call(key, *args)
 
     def norm2(self, a):
@@ -134,6 +146,21 @@ class LatexNotation(Notation):
     def div(self, node, a, c):
         return Doc(POST, (r"\frac{", a, "}{", c, "}"), node)
 
+
+def _template(key: str) -> tuple | None:
+    """The parts of a built-in's declared LaTeX template with its argument slot as
+    None (``\\sqrt{a}``: ``("\\sqrt{", None, "}")``), None when it has none."""
+    f = ELEMENTWISE.get(key) or STRUCTURE.get(key)
+    if f is None or not f.latex or "{a}" not in f.latex:
+        return None
+    return tuple(None if p[:2] == "{a" else p for p in template_parts(f.latex))
+
+
+#: function name -> its LaTeX spelling; name -> its template (``_template``):
+#: worked out once per name (bounded: user functions add names)
+_FUNCS: dict = {}
+_TEMPLATES: dict = {}
+_UNSEEN = object()
 
 LATEX = LatexNotation()
 

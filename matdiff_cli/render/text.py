@@ -41,7 +41,7 @@ from ..expr import (
 )
 from .. import expr as _expr
 from ..ops import all_loaded, declared, file_declared, filing, load_all
-from . import (Context, Doc, Styled, _postorder, as_node, first_char, flatten, has_bars, leaf, paren,
+from . import (Context, Doc, Styled, _postorder, as_node, first_char, flatten, has_bars, leaf,
                render_dag)
 from .numbers import ATOM, NEG, POST, PROD, SUM, decimal, number_text
 
@@ -60,7 +60,8 @@ class Notation:
 
     # leaves
     def sym(self, name: str):
-        return self.styled(name, self.sym_style)
+        style = self.sym_style   # (``styled`` inline: a symbol is the commonest leaf)
+        return Styled(name, style) if style else name
 
     def diff(self, sym: Sym):
         return self.styled("d" + sym.name, self.diff_style)
@@ -100,6 +101,7 @@ class Notation:
         return self.styled(self.funcs.get(key, key), self.func_style)
 
     def call(self, key: str, *args: Doc) -> Doc:
+        """``key(a, b)``: a new Doc (a rule makes it its node's)."""
         parts = [self.func(key), self.lp]
         for i, a in enumerate(args):
             parts += [", ", a] if i else [a]
@@ -107,7 +109,7 @@ class Notation:
         return Doc(ATOM, parts)
 
     def paren(self, d: Doc) -> Doc:
-        return paren(d, ATOM, self.lp, self.rp)
+        return Doc(ATOM, (self.lp, d, self.rp))   # (``paren`` inline)
 
     def norm2(self, a: Doc) -> Doc:
         if has_bars(a):  # inside ||...|| the next || closes the norm
@@ -135,6 +137,10 @@ class Notation:
         return ".^" + self.power_text(p)
 
     transpose_mark, inverse_mark, inverse_transpose_mark = "^T", "^-1", "^-T"
+
+    #: what joins the factors of a product whatever they are; None when ``juxt``
+    #: looks at them (LaTeX's ``\cdot`` before a digit)
+    space: str | None = " "
 
     def juxt(self, left: Doc, right: Doc) -> str:
         return " "
@@ -360,25 +366,43 @@ def _add(node: Add, cx) -> Doc:
             break
     first = docs[0]
     parts = [nt.paren(first) if first.level <= SUM else first]
+    append = parts.append
     for d in docs[1:]:
-        if d.neg is not None:
-            parts += [" - ", nt.paren(d.neg) if d.neg.level <= SUM else d.neg]
-        else:  # a term that starts with a minus it does not own: (-a) / b
-            parts += [" + ", nt.paren(d) if d.level <= SUM or first_char(d) == "-" else d]
+        neg = d.neg
+        if neg is not None:
+            append(" - ")
+            append(nt.paren(neg) if neg.level <= SUM else neg)
+            continue
+        # a term that starts with a minus it does not own: (-a) / b (``first_char``
+        # read from a short text inline)
+        text = d.text
+        append(" + ")
+        append(nt.paren(d) if d.level <= SUM or (
+            text[:1] if text is not None else first_char(d)) == "-" else d)
     return Doc(SUM, parts, node, chain=Add)
 
 
 @rule.register
 def _mul(node: Mul, cx) -> Doc:
-    """``f1 f2 ...``: the first factor may be a level-2 chain, the later ones not."""
-    nt = cx.nt
-    docs = list(map(cx.docs.__getitem__, node.factors))   # (no comprehension: a call less)
-    if is_negative_number(docs[0]):
-        return negated_product(node, cx)
-    parts = [leading(nt, docs[0])]
-    juxt = nt.juxt
-    for prev, d in zip(docs, docs[1:]):
-        parts += [juxt(prev, d), later(nt, d)]
+    """``f1 f2 ...``: the first factor may be a level-2 chain, the later ones not.
+    (``leading``, ``later`` and the notation's fixed ``space`` inline: the most
+    common compound, written twice per format and problem.)"""
+    nt, get = cx.nt, cx.docs.__getitem__
+    factors = node.factors
+    prev = first = get(factors[0])
+    lead = first.node
+    if isinstance(lead, Num):
+        if lead.value < 0:
+            return negated_product(node, cx)
+    elif first.chain is Mul or first.level <= PROD:
+        first = nt.paren(first)
+    parts = [first]
+    append, space = parts.append, nt.space
+    for f in factors[1:]:
+        d = get(f)
+        append(space if space is not None else nt.juxt(prev, d))
+        append(d if d.level > NEG else nt.paren(d))
+        prev = d
     return Doc(PROD, parts, node, chain=Mul)
 
 
@@ -447,9 +471,13 @@ def _broadcast(node: Broadcast, cx) -> Doc:
 def _transpose(node: Transpose, cx) -> Doc:
     nt, memo = cx.nt, cx.docs
     a = node.a
-    if plain(cx, a, Inverse):  # A^-T
-        return Doc(POST, (base(nt, memo[a.a]), nt.inverse_transpose_mark), node)
-    return Doc(POST, (base(nt, memo[a]), nt.transpose_mark), node)
+    d = memo[a]
+    if isinstance(a, Inverse) and d.node is a:  # A^-T (``plain``, ``base`` inline)
+        d = memo[a.a]
+        mark = nt.inverse_transpose_mark
+    else:
+        mark = nt.transpose_mark
+    return Doc(POST, (d if d.level >= ATOM else nt.paren(d), mark), node)
 
 
 @rule.register
@@ -469,7 +497,8 @@ def _epow(node: EPow, cx) -> Doc:
 def _call(key):
     def rule_(node, cx) -> Doc:
         d = cx.nt.call(key, *map(cx.docs.__getitem__, node.children))
-        return as_node(d, node)
+        d.node = node   # (a notation's call makes a Doc of its own: no as_node copy)
+        return d
     return rule_
 
 
@@ -489,7 +518,8 @@ file_declared("text", rule.register, sys.modules[__name__])
 @rule.register
 def _func(node: Func, cx) -> Doc:
     d = cx.nt.call(node.name, cx[node.arg])
-    return as_node(d, node)
+    d.node = node   # (a Doc of its own: see Notation.call)
+    return d
 
 
 _expr.REPR_TEXT[:] = [to_text]   # a node's repr is its text

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from math import gcd
 
-from ..expr import ONE, SCALAR, Add, Div, EDiv, EPow, Expr, Hadamard, Mul, Num, Power
+from ..expr import ONE, SCALAR, Add, Broadcast, Div, EDiv, EPow, Expr, Hadamard, Mul, Num, Power
 from ..expr import postorder_missing as _postorder_missing
 from ..expr import walk
 from .core import product, split_coef, with_coef
@@ -22,7 +22,13 @@ def present(expr: Expr) -> Expr:
             kids = tuple(map(memo.__getitem__, children))
             if kids != children:
                 n = node.rebuild(kids)
-        memo[node] = _present_node(n) if type(n) in kinds else n
+        cls = type(n)
+        if cls not in kinds or (cls is Mul and _FACTORS_PRESENTED.isdisjoint(map(type, n.factors))):
+            memo[node] = n   # (most products: no sum, product, power or quotient in them)
+        elif cls is Add:
+            memo[node] = _present_sum(n)
+        else:
+            memo[node] = _present_node(n)
     return memo[expr]
 
 
@@ -31,7 +37,8 @@ MINUS_ONE = Num(-1)
 
 
 def _present_node(n: Expr) -> Expr:
-    """n, one of _PRESENTED_KINDS (present passes the others by), in its printed form."""
+    """n, one of _PRESENTED_KINDS (present passes the others by, and writes a sum
+    itself), in its printed form."""
     if type(n) is Mul:
         if _FACTORS_PRESENTED.isdisjoint(map(type, n.factors)):
             return n   # (most products: no sum, product, power or quotient in them)
@@ -65,15 +72,40 @@ def _present_node(n: Expr) -> Expr:
     if isinstance(n, Mul) and len(n.factors) == 2 and isinstance(n.factors[0], Num) \
             and isinstance(n.factors[1], Add) and n.factors[0].value.denominator != 1:
         n = _distribute_whole(n.factors[0].value, n.factors[1].terms, n)
-    if isinstance(n, Add):  # a - 8 b / c rather than a + (-8 b) / c
-        terms = [_minus_quotient(t) for t in n.terms]
-        # 1 - σ(s), not -σ(s) + 1: a sum opens with a term that is not negative
-        first = next((i for i, t in enumerate(terms) if split_coef(t)[0] >= 0), 0)
-        terms = [terms[first], *terms[:first], *terms[first + 1:]]
-        return n if all(t is u for t, u in zip(terms, n.terms)) else Add(*terms)
+    if isinstance(n, Add):
+        return _present_sum(n)
     if isinstance(n, Power) and n.shape == SCALAR and n.p < 0:
         return Div(ONE, n.base if n.p == -1 else Power(n.base, -n.p))
     return n
+
+
+def _present_sum(n: Add) -> Expr:
+    """a - 8 b / c rather than a + (-8 b) / c; 1 - σ(s), not -σ(s) + 1: a sum
+    opens with a term that is not negative."""
+    terms = n.terms
+    if Div in map(type, terms):   # (few sums hold a quotient)
+        terms = [_minus_quotient(t) for t in terms]
+    first = 0
+    for i, t in enumerate(terms):
+        if _coefficient(t) >= 0:
+            first = i
+            break
+    if first:
+        terms = [terms[first], *terms[:first], *terms[first + 1:]]
+    elif terms is n.terms:   # (most sums: as they are)
+        return n
+    return n if all(t is u for t, u in zip(terms, n.terms)) else Add(*terms)
+
+
+def _coefficient(e: Expr):
+    """The number of ``split_coef(e)``, without making its core."""
+    if isinstance(e, Num):
+        return e.value
+    if isinstance(e, Mul) and isinstance(e.factors[0], Num):
+        return e.factors[0].value
+    if isinstance(e, Broadcast) and isinstance(e.args[0], Num):
+        return e.args[0].value
+    return 1
 
 
 #: the node types _present_node changes (none has a subclass)
@@ -87,7 +119,7 @@ def _negated_sums_out(n: Mul) -> Expr:
     whose terms are all negative gives its sign to the product."""
     flips, factors = 0, []
     for f in n.factors:
-        if isinstance(f, Add) and all(split_coef(t)[0] < 0 for t in f.terms):
+        if isinstance(f, Add) and all(_coefficient(t) < 0 for t in f.terms):
             f = Add(*[with_coef(-c, core) for c, core in map(split_coef, f.terms)])
             flips += 1
         factors.append(f)
@@ -112,13 +144,13 @@ def _common_numbers_out(n: Expr) -> Expr:
     c, factors = 1, []   # an int until a number comes (a Fraction is made by a call)
     for f in n.factors:
         if isinstance(f, Add):
-            split = [split_coef(t) for t in f.terms]
             g = 0
-            for k, _ in split:
+            for t in f.terms:   # (the numbers alone: most sums have no common one)
+                k = _coefficient(t)
                 g = gcd(g, k.numerator) if k.denominator == 1 else 1
             if g > 1:
                 c *= g
-                f = Add(*[with_coef(k / g, core) for k, core in split])
+                f = Add(*[with_coef(k / g, core) for k, core in map(split_coef, f.terms)])
         elif isinstance(n, Mul) and isinstance(f, Mul) and isinstance(f.factors[0], Num):
             c *= f.factors[0].value   # 2 (2 (B .* X)), made just above, is 4 (B .* X)
             f = product(list(f.factors[1:]), f.shape)

@@ -117,11 +117,13 @@ def derivative(r) -> dict:
         shapes[s.name] = shape_json(s.shape)
         if s.props:
             assumptions[s.name] = sorted(s.props)
+    shown = r.shown
+    top = r.top(shown)   # (derivative_field's, for both fields at once)
     result = {
         "kind": der.kind,
-        "shape": shape_json(r.shown.shape),
-        "text": derivative_field(r, "text"),
-        "latex": derivative_field(r, "latex"),
+        "shape": shape_json(shown.shape),
+        "text": r.text_of(shown, top),
+        "latex": r.latex_of(shown, top),
     }
     if der.operator:
         result["direction"] = r.direction
