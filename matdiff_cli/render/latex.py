@@ -53,8 +53,8 @@ def _latex_name(name: str) -> str:
         while cut and name[cut - 1].isdecimal():
             cut -= 1
         head, tail = name[:cut], name[cut:]
-        if not all(c.isalnum() and not c.isdecimal() for c in head):
-            return _word(name)
+        if not (head.isalpha() or all(c.isalnum() and not c.isdecimal() for c in head)):
+            return _word(name)   # (letters are never decimal digits: most heads need one call)
     if not head or not tail:
         return _word(name)
     return _word(head) + "_{" + _word(tail) + "}"
