@@ -101,6 +101,18 @@ def leaf(level, part, node=None) -> Doc:
     out.text = text if len(text) <= MAX_JOINED else None
     return out
 
+
+def joined(level, parts: tuple, text, node=None) -> Doc:
+    """``Doc(level, parts, node)`` for parts whose joined text the caller has
+    (None when a part has none), made as :func:`leaf` makes a Doc: for the
+    small Docs a renderer makes several of per node (``a @ b``, ``f(x)``)."""
+    out = _new(Doc)
+    out.level, out.parts, out.node = level, parts, node
+    out.neg = out.chain = out.bars = None
+    out.text = text if text is not None and len(text) <= MAX_JOINED else None
+    return out
+
+
 #: the longest text a Doc joins as it is made (see ``Doc.text``)
 MAX_JOINED = 160
 
@@ -320,4 +332,4 @@ def first_char(doc) -> str:
 
 
 __all__ = ["Doc", "Styled", "Deferred", "Context", "render_dag", "flatten", "segments", "paren",
-           "as_node", "has_bars", "first_char", "leaf"]
+           "as_node", "has_bars", "first_char", "leaf", "joined"]

@@ -12,7 +12,7 @@ from ...dispatch import singledispatch
 from ...errors import MatdiffError
 from ...expr import SCALAR, Diff, Expr, Sym, walk
 from ...ops import file_declared, load_all
-from .. import MAX_JOINED, Doc, leaf
+from .. import Doc, joined, leaf
 from ..text import decimal
 
 # Python's precedence, loosest to tightest
@@ -25,38 +25,16 @@ def at_least(d: Doc, level: int) -> Doc:
     return d if d.level >= level else _joined(ATOM, ("(", d, ")"), "(", d.text, ")")
 
 
-_new = object.__new__
-
-
 def _joined(level: int, parts: tuple, before: str, inner, after: str, node=None) -> Doc:
     """``Doc(level, parts, node)`` for parts whose text is ``before + inner +
-    after`` (inner: the text of the one Doc among them, maybe None), made as
-    :func:`..leaf` makes a Doc: without the general constructor's call and loop
-    (the rules make several small Docs per node)."""
-    out = _new(Doc)
-    out.level, out.parts, out.node = level, parts, node
-    out.neg = out.chain = out.bars = None
-    if inner is None:
-        out.text = None
-    else:
-        text = before + inner + after
-        out.text = text if len(text) <= MAX_JOINED else None
-    return out
+    after`` (inner: the text of the one Doc among them, maybe None)."""
+    return joined(level, parts, None if inner is None else before + inner + after, node)
 
 
 def binary(level: int, left: Doc, op: str, right: Doc, node=None) -> Doc:
-    """``Doc(level, (left, op, right), node)`` (``a @ b``, ``a + b``), made as
-    :func:`_joined` makes a Doc."""
-    out = _new(Doc)
-    out.level, out.parts, out.node = level, (left, op, right), node
-    out.neg = out.chain = out.bars = None
+    """``Doc(level, (left, op, right), node)`` (``a @ b``, ``a + b``)."""
     a, b = left.text, right.text
-    if a is None or b is None:
-        out.text = None
-    else:
-        text = a + op + b
-        out.text = text if len(text) <= MAX_JOINED else None
-    return out
+    return joined(level, (left, op, right), None if a is None or b is None else a + op + b, node)
 
 
 def postfix(d: Doc, op: str, node=None) -> Doc:
