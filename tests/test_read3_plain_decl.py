@@ -10,30 +10,12 @@ sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from cookbook import GRADIENTS  # noqa: E402
 
 from matdiff_cli import document  # noqa: E402
-from matdiff_cli.document import Document, read_document  # noqa: E402
-from matdiff_cli.errors import MatdiffError  # noqa: E402
-
-
-def _items(text: str, declare=()) -> list:
-    out = []
-    for item in read_document(text, declare):
-        if isinstance(item, MatdiffError):
-            out.append(("error", str(item), item.kind, item.line, item.column, item.end_column,
-                        item.hint))
-        else:
-            out.append((item.source, item.line, item.expr, item.symbols, item.definitions,
-                        item.functions, item.inferred,
-                        {n: (str(i.shape), i.props, i.declared, i.line)
-                         for n, i in item._scope.symbols.items()}))
-    return out
+from matdiff_cli.document import read_document  # noqa: E402
+from reading import assert_reads_as_without  # noqa: E402
 
 
 def _same(text: str, monkeypatch, declare=()) -> None:
-    fast = _items(text, declare)
-    with monkeypatch.context() as m:
-        m.setattr(Document, "_plain_decl", lambda self, stmt, src, span: False)
-        slow = _items(text, declare)
-    assert fast == slow, text
+    assert_reads_as_without("_plain_decl", text, monkeypatch, declare)
 
 
 DOCUMENTS = [
