@@ -413,3 +413,20 @@ def test_every_command_has_a_function_and_its_help():
         if command.run is None:
             module = import_module(command.module, "matdiff_cli")
             assert callable(getattr(module, command.attr)), name
+
+
+def test_a_redeclared_function_is_written_in_latex_by_its_new_declaration():
+    """The LaTeX writer keeps each function's spelling and template with its
+    declaration: a name withdrawn and declared again is written by the new one
+    (on another argument each time: a node's Doc is kept with the node)."""
+    for spelling, arg, expected in ((r"\operatorname{twice}\left({a}\right)", x,
+                                     r"\operatorname{twice}\left(x\right)"),
+                                    (r"2 \cdot {a}", s, r"2 \cdot s")):
+        declare(Elementwise("twice", lambda f: 2, "twice' = 2", latex=spelling,
+                            value=lambda np_, u: 2 * u, sympy=lambda sp, u: 2 * u))
+        try:
+            assert to_latex(Func("twice", arg)) == expected
+        finally:
+            withdraw("twice")
+    y = Sym("y", ("n", 1))
+    assert to_latex(Func("twice", y)) == r"\operatorname{twice}\left(y\right)"   # undeclared

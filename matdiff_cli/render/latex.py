@@ -97,11 +97,12 @@ class LatexNotation(Notation):
         return leaf(ATOM, f"K_{{{m},{n}}}")
 
     def func(self, key):
-        out = _FUNCS.get(key)
-        if out is None:
+        op = STRUCTURE.get(key) or ELEMENTWISE.get(key)
+        out = _FUNCS.get((key, op))   # (with its declaration: the tables change as
+        if out is None:               # families load, and tests declare and withdraw)
             if len(_FUNCS) >= 65536:
                 _FUNCS.clear()
-            out = _FUNCS[key] = self._func(key)
+            out = _FUNCS[key, op] = self._func(key)
         return out
 
     def _func(self, key):
@@ -113,13 +114,13 @@ class LatexNotation(Notation):
         return latex_name(key) if len(key) == 1 else rf"\operatorname{{{key}}}"
 
     def call(self, key, *args):
-        template = _TEMPLATES.get(key, _UNSEEN)
-        if template is _UNSEEN:
-            if len(_TEMPLATES) >= 65536:
-                _TEMPLATES.clear()
-            template = _TEMPLATES[key] = _template(key)
-        if template is not None:   # \sqrt{a}, \left|a\right|, \|X\|_*
-            return Doc(ATOM, tuple(args[0] if p is None else p for p in template))
+        op = ELEMENTWISE.get(key) or STRUCTURE.get(key)
+        if op is not None and op.latex:
+            template = _TEMPLATES.get(op)
+            if template is None:
+                template = _TEMPLATES[op] = _template(op.latex)
+            if template:   # \sqrt{a}, \left|a\right|, \|X\|_*
+                return Doc(ATOM, tuple(args[0] if p is None else p for p in template))
         return super().call(key, *args)
 
     def norm2(self, a):
@@ -147,20 +148,18 @@ class LatexNotation(Notation):
         return Doc(POST, (r"\frac{", a, "}{", c, "}"), node)
 
 
-def _template(key: str) -> tuple | None:
+def _template(latex: str) -> tuple:
     """The parts of a built-in's declared LaTeX template with its argument slot as
-    None (``\\sqrt{a}``: ``("\\sqrt{", None, "}")``), None when it has none."""
-    f = ELEMENTWISE.get(key) or STRUCTURE.get(key)
-    if f is None or not f.latex or "{a}" not in f.latex:
-        return None
-    return tuple(None if p[:2] == "{a" else p for p in template_parts(f.latex))
+    None (``\\sqrt{a}``: ``("\\sqrt{", None, "}")``); () for a spelling with no slot."""
+    if "{a}" not in latex:
+        return ()
+    return tuple(None if p[:2] == "{a" else p for p in template_parts(latex))
 
 
-#: function name -> its LaTeX spelling; name -> its template (``_template``):
-#: worked out once per name (bounded: user functions add names)
+#: (function name, its declaration) -> its LaTeX spelling, worked out once (bounded:
+#: user functions add names); a declaration -> its template (``_template``)
 _FUNCS: dict = {}
 _TEMPLATES: dict = {}
-_UNSEEN = object()
 
 LATEX = LatexNotation()
 
