@@ -110,6 +110,9 @@ class Elaborator(Desugaring, Calls, Building):
 
     def _name(self, node):
         n = node.val
+        p = self.sym_plans.get(n)
+        if p is not None:   # a symbol used before in this text: nothing below changes
+            return p
         if n == "I":
             v = self.u.new()
             self.dims.append(v)
@@ -125,9 +128,7 @@ class Elaborator(Desugaring, Calls, Building):
         if n in BUILTINS:
             hint = "write log(det(X)), log det(X) or logdet(X)" if n == "log" else f"write {n}(...)"
             raise self.error("name", f"'{n}' is a function ({BUILTINS[n]}), not a value", node, hint)
-        return self.use_symbol(n, node)
-
-    def use_symbol(self, n, node):
+        # a symbol, first used here
         if n in self.scope.failed:  # also a failed redeclaration: never the old shape silently
             raise self.error("name", f"'{n}' cannot be used: its declaration or definition "
                                      f"on line {self.scope.failed[n]} has an error", node,
@@ -143,14 +144,12 @@ class Elaborator(Desugaring, Calls, Building):
                 shape = SCALAR
             info = SymInfo(n, shape, frozenset(), False)
             self.scope.set_symbol(n, info)
-        p = self.sym_plans.get(n)
-        if p is None:
-            p = self.sym_plans[n] = P("sym", [n], info.shape, node)
-            rows, cols = info.shape
-            if (type(rows) is str or type(rows) is int) and (type(cols) is str or type(cols) is int):
-                # its shape known (declared): built now (see P)
-                p.e = Sym(n, (rows, cols), info.props)
-                p.depth = 1
+        p = self.sym_plans[n] = P("sym", [n], info.shape, node)
+        rows, cols = info.shape
+        if (type(rows) is str or type(rows) is int) and (type(cols) is str or type(cols) is int):
+            # its shape known (declared): built now (see P)
+            p.e = Sym(n, (rows, cols), info.props)
+            p.depth = 1
         if n not in self.appear:
             self.appear[n] = None
             self.dims.extend(info.shape)
