@@ -129,7 +129,7 @@ def _plain_tokens(text: str, start: int, end: int) -> Optional[list]:
         if kind is None:
             if piece == "||":
                 kind = _bars(norms, ("||", depth))
-            elif not piece[0].isdigit():
+            elif piece.isidentifier():   # (over these characters: not led by a digit)
                 kind = "NAME"
             elif piece.isdigit():
                 kind = "NUMBER"

@@ -242,10 +242,14 @@ class Elaborator(Desugaring, Calls, Building):
             negs += 1
             first = first.kids[0]
         items = []
-        for op, k in zip(node.val, [first] + node.kids[1:]):
+        rare = False   # a norm, `log` or a call: the rewrites below look (most chains have none)
+        for op, k in zip(node.val, node.kids if negs == 0 else [first] + node.kids[1:]):
             if k.__class__ is Name:   # (most operands)
                 items.append((op, k))
+                if k.val == "log":
+                    rare = True
                 continue
+            rare = True
             # `B .* -A (C)` is `(B .* -A) C`, as `B .* -A C` is: the minus
             # belongs to A alone, and (C) is the next factor of the chain
             inner, minus = k, []
@@ -262,11 +266,12 @@ class Elaborator(Desugaring, Calls, Building):
                 items.append((("mul", rest.start, rest.start), rest))
             else:
                 items.append((op, k))
-        for _, k in items:   # each rewrite starts at a norm or at `log` (most chains have neither)
-            if isinstance(k, Norm) or (isinstance(k, Name) and k.val == "log"):
-                items = self.check_norm_subscripts(items)
-                items = self.merge_log_det(items)
-                break
+        if rare:
+            for _, k in items:   # each rewrite starts at a norm or at `log`
+                if isinstance(k, Norm) or (isinstance(k, Name) and k.val == "log"):
+                    items = self.check_norm_subscripts(items)
+                    items = self.merge_log_det(items)
+                    break
         return self.fold(items, negs, node)
 
     def fold(self, items, negs, node):
