@@ -304,7 +304,9 @@ class Elaborator(Desugaring, Calls, Building):
             return p
 
         for op, k in items:
-            p = self.infer(k)
+            # a name (most operands) read without infer's dispatch, where infer would not
+            # find it too deep
+            p = self._name(k) if k.__class__ is Name and self.level < _MAX_LEVEL else self.infer(k)
             if op is None:
                 group, gnodes, kind, shape = [p], [k], None, p.shape
                 continue
