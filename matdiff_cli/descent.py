@@ -14,7 +14,7 @@ tests/test_descent.py compares both readers on the cookbook and on random text.
 from __future__ import annotations
 
 from .errors import MatdiffError
-from .syntax import Token, _TooDeep
+from .syntax import Name, Token, _TooDeep
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
@@ -178,7 +178,7 @@ class _Descent:
                 self.i += 1
                 lpar = self.expect("LPAR")
                 return b.derivative([tok, primes, lpar, self.arguments(), self.expect("RPAR")])
-            return b.name([tok])
+            return Name([], tok.value, tok.start, tok.end)   # (b.name written out: most atoms)
         if t == "NUMBER":
             return b.number([tok])
         if t == "LPAR":

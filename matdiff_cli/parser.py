@@ -83,6 +83,8 @@ _PLAIN_OPS = {":": "COLON", ",": "COMMA", "(": "LPAR", ")": "RPAR", "+": "PLUS",
 #: the characters of a plain expression: a plain declaration's, the elementwise
 #: operators .* and .^ and the bars of norms
 _PLAIN_EXPR = _PLAIN | frozenset(".*|")
+#: each one-character operator, and the piece it is made (spaced round)
+_SPACED = tuple((op, f" {op} ") for op in ":,()+-/^=")
 
 
 def _plain_tokens(text: str, start: int, end: int) -> Optional[list]:
@@ -112,9 +114,9 @@ def _plain_tokens(text: str, start: int, end: int) -> Optional[list]:
         if "|" in stmt.replace("||", ""):
             return None
         stmt = stmt.replace("||", " || ")
-    for op in ":,()+-/^=":
+    for op, spaced in _SPACED:
         if op in stmt:
-            stmt = stmt.replace(op, f" {op} ")
+            stmt = stmt.replace(op, spaced)
     if "^" in stmt:
         stmt = stmt.replace("^ T", "^T ")   # only a ^T of the text reads "^ T" now
         if dots:
@@ -129,7 +131,7 @@ def _plain_tokens(text: str, start: int, end: int) -> Optional[list]:
         if kind is None:
             if piece == "||":
                 kind = _bars(norms, ("||", depth))
-            elif not piece[0].isdigit():
+            elif piece.isidentifier():   # (over these characters: not led by a digit)
                 kind = "NAME"
             elif piece.isdigit():
                 kind = "NUMBER"

@@ -110,6 +110,9 @@ class Elaborator(Desugaring, Calls, Building):
 
     def _name(self, node):
         n = node.val
+        p = self.sym_plans.get(n)
+        if p is not None:   # a symbol used before in this text: nothing below changes
+            return p
         if n == "I":
             v = self.u.new()
             self.dims.append(v)
@@ -125,9 +128,7 @@ class Elaborator(Desugaring, Calls, Building):
         if n in BUILTINS:
             hint = "write log(det(X)), log det(X) or logdet(X)" if n == "log" else f"write {n}(...)"
             raise self.error("name", f"'{n}' is a function ({BUILTINS[n]}), not a value", node, hint)
-        return self.use_symbol(n, node)
-
-    def use_symbol(self, n, node):
+        # a symbol, first used here
         if n in self.scope.failed:  # also a failed redeclaration: never the old shape silently
             raise self.error("name", f"'{n}' cannot be used: its declaration or definition "
                                      f"on line {self.scope.failed[n]} has an error", node,
@@ -143,14 +144,12 @@ class Elaborator(Desugaring, Calls, Building):
                 shape = SCALAR
             info = SymInfo(n, shape, frozenset(), False)
             self.scope.set_symbol(n, info)
-        p = self.sym_plans.get(n)
-        if p is None:
-            p = self.sym_plans[n] = P("sym", [n], info.shape, node)
-            rows, cols = info.shape
-            if (type(rows) is str or type(rows) is int) and (type(cols) is str or type(cols) is int):
-                # its shape known (declared): built now (see P)
-                p.e = Sym(n, (rows, cols), info.props)
-                p.depth = 1
+        p = self.sym_plans[n] = P("sym", [n], info.shape, node)
+        rows, cols = info.shape
+        if (type(rows) is str or type(rows) is int) and (type(cols) is str or type(cols) is int):
+            # its shape known (declared): built now (see P)
+            p.e = Sym(n, (rows, cols), info.props)
+            p.depth = 1
         if n not in self.appear:
             self.appear[n] = None
             self.dims.extend(info.shape)
@@ -243,10 +242,14 @@ class Elaborator(Desugaring, Calls, Building):
             negs += 1
             first = first.kids[0]
         items = []
-        for op, k in zip(node.val, [first] + node.kids[1:]):
+        rare = False   # a norm, `log` or a call: the rewrites below look (most chains have none)
+        for op, k in zip(node.val, node.kids if negs == 0 else [first] + node.kids[1:]):
             if k.__class__ is Name:   # (most operands)
                 items.append((op, k))
+                if k.val == "log":
+                    rare = True
                 continue
+            rare = True
             # `B .* -A (C)` is `(B .* -A) C`, as `B .* -A C` is: the minus
             # belongs to A alone, and (C) is the next factor of the chain
             inner, minus = k, []
@@ -263,11 +266,12 @@ class Elaborator(Desugaring, Calls, Building):
                 items.append((("mul", rest.start, rest.start), rest))
             else:
                 items.append((op, k))
-        for _, k in items:   # each rewrite starts at a norm or at `log` (most chains have neither)
-            if isinstance(k, Norm) or (isinstance(k, Name) and k.val == "log"):
-                items = self.check_norm_subscripts(items)
-                items = self.merge_log_det(items)
-                break
+        if rare:
+            for _, k in items:   # each rewrite starts at a norm or at `log`
+                if isinstance(k, Norm) or (isinstance(k, Name) and k.val == "log"):
+                    items = self.check_norm_subscripts(items)
+                    items = self.merge_log_det(items)
+                    break
         return self.fold(items, negs, node)
 
     def fold(self, items, negs, node):
@@ -300,7 +304,9 @@ class Elaborator(Desugaring, Calls, Building):
             return p
 
         for op, k in items:
-            p = self.infer(k)
+            # a name (most operands) read without infer's dispatch, where infer would not
+            # find it too deep
+            p = self._name(k) if k.__class__ is Name and self.level < _MAX_LEVEL else self.infer(k)
             if op is None:
                 group, gnodes, kind, shape = [p], [k], None, p.shape
                 continue
