@@ -180,6 +180,9 @@ class Context:
         else:   # a memo kept by the caller (see ``shared``)
             self.docs = docs
             self.shared = True
+            #: the written-out Docs of named roots (in docs they stand for their
+            #: names): the where lines of a result and of its differential share them
+            self.written: dict = {}
 
     def __getitem__(self, node: Expr) -> Doc:
         return self.docs[node]
@@ -194,8 +197,8 @@ _CHILDREN_DONE = object()   # render_dag's mark on its stack (no (node, flag) pa
 def render_dag(root: Expr, rule, cx: Context) -> Doc:
     """The Doc of root: ``rule(node, cx)`` once per distinct node, children first
     (the walk of ``_postorder``, each node rendered as it is reached).  A root
-    that has a name is written out; in a shared memo its Doc is not kept (there
-    the node stands for its name)."""
+    that has a name is written out; in a shared memo its Doc is kept apart, in
+    ``cx.written`` (in docs the node stands for its name)."""
     names = cx.names
     docs = cx.docs
     dispatch = getattr(rule, "dispatch", None)  # a singledispatch rule: look up once per type
@@ -204,8 +207,8 @@ def render_dag(root: Expr, rule, cx: Context) -> Doc:
         table = {}   # (a rule without one, such as a wrapper: a table for this walk)
     shared = cx.shared
     named = root in names and type(root) is not Diff
-    if shared and not named:
-        hit = docs.get(root)
+    if shared:
+        hit = (cx.written if named else docs).get(root)
         if hit is not None:
             return hit
     # a node in docs is rendered (in this walk, or before it in a shared memo): it is
@@ -248,7 +251,11 @@ def render_dag(root: Expr, rule, cx: Context) -> Doc:
     else:
         cls = type(root)
         doc = (table.get(cls) or dispatch(cls))(root, cx)
-    if not (named and shared):
+    if not named:
+        docs[root] = doc
+    elif shared:
+        cx.written[root] = doc
+    else:
         docs[root] = doc
     return doc
 
