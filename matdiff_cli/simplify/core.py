@@ -345,7 +345,7 @@ def _transposes_to_diff(f: Expr) -> bool:
     transpose ends in dX (and the transpose need not be made to rotate or orient it)."""
     if isinstance(f, Transpose):
         return isinstance(f.a, Diff)
-    return isinstance(f, Diff) and (f.shape == SCALAR or is_symmetric(f))
+    return isinstance(f, Diff) and (f.shape is SCALAR or is_symmetric(f))
 
 
 def _chain_key(chain: list):
@@ -445,7 +445,7 @@ def _parts(factors):
         if isinstance(f, Num):
             v = f.value   # a whole number keeps coef an int (Fraction arithmetic is slow)
             coef *= v.numerator if v.denominator == 1 else v
-        elif f.shape == SCALAR:
+        elif f.shape is SCALAR:
             scalars.append(f)
         elif _scaled_ones(f):
             c = f.args[0]   # (-1 ones(n, k)) C^T is -ones(n, k) C^T
