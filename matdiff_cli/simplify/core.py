@@ -109,14 +109,32 @@ def simplify(expr: Expr) -> Expr:
 
 def _simplify_below(expr: Expr) -> Expr:
     """simplify(expr) for an expr with children not simplified yet: bottom-up over
-    the nodes not in the memo (listed first, children before parents)."""
+    the nodes not in the memo, each made canonical as the walk leaves it (children
+    before parents, in postorder_missing's order; no list of them first)."""
     canon = _canon
     get = canon.__getitem__
-    for node in _to_fill(expr, canon):
-        if node in canon:   # simplified meanwhile, by a rule below it
+    stack = [expr]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        if node is None:   # the mark above a node whose children are in the memo now
+            node = pop()
+            if node in canon:   # simplified meanwhile (shared, or by a rule below it)
+                continue
+        elif node in canon:
             continue
+        else:
+            push(node)
+            push(None)
+            for c in node.children:
+                if c not in canon:
+                    push(c)
+            if stack[-1] is not None:   # its children first
+                continue
+            pop()
+            pop()
         children = node.children
-        kids = tuple(map(get, children))   # (listed before node: all in the memo)
+        kids = tuple(map(get, children))
         rebuilt = node if kids == children else node.rebuild(kids)
         out = canon.get(rebuilt)
         if out is None:   # (a leaf of a kind without rules, as a symbol, is its own)
