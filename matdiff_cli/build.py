@@ -50,7 +50,7 @@ def mul(*factors: Expr) -> Expr:
             kept.append(f)
             if type(f) is Identity:   # (no subclass)
                 identity = True
-            elif not matrix and f.shape != SCALAR:
+            elif not matrix and f.shape is not SCALAR:
                 matrix = True
     if len(kept) == len(factors) and not (matrix and identity):   # nothing to drop
         return factors[0] if len(factors) == 1 else Mul(*factors)
@@ -102,7 +102,7 @@ def sub(a: Expr, b: Expr) -> Expr:
 def transpose(e: Expr) -> Expr:
     if e is ZERO or type(e) is Zeros:   # (is_zero, inline)
         return zero((e.shape[1], e.shape[0]))
-    if e.shape == SCALAR or isinstance(e, Identity):
+    if e.shape is SCALAR or isinstance(e, Identity):
         return e
     if isinstance(e, Transpose):
         return e.a
@@ -120,7 +120,7 @@ def had(*factors: Expr) -> Expr:
         return factors[0]
     if len(kept) == 1:
         return kept[0]
-    if kept[0].shape == SCALAR:
+    if kept[0].shape is SCALAR:
         return mul(*kept)
     return Hadamard(*kept)
 
@@ -128,7 +128,7 @@ def had(*factors: Expr) -> Expr:
 def trace(e: Expr) -> Expr:
     if e is ZERO or type(e) is Zeros:   # (is_zero, inline)
         return ZERO
-    if e.shape == SCALAR:
+    if e.shape is SCALAR:
         return e
     return Trace(e)
 
@@ -161,9 +161,9 @@ def broadcast(s: Expr, shape) -> Expr:
 def kron(a: Expr, b: Expr) -> Expr:
     if is_zero(a) or is_zero(b):
         return Zeros(Kron(a, b).shape)
-    if a.shape == SCALAR:
+    if a.shape is SCALAR:
         return mul(a, b)
-    if b.shape == SCALAR:
+    if b.shape is SCALAR:
         return mul(b, a)
     return Kron(a, b)
 
@@ -220,7 +220,7 @@ def _symmetric(e: Expr, memo: dict) -> bool:
     closure: a recursive closure is a reference cycle)."""
     if e.shape[0] != e.shape[1]:
         return False
-    if e.shape == SCALAR or isinstance(e, (Identity, DiagM)):
+    if e.shape is SCALAR or isinstance(e, (Identity, DiagM)):
         return True
     if e in memo:
         return memo[e]
@@ -283,6 +283,6 @@ def _matrix_factors(m: Mul) -> list:
             f = Mul(*[transpose(g) for g in reversed(f.a.factors)])
         if isinstance(f, Mul):
             stack.extend(reversed(f.factors))
-        elif f.shape != SCALAR:
+        elif f.shape is not SCALAR:
             out.append(f)
     return out

@@ -174,7 +174,7 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
 
         der.result, der.order = kth_differential(f, var, order), order
     if command == "grad":
-        if f.shape != SCALAR:
+        if f.shape is not SCALAR:
             raise MatdiffError(
                 "usage", f"the gradient needs a scalar expression; this one is "
                 f"{f.shape[0]} x {f.shape[1]}", hint="use `matdiff jac` for the Jacobian",
@@ -182,7 +182,7 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
         der.kind, der.result, der.operator = "gradient", read_gradient(df, var), False
     elif command == "jac":
         if _vector_like(f.shape) and _vector_like(var.shape):
-            J = read_jacobian(df, var) if f.shape != SCALAR else _row_gradient(df, var)
+            J = read_jacobian(df, var) if f.shape is not SCALAR else _row_gradient(df, var)
             if options.layout == "denominator":
                 J = simplify(Transpose(J))
             der.kind, der.result, der.operator = "jacobian", J, False
@@ -192,7 +192,7 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
                 der.vec = read_jacobian(df, var)
                 if options.layout == "denominator":  # the transpose, as for a Jacobian
                     der.vec = simplify(Transpose(der.vec))
-    elif command == "hess" and f.shape != SCALAR:   # the second differential d²F[dX1, dX2]
+    elif command == "hess" and f.shape is not SCALAR:   # the second differential d²F[dX1, dX2]
         from .readoff import direction_names, second_differential
 
         names = direction_names(Names.of(problem), var)
@@ -213,7 +213,7 @@ def derive(problem, var: Sym, command: str, options) -> Derivation:
         der.steps, der.steps_complete = differential_steps(f, var, shown_as_names)
         if der.steps_complete:
             der.simplified_by = simplification(der.steps)
-        if command == "hess" and f.shape == SCALAR:  # then the gradient, and its differential
+        if command == "hess" and f.shape is SCALAR:  # then the gradient, and its differential
             from .readoff import gradient
 
             G = gradient(f, var)

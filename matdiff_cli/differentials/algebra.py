@@ -17,7 +17,7 @@ from .registry import rule
 def _power_case(node) -> str:
     if isinstance(node.base, (Norm2, NormF)) and node.p == 2:
         return "squared norm"
-    return "matrix" if node.base.shape != SCALAR else "scalar"
+    return "matrix" if node.base.shape is not SCALAR else "scalar"
 
 
 # ---------------------------------------------------------------- constants
@@ -142,7 +142,7 @@ def _runs_as_powers(f, d):
         while j < n and f[j] is f[i] and d[j] is d[i]:
             j += 1
         k = j - i
-        if k >= 2 and f[i].shape[0] == f[i].shape[1] and f[i].shape != SCALAR:
+        if k >= 2 and f[i].shape[0] == f[i].shape[1] and f[i].shape is not SCALAR:
             out_f.append(Power(f[i], k))
             out_d.append(b.zero(f[i].shape) if is_zero(d[i])
                          else power_differential(f[i], d[i], k))
@@ -200,7 +200,7 @@ def d_ediv(e, d):
 def d_power(e, d):
     base, p = e.args
     db = d[0]
-    if base.shape != SCALAR:
+    if base.shape is not SCALAR:
         k = int(p)
         if k > MAX_POWER_TERMS:
             raise MatdiffError(
@@ -227,7 +227,7 @@ MAX_POWER_TERMS = 256
 def power_differential(base, db, k: int):
     """d(B^k) = sum_{i<k} B^i dB B^(k-1-i) (k terms, each of three factors); for a
     scalar B, k B^(k-1) dB."""
-    if base.shape == SCALAR:
+    if base.shape is SCALAR:
         return b.scale(k, b.mul(_spow(base, k - 1), db))
     return b.add(*[b.mul(_mpow(base, i), db, _mpow(base, k - 1 - i)) for i in range(k)]
                  or [b.zero(base.shape)])
@@ -235,7 +235,7 @@ def power_differential(base, db, k: int):
 
 def power_of(a: Expr) -> tuple | None:
     """(B, k) when a is a matrix power B^k or a chain of one repeated block; else None."""
-    if isinstance(a, Power) and a.shape != SCALAR:
+    if isinstance(a, Power) and a.shape is not SCALAR:
         return a.base, int(a.p)
     if isinstance(a, Mul) and len(a.factors) >= MIN_GROUPED:
         return repeated_block(a.factors)

@@ -60,7 +60,8 @@ class Expr:
         if node is None:
             node = _new(cls)
             node.args = args
-            node.shape = cls._shape(*args)
+            shape = cls._shape(*args)   # every 1x1 shape is SCALAR itself: tests read `is`
+            node.shape = SCALAR if shape is not SCALAR and shape == SCALAR else shape
             node._first = args[0] if args else None   # what .a, .name, ... read
             # the child nodes, made once (every walk reads them): most kinds' are their args
             children = args
@@ -87,7 +88,7 @@ class Expr:
 
     @property
     def is_scalar(self) -> bool:
-        return self.shape == SCALAR
+        return self.shape is SCALAR
 
     def size(self) -> int:
         """Number of distinct nodes in this DAG."""
@@ -323,7 +324,7 @@ class Mul(Expr):
         shape = None   # product_shape, step by step (a call per factor costs), with one
         for f in factors:   # tuple comparison per factor: None while the chain is 1x1
             right = f.shape
-            if right != SCALAR:
+            if right is not SCALAR:
                 if shape is None:
                     shape = right
                 elif shape[1] == right[0]:
@@ -357,7 +358,7 @@ class Div(Expr):
 
     @staticmethod
     def _shape(a, c):
-        if c.shape != SCALAR:
+        if c.shape is not SCALAR:
             raise ShapeMismatch(f"division by a non-scalar {c.shape}")
         return a.shape
 
@@ -404,7 +405,7 @@ class Broadcast(Expr):
 
     @staticmethod
     def _shape(scalar, shape):
-        if scalar.shape != SCALAR:
+        if scalar.shape is not SCALAR:
             raise ShapeMismatch("only a scalar is broadcast")
         return shape
 
@@ -427,7 +428,7 @@ class Power(Expr):
 
     @staticmethod
     def _shape(base, p):
-        if base.shape != SCALAR:
+        if base.shape is not SCALAR:
             if p.denominator != 1 or p < 0:
                 raise ShapeMismatch("a matrix power needs a non-negative integer exponent")
             _square("^", base)
@@ -480,7 +481,7 @@ ONE = Num(1)
 
 
 def zeros_like(e: Expr) -> Expr:
-    return ZERO if e.shape == SCALAR else Zeros(e.shape)
+    return ZERO if e.shape is SCALAR else Zeros(e.shape)
 
 
 def is_zero(e: Expr) -> bool:

@@ -59,8 +59,8 @@ def gradient(f: Expr, var: Sym) -> Expr:
 
 
 def jacobian(F: Expr, var: Sym) -> Expr:
-    if F.shape == SCALAR:
-        return b.transpose(vec_of(gradient(F, var))) if var.shape != SCALAR else gradient(F, var)
+    if F.shape is SCALAR:
+        return b.transpose(vec_of(gradient(F, var))) if var.shape is not SCALAR else gradient(F, var)
     return read_jacobian(d(F, var), var)
 
 
@@ -69,7 +69,7 @@ def hessian(f: Expr, var: Sym):
     H[dX] (an expression in Diff(var))."""
     G = gradient(f, var)
     dG = d(G, var)
-    if var.shape == SCALAR:
+    if var.shape is SCALAR:
         return "scalar", read_gradient(dG, var)
     if var.shape[1] == 1:
         return "matrix", read_jacobian(dG, var)

@@ -64,14 +64,14 @@ def adj_mul(e, G, dep):
     F = e.factors
     i = _only(e, dep)
     target = F[i]
-    if target.shape != SCALAR:
+    if target.shape is not SCALAR:
         # the scalars first, then (P Q)^T = Q^T P^T written factor by factor: the
         # simplifier need not push the transpose of each product down (nor rewrite
         # the products it makes)
         parts, left, right = [], [], []   # (one pass sorts the factors into the three)
         for j, f in enumerate(F):
             if j != i:
-                (parts if f.shape == SCALAR else left if j < i else right).append(f)
+                (parts if f.shape is SCALAR else left if j < i else right).append(f)
         parts += [b.transpose(f) for f in reversed(left)]
         parts.append(G)
         parts += [b.transpose(f) for f in reversed(right)]
@@ -86,7 +86,7 @@ def prod(fs):
 
 def inner(G: Expr, M: Expr) -> Expr:
     """<G, M> = tr(G^T M) (a plain product when both are scalars or vectors)."""
-    if M.shape == SCALAR:
+    if M.shape is SCALAR:
         return b.mul(G, M)
     return b.trace(b.mul(b.transpose(G), M))
 
@@ -135,8 +135,8 @@ def unvec_of(g: Expr, shape):
             return b.mul(u, b.transpose(v))
         return None
     if isinstance(g, Mul):
-        scalars = [f for f in g.factors if f.shape == SCALAR]
-        rest = [f for f in g.factors if f.shape != SCALAR]
+        scalars = [f for f in g.factors if f.shape is SCALAR]
+        rest = [f for f in g.factors if f.shape is not SCALAR]
         if len(rest) == 1:
             inner_ = unvec_of(rest[0], shape)
             return None if inner_ is None else b.mul(*scalars, inner_)
@@ -154,8 +154,8 @@ def multiple_of_identity(G: Expr):
     if isinstance(G, Identity):
         return ONE
     if isinstance(G, Mul):
-        scalars = [f for f in G.factors if f.shape == SCALAR]
-        rest = [f for f in G.factors if f.shape != SCALAR]
+        scalars = [f for f in G.factors if f.shape is SCALAR]
+        rest = [f for f in G.factors if f.shape is not SCALAR]
         if len(rest) == 1 and isinstance(rest[0], Identity):
             return b.mul(*scalars) if len(scalars) > 1 else scalars[0]
     return None
@@ -166,7 +166,7 @@ file_declared("adjoint", ADJOINTS.__setitem__, sys.modules[__name__])   # (ops/;
 
 def read_gradient(df: Expr, var: Sym) -> Expr:
     """G with df = <G, dX>, projected on the space of var (symmetric, diagonal)."""
-    if df.shape != SCALAR:
+    if df.shape is not SCALAR:
         raise MatdiffError("usage", "a gradient needs a scalar function; use `jac` for this one")
     dX = Diff(var)
     walked = _holding(df, dX)

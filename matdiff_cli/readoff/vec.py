@@ -58,12 +58,12 @@ def vec_mul(e, J, dep):
     others = F[:i] + F[i + 1:]
     if isinstance(J.get(target), Deferred):   # P diag(f) Q, read off here if Q is a column
         return _vec_diag_product(e, i, J)
-    if target.shape == SCALAR:
+    if target.shape is SCALAR:
         rest = prod(list(others))
-        return b.mul(vec_of(rest) if rest.shape != SCALAR else rest, J[target])
-    scalars = [f for f in others if f.shape == SCALAR]
-    left = [f for f in F[:i] if f.shape != SCALAR]
-    right = [f for f in F[i + 1:] if f.shape != SCALAR]
+        return b.mul(vec_of(rest) if rest.shape is not SCALAR else rest, J[target])
+    scalars = [f for f in others if f.shape is SCALAR]
+    left = [f for f in F[:i] if f.shape is not SCALAR]
+    right = [f for f in F[i + 1:] if f.shape is not SCALAR]
     p, q = target.shape
     P = prod(left) if left else None
     Q = prod(right) if right else None
@@ -83,9 +83,9 @@ def _vec_diag_product(e, i, J):
     (p^T a row); any other P diag(f) Q waits for a diag(...) around it."""
     F = e.factors
     f = F[i].a
-    scalars = [x for x in F if x.shape == SCALAR]
-    left = [x for x in F[:i] if x.shape != SCALAR]
-    right = [x for x in F[i + 1:] if x.shape != SCALAR]
+    scalars = [x for x in F if x.shape is SCALAR]
+    left = [x for x in F[:i] if x.shape is not SCALAR]
+    right = [x for x in F[i + 1:] if x.shape is not SCALAR]
     P = prod(left) if left else None
     Q = prod(right) if right else None
     if Q is not None and Q.shape[1] == 1:
@@ -132,7 +132,7 @@ def read_jacobian(dF: Expr, var: Sym) -> Expr:
             continue
         if node is dX:
             J[node] = Identity(n)
-        elif node.shape == SCALAR and node is not dF and contains_diff(node):
+        elif node.shape is SCALAR and node is not dF and contains_diff(node):
             # a scalar inside: its row is vec(grad)^T, read off by the adjoint pass
             J[node] = b.transpose(vec_of(read_gradient(simplify(node), var)))
         else:
@@ -171,8 +171,8 @@ def outer_product(M: Expr):
     if not isinstance(M, Mul):
         return None
     F = M.factors
-    scalars = [f for f in F if f.shape == SCALAR]
-    chain = [f for f in F if f.shape != SCALAR]
+    scalars = [f for f in F if f.shape is SCALAR]
+    chain = [f for f in F if f.shape is not SCALAR]
     for k in range(1, len(chain)):
         L, R = chain[:k], chain[k:]
         if L[-1].shape[1] == 1 and R[0].shape[0] == 1:

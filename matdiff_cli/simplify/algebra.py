@@ -63,7 +63,7 @@ def _factor_left(terms):
     first, rests = None, []
     for t in terms:
         c, core = split_coef(t)
-        if not isinstance(core, Mul) or core.factors[0].shape == SCALAR:
+        if not isinstance(core, Mul) or core.factors[0].shape is SCALAR:
             return None
         f = core.factors[0]
         if first is None:
@@ -71,7 +71,7 @@ def _factor_left(terms):
         elif f is not first:
             return None
         rest = core.factors[1:]
-        if any(r.shape == SCALAR for r in rest) or not rest:
+        if any(r.shape is SCALAR for r in rest) or not rest:
             return None
         rests.append((c, rest))   # (written once every term has the factor)
     return Mul(first, Add(*[with_coef(c, product(list(rest), None)) for c, rest in rests]))
@@ -80,12 +80,12 @@ def _factor_left(terms):
 def _factor_scalar(terms):
     """det(M) P + det(M) Q -> det(M) (P + Q): a scalar factor shared by every term
     (of a sum that holds no differential)."""
-    if terms[0].shape == SCALAR:
+    if terms[0].shape is SCALAR:
         return None
     common = None
     for t in terms:
         c, core = split_coef(t)
-        scal = [f for f in (core.factors if isinstance(core, Mul) else ()) if f.shape == SCALAR]
+        scal = [f for f in (core.factors if isinstance(core, Mul) else ()) if f.shape is SCALAR]
         common = set(scal) if common is None else common & set(scal)
         if not common:
             return None
@@ -106,7 +106,7 @@ def _factor_right(terms):
     prefixes = []
     for t in terms:
         c, core = split_coef(t)
-        if not isinstance(core, Mul) or core.factors[-1].shape == SCALAR:
+        if not isinstance(core, Mul) or core.factors[-1].shape is SCALAR:
             return None
         f = core.factors[-1]
         if last is None:
@@ -114,7 +114,7 @@ def _factor_right(terms):
         elif f is not last:
             return None
         rest = core.factors[:-1]
-        if any(r.shape == SCALAR for r in rest) or not rest:
+        if any(r.shape is SCALAR for r in rest) or not rest:
             return None
         prefixes.append((c, rest))   # (written once every term has the factor)
     return Mul(Add(*[with_coef(c, product(list(rest), None)) for c, rest in prefixes]), last)
@@ -130,7 +130,7 @@ def first_power(e: Power) -> Expr:
 @rule(Power, identity="a^0 = 1, A^0 = I", terminates=SHRINKS)
 def zeroth_power(e: Power) -> Expr:
     if e.p == 0:
-        return ONE if e.shape == SCALAR else Identity(e.shape[0])
+        return ONE if e.shape is SCALAR else Identity(e.shape[0])
     return e
 
 
@@ -159,7 +159,7 @@ def power_of_constant(e: Power) -> Expr:
 @rule(Power, identity="(c s)^q = c^q s^q for scalars and an integer q", terminates=PUSHES)
 def power_of_scalar_product(e: Power) -> Expr:
     base, p = e.args
-    if p.denominator == 1 and isinstance(base, Mul) and e.shape == SCALAR:
+    if p.denominator == 1 and isinstance(base, Mul) and e.shape is SCALAR:
         c, scalars, chain = _parts(base.factors)
         if not chain:
             powered = _powered_scalars(c, scalars, p)
@@ -211,7 +211,7 @@ def first_elementwise_power(e: EPow) -> Expr:
 
 @rule(EPow, identity="s.^p = s^p for a scalar s", terminates=REPLACES)
 def elementwise_power_of_scalar(e: EPow) -> Expr:
-    return Power(e.base, e.p) if e.shape == SCALAR else e
+    return Power(e.base, e.p) if e.shape is SCALAR else e
 
 
 @rule(EPow, identity="A.^0 = 1", terminates=SHRINKS)
@@ -259,7 +259,7 @@ def elementwise_power_of_scaled(e: EPow) -> Expr:
 @rule(Hadamard, identity="a ⊙ b = a b for scalars a, b", terminates=REPLACES)
 def hadamard_of_scalars(e: Hadamard) -> Expr:
     """Between 1 x 1 factors the elementwise product is the product: (2 .* 3) x is 6 x."""
-    return Mul(*e.factors) if e.shape == SCALAR else e
+    return Mul(*e.factors) if e.shape is SCALAR else e
 
 
 @rule(Hadamard, identity="(c A) ⊙ A ⊙ 1 = c A.^2", terminates=NORMAL)
@@ -303,9 +303,9 @@ def canonical_hadamard(e: Hadamard) -> Expr:
 @rule(Kron, identity="s ⊗ A = s A for a scalar s", terminates=REPLACES)
 def kron_of_scalar(e: Kron) -> Expr:
     a, c = e.args
-    if a.shape == SCALAR:
+    if a.shape is SCALAR:
         return Mul(a, c)
-    if c.shape == SCALAR:
+    if c.shape is SCALAR:
         return Mul(c, a)
     return e
 

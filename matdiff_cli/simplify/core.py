@@ -109,14 +109,32 @@ def simplify(expr: Expr) -> Expr:
 
 def _simplify_below(expr: Expr) -> Expr:
     """simplify(expr) for an expr with children not simplified yet: bottom-up over
-    the nodes not in the memo (listed first, children before parents)."""
+    the nodes not in the memo, each made canonical as the walk leaves it (children
+    before parents, in postorder_missing's order; no list of them first)."""
     canon = _canon
     get = canon.__getitem__
-    for node in _to_fill(expr, canon):
-        if node in canon:   # simplified meanwhile, by a rule below it
+    stack = [expr]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        if node is None:   # the mark above a node whose children are in the memo now
+            node = pop()
+            if node in canon:   # simplified meanwhile (shared, or by a rule below it)
+                continue
+        elif node in canon:
             continue
+        else:
+            push(node)
+            push(None)
+            for c in node.children:
+                if c not in canon:
+                    push(c)
+            if stack[-1] is not None:   # its children first
+                continue
+            pop()
+            pop()
         children = node.children
-        kids = tuple(map(get, children))   # (listed before node: all in the memo)
+        kids = tuple(map(get, children))
         rebuilt = node if kids == children else node.rebuild(kids)
         out = canon.get(rebuilt)
         if out is None:   # (a leaf of a kind without rules, as a symbol, is its own)
@@ -345,7 +363,7 @@ def _transposes_to_diff(f: Expr) -> bool:
     transpose ends in dX (and the transpose need not be made to rotate or orient it)."""
     if isinstance(f, Transpose):
         return isinstance(f.a, Diff)
-    return isinstance(f, Diff) and (f.shape == SCALAR or is_symmetric(f))
+    return isinstance(f, Diff) and (f.shape is SCALAR or is_symmetric(f))
 
 
 def _chain_key(chain: list):
@@ -445,7 +463,7 @@ def _parts(factors):
         if isinstance(f, Num):
             v = f.value   # a whole number keeps coef an int (Fraction arithmetic is slow)
             coef *= v.numerator if v.denominator == 1 else v
-        elif f.shape == SCALAR:
+        elif f.shape is SCALAR:
             scalars.append(f)
         elif _scaled_ones(f):
             c = f.args[0]   # (-1 ones(n, k)) C^T is -ones(n, k) C^T

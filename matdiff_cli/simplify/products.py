@@ -32,11 +32,11 @@ def canonical_product(e: Mul) -> Expr:
             c, s, ch = _parts(f.factors if isinstance(f, Mul) else (f,))
             coef *= c
             scalars.extend(s)
-            if f.shape == SCALAR and ch:
+            if f.shape is SCALAR and ch:
                 scalars.append(product(ch, SCALAR))
             else:
                 chain.extend(ch)
-        elif f.shape == SCALAR:
+        elif f.shape is SCALAR:
             scalars.append(f)
         else:
             chain.append(f)
@@ -53,9 +53,9 @@ def canonical_product(e: Mul) -> Expr:
     scalars = [_orient(s) for s in scalars]
     scalars.sort(key=sort_key)
     chain = [c for c in chain if not isinstance(c, Identity)]
-    if e.shape != SCALAR and not chain:
+    if e.shape is not SCALAR and not chain:
         chain = [Identity(e.shape[0])]
-    if e.shape == SCALAR:
+    if e.shape is SCALAR:
         if len(chain) > 1:
             chain = chain_of(_orient(Mul(*chain)))
         elif not chain and scalars and isinstance(scalars[-1], Mul):
@@ -84,7 +84,7 @@ def _already_canonical(e: Mul) -> bool:
             return False
         i = 1
     prev = bases = None   # the previous scalar, and the power bases seen
-    while i < n and factors[i].shape == SCALAR:
+    while i < n and factors[i].shape is SCALAR:
         f = factors[i]
         kind = type(f)
         if kind in _NOT_PLAIN:
@@ -99,9 +99,9 @@ def _already_canonical(e: Mul) -> bool:
         prev = f
         i += 1
     if i == n:   # no chain (a non-scalar product has one)
-        return e.shape == SCALAR
+        return e.shape is SCALAR
     if n - i == 1 and type(factors[i]) is Identity:   # c I
-        return e.shape != SCALAR
+        return e.shape is not SCALAR
     last = n - 1
     start = i
     row_first = row_later = False   # a row first in the chain, a row after it
@@ -128,7 +128,7 @@ def _already_canonical(e: Mul) -> bool:
             if base is not None and base is prev_base:
                 return False
         prev, prev_base, prev_kind = f, base, kind
-    return e.shape != SCALAR or _orient(e) is e
+    return e.shape is not SCALAR or _orient(e) is e
 
 
 _SIGNED = frozenset({Power, Inverse, Transpose})   # the factors _signed_base may take apart
@@ -217,7 +217,7 @@ def _signed_base(f):
     """(base, k) with f = base^k, k a nonzero integer, negative for inverses:
     A^2 -> (A, 2), X^-1 -> (X, -1), (X^-T)^3 -> (X^T, -3)."""
     k = 1
-    if isinstance(f, Power) and f.shape != SCALAR:
+    if isinstance(f, Power) and f.shape is not SCALAR:
         f, k = f.base, int(f.p)
     if isinstance(f, Inverse):
         return f.a, -k
@@ -268,7 +268,7 @@ _oriented: dict = {}   # a pure function of the node: one memo for the run
 
 def _orient(s: Expr) -> Expr:
     """A 1x1 product equals its transpose; write it the canonical way round."""
-    if not (isinstance(s, Mul) and s.shape == SCALAR):
+    if not (isinstance(s, Mul) and s.shape is SCALAR):
         return s
     out = _oriented.get(s)
     if out is None:
@@ -279,11 +279,11 @@ def _orient(s: Expr) -> Expr:
 def _orient_product(s: Mul) -> Expr:
     scalars, chain = [], []
     for f in s.factors:
-        (chain if f.shape != SCALAR else scalars).append(f)
+        (chain if f.shape is not SCALAR else scalars).append(f)
     if len(chain) < 2 or isinstance(chain[-1], Diff) and not _transposes_to_diff(chain[0]):
         return s   # (x^T A dx: only this way round does dX come last)
     flipped = [T(f) for f in reversed(chain)]
     best = min(chain, flipped, key=_chain_key)
     if best is chain:
         return s
-    return Mul(*[f for f in s.factors if f.shape == SCALAR], *flipped)
+    return Mul(*[f for f in s.factors if f.shape is SCALAR], *flipped)

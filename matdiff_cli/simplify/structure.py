@@ -22,7 +22,7 @@ from .core import (
 
 @rule(Transpose, identity="s^T = s for a scalar s", terminates=SHRINKS)
 def transpose_of_scalar(e: Transpose) -> Expr:
-    return e.a if e.a.shape == SCALAR else e
+    return e.a if e.a.shape is SCALAR else e
 
 
 @rule(Transpose, identity="I^T = I, diag(v)^T = diag(v)", terminates=SHRINKS,
@@ -59,7 +59,7 @@ def transpose_of_constant(e: Transpose) -> Expr:
 def transpose_of_product(e: Transpose) -> Expr:
     a = e.a
     if isinstance(a, Mul):
-        return Mul(*[Transpose(f) if f.shape != SCALAR else f for f in reversed(a.factors)])
+        return Mul(*[Transpose(f) if f.shape is not SCALAR else f for f in reversed(a.factors)])
     return e
 
 
@@ -103,7 +103,7 @@ def transpose_of_hadamard(e: Transpose) -> Expr:
 @rule(Transpose, identity="(A^k)^T = (A^T)^k", terminates=PUSHES, operand=Power)
 def transpose_of_power(e: Transpose) -> Expr:
     a = e.a
-    if isinstance(a, Power) and a.shape != SCALAR:
+    if isinstance(a, Power) and a.shape is not SCALAR:
         return Power(Transpose(a.base), a.p)
     return e
 
@@ -156,7 +156,7 @@ def inverse_of_transpose(e: Inverse) -> Expr:
 @rule(Inverse, identity="(A^k)^-1 = (A^-1)^k", terminates=PUSHES, operand=Power)
 def inverse_of_power(e: Inverse) -> Expr:
     a = e.a
-    return Power(Inverse(a.base), a.p) if isinstance(a, Power) and a.shape != SCALAR else e
+    return Power(Inverse(a.base), a.p) if isinstance(a, Power) and a.shape is not SCALAR else e
 
 
 @rule(Inverse, identity="(c s A)^-1 = c^-1 s^-1 A^-1 for scalars c, s", terminates=PUSHES,
@@ -214,7 +214,7 @@ def _common_coef(terms) -> Fraction:
 
 @rule(Trace, identity="tr(s) = s for a scalar s", terminates=SHRINKS)
 def trace_of_scalar(e: Trace) -> Expr:
-    return e.a if e.a.shape == SCALAR else e
+    return e.a if e.a.shape is SCALAR else e
 
 
 @rule(Trace, identity="tr(A + B) = tr(A) + tr(B)", terminates=PUSHES, operand=Add)
@@ -349,7 +349,7 @@ def logdet_of_identity(e: LogDet) -> Expr:
 
 @rule(Sum, identity="sum(s) = s for a scalar s", terminates=SHRINKS)
 def sum_of_scalar(e: Sum) -> Expr:
-    return e.a if e.a.shape == SCALAR else e
+    return e.a if e.a.shape is SCALAR else e
 
 
 @rule(Sum, identity="sum(0) = 0", terminates=SHRINKS, operand=Zeros)
@@ -371,7 +371,7 @@ def _scalars_out(op, a: Mul):
     """op(c s M) = c s op(M) for a linear op (tr, sum): the product's number and
     scalar factors in front; None when it has none."""
     for f in a.factors:   # (most have neither: looked for before _parts splits the product)
-        if f.shape == SCALAR or type(f) is Broadcast and f.args[0] is not ONE:
+        if f.shape is SCALAR or type(f) is Broadcast and f.args[0] is not ONE:
             break
     else:
         return None
