@@ -685,3 +685,19 @@ def test_numbers_print_short_and_read_back_exactly(mantissa, exp):
     assert len(text) <= 24, text
     assert parse_expr(text) is Num(v), text
     assert "e" not in to_latex(Num(v)), to_latex(Num(v))
+
+
+def test_a_notation_that_chooses_its_own_juxtaposition_has_no_fixed_space():
+    """``_mul`` joins factors with the notation's ``space`` and asks ``juxt``
+    only when it is None: a notation overriding ``juxt`` must set it None."""
+    from matdiff_cli.render import latex, pretty  # noqa: F401  (every notation defined)
+    from matdiff_cli.render.text import Notation
+
+    def notations(cls=Notation):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from notations(sub)
+
+    custom = [n for n in notations() if n.juxt is not Notation.juxt]
+    assert custom   # LaTeX's \cdot before a digit
+    assert [n.__name__ for n in custom if n.space is not None] == []

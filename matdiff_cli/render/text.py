@@ -139,7 +139,8 @@ class Notation:
     transpose_mark, inverse_mark, inverse_transpose_mark = "^T", "^-1", "^-T"
 
     #: what joins the factors of a product whatever they are; None when ``juxt``
-    #: looks at them (LaTeX's ``\cdot`` before a digit)
+    #: looks at them (LaTeX's ``\cdot`` before a digit): a notation that
+    #: overrides ``juxt`` sets it None, or ``_mul`` never asks ``juxt``
     space: str | None = " "
 
     def juxt(self, left: Doc, right: Doc) -> str:

@@ -413,6 +413,19 @@ def split_coef(e: Expr):
     return _FRACTION_ONE, e
 
 
+def coefficient(e: Expr):
+    """The number of ``split_coef(e)``, without making the core (a product's rest);
+    for a term without one the int 1, which compares and divides without a call
+    into ``rational.py``."""
+    if isinstance(e, Num):
+        return e.value
+    if isinstance(e, Mul) and isinstance(e.factors[0], Num):
+        return e.factors[0].value
+    if isinstance(e, Broadcast) and isinstance(e.args[0], Num):
+        return e.args[0].value
+    return 1
+
+
 _FRACTION_ONE = Fraction(1)   # made once: a Fraction costs a call into fractions.py
 
 

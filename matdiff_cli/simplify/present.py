@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from math import gcd
 
-from ..expr import ONE, SCALAR, Add, Broadcast, Div, EDiv, EPow, Expr, Hadamard, Mul, Num, Power
+from ..expr import ONE, SCALAR, Add, Div, EDiv, EPow, Expr, Hadamard, Mul, Num, Power
 from ..expr import postorder_missing as _postorder_missing
 from ..expr import walk
-from .core import product, split_coef, with_coef
+from .core import coefficient, product, split_coef, with_coef
 
 # ---------------------------------------------------------------- presentation
 
@@ -39,9 +39,7 @@ MINUS_ONE = Num(-1)
 def _present_node(n: Expr) -> Expr:
     """n, one of _PRESENTED_KINDS (present passes the others by, and writes a sum
     itself), in its printed form."""
-    if type(n) is Mul:
-        if _FACTORS_PRESENTED.isdisjoint(map(type, n.factors)):
-            return n   # (most products: no sum, product, power or quotient in them)
+    if type(n) is Mul:   # (one with a factor of _FACTORS_PRESENTED: present passes the rest)
         n = _negated_sums_out(n)
     n = _common_numbers_out(n)
     if isinstance(n, Mul) and n.factors[0] is MINUS_ONE and isinstance(n.factors[1], Mul) \
@@ -87,7 +85,7 @@ def _present_sum(n: Add) -> Expr:
         terms = [_minus_quotient(t) for t in terms]
     first = 0
     for i, t in enumerate(terms):
-        if _coefficient(t) >= 0:
+        if coefficient(t) >= 0:
             first = i
             break
     if first:
@@ -95,17 +93,6 @@ def _present_sum(n: Add) -> Expr:
     elif terms is n.terms:   # (most sums: as they are)
         return n
     return n if all(t is u for t, u in zip(terms, n.terms)) else Add(*terms)
-
-
-def _coefficient(e: Expr):
-    """The number of ``split_coef(e)``, without making its core."""
-    if isinstance(e, Num):
-        return e.value
-    if isinstance(e, Mul) and isinstance(e.factors[0], Num):
-        return e.factors[0].value
-    if isinstance(e, Broadcast) and isinstance(e.args[0], Num):
-        return e.args[0].value
-    return 1
 
 
 #: the node types _present_node changes (none has a subclass)
@@ -119,7 +106,7 @@ def _negated_sums_out(n: Mul) -> Expr:
     whose terms are all negative gives its sign to the product."""
     flips, factors = 0, []
     for f in n.factors:
-        if isinstance(f, Add) and all(_coefficient(t) < 0 for t in f.terms):
+        if isinstance(f, Add) and all(coefficient(t) < 0 for t in f.terms):
             f = Add(*[with_coef(-c, core) for c, core in map(split_coef, f.terms)])
             flips += 1
         factors.append(f)
@@ -146,7 +133,7 @@ def _common_numbers_out(n: Expr) -> Expr:
         if isinstance(f, Add):
             g = 0
             for t in f.terms:   # (the numbers alone: most sums have no common one)
-                k = _coefficient(t)
+                k = coefficient(t)
                 g = gcd(g, k.numerator) if k.denominator == 1 else 1
             if g > 1:
                 c *= g

@@ -12,7 +12,7 @@ from ..expr import (
 )
 from .core import (
     NORMAL, PUSHES, REPLACES, SHRINKS, T, _chain_key, _parts, _transposes_to_diff, any_diff,
-    contains_diff, is_orthogonal, is_symmetric, product, rule, split_coef, tree_size, with_coef,
+    coefficient, contains_diff, is_orthogonal, is_symmetric, product, rule, split_coef, tree_size, with_coef,
     zero,
 )
 
@@ -198,7 +198,7 @@ def inverse_of_common_multiple(e: Inverse) -> Expr:
 def _common_coef(terms) -> Fraction:
     """The largest number dividing every term's coefficient (with the first term's sign)."""
     from math import gcd
-    coefs = [split_coef(t)[0] for t in terms]
+    coefs = [coefficient(t) for t in terms]
     num = 0
     den = 1
     for c in coefs:
